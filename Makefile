@@ -1,0 +1,30 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PYTHON ?= python3
+# uv comes from PyPI into a private folder, so that a machine with only Python can start.
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PYTEST_WORKERS ?= 2
+
+.PHONY: install run test lint typecheck pytest clean
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+install: $(if $(findstring .tools,$(UV)),.tools/bin/uv)
+	$(UV) sync --frozen --all-extras --python 3.11
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check services/kit
+
+typecheck: install
+	$(UV) run mypy services/kit
+
+pytest: install
+	$(UV) run pytest -n $(PYTEST_WORKERS) -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

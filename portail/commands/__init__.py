@@ -1,0 +1,1 @@
+"""Sub-command modules of `portail`; each defines `register(commands)`."""

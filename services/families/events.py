@@ -1,0 +1,3 @@
+"""Events this service emits (past tense, ids only beyond what a reader needs)."""
+
+FAMILY_CREATED = "family.created"

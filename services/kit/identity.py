@@ -1,0 +1,206 @@
+"""Who is calling: the JWT the gateway forwards, verified here by every service (never a header)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import jwt
+import structlog
+from aiohttp import ClientSession, web
+
+from .keys import TOKEN_VERIFIER
+from .problems import Forbidden, NotFound, Unauthenticated
+
+# Pinned: a token announcing any other algorithm (none, HS256, RS256…) is refused.
+TOKEN_ALGORITHM = "EdDSA"
+JWKS_REFRESH_INTERVAL_SECONDS = 30.0
+
+Role = Literal["family", "staff", "service"]
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Membership:
+    """An account's link to one family, with what it may do there."""
+
+    family_id: str
+    rights: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The verified caller of a request."""
+
+    subject: str
+    role: Role
+    memberships: tuple[Membership, ...] = ()
+    scopes: frozenset[str] = frozenset()
+    staff_roles: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> Identity:
+        """Read our claims: `role`, `fam` (memberships), `scope`, `staff_roles`."""
+        role = claims.get("role")
+        if role not in ("family", "staff", "service"):
+            raise jwt.InvalidTokenError("unknown role")
+        memberships = tuple(
+            Membership(str(m["id"]), frozenset(m.get("rights", ())))
+            for m in claims.get("fam", ())
+        )
+        return cls(
+            subject=str(claims["sub"]),
+            role=role,
+            memberships=memberships,
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            staff_roles=frozenset(claims.get("staff_roles", ())),
+        )
+
+    @property
+    def family_ids(self) -> frozenset[str]:
+        """The families this caller belongs to."""
+        return frozenset(m.family_id for m in self.memberships)
+
+    def membership(self, family_id: str) -> Membership | None:
+        """This caller's membership of `family_id`, if any."""
+        return next((m for m in self.memberships if m.family_id == family_id), None)
+
+
+class TokenVerifier:
+    """Verifies our JWTs against the auth service's JWKS, refetched when a new key appears."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks_url: str = "",
+        jwks_json: str = "",
+        http: Callable[[], ClientSession] | None = None,
+    ) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self._jwks_url = jwks_url
+        self._http = http
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = 0.0
+        if jwks_json:
+            self._keys = _parse_jwks(json.loads(jwks_json))
+            self._fetched_at = float("inf")  # inline keys are never refetched
+
+    async def verify(self, token: str) -> Identity:
+        """The identity in `token`, or `jwt.InvalidTokenError`."""
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != TOKEN_ALGORITHM:
+            raise jwt.InvalidAlgorithmError("algorithm not allowed")
+        key = await self._key(str(header.get("kid", "")))
+        claims = jwt.decode(
+            token,
+            key=key,
+            algorithms=[TOKEN_ALGORITHM],
+            audience=self.audience,
+            issuer=self.issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            leeway=5,
+        )
+        return Identity.from_claims(claims)
+
+    async def _key(self, kid: str) -> jwt.PyJWK:
+        if kid not in self._keys and self._may_refresh():
+            await self._refresh()
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise jwt.InvalidTokenError("unknown signing key") from None
+
+    def _may_refresh(self) -> bool:
+        # A flood of tokens with random kids must not turn into a flood of JWKS fetches.
+        return time.monotonic() - self._fetched_at >= JWKS_REFRESH_INTERVAL_SECONDS or not self._keys
+
+    async def _refresh(self) -> None:
+        if not self._jwks_url or self._http is None:
+            return
+        self._fetched_at = time.monotonic()
+        try:
+            async with self._http().get(self._jwks_url) as response:
+                response.raise_for_status()
+                self._keys = _parse_jwks(await response.json())
+        except Exception as exc:
+            log.warning("jwks_fetch_failed", url=self._jwks_url, error=type(exc).__name__)
+
+
+def _parse_jwks(document: dict[str, Any]) -> dict[str, jwt.PyJWK]:
+    keys = {}
+    for entry in document.get("keys", ()):
+        if entry.get("kid") and entry.get("kty") == "OKP":
+            keys[entry["kid"]] = jwt.PyJWK(entry, algorithm=TOKEN_ALGORITHM)
+    return keys
+
+
+IDENTITY: web.RequestKey[Identity | None] = web.RequestKey("identity")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def identity_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Verify a bearer token when one is sent; a bad token is refused, none means anonymous."""
+    authorization = request.headers.get("Authorization", "")
+    identity: Identity | None = None
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("Use an 'Authorization: Bearer <token>' header.")
+        try:
+            identity = await request.app[TOKEN_VERIFIER].verify(token.strip())
+        except jwt.PyJWTError:
+            raise Unauthenticated(
+                "The token is invalid or expired.",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from None
+    request[IDENTITY] = identity
+    return await handler(request)
+
+
+def caller(request: web.Request) -> Identity:
+    """The verified caller, or 401."""
+    identity = request.get(IDENTITY)
+    if not isinstance(identity, Identity):
+        raise Unauthenticated("Sign in first.", headers={"WWW-Authenticate": "Bearer"})
+    return identity
+
+
+def require_staff(request: web.Request) -> Identity:
+    """The caller when it is staff, 403 otherwise."""
+    identity = caller(request)
+    if identity.role != "staff":
+        raise Forbidden("This operation is reserved to the structure's staff.")
+    return identity
+
+
+def require_scope(request: web.Request, scope: str) -> Identity:
+    """Staff, or a municipal system holding `scope`; 403 otherwise."""
+    identity = caller(request)
+    if identity.role == "staff" or (identity.role == "service" and scope in identity.scopes):
+        return identity
+    raise Forbidden(f"This operation needs the '{scope}' scope.")
+
+
+def require_family(request: web.Request, family_id: str, right: str | None = None) -> Identity:
+    """The caller when it may act on `family_id` (staff always may).
+
+    A family that is not the caller's answers 404, exactly like one that does not exist:
+    a foreign id must not be distinguishable from a missing one.
+    """
+    identity = caller(request)
+    if identity.role == "staff":
+        return identity
+    membership = identity.membership(family_id)
+    if identity.role != "family" or membership is None:
+        raise NotFound("No such family.")
+    if right is not None and right not in membership.rights:
+        raise Forbidden(f"Your account may not do this for this family ({right}).")
+    return identity

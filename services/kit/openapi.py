@@ -1,0 +1,137 @@
+"""OpenAPI 3.1 documents built from the routes themselves and their pydantic schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+
+F = TypeVar("F", bound=Callable[..., Any])
+_OPERATION_ATTR = "__openapi_operation__"
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the document says about one handler."""
+
+    summary: str
+    tags: tuple[str, ...] = ()
+    request: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    response_status: int = 200
+    errors: tuple[int, ...] = ()
+    auth: bool = True
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def operation(
+    summary: str,
+    *,
+    tags: tuple[str, ...] = (),
+    request: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    auth: bool = True,
+    query: dict[str, str] | None = None,
+) -> Callable[[F], F]:
+    """Describe a handler for the service's OpenAPI document."""
+
+    def decorate(handler: F) -> F:
+        setattr(
+            handler,
+            _OPERATION_ATTR,
+            Operation(summary, tags, request, response, status, errors, auth, query or {}),
+        )
+        return handler
+
+    return decorate
+
+
+def build_document(app: web.Application, *, title: str, version: str) -> dict[str, Any]:
+    """The OpenAPI document of every described route of `app`."""
+    paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    for route in app.router.routes():
+        described: Operation | None = getattr(route.handler, _OPERATION_ATTR, None)
+        resource = route.resource
+        if described is None or resource is None or route.method == "HEAD":
+            continue
+        path = resource.canonical
+        paths.setdefault(path, {})[route.method.lower()] = _operation_object(
+            described, path, schemas
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
+    document = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in document.pop("$defs", {}).items():
+        schemas[name] = definition
+    schemas[model.__name__] = document
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _operation_object(described: Operation, path: str, schemas: dict[str, Any]) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    responses: dict[str, Any] = {}
+    success: dict[str, Any] = {"description": "Success"}
+    if described.response is not None:
+        success["content"] = {
+            "application/json": {"schema": _schema_ref(described.response, schemas)}
+        }
+    responses[str(described.response_status)] = success
+    errors = set(described.errors) | ({401, 403} if described.auth else set())
+    if described.request is not None:
+        errors |= {400, 413, 415, 422}
+    for status in sorted(errors):
+        responses[str(status)] = {"description": "Problem", "content": problem}
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _path_parameters(path)
+    ] + [
+        {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+        for name, kind in described.query.items()
+    ]
+    result: dict[str, Any] = {
+        "summary": described.summary,
+        "tags": list(described.tags),
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if described.request is not None:
+        result["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _schema_ref(described.request, schemas)}},
+        }
+    if described.auth:
+        result["security"] = [{"bearer": []}]
+    return result
+
+
+def _path_parameters(path: str) -> list[str]:
+    return [part[1:-1].split(":")[0] for part in path.split("/") if part.startswith("{")]

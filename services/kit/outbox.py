@@ -1,0 +1,208 @@
+"""Transactional outbox: events saved with the change, relayed to the queue until confirmed.
+
+The producer writes an `outbox_messages` row in the transaction of the change. The relay
+publishes it; the consumer, after handling it idempotently, writes an acknowledgement in
+Redis; the relay then marks the row confirmed. A row published but never acknowledged
+(Redis restarted empty, worker killed) is published again after `republish_after`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+from sqlalchemy import JSON, DateTime, Integer, String, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .context import current_request_id
+from .database import Database
+
+log = structlog.get_logger(__name__)
+ACK_KEY = "outbox:ack:{}"
+ACK_TTL_SECONDS = 7 * 24 * 3600
+RELAY_BATCH = 200
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class OutboxMessageMixin:
+    """Columns of a service's `outbox_messages` table."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(100))
+    message: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    publish_count: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ProcessedEventMixin:
+    """Columns of a consumer's `processed_events` table: one row per event handled."""
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(100))
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def record_event(
+    session: AsyncSession,
+    model: type[OutboxMessageMixin],
+    *,
+    source: str,
+    event_type: str,
+    data: dict[str, Any],
+    family_id: str | None = None,
+) -> dict[str, Any]:
+    """Add an event to the outbox, in the caller's transaction. Returns the message."""
+    now = utcnow()
+    message = {
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "source": source,
+        "occurred_at": now.isoformat(),
+        "family_id": family_id,
+        "request_id": current_request_id.get(),
+        "data": data,
+    }
+    session.add(
+        model(id=message["id"], event_type=event_type, message=message, occurred_at=now)  # type: ignore[call-arg]
+    )
+    return message
+
+
+async def claim_event(
+    session: AsyncSession, model: type[ProcessedEventMixin], message: dict[str, Any]
+) -> bool:
+    """Mark `message` handled in the caller's transaction; False when it already was.
+
+    Concurrent deliveries of one event block on the primary key; the loser sees the
+    winner's row once it commits and skips.
+    """
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model)
+        .values(event_id=message["id"], event_type=message["type"], processed_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(model.event_id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+class AckStore:
+    """Consumer acknowledgements, kept in Redis where every producer can read them."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def confirm(self, event_id: str) -> None:
+        """Say that `event_id` was handled."""
+        await self.redis.set(ACK_KEY.format(event_id), "1", ex=ACK_TTL_SECONDS)
+
+    async def confirmed(self, event_ids: Sequence[str]) -> set[str]:
+        """Those of `event_ids` that were acknowledged."""
+        if not event_ids:
+            return set()
+        values = await self.redis.mget([ACK_KEY.format(i) for i in event_ids])
+        return {i for i, v in zip(event_ids, values, strict=True) if v is not None}
+
+
+Publisher = Callable[[dict[str, Any]], None]
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows, confirms acknowledged ones, re-publishes stale ones."""
+
+    def __init__(
+        self,
+        database: Database,
+        model: type[OutboxMessageMixin],
+        publish: Publisher,
+        acks: AckStore,
+        *,
+        interval: float,
+        republish_after: float,
+    ) -> None:
+        self.database = database
+        self.model = model
+        self.publish = publish
+        self.acks = acks
+        self.interval = interval
+        self.republish_after = timedelta(seconds=republish_after)
+
+    async def run_forever(self) -> None:
+        """Relay until cancelled; a failing broker or database only delays delivery."""
+        while True:
+            try:
+                busy = await self.relay_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox_relay_failed", error=type(exc).__name__, detail=str(exc)[:200])
+                busy = 0
+            await asyncio.sleep(0 if busy >= RELAY_BATCH else self.interval)
+
+    async def relay_once(self) -> int:
+        """One pass; returns how many rows it handled."""
+        model = self.model
+        now = utcnow()
+        stale = now - self.republish_after
+        async with self.database.transaction() as session:
+            # SKIP LOCKED lets several replicas relay without publishing a row twice at once.
+            rows = (
+                await session.scalars(
+                    select(model)
+                    .where(model.confirmed_at.is_(None))
+                    .where(or_(model.published_at.is_(None), model.published_at < stale))
+                    .order_by(model.occurred_at)
+                    .limit(RELAY_BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            unacked = await self._confirm_acknowledged(session, now)
+            if not rows:
+                return unacked
+            already = await self.acks.confirmed([r.id for r in rows if r.published_at])
+            to_publish = [r for r in rows if r.id not in already]
+            await asyncio.to_thread(self._publish_all, [r.message for r in to_publish])
+            for row in rows:
+                if row.id in already:
+                    row.confirmed_at = now
+                else:
+                    row.published_at = now
+                    row.publish_count += 1
+            if any(r.publish_count > 1 for r in to_publish):
+                log.info("outbox_republished", count=sum(r.publish_count > 1 for r in to_publish))
+            return len(rows) + unacked
+
+    async def _confirm_acknowledged(self, session: AsyncSession, now: datetime) -> int:
+        model = self.model
+        waiting = (
+            await session.scalars(
+                select(model)
+                .where(model.confirmed_at.is_(None), model.published_at.is_not(None))
+                .order_by(model.published_at)
+                .limit(RELAY_BATCH)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        acknowledged = await self.acks.confirmed([r.id for r in waiting])
+        for row in waiting:
+            if row.id in acknowledged:
+                row.confirmed_at = now
+        return len(acknowledged)
+
+    def _publish_all(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            self.publish(message)

@@ -1,0 +1,85 @@
+"""Shared test plumbing: real PostgreSQL databases and Redis indexes, isolated per test run."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import asyncpg
+
+from portail.registry import service
+from services.kit.migrations import upgrade
+from services.kit.settings import BaseServiceSettings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+RUN_ID = os.environ.get("PORTAIL_TEST_RUN_ID") or uuid.uuid4().hex[:8]
+
+
+def worker_index() -> int:
+    """0 without xdist, n for the xdist worker `gwn`."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+def redis_url() -> str:
+    """A Redis database index of this xdist worker's own (1–15)."""
+    return f"{REDIS_BASE_URL}/{1 + worker_index() % 15}"
+
+
+def database_name(service_name: str) -> str:
+    """This run's database for a service."""
+    return f"pf_{RUN_ID}_{worker_index()}_{service_name}"
+
+
+def async_url(name: str) -> str:
+    """The SQLAlchemy URL of the database `name` on the test server."""
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}"
+
+
+async def create_database(name: str) -> None:
+    """Create an empty database (dropping a leftover of the same name)."""
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+async def drop_database(name: str) -> None:
+    """Drop a database, closing whatever still uses it."""
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def prepare_service_database(service_name: str) -> str:
+    """Create and migrate this run's database of a service; returns its URL."""
+    name = database_name(service_name)
+    await create_database(name)
+    url = async_url(name)
+    import asyncio
+
+    await asyncio.to_thread(upgrade, service(service_name).migrations_dir, url)
+    return url
+
+
+def service_settings(service_name: str, database_url: str, jwks: dict[str, Any], **extra: Any) -> BaseServiceSettings:
+    """Settings of a service pointed at this run's database, Redis and test signing key."""
+    import json
+
+    cls = service(service_name).settings_class()
+    return cls(
+        database_url=database_url,
+        redis_url=redis_url(),
+        jwks_json=json.dumps(jwks),
+        profile="test",
+        **extra,
+    )
