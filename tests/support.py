@@ -26,8 +26,9 @@ def worker_index() -> int:
 
 
 def redis_url() -> str:
-    """A Redis database index of this xdist worker's own (1–15)."""
-    return f"{REDIS_BASE_URL}/{1 + worker_index() % 15}"
+    """A Redis database index of this run's own: TEST_REDIS_DB, else one per xdist worker."""
+    index = os.environ.get("TEST_REDIS_DB")
+    return f"{REDIS_BASE_URL}/{index or 1 + worker_index() % 8}"
 
 
 def database_name(service_name: str) -> str:
