@@ -72,15 +72,17 @@ async def prepare_service_database(service_name: str) -> str:
     return url
 
 
-def service_settings(service_name: str, database_url: str, jwks: dict[str, Any], **extra: Any) -> BaseServiceSettings:
+def service_settings(
+    service_name: str, database_url: str, jwks: dict[str, Any], **extra: Any
+) -> BaseServiceSettings:
     """Settings of a service pointed at this run's database, Redis and test signing key."""
     import json
 
     cls = service(service_name).settings_class()
-    return cls(
-        database_url=database_url,
-        redis_url=redis_url(),
-        jwks_json=json.dumps(jwks),
-        profile="test",
-        **extra,
-    )
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "redis_url": redis_url(),
+        "jwks_json": json.dumps(jwks),
+        "profile": "test",
+    }
+    return cls(**{**values, **extra})

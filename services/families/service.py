@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.outbox import record_event, utcnow
@@ -11,7 +12,7 @@ from services.kit.outbox import record_event, utcnow
 from . import events
 from .config import FamiliesSettings
 from .errors import FamilyNotFound
-from .models import Family, OutboxMessage
+from .models import Family, OutboxMessage, Person
 from .schemas import FamilyCreate
 
 
@@ -37,3 +38,9 @@ async def get_family(session: AsyncSession, *, family_id: str) -> Family:
     if family is None:
         raise FamilyNotFound("No such family.")
     return family
+
+
+async def count_persons(session: AsyncSession, *, family_id: str) -> int:
+    """How many persons the family has."""
+    statement = select(func.count()).select_from(Person).where(Person.family_id == family_id)
+    return int(await session.scalar(statement) or 0)

@@ -41,3 +41,14 @@ async def read_family(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         family = await service.get_family(session, family_id=family_id)
     return json_response(FamilyRead.model_validate(family))
+
+
+@routes.get("/dashboard/{family_id}")
+@operation("The family's dashboard tile: its persons", tags=("dashboard",), errors=(404,))
+async def dashboard(request: web.Request) -> web.Response:
+    """GET /dashboard/{family_id} → {"famille": {"count": n}}."""
+    family_id = request.match_info["family_id"]
+    require_family(request, family_id)
+    async with request.app[DATABASE].sessions() as session:
+        count = await service.count_persons(session, family_id=family_id)
+    return web.json_response({"famille": {"count": count}})

@@ -34,7 +34,7 @@ from .queue import create_celery, publish_event
 from .request_context import request_id_middleware
 from .settings import BaseServiceSettings
 
-REDIS: web.AppKey[Redis] = web.AppKey("redis", Redis)
+REDIS: web.AppKey[Redis] = web.AppKey("redis")
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 DEFAULT_MAX_BODY = 64 * 1024  # JSON APIs stay small; upload routes raise their own limit.
 
@@ -67,9 +67,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> web.
     app[SETTINGS] = settings
     app[METRICS] = HttpMetrics(settings.service_name)
     app[READINESS] = ReadinessChecks()
-    app.cleanup_ctx.extend(
-        [_http_client_ctx, _database_ctx(spec), _redis_ctx, _verifier_ctx]
-    )
+    app.cleanup_ctx.extend([_http_client_ctx, _database_ctx(spec), _redis_ctx, _verifier_ctx])
     if spec.outbox_model is not None:
         app.cleanup_ctx.append(_outbox_relay_ctx(spec.outbox_model))
     app.router.add_get("/healthz", healthz)
@@ -110,9 +108,7 @@ def _database_ctx(spec: ServiceSpec) -> CleanupContext:
 
 
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    redis = Redis.from_url(
-        app[SETTINGS].redis_url, socket_timeout=2, socket_connect_timeout=1
-    )
+    redis = Redis.from_url(app[SETTINGS].redis_url, socket_timeout=2, socket_connect_timeout=1)
     app[REDIS] = redis
     app[READINESS].add("redis", _redis_ping(redis))
     yield

@@ -16,7 +16,7 @@ from .keys import TOKEN_VERIFIER
 from .problems import Forbidden, NotFound, Unauthenticated
 
 # Pinned: a token announcing any other algorithm (none, HS256, RS256…) is refused.
-TOKEN_ALGORITHM = "EdDSA"
+TOKEN_ALGORITHM = "EdDSA"  # noqa: S105 (an algorithm name, not a secret)
 JWKS_REFRESH_INTERVAL_SECONDS = 30.0
 
 Role = Literal["family", "staff", "service"]
@@ -48,8 +48,7 @@ class Identity:
         if role not in ("family", "staff", "service"):
             raise jwt.InvalidTokenError("unknown role")
         memberships = tuple(
-            Membership(str(m["id"]), frozenset(m.get("rights", ())))
-            for m in claims.get("fam", ())
+            Membership(str(m["id"]), frozenset(m.get("rights", ()))) for m in claims.get("fam", ())
         )
         return cls(
             subject=str(claims["sub"]),
@@ -118,7 +117,9 @@ class TokenVerifier:
 
     def _may_refresh(self) -> bool:
         # A flood of tokens with random kids must not turn into a flood of JWKS fetches.
-        return time.monotonic() - self._fetched_at >= JWKS_REFRESH_INTERVAL_SECONDS or not self._keys
+        return (
+            time.monotonic() - self._fetched_at >= JWKS_REFRESH_INTERVAL_SECONDS or not self._keys
+        )
 
     async def _refresh(self) -> None:
         if not self._jwks_url or self._http is None:

@@ -89,7 +89,7 @@ async def claim_event(
     Concurrent deliveries of one event block on the primary key; the loser sees the
     winner's row once it commits and skips.
     """
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(model)

@@ -1,4 +1,4 @@
-"""RFC 9457 problem details: the exceptions services raise and the one middleware that renders them."""
+"""RFC 9457 problem details: the exceptions services raise, rendered by one middleware."""
 
 from __future__ import annotations
 

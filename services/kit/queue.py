@@ -6,7 +6,7 @@ from typing import Any
 
 import structlog
 from celery import Celery, signals
-from kombu import Queue
+from kombu import Queue  # type: ignore[attr-defined]
 
 from .context import current_request_id
 
@@ -32,7 +32,7 @@ def create_celery(broker_url: str, *, name: str = "portail") -> Celery:
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
-        task_queues=[Queue(name) for name in QUEUES],
+        task_queues=[Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
         task_default_queue="events",
         task_routes={EVENT_TASK: {"queue": "events"}, "email.*": {"queue": "email"}},
         worker_hijack_root_logger=False,
@@ -42,14 +42,14 @@ def create_celery(broker_url: str, *, name: str = "portail") -> Celery:
     return app
 
 
-@signals.before_task_publish.connect
+@signals.before_task_publish.connect  # type: ignore[untyped-decorator]
 def _attach_request_id(headers: dict[str, Any] | None = None, **_: Any) -> None:
     request_id = current_request_id.get()
     if headers is not None and request_id:
         headers.setdefault("request_id", request_id)
 
 
-@signals.task_prerun.connect
+@signals.task_prerun.connect  # type: ignore[untyped-decorator]
 def _bind_request_id(task: Any = None, **_: Any) -> None:
     request_id = getattr(task.request, "request_id", None) if task is not None else None
     if request_id:
@@ -57,7 +57,7 @@ def _bind_request_id(task: Any = None, **_: Any) -> None:
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
 
-@signals.task_postrun.connect
+@signals.task_postrun.connect  # type: ignore[untyped-decorator]
 def _unbind_request_id(**_: Any) -> None:
     current_request_id.set(None)
     structlog.contextvars.unbind_contextvars("request_id")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from services.kit.testing import TestSigner
 
 
-async def test_staff_creates_a_family_and_its_parent_reads_it(service_client, signer: TestSigner) -> None:
+async def test_staff_creates_a_family_and_its_parent_reads_it(
+    service_client, signer: TestSigner
+) -> None:
     client = await service_client("families")
     created = await client.post(
         "/families", json={"name": "TEST"}, headers=signer.headers(role="staff")
@@ -21,7 +23,9 @@ async def test_staff_creates_a_family_and_its_parent_reads_it(service_client, si
     assert (await read.json())["id"] == family["id"]
 
 
-async def test_another_family_id_answers_like_a_missing_one(service_client, signer: TestSigner) -> None:
+async def test_another_family_id_answers_like_a_missing_one(
+    service_client, signer: TestSigner
+) -> None:
     client = await service_client("families")
     created = await client.post(
         "/families", json={"name": "AUTRE"}, headers=signer.headers(role="staff")
@@ -35,7 +39,9 @@ async def test_another_family_id_answers_like_a_missing_one(service_client, sign
 
 async def test_a_parent_cannot_create_families(service_client, signer: TestSigner) -> None:
     client = await service_client("families")
-    response = await client.post("/families", json={"name": "X"}, headers=signer.headers(families=["f"]))
+    response = await client.post(
+        "/families", json={"name": "X"}, headers=signer.headers(families=["f"])
+    )
     assert response.status == 403
     body = await response.json()
     assert body["type"].endswith("/forbidden")

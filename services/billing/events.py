@@ -1,0 +1,3 @@
+"""Events this service emits."""
+
+INVOICE_ISSUED = "invoice.issued"

@@ -1,0 +1,3 @@
+"""Events this service emits."""
+
+ACTIVITY_CREATED = "activity.created"

@@ -1,0 +1,3 @@
+"""Events this service emits."""
+
+DOCUMENT_SUBMITTED = "document.submitted"
