@@ -1,0 +1,39 @@
+"""The notifications service: the journal, e-mails, contact messages and news.
+
+Its HTTP side reads what the event consumer (`tasks.py`, run by `portail worker`) wrote.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from services.kit.app import ServiceSpec, create_service_app
+from services.kit.settings import load_settings_or_exit
+
+from .config import NotificationsSettings
+from .views import routes
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: NotificationsSettings) -> web.Application:
+    """The notifications application for these settings."""
+    spec = ServiceSpec(
+        title="Portail Famille — notifications",
+        version="0.1.0",
+        routes=routes,
+        migrations_dir=MIGRATIONS,
+    )
+    return create_service_app(settings, spec)
+
+
+def main() -> None:
+    """Run the service on its configured host and port."""
+    settings = load_settings_or_exit(NotificationsSettings)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""The notifications rules, with no HTTP and no broker in them."""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.outbox import claim_event, utcnow
+
+from .errors import UnhandledEvent
+from .events import EVENT_ID_PATTERN, JOURNALERS, EventEnvelope
+from .models import DeadLetter, JournalEntry, ProcessedEvent
+
+MAX_DEAD_LETTER_REASON = 1000
+
+
+class Outcome(enum.Enum):
+    """What handling one delivery did."""
+
+    HANDLED = "handled"
+    DUPLICATE = "duplicate"
+    DEAD_LETTER = "dead_letter"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The outcome of one delivery and the event id to acknowledge (None: nothing to ack)."""
+
+    outcome: Outcome
+    ack_id: str | None
+
+
+async def handle_event(session: AsyncSession, *, raw: Any) -> Delivery:
+    """Handle one delivered message in the caller's transaction, at most once per event id.
+
+    The claim (`processed_events`) and the effects are written in the same transaction, so
+    that a crash between them is impossible: either both are committed or neither is, and
+    a re-delivery after a commit is recognised and skipped.
+    """
+    try:
+        event = _parse(raw)
+    except UnhandledEvent as exc:
+        return await _dead_letter(session, raw, exc.reason)
+    if not await claim_event(session, ProcessedEvent, {"id": event.id, "type": event.type}):
+        return Delivery(Outcome.DUPLICATE, event.id)
+    journaler = JOURNALERS.get(event.type)
+    if journaler is None:
+        _add_dead_letter(session, raw, f"unknown event type {event.type!r}")
+        return Delivery(Outcome.DEAD_LETTER, event.id)
+    draft = journaler(event)
+    if draft is not None:
+        session.add(
+            JournalEntry(
+                id=str(uuid.uuid4()),
+                event_id=event.id,
+                family_id=draft.family_id,
+                account_id=draft.account_id,
+                event_type=event.type,
+                occurred_at=event.occurred_at,
+                summary=draft.summary,
+            )
+        )
+    # E-mails (issue 5) belong here, in this same transaction: write an `outgoing_emails`
+    # row keyed by the event id, and let the `email` queue send it (Message-ID from the id).
+    return Delivery(Outcome.HANDLED, event.id)
+
+
+def _parse(raw: Any) -> EventEnvelope:
+    if not isinstance(raw, dict):
+        raise UnhandledEvent(f"the message is a {type(raw).__name__}, not an object")
+    try:
+        return EventEnvelope.model_validate(raw)
+    except ValidationError as exc:
+        fields = ", ".join(
+            ".".join(str(p) for p in error["loc"]) or "message"
+            for error in exc.errors(include_url=False, include_input=False)
+        )
+        raise UnhandledEvent(f"malformed envelope: {fields}") from None
+
+
+async def _dead_letter(session: AsyncSession, raw: Any, reason: str) -> Delivery:
+    # A malformed message that still carries a usable id is claimed and acknowledged: its
+    # producer would otherwise re-publish it forever, and each copy would be a new letter.
+    event_id = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(event_id, str) or not re.fullmatch(EVENT_ID_PATTERN, event_id):
+        _add_dead_letter(session, raw, reason)
+        return Delivery(Outcome.DEAD_LETTER, None)
+    event_type = str(raw.get("type") or "unknown")[:100]
+    if not await claim_event(session, ProcessedEvent, {"id": event_id, "type": event_type}):
+        return Delivery(Outcome.DUPLICATE, event_id)
+    _add_dead_letter(session, raw, reason)
+    return Delivery(Outcome.DEAD_LETTER, event_id)
+
+
+def _add_dead_letter(session: AsyncSession, raw: Any, reason: str) -> None:
+    session.add(
+        DeadLetter(
+            id=str(uuid.uuid4()),
+            received_at=utcnow(),
+            reason=reason[:MAX_DEAD_LETTER_REASON],
+            raw=_json_safe(raw),
+        )
+    )
+
+
+def _json_safe(raw: Any) -> Any:
+    try:
+        json.dumps(raw)
+    except (TypeError, ValueError):
+        return {"repr": repr(raw)[:10_000]}
+    return raw
+
+
+async def list_journal(
+    session: AsyncSession,
+    *,
+    family_id: str,
+    page: int,
+    page_size: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[list[JournalEntry], int]:
+    """One page of a family's journal, newest first, and how many entries match in all."""
+    conditions = [JournalEntry.family_id == family_id]
+    if since is not None:
+        conditions.append(JournalEntry.occurred_at >= since)
+    if until is not None:
+        conditions.append(JournalEntry.occurred_at < until)
+    total = await session.scalar(select(func.count()).select_from(JournalEntry).where(*conditions))
+    entries = await session.scalars(
+        select(JournalEntry)
+        .where(*conditions)
+        .order_by(JournalEntry.occurred_at.desc(), JournalEntry.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    return list(entries), int(total or 0)
+
+
+async def count_journal(session: AsyncSession, *, family_id: str) -> int:
+    """How many lines a family's journal has."""
+    total = await session.scalar(
+        select(func.count()).select_from(JournalEntry).where(JournalEntry.family_id == family_id)
+    )
+    return int(total or 0)
+
+
+async def list_dead_letters(
+    session: AsyncSession, *, page: int, page_size: int
+) -> tuple[list[DeadLetter], int]:
+    """One page of dead letters, newest first, and how many there are."""
+    total = await session.scalar(select(func.count()).select_from(DeadLetter))
+    letters = await session.scalars(
+        select(DeadLetter)
+        .order_by(DeadLetter.received_at.desc(), DeadLetter.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    return list(letters), int(total or 0)
+
+
+async def purge_processed_events(session: AsyncSession, *, older_than: timedelta) -> int:
+    """Forget handled event ids older than `older_than`; returns how many were removed."""
+    result = await session.execute(
+        delete(ProcessedEvent).where(ProcessedEvent.processed_at < utcnow() - older_than)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

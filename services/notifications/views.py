@@ -1,0 +1,97 @@
+"""HTTP handlers: parse, check the caller, call the service, serialise."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.kit.bodies import json_response, read_query
+from services.kit.identity import require_family, require_staff
+from services.kit.keys import DATABASE
+from services.kit.openapi import operation
+
+from . import service
+from .schemas import (
+    DashboardRead,
+    DeadLetterPage,
+    DeadLetterRead,
+    JournalEntryRead,
+    JournalPage,
+    JournalQuery,
+    PageQuery,
+    Tile,
+)
+
+routes = web.RouteTableDef()
+PAGE_QUERY = {"page": "integer", "page_size": "integer"}
+
+
+@routes.get("/journal/{family_id}")
+@operation(
+    "A family's journal (Historique de mes actions), newest first",
+    tags=("journal",),
+    response=JournalPage,
+    errors=(404, 422),
+    query={**PAGE_QUERY, "since": "string", "until": "string"},
+)
+async def read_journal(request: web.Request) -> web.Response:
+    """GET /journal/{family_id}: the caller's own family, or any family for staff."""
+    family_id = request.match_info["family_id"]
+    require_family(request, family_id)
+    query = read_query(request, JournalQuery)
+    async with request.app[DATABASE].sessions() as session:
+        entries, total = await service.list_journal(
+            session,
+            family_id=family_id,
+            page=query.page,
+            page_size=query.page_size,
+            since=query.since,
+            until=query.until,
+        )
+    page = JournalPage(
+        items=[JournalEntryRead.model_validate(e) for e in entries],
+        page=query.page,
+        page_size=query.page_size,
+        total=total,
+    )
+    return json_response(page)
+
+
+@routes.get("/dashboard/{family_id}")
+@operation(
+    "The tiles of Mon tableau de bord this service fills",
+    tags=("dashboard",),
+    response=DashboardRead,
+    errors=(404,),
+)
+async def read_dashboard(request: web.Request) -> web.Response:
+    """GET /dashboard/{family_id}: journal count; contact messages come with their issue."""
+    family_id = request.match_info["family_id"]
+    require_family(request, family_id)
+    async with request.app[DATABASE].sessions() as session:
+        count = await service.count_journal(session, family_id=family_id)
+    return json_response(DashboardRead(historique=Tile(count=count), contact=Tile(count=0)))
+
+
+@routes.get("/dead-letters")
+@operation(
+    "Messages the consumer could not handle (staff)",
+    tags=("operations",),
+    response=DeadLetterPage,
+    errors=(422,),
+    query=PAGE_QUERY,
+)
+async def read_dead_letters(request: web.Request) -> web.Response:
+    """GET /dead-letters: what staff should look at when an event was refused."""
+    require_staff(request)
+    query = read_query(request, PageQuery)
+    async with request.app[DATABASE].sessions() as session:
+        letters, total = await service.list_dead_letters(
+            session, page=query.page, page_size=query.page_size
+        )
+    page = DeadLetterPage(
+        items=[DeadLetterRead.model_validate(d) for d in letters],
+        page=query.page,
+        page_size=query.page_size,
+        total=total,
+    )
+    return json_response(page)

@@ -1,0 +1,75 @@
+"""Fixtures of the queue tests: databases of their own, real Redis, real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from portail.registry import service
+from services.kit.migrations import upgrade
+
+from .. import support
+from .processes import ProcessSet
+
+
+async def create_migrated_database(label: str, service_name: str) -> str:
+    """A fresh database named after `label` with `service_name`'s schema; returns its URL."""
+    name = support.database_name(label)
+    await support.create_database(name)
+    url = support.async_url(name)
+    await asyncio.to_thread(upgrade, service(service_name).migrations_dir, url)
+    return url
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[ProcessSet]:
+    """Processes started by the test, all killed at the end whatever happens."""
+    started = ProcessSet(tmp_path)
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture(scope="session")
+def queue_families_url() -> Iterator[str]:
+    """A families database for the relay tests (not shared with other test folders)."""
+    url = asyncio.run(create_migrated_database("q_families", "families"))
+    yield url
+    asyncio.run(support.drop_database(support.database_name("q_families")))
+
+
+@pytest.fixture
+def redis_index() -> Iterator[redis.Redis]:
+    """This run's Redis index (TEST_REDIS_DB), emptied before and after the test."""
+    client = redis.Redis.from_url(support.redis_url())
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def queued_events(client: redis.Redis, queue: str = "events") -> list[dict[str, object]]:
+    """The event messages waiting in a Celery queue on Redis, oldest first."""
+    messages = []
+    for raw in reversed(client.lrange(queue, 0, -1)):
+        envelope = json.loads(raw)
+        args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+        messages.append(args[0])
+    return messages
+
+
+@pytest.fixture
+async def cleanup_tasks() -> AsyncIterator[list[asyncio.Task[None]]]:
+    """Background tasks a test starts, cancelled at its end."""
+    tasks: list[asyncio.Task[None]] = []
+    yield tasks
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

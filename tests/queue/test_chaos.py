@@ -1,0 +1,198 @@
+"""The queue's promise under chaos: every committed event reaches the consumer exactly once.
+
+Real processes only: our own redis-server, the families service producing `family.created`
+events through its outbox, and `portail worker` consuming them into the notifications
+journal. During the run the worker is killed with SIGKILL (a new one takes over) and Redis
+is killed and restarted empty. At the end, 300 families must give 300 journal lines:
+none missing, none twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from services.kit.testing import TestSigner
+
+from .. import support
+from .conftest import create_migrated_database
+from .processes import ProcessSet, RedisServer, eventually, free_port, python, wait_until
+
+pytestmark = pytest.mark.chaos
+
+EVENTS = 300
+BATCH = 10
+KILL_WORKER_AT_BATCH = 10
+RESTART_REDIS_AT_BATCH = 20
+REPUBLISH_AFTER_SECONDS = 2
+CONVERGE_WITHIN_SECONDS = 60
+
+
+def plain_url(url: str) -> str:
+    """asyncpg's form of a SQLAlchemy URL."""
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+@pytest.fixture
+async def chaos_databases() -> AsyncIterator[dict[str, str]]:
+    """Fresh families and notifications databases for this test only."""
+    urls = {
+        "families": await create_migrated_database("chaos_families", "families"),
+        "notifications": await create_migrated_database("chaos_notifications", "notifications"),
+    }
+    try:
+        yield urls
+    finally:
+        for label in ("chaos_families", "chaos_notifications"):
+            await support.drop_database(support.database_name(label))
+
+
+async def fetch(url: str, query: str) -> list[asyncpg.Record]:
+    """Run one query on a database of this test."""
+    connection = await asyncpg.connect(plain_url(url))
+    try:
+        return await connection.fetch(query)
+    finally:
+        await connection.close()
+
+
+@pytest.mark.timeout(180)
+async def test_every_event_reaches_the_journal_exactly_once_despite_redis_restart_and_worker_kill(
+    chaos_databases: dict[str, str],
+    processes: ProcessSet,
+    signer: TestSigner,
+    record_property: Any,
+) -> None:
+    broker = RedisServer(processes)
+    broker.start()
+    common = {
+        "PORTAIL_PROFILE": "test",
+        "REDIS_URL": broker.url,
+        "JWKS_JSON": json.dumps(signer.jwks),
+        "LOG_LEVEL": "INFO",
+    }
+    port = free_port()
+    processes.start(
+        "families",
+        python("-m", "services.families.app"),
+        {
+            **common,
+            "LOG_LEVEL": "WARNING",
+            "FAMILIES_HOST": "127.0.0.1",
+            "FAMILIES_PORT": str(port),
+            "FAMILIES_DATABASE_URL": chaos_databases["families"],
+            "OUTBOX_RELAY_INTERVAL": "0.2",
+            "OUTBOX_REPUBLISH_AFTER": str(REPUBLISH_AFTER_SECONDS),
+        },
+    )
+    worker_env = {**common, "NOTIFICATIONS_DATABASE_URL": chaos_databases["notifications"]}
+
+    def start_worker(name: str) -> Any:
+        worker = processes.start(
+            name, python("-m", "portail.cli", "worker", "--concurrency", "2"), worker_env
+        )
+        wait_until(
+            lambda: " ready." in processes.log(name),
+            timeout=30,
+            what=f"{name} ready\n{processes.log(name)}",
+        )
+        return worker
+
+    base = f"http://127.0.0.1:{port}"
+    first_worker = start_worker("worker-1")
+
+    statuses: Counter[int] = Counter()
+    family_ids: list[str] = []
+    staff = signer.headers(role="staff", ttl=600)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+
+        async def families_ready() -> bool:
+            try:
+                async with http.get(f"{base}/healthz") as response:
+                    return response.status == 200
+            except aiohttp.ClientError:
+                return False
+
+        await eventually(families_ready, within=30, what="families service up")
+
+        async def create(n: int) -> None:
+            async with http.post(
+                f"{base}/families", json={"name": f"CHAOS {n}"}, headers=staff
+            ) as response:
+                statuses[response.status] += 1
+                if response.status == 201:
+                    family_ids.append((await response.json())["id"])
+
+        for batch in range(EVENTS // BATCH):
+            if batch == KILL_WORKER_AT_BATCH:
+                processes.kill(first_worker)  # SIGKILL to the worker and its pool children
+                await asyncio.to_thread(start_worker, "worker-2")
+            if batch == RESTART_REDIS_AT_BATCH:
+                broker.restart_empty()
+            await asyncio.gather(*(create(batch * BATCH + i) for i in range(BATCH)))
+            await asyncio.sleep(0.2)
+        produced_at = time.monotonic()
+
+    assert statuses == Counter({201: EVENTS}), f"every decision commits, broker or not: {statuses}"
+
+    families, notifications = chaos_databases["families"], chaos_databases["notifications"]
+
+    async def converged() -> bool:
+        journal = await fetch(notifications, "SELECT count(DISTINCT event_id) FROM journal_entries")
+        pending = await fetch(
+            families, "SELECT count(*) FROM outbox_messages WHERE confirmed_at IS NULL"
+        )
+        return journal[0][0] >= EVENTS and pending[0][0] == 0
+
+    try:
+        await eventually(converged, within=CONVERGE_WITHIN_SECONDS, interval=0.5, what="converged")
+    except TimeoutError:
+        pass  # the assertions below say what is missing
+    converge_seconds = time.monotonic() - produced_at
+    # Longer than the re-publication delay: a late duplicate would show up now.
+    await asyncio.sleep(REPUBLISH_AFTER_SECONDS + 1)
+
+    outbox = await fetch(families, "SELECT id, publish_count, confirmed_at FROM outbox_messages")
+    journal = await fetch(notifications, "SELECT event_id, family_id FROM journal_entries")
+    dead = await fetch(notifications, "SELECT reason FROM dead_letters")
+    event_ids = {row["id"] for row in outbox}
+    journaled = Counter(row["event_id"] for row in journal)
+    logs = processes.log_dir
+    figures = {
+        "events": len(event_ids),
+        "journal_rows": len(journal),
+        "duplicates": sum(n - 1 for n in journaled.values()),
+        "missing": len(event_ids - set(journaled)),
+        "republished": sum(row["publish_count"] for row in outbox) - len(outbox),
+        "duplicate_deliveries_skipped": _count_outcomes(logs, "duplicate"),
+        "unconfirmed_outbox_rows": sum(row["confirmed_at"] is None for row in outbox),
+        "seconds_to_converge_after_last_event": round(converge_seconds, 1),
+    }
+    record_property("chaos", figures)
+    print("chaos figures:", json.dumps(figures))
+
+    assert len(event_ids) == EVENTS
+    assert not dead, [row["reason"] for row in dead]
+    assert figures["missing"] == 0, (figures, processes.log("worker-2"))
+    assert figures["duplicates"] == 0, figures
+    assert set(journaled) == event_ids
+    assert sorted(row["family_id"] for row in journal) == sorted(family_ids)
+    assert figures["unconfirmed_outbox_rows"] == 0, figures
+
+
+def _count_outcomes(log_dir: Path, outcome: str) -> int:
+    pattern = re.compile(rf'"outcome": "{outcome}"')
+    return sum(
+        len(pattern.findall(path.read_text(errors="replace")))
+        for path in log_dir.glob("worker-*.log")
+    )

@@ -1,0 +1,207 @@
+"""The outbox relay against real PostgreSQL and Redis: publish, confirm, re-publish, survive."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+from redis.asyncio import Redis
+from sqlalchemy import delete, select
+
+from services.families.app import create_app as create_families_app
+from services.families.config import FamiliesSettings
+from services.families.models import OutboxMessage
+from services.kit.database import Database
+from services.kit.outbox import AckStore, OutboxRelay, record_event
+from services.kit.queue import create_celery, publish_event
+from services.kit.testing import TestSigner
+
+from .. import support
+from .conftest import queued_events
+from .processes import ProcessSet, RedisServer, eventually
+
+
+@pytest.fixture
+async def families_db(queue_families_url: str) -> AsyncIterator[Database]:
+    """The relay tests' families database, emptied before each test."""
+    database = Database(queue_families_url, pool_size=2)
+    async with database.transaction() as session:
+        await session.execute(delete(OutboxMessage))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def celery_app() -> Iterator[Celery]:
+    """A real producer on this run's Redis index."""
+    app = create_celery(support.redis_url())
+    yield app
+    app.close()
+
+
+@pytest.fixture
+async def acks() -> AsyncIterator[AckStore]:
+    """The acknowledgement store on this run's Redis index."""
+    client = Redis.from_url(support.redis_url())
+    yield AckStore(client)
+    await client.aclose()
+
+
+def relay_for(
+    database: Database, app: Celery, acks: AckStore, *, republish_after: float = 30.0
+) -> OutboxRelay:
+    """The relay as services run it, publishing through `app`."""
+    return OutboxRelay(
+        database,
+        OutboxMessage,
+        lambda message: publish_event(app, message),
+        acks,
+        interval=0.05,
+        republish_after=republish_after,
+    )
+
+
+async def create_families(database: Database, count: int) -> list[str]:
+    """Commit `count` `family.created` events as the families service does; returns their ids."""
+    async with database.transaction() as session:
+        messages = [
+            record_event(
+                session,
+                OutboxMessage,
+                source="families",
+                event_type="family.created",
+                data={"family_id": str(n), "name": f"RELAY {n}"},
+                family_id=str(n),
+            )
+            for n in range(count)
+        ]
+    return [str(message["id"]) for message in messages]
+
+
+async def outbox(database: Database) -> dict[str, OutboxMessage]:
+    """Every outbox row by event id."""
+    async with database.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    return {row.id: row for row in rows}
+
+
+def queued_ids(client: redis.Redis) -> list[str]:
+    """Ids of the events waiting in the `events` queue."""
+    return [str(message["id"]) for message in queued_events(client)]
+
+
+async def test_pending_events_are_published_once(
+    families_db: Database, celery_app: Celery, acks: AckStore, redis_index: redis.Redis
+) -> None:
+    ids = await create_families(families_db, 3)
+    relay = relay_for(families_db, celery_app, acks)
+
+    await relay.relay_once()
+    await relay.relay_once()
+
+    assert sorted(queued_ids(redis_index)) == sorted(ids)
+    rows = await outbox(families_db)
+    assert {row.publish_count for row in rows.values()} == {1}
+    assert all(row.published_at is not None and row.confirmed_at is None for row in rows.values())
+    message = queued_events(redis_index)[0]
+    assert message["type"] == "family.created" and message["source"] == "families"
+
+
+async def test_acknowledged_events_are_confirmed_and_others_wait(
+    families_db: Database, celery_app: Celery, acks: AckStore, redis_index: redis.Redis
+) -> None:
+    handled, pending = await create_families(families_db, 2)
+    relay = relay_for(families_db, celery_app, acks)
+    await relay.relay_once()
+
+    await acks.confirm(handled)
+    await relay.relay_once()
+
+    rows = await outbox(families_db)
+    assert rows[handled].confirmed_at is not None
+    assert rows[pending].confirmed_at is None
+
+
+async def test_unacknowledged_events_are_published_again_after_the_delay(
+    families_db: Database, celery_app: Celery, acks: AckStore, redis_index: redis.Redis
+) -> None:
+    (event_id,) = await create_families(families_db, 1)
+    relay = relay_for(families_db, celery_app, acks, republish_after=1.0)
+
+    await relay.relay_once()
+    await relay.relay_once()
+    assert queued_ids(redis_index) == [event_id], "not again before the delay"
+
+    await asyncio.sleep(1.2)
+    await relay.relay_once()
+    assert queued_ids(redis_index) == [event_id, event_id]
+    assert (await outbox(families_db))[event_id].publish_count == 2
+
+    # Acknowledged at last: the stale row is confirmed, not published a third time.
+    await acks.confirm(event_id)
+    await asyncio.sleep(1.2)
+    await relay.relay_once()
+    assert queued_ids(redis_index) == [event_id, event_id]
+    assert (await outbox(families_db))[event_id].confirmed_at is not None
+
+
+async def test_with_the_broker_down_decisions_commit_and_events_leave_when_it_returns(
+    aiohttp_client: Any,
+    queue_families_url: str,
+    families_db: Database,
+    processes: ProcessSet,
+    signer: TestSigner,
+) -> None:
+    broker = RedisServer(processes)  # not started yet: the broker is down
+    settings = FamiliesSettings(
+        database_url=queue_families_url,
+        redis_url=broker.url,
+        jwks_json=json.dumps(signer.jwks),
+        profile="test",
+        OUTBOX_RELAY_INTERVAL=0.1,
+        OUTBOX_REPUBLISH_AFTER=30,
+    )
+    client = await aiohttp_client(create_families_app(settings))
+    staff = signer.headers(role="staff")
+
+    statuses = [
+        (await client.post("/families", json={"name": f"PANNE {n}"}, headers=staff)).status
+        for n in range(5)
+    ]
+    assert statuses == [201] * 5
+    await asyncio.sleep(1.0)  # the relay has tried, and failed, several times
+    rows = await outbox(families_db)
+    assert len(rows) == 5
+    assert all(row.published_at is None for row in rows.values())
+
+    broker.start()
+    queue = redis.Redis.from_url(broker.url)
+    try:
+        async def all_queued() -> bool:
+            return len(queued_ids(queue)) >= 5
+
+        await eventually(
+            all_queued,
+            within=15,
+            what="the 5 events reach the broker once it is back",
+        )
+        assert sorted(queued_ids(queue)) == sorted(rows)
+        ack_client = Redis.from_url(broker.url)
+        try:
+            for event_id in rows:
+                await AckStore(ack_client).confirm(event_id)
+        finally:
+            await ack_client.aclose()
+
+        async def all_confirmed() -> bool:
+            return all(r.confirmed_at is not None for r in (await outbox(families_db)).values())
+
+        await eventually(all_confirmed, within=10, what="every row confirmed")
+    finally:
+        queue.close()
+
