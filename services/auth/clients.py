@@ -1,0 +1,88 @@
+"""API clients of municipal systems: a secret shown once, exchanged for scoped tokens."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from services.kit.outbox import utcnow
+from services.kit.problems import BadRequest
+
+from . import events
+from .context import AuthContext
+from .crypto import digest, new_token, same_digest
+from .errors import AccountNotFound, InvalidClient
+from .models import ApiClient
+from .service import emit
+from .tokens import client_claims
+
+_DUMMY_DIGEST = digest("no client has this secret")
+
+
+async def create(
+    auth: AuthContext, *, name: str, scopes: list[str], actor: str
+) -> tuple[ApiClient, str]:
+    """A new client and its secret (only its hash is kept)."""
+    secret = new_token()
+    client = ApiClient(
+        id=str(uuid.uuid4()),
+        name=name,
+        secret_hash=digest(secret),
+        scopes=sorted(set(scopes)),
+        created_at=utcnow(),
+        created_by=actor,
+    )
+    async with auth.database.transaction() as session:
+        session.add(client)
+        emit(
+            session,
+            events.API_CLIENT_CREATED,
+            client_id=client.id,
+            name=name,
+            scopes=client.scopes,
+            actor=actor,
+        )
+    return client, secret
+
+
+async def list_all(auth: AuthContext) -> list[ApiClient]:
+    """Every client, newest first."""
+    async with auth.database.sessions() as session:
+        rows = await session.scalars(select(ApiClient).order_by(ApiClient.created_at.desc()))
+        return list(rows.all())
+
+
+async def revoke(auth: AuthContext, *, client_id: str, actor: str) -> None:
+    """Stop a client from getting new tokens (those issued expire within minutes)."""
+    async with auth.database.transaction() as session:
+        client = await session.get(ApiClient, client_id, with_for_update=True)
+        if client is None:
+            raise AccountNotFound("No such API client.")
+        if client.revoked_at is None:
+            client.revoked_at = utcnow()
+            emit(session, events.API_CLIENT_REVOKED, client_id=client.id, actor=actor)
+
+
+async def exchange(
+    auth: AuthContext, *, client_id: str, client_secret: str, scope: str | None
+) -> tuple[str, list[str]]:
+    """A short-lived token for a valid client, limited to the scopes asked (and allowed)."""
+    try:
+        uuid.UUID(client_id)
+    except ValueError:
+        raise InvalidClient("Unknown client or wrong secret.", error="invalid_client") from None
+    async with auth.database.sessions() as session:
+        client = await session.get(ApiClient, client_id)
+    expected = client.secret_hash if client is not None else _DUMMY_DIGEST
+    if not same_digest(expected, digest(client_secret)) or client is None or client.revoked_at:
+        raise InvalidClient("Unknown client or wrong secret.", error="invalid_client")
+    granted = list(client.scopes)
+    if scope:
+        asked = scope.split()
+        if not set(asked) <= set(client.scopes):
+            raise BadRequest(
+                "A scope asked for is not granted to this client.", error="invalid_scope"
+            )
+        granted = sorted(set(asked))
+    return await auth.issuer.issue(client_claims(client.id, granted)), granted

@@ -1,0 +1,137 @@
+"""Fixtures of the auth tests: the real auth app on PostgreSQL and Redis, and account helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from services.auth.models import OutboxMessage
+from services.kit.keys import DATABASE
+from services.kit.testing import TestSigner
+from tests import support
+
+KEK = "test-key-encryption-key-0123456789abcdef"
+PUBLIC_BASE_URL = "https://portail.example.org"
+GOOD_PASSWORD = "correct horse battery staple"
+# Generous limits by default: every test comes from 127.0.0.1; the throttle tests set their own.
+DEFAULTS: dict[str, Any] = {
+    "key_encryption_key": KEK,
+    "public_base_url": PUBLIC_BASE_URL,
+    "ip_attempts_limit": 100_000,
+    "account_failures_limit": 100,
+}
+
+
+@pytest.fixture
+async def auth_client(service_client):  # type: ignore[no-untyped-def]
+    """A factory of auth apps; settings override the test defaults."""
+
+    async def make(**settings: Any) -> TestClient:
+        return await service_client("auth", **{**DEFAULTS, **settings})
+
+    await _clear_throttles()
+    return make
+
+
+async def _clear_throttles() -> None:
+    client = aioredis.Redis.from_url(support.redis_url())
+    try:
+        keys = [k async for k in client.scan_iter("auth:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+def unique_email(prefix: str = "parent") -> str:
+    """An address no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.org"
+
+
+def staff_headers(signer: TestSigner, *roles: str, subject: str = "staff-test") -> dict[str, str]:
+    """A staff token from the test signer (trusted by every service in tests)."""
+    return signer.headers(role="staff", subject=subject, staff_roles=list(roles or ("agent",)))
+
+
+async def events(client: TestClient, event_type: str, **data: Any) -> list[dict[str, Any]]:
+    """Outbox messages of a type whose data contains `data`, oldest first."""
+    async with client.app[DATABASE].sessions() as session:
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.event_type == event_type)
+            .order_by(OutboxMessage.occurred_at)
+        )
+        messages = [r.message for r in rows]
+    return [m for m in messages if all(m["data"].get(k) == v for k, v in data.items())]
+
+
+async def wait_for_event(
+    client: TestClient, event_type: str, within: float = 5.0, **data: Any
+) -> dict[str, Any]:
+    """The newest matching event, waiting for background work to write it."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        found = await events(client, event_type, **data)
+        if found:
+            return found[-1]
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no {event_type} event with {data}")
+        await asyncio.sleep(0.05)
+
+
+def token_of(link: str) -> str:
+    """The token in a link of an e-mail."""
+    return parse_qs(urlparse(link).query)["token"][0]
+
+
+async def invite(
+    client: TestClient,
+    signer: TestSigner,
+    *,
+    email: str | None = None,
+    family_id: str | None = None,
+    rights: list[str] | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Invite a family account as staff; returns the account and the link from the event."""
+    body: dict[str, Any] = {
+        "email": email or unique_email(),
+        "family_id": family_id or str(uuid.uuid4()),
+    }
+    if rights is not None:
+        body["rights"] = rights
+    response = await client.post("/invitations", json=body, headers=staff_headers(signer))
+    assert response.status in (200, 201), await response.text()
+    account = (await response.json())["account"]
+    event = await wait_for_event(client, "account.invited", account_id=account["id"])
+    return account, event["data"]["link"]
+
+
+async def active_family(
+    client: TestClient,
+    signer: TestSigner,
+    *,
+    email: str | None = None,
+    family_id: str | None = None,
+    password: str = GOOD_PASSWORD,
+) -> dict[str, Any]:
+    """An invited then activated family account: its account, email, password and session."""
+    email = email or unique_email()
+    account, link = await invite(client, signer, email=email, family_id=family_id)
+    accepted = await client.post(
+        "/invitations/accept", json={"token": token_of(link), "password": password}
+    )
+    assert accepted.status == 201, await accepted.text()
+    body = await accepted.json()
+    return {"account": account, "email": email, "password": password, **body["session"]}
+
+
+async def sign_in(client: TestClient, email: str, password: str, **extra: Any) -> Any:
+    """POST /sessions."""
+    return await client.post("/sessions", json={"email": email, "password": password, **extra})
