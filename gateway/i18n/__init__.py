@@ -1,0 +1,98 @@
+"""French first, English on request: small JSON catalogs keyed by the French text.
+
+A language's catalog is every `gateway/i18n/<lang>.json` and `<lang>.<anything>.json` merged,
+so that pages added by others bring their own `en.<page>.json` without editing ours. French
+needs no catalog: the French text is the key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from ..keys import GATEWAY_SETTINGS, LANGUAGE, TRANSLATOR
+
+CATALOG_DIR = Path(__file__).parent
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+LANG_COOKIE = "lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+class Translator:
+    """Translates French text into one language; unknown text stays French."""
+
+    def __init__(self, language: str, catalog: dict[str, str]) -> None:
+        self.language = language
+        self._catalog = catalog
+
+    def __call__(self, text: str, **values: object) -> str:
+        """The translation of `text`, with `{name}` placeholders filled from `values`."""
+        translated = self._catalog.get(text, text)
+        return translated.format(**values) if values else translated
+
+    def plural(self, singular: str, plural: str, count: int, **values: object) -> str:
+        """`singular` or `plural` by `count` (French: 0 and 1 are singular), translated."""
+        text = singular if (count <= 1 if self.language == "fr" else count == 1) else plural
+        return self(text, count=count, **values)
+
+
+def load_catalogs(directory: Path = CATALOG_DIR) -> dict[str, Translator]:
+    """A translator per supported language."""
+    translators = {}
+    for language in LANGUAGES:
+        catalog: dict[str, str] = {}
+        for path in sorted(directory.glob(f"{language}.json")) + sorted(
+            directory.glob(f"{language}.*.json")
+        ):
+            catalog.update(json.loads(path.read_text(encoding="utf-8")))
+        translators[language] = Translator(language, catalog)
+    return translators
+
+
+TRANSLATORS: web.AppKey[dict[str, Translator]] = web.AppKey("translators")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _chosen_language(request: web.Request) -> tuple[str, bool]:
+    asked = request.query.get("lang")
+    if asked in LANGUAGES:
+        return asked, True
+    cookie = request.cookies.get(LANG_COOKIE)
+    return (cookie if cookie in LANGUAGES else DEFAULT_LANGUAGE), False
+
+
+@web.middleware
+async def language_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """`?lang=en` switches (and is remembered in the `lang` cookie); French by default."""
+    language, _switched = _chosen_language(request)
+    request[LANGUAGE] = language
+    request[TRANSLATOR] = request.app[TRANSLATORS][language]
+    return await handler(request)
+
+
+async def remember_language(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: keep a `?lang=` choice in a cookie, whatever the response."""
+    language, switched = _chosen_language(request)
+    if switched and request.cookies.get(LANG_COOKIE) != language:
+        response.set_cookie(
+            LANG_COOKIE,
+            language,
+            path="/",
+            max_age=LANG_COOKIE_MAX_AGE,
+            httponly=True,
+            secure=request.app[GATEWAY_SETTINGS].secure_cookies,
+            samesite="Lax",
+        )
+
+
+def translator_of(request: web.Request) -> Translator:
+    """This request's translator (French when the middleware did not run, e.g. early errors)."""
+    found = request.get(TRANSLATOR)
+    if found is not None:
+        return found
+    return request.app[TRANSLATORS][DEFAULT_LANGUAGE]

@@ -1,0 +1,49 @@
+"""Operational routes: /healthz (alive), /readyz (Redis, and which services answer), /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import ClientError, ClientTimeout, web
+
+from services.kit.keys import READINESS
+
+from .keys import BREAKERS, GATEWAY_SETTINGS, UPSTREAM_CLIENT
+
+SERVICE_READY_TIMEOUT_SECONDS = 1.5
+
+
+async def _service_ready(request: web.Request, name: str, base: str) -> str:
+    try:
+        async with request.app[UPSTREAM_CLIENT].get(
+            f"{base}/readyz", timeout=ClientTimeout(total=SERVICE_READY_TIMEOUT_SECONDS)
+        ) as response:
+            return "ok" if response.status == 200 else f"not ready ({response.status})"
+    except TimeoutError:
+        return "down: timeout"
+    except ClientError as exc:
+        return f"down: {type(exc).__name__}"
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when Redis is (the gateway's own dependency); services are reported, not required.
+
+    A gateway that refused traffic because one service is down would take every page off
+    the portal, the very thing the breakers and the dashboard's tiles exist to avoid.
+    """
+    checks = await request.app[READINESS].run()
+    services = request.app[GATEWAY_SETTINGS].service_urls()
+    states = await asyncio.gather(
+        *(_service_ready(request, name, base) for name, base in services.items())
+    )
+    ready = all(value == "ok" for value in checks.values())
+    return web.json_response(
+        {
+            "status": "ready" if ready else "not ready",
+            "checks": checks,
+            "services": dict(zip(services, states, strict=True)),
+            "down": [name for name, state in zip(services, states, strict=True) if state != "ok"],
+            "breakers": request.app[BREAKERS].states(),
+        },
+        status=200 if ready else 503,
+    )

@@ -1,0 +1,199 @@
+"""Rate limits counted in Redis: fixed windows per client IP and per identity, one atomic script.
+
+The path → bucket table is data (`rate_limits.yaml`, or `GATEWAY_RATE_LIMITS_FILE`). When Redis
+cannot be reached, reads and buckets marked `fail_open` go through (the portal stays usable;
+the failure is logged and counted), the others (login, reset, contact) answer 503: they are
+the ones that stop password guessing and spam, which must not run unmetered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+import yaml
+from aiohttp import web
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from services.kit.problems import ServiceUnavailable, TooManyRequests
+
+from .clientip import client_ip
+from .keys import GATEWAY_SETTINGS, RATE_LIMITER, UPSTREAM_METRICS
+
+log = structlog.get_logger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics", "/static/")
+STORE_ERROR_LOG_INTERVAL_SECONDS = 10.0
+
+# INCR every key, start its window on the first hit, answer (count, seconds left) per key.
+_COUNT_SCRIPT = """
+local window = tonumber(ARGV[1])
+local result = {}
+for _, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('EXPIRE', key, window) end
+  local ttl = redis.call('TTL', key)
+  if ttl < 0 then
+    redis.call('EXPIRE', key, window)
+    ttl = window
+  end
+  table.insert(result, count)
+  table.insert(result, ttl)
+end
+return result
+"""
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """How many requests per window, per IP and per identity; and what to do without Redis."""
+
+    name: str
+    window: int
+    per_ip: int
+    per_identity: int
+    fail_open: bool = True
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Paths matching `pattern` with one of `methods` are counted in `bucket`."""
+
+    pattern: re.Pattern[str]
+    methods: frozenset[str]
+    bucket: str
+
+
+class RateLimitTable:
+    """The buckets and the rules that pick one for a request."""
+
+    def __init__(self, buckets: dict[str, Bucket], rules: list[Rule]) -> None:
+        if "default" not in buckets:
+            raise ValueError("the rate-limit table needs a 'default' bucket")
+        unknown = {rule.bucket for rule in rules} - set(buckets)
+        if unknown:
+            raise ValueError(f"rules name unknown buckets: {', '.join(sorted(unknown))}")
+        self.buckets = buckets
+        self.rules = rules
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> RateLimitTable:
+        """Build the table from its YAML/JSON shape."""
+        buckets = {
+            name: Bucket(
+                name=name,
+                window=int(spec["window"]),
+                per_ip=int(spec["per_ip"]),
+                per_identity=int(spec["per_identity"]),
+                fail_open=bool(spec.get("fail_open", True)),
+            )
+            for name, spec in document["buckets"].items()
+        }
+        rules = [
+            Rule(
+                pattern=re.compile(spec["pattern"]),
+                methods=frozenset(m.upper() for m in spec.get("methods", ("POST",))),
+                bucket=spec["bucket"],
+            )
+            for spec in document.get("rules", ())
+        ]
+        return cls(buckets, rules)
+
+    @classmethod
+    def from_file(cls, path: Path) -> RateLimitTable:
+        """Read the table from a YAML file."""
+        return cls.from_document(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+    def bucket_for(self, method: str, path: str) -> Bucket:
+        """The bucket of the first matching rule, else `default`."""
+        for rule in self.rules:
+            if method in rule.methods and rule.pattern.search(path):
+                return self.buckets[rule.bucket]
+        return self.buckets["default"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the request may go on, and if not, in how many seconds it may."""
+
+    allowed: bool
+    retry_after: int = 0
+
+
+class RateLimiter:
+    """Counts requests in Redis, atomically (one Lua script per request)."""
+
+    def __init__(self, redis: Redis, table: RateLimitTable, prefix: str = "gw:rl") -> None:
+        self.table = table
+        self._prefix = prefix
+        self._script = redis.register_script(_COUNT_SCRIPT)
+        self._last_error_logged = 0.0
+
+    def report_store_error(self, error: Exception) -> None:
+        """Log a Redis failure, at most once per interval: an outage must not flood the logs."""
+        now = time.monotonic()
+        if now - self._last_error_logged >= STORE_ERROR_LOG_INTERVAL_SECONDS:
+            self._last_error_logged = now
+            log.warning("rate_limit_store_unavailable", error=type(error).__name__)
+
+    async def hit(self, bucket: Bucket, ip: str, identity: str | None) -> Verdict:
+        """Count one request of `ip` (and `identity`) in `bucket`; raises `RedisError`."""
+        keys = [f"{self._prefix}:{bucket.name}:ip:{ip}"]
+        limits = [bucket.per_ip]
+        if identity is not None:
+            keys.append(f"{self._prefix}:{bucket.name}:id:{identity}")
+            limits.append(bucket.per_identity)
+        counts = await self._script(keys=keys, args=[bucket.window])
+        retry_after = 0
+        for index, limit in enumerate(limits):
+            count, ttl = int(counts[2 * index]), int(counts[2 * index + 1])
+            if count > limit:
+                retry_after = max(retry_after, max(ttl, 1))
+        return Verdict(allowed=retry_after == 0, retry_after=retry_after)
+
+
+def identity_key(request: web.Request) -> str | None:
+    """A stable, non-secret key for the caller: a hash of its session cookie or bearer token."""
+    cookie = request.cookies.get(request.app[GATEWAY_SETTINGS].session_cookie_name)
+    secret = cookie or request.headers.get("Authorization", "").partition(" ")[2]
+    if not secret:
+        return None
+    return hashlib.sha256(secret.encode()).hexdigest()[:32]
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """429 with Retry-After when the caller's bucket is full."""
+    if request.path.startswith(UNLIMITED_PATHS):
+        return await handler(request)
+    limiter = request.app[RATE_LIMITER]
+    bucket = limiter.table.bucket_for(request.method, request.path)
+    try:
+        verdict = await limiter.hit(bucket, client_ip(request), identity_key(request))
+    except (RedisError, OSError) as exc:
+        request.app[UPSTREAM_METRICS].rate_limit_errors.inc()
+        limiter.report_store_error(exc)
+        if request.method in SAFE_METHODS or bucket.fail_open:
+            return await handler(request)
+        raise ServiceUnavailable(
+            "This action is briefly unavailable; please try again in a moment.",
+            headers={"Retry-After": "5"},
+        ) from None
+    if not verdict.allowed:
+        request.app[UPSTREAM_METRICS].rate_limited.labels(bucket.name).inc()
+        raise TooManyRequests(
+            f"Too many requests; try again in {verdict.retry_after} seconds.",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
+    return await handler(request)

@@ -1,0 +1,70 @@
+"""Server-rendered pages: the Jinja environment and the context every page shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from .csrf import CSRF_FIELD, csrf_token
+from .headers import csp_nonce
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES, translator_of
+from .keys import GATEWAY_SETTINGS, LANGUAGE
+from .menu import MENU, is_current
+from .session import current_identity
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_ROUTE = "static"
+
+
+def setup_templates(app: web.Application) -> None:
+    """Jinja with autoescaping, templates from `gateway/templates/`, static files versioned."""
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # append_version: the URL changes with the content, so browsers may cache static files.
+    app.router.add_static("/static/", STATIC_DIR, name=STATIC_ROUTE, append_version=True)
+
+
+def static_url(request: web.Request, filename: str) -> str:
+    """The versioned URL of a static file."""
+    return str(request.app.router[STATIC_ROUTE].url_for(filename=filename))
+
+
+async def shell_context(request: web.Request) -> dict[str, Any]:
+    """What the base layout needs: language, menu, identity, CSRF token, CSP nonce."""
+    language = request.get(LANGUAGE, DEFAULT_LANGUAGE)
+    other = next(code for code in LANGUAGES if code != language)
+    return {
+        "_": translator_of(request),
+        "lang": language,
+        "switch_language_url": str(request.rel_url.update_query(lang=other)),
+        "switch_language_code": other,
+        "menu": MENU,
+        "is_current": lambda entry: is_current(entry, request.path),
+        "path": request.path,
+        "org_name": request.app[GATEWAY_SETTINGS].org_name,
+        "identity": await current_identity(request),
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token(request),
+        "csp_nonce": csp_nonce(request),
+        "static": lambda filename: static_url(request, filename),
+    }
+
+
+async def render(
+    request: web.Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> web.Response:
+    """Render a page of the web app with the shell's context."""
+    full = await shell_context(request)
+    full.update(context or {})
+    return aiohttp_jinja2.render_template(template, request, full, status=status)
