@@ -1,0 +1,164 @@
+"""`portail run`: the whole portal on one machine, started in order and stopped in reverse.
+
+Order: Redis, S3 and the SMTP catcher; migrations; demo data; the services; the gateway;
+the worker and beat. Each step waits until what it started is ready. Ctrl-C (SIGINT) or
+SIGTERM stops everything the launcher started; so does any child that dies on its own,
+rather than leave half a portal running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Callable
+
+from .layout import S3_ACCESS_KEY_ID, S3_BUCKET, S3_REGION, S3_SECRET_ACCESS_KEY
+from .plan import MissingTool, Portal
+from .ports import PortInUse, check_ports_free
+from .seeding import seeded_services
+from .state import write_state
+from .summary import render_summary
+from .supervisor import ChildFailed, Supervisor, tail
+
+Report = Callable[[str], None]
+
+
+def available_commands() -> set[str]:
+    """The sub-commands `portail` has in this checkout (`worker` and `beat` come later)."""
+    from ..cli import build_parser
+
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def ensure_bucket(portal: Portal) -> None:
+    """Create the dev bucket on the S3 endpoint once (boto3, as the services will use it)."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=portal.s3_endpoint,
+        aws_access_key_id=S3_ACCESS_KEY_ID,
+        aws_secret_access_key=S3_SECRET_ACCESS_KEY,
+        region_name=S3_REGION,
+    )
+    try:
+        client.head_bucket(Bucket=S3_BUCKET)
+    except ClientError:
+        client.create_bucket(
+            Bucket=S3_BUCKET, CreateBucketConfiguration={"LocationConstraint": S3_REGION}
+        )
+
+
+async def _start_everything(
+    portal: Portal, supervisor: Supervisor, commands: set[str], report: Report
+) -> list[str]:
+    present = portal.present_services()
+    seeded = [name for name in seeded_services() if name in present]
+    report("→ Redis, S3, SMTP ; migrations et données de démo / migrations and demo data …")
+    # The databases are SQLite files: migrating and seeding need none of the infrastructure,
+    # so both run while Redis, S3 and the SMTP catcher get ready.
+    infrastructure = await supervisor.spawn_batch(portal.infrastructure())
+    await asyncio.gather(
+        supervisor.wait_ready(infrastructure),
+        supervisor.run_once(portal.prepare(present, seeded)),
+    )
+    await asyncio.to_thread(ensure_bucket, portal)
+
+    # Started together (the machine has few cores: overlapping their imports saves seconds),
+    # recorded as three batches so that the queue, then the gateway, then the services stop.
+    queue = portal.queue(commands)
+    names = [*present, *(["gateway"] if portal.has_gateway() else []), *(s.name for s in queue)]
+    report("→ " + ", ".join(names))
+    await supervisor.start_batches([portal.services(), portal.gateway(), queue])
+    return seeded
+
+
+def _explain_failure(error: ChildFailed, report: Report) -> None:
+    report(f"\n✗ {error}")
+    last_lines = tail(error.log)
+    if last_lines:
+        report(f"--- fin de / end of {error.log} ---\n{last_lines}\n---")
+
+
+async def run_portal(portal: Portal, *, report: Report = print, stop_timeout: float = 10.0) -> int:
+    """Start the portal, keep it running until asked to stop; 0 on a requested stop."""
+    commands = available_commands()
+    try:
+        check_ports_free(portal.ports_wanted())
+        portal.infrastructure()  # finds redis-server, or says how to get it
+    except (PortInUse, MissingTool) as exc:
+        report(str(exc))
+        return 2
+    portal.layout.create()
+    began = time.monotonic()
+
+    loop = asyncio.get_running_loop()
+    stop_requested = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop_requested.set)
+    supervisor = Supervisor(report=report, stop_timeout=stop_timeout)
+    startup = asyncio.create_task(_start_everything(portal, supervisor, commands, report))
+    stop_wait = asyncio.create_task(stop_requested.wait())
+    code = 0
+    try:
+        await asyncio.wait({startup, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if not startup.done():
+            report("\nArrêt demandé pendant le démarrage / stop requested while starting")
+            startup.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ChildFailed):
+                await startup
+        elif startup.exception() is not None:
+            error = startup.exception()
+            if not isinstance(error, ChildFailed):
+                raise error  # type: ignore[misc]
+            _explain_failure(error, report)
+            code = 1
+        else:
+            seeded = startup.result()
+            write_state(portal.layout.state_file, supervisor.children)
+            report(
+                render_summary(
+                    portal,
+                    supervisor.children,
+                    seeded=seeded,
+                    elapsed=time.monotonic() - began,
+                )
+            )
+            code = await _watch(supervisor, stop_wait, report)
+    finally:
+        report("Arrêt du portail / stopping the portal …")
+        await supervisor.stop_all()
+        stop_wait.cancel()
+        portal.layout.state_file.unlink(missing_ok=True)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        report("Tout est arrêté / everything stopped.")
+    return code
+
+
+async def _watch(supervisor: Supervisor, stop_wait: asyncio.Task[bool], report: Report) -> int:
+    exited = asyncio.create_task(supervisor.next_exit())
+    await asyncio.wait({exited, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    if not exited.done():
+        exited.cancel()
+        report("\nArrêt demandé / stop requested")
+        return 0
+    child = exited.result()
+    _explain_failure(
+        ChildFailed(
+            child.spec.name,
+            f"s'est arrêté de lui-même (code {child.process.returncode}) / died on its own; "
+            "on arrête tout plutôt que de laisser un demi-portail",
+            child.spec.log,
+        ),
+        report,
+    )
+    return 1
