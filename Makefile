@@ -14,6 +14,11 @@ PYTEST_WORKERS ?= 2
 install: $(if $(findstring .tools,$(UV)),.tools/bin/uv)
 	$(UV) sync --frozen --all-extras --python 3.11
 
+# The whole portal on this machine (dev profile: SQLite, embedded Redis, S3 and SMTP under var/).
+# Ctrl-C stops every process it started. See docs/dev-profile.md.
+run: install
+	$(UV) run --frozen --all-extras portail run
+
 lint: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check services/kit
