@@ -9,6 +9,7 @@ from aiohttp import web
 from services.kit.app import ServiceSpec, create_service_app
 from services.kit.settings import load_settings_or_exit
 
+from .clock import CLOCK, Clock, system_clock
 from .config import BookingsSettings
 from .models import OutboxMessage
 from .views import routes
@@ -16,8 +17,8 @@ from .views import routes
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: BookingsSettings) -> web.Application:
-    """The bookings application for these settings."""
+def create_app(settings: BookingsSettings, *, clock: Clock = system_clock) -> web.Application:
+    """The bookings application for these settings; tests pass a frozen `clock`."""
     spec = ServiceSpec(
         title="Portail Famille — bookings",
         version="0.1.0",
@@ -25,7 +26,9 @@ def create_app(settings: BookingsSettings) -> web.Application:
         migrations_dir=MIGRATIONS,
         outbox_model=OutboxMessage,
     )
-    return create_service_app(settings, spec)
+    app = create_service_app(settings, spec)
+    app[CLOCK] = clock
+    return app
 
 
 def main() -> None:

@@ -1,47 +1,27 @@
-"""The bookings rules, with no HTTP in them."""
+"""The bookings rules, with no HTTP in them, one module per concern.
+
+- `catalogue.py`: activities, their rules, groups, units, periods, closures;
+- `openings.py`: openings made in bulk and edited one by one;
+- `notice_rules.py`: until when a day may be booked or cancelled;
+- `places.py`: registration places taken without overbooking;
+- `registrations.py`: requests, checks, decisions, cancellations;
+- `upstream.py`: what we ask families and documents through the gateway.
+
+This module keeps what the dashboard shows.
+"""
 
 from __future__ import annotations
 
-import uuid
-
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kit.outbox import record_event, utcnow
-
-from . import events
-from .config import BookingsSettings
-from .errors import ActivityNameTaken
-from .models import Activity, OutboxMessage, Registration
-from .schemas import ActivityCreate
+from .registrations import count_accepted, count_pending
 
 
-async def create_activity(session: AsyncSession, *, data: ActivityCreate) -> Activity:
-    """Add an activity to the catalogue, with its `activity.created` event."""
-    taken = await session.scalar(select(Activity.id).where(Activity.name == data.name))
-    if taken is not None:
-        raise ActivityNameTaken(f"An activity named {data.name!r} already exists.")
-    activity = Activity(id=str(uuid.uuid4()), name=data.name, created_at=utcnow())
-    session.add(activity)
-    record_event(
-        session,
-        OutboxMessage,
-        source=BookingsSettings.service_name,
-        event_type=events.ACTIVITY_CREATED,
-        data={"activity_id": activity.id, "name": activity.name},
-    )
-    await session.flush()
-    return activity
+async def dashboard_tile(session: AsyncSession, *, family_id: str) -> dict[str, int]:
+    """The "MES INSCRIPTIONS" tile: `count` is the requests waiting for staff.
 
-
-async def list_activities(session: AsyncSession) -> list[Activity]:
-    """The catalogue, by name."""
-    return list(await session.scalars(select(Activity).order_by(Activity.name)))
-
-
-async def count_registrations(session: AsyncSession, *, family_id: str) -> int:
-    """How many registrations the family has, in any state."""
-    statement = (
-        select(func.count()).select_from(Registration).where(Registration.family_id == family_id)
-    )
-    return int(await session.scalar(statement) or 0)
+    Pending requests are what a parent needs to notice; accepted ones are given beside.
+    """
+    pending = await count_pending(session, family_id=family_id)
+    accepted = await count_accepted(session, family_id=family_id)
+    return {"count": pending, "pending": pending, "accepted": accepted}

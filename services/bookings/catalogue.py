@@ -1,0 +1,330 @@
+"""The catalogue: activities with their rules, groups, units, periods and closures."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.outbox import record_event, utcnow
+
+from . import events
+from .config import BookingsSettings
+from .errors import (
+    ActivityNameTaken,
+    ActivityNotFound,
+    CatalogueConflict,
+    GroupNotFound,
+    PeriodNotFound,
+)
+from .models import (
+    ACTIVE_STATES,
+    Activity,
+    ActivityGroup,
+    Closure,
+    GroupPlaces,
+    OutboxMessage,
+    Period,
+    Registration,
+    Unit,
+)
+from .schemas import (
+    ActivityCreate,
+    ActivityUpdate,
+    ClosureCreate,
+    GroupCreate,
+    GroupUpdate,
+    PeriodCreate,
+    PeriodUpdate,
+    UnitCreate,
+)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _rule(value: object) -> dict[str, object] | None:
+    # Rules are stored as plain JSON; times as "HH:MM:SS".
+    return None if value is None else value.model_dump(mode="json")  # type: ignore[attr-defined]
+
+
+async def create_activity(session: AsyncSession, *, data: ActivityCreate) -> Activity:
+    """Add an activity with its groups and units, and its `activity.created` event."""
+    taken = await session.scalar(select(Activity.id).where(Activity.name == data.name))
+    if taken is not None:
+        raise ActivityNameTaken(f"Une activité nommée « {data.name} » existe déjà.")
+    activity = Activity(
+        id=_new_id(),
+        name=data.name,
+        description=data.description,
+        created_at=utcnow(),
+        validation=data.validation,
+        waiting_list=data.waiting_list,
+        documents_required=data.documents_required,
+        add_notice=_rule(data.add_notice),
+        cancel_notice=_rule(data.cancel_notice),
+        groups=[_group(g) for g in data.groups],
+        units=[_unit(u) for u in data.units],
+    )
+    session.add(activity)
+    record_event(
+        session,
+        OutboxMessage,
+        source=BookingsSettings.service_name,
+        event_type=events.ACTIVITY_CREATED,
+        data={"activity_id": activity.id, "name": activity.name},
+    )
+    await session.flush()
+    return activity
+
+
+def _group(data: GroupCreate) -> ActivityGroup:
+    return ActivityGroup(
+        id=_new_id(),
+        name=data.name,
+        min_age=data.min_age,
+        max_age=data.max_age,
+        capacity=data.capacity,
+    )
+
+
+def _unit(data: UnitCreate) -> Unit:
+    return Unit(
+        id=_new_id(),
+        code=data.code,
+        label=data.label,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        excludes=list(data.excludes),
+    )
+
+
+async def list_activities(session: AsyncSession) -> list[Activity]:
+    """The catalogue, by name."""
+    return list(await session.scalars(select(Activity).order_by(Activity.name)))
+
+
+async def get_activity(session: AsyncSession, *, activity_id: str) -> Activity:
+    """The activity with its groups and units, or `ActivityNotFound`."""
+    activity = await session.get(Activity, activity_id)
+    if activity is None:
+        raise ActivityNotFound("Activité inconnue.")
+    return activity
+
+
+async def update_activity(
+    session: AsyncSession, *, activity_id: str, data: ActivityUpdate
+) -> Activity:
+    """Change the name, description or rules that were sent."""
+    activity = await get_activity(session, activity_id=activity_id)
+    sent = data.model_fields_set
+    if "name" in sent and data.name and data.name != activity.name:
+        taken = await session.scalar(select(Activity.id).where(Activity.name == data.name))
+        if taken is not None:
+            raise ActivityNameTaken(f"Une activité nommée « {data.name} » existe déjà.")
+        activity.name = data.name
+    for field in ("description", "validation", "waiting_list", "documents_required"):
+        if field in sent and getattr(data, field) is not None:
+            setattr(activity, field, getattr(data, field))
+    for field in ("add_notice", "cancel_notice"):
+        if field in sent:  # an explicit null removes the rule
+            setattr(activity, field, _rule(getattr(data, field)))
+    await session.flush()
+    return activity
+
+
+async def add_group(session: AsyncSession, *, activity_id: str, data: GroupCreate) -> ActivityGroup:
+    """Add an age group to an activity."""
+    activity = await get_activity(session, activity_id=activity_id)
+    if any(g.name == data.name for g in activity.groups):
+        raise CatalogueConflict(f"Le groupe « {data.name} » existe déjà dans cette activité.")
+    group = _group(data)
+    activity.groups.append(group)
+    await session.flush()
+    return group
+
+
+async def add_unit(session: AsyncSession, *, activity_id: str, data: UnitCreate) -> Unit:
+    """Add a unit to an activity; the units it excludes must exist."""
+    activity = await get_activity(session, activity_id=activity_id)
+    codes = {u.code for u in activity.units}
+    if data.code in codes:
+        raise CatalogueConflict(f"L'unité « {data.code} » existe déjà dans cette activité.")
+    unknown = set(data.excludes) - codes
+    if unknown:
+        raise CatalogueConflict(
+            f"Unités inconnues dans « excludes » : {', '.join(sorted(unknown))}."
+        )
+    unit = _unit(data)
+    activity.units.append(unit)
+    await session.flush()
+    return unit
+
+
+def exclusions(units: Iterable[Unit]) -> dict[str, set[str]]:
+    """Which unit codes cannot be booked the same day as each code (symmetric)."""
+    result: dict[str, set[str]] = {u.code: set() for u in units}
+    for unit in units:
+        for other in unit.excludes:
+            result.setdefault(unit.code, set()).add(other)
+            result.setdefault(other, set()).add(unit.code)
+    return result
+
+
+async def get_group(session: AsyncSession, *, group_id: str) -> ActivityGroup:
+    """The group, or `GroupNotFound`."""
+    group = await session.get(ActivityGroup, group_id)
+    if group is None:
+        raise GroupNotFound("Groupe inconnu.")
+    return group
+
+
+async def update_group_capacity(
+    session: AsyncSession, *, group_id: str, data: GroupUpdate
+) -> ActivityGroup:
+    """Set a group's registration capacity; refused when below the places already taken."""
+    group = await get_group(session, group_id=group_id)
+    group.capacity = data.capacity
+    if data.capacity is None:
+        # Unlimited: no counter to guard any more.
+        await session.execute(delete(GroupPlaces).where(GroupPlaces.group_id == group_id))
+        await session.execute(
+            update(Registration).where(Registration.group_id == group_id).values(holds_place=False)
+        )
+        await session.flush()
+        return group
+    # Every active registration of the group now holds a place, per period.
+    active = Registration.state.in_(ACTIVE_STATES)
+    counts = (
+        await session.execute(
+            select(Registration.period_id, func.count())
+            .where(Registration.group_id == group_id, active)
+            .group_by(Registration.period_id)
+        )
+    ).all()
+    over = [n for _, n in counts if n > data.capacity]
+    if over:
+        raise CatalogueConflict(
+            f"Capacité trop faible : {max(over)} inscriptions sont déjà "
+            "en cours ou acceptées dans ce groupe pour une période."
+        )
+    await session.execute(
+        update(Registration)
+        .where(Registration.group_id == group_id, active)
+        .values(holds_place=True)
+    )
+    await session.execute(delete(GroupPlaces).where(GroupPlaces.group_id == group_id))
+    for period_id, count in counts:
+        session.add(
+            GroupPlaces(
+                group_id=group_id, period_id=period_id, capacity=data.capacity, registered=count
+            )
+        )
+    await session.flush()
+    return group
+
+
+# --- periods and closures -----------------------------------------------------------------
+
+
+async def create_period(session: AsyncSession, *, activity_id: str, data: PeriodCreate) -> Period:
+    """Add a period with its registration window to an activity."""
+    await get_activity(session, activity_id=activity_id)
+    taken = await session.scalar(
+        select(Period.id).where(Period.activity_id == activity_id, Period.name == data.name)
+    )
+    if taken is not None:
+        raise CatalogueConflict(f"La période « {data.name} » existe déjà pour cette activité.")
+    period = Period(id=_new_id(), activity_id=activity_id, **data.model_dump())
+    session.add(period)
+    await session.flush()
+    return period
+
+
+async def list_periods(session: AsyncSession, *, activity_id: str) -> list[Period]:
+    """An activity's periods, by start date."""
+    await get_activity(session, activity_id=activity_id)
+    statement = select(Period).where(Period.activity_id == activity_id).order_by(Period.starts_on)
+    return list(await session.scalars(statement))
+
+
+async def get_period(session: AsyncSession, *, period_id: str) -> Period:
+    """The period, or `PeriodNotFound`."""
+    period = await session.get(Period, period_id)
+    if period is None:
+        raise PeriodNotFound("Période inconnue.")
+    return period
+
+
+async def update_period_window(
+    session: AsyncSession, *, period_id: str, data: PeriodUpdate
+) -> Period:
+    """Move a period's registration window."""
+    period = await get_period(session, period_id=period_id)
+    period.registration_opens_at = data.registration_opens_at
+    period.registration_closes_at = data.registration_closes_at
+    await session.flush()
+    return period
+
+
+def window_open(period: Period, now: datetime) -> bool:
+    """Whether registrations for `period` are accepted at `now`."""
+    return period.registration_opens_at <= now < period.registration_closes_at
+
+
+async def open_catalogue(
+    session: AsyncSession, *, now: datetime
+) -> list[tuple[Activity, list[Period]]]:
+    """Activities with the periods whose registration window is open at `now`."""
+    periods = list(
+        await session.scalars(
+            select(Period)
+            .where(Period.registration_opens_at <= now, Period.registration_closes_at > now)
+            .order_by(Period.starts_on)
+        )
+    )
+    by_activity: dict[str, list[Period]] = {}
+    for period in periods:
+        by_activity.setdefault(period.activity_id, []).append(period)
+    if not by_activity:
+        return []
+    activities = await session.scalars(
+        select(Activity).where(Activity.id.in_(by_activity)).order_by(Activity.name)
+    )
+    return [(a, by_activity[a.id]) for a in activities]
+
+
+async def add_closures(
+    session: AsyncSession, *, activity_id: str, data: ClosureCreate
+) -> list[Closure]:
+    """Close days of an activity (days already closed are kept as they are)."""
+    await get_activity(session, activity_id=activity_id)
+    existing = set(
+        await session.scalars(
+            select(Closure.day).where(
+                Closure.activity_id == activity_id, Closure.day.in_(data.days)
+            )
+        )
+    )
+    added = [
+        Closure(id=_new_id(), activity_id=activity_id, day=day, reason=data.reason)
+        for day in sorted(set(data.days) - existing)
+    ]
+    session.add_all(added)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise CatalogueConflict("Ces fermetures viennent d'être modifiées ; réessayez.") from None
+    return added
+
+
+async def list_closures(session: AsyncSession, *, activity_id: str) -> list[Closure]:
+    """An activity's closed days."""
+    await get_activity(session, activity_id=activity_id)
+    statement = select(Closure).where(Closure.activity_id == activity_id).order_by(Closure.day)
+    return list(await session.scalars(statement))

@@ -1,0 +1,39 @@
+"""The French calendar of the structure: Europe/Paris time, week-ends and public holidays."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(year: int) -> dict[date, str]:
+    # Metropolitan France; names in French for the screens ("Lundi de Pâques").
+    return dict(holidays.country_holidays("FR", years=year, language="fr").items())
+
+
+def public_holiday(day: date) -> str | None:
+    """The name of the French public holiday on `day`, or None."""
+    return _public_holidays(day.year).get(day)
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday and not a public holiday."""
+    return day.weekday() < 5 and public_holiday(day) is None
+
+
+def paris_to_utc(day: date, at: time) -> datetime:
+    """The UTC instant of `at` o'clock on `day` in Paris (daylight saving time included)."""
+    return datetime.combine(day, at, tzinfo=PARIS).astimezone(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An instant in UTC; a naive datetime is read as Paris local time (how staff think)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PARIS)
+    return moment.astimezone(UTC)
