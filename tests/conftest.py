@@ -37,6 +37,18 @@ def clean_redis() -> None:
     redis.Redis.from_url(support.redis_url()).flushdb()
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible server (moto's) over HTTP on a free port, for this test run."""
+    from moto.server import ThreadedMotoServer
+
+    port = support.free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
 ServiceClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
 
@@ -45,12 +57,16 @@ async def service_client(
     aiohttp_client: Callable[..., Awaitable[TestClient[web.Request, web.Application]]],
     service_databases: dict[str, str],
     signer: TestSigner,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[ServiceClientFactory]:
     """Build a service's real app on this run's database and drive it over HTTP."""
 
     async def make(name: str, **settings: object) -> TestClient[web.Request, web.Application]:
         if name not in service_databases:
             service_databases[name] = await support.prepare_service_database(name)
+        if name == "documents" and "s3_endpoint_url" not in settings:
+            # The documents service is ready only with its bucket: give it this run's S3.
+            settings["s3_endpoint_url"] = request.getfixturevalue("s3_endpoint")
         module = __import__(f"{service(name).package}.app", fromlist=["create_app"])
         config = support.service_settings(name, service_databases[name], signer.jwks, **settings)
         return await aiohttp_client(module.create_app(config))

@@ -19,6 +19,15 @@ REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 RUN_ID = os.environ.get("PORTAIL_TEST_RUN_ID") or uuid.uuid4().hex[:8]
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for servers the tests start)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def worker_index() -> int:
     """0 without xdist, n for the xdist worker `gwn`."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")

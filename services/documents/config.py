@@ -1,15 +1,65 @@
-"""Settings of the documents service (environment variables prefixed `DOCUMENTS_`)."""
+"""Settings of the documents service (environment variables prefixed `DOCUMENTS_`).
+
+Storage and antivirus use shared names without the prefix (`S3_ENDPOINT_URL`, `CLAMD_HOST`…):
+they describe the installation's S3 and clamd, which other processes (the worker's purge)
+read too.
+"""
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.kit.settings import BaseServiceSettings
+from services.kit.settings import DEV_S3_ENDPOINT, BaseServiceSettings
+
+MIB = 1024 * 1024
 
 
 class DocumentsSettings(BaseServiceSettings):
-    """The kit's settings; S3 settings come with the documents issue."""
+    """The kit's settings plus S3, clamd, upload limits and retention."""
 
     model_config = SettingsConfigDict(env_prefix="DOCUMENTS_", extra="ignore", frozen=True)
     service_name: ClassVar[str] = "documents"
     default_port: ClassVar[int] = 8105
+    required_in_prod: ClassVar[tuple[str, ...]] = (
+        *BaseServiceSettings.required_in_prod,
+        "s3_endpoint_url",
+        "s3_access_key_id",
+        "s3_secret_access_key",
+        "s3_bucket",
+    )
+
+    s3_endpoint_url: str = Field(DEV_S3_ENDPOINT, validation_alias="S3_ENDPOINT_URL")
+    s3_access_key_id: str = Field("portail-dev", validation_alias="S3_ACCESS_KEY_ID")
+    s3_secret_access_key: str = Field(
+        "portail-dev-secret", validation_alias="S3_SECRET_ACCESS_KEY", repr=False
+    )
+    s3_bucket: str = Field("portail-documents", validation_alias="S3_BUCKET")
+    s3_region: str = Field("eu-west-3", validation_alias="S3_REGION")
+    # dev and tests create the bucket (private, encrypted by default); prod expects it.
+    s3_create_bucket: bool = Field(True, validation_alias="S3_CREATE_BUCKET")
+    s3_timeout_seconds: float = Field(5.0, gt=0, le=60, validation_alias="S3_TIMEOUT_SECONDS")
+
+    clamd_host: str = Field("", validation_alias="CLAMD_HOST")
+    clamd_port: int = Field(3310, ge=1, le=65535, validation_alias="CLAMD_PORT")
+    clamd_timeout_seconds: float = Field(10.0, gt=0, le=120, validation_alias="CLAMD_TIMEOUT")
+
+    # The sum of the files of one upload; the gateway's upload limit should be a little above.
+    max_upload_bytes: int = Field(10 * MIB, ge=1024, le=200 * MIB)
+    max_files_per_upload: int = Field(4, ge=1, le=10)
+    # Where the members of a family are read (the families service, through the gateway).
+    members_path: str = "/api/families/families/{family_id}/persons"
+
+    expiring_soon_days: int = Field(30, ge=0, le=365)
+    # Retention (CNIL NS-058: no longer than needed): refused files, files of expired
+    # documents, files replaced by a newer accepted one.
+    refused_retention_days: int = Field(90, ge=0)
+    expired_retention_days: int = Field(365, ge=0)
+    superseded_retention_days: int = Field(30, ge=0)
+    # An object older than this with no row is the trace of a crash between S3 and commit.
+    orphan_grace_seconds: int = Field(3600, ge=0)
+
+    @property
+    def antivirus_enabled(self) -> bool:
+        """Whether uploads wait for a clamd verdict."""
+        return bool(self.clamd_host)

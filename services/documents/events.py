@@ -1,3 +1,5 @@
-"""Events this service emits."""
+"""Events this service emits (past tense; ids and what an e-mail needs, never file contents)."""
 
-DOCUMENT_SUBMITTED = "document.submitted"
+DOCUMENT_SUBMITTED = "document.submitted"  # visible to staff (antivirus passed, when configured)
+DOCUMENT_ACCEPTED = "document.accepted"
+DOCUMENT_REFUSED = "document.refused"  # by staff, or by the antivirus
