@@ -1,0 +1,83 @@
+"""No account enumeration: same status, body and timing, known e-mail or not (promise 11)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from services.auth.context import AUTH
+
+from .conftest import active_family, invite, sign_in, unique_email
+
+TRIES = 9
+
+
+async def _timed(call) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
+
+
+async def test_login_answers_known_and_unknown_emails_alike(auth_client, signer) -> None:
+    client = await auth_client()
+    parent = await active_family(client, signer)
+    invited, _ = await invite(client, signer)
+    known = await sign_in(client, parent["email"], "not the right password")
+    unknown = await sign_in(client, unique_email("nobody"), "not the right password")
+    pending = await sign_in(client, invited["email"], "not the right password")
+    assert known.status == unknown.status == pending.status == 401
+    bodies = [await r.json() for r in (known, unknown, pending)]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0]["type"].endswith("/invalid-credentials")
+
+
+async def test_login_takes_as_long_for_unknown_emails_as_for_known_ones(
+    auth_client, signer
+) -> None:
+    client = await auth_client()
+    parent = await active_family(client, signer)
+    hasher = client.app[AUTH].passwords.hasher
+    stored = hasher.hash("reference")
+    started = time.perf_counter()
+    for _ in range(3):
+        hasher.verify(stored, "reference")
+    one_hash = (time.perf_counter() - started) / 3
+
+    known, unknown = [], []
+    for _ in range(TRIES):  # interleaved, so that machine noise hits both alike
+        known.append(await _timed(lambda: sign_in(client, parent["email"], "wrong password!")))
+        unknown.append(
+            await _timed(lambda: sign_in(client, unique_email("ghost"), "wrong password!"))
+        )
+    known_median, unknown_median = statistics.median(known), statistics.median(unknown)
+    # The unknown path really verifies a (dummy) hash...
+    assert unknown_median >= 0.7 * one_hash, (unknown_median, one_hash)
+    # ...so both medians are within 30 % of each other.
+    assert 0.7 <= unknown_median / known_median <= 1.3, (known_median, unknown_median)
+
+
+async def test_forgotten_password_answers_alike_in_body_status_and_time(
+    auth_client, signer
+) -> None:
+    client = await auth_client(reset_requests_per_email_per_hour=20)
+    parent = await active_family(client, signer)
+    known_times, unknown_times, bodies = [], [], set()
+    for _ in range(TRIES):
+        for email, times in (
+            (parent["email"], known_times),
+            (unique_email("ghost"), unknown_times),
+        ):
+            started = time.perf_counter()
+            response = await client.post("/password-resets", json={"email": email})
+            times.append(time.perf_counter() - started)
+            assert response.status == 202
+            bodies.add(await response.text())
+        await client.app[AUTH].drain()
+    assert len(bodies) == 1
+    known_median = statistics.median(known_times)
+    unknown_median = statistics.median(unknown_times)
+    # The lookup and the e-mail happen after the answer: the two paths are the same work.
+    assert abs(known_median - unknown_median) <= max(0.3 * known_median, 0.002), (
+        known_median,
+        unknown_median,
+    )

@@ -1,0 +1,93 @@
+"""Online guessing: per-account and per-IP limits, 429 with Retry-After, soft lock (promise 12)."""
+
+from __future__ import annotations
+
+from services.auth.config import AuthSettings
+
+from .conftest import GOOD_PASSWORD, active_family, sign_in, staff_headers, token_of, wait_for_event
+
+
+def from_ip(ip: str, *earlier: str) -> dict[str, str]:
+    """As the gateway forwards it: whatever the client wrote, then the address it saw."""
+    return {"X-Forwarded-For": ", ".join([*earlier, ip])}
+
+
+async def test_the_account_curve_under_default_settings_caps_checks_per_hour(
+    auth_client, signer
+) -> None:
+    limit = AuthSettings.model_fields["account_failures_limit"].default
+    assert limit <= 100
+    client = await auth_client(account_failures_limit=limit)
+    parent = await active_family(client, signer)
+    statuses = []
+    for attempt in range(limit + 10):
+        # A different address every time: only the per-account limit can stop this.
+        response = await client.post(
+            "/sessions",
+            json={"email": parent["email"], "password": f"guess number {attempt}"},
+            headers=from_ip(f"198.51.100.{attempt % 250}", f"10.0.{attempt}.1"),
+        )
+        statuses.append(response.status)
+        if response.status == 429:
+            retry_after = int(response.headers["Retry-After"])
+            assert 1 <= retry_after <= 3600
+            assert (await response.json())["type"].endswith("/too-many-requests")
+    assert statuses == [401] * limit + [429] * 10
+
+
+async def test_the_lock_is_soft_staff_unlock_and_a_reset_lift_it(auth_client, signer) -> None:
+    client = await auth_client(account_failures_limit=3)
+    parent = await active_family(client, signer)
+    for _ in range(3):
+        assert (await sign_in(client, parent["email"], "wrong guess here")).status == 401
+    assert (await sign_in(client, parent["email"], GOOD_PASSWORD)).status == 429
+
+    unlocked = await client.post(
+        f"/accounts/{parent['account']['id']}/unlock", headers=staff_headers(signer)
+    )
+    assert unlocked.status == 200
+    assert (await sign_in(client, parent["email"], GOOD_PASSWORD)).status == 201
+
+    for _ in range(3):
+        await sign_in(client, parent["email"], "wrong guess again")
+    assert (await sign_in(client, parent["email"], GOOD_PASSWORD)).status == 429
+    # The parent is never stuck: the forgotten-password link still works and lifts the lock.
+    await client.post("/password-resets", json={"email": parent["email"]})
+    event = await wait_for_event(
+        client, "account.password_reset_requested", account_id=parent["account"]["id"]
+    )
+    new_password = "after the attack passphrase"
+    done = await client.post(
+        "/password-resets/confirm",
+        json={"token": token_of(event["data"]["link"]), "password": new_password},
+    )
+    assert done.status == 204
+    assert (await sign_in(client, parent["email"], new_password)).status == 201
+
+
+async def test_successful_sign_ins_do_not_count_against_the_account(auth_client, signer) -> None:
+    client = await auth_client(account_failures_limit=2)
+    parent = await active_family(client, signer)
+    for _ in range(5):
+        assert (await sign_in(client, parent["email"], GOOD_PASSWORD)).status == 201
+
+
+async def test_the_ip_curve_uses_only_the_last_forwarded_hop(auth_client, signer) -> None:
+    client = await auth_client(ip_attempts_limit=10, ip_attempts_window_seconds=60)
+    statuses = []
+    for attempt in range(14):
+        # The client forges earlier hops; the gateway's last hop is what counts.
+        response = await client.post(
+            "/sessions",
+            json={"email": f"spray{attempt}@example.org", "password": "Summer2024!!"},
+            headers=from_ip("203.0.113.9", f"192.0.2.{attempt}"),
+        )
+        statuses.append(response.status)
+    assert statuses == [401] * 10 + [429] * 4
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    other = await client.post(
+        "/sessions",
+        json={"email": "spray@example.org", "password": "Summer2024!!"},
+        headers=from_ip("203.0.113.10"),
+    )
+    assert other.status == 401
