@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Connection
 
 from .database import create_engine, is_sqlite
@@ -45,6 +45,8 @@ def run_env(target_metadata: MetaData) -> None:
 
 async def _run_online(url: str, target_metadata: MetaData) -> None:
     engine = create_engine(url, pool_size=1)
+    if is_sqlite(url):
+        _without_sqlite_foreign_keys(engine.sync_engine)
 
     def run(connection: Connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode copies the table instead.
@@ -63,3 +65,14 @@ async def _run_online(url: str, target_metadata: MetaData) -> None:
             await connection.commit()
     finally:
         await engine.dispose()
+
+
+def _without_sqlite_foreign_keys(sync_engine: object) -> None:
+    # Batch mode rebuilds a table by dropping it; SQLite refuses that while foreign keys
+    # are enforced and other tables point at it. The pragma only works outside a
+    # transaction, so it is set when the connection opens (after the kit's own hook).
+    @event.listens_for(sync_engine, "connect")
+    def _off(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        cursor.close()

@@ -1,0 +1,121 @@
+"""A families app on this run's PostgreSQL, with factories that go through its real API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from services.families.models import FieldPolicy, OutboxMessage
+from services.kit.keys import DATABASE
+from services.kit.testing import TestSigner
+
+
+class FamiliesApi:
+    """Calls to the families service as staff, a parent, a municipal system or anonymous."""
+
+    def __init__(self, client: TestClient, signer: TestSigner) -> None:
+        self.client = client
+        self.signer = signer
+
+    def staff(self) -> dict[str, str]:
+        """Headers of an agent of the structure."""
+        return self.signer.headers(role="staff", subject="agent-1")
+
+    def parent(self, family_id: str, **claims: Any) -> dict[str, str]:
+        """Headers of a parent of `family_id`."""
+        return self.signer.headers(families=[family_id], subject=f"parent-{family_id}", **claims)
+
+    def system(self, *scopes: str) -> dict[str, str]:
+        """Headers of a municipal system holding `scopes`."""
+        return self.signer.headers(role="service", subject="logiciel-structure", scopes=scopes)
+
+    async def family(self, **fields: Any) -> dict[str, Any]:
+        """A new family created by staff."""
+        body = {
+            "name": f"FAM-{uuid.uuid4().hex[:8]}",
+            "address": "1 rue des Écoles",
+            "postal_code": "64240",
+            "city": "Hasparren",
+            "phone": "05 59 29 00 00",
+            "email": f"{uuid.uuid4().hex[:8]}@exemple.fr",
+            **fields,
+        }
+        response = await self.client.post("/families", json=body, headers=self.staff())
+        assert response.status == 201, await response.text()
+        return await response.json()
+
+    async def person(self, family_id: str, **fields: Any) -> dict[str, Any]:
+        """A new person of `family_id` created by staff (a child unless told otherwise)."""
+        body = {"role": "child", "first_name": "Léa", "last_name": "Martin", **fields}
+        response = await self.client.post(
+            f"/families/{family_id}/persons", json=body, headers=self.staff()
+        )
+        assert response.status == 201, await response.text()
+        return await response.json()
+
+    async def read_family(self, family_id: str) -> dict[str, Any]:
+        """The family as staff read it."""
+        response = await self.client.get(f"/families/{family_id}", headers=self.staff())
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    async def read_person(self, family_id: str, person_id: str) -> dict[str, Any]:
+        """A person as staff read it."""
+        response = await self.client.get(
+            f"/families/{family_id}/persons/{person_id}", headers=self.staff()
+        )
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+    async def ask(
+        self,
+        family_id: str,
+        changes: dict[str, Any],
+        *,
+        version: int,
+        person_id: str | None = None,
+    ) -> Any:
+        """A parent's change request (the raw response)."""
+        body: dict[str, Any] = {
+            "target": "person" if person_id else "family",
+            "version": version,
+            "changes": changes,
+        }
+        if person_id:
+            body["person_id"] = person_id
+        return await self.client.post(
+            f"/families/{family_id}/requests", json=body, headers=self.parent(family_id)
+        )
+
+    async def requested(self, family_id: str, changes: dict[str, Any], **kw: Any) -> dict:
+        """A change request that must be accepted as pending."""
+        response = await self.ask(family_id, changes, **kw)
+        assert response.status == 201, await response.text()
+        return await response.json()
+
+    async def events(self, event_type: str | None = None, **data: str) -> list[dict[str, Any]]:
+        """Outbox messages (of `event_type`) whose `data` holds these values, oldest first."""
+        async with self.client.app[DATABASE].sessions() as session:
+            rows = (
+                await session.scalars(select(OutboxMessage).order_by(OutboxMessage.occurred_at))
+            ).all()
+        return [
+            r.message
+            for r in rows
+            if event_type in (None, r.event_type)
+            and all(r.message["data"].get(k) == v for k, v in data.items())
+        ]
+
+
+@pytest.fixture
+async def api(service_client, signer: TestSigner) -> FamiliesApi:
+    """The families service with a clean field policy (tests that change it restore nothing)."""
+    client = await service_client("families")
+    async with client.app[DATABASE].transaction() as session:
+        for row in (await session.scalars(select(FieldPolicy))).all():
+            await session.delete(row)
+    return FamiliesApi(client, signer)
