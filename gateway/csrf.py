@@ -75,7 +75,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @web.middleware
 async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse state-changing requests from another origin or without the session's token."""
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.match_info.http_exception is not None:
+        # Reads change nothing; an unknown route or method changes nothing either (404/405).
         return await handler(request)
     settings = request.app[GATEWAY_SETTINGS]
     cookie = request.cookies.get(settings.session_cookie_name)

@@ -1,4 +1,4 @@
-""""Mon tableau de bord": tiles filled by the services, asked in parallel with a short deadline.
+""" "Mon tableau de bord": tiles filled by the services, asked in parallel with a short deadline.
 
 Contract: each service answers `GET /dashboard/{family_id}` (the family's bearer token) with
 a JSON object of tile keys → `{"count": int}` (notifications may add `"news": [{title, text}]`).

@@ -169,7 +169,7 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     raw_path = request.rel_url.raw_path
     if not raw_path.startswith(prefix):
         raise NotFound(f"There is no service named '{name}'.")
-    url = f"{base}/{raw_path[len(prefix):]}"
+    url = f"{base}/{raw_path[len(prefix) :]}"
     if request.rel_url.raw_query_string:
         url = f"{url}?{request.rel_url.raw_query_string}"
     upstream = await _call(request, name, url, breaker)
@@ -242,9 +242,7 @@ async def _call(
     return upstream
 
 
-def _failed(
-    breaker: CircuitBreaker, metrics: UpstreamMetrics, name: str, outcome: str
-) -> None:
+def _failed(breaker: CircuitBreaker, metrics: UpstreamMetrics, name: str, outcome: str) -> None:
     breaker.record_failure()
     metrics.calls.labels(name, outcome).inc()
 

@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from services.kit.identity import Identity, TokenVerifier
 from services.kit.problems import ServiceUnavailable
 
+from .cookies import add_cookie_header
 from .keys import GATEWAY_SETTINGS, SESSION, SESSIONS
 
 log = structlog.get_logger(__name__)
@@ -95,12 +96,16 @@ class SessionExchange:
     def _cache_key(self, session_token: str) -> str:
         return f"{self._cache_prefix}:{hashlib.sha256(session_token.encode()).hexdigest()}"
 
-    async def sign_in(self, email: str, password: str, totp_code: str | None = None) -> SignedIn:
+    async def sign_in(
+        self, email: str, password: str, totp_code: str | None = None, *, client_ip: str
+    ) -> SignedIn:
         """Open a session; `SignInRefused` with auth's problem when it says no."""
         body: dict[str, str] = {"email": email, "password": password}
         if totp_code:
             body["totp_code"] = totp_code
-        document = await self._call("POST", "/sessions", json=body, expect=201)
+        # Auth throttles guessing per IP: it must see the browser's address, not ours.
+        headers = {"X-Forwarded-For": client_ip}
+        document = await self._call("POST", "/sessions", json=body, headers=headers, expect=201)
         signed_in = SignedIn(
             session_token=str(document["session_token"]),
             jwt=str(document["token"]),
@@ -213,10 +218,19 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
 async def forget_expired_session(request: web.Request, response: web.StreamResponse) -> None:
     """on_response_prepare: a session auth refused loses its cookie, on any response."""
     session = request.get(SESSION)
-    cookie_name = request.app[GATEWAY_SETTINGS].session_cookie_name
+    settings = request.app[GATEWAY_SETTINGS]
     # A response that sets a new session (sign-in) keeps it.
-    if session is not None and session.expired and cookie_name not in response.cookies:
-        delete_session_cookie(request, response)
+    name = settings.session_cookie_name
+    if session is not None and session.expired and name not in response.cookies:
+        add_cookie_header(
+            response,
+            name,
+            "",
+            path="/",
+            secure=settings.secure_cookies,
+            httponly=True,
+            samesite="Lax",
+        )
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, value: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..cookies import add_cookie_header
 from ..keys import GATEWAY_SETTINGS, LANGUAGE, TRANSLATOR
 
 CATALOG_DIR = Path(__file__).parent
@@ -79,7 +80,8 @@ async def remember_language(request: web.Request, response: web.StreamResponse) 
     """on_response_prepare: keep a `?lang=` choice in a cookie, whatever the response."""
     language, switched = _chosen_language(request)
     if switched and request.cookies.get(LANG_COOKIE) != language:
-        response.set_cookie(
+        add_cookie_header(
+            response,
             LANG_COOKIE,
             language,
             path="/",

@@ -1,4 +1,4 @@
-""""Mon tableau de bord" (`/`): the tiles of the manual, composed from the services."""
+""" "Mon tableau de bord" (`/`): the tiles of the manual, composed from the services."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from services.kit.problems import TooManyRequests
 
+from ..clientip import client_ip
 from ..keys import SESSION, SESSIONS
 from ..rendering import render
 from ..session import SignInRefused, delete_session_cookie, set_session_cookie
@@ -47,7 +48,9 @@ async def signin(request: web.Request) -> web.StreamResponse:
             status=400,
         )
     try:
-        signed_in = await request.app[SESSIONS].sign_in(email, password, totp_code)
+        signed_in = await request.app[SESSIONS].sign_in(
+            email, password, totp_code, client_ip=client_ip(request)
+        )
     except SignInRefused as refused:
         if refused.status == 429:
             raise TooManyRequests(
