@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -13,14 +13,11 @@ from services.kit.keys import DATABASE, HTTP_CLIENT, TOKEN_VERIFIER
 from services.kit.settings import load_settings_or_exit
 
 from .config import AuthSettings
-from .context import AUTH, AuthContext
-from .crypto import Sealer, dev_key_encryption_key
+from .context import AUTH
 from .models import OutboxMessage
-from .passwords import Passwords
 from .requests import client_basic_auth_middleware
-from .signing import KeyRing, ensure_key
-from .throttle import Throttle
-from .tokens import KeyRingVerifier, TokenIssuer
+from .runtime import build_context
+from .tokens import KeyRingVerifier
 from .views import routes
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -43,32 +40,13 @@ def create_app(settings: AuthSettings) -> web.Application:
     return app
 
 
-def key_encryption_key(settings: AuthSettings) -> str:
-    """The configured key-encryption key; the dev and test profiles make one under var/."""
-    if settings.key_encryption_key:
-        return settings.key_encryption_key
-    return dev_key_encryption_key()
-
-
-def _auth_ctx(settings: AuthSettings):  # type: ignore[no-untyped-def]
+def _auth_ctx(settings: AuthSettings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def auth_ctx(app: web.Application) -> AsyncIterator[None]:
-        database = app[DATABASE]
-        sealer = Sealer(key_encryption_key(settings))
-        await ensure_key(database, sealer)
-        keyring = KeyRing(database, sealer, settings)
-        await keyring.load()  # fails at start, not at the first sign-in, if the key is wrong
-        auth = AuthContext(
-            settings=settings,
-            database=database,
-            sealer=sealer,
-            passwords=Passwords(settings),
-            keyring=keyring,
-            issuer=TokenIssuer(keyring, settings),
-            throttle=Throttle(app[REDIS]),
-        )
+        auth = await build_context(settings, app[DATABASE], app[REDIS])
         app[AUTH] = auth
+        # The kit's verifier, reading this service's own keys first (no HTTP round trip).
         app[TOKEN_VERIFIER] = KeyRingVerifier(
-            keyring,
+            auth.keyring,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             jwks_url=settings.jwks_url,

@@ -23,7 +23,7 @@ from .errors import (
     WeakPassword,
     WrongPassword,
 )
-from .models import Account, Session
+from .models import Account, OneTimeToken, Session
 from .passwords import check_rule
 from .schemas import SessionCreate
 from .service import (
@@ -304,3 +304,25 @@ async def load_account(auth: AuthContext, account_id: str) -> Account:
     """An account by id (for `/accounts/me`)."""
     async with auth.database.sessions() as session:
         return await get_account(session, account_id)
+
+
+async def activate_with_password(auth: AuthContext, *, account_id: str, password: str) -> Account:
+    """Set the first password of an invited account directly (operators' command line)."""
+    async with auth.database.sessions() as session:
+        account = await get_account(session, account_id)
+    check_password_rule(password, email=account.email)
+    password_hash = await auth.passwords.hash(password)
+    async with auth.database.transaction() as session:
+        account = await get_account(session, account_id, lock=True)
+        if account.state != "invited":
+            raise Forbidden("This account is not waiting for its first password.")
+        await session.execute(
+            update(OneTimeToken)
+            .where(OneTimeToken.account_id == account.id, OneTimeToken.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+        account.password_hash = password_hash
+        account.state = "active"
+        account.updated_at = utcnow()
+        emit(session, events.ACCOUNT_ACTIVATED, account=account, via="command-line")
+    return account

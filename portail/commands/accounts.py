@@ -1,0 +1,127 @@
+"""`portail create-staff`, `portail invite-family`, `portail rotate-keys`: accounts by hand.
+
+They work on the auth database directly (as `portail migrate` does), so that the first
+administrator can exist before any web page does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from typing import Any
+
+from pydantic import ValidationError
+
+from services.auth.config import AuthSettings
+from services.auth.runtime import standalone
+from services.auth.schemas import InvitationCreate, StaffCreate
+from services.auth.service import invite_family, invite_staff
+from services.auth.sessions import activate_with_password
+from services.auth.signing import rotate
+from services.kit.bodies import field_errors
+from services.kit.problems import Problem
+from services.kit.settings import load_settings
+
+ACTOR = "command-line"
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if args.set_password:
+        first = getpass.getpass("Mot de passe : ")
+        if first != getpass.getpass("Confirmez le mot de passe : "):
+            raise SystemExit("Les deux mots de passe diffèrent.")
+        return first
+    return None
+
+
+async def _create_staff(args: argparse.Namespace) -> int:
+    data = StaffCreate(email=args.email, roles=[args.role])
+    password = _read_password(args)
+    settings = load_settings(AuthSettings)
+    async with standalone(settings) as auth:
+        async with auth.database.transaction() as session:
+            invitation = await invite_staff(
+                auth, session, email=data.email, roles=data.roles, actor=ACTOR
+            )
+        account = invitation.account
+        if password is not None:
+            await activate_with_password(auth, account_id=account.id, password=password)
+            print(f"{account.email}: compte {args.role} actif ({account.id}).")
+            print("À la première connexion, il faudra enrôler une application TOTP.")
+        elif invitation.link is not None:
+            print(f"{account.email}: invitation {args.role} ({account.id}).")
+            until = f"{invitation.link.expires_at:%d/%m/%Y %H:%M}"
+            print(f"Lien à usage unique, valable jusqu'au {until} UTC :")
+            print(invitation.link.link)
+    return 0
+
+
+async def _invite_family(args: argparse.Namespace) -> int:
+    data = InvitationCreate(
+        email=args.email, family_id=args.family_id, rights=args.rights.split(",")
+    )
+    settings = load_settings(AuthSettings)
+    async with standalone(settings) as auth, auth.database.transaction() as session:
+        invitation = await invite_family(
+            auth,
+            session,
+            email=data.email,
+            family_id=data.family_id,
+            rights=data.rights,
+            actor=ACTOR,
+        )
+    if invitation.link is None:
+        print(f"{invitation.account.email}: famille {args.family_id} ajoutée à ce compte.")
+    else:
+        print(f"{invitation.account.email}: invitation pour la famille {args.family_id}.")
+        print(invitation.link.link)
+    return 0
+
+
+async def _rotate_keys(_args: argparse.Namespace) -> int:
+    settings = load_settings(AuthSettings)
+    async with standalone(settings) as auth:
+        row = await rotate(auth.database, auth.sealer, settings, actor=ACTOR)
+    print(
+        f"nouvelle clé {row.kid} publiée ; elle signe à partir de {row.activates_at:%H:%M:%S} UTC"
+    )
+    return 0
+
+
+def _runner(coroutine: Any) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return int(asyncio.run(coroutine(args)))
+        except ValidationError as exc:
+            print(f"refusé : {field_errors(exc)}", file=sys.stderr)
+            return 1
+        except Problem as problem:
+            details = "; ".join(e.get("message", "") for e in problem.errors or [])
+            print(f"refusé : {problem.detail} {details}".strip(), file=sys.stderr)
+            return 1
+
+    return run
+
+
+def register(commands: Any) -> None:
+    """Add the account commands."""
+    staff = commands.add_parser("create-staff", help="invite a staff member (prints the link)")
+    staff.add_argument("email")
+    staff.add_argument("--role", choices=("agent", "administrator"), required=True)
+    how = staff.add_mutually_exclusive_group()
+    how.add_argument("--set-password", action="store_true", help="ask the password here, twice")
+    how.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    staff.set_defaults(handler=_runner(_create_staff))
+
+    family = commands.add_parser("invite-family", help="invite a family account (prints the link)")
+    family.add_argument("email")
+    family.add_argument("--family-id", required=True)
+    family.add_argument("--rights", default="book,invoices,edit", help="comma-separated")
+    family.set_defaults(handler=_runner(_invite_family))
+
+    keys = commands.add_parser("rotate-keys", help="publish a new token-signing key")
+    keys.set_defaults(handler=_runner(_rotate_keys))

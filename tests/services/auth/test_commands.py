@@ -1,0 +1,53 @@
+"""`portail create-staff`, `invite-family` and `rotate-keys` on the real auth database."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pytest
+
+from portail.cli import main
+from tests import support
+
+from .conftest import KEK, PUBLIC_BASE_URL, unique_email
+
+
+@pytest.fixture
+def auth_env(monkeypatch: pytest.MonkeyPatch, service_databases: dict[str, str]) -> None:
+    if "auth" not in service_databases:
+        service_databases["auth"] = asyncio.run(support.prepare_service_database("auth"))
+    monkeypatch.setenv("AUTH_DATABASE_URL", service_databases["auth"])
+    monkeypatch.setenv("REDIS_URL", support.redis_url())
+    monkeypatch.setenv("AUTH_KEY_ENCRYPTION_KEY", KEK)
+    monkeypatch.setenv("PUBLIC_BASE_URL", PUBLIC_BASE_URL)
+    monkeypatch.setenv("PORTAIL_PROFILE", "test")
+
+
+def test_create_staff_prints_a_one_time_link(auth_env, capsys) -> None:
+    assert main(["create-staff", unique_email("admin"), "--role", "administrator"]) == 0
+    out = capsys.readouterr().out
+    assert f"{PUBLIC_BASE_URL}/premiere-connexion?token=" in out
+
+
+def test_create_staff_with_a_password_from_stdin(auth_env, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough staff passphrase\n"))
+    email = unique_email("agent")
+    assert main(["create-staff", email, "--role", "agent", "--password-stdin"]) == 0
+    assert "actif" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["create-staff", unique_email("agent"), "--role", "agent", "--password-stdin"]) == 1
+    assert "refusé" in capsys.readouterr().err
+    assert main(["create-staff", email, "--role", "agent"]) == 1  # already exists
+
+
+def test_invite_family_and_refuse_bad_input(auth_env, capsys) -> None:
+    assert main(["invite-family", unique_email(), "--family-id", "fam-cli"]) == 0
+    assert "/premiere-connexion?token=" in capsys.readouterr().out
+    assert main(["invite-family", "not-an-email", "--family-id", "fam-cli"]) == 1
+    assert main(["invite-family", unique_email(), "--family-id", "f", "--rights", "root"]) == 1
+
+
+def test_rotate_keys(auth_env, capsys) -> None:
+    assert main(["rotate-keys"]) == 0
+    assert "nouvelle clé" in capsys.readouterr().out
