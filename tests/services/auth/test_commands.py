@@ -8,9 +8,11 @@ import io
 import pytest
 
 from portail.cli import main
+from services.auth.context import AUTH
+from services.auth.seed import DEMO_PARENT, DEMO_PASSWORD, seed
 from tests import support
 
-from .conftest import KEK, PUBLIC_BASE_URL, unique_email
+from .conftest import KEK, PUBLIC_BASE_URL, sign_in, unique_email
 
 
 @pytest.fixture
@@ -51,3 +53,11 @@ def test_invite_family_and_refuse_bad_input(auth_env, capsys) -> None:
 def test_rotate_keys(auth_env, capsys) -> None:
     assert main(["rotate-keys"]) == 0
     assert "nouvelle clé" in capsys.readouterr().out
+
+
+async def test_the_dev_seed_is_idempotent_and_its_parent_signs_in(auth_client, signer) -> None:
+    client = await auth_client()
+    first = await seed(client.app[AUTH], family_id="fam-demo")
+    again = await seed(client.app[AUTH], family_id="fam-demo")
+    assert first == again and len(first) == 2
+    assert (await sign_in(client, DEMO_PARENT, DEMO_PASSWORD)).status == 201
