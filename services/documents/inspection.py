@@ -163,7 +163,9 @@ def check_pdf(raw: bytes, name: str) -> None:
     """Refuse a PDF that is unreadable, encrypted, a polyglot, or carries active content."""
     if b"PK\x03\x04" in raw and b"PK\x05\x06" in raw:
         raise FileRefused(f"Le PDF « {name} » contient une archive ZIP cachée : il est refusé.")
-    tail = raw[raw.rfind(b"%%EOF") + 5 :] if b"%%EOF" in raw else b"?"
+    if b"%%EOF" not in raw[-2048:]:
+        raise FileRefused(f"Le PDF « {name} » est incomplet ou endommagé (fin de fichier absente).")
+    tail = raw[raw.rfind(b"%%EOF") + 5 :]
     if tail.strip(b"\r\n\t \x00"):
         raise FileRefused(
             f"Le PDF « {name} » contient des données après sa fin : il est refusé "

@@ -1,0 +1,105 @@
+"""Files made by the tests: sound ones, and the hostile corpus."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from PIL import Image
+from pypdf import PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+
+def pdf(pages: int = 1) -> bytes:
+    """A small, sound PDF."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_with_javascript() -> bytes:
+    """A PDF whose document runs JavaScript (a /Names /JavaScript tree)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    action = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/JavaScript"),
+            NameObject("/JS"): TextStringObject("app.alert('hello');"),
+        }
+    )
+    tree = DictionaryObject(
+        {NameObject("/Names"): ArrayObject([TextStringObject("js"), writer._add_object(action)])}
+    )
+    writer._root_object[NameObject("/Names")] = DictionaryObject(
+        {NameObject("/JavaScript"): writer._add_object(tree)}
+    )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_with_open_action() -> bytes:
+    """A PDF with an /OpenAction launching a URI when opened."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    action = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/URI"),
+            NameObject("/URI"): TextStringObject("https://attacker.example/"),
+        }
+    )
+    writer._root_object[NameObject("/OpenAction")] = writer._add_object(action)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_with_embedded_file() -> bytes:
+    """A PDF carrying an attachment."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_attachment("payload.exe", b"MZ" + b"\0" * 64)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def png(size: tuple[int, int] = (40, 30), trailer: bytes = b"") -> bytes:
+    """A PNG, with extra bytes after its end when `trailer` is given."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue() + trailer
+
+
+def jpeg_with_exif(comment: bytes = b"secret-gps") -> bytes:
+    """A JPEG carrying EXIF metadata (a camera's)."""
+    image = Image.new("RGB", (40, 30), (10, 120, 200))
+    exif = Image.Exif()
+    exif[0x010E] = comment.decode()  # ImageDescription
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def zip_archive() -> bytes:
+    """A ZIP archive."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("evil.exe", b"MZ" + b"\0" * 100)
+    return out.getvalue()
+
+
+def pdf_zip_polyglot() -> bytes:
+    """A PDF with a ZIP archive appended: valid as both."""
+    return pdf() + zip_archive()
+
+
+ELF = b"\x7fELF\x02\x01\x01\x00" + b"\0" * 120
+PE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\0" * 56 + b"PE\0\0" + b"\0" * 64
+HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
+SVG = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+)

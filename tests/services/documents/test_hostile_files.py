@@ -1,0 +1,145 @@
+"""The hostile-file corpus: every one refused with a clear French message, nothing stored."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from services.documents.models import Submission
+from services.kit.keys import DATABASE
+from services.kit.testing import TestSigner
+
+from . import files
+from .api import create_type, multipart, new_family, parent, upload
+
+CORPUS = [
+    ("elf executable renamed .pdf", "facture.pdf", files.ELF, "programme exécutable"),
+    ("windows executable renamed .pdf", "vaccins.pdf", files.PE, "exécutable Windows"),
+    ("html with script", "page.pdf", files.HTML, "page HTML"),
+    ("svg with script", "image.png", files.SVG, "image SVG"),
+    ("pdf+zip polyglot", "poly.pdf", files.pdf_zip_polyglot(), "archive ZIP cachée"),
+    ("zip archive", "documents.pdf", files.zip_archive(), "archive compressée"),
+    ("double extension", "x.pdf.exe", files.pdf(), "extension est .exe"),
+    ("executable double extension", "x.pdf.exe", files.PE, "exécutable"),
+    ("null byte in name", "vaccins.pdf\x00.exe", files.pdf(), "caractère nul"),
+    ("control character in name", "vac\x1bcins.pdf", files.pdf(), "caractères de contrôle"),
+    ("backslash path in name", "..\\..\\boot.pdf", files.pdf(), "séparateur de dossier"),
+    ("pdf with javascript", "js.pdf", files.pdf_with_javascript(), "/JavaScript"),
+    ("pdf with open action", "open.pdf", files.pdf_with_open_action(), "/OpenAction"),
+    ("pdf with embedded file", "pj.pdf", files.pdf_with_embedded_file(), "/EmbeddedFile"),
+    ("empty file", "vide.pdf", b"", "est vide"),
+    ("truncated pdf", "coupe.pdf", files.pdf()[:200], "endommagé"),
+    ("png named jpg", "photo.jpg", files.png(), "extension est .jpg"),
+    ("corrupt png", "casse.png", files.png()[:40], "illisible"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [pytest.param(n, c, e, id=label) for label, n, c, e in CORPUS],
+)
+async def test_hostile_file_is_refused_and_nothing_is_kept(
+    documents, bucket, signer: TestSigner, name: str, content: bytes, expected: str
+) -> None:
+    family = new_family()
+    kind = await create_type(documents, signer)
+
+    response = await upload(
+        documents, parent(signer, family), family, kind["id"], [(name, content)]
+    )
+
+    assert response.status == 422, await response.text()
+    problem = await response.json()
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert problem["type"].endswith("/file-refused")
+    assert expected in problem["detail"]
+    assert bucket.keys() == []
+    async with documents.app[DATABASE].sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+async def test_one_bad_file_among_good_ones_refuses_the_whole_upload(
+    documents, bucket, signer: TestSigner
+) -> None:
+    family = new_family()
+    kind = await create_type(documents, signer)
+    response = await upload(
+        documents,
+        parent(signer, family),
+        family,
+        kind["id"],
+        [("recto.pdf", files.pdf()), ("verso.pdf", files.pdf_with_javascript())],
+    )
+    assert response.status == 422
+    assert "verso.pdf" in (await response.json())["detail"]
+    assert bucket.keys() == []
+
+
+async def test_oversized_upload_with_a_declared_length_is_refused_at_once(
+    make_documents, bucket, signer: TestSigner
+) -> None:
+    documents = await make_documents(max_upload_bytes=256 * 1024)
+    family = new_family()
+    kind = await create_type(documents, signer)
+    big = files.pdf() + b"%" + b"A" * (2 * 1024 * 1024)
+
+    response = await upload(
+        documents, parent(signer, family), family, kind["id"], [("gros.pdf", big)]
+    )
+
+    assert response.status == 413
+    detail = (await response.json())["detail"]
+    assert "dépassent la taille autorisée" in detail
+    assert bucket.keys() == []
+
+
+async def test_oversized_streamed_upload_is_cut_while_reading(
+    make_documents, bucket, signer: TestSigner
+) -> None:
+    documents = await make_documents(max_upload_bytes=256 * 1024)
+    family = new_family()
+    kind = await create_type(documents, signer)
+    body, content_type = multipart([("gros.pdf", b"%PDF-1.4\n" + b"A" * (3 * 1024 * 1024))])
+    sent = 0
+
+    async def chunked():  # no Content-Length: the server must count as it reads
+        nonlocal sent
+        for start in range(0, len(body), 64 * 1024):
+            sent += 64 * 1024
+            yield body[start : start + 64 * 1024]
+
+    response = await documents.post(
+        f"/families/{family}/documents/{kind['id']}/files",
+        data=chunked(),
+        headers={**parent(signer, family), "Content-Type": content_type},
+    )
+
+    assert response.status == 413
+    assert "taille autorisée" in (await response.json())["detail"]
+    assert bucket.keys() == []
+
+
+async def test_too_many_files_and_no_file_are_refused(documents, signer: TestSigner) -> None:
+    family = new_family()
+    kind = await create_type(documents, signer)
+    many = await upload(
+        documents,
+        parent(signer, family),
+        family,
+        kind["id"],
+        [(f"{i}.pdf", files.pdf()) for i in range(5)],
+    )
+    body, content_type = multipart([])
+    none = await documents.post(
+        f"/families/{family}/documents/{kind['id']}/files",
+        data=body,
+        headers={**parent(signer, family), "Content-Type": content_type},
+    )
+    as_json = await documents.post(
+        f"/families/{family}/documents/{kind['id']}/files",
+        json={"file": "x"},
+        headers=parent(signer, family),
+    )
+    assert many.status == 422 and "4 fichiers au plus" in (await many.json())["detail"]
+    assert none.status == 422 and "Aucun fichier" in (await none.json())["detail"]
+    assert as_json.status == 415
