@@ -214,7 +214,11 @@ async def request_registration(
                 activity_id=activity.id,
                 period_id=period.id,
             )
-    except IntegrityError:
+    except IntegrityError as exc:
+        if "ck_group_places" in str(exc.orig):  # the backstop, should the UPDATE ever miss
+            raise GroupFull(
+                f"Le groupe « {group.name} » est complet pour « {period.name} »."
+            ) from None
         # The unique index on active registrations: a double click or a concurrent twin.
         raise _already(name, REQUESTED, activity, period) from None
 
