@@ -3,7 +3,9 @@
 The producer writes an `outbox_messages` row in the transaction of the change. The relay
 publishes it; the consumer, after handling it idempotently, writes an acknowledgement in
 Redis; the relay then marks the row confirmed. A row published but never acknowledged
-(Redis restarted empty, worker killed) is published again after `republish_after`.
+(Redis restarted empty, worker killed) is published again after `republish_after`, then
+after twice that, four times… (capped): a backlog that takes longer to drain than the delay
+must not be re-published in full at every pass, each copy lengthening the queue further.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from sqlalchemy import JSON, DateTime, Integer, String, or_, select
+from sqlalchemy import JSON, ColumnElement, DateTime, Integer, String, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -28,6 +30,8 @@ log = structlog.get_logger(__name__)
 ACK_KEY = "outbox:ack:{}"
 ACK_TTL_SECONDS = 7 * 24 * 3600
 RELAY_BATCH = 200
+# Re-publication delays: 1, 2, 4, 8, 16 × republish_after, then 16 × again and again.
+MAX_BACKOFF_DOUBLINGS = 4
 
 
 def utcnow() -> datetime:
@@ -157,14 +161,13 @@ class OutboxRelay:
         """One pass; returns how many rows it handled."""
         model = self.model
         now = utcnow()
-        stale = now - self.republish_after
         async with self.database.transaction() as session:
             # SKIP LOCKED lets several replicas relay without publishing a row twice at once.
             rows = (
                 await session.scalars(
                     select(model)
                     .where(model.confirmed_at.is_(None))
-                    .where(or_(model.published_at.is_(None), model.published_at < stale))
+                    .where(self._due(now))
                     .order_by(model.occurred_at)
                     .limit(RELAY_BATCH)
                     .with_for_update(skip_locked=True)
@@ -185,6 +188,25 @@ class OutboxRelay:
             if any(r.publish_count > 1 for r in to_publish):
                 log.info("outbox_republished", count=sum(r.publish_count > 1 for r in to_publish))
             return len(rows) + unacked
+
+    def _due(self, now: datetime) -> ColumnElement[bool]:
+        """Never published, or published `publish_count` times and unacknowledged for long enough.
+
+        Spelled as one comparison per count so that it is plain SQL on every backend.
+        """
+        model = self.model
+        waits = [
+            and_(
+                model.publish_count == count,
+                model.published_at < now - self.republish_after * 2 ** (count - 1),
+            )
+            for count in range(1, MAX_BACKOFF_DOUBLINGS + 1)
+        ]
+        longest = self.republish_after * 2**MAX_BACKOFF_DOUBLINGS
+        waits.append(
+            and_(model.publish_count > MAX_BACKOFF_DOUBLINGS, model.published_at < now - longest)
+        )
+        return or_(model.published_at.is_(None), *waits)
 
     async def _confirm_acknowledged(self, session: AsyncSession, now: datetime) -> int:
         model = self.model

@@ -14,7 +14,7 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +31,11 @@ from .processes import ProcessSet, RedisServer, eventually, free_port, python, w
 pytestmark = pytest.mark.chaos
 
 EVENTS = 300
-BATCH = 10
-KILL_WORKER_AT_BATCH = 10
-RESTART_REDIS_AT_BATCH = 20
+BURSTS = 3
+BURST_SIZE = EVENTS // BURSTS
+CONCURRENT_REQUESTS = 10
+KILL_WORKER_AFTER_BURST = 0
+RESTART_REDIS_AFTER_BURST = 1
 REPUBLISH_AFTER_SECONDS = 2
 CONVERGE_WITHIN_SECONDS = 60
 
@@ -55,6 +57,17 @@ async def chaos_databases() -> AsyncIterator[dict[str, str]]:
     finally:
         for label in ("chaos_families", "chaos_notifications"):
             await support.drop_database(support.database_name(label))
+
+
+async def gather_limited(calls: Iterable[Awaitable[None]], *, limit: int) -> None:
+    """Await `calls` with at most `limit` running at once."""
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(call: Awaitable[None]) -> None:
+        async with gate:
+            await call
+
+    await asyncio.gather(*(gated(call) for call in calls))
 
 
 async def fetch(url: str, query: str) -> list[asyncpg.Record]:
@@ -133,14 +146,18 @@ async def test_every_event_reaches_the_journal_exactly_once_despite_redis_restar
                 if response.status == 201:
                     family_ids.append((await response.json())["id"])
 
-        for batch in range(EVENTS // BATCH):
-            if batch == KILL_WORKER_AT_BATCH:
+        # Three bursts, each faster than the worker drains them, so that the chaos strikes
+        # with events in flight: queued, reserved by a worker, handled but not yet confirmed.
+        for burst in range(BURSTS):
+            numbers = range(burst * BURST_SIZE, (burst + 1) * BURST_SIZE)
+            await gather_limited((create(n) for n in numbers), limit=CONCURRENT_REQUESTS)
+            if burst == KILL_WORKER_AFTER_BURST:
+                await asyncio.sleep(0.3)  # let it take some of the burst
                 processes.kill(first_worker)  # SIGKILL to the worker and its pool children
                 await asyncio.to_thread(start_worker, "worker-2")
-            if batch == RESTART_REDIS_AT_BATCH:
+            if burst == RESTART_REDIS_AFTER_BURST:
+                await asyncio.sleep(0.3)
                 broker.restart_empty()
-            await asyncio.gather(*(create(batch * BATCH + i) for i in range(BATCH)))
-            await asyncio.sleep(0.2)
         produced_at = time.monotonic()
 
     assert statuses == Counter({201: EVENTS}), f"every decision commits, broker or not: {statuses}"

@@ -127,7 +127,7 @@ async def test_acknowledged_events_are_confirmed_and_others_wait(
     assert rows[pending].confirmed_at is None
 
 
-async def test_unacknowledged_events_are_published_again_after_the_delay(
+async def test_unacknowledged_events_are_published_again_after_a_growing_delay(
     families_db: Database, celery_app: Celery, acks: AckStore, redis_index: redis.Redis
 ) -> None:
     (event_id,) = await create_families(families_db, 1)
@@ -137,16 +137,21 @@ async def test_unacknowledged_events_are_published_again_after_the_delay(
     await relay.relay_once()
     assert queued_ids(redis_index) == [event_id], "not again before the delay"
 
-    await asyncio.sleep(1.2)
+    await asyncio.sleep(1.1)
     await relay.relay_once()
-    assert queued_ids(redis_index) == [event_id, event_id]
+    assert queued_ids(redis_index) == [event_id] * 2
     assert (await outbox(families_db))[event_id].publish_count == 2
 
-    # Acknowledged at last: the stale row is confirmed, not published a third time.
-    await acks.confirm(event_id)
-    await asyncio.sleep(1.2)
+    await asyncio.sleep(1.1)
     await relay.relay_once()
-    assert queued_ids(redis_index) == [event_id, event_id]
+    assert queued_ids(redis_index) == [event_id] * 2, "the second wait is twice as long"
+    await asyncio.sleep(1.0)
+    await relay.relay_once()
+    assert queued_ids(redis_index) == [event_id] * 3
+
+    # Acknowledged at last: confirmed, so out of the relay's sight for good.
+    await acks.confirm(event_id)
+    await relay.relay_once()
     assert (await outbox(families_db))[event_id].confirmed_at is not None
 
 
