@@ -43,7 +43,9 @@ def register(commands: Any) -> None:
     )
     run.add_argument("--var", default=default_var, help="state folder (default: var/)")
     run.add_argument(
-        "--stop-timeout", type=float, default=10.0,
+        "--stop-timeout",
+        type=float,
+        default=10.0,
         help="seconds a process gets to stop before SIGKILL",
     )
     run.set_defaults(handler=_run)

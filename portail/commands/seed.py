@@ -28,7 +28,9 @@ def register(commands: Any) -> None:
         "seed", help="put the demo data in each service's database (idempotent)"
     )
     seed.add_argument(
-        "services", nargs="*", metavar="SERVICE",
+        "services",
+        nargs="*",
+        metavar="SERVICE",
         help="default: every service with a seed.py, in the order " + ", ".join(SERVICE_NAMES),
     )
     seed.set_defaults(handler=_seed)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import time
 from collections.abc import Callable
 
@@ -21,7 +19,7 @@ from .ports import PortInUse, check_ports_free
 from .seeding import seeded_services
 from .state import write_state
 from .summary import render_summary
-from .supervisor import ChildFailed, Supervisor, tail
+from .supervisor import Supervisor, run_supervised
 
 Report = Callable[[str], None]
 
@@ -81,15 +79,8 @@ async def _start_everything(
     return seeded
 
 
-def _explain_failure(error: ChildFailed, report: Report) -> None:
-    report(f"\n✗ {error}")
-    last_lines = tail(error.log)
-    if last_lines:
-        report(f"--- fin de / end of {error.log} ---\n{last_lines}\n---")
-
-
 async def run_portal(portal: Portal, *, report: Report = print, stop_timeout: float = 10.0) -> int:
-    """Start the portal, keep it running until asked to stop; 0 on a requested stop."""
+    """Start the portal and keep it running until asked to stop; 0 after a requested stop."""
     commands = available_commands()
     try:
         check_ports_free(portal.ports_wanted())
@@ -99,66 +90,21 @@ async def run_portal(portal: Portal, *, report: Report = print, stop_timeout: fl
         return 2
     portal.layout.create()
     began = time.monotonic()
-
-    loop = asyncio.get_running_loop()
-    stop_requested = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop_requested.set)
     supervisor = Supervisor(report=report, stop_timeout=stop_timeout)
-    startup = asyncio.create_task(_start_everything(portal, supervisor, commands, report))
-    stop_wait = asyncio.create_task(stop_requested.wait())
-    code = 0
+
+    def on_ready(seeded: object) -> None:
+        write_state(portal.layout.state_file, supervisor.children)
+        summary = render_summary(
+            portal,
+            supervisor.children,
+            seeded=list(seeded),  # type: ignore[call-overload]
+            elapsed=time.monotonic() - began,
+        )
+        report(summary)
+
     try:
-        await asyncio.wait({startup, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
-        if not startup.done():
-            report("\nArrêt demandé pendant le démarrage / stop requested while starting")
-            startup.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ChildFailed):
-                await startup
-        elif startup.exception() is not None:
-            error = startup.exception()
-            if not isinstance(error, ChildFailed):
-                raise error  # type: ignore[misc]
-            _explain_failure(error, report)
-            code = 1
-        else:
-            seeded = startup.result()
-            write_state(portal.layout.state_file, supervisor.children)
-            report(
-                render_summary(
-                    portal,
-                    supervisor.children,
-                    seeded=seeded,
-                    elapsed=time.monotonic() - began,
-                )
-            )
-            code = await _watch(supervisor, stop_wait, report)
+        return await run_supervised(
+            supervisor, lambda: _start_everything(portal, supervisor, commands, report), on_ready
+        )
     finally:
-        report("Arrêt du portail / stopping the portal …")
-        await supervisor.stop_all()
-        stop_wait.cancel()
         portal.layout.state_file.unlink(missing_ok=True)
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-        report("Tout est arrêté / everything stopped.")
-    return code
-
-
-async def _watch(supervisor: Supervisor, stop_wait: asyncio.Task[bool], report: Report) -> int:
-    exited = asyncio.create_task(supervisor.next_exit())
-    await asyncio.wait({exited, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
-    if not exited.done():
-        exited.cancel()
-        report("\nArrêt demandé / stop requested")
-        return 0
-    child = exited.result()
-    _explain_failure(
-        ChildFailed(
-            child.spec.name,
-            f"s'est arrêté de lui-même (code {child.process.returncode}) / died on its own; "
-            "on arrête tout plutôt que de laisser un demi-portail",
-            child.spec.log,
-        ),
-        report,
-    )
-    return 1

@@ -74,12 +74,13 @@ class MailCatcher:
 
     async def stop(self) -> None:
         """Close both servers."""
-        if self._smtp is not None:
-            self._smtp.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._smtp.wait_closed(), 2)
-        if self._runner is not None:
-            await self._runner.cleanup()
+        smtp, runner, self._smtp, self._runner = self._smtp, self._runner, None, None
+        if smtp is not None:
+            smtp.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(smtp.wait_closed(), 2)
+        if runner is not None:
+            await runner.cleanup()
 
 
 async def _serve(args: argparse.Namespace) -> None:

@@ -12,9 +12,7 @@ class PortInUse(Exception):
 
     def __init__(self, taken: list[tuple[str, int]], host: str) -> None:
         self.taken = taken
-        lines = [
-            f"  - {host}:{port} ({name})" for name, port in taken
-        ]
+        lines = [f"  - {host}:{port} ({name})" for name, port in taken]
         message = (
             "Port(s) déjà utilisé(s), le portail ne démarre pas :\n"
             + "\n".join(lines)

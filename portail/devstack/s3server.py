@@ -72,8 +72,7 @@ class SnapshotStore:
         backends = self._backends()
         state = {
             "backends": {
-                account_id: dict(partitions.items())
-                for account_id, partitions in backends.items()
+                account_id: dict(partitions.items()) for account_id, partitions in backends.items()
             }
         }
         temporary = self.path.with_suffix(".tmp")

@@ -19,9 +19,7 @@ from ..registry import SERVICE_NAMES, service
 
 def seeded_services() -> list[str]:
     """Services that provide a `seed` module, in seeding order."""
-    return [
-        name for name in SERVICE_NAMES if importlib.util.find_spec(f"services.{name}.seed")
-    ]
+    return [name for name in SERVICE_NAMES if importlib.util.find_spec(f"services.{name}.seed")]
 
 
 async def seed_all(

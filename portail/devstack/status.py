@@ -16,8 +16,13 @@ def _checks(portal: Portal) -> list[tuple[str, str, tuple[Probe, ...]]]:
         specs += portal.infrastructure()
     except Exception:
         specs.append(
-            ChildSpec("redis", [], portal.layout.log("redis"),
-                      probes=(TcpProbe("127.0.0.1", portal.ports.redis),), url=portal.redis_url)
+            ChildSpec(
+                "redis",
+                [],
+                portal.layout.log("redis"),
+                probes=(TcpProbe("127.0.0.1", portal.ports.redis),),
+                url=portal.redis_url,
+            )
         )
     specs += portal.services() + portal.gateway()
     return [(spec.name, spec.url, spec.probes) for spec in specs]
@@ -32,8 +37,11 @@ async def collect_status(portal: Portal) -> list[tuple[str, str, str, str]]:
         for name, url, probes in _checks(portal):
             results = [await probe.check(session) for probe in probes]
             ready = all(ok for ok, _ in results)
-            detail = "prêt / ready" if ready else "ne répond pas / not answering: " + "; ".join(
-                text for ok, text in results if not ok
+            detail = (
+                "prêt / ready"
+                if ready
+                else "ne répond pas / not answering: "
+                + "; ".join(text for ok, text in results if not ok)
             )
             pid = pids.get(name)
             note = f"pid {pid}" if pid and pid_alive(pid) else "—"

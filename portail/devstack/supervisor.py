@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -175,7 +175,8 @@ class Supervisor:
         while True:
             if child.process.returncode is not None:
                 raise ChildFailed(
-                    spec.name, f"s'est arrêté au démarrage (code {child.process.returncode})",
+                    spec.name,
+                    f"s'est arrêté au démarrage (code {child.process.returncode})",
                     spec.log,
                 )
             if not spec.probes:
@@ -255,3 +256,73 @@ def group_alive(pgid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+async def run_supervised(
+    supervisor: Supervisor,
+    startup: Callable[[], Awaitable[object]],
+    on_ready: Callable[[object], None],
+) -> int:
+    """Start with `startup`, then run until SIGINT/SIGTERM or a child's death; stop everything.
+
+    Returns 0 after a requested stop, 1 when a child failed to start or died on its own.
+    A signal during the startup stops what was started so far.
+    """
+    report = supervisor.report
+    loop = asyncio.get_running_loop()
+    stop_requested = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Idempotent: a terminal's Ctrl-C reaches us once from the tty and may be forwarded
+        # once more by `uv run`; both mean the same stop.
+        loop.add_signal_handler(signum, stop_requested.set)
+    starting = asyncio.create_task(startup())
+    stop_wait = asyncio.create_task(stop_requested.wait())
+    code = 0
+    try:
+        await asyncio.wait({starting, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            report("\nArrêt demandé pendant le démarrage / stop requested while starting")
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ChildFailed):
+                await starting
+        elif isinstance(starting.exception(), ChildFailed):
+            _explain(starting.exception(), report)  # type: ignore[arg-type]
+            code = 1
+        else:
+            on_ready(starting.result())
+            code = await _until_stop_or_death(supervisor, stop_wait)
+    finally:
+        report("Arrêt / stopping …")
+        await supervisor.stop_all()
+        stop_wait.cancel()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        report("Tout est arrêté / everything stopped.")
+    return code
+
+
+async def _until_stop_or_death(supervisor: Supervisor, stop_wait: asyncio.Task[bool]) -> int:
+    exited = asyncio.create_task(supervisor.next_exit())
+    await asyncio.wait({exited, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    if not exited.done():
+        exited.cancel()
+        supervisor.report("\nArrêt demandé / stop requested")
+        return 0
+    child = exited.result()
+    _explain(
+        ChildFailed(
+            child.spec.name,
+            f"s'est arrêté de lui-même (code {child.process.returncode}) / died on its own; "
+            "tout s'arrête plutôt que de laisser un demi-portail / stopping everything",
+            child.spec.log,
+        ),
+        supervisor.report,
+    )
+    return 1
+
+
+def _explain(error: ChildFailed, report: Report) -> None:
+    report(f"\n✗ {error}")
+    last_lines = tail(error.log)
+    if last_lines:
+        report(f"--- fin de / end of {error.log} ---\n{last_lines}\n---")

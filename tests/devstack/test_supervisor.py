@@ -1,0 +1,124 @@
+"""The launcher's supervisor: Ctrl-C stops every child in reverse order; a death stops all."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from portail.devstack.supervisor import ChildSpec, Supervisor, group_alive, run_supervised
+from portail.registry import ROOT
+
+HERE = Path(__file__).parent
+
+
+def _lines(marker: Path) -> list[str]:
+    return marker.read_text().splitlines() if marker.exists() else []
+
+
+def _wait_gone(pids: list[int], seconds: float = 10) -> list[int]:
+    deadline = time.monotonic() + seconds
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in alive if group_alive(pid)]
+        time.sleep(0.05)
+    return alive
+
+
+def test_sigint_stops_every_child_in_reverse_order(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    driver = subprocess.Popen(
+        [sys.executable, str(HERE / "supervised_driver.py"), str(marker), str(tmp_path / "logs")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert driver.stdout is not None
+    pids: list[int] = []
+    for line in driver.stdout:
+        if line.startswith("READY"):
+            pids = [int(pid) for pid in line.split()[1:]]
+            break
+    assert len(pids) == 3, "three children started"
+
+    driver.send_signal(signal.SIGINT)
+    assert driver.wait(timeout=30) == 0
+
+    lines = _lines(marker)
+    assert lines.index("infra stopped") > lines.index("service-a stopped")
+    assert lines.index("infra stopped") > lines.index("service-b stopped")
+    assert _wait_gone(pids) == []
+
+
+async def test_a_child_that_dies_stops_the_others_and_is_reported(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    report: list[str] = []
+    supervisor = Supervisor(report=report.append, stop_timeout=5)
+
+    def child(name: str, *extra: str) -> ChildSpec:
+        argv = [sys.executable, str(HERE / "fake_child.py"), name, str(marker), *extra]
+        return ChildSpec(name, argv, tmp_path / f"{name}.log", settle_seconds=0.2)
+
+    async def startup() -> None:
+        await supervisor.start_batch([child("steady"), child("fragile", "--die-after", "1")])
+
+    code = await run_supervised(supervisor, startup, lambda _: None)
+
+    assert code == 1
+    assert "fragile died" in _lines(marker)
+    assert "steady stopped" in _lines(marker)
+    assert any("fragile" in line and "code 3" in line for line in report)
+    assert _wait_gone([c.pid for c in supervisor.children]) == []
+
+
+async def test_a_child_that_ignores_sigterm_is_killed_after_the_timeout(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    supervisor = Supervisor(report=lambda _: None, stop_timeout=0.5)
+    argv = [sys.executable, str(HERE / "fake_child.py"), "stubborn", str(marker), "--ignore-term"]
+    await supervisor.start_batch(
+        [ChildSpec("stubborn", argv, tmp_path / "s.log", settle_seconds=0.2)]
+    )
+    pid = supervisor.children[0].pid
+
+    began = time.monotonic()
+    await supervisor.stop_all()
+
+    assert time.monotonic() - began < 5
+    assert not group_alive(pid)
+    assert "stubborn stopped" not in _lines(marker)
+
+
+async def test_a_child_that_fails_to_start_is_reported_with_the_end_of_its_log(
+    tmp_path: Path,
+) -> None:
+    report: list[str] = []
+    supervisor = Supervisor(report=report.append)
+    argv = [sys.executable, "-c", "import sys; print('port déjà pris'); sys.exit(4)"]
+
+    async def startup() -> None:
+        await supervisor.start_batch([ChildSpec("broken", argv, tmp_path / "b.log")])
+
+    code = await run_supervised(supervisor, startup, lambda _: None)
+
+    assert code == 1
+    text = "\n".join(report)
+    assert "broken" in text and "code 4" in text and "port déjà pris" in text
+
+
+async def test_the_children_run_in_their_own_process_groups(tmp_path: Path) -> None:
+    supervisor = Supervisor(report=lambda _: None)
+    argv = [sys.executable, "-c", "import time; time.sleep(30)"]
+    await supervisor.start_batch(
+        [ChildSpec("sleeper", argv, tmp_path / "z.log", settle_seconds=0.1)]
+    )
+    try:
+        pid = supervisor.children[0].pid
+        # A terminal's Ctrl-C reaches our group only; the launcher then stops them in order.
+        assert os.getpgid(pid) == pid != os.getpgid(0)
+    finally:
+        await supervisor.stop_all()
+    await asyncio.sleep(0)
