@@ -24,3 +24,7 @@ DEMO_CONTACT_RECIPIENTS = (
     ("Guichet unique inscriptions", "guichet@example.org"),
     ("Jean Verdun, péri extra scolaire", "jean-verdun@example.org"),
 )
+# Fixed activity ids, so that documents can require its documents for the same activities.
+DEMO_ACTIVITY_ALSH_ID = "00000000-0000-4000-8000-0000000ac001"
+DEMO_ACTIVITY_PERISCOLAIRE_ID = "00000000-0000-4000-8000-0000000ac002"
+DEMO_ACTIVITY_CANTINE_ID = "00000000-0000-4000-8000-0000000ac003"
