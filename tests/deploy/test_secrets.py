@@ -24,7 +24,8 @@ HARMLESS = re.compile(r"^$|^\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}$|^change-me|^placehol
 PATTERNS = {
     "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     "AWS access key id": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "URL with a password": re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?!\$\{)[^@\s/]+@"),
+    # A password in a URL, unless it is a ${VAR} or a <placeholder>.
+    "URL with a password": re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:(?!\$\{|<)[^@\s/]+@"),
     "JWT": re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\."),
 }
 
