@@ -14,6 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from .config import AuthSettings
 
 MIN_LENGTH = 12
+# Twelve digits carry only ~40 bits; sixteen carry ~53, above CNIL's 50-bit floor (docs/auth.md).
+MIN_DIGITS_ONLY_LENGTH = 16
 MAX_LENGTH = 256
 # Raw input is bounded before normalisation: NFKC can expand one character into many.
 MAX_INPUT_LENGTH = 1024
@@ -51,6 +53,13 @@ def check_rule(password: str, *, email: str = "") -> list[RuleBreak]:
     breaks: list[RuleBreak] = []
     if len(value) < MIN_LENGTH:
         breaks.append(RuleBreak("too-short", f"Au moins {MIN_LENGTH} caractères."))
+    elif value.isdigit() and len(value) < MIN_DIGITS_ONLY_LENGTH:
+        breaks.append(
+            RuleBreak(
+                "digits-only",
+                f"Avec seulement des chiffres, au moins {MIN_DIGITS_ONLY_LENGTH} caractères.",
+            )
+        )
     if len(value) > MAX_LENGTH:
         breaks.append(RuleBreak("too-long", f"{MAX_LENGTH} caractères au plus."))
     folded = value.casefold()

@@ -33,6 +33,8 @@ def test_the_rule_is_length_and_blocklist_not_composition() -> None:
     assert [b.code for b in check_rule("Motdepasse2024!")] == ["too-common"]
     assert [b.code for b in check_rule("AZERTYUIOP123")] == ["too-common"]
     assert [b.code for b in check_rule("aaaaaaaaaaaaaaaa")] == ["too-common"]
+    assert [b.code for b in check_rule("739201846285")] == ["digits-only"]
+    assert check_rule("7392018462851937") == []
     assert [b.code for b in check_rule("abcdefghijklmnopq" * 16)] == ["too-long"]
     assert [b.code for b in check_rule("jeanne.dupont2024", email="jeanne.dupont@example.org")] == [
         "personal"
