@@ -1,0 +1,235 @@
+"""The demo catalogue of the manual, with "Enfant TEST" registered to ALSH Josta Leku (idempotent).
+
+Dates follow today's date: the current school year and the next spring holidays, both with
+their registration window open now, and openings for the coming weeks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portail.demo import (
+    DEMO_ACTIVITY_ALSH,
+    DEMO_ACTIVITY_ALSH_ID,
+    DEMO_ACTIVITY_CANTINE,
+    DEMO_ACTIVITY_CANTINE_ID,
+    DEMO_ACTIVITY_PERISCOLAIRE,
+    DEMO_ACTIVITY_PERISCOLAIRE_ID,
+    DEMO_CHILD_FIRST_NAME,
+    DEMO_CHILD_ID,
+    DEMO_FAMILY_ID,
+    DEMO_FAMILY_NAME,
+)
+from services.kit.database import Database
+
+from .models import ACCEPTED, Activity, ActivityGroup, Period, Registration, Unit
+from .openings import create_openings
+from .places import take_place
+from .schemas import OpeningsBulkCreate
+from .workdays import as_utc
+
+OPENING_WEEKS = 6
+MON_TUE_THU_FRI = [0, 1, 3, 4]
+
+
+def _id() -> str:
+    return str(uuid.uuid4())
+
+
+def _unit(code: str, label: str, start: str, end: str, excludes: tuple[str, ...] = ()) -> Unit:
+    return Unit(
+        id=_id(),
+        code=code,
+        label=label,
+        starts_at=time.fromisoformat(start),
+        ends_at=time.fromisoformat(end),
+        excludes=list(excludes),
+    )
+
+
+def _activities() -> list[Activity]:
+    now = datetime.now(UTC)
+    return [
+        Activity(
+            id=DEMO_ACTIVITY_ALSH_ID,
+            name=DEMO_ACTIVITY_ALSH,
+            description="Accueil de loisirs des mercredis et des vacances scolaires.",
+            created_at=now,
+            validation="manual",
+            waiting_list=True,
+            documents_required=True,
+            add_notice={"kind": "weekday_before", "weekday": 2, "at": "12:00:00"},
+            cancel_notice={
+                "kind": "days_before",
+                "days": 2,
+                "at": "10:00:00",
+                "skip_weekends_and_holidays": True,
+            },
+            groups=[
+                ActivityGroup(id=_id(), name="maternelle", min_age=3, max_age=5, capacity=16),
+                ActivityGroup(id=_id(), name="primaire", min_age=6, max_age=11, capacity=24),
+            ],
+            units=[
+                _unit("journee", "Journée", "08:30", "17:30", ("matin", "apres_midi")),
+                _unit("matin", "Matin", "08:30", "12:00"),
+                _unit("repas", "Repas", "12:00", "13:30"),
+                _unit("apres_midi", "Après-midi", "13:30", "17:30"),
+            ],
+        ),
+        Activity(
+            id=DEMO_ACTIVITY_PERISCOLAIRE_ID,
+            name=DEMO_ACTIVITY_PERISCOLAIRE,
+            description="Garderie du matin et du soir à l'école Jean Verdun.",
+            created_at=now,
+            validation="automatic",
+            waiting_list=False,
+            documents_required=True,
+            add_notice={"kind": "days_before", "days": 1, "at": "18:00:00"},
+            cancel_notice={"kind": "days_before", "days": 1, "at": "18:00:00"},
+            groups=[ActivityGroup(id=_id(), name="élémentaire", min_age=3, max_age=11)],
+            units=[
+                _unit("garderie_matin", "Garderie du matin", "07:30", "08:50"),
+                _unit("garderie_soir", "Garderie du soir", "16:30", "18:30"),
+            ],
+        ),
+        Activity(
+            id=DEMO_ACTIVITY_CANTINE_ID,
+            name=DEMO_ACTIVITY_CANTINE,
+            description="Repas du midi les jours d'école.",
+            created_at=now,
+            validation="automatic",
+            waiting_list=False,
+            documents_required=True,
+            add_notice={"kind": "weekday_before", "weekday": 2, "at": "12:00:00"},
+            cancel_notice={"kind": "weekday_before", "weekday": 2, "at": "12:00:00"},
+            groups=[ActivityGroup(id=_id(), name="élémentaire", min_age=3, max_age=11)],
+            units=[_unit("repas", "Repas", "12:00", "13:30")],
+        ),
+    ]
+
+
+def school_year_of(today: date) -> int:
+    """The first calendar year of the school year `today` falls in (September to August)."""
+    return today.year if today.month >= 8 else today.year - 1
+
+
+def _periods(activity_id: str, today: date) -> list[Period]:
+    first = school_year_of(today)
+    label = f"{first}-{first + 1}"
+    opened = as_utc(datetime.combine(today - timedelta(days=7), time(0, 0)))
+    periods = [
+        Period(
+            id=_id(),
+            activity_id=activity_id,
+            name=f"Année scolaire {label}",
+            school_year=label,
+            starts_on=date(first, 9, 1),
+            ends_on=date(first + 1, 7, 3),
+            registration_opens_at=opened,
+            registration_closes_at=as_utc(datetime(first + 1, 6, 30, 23, 59)),
+        )
+    ]
+    if activity_id == DEMO_ACTIVITY_ALSH_ID:
+        spring = date(first + 1, 4, 12)
+        spring += timedelta(days=(7 - spring.weekday()) % 7)  # the Monday on or after 12 April
+        closes = max(spring - timedelta(days=7), today + timedelta(days=30))
+        periods.append(
+            Period(
+                id=_id(),
+                activity_id=activity_id,
+                name=f"Vacances de printemps {first + 1}",
+                school_year=label,
+                starts_on=spring,
+                ends_on=spring + timedelta(days=11),
+                registration_opens_at=opened,
+                registration_closes_at=as_utc(datetime.combine(closes, time(23, 59))),
+            )
+        )
+    return periods
+
+
+OPENINGS: dict[str, list[dict[str, Any]]] = {
+    DEMO_ACTIVITY_ALSH_ID: [
+        {"capacity": 24, "groups": ["primaire"], "weekdays": [2]},
+        {"capacity": 16, "groups": ["maternelle"], "weekdays": [2]},
+    ],
+    DEMO_ACTIVITY_PERISCOLAIRE_ID: [{"capacity": 30, "weekdays": MON_TUE_THU_FRI}],
+    DEMO_ACTIVITY_CANTINE_ID: [{"capacity": 120, "weekdays": MON_TUE_THU_FRI}],
+}
+
+
+async def seed_demo(database: Database) -> None:
+    """Create what is missing of the demo catalogue; running it again changes nothing."""
+    # No events: demo data is a starting point, not something that happened.
+    today = date.today()
+    async with database.transaction() as session:
+        for activity in _activities():
+            if await session.get(Activity, activity.id) is None:
+                session.add(activity)
+                await session.flush()
+            await _seed_periods(session, activity.id, today)
+        await _register_demo_child(session)
+
+
+async def _seed_periods(session: AsyncSession, activity_id: str, today: date) -> None:
+    existing = {
+        p.name: p
+        for p in await session.scalars(select(Period).where(Period.activity_id == activity_id))
+    }
+    for period in _periods(activity_id, today):
+        if period.name in existing:
+            continue
+        session.add(period)
+        await session.flush()
+        last = min(period.ends_on, today + timedelta(weeks=OPENING_WEEKS))
+        spring = period.name.startswith("Vacances")
+        for spec in OPENINGS[activity_id]:
+            data = OpeningsBulkCreate(
+                **{**spec, **({"weekdays": [0, 1, 2, 3, 4]} if spring else {})},
+                starts_on=period.starts_on if spring else max(today, period.starts_on),
+                ends_on=period.ends_on if spring else last,
+            )
+            await create_openings(session, period_id=period.id, data=data)
+
+
+async def _register_demo_child(session: AsyncSession) -> None:
+    period = await session.scalar(
+        select(Period)
+        .where(Period.activity_id == DEMO_ACTIVITY_ALSH_ID, Period.name.like("Année scolaire%"))
+        .order_by(Period.starts_on.desc())
+    )
+    already = await session.scalar(
+        select(Registration.id).where(Registration.person_id == DEMO_CHILD_ID)
+    )
+    if period is None or already is not None:
+        return
+    group = await session.scalar(
+        select(ActivityGroup).where(
+            ActivityGroup.activity_id == DEMO_ACTIVITY_ALSH_ID, ActivityGroup.name == "primaire"
+        )
+    )
+    assert group is not None and group.capacity is not None
+    await take_place(session, group_id=group.id, period_id=period.id, capacity=group.capacity)
+    now = datetime.now(UTC)
+    session.add(
+        Registration(
+            id=_id(),
+            family_id=DEMO_FAMILY_ID,
+            person_id=DEMO_CHILD_ID,
+            person_name=f"{DEMO_CHILD_FIRST_NAME} {DEMO_FAMILY_NAME}",
+            activity_id=DEMO_ACTIVITY_ALSH_ID,
+            period_id=period.id,
+            group_id=group.id,
+            state=ACCEPTED,
+            created_at=now,
+            updated_at=now,
+            decided_at=now,
+            decided_by="démo",
+            holds_place=True,
+        )
+    )

@@ -1,0 +1,72 @@
+"""The demo catalogue: seeded once however often it runs, on PostgreSQL and on SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from portail.demo import DEMO_ACTIVITY_ALSH, DEMO_CHILD_ID, DEMO_FAMILY_ID
+from services.bookings.models import Activity, Opening, Period, Registration
+from services.bookings.seed import seed_demo
+from services.kit.database import Database
+from services.kit.migrations import upgrade_async
+from services.kit.testing import TestSigner
+from tests import support
+
+from .factories import parent
+
+MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "bookings" / "migrations"
+
+
+async def _counts(database: Database) -> tuple[int, int, int, int]:
+    async with database.sessions() as session:
+        return tuple(  # type: ignore[return-value]
+            [
+                int(await session.scalar(select(func.count()).select_from(model)) or 0)
+                for model in (Activity, Period, Opening, Registration)
+            ]
+        )
+
+
+async def test_the_seed_is_idempotent_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bookings.sqlite'}"
+    await upgrade_async(MIGRATIONS, url)
+    database = Database(url)
+    try:
+        await seed_demo(database)
+        first = await _counts(database)
+        await seed_demo(database)
+        assert await _counts(database) == first
+        activities, periods, openings, registrations = first
+        assert (activities, periods, registrations) == (3, 4, 1)
+        assert openings > 0
+    finally:
+        await database.dispose()
+
+
+async def test_the_demo_child_is_registered_to_the_alsh_and_the_catalogue_is_open(
+    service_client, signer: TestSigner
+) -> None:
+    client = await service_client("bookings")
+    database = Database(support.async_url(support.database_name("bookings")))
+    try:
+        await seed_demo(database)
+        await seed_demo(database)
+    finally:
+        await database.dispose()
+    headers = parent(signer, DEMO_FAMILY_ID)
+    mine = await (
+        await client.get(f"/families/{DEMO_FAMILY_ID}/registrations", headers=headers)
+    ).json()
+    alsh = [r for r in mine["items"] if r["person_id"] == DEMO_CHILD_ID]
+    assert [(r["activity_name"], r["state_label"], r["group_name"]) for r in alsh] == [
+        (DEMO_ACTIVITY_ALSH, "acceptée", "primaire")
+    ]
+    catalogue = await (await client.get("/catalogue", headers=headers)).json()
+    names = {a["name"]: a for a in catalogue["items"]}
+    assert {"ALSH Josta Leku", "Périscolaire Jean Verdun", "Restauration scolaire"} <= set(names)
+    assert {p["name"].split(" ")[0] for p in names[DEMO_ACTIVITY_ALSH]["periods"]} == {
+        "Année",
+        "Vacances",
+    }
