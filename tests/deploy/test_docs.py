@@ -67,3 +67,14 @@ def test_the_documented_commands_are_the_ones_the_manifests_run() -> None:
     )
     for command in commands:
         assert command in text
+
+
+def test_the_adding_a_service_checklist_names_files_that_exist() -> None:
+    text = (ROOT / "docs" / "adding-a-service.md").read_text(encoding="utf-8")
+    paths = set(re.findall(r"`((?:deploy|services|gateway|portail|tests|docs)/[\w./-]+)`", text))
+    assert len(paths) >= 10
+    for path in sorted(paths):
+        if "messaging" in path:  # the example service itself
+            continue
+        candidates = [ROOT / path, ROOT / "deploy" / "k8s" / "base" / path]
+        assert any(c.exists() for c in candidates), path
