@@ -14,8 +14,9 @@ import uuid
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from services.kit.problems import TooManyRequests
+from services.kit.problems import ServiceUnavailable, TooManyRequests
 
 PREFIX = "auth:throttle:"
 
@@ -48,13 +49,20 @@ class Throttle:
         """Count one attempt in `key`, or raise 429 with Retry-After when the window is full."""
         now = time.time()
         member = f"{now:.6f}:{uuid.uuid4().hex[:8]}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(key, 0, now - window.seconds)
-            pipe.zadd(key, {member: now})
-            pipe.zcard(key)
-            pipe.zrange(key, 0, 0, withscores=True)
-            pipe.expire(key, window.seconds + 1)
-            _, _, count, oldest, _ = await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(key, 0, now - window.seconds)
+                pipe.zadd(key, {member: now})
+                pipe.zcard(key)
+                pipe.zrange(key, 0, 0, withscores=True)
+                pipe.expire(key, window.seconds + 1)
+                _, _, count, oldest, _ = await pipe.execute()
+        except RedisError:
+            # Fail closed: without the throttle, guessing would be unlimited.
+            raise ServiceUnavailable(
+                "Sign-in is briefly unavailable; try again in a moment.",
+                headers={"Retry-After": "5"},
+            ) from None
         if count > window.limit:
             await self.redis.zrem(key, member)
             oldest_at = oldest[0][1] if oldest else now

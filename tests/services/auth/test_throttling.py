@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from redis.asyncio import Redis
+
 from services.auth.config import AuthSettings
+from services.auth.context import AUTH
 
 from .conftest import GOOD_PASSWORD, active_family, sign_in, staff_headers, token_of, wait_for_event
 
@@ -91,3 +94,20 @@ async def test_the_ip_curve_uses_only_the_last_forwarded_hop(auth_client, signer
         headers=from_ip("203.0.113.10"),
     )
     assert other.status == 401
+
+
+async def test_without_redis_sign_in_fails_closed_with_503(auth_client, signer) -> None:
+    client = await auth_client()
+    parent = await active_family(client, signer)
+
+
+    auth = client.app[AUTH]
+    working = auth.throttle.redis
+    auth.throttle.redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    try:
+        response = await sign_in(client, parent["email"], GOOD_PASSWORD)
+    finally:
+        await auth.throttle.redis.aclose()
+        auth.throttle.redis = working
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "5"
