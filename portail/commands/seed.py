@@ -18,7 +18,10 @@ def _seed(args: argparse.Namespace) -> int:
         print("pas de seed.py pour / no seed.py for: " + ", ".join(unknown))
         return 2
     names = [name for name in available if not args.services or name in args.services]
-    asyncio.run(seed_all(names))
+    notes = asyncio.run(seed_all(names))
+    for name, lines in notes.items():
+        for line in lines:
+            print(f"  {name}: {line}")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import time
 from collections.abc import Callable
 
@@ -69,6 +70,7 @@ async def _start_everything(
         supervisor.run_once(portal.prepare(present, seeded)),
     )
     await asyncio.to_thread(ensure_bucket, portal)
+    notes = read_seed_notes(portal)
 
     # Started together (the machine has few cores: overlapping their imports saves seconds),
     # recorded as three batches so that the queue, then the gateway, then the services stop.
@@ -76,7 +78,16 @@ async def _start_everything(
     names = [*present, *(["gateway"] if portal.has_gateway() else []), *(s.name for s in queue)]
     report("→ " + ", ".join(names))
     await supervisor.start_batches([portal.services(), portal.gateway(), queue])
-    return seeded
+    return notes
+
+
+def read_seed_notes(portal: Portal) -> dict[str, list[str]]:
+    """What the seeds said (service → lines), as `prepare` wrote it."""
+    try:
+        notes = json.loads(portal.layout.seed_notes.read_text())
+    except (OSError, ValueError):
+        return {}
+    return notes if isinstance(notes, dict) else {}
 
 
 async def run_portal(portal: Portal, *, report: Report = print, stop_timeout: float = 10.0) -> int:
@@ -89,15 +100,16 @@ async def run_portal(portal: Portal, *, report: Report = print, stop_timeout: fl
         report(str(exc))
         return 2
     portal.layout.create()
+    portal.layout.seed_notes.unlink(missing_ok=True)
     began = time.monotonic()
     supervisor = Supervisor(report=report, stop_timeout=stop_timeout)
 
-    def on_ready(seeded: object) -> None:
+    def on_ready(notes: dict[str, list[str]]) -> None:
         write_state(portal.layout.state_file, supervisor.children)
         summary = render_summary(
             portal,
             supervisor.children,
-            seeded=list(seeded),  # type: ignore[call-overload]
+            notes=notes,
             elapsed=time.monotonic() - began,
         )
         report(summary)

@@ -81,6 +81,11 @@ class VarLayout:
         """The launcher's description of its children."""
         return self.run / "devstack.json"
 
+    @property
+    def seed_notes(self) -> Path:
+        """What the demo seeds want the developer to know (logins), for the summary."""
+        return self.run / "seed-notes.json"
+
     def log(self, name: str) -> Path:
         """The log file of the process `name`."""
         return self.logs / f"{name}.log"

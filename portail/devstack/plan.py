@@ -243,4 +243,5 @@ class Portal:
     def prepare(self, migrate: list[str], seed: list[str]) -> ChildSpec:
         """Migrate then seed, in one process (one interpreter start instead of two)."""
         argv = [self.python, "-m", "portail.devstack.prepare", "--migrate", *migrate]
-        return self._spec("prepare", [*argv, "--seed", *seed])
+        notes = ["--notes", str(self.layout.seed_notes)]
+        return self._spec("prepare", [*argv, "--seed", *seed, *notes])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import demo
 from .layout import S3_ACCESS_KEY_ID, S3_BUCKET, S3_SECRET_ACCESS_KEY
 from .plan import Portal
 from .supervisor import Child
@@ -28,7 +27,7 @@ def _relative(path: Path) -> str:
 
 
 def render_summary(
-    portal: Portal, children: list[Child], *, seeded: list[str], elapsed: float
+    portal: Portal, children: list[Child], *, notes: dict[str, list[str]], elapsed: float
 ) -> str:
     """The whole summary, French first with the English words a newcomer looks for."""
     rows: list[tuple[str, ...]] = [("processus", "adresse / URL", "état", "journal / log")]
@@ -62,17 +61,12 @@ def render_summary(
     if not portal.has_gateway():
         lines.append("  Gateway absente ......... gateway/app.py n'existe pas encore")
     lines.append("")
-    if "auth" in seeded:
-        lines += [
-            "  Comptes de démo / demo accounts:",
-            f"    famille TEST : {demo.DEMO_PARENT_EMAIL} / {demo.DEMO_PARENT_PASSWORD}",
-            f"    agent        : {demo.DEMO_STAFF_EMAIL} / {demo.DEMO_STAFF_PASSWORD}",
-            f"    admin        : {demo.DEMO_ADMIN_EMAIL} / {demo.DEMO_ADMIN_PASSWORD}",
-        ]
-    else:
-        lines.append("  Comptes de démo : aucun (le service auth n'a pas encore de seed)")
+    lines.append("  Données de démo / demo data: " + (", ".join(notes) or "aucune / none"))
+    for name, said in notes.items():
+        lines += [f"    {name}: {line}" for line in said]
+    if "auth" not in notes:
+        lines.append("    (pas de comptes de démo : le service auth n'a pas de seed)")
     lines += [
-        "  Données de démo / demo data: " + (", ".join(seeded) or "aucune"),
         "",
         "  Ctrl-C arrête tout / stops everything.   État : uv run portail status",
         "",

@@ -14,15 +14,17 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aiohttp
 
 from .readiness import Probe
 
 Report = Callable[[str], None]
+T = TypeVar("T")
 _PR_SET_PDEATHSIG = 1
 
 
@@ -260,8 +262,8 @@ def group_alive(pgid: int) -> bool:
 
 async def run_supervised(
     supervisor: Supervisor,
-    startup: Callable[[], Awaitable[object]],
-    on_ready: Callable[[object], None],
+    startup: Callable[[], Coroutine[Any, Any, T]],
+    on_ready: Callable[[T], None],
 ) -> int:
     """Start with `startup`, then run until SIGINT/SIGTERM or a child's death; stop everything.
 
@@ -285,8 +287,8 @@ async def run_supervised(
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError, ChildFailed):
                 await starting
-        elif isinstance(starting.exception(), ChildFailed):
-            _explain(starting.exception(), report)  # type: ignore[arg-type]
+        elif isinstance(error := starting.exception(), ChildFailed):
+            _explain(error, report)
             code = 1
         else:
             on_ready(starting.result())
