@@ -26,8 +26,8 @@ def today_in_paris() -> date:
 
 
 def clean_text(value: str) -> str:
-    """Trim, collapse inner whitespace and refuse control characters."""
-    if any(unicodedata.category(c) == "Cc" for c in value):
+    """Trim, collapse inner whitespace (tabs, line breaks) and refuse other control characters."""
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in value):
         raise ValueError("Caractères de contrôle interdits.")
     return " ".join(value.split())
 
