@@ -66,6 +66,9 @@ def create_worker_app(settings: WorkerSettings | None = None) -> Celery:
     app.conf.beat_schedule = schedule
     # Our logs are JSON lines on stdout already; Celery would re-wrap them as warnings.
     app.conf.worker_redirect_stdouts = False
+    # A late-ack task whose broker connection dropped can no longer be acknowledged and will
+    # be delivered again: stop it rather than let two copies run at once (Celery 6's default).
+    app.conf.worker_cancel_long_running_tasks_on_connection_loss = True
     # Shared tasks bind to the current app: make this one current for the process.
     app.set_current()
     app.set_default()

@@ -6,7 +6,7 @@ from typing import Any
 
 import structlog
 from celery import Celery, signals
-from kombu import Queue  # type: ignore[attr-defined]
+from kombu import Exchange, Queue  # type: ignore[attr-defined]
 
 from .context import current_request_id
 
@@ -32,7 +32,13 @@ def create_celery(broker_url: str, *, name: str = "portail") -> Celery:
         broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=2,
-        task_queues=[Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
+        # Each queue on its own exchange and key: bare `Queue(name)`s would all be bound to
+        # the default exchange with the default key, so a message published to that
+        # exchange would be copied into every queue.
+        task_queues=[
+            Queue(name, Exchange(name, type="direct"), routing_key=name)  # type: ignore[no-untyped-call]
+            for name in QUEUES
+        ],
         task_default_queue="events",
         task_routes={EVENT_TASK: {"queue": "events"}, "email.*": {"queue": "email"}},
         worker_hijack_root_logger=False,
