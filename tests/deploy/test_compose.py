@@ -26,6 +26,7 @@ from .manifests import (
     compose,
     compose_schema,
     processes_of,
+    required_env,
     settings_classes,
 )
 
@@ -151,6 +152,8 @@ def test_every_process_starts_in_prod_with_the_environment_it_is_given(
     env = environment_of(name)
     assert env["PORTAIL_PROFILE"] == "prod"
     for process in processes_of(name.removeprefix("migrate-")):
+        missing = required_env(settings_classes()[process]) - env.keys()
+        assert missing == set(), f"{name} lacks {missing}"
         with monkeypatch.context() as patch:
             settings = load_with(patch, process, env)
         assert settings.profile == "prod"

@@ -124,6 +124,9 @@ def test_runs_in_prod_and_exposes_every_port() -> None:
     runtime = stages()[-1]
     env = " ".join(value for instruction, value in runtime if instruction == "ENV")
     assert re.search(r"\bPORTAIL_PROFILE=prod\b", env)
+    assert re.search(r"\bPYTHONSAFEPATH=1\b", env)
+    workdirs = [value for instruction, value in runtime if instruction == "WORKDIR"]
+    assert workdirs == ["/app"], "a writable working directory would be on sys.path"
     exposed = {int(port) for i, v in runtime if i == "EXPOSE" for port in v.split()}
     ports = {service(name).settings_class().default_port for name in SERVICE_NAMES}
     assert exposed == ports | {GATEWAY_PORT}

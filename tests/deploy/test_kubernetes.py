@@ -26,16 +26,28 @@ from .manifests import (
     all_env_names,
     build,
     container_env,
+    load_all,
     of_kind,
     placeholder,
     pod_labels,
     pod_spec,
     processes_of,
+    required_env,
     settings_classes,
+    yaml_files,
 )
 
 TARGETS = ("base", *OVERLAYS)
 HTTP_PROCESSES = ("gateway", *SERVICE_NAMES)
+
+
+@pytest.mark.parametrize("path", yaml_files(), ids=lambda p: str(p.relative_to(K8S.parent)))
+def test_every_yaml_file_parses(path: Path) -> None:
+    documents = load_all(path)
+    assert documents, f"{path} is empty"
+    if K8S in path.parents and path.name != "kustomization.yaml":
+        for document in documents:
+            assert {"apiVersion", "kind", "metadata"} <= document.keys(), path
 
 
 def test_there_is_a_staging_and_a_production_overlay() -> None:
@@ -267,6 +279,8 @@ def test_every_workload_starts_in_prod_with_the_environment_it_is_given(
         env = workload_env(target, workload)
         assert env.get("PORTAIL_PROFILE") == "prod", workload["metadata"]["name"]
         for process in processes_of(process_of(workload)):
+            missing = required_env(settings_classes()[process]) - env.keys()
+            assert missing == set(), f"{workload['metadata']['name']} lacks {missing}"
             with monkeypatch.context() as patch:
                 settings = load_with(patch, process, env)
             assert settings.profile == "prod"  # type: ignore[attr-defined]
