@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import structlog
@@ -257,6 +258,14 @@ def delete_session_cookie(request: web.Request, response: web.StreamResponse) ->
         httponly=True,
         samesite="Lax",
     )
+
+
+async def require_signed_in(request: web.Request) -> Identity:
+    """The signed-in visitor, or a redirect to `/connexion` that comes back here after."""
+    identity = await current_identity(request)
+    if identity is None:
+        raise web.HTTPSeeOther("/connexion?" + urlencode({"suite": request.path_qs}))
+    return identity
 
 
 async def current_identity(request: web.Request) -> Identity | None:

@@ -7,7 +7,7 @@ from aiohttp import web
 from ..dashboard import compose
 from ..keys import SESSION
 from ..rendering import render
-from ..session import current_identity
+from ..session import require_signed_in
 
 
 def local_path(value: str | None, default: str = "/") -> str:
@@ -19,10 +19,9 @@ def local_path(value: str | None, default: str = "/") -> str:
 
 async def dashboard_page(request: web.Request) -> web.StreamResponse:
     """GET /: the dashboard of the chosen (or first) family of the signed-in account."""
-    identity = await current_identity(request)
+    identity = await require_signed_in(request)
     session = request.get(SESSION)
-    if identity is None or session is None or session.jwt is None:
-        raise web.HTTPSeeOther("/connexion")
+    assert session is not None and session.jwt is not None  # signed in implies both
     family_ids = [membership.family_id for membership in identity.memberships]
     chosen = request.query.get("famille")
     family_id = chosen if chosen in family_ids else (family_ids[0] if family_ids else None)

@@ -95,7 +95,12 @@ async def gateway(
 ) -> GatewayFactory:
     """Build the gateway on a free port; services not given point at dead addresses."""
 
-    async def make(services: dict[str, str] | None = None, **overrides: Any) -> GatewayClient:
+    async def make(
+        services: dict[str, str] | None = None,
+        *,
+        setup: Callable[[web.Application], None] | None = None,
+        **overrides: Any,
+    ) -> GatewayClient:
         port = free_port()
         urls = {name: (services or {}).get(name) or dead_url() for name in SERVICE_NAMES}
         values: dict[str, Any] = {
@@ -111,7 +116,10 @@ async def gateway(
         }
         values.update(overrides)
         settings = GatewaySettings(**values)
-        server = await aiohttp_server(create_app(settings), host="127.0.0.1", port=port)
+        app = create_app(settings)
+        if setup is not None:
+            setup(app)  # a test page, added the way page modules add theirs
+        server = await aiohttp_server(app, host="127.0.0.1", port=port)
         return await aiohttp_client(server)
 
     return make

@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from yarl import URL
 
 from .conftest import dead_url, same_origin
 from .fakes import CALLS, PASSWORD, FakeAuth, dashboard_app
@@ -65,9 +66,11 @@ async def test_english_is_chosen_with_lang_and_remembered_in_a_cookie(gateway) -
 
 async def test_the_dashboard_needs_a_signed_in_visitor(gateway) -> None:
     client = await gateway()
-    response = await client.get("/", allow_redirects=False)
+    response = await client.get("/?famille=fam-2", allow_redirects=False)
     assert response.status == 303
-    assert response.headers["Location"] == "/connexion"
+    location = URL(response.headers["Location"])
+    assert location.path == "/connexion"
+    assert location.query["suite"] == "/?famille=fam-2"
 
 
 @pytest.fixture

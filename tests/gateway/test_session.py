@@ -6,6 +6,7 @@ import re
 
 import jwt
 import pytest
+from yarl import URL
 
 from .conftest import echo_app, same_origin, settings_of
 from .fakes import PASSWORD, FakeAuth
@@ -98,7 +99,7 @@ async def test_an_expired_session_loses_its_cookie_and_pages_ask_to_sign_in(gate
     client.session.cookie_jar.update_cookies({"portail_session": "revoked-or-unknown"})
     response = await client.get("/", allow_redirects=False)
     assert response.status == 303
-    assert response.headers["Location"] == "/connexion"
+    assert URL(response.headers["Location"]).query["suite"] == "/"
     assert fake.refreshes == 1
     deleted = response.headers["Set-Cookie"]
     assert deleted.startswith('portail_session=""') and "Max-Age=0" in deleted
@@ -177,3 +178,20 @@ async def test_municipal_systems_with_a_bearer_and_no_cookie_need_no_csrf_token(
         "/api/families/families", json={"name": "X"}, headers=signer.headers(role="service")
     )
     assert response.status == 200
+
+
+async def test_signing_in_goes_back_to_the_page_asked_but_never_to_another_site(
+    gateway, auth
+) -> None:
+    _fake, auth_url = auth
+    client = await gateway({"auth": auth_url})
+    for suite, expected in (("/factures?annee=2023", "/factures?annee=2023"),
+                            ("//evil.example/x", "/"), ("https://evil.example", "/")):  # fmt: skip
+        response = await client.post(
+            "/connexion",
+            data={"email": EMAIL, "password": PASSWORD, "suite": suite},
+            headers=same_origin(client),
+            allow_redirects=False,
+        )
+        assert response.headers["Location"] == expected, suite
+        client.session.cookie_jar.clear()  # signed in, a new sign-in would need the CSRF token

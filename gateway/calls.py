@@ -1,0 +1,95 @@
+"""Calling a service from a page, as the signed-in visitor, within the gateway's guards."""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from aiohttp import ClientError, web
+from multidict import CIMultiDictProxy
+
+from services.kit.problems import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
+
+from .keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT, UPSTREAM_METRICS
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceReply:
+    """A service's answer: status, decoded JSON body (None when not JSON), headers."""
+
+    status: int
+    data: Any
+    headers: CIMultiDictProxy[str]
+
+    @property
+    def ok(self) -> bool:
+        """2xx."""
+        return 200 <= self.status < 300
+
+
+async def call_service(
+    request: web.Request,
+    service: str,
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    params: dict[str, str] | None = None,
+    deadline: float | None = None,
+) -> ServiceReply:
+    """Call `service` at `path` with the visitor's token; down/slow → 502/503/504 problems.
+
+    Pages render those problems as French error pages; a page that can do without the
+    service catches them (`services.kit.problems.Problem`) and says so instead.
+    """
+    settings = request.app[GATEWAY_SETTINGS]
+    base = settings.service_urls().get(service)
+    if base is None:
+        raise NotFound(f"There is no service named '{service}'.")
+    breaker = request.app[BREAKERS][service]
+    metrics = request.app[UPSTREAM_METRICS]
+    if not breaker.allow():
+        metrics.calls.labels(service, "breaker_open").inc()
+        raise ServiceUnavailable(
+            f"The {service} service is temporarily unavailable.",
+            headers={"Retry-After": str(breaker.retry_after())},
+        )
+    headers = {}
+    session = request.get(SESSION)
+    if session is not None and session.jwt:
+        headers["Authorization"] = f"Bearer {session.jwt}"
+    limit = deadline or settings.upstream_deadline_seconds
+    try:
+        async with asyncio.timeout(limit):
+            async with request.app[UPSTREAM_CLIENT].request(
+                method, f"{base}{path}", json=json, params=params, headers=headers
+            ) as response:
+                body = await response.read()
+                status, reply_headers = response.status, response.headers
+    except asyncio.CancelledError:
+        breaker.release()
+        raise
+    except TimeoutError:
+        breaker.record_failure()
+        metrics.calls.labels(service, "timeout").inc()
+        raise GatewayTimeout(f"The {service} service did not answer within {limit:g} s.") from None
+    except ClientError as exc:
+        breaker.record_failure()
+        metrics.calls.labels(service, "unreachable").inc()
+        log.warning("service_call_failed", service=service, error=type(exc).__name__)
+        raise BadGateway(f"The {service} service cannot be reached.") from None
+    if status in (502, 503, 504):
+        breaker.record_failure()
+        raise ServiceUnavailable(f"The {service} service is temporarily unavailable.")
+    breaker.record_success()
+    metrics.calls.labels(service, f"{status // 100}xx").inc()
+    try:
+        data = jsonlib.loads(body) if body else None
+    except ValueError:
+        data = None
+    return ServiceReply(status=status, data=data, headers=reply_headers)

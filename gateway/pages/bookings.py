@@ -1,0 +1,254 @@
+""" "Mes inscriptions" (`/inscriptions`) and the staff queue (`/agents/inscriptions`).
+
+Every rule lives in the bookings service: these pages only gather a form, call the service
+as the signed-in visitor and show its answer — a refusal's `detail` is French and precise
+(window closed, age, documents missing, complet…), so it is shown as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from services.kit.identity import Identity
+from services.kit.problems import Forbidden, Problem
+
+from ..calls import call_service
+from ..rendering import render
+from ..session import require_signed_in
+
+MAX_FIELD = 200
+# Ids go into service paths: nothing but an id's characters (no "..", no "/").
+ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+STATES = (
+    ("requested", "demandée"),
+    ("accepted", "acceptée"),
+    ("refused", "refusée"),
+    ("cancelled", "annulée"),
+)
+FILTERS = {"activite": "activity_id", "etat": "state", "annee": "school_year"}
+
+
+def _field(form: Any, name: str) -> str:
+    return str(form.get(name, ""))[:MAX_FIELD].strip()
+
+
+def _family_of(identity: Identity, wanted: str | None) -> str | None:
+    # Only one of the visitor's own families can be shown; staff use the queue instead.
+    family_ids = [m.family_id for m in identity.memberships]
+    if wanted in family_ids:
+        return wanted
+    return family_ids[0] if family_ids else None
+
+
+def _problem_detail(data: Any, fallback: str) -> str:
+    if isinstance(data, dict) and isinstance(data.get("detail"), str):
+        return data["detail"]
+    return fallback
+
+
+async def _get(request: web.Request, service: str, path: str, **params: str) -> Any:
+    """A service's JSON, or None when it could not answer (the page says so)."""
+    try:
+        reply = await call_service(request, service, "GET", path, params=params or None)
+    except Problem:
+        return None
+    return reply.data if reply.ok else None
+
+
+async def _family_page(
+    request: web.Request,
+    identity: Identity,
+    family_id: str | None,
+    *,
+    person_id: str | None,
+    error: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    context: dict[str, Any] = {
+        "family_id": family_id,
+        "family_ids": [m.family_id for m in identity.memberships],
+        "persons": [],
+        "person": None,
+        "registrations": [],
+        "catalogue": [],
+        "activities": [],
+        "years": [],
+        "filters": {key: request.query.get(key, "") for key in FILTERS},
+        "states": STATES,
+        "error": error,
+        "notice": notice,
+        "unavailable": [],
+    }
+    if family_id is None:
+        return await render(request, "bookings/inscriptions.html", context, status=status)
+    persons = await _get(request, "families", f"/families/{family_id}/persons")
+    if persons is None:
+        context["unavailable"].append("familles")
+        persons = []
+    children_first = sorted(persons, key=lambda p: (p.get("role") != "child", p["first_name"]))
+    context["persons"] = children_first
+    person = next((p for p in children_first if p["id"] == person_id), None)
+    context["person"] = person
+    if person is None:
+        return await render(request, "bookings/inscriptions.html", context, status=status)
+    path = f"/families/{family_id}/registrations"
+    everything = await _get(request, "bookings", path, person_id=person["id"])
+    if everything is None:
+        context["unavailable"].append("inscriptions")
+    else:
+        params = {
+            api: request.query[key]
+            for key, api in FILTERS.items()
+            if request.query.get(key, "").strip()
+        }
+        shown = (
+            everything
+            if not params
+            else await _get(request, "bookings", path, person_id=person["id"], **params)
+        )
+        context["registrations"] = (shown or {"items": []})["items"]
+        items = everything["items"]
+        context["activities"] = sorted({(r["activity_id"], r["activity_name"]) for r in items})
+        context["years"] = sorted({r["school_year"] for r in items}, reverse=True)
+    catalogue = await _get(request, "bookings", "/catalogue")
+    context["catalogue"] = [] if catalogue is None else catalogue["items"]
+    return await render(request, "bookings/inscriptions.html", context, status=status)
+
+
+def _back(family_id: str, person_id: str, **extra: str) -> str:
+    return "/inscriptions?" + urlencode({"famille": family_id, "personne": person_id, **extra})
+
+
+async def registrations_page(request: web.Request) -> web.StreamResponse:
+    """GET /inscriptions: the family's members; a member's registrations; the request form."""
+    identity = await require_signed_in(request)
+    family_id = _family_of(identity, request.query.get("famille"))
+    notices = {
+        "envoyee": "Votre demande d'inscription a été enregistrée.",
+        "annulee": "L'inscription a été annulée.",
+    }
+    notice = next((text for key, text in notices.items() if key in request.query), None)
+    return await _family_page(
+        request, identity, family_id, person_id=request.query.get("personne"), notice=notice
+    )
+
+
+async def request_registration(request: web.Request) -> web.StreamResponse:
+    """POST /inscriptions/demande: ask bookings; its refusal is shown on the page."""
+    identity = await require_signed_in(request)
+    form = await request.post()
+    family_id = _family_of(identity, _field(form, "famille"))
+    person_id = _field(form, "personne")
+    activity_id, _, period_id = _field(form, "choix").partition("|")
+    if family_id is None or not person_id:
+        raise web.HTTPSeeOther("/inscriptions")
+    if not activity_id or not period_id:
+        return await _family_page(
+            request, identity, family_id, person_id=person_id, status=422,
+            error="Choisissez une activité et une période.",
+        )  # fmt: skip
+    body: dict[str, Any] = {
+        "person_id": person_id,
+        "activity_id": activity_id,
+        "period_id": period_id,
+    }
+    reply = await call_service(
+        request, "bookings", "POST", f"/families/{family_id}/registrations", json=body
+    )
+    if reply.ok:
+        raise web.HTTPSeeOther(_back(family_id, person_id, envoyee="1"))
+    detail = _problem_detail(reply.data, "La demande n'a pas pu être enregistrée.")
+    return await _family_page(
+        request, identity, family_id, person_id=person_id, error=detail, status=reply.status
+    )
+
+
+async def cancel_registration(request: web.Request) -> web.StreamResponse:
+    """POST /inscriptions/{registration_id}/annuler."""
+    identity = await require_signed_in(request)
+    form = await request.post()
+    family_id = _family_of(identity, _field(form, "famille"))
+    person_id = _field(form, "personne")
+    if family_id is None:
+        raise web.HTTPSeeOther("/inscriptions")
+    registration_id = request.match_info["registration_id"]
+    if not ID.match(registration_id):
+        raise web.HTTPNotFound()
+    reply = await call_service(
+        request, "bookings", "POST",
+        f"/families/{family_id}/registrations/{registration_id}/cancel",
+    )  # fmt: skip
+    if reply.ok:
+        raise web.HTTPSeeOther(_back(family_id, person_id, annulee="1"))
+    detail = _problem_detail(reply.data, "L'inscription n'a pas pu être annulée.")
+    return await _family_page(
+        request, identity, family_id, person_id=person_id, error=detail, status=reply.status
+    )
+
+
+# --- staff -------------------------------------------------------------------------------
+
+
+async def _require_staff(request: web.Request) -> Identity:
+    identity = await require_signed_in(request)
+    if identity.role != "staff":
+        raise Forbidden("Cette page est réservée aux agents de la structure.")
+    return identity
+
+
+async def _queue_page(
+    request: web.Request, *, results: list[dict[str, Any]] | None = None, status: int = 200
+) -> web.Response:
+    queue = await _get(request, "bookings", "/registrations", state="requested", limit="200")
+    context = {
+        "queue": None if queue is None else queue["items"],
+        "results": results or [],
+    }
+    return await render(request, "bookings/agents.html", context, status=status)
+
+
+async def staff_queue(request: web.Request) -> web.StreamResponse:
+    """GET /agents/inscriptions: the requests waiting for a decision."""
+    await _require_staff(request)
+    return await _queue_page(request)
+
+
+async def staff_decisions(request: web.Request) -> web.StreamResponse:
+    """POST /agents/inscriptions/decisions: accept or refuse one request or a selection."""
+    await _require_staff(request)
+    form = await request.post()
+    ids = [str(value)[:MAX_FIELD] for value in form.getall("ids", [])][:200]
+    decision = _field(form, "decision")
+    reason = str(form.get("motif", ""))[:500].strip() or None
+    if not ids or decision not in ("accept", "refuse"):
+        return await _queue_page(
+            request, status=422,
+            results=[{"ok": False, "detail": "Sélectionnez au moins une demande."}],
+        )  # fmt: skip
+    if decision == "refuse" and not reason:
+        return await _queue_page(
+            request, status=422,
+            results=[{"ok": False, "detail": "Indiquez le motif du refus : la famille le lira."}],
+        )  # fmt: skip
+    decisions = [{"registration_id": i, "decision": decision, "reason": reason} for i in ids]
+    reply = await call_service(
+        request, "bookings", "POST", "/registrations/decisions", json={"decisions": decisions}
+    )
+    if not reply.ok:
+        detail = _problem_detail(reply.data, "Les décisions n'ont pas pu être enregistrées.")
+        return await _queue_page(request, results=[{"ok": False, "detail": detail}], status=422)
+    return await _queue_page(request, results=reply.data["results"])
+
+
+def register(app: web.Application) -> None:
+    """Add "Mes inscriptions" and the staff queue."""
+    app.router.add_get("/inscriptions", registrations_page, name="inscriptions")
+    app.router.add_post("/inscriptions/demande", request_registration)
+    app.router.add_post("/inscriptions/{registration_id}/annuler", cancel_registration)
+    app.router.add_get("/agents/inscriptions", staff_queue, name="agents_inscriptions")
+    app.router.add_post("/agents/inscriptions/decisions", staff_decisions)
