@@ -13,9 +13,6 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-# The producers' names, restated rather than imported: no service imports another's package.
-FAMILY_CREATED = "family.created"
-
 EVENT_ID_PATTERN = r"^[0-9a-fA-F-]{36}$"
 EVENT_TYPE_PATTERN = r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$"
 
@@ -47,16 +44,25 @@ class JournalDraft:
 Journaler = Callable[[EventEnvelope], JournalDraft | None]
 
 
-def _family_created(event: EventEnvelope) -> JournalDraft | None:
-    family_id = event.family_id or event.data.get("family_id")
-    if not isinstance(family_id, str):
-        return None
-    name = event.data.get("name")
-    return JournalDraft(
-        family_id=family_id,
-        account_id=_account_of(event),
-        summary={"name": name} if isinstance(name, str) else {},
-    )
+def journal(*keep: str) -> Journaler:
+    """A line in the event's family's journal, keeping only the data fields named in `keep`."""
+
+    def journaler(event: EventEnvelope) -> JournalDraft | None:
+        family_id = event.family_id or event.data.get("family_id")
+        if not isinstance(family_id, str):
+            return None
+        return JournalDraft(
+            family_id=family_id,
+            account_id=_account_of(event),
+            summary={name: event.data[name] for name in keep if name in event.data},
+        )
+
+    return journaler
+
+
+def nothing(_event: EventEnvelope) -> None:
+    """A known event that adds no journal line (its e-mail, if any, comes with issue 5)."""
+    return None
 
 
 def _account_of(event: EventEnvelope) -> str | None:
@@ -64,7 +70,48 @@ def _account_of(event: EventEnvelope) -> str | None:
     return account if isinstance(account, str) else None
 
 
-# Journal lines keep only what a reader needs: never a secret, a token or a document's content.
+# The producers' event names, restated rather than imported: no service imports another's
+# package. Journal lines keep only what a reader needs — never a link, a token, an e-mail
+# address, an IP address or a document's content (the whitelists below say so by omission).
 JOURNALERS: dict[str, Journaler] = {
-    FAMILY_CREATED: _family_created,
+    # families
+    "family.created": journal("name"),
+    "family.updated": journal("fields"),
+    "person.created": journal("person_id"),
+    "person.updated": journal("person_id", "fields"),
+    "family.change_requested": journal("fields"),
+    "family.change_accepted": journal("fields"),
+    "family.change_refused": journal("fields", "reason"),
+    "family.change_withdrawn": journal("fields"),
+    # auth: the connections of "Historique de mes actions"
+    "account.login_succeeded": journal(),
+    "account.login_failed": journal("reason"),
+    "account.logged_out": journal(),
+    "account.activated": journal(),
+    "account.password_changed": journal(),
+    "account.password_reset_requested": journal(),
+    "account.password_reset_completed": journal(),
+    "account.mfa_enabled": journal(),
+    "account.mfa_disabled": journal(),
+    "account.membership_added": journal(),
+    "account.membership_removed": journal(),
+    "account.disabled": journal(),
+    "account.enabled": journal(),
+    "account.unlocked": journal(),
+    "account.invited": nothing,
+    "api_client.created": nothing,
+    "api_client.revoked": nothing,
+    "signing_key.rotated": nothing,
+    # bookings
+    "activity.created": nothing,
+    "registration.requested": journal("person_name", "activity_name", "period_name"),
+    "registration.accepted": journal("person_name", "activity_name", "period_name", "automatic"),
+    "registration.refused": journal("person_name", "activity_name", "period_name", "reason"),
+    "registration.cancelled": journal("person_name", "activity_name", "period_name"),
+    # documents
+    "document.submitted": journal("document_type_name", "person_name"),
+    "document.accepted": journal("document_type_name", "person_name"),
+    "document.refused": journal("document_type_name", "person_name", "reason"),
+    # billing
+    "invoice.issued": journal("number", "total_cents"),
 }
