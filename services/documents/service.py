@@ -213,7 +213,7 @@ async def create_submission(
         id=str(uuid.uuid4()),
         family_id=family_id,
         person_id=person.id if person else None,
-        person_name=person.name if person else "",
+        person_name=person.name[:200] if person else "",
         document_type_id=document_type.id,
         document_type=document_type,
         state=SCANNING if scanning else PENDING,

@@ -112,6 +112,12 @@ def bucket(documents: DocumentsClient, s3_endpoint: str) -> Bucket:
     return Bucket(documents.app[STORAGE].bucket, s3_endpoint)
 
 
+@pytest.fixture
+def bucket_of(s3_endpoint: str) -> Callable[[DocumentsClient], Bucket]:
+    """The bucket of an app built with `make_documents`."""
+    return lambda client: Bucket(client.app[STORAGE].bucket, s3_endpoint)
+
+
 class Bucket:
     """The objects of one bucket, read over HTTP with boto3."""
 

@@ -76,9 +76,10 @@ async def test_one_bad_file_among_good_ones_refuses_the_whole_upload(
 
 
 async def test_oversized_upload_with_a_declared_length_is_refused_at_once(
-    make_documents, bucket, signer: TestSigner
+    make_documents, bucket_of, signer: TestSigner
 ) -> None:
     documents = await make_documents(max_upload_bytes=256 * 1024)
+    bucket = bucket_of(documents)
     family = new_family()
     kind = await create_type(documents, signer)
     big = files.pdf() + b"%" + b"A" * (2 * 1024 * 1024)
@@ -94,9 +95,10 @@ async def test_oversized_upload_with_a_declared_length_is_refused_at_once(
 
 
 async def test_oversized_streamed_upload_is_cut_while_reading(
-    make_documents, bucket, signer: TestSigner
+    make_documents, bucket_of, signer: TestSigner
 ) -> None:
     documents = await make_documents(max_upload_bytes=256 * 1024)
+    bucket = bucket_of(documents)
     family = new_family()
     kind = await create_type(documents, signer)
     body, content_type = multipart([("gros.pdf", b"%PDF-1.4\n" + b"A" * (3 * 1024 * 1024))])
