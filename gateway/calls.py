@@ -71,9 +71,6 @@ async def call_service(
             ) as response:
                 body = await response.read()
                 status, reply_headers = response.status, response.headers
-    except asyncio.CancelledError:
-        breaker.release()
-        raise
     except TimeoutError:
         breaker.record_failure()
         metrics.calls.labels(service, "timeout").inc()
@@ -83,6 +80,9 @@ async def call_service(
         metrics.calls.labels(service, "unreachable").inc()
         log.warning("service_call_failed", service=service, error=type(exc).__name__)
         raise BadGateway(f"The {service} service cannot be reached.") from None
+    except BaseException:
+        breaker.release()  # cancelled, or a bug of ours: nothing learnt about the service
+        raise
     if status in (502, 503, 504):
         breaker.record_failure()
         raise ServiceUnavailable(f"The {service} service is temporarily unavailable.")

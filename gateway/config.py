@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -75,7 +76,11 @@ class GatewaySettings(BaseServiceSettings):
         return self
 
     def service_urls(self) -> dict[str, str]:
-        """The base URL of each routable service, by name."""
+        """The base URL of each routable service, by name (read on every proxied call)."""
+        return self._service_urls
+
+    @cached_property
+    def _service_urls(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_service_url").rstrip("/") for name in SERVICE_NAMES}
 
     @property

@@ -96,14 +96,14 @@ async def fetch_service(
             ) as response:
                 status = response.status
                 document = await response.json() if status == 200 else None
-    except asyncio.CancelledError:
-        breaker.release()
-        raise
     except (ClientError, TimeoutError, ValueError) as exc:
         breaker.record_failure()
         metrics.calls.labels(service, "dashboard_failed").inc()
         log.warning("dashboard_service_failed", service=service, error=type(exc).__name__)
         return ServiceAnswer("unavailable")
+    except BaseException:
+        breaker.release()  # cancelled, or a bug of ours: nothing learnt about the service
+        raise
     if status in (502, 503, 504):
         breaker.record_failure()
         return ServiceAnswer("unavailable")

@@ -231,6 +231,11 @@ async def _call(
         _failed(breaker, metrics, name, "broken")
         log.warning("upstream_error", service=name, error=type(exc).__name__)
         raise BadGateway(f"The {name} service gave no valid answer.") from None
+    except BaseException:
+        # Anything else (a bug of ours) says nothing about the service, but must not leave
+        # a half-open breaker waiting forever for its probe to report.
+        breaker.release()
+        raise
     metrics.latency.labels(name).observe(time.perf_counter() - started)
     # A service saying it is unavailable counts against it; its own 500s do not open the
     # circuit (one broken endpoint must not take the whole service off the portal).

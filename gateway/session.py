@@ -270,7 +270,7 @@ async def require_signed_in(request: web.Request) -> Identity:
 
 async def current_identity(request: web.Request) -> Identity | None:
     """Who is signed in on this request (pages use it; verified once per request)."""
-    session = request.get(SESSION)
+    session: SessionState | None = request.get(SESSION)
     if session is None or session.jwt is None:
         return None
     if not session.identity_checked:

@@ -94,7 +94,7 @@ async def remember_language(request: web.Request, response: web.StreamResponse) 
 
 def translator_of(request: web.Request) -> Translator:
     """This request's translator (French when the middleware did not run, e.g. early errors)."""
-    found = request.get(TRANSLATOR)
+    found: Translator | None = request.get(TRANSLATOR)
     if found is not None:
         return found
     return request.app[TRANSLATORS][DEFAULT_LANGUAGE]
