@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -268,30 +267,9 @@ def test_postgres_init_refuses_a_missing_password(database_names: list[str]) -> 
     assert f"{database_names[0].upper()}_DB_PASSWORD is not set" in result.stderr
 
 
-def test_create_bucket_creates_the_bucket_once() -> None:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        env = {
-            "PATH": os.environ["PATH"],
-            "S3_ENDPOINT_URL": f"http://{host}:{port}",
-            "S3_REGION": "eu-west-3",
-            "S3_BUCKET": "portail-documents",
-            "S3_ACCESS_KEY_ID": "test-access",
-            "S3_SECRET_ACCESS_KEY": "test-secret",
-        }
-        script = str(DEPLOY / "compose" / "create-bucket.py")
-        outputs = [
-            subprocess.run([sys.executable, script], env=env, capture_output=True, text=True,
-                           timeout=60, check=True).stdout
-            for _ in range(2)
-        ]
-    finally:
-        server.stop()
-    assert outputs == [
-        "s3-init: bucket portail-documents created\n",
-        "s3-init: bucket portail-documents exists\n",
-    ]
+def test_documents_objects_are_encrypted_at_rest_in_minio() -> None:
+    # The documents service stores every object with SSE-S3: MinIO needs a KMS key for it.
+    s3 = environment_of("s3")
+    key_name, _, key = s3["MINIO_KMS_SECRET_KEY"].partition(":")
+    assert key_name and key
+    assert services()["documents"]["depends_on"]["s3"] == {"condition": "service_healthy"}

@@ -19,8 +19,10 @@ SCANNED = [*sorted(p for p in DEPLOY.rglob("*") if p.is_file()), ROOT / "docs" /
 SECRET_NAME = re.compile(r"pass(word)?|secret|token|(^|_)key($|_)|key_?id|credential", re.I)
 # Kubernetes fields that name a secret rather than hold one.
 REFERENCE_FIELDS = {"key", "secretName", "automountServiceAccountToken"}
-# A value that is not a secret: empty, a compose interpolation, an obvious placeholder.
-HARMLESS = re.compile(r"^$|^\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}$|^change-me|^placeholder|example", re.I)
+# A value that is not a secret: empty, an obvious placeholder, or a compose interpolation
+# (possibly after a key name, as in MinIO's `name:${KEY}`).
+HARMLESS = re.compile(r"^$|^change-me|^placeholder|example", re.I)
+INTERPOLATED = re.compile(r"^[A-Za-z0-9_.-]*:?\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}$")
 PATTERNS = {
     "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     "AWS access key id": re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
@@ -62,7 +64,8 @@ def secret_values(node: Any, key: str = "") -> Iterator[str]:
         and not isinstance(node, bool)
         and key not in REFERENCE_FIELDS
         and SECRET_NAME.search(key)
-        and not HARMLESS.match(str(node))
+        and not HARMLESS.search(str(node))
+        and not INTERPOLATED.match(str(node))
     ):
         yield f"{key}={node}"
 
@@ -95,5 +98,10 @@ def test_the_scanners_catch_planted_secrets() -> None:
     assert len(list(findings(planted))) == 3
     document = {"env": [{"name": "SMTP_PASSWORD", "value": "hunter2"}], "api_key": "abc123"}
     assert sorted(secret_values(document)) == ["SMTP_PASSWORD=hunter2", "api_key=abc123"]
-    harmless = {"SMTP_PASSWORD": "", "S3_SECRET_ACCESS_KEY": "${S3_SECRET_ACCESS_KEY:?set it}"}
+    harmless = {
+        "SMTP_PASSWORD": "",
+        "S3_SECRET_ACCESS_KEY": "${S3_SECRET_ACCESS_KEY:?set it}",
+        "KMS_SECRET_KEY": "name:${KMS_KEY:?set it}",
+    }
     assert list(secret_values(harmless)) == []
+    assert list(secret_values({"KMS_SECRET_KEY": "name:c2VjcmV0"}))
