@@ -21,7 +21,7 @@ SECRET_NAME = re.compile(r"pass(word)?|secret|token|(^|_)key($|_)|key_?id|creden
 REFERENCE_FIELDS = {"key", "secretName", "automountServiceAccountToken"}
 # A value that is not a secret: empty, an obvious placeholder, or a compose interpolation
 # (possibly after a key name, as in MinIO's `name:${KEY}`).
-HARMLESS = re.compile(r"^$|^change-me|^placeholder|example", re.I)
+HARMLESS = re.compile(r"^$|^change-me|^placeholder|\bexample\.(org|com)\b", re.I)
 INTERPOLATED = re.compile(r"^[A-Za-z0-9_.-]*:?\$\{[A-Z0-9_]+(:?[-?][^}]*)?\}$")
 PATTERNS = {
     "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
