@@ -20,7 +20,7 @@ def family_page(app: web.Application) -> None:
         reply = await call_service(request, "families", "GET", "/families/1", params={"a": "b"})
         return web.json_response({"status": reply.status, "seen": reply.data})
 
-    app.router.add_get("/famille", page)
+    app.router.add_get("/essai-appel-service", page)
 
 
 async def test_a_page_calls_a_service_with_the_visitors_token(gateway, upstream, signer) -> None:
@@ -28,14 +28,16 @@ async def test_a_page_calls_a_service_with_the_visitors_token(gateway, upstream,
     auth = await upstream(fake.app())
     families = await upstream(echo_app())
     client = await gateway({"auth": auth.url, "families": families.url}, setup=family_page)
-    anonymous = await client.get("/famille", allow_redirects=False)
-    assert URL(anonymous.headers["Location"]) == URL("/connexion").with_query(suite="/famille")
+    anonymous = await client.get("/essai-appel-service", allow_redirects=False)
+    assert URL(anonymous.headers["Location"]) == URL("/connexion").with_query(
+        suite="/essai-appel-service"
+    )
     await client.post(
         "/connexion",
         data={"email": "p@example.org", "password": PASSWORD},
         headers=same_origin(client),
     )
-    body = await (await client.get("/famille")).json()
+    body = await (await client.get("/essai-appel-service")).json()
     assert body["status"] == 200
     assert body["seen"]["path"] == "/families/1" and body["seen"]["query"] == "a=b"
     assert body["seen"]["headers"]["Authorization"].startswith("Bearer ey")
@@ -62,6 +64,6 @@ async def test_a_slow_service_behind_a_page_is_a_french_504_page(gateway, upstre
         data={"email": "p@example.org", "password": PASSWORD},
         headers=same_origin(client),
     )
-    response = await client.get("/famille")
+    response = await client.get("/essai-appel-service")
     assert response.status == 504
     assert "Service momentanément indisponible" in await response.text()
