@@ -16,6 +16,7 @@ from services.auth.models import OutboxMessage
 from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
 from tests import support
+from tests.gateway.conftest import gateway  # noqa: F401 - the page tests drive the real gateway
 
 KEK = "test-key-encryption-key-0123456789abcdef"
 PUBLIC_BASE_URL = "https://portail.example.org"

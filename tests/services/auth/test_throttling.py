@@ -100,7 +100,6 @@ async def test_without_redis_sign_in_fails_closed_with_503(auth_client, signer) 
     client = await auth_client()
     parent = await active_family(client, signer)
 
-
     auth = client.app[AUTH]
     working = auth.throttle.redis
     auth.throttle.redis = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
