@@ -290,6 +290,11 @@ async def run_supervised(
         elif isinstance(error := starting.exception(), ChildFailed):
             _explain(error, report)
             code = 1
+        elif error is not None:
+            # Anything else that broke the startup (a bucket that cannot be created, say):
+            # still a clean stop of what runs, with the cause on screen.
+            report(f"\n✗ démarrage impossible / startup failed: {error!r}")
+            code = 1
         else:
             on_ready(starting.result())
             code = await _until_stop_or_death(supervisor, stop_wait)

@@ -122,3 +122,22 @@ async def test_the_children_run_in_their_own_process_groups(tmp_path: Path) -> N
     finally:
         await supervisor.stop_all()
     await asyncio.sleep(0)
+
+
+async def test_any_startup_error_still_stops_what_was_started(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    report: list[str] = []
+    supervisor = Supervisor(report=report.append, stop_timeout=5)
+    argv = [sys.executable, str(HERE / "fake_child.py"), "redis", str(marker)]
+
+    async def startup() -> None:
+        await supervisor.start_batch(
+            [ChildSpec("redis", argv, tmp_path / "r.log", settle_seconds=0.2)]
+        )
+        raise RuntimeError("bucket refusé")
+
+    code = await run_supervised(supervisor, startup, lambda _: None)
+
+    assert code == 1
+    assert any("bucket refusé" in line for line in report)
+    assert "redis stopped" in _lines(marker)
