@@ -7,9 +7,11 @@ import io
 
 import pytest
 
+from portail import demo
 from portail.cli import main
+from portail.devstack.seeding import seed_all
 from services.auth.context import AUTH
-from services.auth.seed import DEMO_PARENT, DEMO_PASSWORD, seed
+from services.auth.seed import seed
 from tests import support
 
 from .conftest import KEK, PUBLIC_BASE_URL, sign_in, unique_email
@@ -57,7 +59,14 @@ def test_rotate_keys(auth_env, capsys) -> None:
 
 async def test_the_dev_seed_is_idempotent_and_its_parent_signs_in(auth_client, signer) -> None:
     client = await auth_client()
-    first = await seed(client.app[AUTH], family_id="fam-demo")
-    again = await seed(client.app[AUTH], family_id="fam-demo")
-    assert first == again and len(first) == 2
-    assert (await sign_in(client, DEMO_PARENT, DEMO_PASSWORD)).status == 201
+    first = await seed(client.app[AUTH])
+    again = await seed(client.app[AUTH])
+    assert first == again and len(first) == 3
+    assert (await sign_in(client, demo.DEMO_PARENT_EMAIL, demo.DEMO_PARENT_PASSWORD)).status == 201
+    admin = await sign_in(client, demo.DEMO_ADMIN_EMAIL, demo.DEMO_ADMIN_PASSWORD)
+    assert (await admin.json())["type"].endswith("/mfa-enrolment-required")
+
+
+def test_portail_seed_runs_the_auth_seed_on_the_configured_database(auth_env) -> None:
+    notes = asyncio.run(seed_all(["auth"], report=lambda _line: None))
+    assert notes["auth"][0].startswith(demo.DEMO_PARENT_EMAIL)
