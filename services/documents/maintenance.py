@@ -80,7 +80,7 @@ async def sweep_orphans(
     listed = [
         o
         for prefix in (SUBMISSIONS_PREFIX, ORG_PREFIX)
-        for o in await storage.list(prefix)
+        for o in await storage.list_objects(prefix)
         if o.last_modified <= cutoff
     ]
     if not listed:

@@ -18,6 +18,7 @@ from services.kit.keys import HTTP_CLIENT, SETTINGS
 from .errors import MembersUnavailable
 
 CHILD_ROLES = frozenset({"child", "enfant"})
+OUTSIDE_ROLES = frozenset({"contact"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ def parse_members(document: Any) -> list[Member]:
         name = " ".join(str(row.get(k) or "").strip() for k in ("first_name", "last_name"))
         name = name.strip() or str(row.get("name") or "")
         role = str(row.get("role") or "").lower()
+        if role in OUTSIDE_ROLES:
+            continue  # an emergency contact is not a member of the household
         members.append(Member(str(row["id"]), name, role in CHILD_ROLES))
     return members
 

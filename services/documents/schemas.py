@@ -25,6 +25,10 @@ STATE_LABELS: dict[str, str] = {
 }
 
 
+def _all_formats() -> list[Format]:
+    return ["pdf", "jpeg", "png"]
+
+
 def _stripped(value: str) -> str:
     value = value.strip()
     if not value:
@@ -42,9 +46,7 @@ class DocumentTypeCreate(BaseModel):
     concerns: Concerns = "family"
     mandatory: bool = False
     validity_days: int | None = Field(None, ge=1, le=3650, description="None: never expires")
-    accepted_formats: list[Format] = Field(
-        default_factory=lambda: ["pdf", "jpeg", "png"], min_length=1, max_length=3
-    )
+    accepted_formats: list[Format] = Field(default_factory=_all_formats, min_length=1, max_length=3)
     all_activities: bool = Field(False, description="Required for every activity")
     activity_ids: list[str] = Field(default_factory=list, max_length=200)
     active: bool = True

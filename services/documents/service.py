@@ -155,7 +155,7 @@ def submission_read(submission: Submission) -> SubmissionRead:
         person_name=submission.person_name,
         document_type_id=submission.document_type_id,
         document_type_name=submission.document_type.name,
-        state=submission.state,  # type: ignore[arg-type]
+        state=submission.state,
         state_label=STATE_LABELS[submission.state],
         refusal_reason=submission.refusal_reason,
         valid_until=submission.valid_until,
@@ -429,9 +429,9 @@ def _expected(
         name=document_type.name,
         help_text=document_type.help_text,
         mandatory=document_type.mandatory,
-        accepted_formats=document_type.accepted_formats,  # type: ignore[arg-type]
+        accepted_formats=document_type.accepted_formats,
         person_id=person_id,
-        state=state,  # type: ignore[arg-type]
+        state=state,
         state_label=STATE_LABELS[state],
         refusal_reason=latest.refusal_reason if latest and latest.state == REFUSED else None,
         valid_until=latest.valid_until if latest else None,
@@ -530,7 +530,7 @@ async def completeness(
                 MissingDocument(
                     document_type_id=document_type.id,
                     name=document_type.name,
-                    state=state,  # type: ignore[arg-type]
+                    state=state,
                 )
             )
     return Completeness(complete=not missing, missing=missing)

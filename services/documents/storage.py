@@ -178,7 +178,7 @@ class Storage:
         except Exception:  # noqa: S110 - the nightly sweep removes what remains
             pass
 
-    async def list(self, prefix: str) -> list[StoredObject]:
+    async def list_objects(self, prefix: str) -> list[StoredObject]:
         """Every object under `prefix`."""
         return await asyncio.to_thread(self._list, prefix)
 

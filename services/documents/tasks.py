@@ -58,13 +58,13 @@ async def run_rescan(settings: DocumentsSettings) -> int:
         await database.dispose()
 
 
-@shared_task(name=PURGE_TASK, ignore_result=True)
+@shared_task(name=PURGE_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
 def purge_task() -> dict[str, int]:
     """Delete submissions past retention with their S3 objects, then orphan objects."""
     return asyncio.run(run_purge(load_settings(DocumentsSettings)))
 
 
-@shared_task(name=RESCAN_TASK, ignore_result=True)
+@shared_task(name=RESCAN_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
 def rescan_task() -> int:
     """Give the antivirus another try on files still waiting for a verdict."""
     return asyncio.run(run_rescan(load_settings(DocumentsSettings)))

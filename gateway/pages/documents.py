@@ -1,0 +1,420 @@
+""" "Mes documents", "Documentation structure" and the staff pages of the documents service.
+
+Every rule (formats, sizes, hostile content, who may see what) lives in the documents
+service; these pages gather forms, call it as the signed-in visitor and show its answer.
+Files go to `/api/documents/…` from the browser (a small script adds the CSRF header): the
+gateway's proxy streams them to the service within the upload limit, never buffering them
+here. Downloads are links to the same API, served by the service as attachments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from aiohttp import ClientError, FormData, web
+
+from services.kit.identity import Identity
+from services.kit.problems import BadGateway, Forbidden, GatewayTimeout, Problem
+
+from ..calls import ServiceReply, call_service
+from ..keys import GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
+from ..rendering import render
+from ..session import require_signed_in
+
+# Ids go into service paths: nothing but an id's characters (no "..", no "/").
+ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_FIELD = 200
+FORMAT_LABELS = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG"}
+ACCEPT = {"pdf": ".pdf,application/pdf", "jpeg": ".jpg,.jpeg,image/jpeg", "png": ".png,image/png"}
+
+
+def _id(value: Any) -> str | None:
+    text = str(value or "")
+    return text if ID.match(text) else None
+
+
+def _field(form: Any, name: str, limit: int = MAX_FIELD) -> str:
+    return str(form.get(name, ""))[:limit].strip()
+
+
+def _family_of(identity: Identity, wanted: str | None) -> str | None:
+    family_ids = [m.family_id for m in identity.memberships]
+    if wanted in family_ids:
+        return wanted
+    return family_ids[0] if family_ids else None
+
+
+def _detail(data: Any, fallback: str) -> str:
+    if isinstance(data, dict) and isinstance(data.get("detail"), str):
+        return data["detail"]
+    return fallback
+
+
+async def _get(request: web.Request, path: str, **params: str) -> Any:
+    """The documents service's JSON, or None when it could not answer (the page says so)."""
+    try:
+        reply = await call_service(request, "documents", "GET", path, params=params or None)
+    except Problem:
+        return None
+    return reply.data if reply.ok else None
+
+
+def api(path: str) -> str:
+    """The browser-side address of a documents API path (through the gateway's proxy)."""
+    return "/api/documents" + path
+
+
+def _initials(name: str) -> str:
+    return "".join(part[0] for part in name.split()[:2]).upper() or "?"
+
+
+def _accept_attr(formats: list[str]) -> str:
+    return ",".join(ACCEPT[f] for f in formats if f in ACCEPT)
+
+
+async def _forward_files(request: web.Request, path: str, form: Any) -> ServiceReply:
+    """Send the form's `file` fields to the documents service (the no-script path).
+
+    Without a script a form cannot carry the CSRF header, so it posts to a page; the
+    gateway has then parsed it already (within its page body limit), and the files are
+    passed on as they came. The script path streams to `/api/documents/…` instead.
+    """
+    body = FormData(default_to_multipart=True)
+    for field in form.getall("file", []):
+        if isinstance(field, web.FileField):
+            body.add_field("file", field.file.read(), filename=field.filename)
+    settings = request.app[GATEWAY_SETTINGS]
+    base = settings.service_urls()["documents"]
+    session = request.get(SESSION)
+    headers = {"Authorization": f"Bearer {session.jwt}"} if session and session.jwt else {}
+    try:
+        async with asyncio.timeout(settings.upstream_deadline_seconds * 3):
+            async with request.app[UPSTREAM_CLIENT].post(
+                base + path, data=body, headers=headers
+            ) as response:
+                data = await response.json(content_type=None)
+                return ServiceReply(response.status, data, response.headers)
+    except TimeoutError:
+        raise GatewayTimeout("The documents service did not answer in time.") from None
+    except (ClientError, ValueError):
+        raise BadGateway("The documents service cannot be reached.") from None
+
+
+# --- families ----------------------------------------------------------------------------
+
+
+async def documents_page(request: web.Request) -> web.StreamResponse:
+    """GET /documents: the family's documents, its members; a member's expected documents."""
+    identity = await require_signed_in(request)
+    family_id = _family_of(identity, request.query.get("famille"))
+    context: dict[str, Any] = {
+        "family_id": family_id,
+        "family_ids": [m.family_id for m in identity.memberships],
+        "overview": None,
+        "member": None,
+        "initials": _initials,
+    }
+    if family_id is not None:
+        overview = await _get(request, f"/families/{quote(family_id)}/documents")
+        context["overview"] = overview
+        wanted = request.query.get("personne")
+        if overview and wanted:
+            context["member"] = next(
+                (m for m in overview["members"] if m["person_id"] == wanted), None
+            )
+    return await render(request, "documents/family.html", context)
+
+
+async def document_page(request: web.Request) -> web.StreamResponse:
+    """GET /documents/piece: one expected document, its state, and the form to send it."""
+    identity = await require_signed_in(request)
+    family_id = _family_of(identity, request.query.get("famille"))
+    type_id = _id(request.query.get("type"))
+    person_id = _id(request.query.get("personne"))
+    if family_id is None or type_id is None:
+        raise web.HTTPSeeOther("/documents")
+    overview = await _get(request, f"/families/{quote(family_id)}/documents")
+    item, owner = None, None
+    if overview is not None:
+        if person_id is None:
+            item = next((d for d in overview["family"] if d["document_type_id"] == type_id), None)
+        else:
+            owner = next((m for m in overview["members"] if m["person_id"] == person_id), None)
+            items = owner["documents"] if owner else []
+            item = next((d for d in items if d["document_type_id"] == type_id), None)
+    if overview is not None and item is None:
+        raise web.HTTPNotFound()
+    query = {"person_id": person_id} if person_id else {}
+    upload_url = api(f"/families/{quote(family_id)}/documents/{type_id}/files")
+    if query:
+        upload_url += "?" + urlencode(query)
+    back = {"famille": family_id, **({"personne": person_id} if person_id else {})}
+    context = {
+        "family_id": family_id,
+        "item": item,
+        "owner": owner,
+        "unavailable": overview is None,
+        "upload_url": upload_url,
+        "done_url": "/documents/piece?" + urlencode({**back, "type": type_id, "envoye": "1"}),
+        "back_url": "/documents?" + urlencode(back),
+        "sent": "envoye" in request.query,
+        "accept": _accept_attr(item["accepted_formats"]) if item else "",
+        "formats": ", ".join(FORMAT_LABELS[f] for f in item["accepted_formats"]) if item else "",
+        "api": api,
+    }
+    return await render(request, "documents/piece.html", context)
+
+
+async def send_document(request: web.Request) -> web.StreamResponse:
+    """POST /documents/envoyer: the upload form without a script (small files)."""
+    identity = await require_signed_in(request)
+    form = await request.post()
+    family_id = _family_of(identity, _field(form, "famille"))
+    type_id = _id(form.get("type"))
+    person_id = _id(form.get("personne"))
+    if family_id is None or type_id is None:
+        raise web.HTTPSeeOther("/documents")
+    path = f"/families/{quote(family_id)}/documents/{type_id}/files"
+    if person_id:
+        path += "?" + urlencode({"person_id": person_id})
+    reply = await _forward_files(request, path, form)
+    back = {"famille": family_id, "type": type_id, **({"personne": person_id} if person_id else {})}
+    if reply.ok:
+        raise web.HTTPSeeOther("/documents/piece?" + urlencode({**back, "envoye": "1"}))
+    detail = _detail(reply.data, "L'envoi a échoué. Réessayez.")
+    return await render(
+        request,
+        "documents/refused.html",
+        {"detail": detail, "back_url": "/documents/piece?" + urlencode(back)},
+        status=reply.status,
+    )
+
+
+async def documentation_page(request: web.Request) -> web.StreamResponse:
+    """GET /documentation: the structure's published documents, to download."""
+    await require_signed_in(request)
+    listed = await _get(request, "/org-documents")
+    return await render(
+        request,
+        "documents/documentation.html",
+        {"documents": None if listed is None else listed["items"], "api": api},
+    )
+
+
+# --- staff -------------------------------------------------------------------------------
+
+
+async def _require_staff(request: web.Request) -> Identity:
+    identity = await require_signed_in(request)
+    if identity.role != "staff":
+        raise Forbidden("Cette page est réservée aux agents de la structure.")
+    return identity
+
+
+async def _review_page(
+    request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
+) -> web.Response:
+    queue = await _get(request, "/review/submissions", limit="100")
+    context = {
+        "queue": None if queue is None else queue["items"],
+        "notice": notice,
+        "error": error,
+        "api": api,
+    }
+    return await render(request, "documents/review.html", context, status=status)
+
+
+async def review_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/documents: the documents waiting for a decision."""
+    await _require_staff(request)
+    return await _review_page(request)
+
+
+async def decide(request: web.Request) -> web.StreamResponse:
+    """POST /agents/documents/{submission_id}/decision: accept, or refuse with a reason."""
+    await _require_staff(request)
+    submission_id = _id(request.match_info["submission_id"])
+    if submission_id is None:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    decision = _field(form, "decision")
+    if decision == "accept":
+        body: dict[str, Any] = {}
+        if _field(form, "valide_jusqu_au"):
+            body["valid_until"] = _field(form, "valide_jusqu_au")
+        path = f"/submissions/{submission_id}/accept"
+    elif decision == "refuse":
+        reason = _field(form, "motif", 1000)
+        if len(reason) < 3:
+            return await _review_page(
+                request, error="Indiquez le motif du refus : la famille le lira.", status=422
+            )
+        body, path = {"reason": reason}, f"/submissions/{submission_id}/refuse"
+    else:
+        return await _review_page(request, error="Choisissez accepter ou refuser.", status=422)
+    reply = await call_service(request, "documents", "POST", path, json=body)
+    if not reply.ok:
+        detail = _detail(reply.data, "La décision n'a pas pu être enregistrée.")
+        return await _review_page(request, error=detail, status=reply.status)
+    name = reply.data.get("document_type_name", "Document")
+    done = "accepté" if decision == "accept" else "refusé"
+    return await _review_page(request, notice=f"{name} : {done}.")
+
+
+TYPE_FIELDS = ("name", "help_text", "concerns", "validity_days", "activity_ids")
+
+
+def _type_body(form: Any) -> tuple[dict[str, Any], str | None]:
+    formats = [f for f in form.getall("formats", []) if f in FORMAT_LABELS]
+    validity = _field(form, "validite")
+    body: dict[str, Any] = {
+        "name": _field(form, "nom", 160),
+        "help_text": _field(form, "aide", 2000),
+        "concerns": _field(form, "concerne") or "family",
+        "mandatory": form.get("obligatoire") == "on",
+        "accepted_formats": formats or list(FORMAT_LABELS),
+        "all_activities": form.get("toutes_activites") == "on",
+        "activity_ids": [
+            a.strip() for a in _field(form, "activites", 2000).split(",") if a.strip()
+        ],
+        "active": form.get("actif", "on") == "on",
+    }
+    if validity:
+        if not validity.isdigit():
+            return body, "La durée de validité est un nombre de jours."
+        body["validity_days"] = int(validity)
+    else:
+        body["validity_days"] = None
+    return body, None
+
+
+async def _types_page(
+    request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
+) -> web.Response:
+    listed = await _get(request, "/document-types", all="true")
+    context = {
+        "types": None if listed is None else listed["items"],
+        "notice": notice,
+        "error": error,
+        "formats": FORMAT_LABELS,
+    }
+    return await render(request, "documents/types.html", context, status=status)
+
+
+async def types_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/types-documents: the document types editor."""
+    await _require_staff(request)
+    return await _types_page(request)
+
+
+async def save_type(request: web.Request) -> web.StreamResponse:
+    """POST /agents/types-documents (create) or /agents/types-documents/{type_id} (change)."""
+    await _require_staff(request)
+    type_id = request.match_info.get("type_id")
+    if type_id is not None and _id(type_id) is None:
+        raise web.HTTPNotFound()
+    body, problem = _type_body(await request.post())
+    if problem:
+        return await _types_page(request, error=problem, status=422)
+    if type_id is None:
+        reply = await call_service(request, "documents", "POST", "/document-types", json=body)
+    else:
+        reply = await call_service(
+            request, "documents", "PATCH", f"/document-types/{type_id}", json=body
+        )
+    if not reply.ok:
+        detail = _detail(reply.data, "Le type de document n'a pas pu être enregistré.")
+        return await _types_page(request, error=detail, status=reply.status)
+    return await _types_page(request, notice=f"« {reply.data['name']} » enregistré.")
+
+
+async def _publications_page(
+    request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
+) -> web.Response:
+    listed = await _get(request, "/staff/org-documents")
+    types = await _get(request, "/document-types", all="true")
+    context = {
+        "documents": None if listed is None else listed["items"],
+        "types": [] if types is None else types["items"],
+        "notice": notice,
+        "error": error,
+        "api": api,
+    }
+    return await render(request, "documents/publications.html", context, status=status)
+
+
+async def publications_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/documentation: publish documents for families."""
+    await _require_staff(request)
+    return await _publications_page(request, notice=request.query.get("ok") and "Enregistré.")
+
+
+async def publish(request: web.Request) -> web.StreamResponse:
+    """POST /agents/documentation: the document's description (its file is sent next)."""
+    await _require_staff(request)
+    form = await request.post()
+    body: dict[str, Any] = {
+        "title": _field(form, "titre"),
+        "category": _field(form, "categorie", 80),
+        "description": _field(form, "description", 2000),
+        "to_return": form.get("a_retourner") == "on",
+        "document_type_id": _id(form.get("type")) or None,
+    }
+    for field, name in (("published_at", "debut"), ("published_until", "fin")):
+        if _field(form, name):
+            body[field] = _field(form, name) + "T00:00:00+01:00"
+    reply = await call_service(request, "documents", "POST", "/org-documents", json=body)
+    if not reply.ok:
+        detail = _detail(reply.data, "Le document n'a pas pu être enregistré.")
+        return await _publications_page(request, error=detail, status=reply.status)
+    return await _publications_page(
+        request, notice=f"« {reply.data['title']} » créé : ajoutez maintenant son fichier."
+    )
+
+
+async def attach_file(request: web.Request) -> web.StreamResponse:
+    """POST /agents/documentation/{document_id}/fichier: the file form without a script."""
+    await _require_staff(request)
+    document_id = _id(request.match_info["document_id"])
+    if document_id is None:
+        raise web.HTTPNotFound()
+    reply = await _forward_files(
+        request, f"/org-documents/{document_id}/files", await request.post()
+    )
+    if not reply.ok:
+        detail = _detail(reply.data, "Le fichier n'a pas pu être enregistré.")
+        return await _publications_page(request, error=detail, status=reply.status)
+    raise web.HTTPSeeOther("/agents/documentation?ok=1")
+
+
+async def withdraw(request: web.Request) -> web.StreamResponse:
+    """POST /agents/documentation/{document_id}/retirer: withdraw and delete the file."""
+    await _require_staff(request)
+    document_id = _id(request.match_info["document_id"])
+    if document_id is None:
+        raise web.HTTPNotFound()
+    reply = await call_service(request, "documents", "DELETE", f"/org-documents/{document_id}")
+    if not reply.ok:
+        detail = _detail(reply.data, "Le document n'a pas pu être retiré.")
+        return await _publications_page(request, error=detail, status=reply.status)
+    return await _publications_page(request, notice="Document retiré.")
+
+
+def register(app: web.Application) -> None:
+    """Add the documents pages."""
+    app.router.add_get("/documents", documents_page)
+    app.router.add_get("/documents/piece", document_page)
+    app.router.add_post("/documents/envoyer", send_document)
+    app.router.add_get("/documentation", documentation_page)
+    app.router.add_get("/agents/documents", review_page)
+    app.router.add_post("/agents/documents/{submission_id}/decision", decide)
+    app.router.add_get("/agents/types-documents", types_page)
+    app.router.add_post("/agents/types-documents", save_type)
+    app.router.add_post("/agents/types-documents/{type_id}", save_type)
+    app.router.add_get("/agents/documentation", publications_page)
+    app.router.add_post("/agents/documentation", publish)
+    app.router.add_post("/agents/documentation/{document_id}/fichier", attach_file)
+    app.router.add_post("/agents/documentation/{document_id}/retirer", withdraw)

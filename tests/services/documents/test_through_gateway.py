@@ -1,0 +1,188 @@
+"""Through the real gateway, with the real families service: pages and API together."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import FormData
+
+from services.kit.testing import TestSigner
+from tests.gateway.conftest import gateway, same_origin, upstream  # noqa: F401 (fixtures)
+from tests.gateway.fakes import PASSWORD, FakeAuth
+
+from . import files
+from .api import create_type, multipart
+
+
+class FakeAuthWithStaff(FakeAuth):
+    """The auth contract of the gateway tests, with staff accounts too."""
+
+    staff: frozenset[str] = frozenset({"agent@example.org"})
+
+    def token(self, email: str) -> str:
+        if email in self.staff:
+            return self.signer.token(subject=email, role="staff", ttl=self.expires_in)
+        return super().token(email)
+
+
+async def _portal(service_client, make_documents, gateway, upstream, signer):  # noqa: F811
+    families = await service_client("families")
+    families_url = str(families.make_url("")).rstrip("/")
+    staff = signer.headers(role="staff")
+    family = await (await families.post("/families", json={"name": "TEST"}, headers=staff)).json()
+    child = await (
+        await families.post(
+            f"/families/{family['id']}/persons",
+            json={"role": "child", "first_name": "Enfant", "last_name": "TEST"},
+            headers=staff,
+        )
+    ).json()
+    documents = await make_documents(
+        gateway_url=families_url, members_path="/families/{family_id}/persons"
+    )
+    vaccins = await create_type(
+        documents, signer, name="Photocopie des vaccinations", concerns="child", mandatory=True,
+        all_activities=True,
+    )  # fmt: skip
+    fake = FakeAuthWithStaff(
+        signer, accounts={"famille.test@example.org": [family["id"]], "agent@example.org": []}
+    )
+    auth = await upstream(fake.app())
+    client = await gateway(
+        {
+            "auth": auth.url,
+            "families": families_url,
+            "documents": str(documents.make_url("")).rstrip("/"),
+        },
+        upstream_deadline_seconds=5.0,
+    )
+    return client, documents, family["id"], child["id"], vaccins["id"]
+
+
+async def _sign_in(client, email: str) -> str:
+    response = await client.post(
+        "/connexion",
+        data={"email": email, "password": PASSWORD},
+        headers=same_origin(client),
+        allow_redirects=False,
+    )
+    assert response.status in (302, 303), await response.text()
+    page = await (await client.get("/documents")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, page
+    return token.group(1)
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+async def test_a_parent_sends_vaccinations_and_staff_accept_them(
+    service_client,
+    make_documents,
+    gateway,
+    upstream,
+    aiohttp_client,
+    signer: TestSigner,  # noqa: F811
+) -> None:
+    client, documents, family_id, child_id, type_id = await _portal(
+        service_client, make_documents, gateway, upstream, signer
+    )
+    csrf = await _sign_in(client, "famille.test@example.org")
+
+    overview = _text(await (await client.get("/documents")).text())
+    assert "Enfant TEST" in overview
+    member = _text(await (await client.get(f"/documents?personne={child_id}")).text())
+    assert re.search(r"x Photocopie des vaccinations \* Aucun document transmis", member), member
+
+    body, content_type = multipart([("vaccins.pdf", files.pdf())])
+    sent = await client.post(
+        f"/api/documents/families/{family_id}/documents/{type_id}/files?person_id={child_id}",
+        data=body,
+        headers={**same_origin(client), "X-CSRF-Token": csrf, "Content-Type": content_type},
+    )
+    assert sent.status == 201, await sent.text()
+    submission: dict[str, Any] = await sent.json()
+    piece = _text(
+        await (await client.get(f"/documents/piece?type={type_id}&personne={child_id}")).text()
+    )
+    assert "En attente de validation" in piece and "vaccins.pdf" in piece
+
+    download = await client.get(
+        f"/api/documents/families/{family_id}/submissions/{submission['id']}"
+        f"/files/{submission['files'][0]['id']}"
+    )
+    assert download.status == 200
+    assert download.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+    staff_client = await aiohttp_client(client.server)
+    staff_csrf = await _sign_in(staff_client, "agent@example.org")
+    queue = await (await staff_client.get("/agents/documents")).text()
+    assert "Photocopie des vaccinations" in queue and "Enfant TEST" in queue
+    decided = await staff_client.post(
+        f"/agents/documents/{submission['id']}/decision",
+        data={"csrf_token": staff_csrf, "decision": "accept"},
+        headers=same_origin(staff_client),
+    )
+    assert decided.status == 200
+    assert "Photocopie des vaccinations : accepté." in _text(await decided.text())
+
+    piece = _text(
+        await (await client.get(f"/documents/piece?type={type_id}&personne={child_id}")).text()
+    )
+    assert "Accepté" in piece
+    complete = await client.get(
+        f"/api/documents/families/{family_id}/completeness?person_id={child_id}"
+    )
+    assert await complete.json() == {"complete": True, "missing": []}
+
+
+async def test_through_the_gateway_foreign_children_oversize_and_no_script_refusals(
+    service_client,
+    make_documents,
+    gateway,
+    upstream,
+    signer: TestSigner,  # noqa: F811
+) -> None:
+    client, _, family_id, child_id, type_id = await _portal(
+        service_client, make_documents, gateway, upstream, signer
+    )
+    csrf = await _sign_in(client, "famille.test@example.org")
+    api = f"/api/documents/families/{family_id}/documents/{type_id}/files"
+    headers = {**same_origin(client), "X-CSRF-Token": csrf}
+
+    body, content_type = multipart([("v.pdf", files.pdf())])
+    foreign = await client.post(
+        f"{api}?person_id=someone-else",
+        data=body,
+        headers={**headers, "Content-Type": content_type},
+    )
+    assert foreign.status == 404
+
+    big, content_type = multipart([("gros.pdf", b"%PDF-1.4\n" + b"A" * (11 * 1024 * 1024))])
+    oversized = await client.post(
+        f"{api}?person_id={child_id}", data=big, headers={**headers, "Content-Type": content_type}
+    )
+    assert oversized.status == 413
+
+    hostile, content_type = multipart([("facture.pdf", files.ELF)])
+    refused = await client.post(
+        f"{api}?person_id={child_id}",
+        data=hostile,
+        headers={**headers, "Content-Type": content_type},
+    )
+    assert refused.status == 422
+    assert "exécutable" in (await refused.json())["detail"]
+
+    # The form without a script posts to a page, which passes the file on.
+    form = FormData()
+    for name, value in (("csrf_token", csrf), ("famille", family_id), ("type", type_id)):
+        form.add_field(name, value)
+    form.add_field("personne", child_id)
+    form.add_field("file", files.pdf(), filename="x.pdf.exe", content_type="application/pdf")
+    no_script = await client.post("/documents/envoyer", data=form, headers=same_origin(client))
+    assert no_script.status == 422
+    assert "extension est .exe" in _text(await no_script.text())
