@@ -92,13 +92,13 @@ def read_seed_notes(portal: Portal) -> dict[str, list[str]]:
 
 async def run_portal(portal: Portal, *, report: Report = print, stop_timeout: float = 10.0) -> int:
     """Start the portal and keep it running until asked to stop; 0 after a requested stop."""
-    commands = available_commands()
     try:
         check_ports_free(portal.ports_wanted())
         portal.infrastructure()  # finds redis-server, or says how to get it
     except (PortInUse, MissingTool) as exc:
         report(str(exc))
         return 2
+    commands = available_commands()
     portal.layout.create()
     portal.layout.seed_notes.unlink(missing_ok=True)
     began = time.monotonic()
