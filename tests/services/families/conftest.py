@@ -13,6 +13,11 @@ from services.families.models import FieldPolicy, OutboxMessage
 from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
 
+# The gateway's own fixtures, to put the real gateway in front of the real families service.
+from tests.gateway.conftest import gateway, upstream  # noqa: F401
+
+from .pages import PARENT_EMAIL, STAFF_EMAIL, AuthWithStaff, sign_in
+
 
 class FamiliesApi:
     """Calls to the families service as staff, a parent, a municipal system or anonymous."""
@@ -119,3 +124,46 @@ async def api(service_client, signer: TestSigner) -> FamiliesApi:
         for row in (await session.scalars(select(FieldPolicy))).all():
             await session.delete(row)
     return FamiliesApi(client, signer)
+
+
+class Portal:
+    """The gateway, the families service behind it, and a client per signed-in visitor."""
+
+    def __init__(self, api: FamiliesApi, server: Any, aiohttp_client: Any, family: dict) -> None:
+        self.api = api
+        self.server = server
+        self._aiohttp_client = aiohttp_client
+        self.family = family
+
+    @property
+    def base_url(self) -> str:
+        """The gateway's address."""
+        return str(self.server.make_url("")).rstrip("/")
+
+    async def visitor(self, email: str | None = None) -> TestClient:
+        """A browser-like client with its own cookies, signed in as `email` when given."""
+        client = await self._aiohttp_client(self.server)
+        if email:
+            await sign_in(client, email)
+        return client
+
+
+@pytest.fixture
+async def portal(
+    api: FamiliesApi,
+    gateway,  # noqa: F811
+    upstream,  # noqa: F811
+    signer: TestSigner,
+    aiohttp_client,
+) -> Portal:
+    """A family (with a parent account) and an agent, signed in through the real gateway."""
+    family = await api.family(phone="05 59 29 00 00")
+    await api.person(family["id"], role="responsable", first_name="Maïa", last_name="Etcheverry")
+    await api.person(family["id"], first_name="Enfant", last_name="TEST", birth_date="2017-05-12")
+    auth = AuthWithStaff(
+        signer, accounts={PARENT_EMAIL: [family["id"]], STAFF_EMAIL: []}, staff={STAFF_EMAIL}
+    )
+    auth_server = await upstream(auth.app())
+    families_url = str(api.client.make_url("")).rstrip("/")
+    client = await gateway({"auth": auth_server.url, "families": families_url})
+    return Portal(api, client.server, aiohttp_client, family)

@@ -1,0 +1,650 @@
+""" "Ma famille" for parents, and the staff pages of the families service.
+
+Families: `/famille` (the household and its persons, pending requests), edit forms whose
+saving files a change request ("Votre demande a été correctement enregistrée."), withdraw.
+Staff: `/agents/demandes` (the queue, side by side, accept/refuse one or a batch with a
+reason), `/agents/familles` (search, record, create), `/agents/champs` (the field policy).
+
+Every call goes to the families service with the visitor's own token (`call_service`): the
+service decides what the visitor may see and do; these pages only lay it out.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from services.kit.identity import Identity
+from services.kit.problems import Forbidden, NotFound, Problem
+
+from ..calls import ServiceReply, call_service
+from ..rendering import render
+from ..session import require_signed_in
+
+SERVICE = "families"
+SAVED = "Votre demande a été correctement enregistrée."
+NOTICES = {
+    "enregistre": SAVED,
+    "retire": "Votre demande a été retirée.",
+    "accepte": "La demande a été acceptée.",
+    "refuse": "La demande a été refusée.",
+    "lot": "Les demandes sélectionnées ont été traitées.",
+    "regles": "Les règles des champs ont été enregistrées.",
+    "cree": "La famille a été créée.",
+    "personne": "La personne a été ajoutée.",
+}
+STATE_LABELS = {
+    "pending": "En attente de validation",
+    "accepted": "Acceptée",
+    "refused": "Refusée",
+    "withdrawn": "Retirée",
+}
+ROLE_LABELS = {"responsable": "Responsable", "child": "Enfant", "contact": "Autre contact"}
+ACCESS_LABELS = {
+    "hidden": "Masqué",
+    "read": "Lecture seule",
+    "edit": "Modifiable",
+    "mandatory": "Obligatoire",
+}
+CHOICES: dict[str, list[tuple[str, str]]] = {
+    "allocataire_regime": [("CAF", "CAF"), ("MSA", "MSA"), ("autre", "Autre")],
+    "quotient_source": [
+        ("CAF", "CAF"),
+        ("MSA", "MSA"),
+        ("avis_imposition", "Avis d'imposition"),
+        ("autre", "Autre"),
+    ],
+    "sex": [("F", "Féminin"), ("M", "Masculin")],
+    "diet": [
+        ("standard", "Standard"),
+        ("sans_porc", "Sans porc"),
+        ("sans_viande", "Sans viande"),
+        ("vegetarien", "Végétarien"),
+    ],
+    "role": list(ROLE_LABELS.items()),
+    "status": [("active", "Actif"), ("archived", "Archivé")],
+}
+BOOLEAN_FIELDS = frozenset(
+    {
+        "emergency_contact",
+        "authorised_pickup",
+        "pai",
+        "photo_authorised",
+        "may_leave_alone",
+    }
+)
+DATE_FIELDS = frozenset(
+    {"birth_date", "pai_end_date", "vaccination_dtp_date", "vaccination_ror_date", "quotient_date"}
+)
+INPUT_TYPES = {
+    "email": "email",
+    "email_other": "email",
+    "phone": "tel",
+    "phone_other": "tel",
+    "phone_mobile": "tel",
+    "phone_work": "tel",
+    "doctor_phone": "tel",
+    "quotient": "number",
+}
+AUTOCOMPLETE = {
+    "address": "address-line1",
+    "address_complement": "address-line2",
+    "postal_code": "postal-code",
+    "city": "address-level2",
+    "email": "email",
+    "phone": "tel",
+    "phone_mobile": "tel",
+}
+# What staff type when creating a family (the rest comes through the record afterwards).
+NEW_FAMILY_FIELDS = (
+    ("name", "Nom de la famille", True),
+    ("address", "Adresse", False),
+    ("postal_code", "Code postal", False),
+    ("city", "Commune", False),
+    ("phone", "Téléphone du domicile", False),
+    ("email", "Courriel", False),
+)
+NEW_PERSON_FIELDS = (
+    ("role", "Qualité", True),
+    ("first_name", "Prénom", True),
+    ("last_name", "Nom", True),
+    ("birth_date", "Date de naissance", False),
+    ("phone_mobile", "Téléphone portable", False),
+    ("email", "Courriel", False),
+)
+
+
+# --- Calling the service ---------------------------------------------------------------
+
+
+async def _call(request: web.Request, method: str, path: str, **kwargs: Any) -> ServiceReply:
+    reply = await call_service(request, SERVICE, method, path, **kwargs)
+    if reply.status == 404:
+        raise NotFound("No such page.")
+    if reply.status == 403:
+        raise Forbidden("Not allowed.")
+    if reply.status == 401:
+        raise web.HTTPSeeOther("/connexion?" + urlencode({"suite": request.path_qs}))
+    return reply
+
+
+async def _read(request: web.Request, path: str, **kwargs: Any) -> Any:
+    reply = await _call(request, "GET", path, **kwargs)
+    if not reply.ok:
+        raise Problem("The families service answered with an error.")
+    return reply.data
+
+
+def _errors_of(reply: ServiceReply) -> tuple[dict[str, str], str]:
+    """Field errors (`changes.` prefix dropped) and the general message of a refusal."""
+    data = reply.data if isinstance(reply.data, dict) else {}
+    fields: dict[str, str] = {}
+    for error in data.get("errors") or []:
+        name = str(error.get("field", "")).removeprefix("changes.")
+        fields[name] = str(error.get("message", ""))
+    if reply.status == 409:
+        general = str(data.get("detail") or "Le dossier a été modifié entre-temps.")
+    else:
+        general = "Certains champs sont à corriger : voir les messages ci-dessous."
+    return fields, general
+
+
+# --- Forms ---------------------------------------------------------------------------
+
+
+def display(name: str, value: Any) -> str:
+    """A stored value as a French screen shows it."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Oui" if value else "Non"
+    if name in DATE_FIELDS or name.endswith("_date"):
+        try:
+            return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+        except ValueError:
+            return str(value)
+    labels = dict(CHOICES.get(name, []))
+    return labels.get(str(value), str(value))
+
+
+def form_value(name: str, value: Any) -> str:
+    """A stored value as a form input holds it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return str(value)
+
+
+def parse_form_value(name: str, raw: str) -> Any:
+    """A form input as the API expects it (blank is "no value")."""
+    raw = raw.strip()
+    if name in BOOLEAN_FIELDS:
+        return {"oui": True, "non": False}.get(raw)
+    if name == "quotient":
+        return int(raw) if raw.isdigit() else (raw or None)
+    return raw or None
+
+
+def build_fields(
+    rules: list[dict[str, Any]],
+    record: dict[str, Any],
+    *,
+    submitted: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    pending: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """What a form template needs per field: label, `*`, value, widget, error, pending."""
+    fields = []
+    for rule in rules:
+        name = rule["field"]
+        writable = rule["access"] in ("edit", "mandatory")
+        value = (submitted or {}).get(name, form_value(name, record.get(name)))
+        fields.append(
+            {
+                "name": name,
+                "label": rule["label"],
+                "mandatory": rule["mandatory"],
+                "writable": writable,
+                "value": value,
+                "shown": display(name, record.get(name)),
+                "widget": _widget(name),
+                "input_type": INPUT_TYPES.get(name, "date" if name in DATE_FIELDS else "text"),
+                "choices": CHOICES.get(name, []),
+                "autocomplete": AUTOCOMPLETE.get(name, "off"),
+                "error": (errors or {}).get(name),
+                "pending": name in (pending or []),
+            }
+        )
+        described = [f"{name}-erreur"] if fields[-1]["error"] else []
+        described += [f"{name}-attente"] if fields[-1]["pending"] else []
+        fields[-1]["describedby"] = " ".join(described)
+    return fields
+
+
+def _widget(name: str) -> str:
+    if name in BOOLEAN_FIELDS:
+        return "boolean"
+    if name in CHOICES:
+        return "select"
+    if name == "allergies":
+        return "textarea"
+    return "input"
+
+
+# --- The family's pages -----------------------------------------------------------------
+
+
+async def _family_of(request: web.Request, chosen: str | None = None) -> tuple[Identity, str]:
+    identity = await require_signed_in(request)
+    if identity.role == "staff":
+        raise web.HTTPSeeOther("/agents/demandes")
+    family_ids = [m.family_id for m in identity.memberships]
+    if not family_ids:
+        raise NotFound("No family for this account.")
+    wanted = chosen or request.query.get("famille")
+    return identity, wanted if wanted in family_ids else family_ids[0]
+
+
+def _here(path: str, family_id: str, **query: str) -> str:
+    return f"{path}?{urlencode({'famille': family_id, **query})}"
+
+
+async def family_page(request: web.Request) -> web.StreamResponse:
+    """GET /famille: the household, its persons, its requests and their state."""
+    identity, family_id = await _family_of(request)
+    family = await _read(request, f"/families/{family_id}")
+    persons = await _read(request, f"/families/{family_id}/persons")
+    requests = await _read(request, f"/families/{family_id}/requests")
+    return await render(
+        request,
+        "families/family.html",
+        {
+            "family": family,
+            "family_id": family_id,
+            "family_ids": [m.family_id for m in identity.memberships],
+            "fields": build_fields(family["fields"], family, pending=family["pending_fields"]),
+            "persons": persons,
+            "requests": requests,
+            "notice": NOTICES.get(request.query.get("ok", "")),
+            "role_labels": ROLE_LABELS,
+            "state_labels": STATE_LABELS,
+            "display": display,
+        },
+    )
+
+
+async def person_page(request: web.Request) -> web.StreamResponse:
+    """GET /famille/personnes/{person_id}: one person's details, pending fields marked."""
+    _identity, family_id = await _family_of(request)
+    person_id = request.match_info["person_id"]
+    person = await _read(request, f"/families/{family_id}/persons/{person_id}")
+    return await render(
+        request,
+        "families/person.html",
+        {
+            "person": person,
+            "family_id": family_id,
+            "fields": build_fields(person["fields"], person, pending=person["pending_fields"]),
+            "role_labels": ROLE_LABELS,
+            "notice": NOTICES.get(request.query.get("ok", "")),
+        },
+    )
+
+
+async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamResponse:
+    form = await request.post() if request.method == "POST" else None
+    chosen = str(form.get("famille", "")) if form else None
+    _identity, family_id = await _family_of(request, chosen)
+    path = f"/families/{family_id}" + (f"/persons/{person_id}" if person_id else "")
+    record = await _read(request, path)
+    submitted: dict[str, str] | None = None
+    errors: dict[str, str] = {}
+    general = None
+    version = record["version"]
+    if form is not None:
+        submitted = {r["field"]: str(form.get(r["field"], "")) for r in record["fields"]}
+        changes = {
+            r["field"]: parse_form_value(r["field"], submitted[r["field"]])
+            for r in record["fields"]
+            if r["access"] in ("edit", "mandatory")
+        }
+        version = int(str(form.get("version", "0")) or 0)
+        body: dict[str, Any] = {
+            "target": "person" if person_id else "family",
+            "version": version,
+            "changes": changes,
+        }
+        if person_id:
+            body["person_id"] = person_id
+        reply = await _call(request, "POST", f"/families/{family_id}/requests", json=body)
+        if reply.ok:
+            back = f"/famille/personnes/{person_id}" if person_id else "/famille"
+            raise web.HTTPSeeOther(_here(back, family_id, ok="enregistre"))
+        errors, general = _errors_of(reply)
+        if reply.status == 422 and "changes" in errors and len(errors) == 1:
+            general, errors = "Aucune modification à enregistrer.", {}
+    title = (
+        f"Modifier {record['first_name']} {record['last_name']}"
+        if person_id
+        else "Modifier les coordonnées de la famille"
+    )
+    return await render(
+        request,
+        "families/edit.html",
+        {
+            "title": title,
+            "family_id": family_id,
+            "version": version,
+            "action": request.path,
+            "cancel": (f"/famille/personnes/{person_id}" if person_id else "/famille"),
+            "fields": build_fields(
+                record["fields"],
+                record,
+                submitted=submitted,
+                errors=errors,
+                pending=record["pending_fields"],
+            ),
+            "general": general,
+            "errors": errors,
+        },
+        status=422 if errors or general else 200,
+    )
+
+
+async def edit_family(request: web.Request) -> web.StreamResponse:
+    """GET/POST /famille/modifier: the household's contact details as a change request."""
+    return await _edit(request, person_id=None)
+
+
+async def edit_person(request: web.Request) -> web.StreamResponse:
+    """GET/POST /famille/personnes/{person_id}/modifier: a person's details as a request."""
+    return await _edit(request, person_id=request.match_info["person_id"])
+
+
+async def withdraw(request: web.Request) -> web.StreamResponse:
+    """POST /famille/demandes/{request_id}/retirer."""
+    form = await request.post()
+    _identity, family_id = await _family_of(request, str(form.get("famille", "")))
+    request_id = request.match_info["request_id"]
+    reply = await _call(request, "POST", f"/families/{family_id}/requests/{request_id}/withdraw")
+    ok = "retire" if reply.ok else ""
+    raise web.HTTPSeeOther(_here("/famille", family_id, ok=ok))
+
+
+# --- Staff pages ------------------------------------------------------------------------
+
+
+async def _staff(request: web.Request) -> Identity:
+    identity = await require_signed_in(request)
+    if identity.role != "staff":
+        raise Forbidden("Staff only.")
+    return identity
+
+
+async def queue_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/demandes: pending requests, side by side with today's values."""
+    await _staff(request)
+    state = request.query.get("etat", "pending")
+    if state not in STATE_LABELS:
+        state = "pending"
+    page = await _read(request, "/staff/requests", params={"state": state, "size": "50"})
+    return await render(
+        request,
+        "families/queue.html",
+        {
+            "page": page,
+            "state": state,
+            "state_labels": STATE_LABELS,
+            "notice": NOTICES.get(request.query.get("ok", "")),
+            "error": request.query.get("erreur") == "1",
+            "failure": None,
+            "failed_id": None,
+            "display": display,
+        },
+    )
+
+
+async def decide(request: web.Request) -> web.StreamResponse:
+    """POST /agents/demandes/{request_id}: accept or refuse one request with its reason."""
+    await _staff(request)
+    form = await request.post()
+    decision = "accept" if form.get("decision") == "accepter" else "refuse"
+    reason = str(form.get("motif", "")).strip() or None
+    request_id = request.match_info["request_id"]
+    reply = await _call(
+        request, "POST", f"/staff/requests/{request_id}/{decision}", json={"reason": reason}
+    )
+    if reply.ok:
+        raise web.HTTPSeeOther(
+            "/agents/demandes?ok=" + ("accepte" if decision == "accept" else "refuse")
+        )
+    _fields, general = _errors_of(reply)
+    detail = general if reply.status == 409 else _first_message(reply) or general
+    page = await _read(request, "/staff/requests", params={"state": "pending", "size": "50"})
+    return await render(
+        request,
+        "families/queue.html",
+        {
+            "page": page,
+            "state": "pending",
+            "state_labels": STATE_LABELS,
+            "notice": None,
+            "failure": detail,
+            "failed_id": request_id,
+            "error": False,
+            "display": display,
+        },
+        status=reply.status,
+    )
+
+
+def _first_message(reply: ServiceReply) -> str | None:
+    data = reply.data if isinstance(reply.data, dict) else {}
+    errors = data.get("errors") or []
+    return str(errors[0].get("message")) if errors else data.get("detail")
+
+
+async def decide_batch(request: web.Request) -> web.StreamResponse:
+    """POST /agents/demandes/lot: the same decision on the checked requests."""
+    await _staff(request)
+    form = await request.post()
+    ids = [str(v) for v in form.getall("demandes", [])][:100]
+    decision = "accept" if form.get("decision") == "accepter" else "refuse"
+    reason = str(form.get("motif", "")).strip() or None
+    if not ids:
+        raise web.HTTPSeeOther("/agents/demandes")
+    reply = await _call(
+        request,
+        "POST",
+        "/staff/requests/batch",
+        json={"request_ids": ids, "decision": decision, "reason": reason},
+    )
+    failed = not reply.ok or any(r["status"] != 200 for r in reply.data.get("results", []))
+    raise web.HTTPSeeOther("/agents/demandes?" + ("erreur=1" if failed else "ok=lot"))
+
+
+async def search_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/familles?q=…: families by name, a person's name or an e-mail."""
+    await _staff(request)
+    q = request.query.get("q", "").strip()[:100]
+    result = None
+    if len(q) >= 2:
+        page = request.query.get("page", "1")
+        result = await _read(
+            request,
+            "/staff/families",
+            params={"q": q, "page": page if page.isdigit() else "1", "size": "20"},
+        )
+    return await render(
+        request,
+        "families/search.html",
+        {"q": q, "result": result, "too_short": 0 < len(q) < 2},
+    )
+
+
+async def record_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/familles/{family_id}: the whole record, persons and requests."""
+    await _staff(request)
+    family_id = request.match_info["family_id"]
+    family = await _read(request, f"/families/{family_id}")
+    persons = await _read(request, f"/families/{family_id}/persons")
+    requests = await _read(request, f"/families/{family_id}/requests")
+    policy = await _read(request, "/staff/policy")
+    person_rules = [r for r in policy["rules"] if r["entity"] == "person" and r["role"] == "staff"]
+    return await render(
+        request,
+        "families/record.html",
+        {
+            "family": family,
+            "fields": build_fields(family["fields"], family),
+            "persons": [
+                {
+                    "person": p,
+                    "fields": build_fields(
+                        [{**r, "mandatory": r["access"] == "mandatory"} for r in person_rules], p
+                    ),
+                }
+                for p in persons
+            ],
+            "requests": requests,
+            "state_labels": STATE_LABELS,
+            "role_labels": ROLE_LABELS,
+            "notice": NOTICES.get(request.query.get("ok", "")),
+            "new_person": _blank_fields(NEW_PERSON_FIELDS),
+        },
+    )
+
+
+def _blank_fields(
+    spec: tuple[tuple[str, str, bool], ...],
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    rules = [
+        {"field": name, "label": label, "access": "mandatory" if required else "edit",
+         "mandatory": required}
+        for name, label, required in spec
+    ]  # fmt: skip
+    return build_fields(rules, {}, submitted=values or {}, errors=errors)
+
+
+async def new_family(request: web.Request) -> web.StreamResponse:
+    """GET/POST /agents/familles/nouvelle: create a household (then invite it through auth)."""
+    await _staff(request)
+    values: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    general = None
+    if request.method == "POST":
+        form = await request.post()
+        values = {name: str(form.get(name, "")) for name, _label, _req in NEW_FAMILY_FIELDS}
+        body = {k: v.strip() for k, v in values.items() if v.strip()}
+        reply = await _call(request, "POST", "/families", json=body)
+        if reply.ok:
+            raise web.HTTPSeeOther(f"/agents/familles/{reply.data['id']}?ok=cree")
+        errors, general = _errors_of(reply)
+    return await render(
+        request,
+        "families/new.html",
+        {
+            "title": "Créer une famille",
+            "action": "/agents/familles/nouvelle",
+            "fields": _blank_fields(NEW_FAMILY_FIELDS, values, errors),
+            "general": general,
+        },
+        status=422 if general else 200,
+    )
+
+
+async def new_person(request: web.Request) -> web.StreamResponse:
+    """POST /agents/familles/{family_id}/personnes: add a person to the household."""
+    await _staff(request)
+    family_id = request.match_info["family_id"]
+    form = await request.post()
+    values = {name: str(form.get(name, "")) for name, _label, _req in NEW_PERSON_FIELDS}
+    body = {k: v.strip() for k, v in values.items() if v.strip()}
+    reply = await _call(request, "POST", f"/families/{family_id}/persons", json=body)
+    if reply.ok:
+        raise web.HTTPSeeOther(f"/agents/familles/{family_id}?ok=personne")
+    errors, general = _errors_of(reply)
+    return await render(
+        request,
+        "families/new.html",
+        {
+            "title": "Ajouter une personne",
+            "action": request.path,
+            "fields": _blank_fields(NEW_PERSON_FIELDS, values, errors),
+            "general": general,
+        },
+        status=422,
+    )
+
+
+async def policy_page(request: web.Request) -> web.StreamResponse:
+    """GET/POST /agents/champs: hidden / read-only / editable / mandatory per field and role."""
+    await _staff(request)
+    general = None
+    if request.method == "POST":
+        form = await request.post()
+        current = await _read(request, "/staff/policy")
+        changes = []
+        for rule in current["rules"]:
+            key = f"{rule['entity']}.{rule['field']}.{rule['role']}"
+            wanted = str(form.get(key, rule["access"]))
+            if wanted != rule["access"] and wanted in ACCESS_LABELS:
+                changes.append(
+                    {k: rule[k] for k in ("entity", "field", "role")} | {"access": wanted}
+                )
+        if not changes:
+            raise web.HTTPSeeOther("/agents/champs")
+        reply = await _call(request, "PUT", "/staff/policy", json={"rules": changes})
+        if reply.ok:
+            raise web.HTTPSeeOther("/agents/champs?ok=regles")
+        general = _first_message(reply)
+    policy = await _read(request, "/staff/policy")
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for rule in policy["rules"]:
+        row = rows.setdefault(
+            (rule["entity"], rule["field"]),
+            {"entity": rule["entity"], "field": rule["field"], "label": rule["label"],
+             "protected": rule["protected"]},
+        )  # fmt: skip
+        row[rule["role"]] = rule
+    return await render(
+        request,
+        "families/policy.html",
+        {
+            "rows": list(rows.values()),
+            "access_labels": ACCESS_LABELS,
+            "general": general,
+            "notice": NOTICES.get(request.query.get("ok", "")),
+        },
+        status=422 if general else 200,
+    )
+
+
+def register(app: web.Application) -> None:
+    """Add the "Ma famille" pages and the staff pages of the families service."""
+    for path, handler in (
+        ("/famille", family_page),
+        ("/famille/personnes/{person_id}", person_page),
+        ("/agents/demandes", queue_page),
+        ("/agents/familles", search_page),
+    ):
+        app.router.add_get(path, handler)
+    for path, handler in (
+        ("/famille/modifier", edit_family),
+        ("/famille/personnes/{person_id}/modifier", edit_person),
+        ("/agents/familles/nouvelle", new_family),
+        ("/agents/champs", policy_page),
+    ):
+        app.router.add_get(path, handler)
+        app.router.add_post(path, handler)
+    app.router.add_post("/famille/demandes/{request_id}/retirer", withdraw)
+    app.router.add_post("/agents/demandes/lot", decide_batch)
+    app.router.add_post("/agents/demandes/{request_id}", decide)
+    app.router.add_get("/agents/familles/{family_id}", record_page)
+    app.router.add_post("/agents/familles/{family_id}/personnes", new_person)

@@ -1,0 +1,172 @@
+""" "Ma famille" and the staff pages, through the real gateway and the real families service."""
+
+from __future__ import annotations
+
+import re
+
+from .conftest import Portal
+from .pages import PARENT_EMAIL, STAFF_EMAIL, post_form, text_of
+
+SAVED = "Votre demande a été correctement enregistrée."
+
+
+async def test_a_parent_sees_the_household_and_the_mandatory_fields_starred(
+    portal: Portal,
+) -> None:
+    parent = await portal.visitor(PARENT_EMAIL)
+    page = await parent.get("/famille")
+    assert page.status == 200
+    text = text_of(await page.text())
+    assert "Maïa Etcheverry" in text and "Enfant TEST" in text
+    assert "Les champs marqués d'un * sont obligatoires." in text
+
+    form = await (await parent.get("/famille/modifier")).text()
+    assert re.search(r'<label for="address">Adresse <span class="required"[^>]*>\*</span>', form)
+    assert re.search(r'<label for="phone">Téléphone du domicile</label>', form)  # no star
+    assert 'name="quotient"' not in form  # read-only for families: shown, not an input
+
+
+async def test_a_parent_edits_a_phone_and_staff_accept_it(portal: Portal) -> None:
+    parent = await portal.visitor(PARENT_EMAIL)
+    saved = await post_form(
+        parent, "/famille/modifier", "/famille/modifier",
+        {"version": "1", "famille": portal.family["id"], "address": "1 rue des Écoles",
+         "postal_code": "64240", "city": "Hasparren", "email": portal.family["email"],
+         "phone": "06.11.22.33.44"},
+    )  # fmt: skip
+    assert saved.status == 303, await saved.text()
+    after = await parent.get(saved.headers["Location"])
+    text = text_of(await after.text())
+    assert SAVED in text
+    assert "En attente de validation" in text
+    assert "05 59 29 00 00 → 06 11 22 33 44" in text
+
+    agent = await portal.visitor(STAFF_EMAIL)
+    queue = text_of(await (await agent.get("/agents/demandes")).text())
+    assert "Téléphone du domicile 05 59 29 00 00 06 11 22 33 44 05 59 29 00 00" in queue
+    [request_id] = [r["id"] for r in await portal_requests(portal)]
+    accepted = await post_form(
+        agent, "/agents/demandes", f"/agents/demandes/{request_id}", {"decision": "accepter"}
+    )
+    assert accepted.status == 303
+    assert "La demande a été acceptée." in text_of(
+        await (await agent.get(accepted.headers["Location"])).text()
+    )
+
+    family = text_of(await (await parent.get("/famille")).text())
+    assert "06 11 22 33 44" in family and "Acceptée" in family
+    events = await portal.api.events(request_id=request_id)
+    assert [e["type"] for e in events] == ["family.change_requested", "family.change_accepted"]
+
+
+async def portal_requests(portal: Portal) -> list[dict]:
+    response = await portal.api.client.get(
+        f"/families/{portal.family['id']}/requests", headers=portal.api.staff()
+    )
+    return await response.json()
+
+
+async def test_a_wrong_phone_gets_a_french_message_next_to_the_field(portal: Portal) -> None:
+    parent = await portal.visitor(PARENT_EMAIL)
+    response = await post_form(
+        parent, "/famille/modifier", "/famille/modifier",
+        {"version": "1", "famille": portal.family["id"], "address": "1 rue des Écoles",
+         "postal_code": "642", "city": "Hasparren", "email": portal.family["email"],
+         "phone": "12"},
+    )  # fmt: skip
+    assert response.status == 422
+    html = await response.text()
+    assert '<p class="field__error" id="phone-erreur">Numéro de téléphone invalide' in html
+    assert 'id="postal_code-erreur">Code postal invalide' in html
+    assert 'value="12"' in html  # what was typed is kept
+    assert await portal_requests(portal) == []
+
+
+async def test_a_parent_withdraws_a_pending_request_from_the_page(portal: Portal) -> None:
+    request = await portal.api.requested(portal.family["id"], {"city": "Bayonne"}, version=1)
+    parent = await portal.visitor(PARENT_EMAIL)
+    response = await post_form(
+        parent, "/famille", f"/famille/demandes/{request['id']}/retirer",
+        {"famille": portal.family["id"]},
+    )  # fmt: skip
+    assert response.status == 303
+    page = text_of(await (await parent.get(response.headers["Location"])).text())
+    assert "Votre demande a été retirée." in page and "Retirée" in page
+
+
+async def test_a_parent_edits_a_child_from_its_page(portal: Portal) -> None:
+    parent = await portal.visitor(PARENT_EMAIL)
+    persons = await (
+        await portal.api.client.get(
+            f"/families/{portal.family['id']}/persons", headers=portal.api.staff()
+        )
+    ).json()
+    child = next(p for p in persons if p["role"] == "child")
+    page = f"/famille/personnes/{child['id']}/modifier"
+    response = await post_form(
+        parent, page, page,
+        {"version": str(child["version"]), "famille": portal.family["id"],
+         "allergies": "Arachide", "photo_authorised": "oui"},
+    )  # fmt: skip
+    assert response.status == 303, await response.text()
+    detail = text_of(await (await parent.get(response.headers["Location"])).text())
+    assert SAVED in detail
+    [request] = await portal_requests(portal)
+    assert {c["field"]: c["new"] for c in request["changes"]} == {
+        "allergies": "Arachide",
+        "photo_authorised": True,
+    }
+
+
+async def test_staff_pages_are_refused_to_parents_and_anonymous_visitors(portal: Portal) -> None:
+    parent = await portal.visitor(PARENT_EMAIL)
+    for path in ("/agents/demandes", "/agents/familles", "/agents/champs"):
+        response = await parent.get(path)
+        assert response.status == 403, path
+        assert "text/html" in response.headers["Content-Type"]
+    anonymous = await portal.visitor()
+    response = await anonymous.get("/famille", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"].startswith("/connexion")
+
+
+async def test_staff_search_open_a_record_and_create_a_family(portal: Portal) -> None:
+    agent = await portal.visitor(STAFF_EMAIL)
+    found = text_of(await (await agent.get("/agents/familles?q=Etcheverry")).text())
+    assert portal.family["name"] in found
+    record = text_of(await (await agent.get(f"/agents/familles/{portal.family['id']}")).text())
+    assert "Maïa Etcheverry" in record and "05 59 29 00 00" in record
+
+    created = await post_form(
+        agent, "/agents/familles/nouvelle", "/agents/familles/nouvelle",
+        {"name": "NOUVELLE", "postal_code": "64100", "city": "Bayonne"},
+    )  # fmt: skip
+    assert created.status == 303
+    assert "La famille a été créée." in text_of(
+        await (await agent.get(created.headers["Location"])).text()
+    )
+    refused = await post_form(
+        agent, "/agents/familles/nouvelle", "/agents/familles/nouvelle",
+        {"name": "", "postal_code": "1"},
+    )  # fmt: skip
+    assert refused.status == 422
+    assert "Code postal invalide" in await refused.text()
+
+
+async def test_staff_change_the_field_policy_from_the_editor(portal: Portal) -> None:
+    agent = await portal.visitor(STAFF_EMAIL)
+    editor = await agent.get("/agents/champs")
+    assert editor.status == 200
+    html = await editor.text()
+    assert 'name="family.quotient.family"' in html
+    quotient_select = re.search(r'name="family\.quotient\.family".*?</select>', html, re.S)
+    assert quotient_select and 'value="edit"' not in quotient_select.group(0)
+
+    saved = await post_form(
+        agent, "/agents/champs", "/agents/champs", {"family.phone.family": "read"}
+    )
+    assert saved.status == 303
+    parent = await portal.visitor(PARENT_EMAIL)
+    form = await (await parent.get("/famille/modifier")).text()
+    assert 'name="phone"' not in form
+    assert "Téléphone du domicile" in form
