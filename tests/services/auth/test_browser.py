@@ -1,0 +1,80 @@
+"""In a real (headless) Chromium: first sign-in from the e-mail link, password change, sign-out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import GOOD_PASSWORD, invite
+from .test_pages import local, portal
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+NEW_PASSWORD = "le nouveau mot de passe du parent"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+]
+
+
+async def test_a_parent_from_the_invitation_email_to_a_password_change_and_out(
+    gateway, auth_client, signer
+) -> None:
+    from playwright.async_api import async_playwright
+
+    client, auth = await portal(gateway, auth_client)
+    account, link = await invite(auth, signer, family_id="fam-browser")
+    base = str(client.make_url("")).rstrip("/")
+    console_problems: list[str] = []
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport=PHONE, is_mobile=True)
+            page.on(
+                "console",
+                lambda m: (
+                    console_problems.append(m.text) if m.type in ("error", "warning") else None
+                ),
+            )
+            await page.goto(base + local(link))
+            assert await page.get_by_role("heading", name="Ma première connexion").is_visible()
+            await page.get_by_label("Mot de passe", exact=True).fill("court")
+            length_rule = page.locator('[data-rule="length"]')
+            assert (
+                await length_rule.get_attribute("data-met") == "non"
+            )  # the script runs (CSP nonce)
+            await page.get_by_label("Mot de passe", exact=True).fill(GOOD_PASSWORD)
+            await page.get_by_label("Confirmez le mot de passe").fill(GOOD_PASSWORD)
+            assert await length_rule.get_attribute("data-met") == "oui"
+            assert await page.locator('[data-rule="match"]').get_attribute("data-met") == "oui"
+            await page.screenshot(path="/tmp/auth-first-signin-form.png", full_page=True)
+            await page.get_by_role("button", name="Créer mon mot de passe et me connecter").click()
+            await page.wait_for_url(f"{base}/")
+            assert await page.get_by_role("button", name="Se déconnecter").is_visible()
+            await page.screenshot(path="/tmp/auth-first-signin-dashboard.png", full_page=True)
+
+            await page.goto(f"{base}/mot-de-passe")
+            await page.get_by_label("Mot de passe actuel").fill(GOOD_PASSWORD)
+            await page.get_by_label("Nouveau mot de passe", exact=True).fill(NEW_PASSWORD)
+            await page.get_by_label("Confirmez le nouveau mot de passe").fill(NEW_PASSWORD)
+            await page.get_by_role("button", name="Modifier le mot de passe").click()
+            await page.get_by_role("status").filter(has_text="a été modifié").wait_for()
+
+            await page.get_by_role("button", name="Se déconnecter").click()
+            await page.wait_for_url(f"{base}/connexion")
+            await page.get_by_label("Adresse électronique").fill(account["email"])
+            await page.get_by_label("Mot de passe", exact=True).fill(GOOD_PASSWORD)
+            await page.get_by_role("button", name="Se connecter").click()
+            await page.get_by_text("Adresse électronique ou mot de passe incorrect.").wait_for()
+            await page.get_by_label("Mot de passe", exact=True).fill(NEW_PASSWORD)
+            await page.get_by_role("button", name="Se connecter").click()
+            await page.wait_for_url(f"{base}/")
+        finally:
+            await browser.close()
+    assert [p for p in console_problems if "Content Security Policy" in p] == []
