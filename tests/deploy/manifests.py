@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 import yaml
 
 from portail.registry import ROOT, SERVICE_NAMES, service
-from services.kit.settings import BaseServiceSettings
+from services.kit.settings import BaseServiceSettings, load_settings
 
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
@@ -55,6 +56,20 @@ def required_env(cls: type[BaseServiceSettings]) -> set[str]:
 def all_env_names(cls: type[BaseServiceSettings]) -> set[str]:
     """Every environment variable a settings class reads."""
     return {cls.env_name(field) for field in cls.model_fields}
+
+
+def load_from(
+    monkeypatch: pytest.MonkeyPatch, process: str, env: dict[str, str]
+) -> BaseServiceSettings:
+    """A process's settings loaded from exactly `env`: nothing leaks from the test's own."""
+    cls = settings_classes()[process]
+    names = all_env_names(cls) | {"PORTAIL_PROFILE"}
+    for name in list(os.environ):
+        if name.upper() in names:
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return load_settings(cls)
 
 
 def processes_of(name: str) -> list[str]:

@@ -15,15 +15,14 @@ import jsonschema
 import pytest
 
 from portail.registry import SERVICE_NAMES, service
-from services.kit.settings import load_settings
 from tests import support
 
 from .manifests import (
     DEPLOY,
     GATEWAY_PORT,
-    all_env_names,
     compose,
     compose_schema,
+    load_from,
     processes_of,
     required_env,
     settings_classes,
@@ -130,16 +129,6 @@ def environment_of(name: str) -> dict[str, str]:
     return {key: interpolate(str(value)) for key, value in raw.items()}
 
 
-def load_with(monkeypatch: pytest.MonkeyPatch, process: str, env: dict[str, str]) -> Any:
-    cls = settings_classes()[process]
-    for key in list(os.environ):
-        if key.upper() in all_env_names(cls) | {"PORTAIL_PROFILE"}:
-            monkeypatch.delenv(key)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return load_settings(cls)
-
-
 def compose_processes() -> list[str]:
     return [*HTTP_PROCESSES, "worker", "beat", *(f"migrate-{n}" for n in SERVICE_NAMES)]
 
@@ -154,7 +143,7 @@ def test_every_process_starts_in_prod_with_the_environment_it_is_given(
         missing = required_env(settings_classes()[process]) - env.keys()
         assert missing == set(), f"{name} lacks {missing}"
         with monkeypatch.context() as patch:
-            settings = load_with(patch, process, env)
+            settings = load_from(patch, process, env)
         assert settings.profile == "prod"
         if process == name and name in HTTP_PROCESSES:
             assert settings.host == "0.0.0.0"

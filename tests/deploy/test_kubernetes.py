@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import kubernetes_validate
@@ -10,7 +9,7 @@ import pytest
 import yaml
 
 from portail.registry import SERVICE_NAMES, service
-from services.kit.settings import SettingsError, load_settings
+from services.kit.settings import SettingsError
 
 from .manifests import (
     APP_UID,
@@ -23,10 +22,10 @@ from .manifests import (
     OVERLAYS,
     SECRET_NAME,
     Manifest,
-    all_env_names,
     build,
     container_env,
     load_all,
+    load_from,
     of_kind,
     placeholder,
     pod_labels,
@@ -248,21 +247,6 @@ def workload_env(target: str, workload: Manifest) -> dict[str, str]:
     return env
 
 
-def load_with(
-    monkeypatch: pytest.MonkeyPatch, process: str, env: dict[str, str]
-) -> object:
-    """Load a settings class from exactly `env` (nothing leaks from this test's environment)."""
-    cls = settings_classes()[process]
-    for name in all_env_names(cls) | {"PORTAIL_PROFILE"}:
-        monkeypatch.delenv(name, raising=False)
-    for name in list(os.environ):
-        if name.upper() in all_env_names(cls):
-            monkeypatch.delenv(name)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return load_settings(cls)
-
-
 def process_of(workload: Manifest) -> str:
     labels = pod_labels(workload)
     return labels["app.kubernetes.io/name"]
@@ -282,8 +266,8 @@ def test_every_workload_starts_in_prod_with_the_environment_it_is_given(
             missing = required_env(settings_classes()[process]) - env.keys()
             assert missing == set(), f"{workload['metadata']['name']} lacks {missing}"
             with monkeypatch.context() as patch:
-                settings = load_with(patch, process, env)
-            assert settings.profile == "prod"  # type: ignore[attr-defined]
+                settings = load_from(patch, process, env)
+            assert settings.profile == "prod"
             checked.add(process)
     assert checked == set(settings_classes())
 
@@ -293,10 +277,10 @@ def test_http_processes_listen_on_all_interfaces_on_their_container_port(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     deployment = of_kind(build("base"), "Deployment")[name]
-    settings = load_with(monkeypatch, name, workload_env("base", deployment))
+    settings = load_from(monkeypatch, name, workload_env("base", deployment))
     (container,) = pod_spec(deployment)["containers"]
-    assert settings.host == "0.0.0.0"  # type: ignore[attr-defined]
-    assert settings.port == container["ports"][0]["containerPort"]  # type: ignore[attr-defined]
+    assert settings.host == "0.0.0.0"
+    assert settings.port == container["ports"][0]["containerPort"]
 
 
 def test_the_settings_check_fails_when_a_secret_is_not_wired(
@@ -306,7 +290,7 @@ def test_the_settings_check_fails_when_a_secret_is_not_wired(
     env = workload_env("base", deployment)
     del env["FAMILIES_DATABASE_URL"]
     with pytest.raises(SettingsError, match="FAMILIES_DATABASE_URL"):
-        load_with(monkeypatch, "families", env)
+        load_from(monkeypatch, "families", env)
 
 
 def test_secrets_come_from_secret_references_only() -> None:
