@@ -14,7 +14,7 @@ from .headers import csp_nonce
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, translator_of
 from .keys import GATEWAY_SETTINGS, LANGUAGE
 from .menu import MENU, is_current
-from .session import current_identity
+from .session import current_claims, current_identity
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -54,6 +54,7 @@ async def shell_context(request: web.Request) -> dict[str, Any]:
         "path": request.path,
         "org_name": request.app[GATEWAY_SETTINGS].org_name,
         "identity": await current_identity(request),
+        "claims": await current_claims(request),
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request),
         "csp_nonce": csp_nonce(request),

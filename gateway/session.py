@@ -268,6 +268,19 @@ async def require_signed_in(request: web.Request) -> Identity:
     return identity
 
 
+async def current_claims(request: web.Request) -> dict[str, Any]:
+    """All the claims of the signed-in visitor's token (e.g. a display name), {} when signed out.
+
+    Only returned once the token has been verified: templates never show an unverified claim.
+    """
+    identity = await current_identity(request)
+    session: SessionState | None = request.get(SESSION)
+    if identity is None or session is None or session.jwt is None:
+        return {}
+    claims: dict[str, Any] = jwt.decode(session.jwt, options={"verify_signature": False})
+    return claims
+
+
 async def current_identity(request: web.Request) -> Identity | None:
     """Who is signed in on this request (pages use it; verified once per request)."""
     session: SessionState | None = request.get(SESSION)
@@ -276,4 +289,8 @@ async def current_identity(request: web.Request) -> Identity | None:
     if not session.identity_checked:
         session.identity = await request.app[SESSIONS].identity(session.jwt)
         session.identity_checked = True
+        if session.identity is None:
+            # A token we cannot verify is no session: drop it (and its cookie) rather than
+            # send the visitor between the sign-in page and the page asked, forever.
+            session.jwt = None
     return session.identity

@@ -13,7 +13,7 @@ from services.kit.problems import TooManyRequests
 from ..clientip import client_ip
 from ..keys import SESSION, SESSIONS
 from ..rendering import render
-from ..session import SignInRefused, delete_session_cookie, set_session_cookie
+from ..session import SignInRefused, current_identity, delete_session_cookie, set_session_cookie
 from . import route_taken
 from .home import local_path
 
@@ -26,8 +26,7 @@ WRONG_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
 
 async def signin_page(request: web.Request) -> web.StreamResponse:
     """GET /connexion: the sign-in form (the dashboard when already signed in)."""
-    session = request.get(SESSION)
-    if session is not None and session.jwt is not None:
+    if await current_identity(request) is not None:
         raise web.HTTPSeeOther("/")
     context = {"error": None, "email": "", "suite": request.query.get("suite", "")}
     return await render(request, "signin.html", context)

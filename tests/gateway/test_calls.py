@@ -67,3 +67,39 @@ async def test_a_slow_service_behind_a_page_is_a_french_504_page(gateway, upstre
     response = await client.get("/essai-appel-service")
     assert response.status == 504
     assert "Service momentanément indisponible" in await response.text()
+
+
+async def test_pages_get_the_verified_claims_and_nothing_from_a_forged_token(
+    gateway, upstream, signer
+) -> None:
+    from gateway.session import current_claims
+
+    def claims_page(app: web.Application) -> None:
+        async def page(request: web.Request) -> web.Response:
+            return web.json_response(await current_claims(request))
+
+        app.router.add_get("/essai-claims", page)
+
+    fake = FakeAuth(signer, accounts={"p@example.org": ["fam-1"]})
+    auth = await upstream(fake.app())
+    client = await gateway({"auth": auth.url}, setup=claims_page)
+    assert await (await client.get("/essai-claims")).json() == {}
+    await client.post(
+        "/connexion",
+        data={"email": "p@example.org", "password": PASSWORD},
+        headers=same_origin(client),
+    )
+    claims = await (await client.get("/essai-claims")).json()
+    assert claims["sub"] == "p@example.org"
+    assert claims["fam"][0]["id"] == "fam-1"
+
+    from services.kit.testing import TestSigner
+
+    fake.signer = TestSigner()  # auth now hands out tokens of a key nobody trusts
+    client.session.cookie_jar.clear()
+    await client.post(
+        "/connexion",
+        data={"email": "p@example.org", "password": PASSWORD},
+        headers=same_origin(client),
+    )
+    assert await (await client.get("/essai-claims")).json() == {}
