@@ -111,18 +111,19 @@ async def test_every_event_reaches_the_journal_exactly_once_despite_redis_restar
     worker_env = {**common, "NOTIFICATIONS_DATABASE_URL": chaos_databases["notifications"]}
 
     def start_worker(name: str) -> Any:
-        worker = processes.start(
+        return processes.start(
             name, python("-m", "portail.cli", "worker", "--concurrency", "2"), worker_env
         )
+
+    def ready(name: str) -> None:
         wait_until(
             lambda: " ready." in processes.log(name),
-            timeout=30,
+            timeout=60,
             what=f"{name} ready\n{processes.log(name)}",
         )
-        return worker
 
     base = f"http://127.0.0.1:{port}"
-    first_worker = start_worker("worker-1")
+    first_worker = start_worker("worker-1")  # starts while the families service does
 
     statuses: Counter[int] = Counter()
     family_ids: list[str] = []
@@ -136,7 +137,8 @@ async def test_every_event_reaches_the_journal_exactly_once_despite_redis_restar
             except aiohttp.ClientError:
                 return False
 
-        await eventually(families_ready, within=30, what="families service up")
+        await eventually(families_ready, within=60, what="families service up")
+        await asyncio.to_thread(ready, "worker-1")  # so that the kill strikes it mid-work
 
         async def create(n: int) -> None:
             async with http.post(
@@ -154,7 +156,7 @@ async def test_every_event_reaches_the_journal_exactly_once_despite_redis_restar
             if burst == KILL_WORKER_AFTER_BURST:
                 await asyncio.sleep(0.3)  # let it take some of the burst
                 processes.kill(first_worker)  # SIGKILL to the worker and its pool children
-                await asyncio.to_thread(start_worker, "worker-2")
+                start_worker("worker-2")  # not waited for: events pile up meanwhile
             if burst == RESTART_REDIS_AFTER_BURST:
                 await asyncio.sleep(0.3)
                 broker.restart_empty()
