@@ -225,6 +225,14 @@ def build_fields(
     return fields
 
 
+def name_billing_contact(fields: list[dict[str, Any]], persons: list[dict[str, Any]]) -> None:
+    """Show the billing contact by name rather than by id."""
+    names = {p["id"]: f"{p['first_name']} {p['last_name']}" for p in persons}
+    for f in fields:
+        if f["name"] == "billing_person_id" and f["value"] in names:
+            f["shown"] = names[f["value"]]
+
+
 def _widget(name: str) -> str:
     if name in BOOLEAN_FIELDS:
         return "boolean"
@@ -259,6 +267,8 @@ async def family_page(request: web.Request) -> web.StreamResponse:
     family = await _read(request, f"/families/{family_id}")
     persons = await _read(request, f"/families/{family_id}/persons")
     requests = await _read(request, f"/families/{family_id}/requests")
+    fields = build_fields(family["fields"], family, pending=family["pending_fields"])
+    name_billing_contact(fields, persons)
     return await render(
         request,
         "families/family.html",
@@ -266,7 +276,7 @@ async def family_page(request: web.Request) -> web.StreamResponse:
             "family": family,
             "family_id": family_id,
             "family_ids": [m.family_id for m in identity.memberships],
-            "fields": build_fields(family["fields"], family, pending=family["pending_fields"]),
+            "fields": fields,
             "persons": persons,
             "requests": requests,
             "notice": NOTICES.get(request.query.get("ok", "")),
@@ -391,7 +401,11 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     state = request.query.get("etat", "pending")
     if state not in STATE_LABELS:
         state = "pending"
-    page = await _read(request, "/staff/requests", params={"state": state, "size": "50"})
+    params = {"state": state, "size": "50"}
+    family_id = request.query.get("famille", "")[:36]
+    if family_id:
+        params["family_id"] = family_id
+    page = await _read(request, "/staff/requests", params=params)
     return await render(
         request,
         "families/queue.html",
@@ -403,6 +417,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
             "error": request.query.get("erreur") == "1",
             "failure": None,
             "failed_id": None,
+            "family_filter": family_id,
             "display": display,
         },
     )
@@ -435,6 +450,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
             "notice": None,
             "failure": detail,
             "failed_id": request_id,
+            "family_filter": "",
             "error": False,
             "display": display,
         },
@@ -495,12 +511,15 @@ async def record_page(request: web.Request) -> web.StreamResponse:
     requests = await _read(request, f"/families/{family_id}/requests")
     policy = await _read(request, "/staff/policy")
     person_rules = [r for r in policy["rules"] if r["entity"] == "person" and r["role"] == "staff"]
+    fields = build_fields(family["fields"], family)
+    name_billing_contact(fields, persons)
     return await render(
         request,
         "families/record.html",
         {
             "family": family,
-            "fields": build_fields(family["fields"], family),
+            "display": display,
+            "fields": fields,
             "persons": [
                 {
                     "person": p,

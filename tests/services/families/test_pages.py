@@ -42,7 +42,9 @@ async def test_a_parent_edits_a_phone_and_staff_accept_it(portal: Portal) -> Non
     assert "05 59 29 00 00 → 06 11 22 33 44" in text
 
     agent = await portal.visitor(STAFF_EMAIL)
-    queue = text_of(await (await agent.get("/agents/demandes")).text())
+    queue = text_of(
+        await (await agent.get(f"/agents/demandes?famille={portal.family['id']}")).text()
+    )
     assert "Téléphone du domicile 05 59 29 00 00 06 11 22 33 44 05 59 29 00 00" in queue
     [request_id] = [r["id"] for r in await portal_requests(portal)]
     accepted = await post_form(
