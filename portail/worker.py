@@ -75,7 +75,7 @@ def create_worker_app(settings: WorkerSettings | None = None) -> Celery:
     return app
 
 
-@shared_task(name=HEARTBEAT_TASK, ignore_result=True)
+@shared_task(name=HEARTBEAT_TASK, ignore_result=True)  # type: ignore[untyped-decorator]
 def heartbeat(ttl_seconds: int = 121) -> str:
     """Write when a worker last ran a task from beat (expires if the chain stops)."""
     from celery import current_app

@@ -83,21 +83,21 @@ def runtime() -> ConsumerRuntime:
     return _Holder.runtime
 
 
-@signals.worker_process_init.connect
+@signals.worker_process_init.connect  # type: ignore[untyped-decorator]
 def _open_runtime(**_: Any) -> None:
     # Fail at the child's start, not at its first task, when the settings are wrong.
     runtime()
 
 
-@signals.worker_process_shutdown.connect
-@signals.worker_shutdown.connect
+@signals.worker_process_shutdown.connect  # type: ignore[untyped-decorator]
+@signals.worker_shutdown.connect  # type: ignore[untyped-decorator]
 def _close_runtime(**_: Any) -> None:
     if _Holder.runtime is not None and _Holder.pid == os.getpid():
         _Holder.runtime.close()
         _Holder.runtime = None
 
 
-@shared_task(name=EVENT_TASK, acks_late=True, reject_on_worker_lost=True)
+@shared_task(name=EVENT_TASK, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
 def deliver(message: Any) -> str:
     """Handle one event from any service's outbox; exactly one effect per event id."""
     current = runtime()
@@ -120,7 +120,7 @@ async def deliver_async(current: ConsumerRuntime, message: Any) -> str:
     return delivery.outcome.value
 
 
-@shared_task(name=PURGE_TASK)
+@shared_task(name=PURGE_TASK)  # type: ignore[untyped-decorator]
 def purge_processed_events() -> int:
     """Forget handled event ids past their retention (nightly, from beat)."""
     current = runtime()
