@@ -1,0 +1,125 @@
+"""A whole portal for page tests: the real gateway, bookings, families and documents services.
+
+Only auth is a stand-in (the gateway's `FakeAuth` session contract, extended with a staff
+account), because these tests are about registrations, not about signing in.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from gateway.app import create_app as create_gateway
+from gateway.config import SERVICE_NAMES, GatewaySettings
+from services.kit.testing import TestSigner
+from tests import support
+from tests.gateway.fakes import PASSWORD, FakeAuth
+
+from .factories import GROUPS, SPRING, UNITS
+
+PARENT_EMAIL = "famille.test@example.org"
+STAFF_EMAIL = "agent@example.org"
+__all__ = ["PARENT_EMAIL", "PASSWORD", "STAFF_EMAIL", "Portal", "start_portal"]
+
+
+class RoleAwareAuth(FakeAuth):
+    """FakeAuth whose staff account gets a staff token."""
+
+    def token(self, email: str) -> str:
+        if email == STAFF_EMAIL:
+            return self.signer.token(subject=email, role="staff", ttl=self.expires_in)
+        return super().token(email)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def url_of(client: TestClient) -> str:
+    return str(client.make_url("")).rstrip("/")
+
+
+@dataclass
+class Portal:
+    """The running portal and the demo data made through it."""
+
+    gateway: TestClient
+    base_url: str
+    family_id: str
+    child_id: str
+    activity: dict[str, Any]
+    period: dict[str, Any]
+
+
+async def start_portal(
+    *,
+    aiohttp_server: Any,
+    aiohttp_client: Any,
+    service_client: Any,
+    bookings_app: Any,
+    signer: TestSigner,
+    s3_endpoint: str,
+    activity_name: str,
+) -> Portal:
+    """Start every process on random ports and create family TEST, Enfant TEST and the ALSH."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    families = await service_client("families")
+    documents = await service_client(
+        "documents",
+        s3_endpoint_url=s3_endpoint,
+        s3_bucket=f"bookings-{uuid.uuid4().hex[:8]}",
+        gateway_url=base_url,
+    )
+    bookings = await bookings_app(gateway_url=base_url)
+    staff = signer.headers(role="staff", subject="agent-1")
+    family = await (await families.post("/families", json={"name": "TEST"}, headers=staff)).json()
+    child = await families.post(
+        f"/families/{family['id']}/persons",
+        json={"role": "child", "first_name": "Enfant", "last_name": "TEST",
+              "birth_date": "2019-05-12"},
+        headers=staff,
+    )  # fmt: skip
+    assert child.status == 201, await child.text()
+    activity = await (
+        await bookings.post(
+            "/activities",
+            json={"name": activity_name, "groups": GROUPS, "units": UNITS},
+            headers=staff,
+        )
+    ).json()
+    period = await (
+        await bookings.post(
+            f"/activities/{activity['id']}/periods",
+            json={"name": "Vacances de printemps 2027", **SPRING},
+            headers=staff,
+        )
+    ).json()
+    auth = RoleAwareAuth(signer, accounts={PARENT_EMAIL: [family["id"]], STAFF_EMAIL: []})
+    auth_server = await aiohttp_server(auth.app(), host="127.0.0.1")
+    urls = {name: f"http://127.0.0.1:{free_port()}" for name in SERVICE_NAMES}
+    urls.update(
+        auth=str(auth_server.make_url("")).rstrip("/"),
+        families=url_of(families),
+        documents=url_of(documents),
+        bookings=url_of(bookings),
+    )
+    settings = GatewaySettings(
+        profile="test",
+        redis_url=support.redis_url(),
+        redis_key_prefix=f"bkpages:{uuid.uuid4().hex[:8]}",
+        jwks_json=json.dumps(signer.jwks),
+        public_base_url=base_url,
+        secret_key="a-test-secret-of-enough-length",
+        **{f"{name}_service_url": url for name, url in urls.items()},
+    )
+    server = await aiohttp_server(create_gateway(settings), host="127.0.0.1", port=port)
+    gateway = await aiohttp_client(server)
+    return Portal(gateway, base_url, family["id"], (await child.json())["id"], activity, period)
