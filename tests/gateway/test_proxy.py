@@ -212,3 +212,24 @@ async def test_upload_paths_accept_larger_bodies_up_to_their_own_limit(gateway, 
     assert (await fine.json())["body_length"] == 512 * 1024
     too_big = await client.post("/api/documents/uploads", data=b"z" * (1024 * 1024 + 1))
     assert too_big.status == 413
+
+
+async def test_an_answer_cut_short_by_the_service_is_a_502_not_a_truncated_200(
+    gateway, upstream
+) -> None:
+    app = web.Application()
+
+    async def cut(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Length": "1000"})
+        await response.prepare(request)
+        await response.write(b'{"partial": ')
+        assert request.transport is not None
+        request.transport.close()  # the service dies mid-answer
+        return response
+
+    app.router.add_get("/cut", cut)
+    billing = await upstream(app)
+    client = await gateway({"billing": billing.url})
+    response = await client.get("/api/billing/cut")
+    assert response.status == 502
+    assert response.content_type == "application/problem+json"
