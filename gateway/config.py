@@ -15,6 +15,7 @@ from services.kit.settings import BaseServiceSettings
 # The routable services, in the order of their default ports (8101…8106).
 SERVICE_NAMES = ("auth", "families", "bookings", "billing", "documents", "notifications")
 DEFAULT_RATE_LIMITS = Path(__file__).parent / "rate_limits.yaml"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 (public on purpose; refused in prod)
 
 
@@ -88,6 +89,20 @@ class GatewaySettings(BaseServiceSettings):
         """scheme://host[:port] of the public address, as browsers send it in `Origin`."""
         parts = urlsplit(self.public_base_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @cached_property
+    def allowed_origins(self) -> frozenset[str]:
+        """Origins our own pages send: the public one; outside prod, localhost ≡ 127.0.0.1.
+
+        (Someone running `make run` may type either in the browser; refusing their sign-in
+        as cross-site would only teach them to distrust the check.)
+        """
+        origins = {self.public_origin}
+        parts = urlsplit(self.public_base_url)
+        if self.profile != "prod" and parts.hostname in LOOPBACK_NAMES:
+            port = f":{parts.port}" if parts.port else ""
+            origins |= {f"{parts.scheme}://{name}{port}" for name in LOOPBACK_NAMES}
+        return frozenset(origins)
 
     @property
     def secure_cookies(self) -> bool:

@@ -46,14 +46,14 @@ def _origin_of(value: str) -> str:
 
 
 def same_origin(request: web.Request) -> bool:
-    """Does the request say it comes from our public origin (Origin, else Referer)?"""
-    expected = request.app[GATEWAY_SETTINGS].public_origin
+    """Does the request say it comes from our own origin (Origin, else Referer)?"""
+    allowed = request.app[GATEWAY_SETTINGS].allowed_origins
     origin = request.headers.get("Origin")
     if origin is not None and origin != "null":
-        return origin == expected
+        return origin in allowed
     referer = request.headers.get("Referer")
     if referer:
-        return _origin_of(referer) == expected
+        return _origin_of(referer) in allowed
     return False
 
 

@@ -195,3 +195,17 @@ async def test_signing_in_goes_back_to_the_page_asked_but_never_to_another_site(
         )
         assert response.headers["Location"] == expected, suite
         client.session.cookie_jar.clear()  # signed in, a new sign-in would need the CSRF token
+
+
+def test_outside_prod_localhost_and_127_0_0_1_are_the_same_origin() -> None:
+    from gateway.config import GatewaySettings
+
+    dev = GatewaySettings(profile="dev", public_base_url="http://127.0.0.1:8080")
+    assert dev.allowed_origins == {"http://127.0.0.1:8080", "http://localhost:8080"}
+    prod = GatewaySettings(
+        profile="prod",
+        public_base_url="https://portail.example.fr",
+        redis_url="redis://r:6379/0",
+        secret_key="a-real-secret-of-some-length",
+    )
+    assert prod.allowed_origins == {"https://portail.example.fr"}
