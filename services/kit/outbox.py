@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from sqlalchemy import JSON, ColumnElement, DateTime, Integer, String, and_, or_, select
+from sqlalchemy import JSON, ColumnElement, DateTime, Integer, String, and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -30,6 +30,7 @@ log = structlog.get_logger(__name__)
 ACK_KEY = "outbox:ack:{}"
 ACK_TTL_SECONDS = 7 * 24 * 3600
 RELAY_BATCH = 200
+PURGE_INTERVAL_SECONDS = 3600.0
 # Re-publication delays: 1, 2, 4, 8, 16 × republish_after, then 16 × again and again.
 MAX_BACKOFF_DOUBLINGS = 4
 
@@ -137,6 +138,7 @@ class OutboxRelay:
         *,
         interval: float,
         republish_after: float,
+        keep_confirmed_for: float | None = None,
     ) -> None:
         self.database = database
         self.model = model
@@ -144,18 +146,43 @@ class OutboxRelay:
         self.acks = acks
         self.interval = interval
         self.republish_after = timedelta(seconds=republish_after)
+        # None keeps confirmed rows forever; unconfirmed rows are never purged.
+        self.keep_confirmed_for = (
+            timedelta(seconds=keep_confirmed_for) if keep_confirmed_for is not None else None
+        )
 
     async def run_forever(self) -> None:
         """Relay until cancelled; a failing broker or database only delays delivery."""
+        next_purge = asyncio.get_running_loop().time()
         while True:
             try:
                 busy = await self.relay_once()
+                if self.keep_confirmed_for is not None:
+                    now = asyncio.get_running_loop().time()
+                    if now >= next_purge:
+                        next_purge = now + PURGE_INTERVAL_SECONDS
+                        await self.purge_confirmed()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("outbox_relay_failed", error=type(exc).__name__, detail=str(exc)[:200])
                 busy = 0
             await asyncio.sleep(0 if busy >= RELAY_BATCH else self.interval)
+
+    async def purge_confirmed(self) -> int:
+        """Delete rows confirmed longer ago than `keep_confirmed_for`; returns how many."""
+        if self.keep_confirmed_for is None:
+            return 0
+        model = self.model
+        cutoff = utcnow() - self.keep_confirmed_for
+        async with self.database.transaction() as session:
+            result = await session.execute(
+                delete(model).where(model.confirmed_at.is_not(None), model.confirmed_at < cutoff)
+            )
+        removed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if removed:
+            log.info("outbox_purged", removed=removed)
+        return removed
 
     async def relay_once(self) -> int:
         """One pass; returns how many rows it handled."""

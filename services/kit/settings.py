@@ -58,6 +58,10 @@ class BaseServiceSettings(BaseSettings):
     outbox_republish_after_seconds: float = Field(
         30.0, gt=0, validation_alias="OUTBOX_REPUBLISH_AFTER"
     )
+    # Confirmed outbox rows are the producer's record of what it emitted, kept this long.
+    outbox_keep_confirmed_days: float = Field(
+        30.0, gt=0, validation_alias="OUTBOX_KEEP_CONFIRMED_DAYS"
+    )
     run_migrations_at_start: bool = Field(False, validation_alias="RUN_MIGRATIONS_AT_START")
 
     @model_validator(mode="after")

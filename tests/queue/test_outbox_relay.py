@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from services.families.app import create_app as create_families_app
 from services.families.config import FamiliesSettings
 from services.families.models import OutboxMessage
 from services.kit.database import Database
-from services.kit.outbox import AckStore, OutboxRelay, record_event
+from services.kit.outbox import AckStore, OutboxRelay, record_event, utcnow
 from services.kit.queue import create_celery, publish_event
 from services.kit.testing import TestSigner
 
@@ -210,3 +211,28 @@ async def test_with_the_broker_down_decisions_commit_and_events_leave_when_it_re
     finally:
         queue.close()
 
+
+
+async def test_confirmed_rows_are_purged_after_their_retention_and_pending_ones_never(
+    families_db: Database, celery_app: Celery, acks: AckStore, redis_index: redis.Redis
+) -> None:
+    old_confirmed, recent_confirmed, old_pending = await create_families(families_db, 3)
+    long_ago = utcnow() - timedelta(days=40)
+    async with families_db.transaction() as session:
+        rows = {r.id: r for r in (await session.scalars(select(OutboxMessage))).all()}
+        rows[old_confirmed].confirmed_at = long_ago
+        rows[recent_confirmed].confirmed_at = utcnow()
+        rows[old_pending].published_at = long_ago
+        rows[old_pending].publish_count = 1
+    relay = OutboxRelay(
+        families_db,
+        OutboxMessage,
+        lambda message: publish_event(celery_app, message),
+        acks,
+        interval=0.05,
+        republish_after=30,
+        keep_confirmed_for=30 * 86400,
+    )
+
+    assert await relay.purge_confirmed() == 1
+    assert set(await outbox(families_db)) == {recent_confirmed, old_pending}
