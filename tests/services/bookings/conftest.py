@@ -23,6 +23,9 @@ from services.bookings.app import create_app
 from services.kit.testing import TestSigner
 from tests import support
 
+from .factories import unique
+from .portal import Portal, start_portal
+
 # A Tuesday of the spring holidays' registration window in the tests' calendar.
 DEFAULT_NOW = datetime(2027, 3, 30, 8, 0, tzinfo=UTC)
 
@@ -149,3 +152,24 @@ async def bookings_app(
 async def bookings(bookings_app: BookingsFactory) -> TestClient:
     """The bookings app with the default test settings."""
     return await bookings_app()
+
+
+@pytest.fixture
+async def portal(
+    aiohttp_server: Any,
+    aiohttp_client: Any,
+    service_client: Any,
+    bookings_app: Any,
+    signer: TestSigner,
+    s3_endpoint: str,
+) -> Portal:
+    """The whole portal (real gateway, bookings, families, documents) with the ALSH."""
+    return await start_portal(
+        aiohttp_server=aiohttp_server,
+        aiohttp_client=aiohttp_client,
+        service_client=service_client,
+        bookings_app=bookings_app,
+        signer=signer,
+        s3_endpoint=s3_endpoint,
+        activity_name=unique("ALSH Josta Leku"),
+    )

@@ -6,34 +6,7 @@ import re
 from html import unescape
 from typing import Any
 
-import pytest
-
-from services.kit.testing import TestSigner
-
-from .conftest import ContractStandIn
-from .factories import unique
-from .portal import PARENT_EMAIL, PASSWORD, STAFF_EMAIL, Portal, start_portal
-
-
-@pytest.fixture
-async def portal(
-    aiohttp_server: Any,
-    aiohttp_client: Any,
-    service_client: Any,
-    bookings_app: Any,
-    signer: TestSigner,
-    s3_endpoint: str,
-    stand_in: ContractStandIn,
-) -> Portal:
-    return await start_portal(
-        aiohttp_server=aiohttp_server,
-        aiohttp_client=aiohttp_client,
-        service_client=service_client,
-        bookings_app=bookings_app,
-        signer=signer,
-        s3_endpoint=s3_endpoint,
-        activity_name=unique("ALSH Josta Leku"),
-    )
+from .portal import PARENT_EMAIL, PASSWORD, STAFF_EMAIL, Portal
 
 
 async def sign_in(client: Any, base_url: str, email: str) -> None:

@@ -1,0 +1,110 @@
+"""In a real (headless) Chromium: a parent asks to register Enfant TEST to the ALSH Josta Leku,
+an agent accepts, the parent sees it accepted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .portal import PARENT_EMAIL, PASSWORD, STAFF_EMAIL, Portal
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+SCREENSHOTS = Path("/tmp")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+]
+
+
+async def _sign_in(page, base: str, email: str) -> None:
+    await page.goto(f"{base}/connexion")
+    await page.get_by_label("Adresse électronique").fill(email)
+    await page.get_by_label("Mot de passe").fill(PASSWORD)
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.wait_for_load_state()
+
+
+@pytest.mark.timeout(180)
+async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(portal: Portal) -> None:
+    from playwright.async_api import async_playwright
+
+    base = portal.base_url
+    choice = f"{portal.activity['id']}|{portal.period['id']}"
+    violations: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            parent_context = await browser.new_context(
+                viewport=PHONE, device_scale_factor=2, is_mobile=True
+            )
+            parent = await parent_context.new_page()
+            parent.on(
+                "console",
+                lambda m: (
+                    violations.append(m.text) if "Content Security Policy" in m.text else None
+                ),
+            )
+            await _sign_in(parent, base, PARENT_EMAIL)
+            await parent.goto(f"{base}/inscriptions")
+            assert await parent.title() == "Mes inscriptions — Mairie de Hasparren"
+            await parent.get_by_role("link", name="Enfant TEST").click()
+            await parent.wait_for_load_state()
+            assert "Aucune inscription." in await parent.locator("main").inner_text()
+            select = parent.get_by_label("Activité et période")
+            assert "ALSH Josta Leku" in await select.inner_text()
+            await select.select_option(choice)
+            await parent.get_by_role("button", name="Demander l'inscription").click()
+            await parent.wait_for_load_state()
+            status = parent.get_by_role("status")
+            assert "Votre demande d'inscription a été enregistrée." in await status.inner_text()
+            assert "demandée" in await parent.locator(".registrations").inner_text()
+            width = await parent.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"]  # nothing overflows sideways on a phone
+            await parent.screenshot(
+                path=str(SCREENSHOTS / "bookings-requested.png"), full_page=True
+            )
+
+            # Asking twice: the service's precise reason is shown, in French.
+            await parent.get_by_label("Activité et période").select_option(choice)
+            await parent.get_by_role("button", name="Demander l'inscription").click()
+            await parent.wait_for_load_state()
+            alert = await parent.get_by_role("alert").inner_text()
+            assert "Enfant TEST a déjà une inscription demandée" in alert
+
+            staff_context = await browser.new_context(viewport=DESKTOP)
+            agent = await staff_context.new_page()
+            await _sign_in(agent, base, STAFF_EMAIL)
+            await agent.goto(f"{base}/agents/inscriptions")
+            row = agent.locator("tr", has_text="Enfant TEST").filter(
+                has_text=portal.activity["name"]
+            )
+            await agent.screenshot(path=str(SCREENSHOTS / "bookings-queue.png"), full_page=True)
+            await row.get_by_role("button", name="Accepter", exact=True).click()
+            await agent.wait_for_load_state()
+            assert "Demande acceptée." in await agent.get_by_role("status").inner_text()
+
+            await parent.goto(
+                f"{base}/inscriptions?famille={portal.family_id}&personne={portal.child_id}"
+            )
+            table = await parent.locator(".registrations").inner_text()
+            assert "acceptée" in table and portal.activity["name"] in table
+            await parent.screenshot(path=str(SCREENSHOTS / "bookings-accepted.png"), full_page=True)
+        finally:
+            await browser.close()
+    assert violations == []
