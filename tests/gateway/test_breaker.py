@@ -69,7 +69,7 @@ async def test_a_failing_service_is_cut_off_then_recovers(gateway, upstream) -> 
 
     started = time.perf_counter()
     cut = await client.get("/api/billing/invoices")
-    assert time.perf_counter() - started < 0.2
+    assert time.perf_counter() - started < 0.5  # no call, no wait: refused at once
     assert cut.status == 503
     assert cut.content_type == "application/problem+json"
     assert cut.headers["Retry-After"] == "1"

@@ -119,7 +119,7 @@ async def test_a_hung_service_is_answered_504_within_the_deadline(gateway, upstr
     assert response.content_type == "application/problem+json"
     body = await response.json()
     assert body["type"].endswith("/gateway-timeout")
-    assert 0.9 <= elapsed < 2.0
+    assert 0.9 <= elapsed < 3.0  # the service would hang 30 s
 
 
 def test_the_default_deadline_keeps_a_hung_service_under_five_seconds() -> None:
@@ -133,7 +133,7 @@ async def test_a_dead_service_is_a_502_problem(gateway) -> None:
     assert response.status == 502
     assert response.content_type == "application/problem+json"
     assert "billing" in (await response.json())["detail"]
-    assert time.perf_counter() - started < 1.5
+    assert time.perf_counter() - started < 2.5
 
 
 async def test_a_read_is_retried_while_the_service_starts_but_a_write_is_not(
