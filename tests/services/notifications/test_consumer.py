@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, select
 
 from services.kit.database import Database
+from services.kit.outbox import utcnow
 from services.notifications.models import DeadLetter, JournalEntry, ProcessedEvent
-from services.notifications.service import Delivery, Outcome, handle_event
+from services.notifications.service import (
+    Delivery,
+    Outcome,
+    handle_event,
+    purge_processed_events,
+)
 
 from ... import support
 from .factories import event
@@ -130,3 +137,21 @@ async def test_an_unknown_event_type_is_a_dead_letter_handled_once(database: Dat
         reasons = (await session.scalars(select(DeadLetter.reason))).all()
     assert reasons == ["unknown event type 'invoice.teleported'"]
     assert await count(database, JournalEntry) == 0
+
+
+async def test_old_event_ids_are_forgotten_and_recent_ones_kept(database: Database) -> None:
+    old, recent = event(), event()
+    await deliver(database, old)
+    await deliver(database, recent)
+    async with database.transaction() as session:
+        claimed = await session.get(ProcessedEvent, old["id"])
+        assert claimed is not None
+        claimed.processed_at = utcnow() - timedelta(days=31)
+
+    async with database.transaction() as session:
+        removed = await purge_processed_events(session, older_than=timedelta(days=30))
+
+    assert removed == 1
+    async with database.sessions() as session:
+        left = (await session.scalars(select(ProcessedEvent.event_id))).all()
+    assert left == [recent["id"]]
