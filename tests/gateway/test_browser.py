@@ -102,7 +102,12 @@ async def test_a_parent_signs_in_on_a_phone_and_sees_the_dashboard(
             assert await menu.get_by_role("link").count() == 10
             await page.screenshot(path=str(SCREENSHOTS / "gateway-menu-phone.png"))
 
-            await page.keyboard.press("Escape")
+            await page.goto(f"{base}/")
+            await page.keyboard.press("Tab")  # the first stop is the skip link, now visible
+            focused = await page.evaluate("document.activeElement.textContent.trim()")
+            assert focused == "Aller au contenu"
+            assert await page.get_by_role("link", name="Aller au contenu").is_visible()
+            await page.screenshot(path=str(SCREENSHOTS / "gateway-skip-link-phone.png"))
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"]  # nothing overflows sideways on a phone
         finally:
