@@ -70,7 +70,7 @@ class GatewaySettings(BaseServiceSettings):
             raise ValueError("PUBLIC_BASE_URL must be an https:// address in prod")
         if self.profile == "prod" and self.secret_key == DEV_SECRET_KEY:
             raise ValueError("GATEWAY_SECRET_KEY must be set to a secret in prod")
-        if not self.jwks_json and self.jwks_url.startswith(self.gateway_url):
+        if not self.jwks_json and "jwks_url" not in self.model_fields_set:
             # The kit's default goes through the gateway itself; we ask auth directly.
             url = f"{self.auth_service_url.rstrip('/')}/.well-known/jwks.json"
             object.__setattr__(self, "jwks_url", url)

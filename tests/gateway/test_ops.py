@@ -85,3 +85,12 @@ def test_settings_come_from_the_documented_environment_variables(monkeypatch) ->
     assert settings.service_urls()["notifications"] == "http://127.0.0.1:8106"
     assert settings.port == 9090
     assert settings.upstream_deadline_seconds == 2.5
+
+
+def test_the_gateway_fetches_auths_keys_from_auth_itself_unless_told_otherwise(monkeypatch) -> None:
+    monkeypatch.setenv("AUTH_SERVICE_URL", "http://auth.internal:8101")
+    assert (
+        load_settings(GatewaySettings).jwks_url == "http://auth.internal:8101/.well-known/jwks.json"
+    )
+    monkeypatch.setenv("JWKS_URL", "http://keys.internal/jwks.json")
+    assert load_settings(GatewaySettings).jwks_url == "http://keys.internal/jwks.json"
