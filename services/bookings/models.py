@@ -15,7 +15,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -28,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.kit.outbox import OutboxMessageMixin
+
+from .types import UtcDateTime
 
 # Registration states (code words; the screens say demandée, acceptée, refusée, annulée).
 REQUESTED, ACCEPTED, REFUSED, CANCELLED = "requested", "accepted", "refused", "cancelled"
@@ -48,7 +49,7 @@ class Activity(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     # "manual": staff decide every request; "automatic": accepted when every rule passes.
     validation: Mapped[str] = mapped_column(String(10), default="manual", server_default="manual")
@@ -120,8 +121,8 @@ class Period(Base):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     # Stored in UTC; set and shown in Europe/Paris.
-    registration_opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    registration_closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    registration_opens_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    registration_closes_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Closure(Base):
@@ -198,15 +199,15 @@ class Registration(Base):
     person_id: Mapped[str] = mapped_column(String(36), index=True)
     activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id"))
     state: Mapped[str] = mapped_column(String(20), default=REQUESTED)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     period_id: Mapped[str] = mapped_column(ForeignKey("periods.id"), index=True)
     group_id: Mapped[str] = mapped_column(ForeignKey("activity_groups.id"))
     # A copy of the name at request time, for staff lists: families' tables are not ours.
     person_name: Mapped[str] = mapped_column(String(170), default="")
     refusal_reason: Mapped[str | None] = mapped_column(String(500))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Whether this registration took a place in `group_places` (groups with a capacity).
     holds_place: Mapped[bool] = mapped_column(Boolean, default=False)
 

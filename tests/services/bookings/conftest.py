@@ -140,9 +140,8 @@ async def bookings_app(
         if "bookings" not in service_databases:
             service_databases["bookings"] = await support.prepare_service_database("bookings")
         settings.setdefault("gateway_url", stand_in.url)
-        config = support.service_settings(
-            "bookings", service_databases["bookings"], signer.jwks, **settings
-        )
+        database_url = settings.pop("database_url", service_databases["bookings"])
+        config = support.service_settings("bookings", database_url, signer.jwks, **settings)
         return await aiohttp_client(create_app(config, clock=clock))  # type: ignore[arg-type]
 
     return make

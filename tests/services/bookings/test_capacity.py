@@ -86,3 +86,32 @@ async def test_the_database_refuses_an_overfull_group_whatever_the_code(
             select(GroupPlaces.registered).where(GroupPlaces.group_id == group_id)
         )
         assert row == 1
+
+
+async def test_the_same_guarantee_on_the_embedded_database(
+    bookings_app, signer: TestSigner, stand_in: ContractStandIn, tmp_path
+) -> None:
+    client = await bookings_app(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bookings.sqlite'}",
+        run_migrations_at_start=True,
+    )
+    activity, period = await catalogue(
+        client, signer, groups=[{"name": "primaire", "min_age": 6, "max_age": 11, "capacity": 3}]
+    )
+    children = []
+    for _ in range(30):
+        family_id, person_id = str(uuid.uuid4()), str(uuid.uuid4())
+        stand_in.add_person(family_id, person_id, birth_date="2019-05-05")
+        children.append((family_id, person_id))
+
+    async def one(family_id: str, person_id: str) -> int:
+        response = await client.post(
+            f"/families/{family_id}/registrations",
+            json={"person_id": person_id, "activity_id": activity["id"], "period_id": period["id"]},
+            headers=parent(signer, family_id),
+        )
+        return response.status
+
+    statuses = Counter(await asyncio.gather(*(one(f, p) for f, p in children)))
+    # No "database is locked": every loser is a clean « complet », never a 5xx.
+    assert statuses == {201: 3, 409: 27}, statuses
