@@ -25,7 +25,7 @@ async def seed(auth: AuthContext) -> list[str]:
     """Create what is missing; returns one line per account for the console."""
     if auth.settings.profile == "prod":
         raise RuntimeError("the demo accounts are for the dev profile only")
-    wanted = [
+    wanted: list[tuple[str, str, str | None]] = [
         (demo.DEMO_PARENT_EMAIL, demo.DEMO_PARENT_PASSWORD, None),
         (demo.DEMO_STAFF_EMAIL, demo.DEMO_STAFF_PASSWORD, "agent"),
         (demo.DEMO_ADMIN_EMAIL, demo.DEMO_ADMIN_PASSWORD, "administrator"),
@@ -44,11 +44,12 @@ async def seed(auth: AuthContext) -> list[str]:
                     actor="seed",
                 )
                 account = invitation.account
-            elif account is None:
+            elif account is None and role is not None:
                 invitation = await invite_staff(
                     auth, session, email=email, roles=(role,), actor="seed"
                 )
                 account = invitation.account
+        assert account is not None  # found, or just invited above
         if account.state == "invited":
             # The demo passwords are published in portail.demo, so the rule is not applied.
             await activate_with_password(

@@ -66,8 +66,8 @@ def account_read(account: Account) -> AccountRead:
     return AccountRead(
         id=account.id,
         email=account.email,
-        kind=account.kind,  # type: ignore[arg-type]
-        state=account.state,  # type: ignore[arg-type]
+        kind=account.kind,
+        state=account.state,
         staff_roles=sorted(account.staff_roles or []),
         memberships=[
             MembershipRead(family_id=m.family_id, rights=sorted(m.rights))

@@ -52,7 +52,7 @@ def _public_jwk(private_key: Ed25519PrivateKey, kid: str) -> dict[str, Any]:
 
 async def _lock_keys(session: AsyncSession) -> None:
     # Replicas starting together must not each create a "first" key.
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('auth-signing-keys'))"))
 
 

