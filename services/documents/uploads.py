@@ -58,13 +58,14 @@ async def read_files(request: web.Request, *, limit: int, max_files: int) -> lis
             raise FileRefused("Le champ « file » doit contenir un fichier.")
         if len(files) >= max_files:
             raise FileRefused(f"Envoyez {max_files} fichiers au plus à la fois.")
-        chunks = []
+        received = bytearray()
         while chunk := await part.read_chunk(CHUNK_BYTES):
             total += len(chunk)
             if total > limit:
                 raise too_large(limit)
-            chunks.append(chunk)
-        files.append(UploadedFile(part.filename, b"".join(chunks)))
+            received += chunk
+        files.append(UploadedFile(part.filename, bytes(received)))
+        del received
     if not files:
         raise FileRefused("Aucun fichier reçu : choisissez un fichier avant d'envoyer.")
     return files

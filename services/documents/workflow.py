@@ -12,6 +12,7 @@ A crash between 2 and 3 leaves objects without rows: the nightly sweep deletes t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import structlog
@@ -45,7 +46,8 @@ async def submit(
 ) -> Submission:
     """Check, store and record an upload; scan it when clamd is configured."""
     accepted = tuple(document_type.accepted_formats) or ("pdf", "jpeg", "png")
-    files = [inspect_file(u.data, u.filename, accepted) for u in uploads]
+    # Parsing PDFs and re-encoding images is CPU work: off the event loop.
+    files = [await asyncio.to_thread(inspect_file, u.data, u.filename, accepted) for u in uploads]
     stored = [StoredFile(new_key(SUBMISSIONS_PREFIX), f) for f in files]
     await storage.put_all((s.key, s.file.data, s.file.content_type) for s in stored)
     try:
@@ -114,7 +116,7 @@ async def publish_file(
     Staff wait for the verdict here (no queue for org documents): a file clamd cannot
     clear is not published (503), an infected one is refused (422).
     """
-    file = inspect_file(upload.data, upload.filename)
+    file = await asyncio.to_thread(inspect_file, upload.data, upload.filename)
     if clamd is not None:
         try:
             verdict = await clamd.scan(file.data)

@@ -22,6 +22,7 @@ from services.documents.keys import STORAGE
 from services.kit.identity import TokenVerifier
 from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
+from tests.gateway.conftest import gateway, upstream  # noqa: F401 (the gateway's fixtures)
 
 from .clamd import FakeClamd
 

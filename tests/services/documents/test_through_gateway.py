@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import FormData
 
 from services.kit.testing import TestSigner
-from tests.gateway.conftest import gateway, same_origin, upstream  # noqa: F401 (fixtures)
+from tests.gateway.conftest import same_origin
 from tests.gateway.fakes import PASSWORD, FakeAuth
 
 from . import files
@@ -26,7 +26,7 @@ class FakeAuthWithStaff(FakeAuth):
         return super().token(email)
 
 
-async def _portal(service_client, make_documents, gateway, upstream, signer):  # noqa: F811
+async def _portal(service_client, make_documents, gateway, upstream, signer):
     families = await service_client("families")
     families_url = str(families.make_url("")).rstrip("/")
     staff = signer.headers(role="staff")
@@ -84,9 +84,9 @@ async def test_a_parent_sends_vaccinations_and_staff_accept_them(
     gateway,
     upstream,
     aiohttp_client,
-    signer: TestSigner,  # noqa: F811
+    signer: TestSigner,
 ) -> None:
-    client, documents, family_id, child_id, type_id = await _portal(
+    client, _, family_id, child_id, type_id = await _portal(
         service_client, make_documents, gateway, upstream, signer
     )
     csrf = await _sign_in(client, "famille.test@example.org")
@@ -145,7 +145,7 @@ async def test_through_the_gateway_foreign_children_oversize_and_no_script_refus
     make_documents,
     gateway,
     upstream,
-    signer: TestSigner,  # noqa: F811
+    signer: TestSigner,
 ) -> None:
     client, _, family_id, child_id, type_id = await _portal(
         service_client, make_documents, gateway, upstream, signer
