@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from services.kit.bodies import json_response, read_query
 from services.kit.identity import require_family, require_staff
 from services.kit.keys import DATABASE
 from services.kit.openapi import operation
+from services.kit.problems import NotFound
 
 from . import service
 from .schemas import (
@@ -23,6 +26,17 @@ from .schemas import (
 
 routes = web.RouteTableDef()
 PAGE_QUERY = {"page": "integer", "page_size": "integer"}
+# Family ids are UUIDs; anything else (a NUL byte, 300 characters) cannot exist.
+FAMILY_ID = re.compile(r"[A-Za-z0-9-]{1,36}")
+
+
+def family_of(request: web.Request) -> str:
+    """The path's family id once the caller may see it (401/404 otherwise)."""
+    family_id = request.match_info["family_id"]
+    require_family(request, family_id)
+    if not FAMILY_ID.fullmatch(family_id):
+        raise NotFound("No such family.")
+    return family_id
 
 
 @routes.get("/journal/{family_id}")
@@ -35,8 +49,7 @@ PAGE_QUERY = {"page": "integer", "page_size": "integer"}
 )
 async def read_journal(request: web.Request) -> web.Response:
     """GET /journal/{family_id}: the caller's own family, or any family for staff."""
-    family_id = request.match_info["family_id"]
-    require_family(request, family_id)
+    family_id = family_of(request)
     query = read_query(request, JournalQuery)
     async with request.app[DATABASE].sessions() as session:
         entries, total = await service.list_journal(
@@ -65,8 +78,7 @@ async def read_journal(request: web.Request) -> web.Response:
 )
 async def read_dashboard(request: web.Request) -> web.Response:
     """GET /dashboard/{family_id}: journal count; contact messages come with their issue."""
-    family_id = request.match_info["family_id"]
-    require_family(request, family_id)
+    family_id = family_of(request)
     async with request.app[DATABASE].sessions() as session:
         count = await service.count_journal(session, family_id=family_id)
     return json_response(DashboardRead(historique=Tile(count=count), contact=Tile(count=0)))

@@ -142,3 +142,14 @@ async def test_the_openapi_document_describes_the_endpoints(service_client: Any)
     assert {"/journal/{family_id}", "/dashboard/{family_id}", "/dead-letters"} <= set(
         document["paths"]
     )
+
+
+async def test_ids_that_cannot_exist_answer_404_not_500(
+    service_client: Any, signer: TestSigner
+) -> None:
+    client = await service_client("notifications")
+    staff = signer.headers(role="staff")
+    for family_id in ("a%00b", "x" * 300):
+        journal = await client.get(f"/journal/{family_id}", headers=staff)
+        tile = await client.get(f"/dashboard/{family_id}", headers=staff)
+        assert journal.status == tile.status == 404, family_id
