@@ -9,69 +9,11 @@ from aiohttp import FormData
 
 from services.kit.testing import TestSigner
 from tests.gateway.conftest import same_origin
-from tests.gateway.fakes import PASSWORD, FakeAuth
 
 from . import files
-from .api import create_type, multipart
-
-
-class FakeAuthWithStaff(FakeAuth):
-    """The auth contract of the gateway tests, with staff accounts too."""
-
-    staff: frozenset[str] = frozenset({"agent@example.org"})
-
-    def token(self, email: str) -> str:
-        if email in self.staff:
-            return self.signer.token(subject=email, role="staff", ttl=self.expires_in)
-        return super().token(email)
-
-
-async def _portal(service_client, make_documents, gateway, upstream, signer):
-    families = await service_client("families")
-    families_url = str(families.make_url("")).rstrip("/")
-    staff = signer.headers(role="staff")
-    family = await (await families.post("/families", json={"name": "TEST"}, headers=staff)).json()
-    child = await (
-        await families.post(
-            f"/families/{family['id']}/persons",
-            json={"role": "child", "first_name": "Enfant", "last_name": "TEST"},
-            headers=staff,
-        )
-    ).json()
-    documents = await make_documents(
-        gateway_url=families_url, members_path="/families/{family_id}/persons"
-    )
-    vaccins = await create_type(
-        documents, signer, name="Photocopie des vaccinations", concerns="child", mandatory=True,
-        all_activities=True,
-    )  # fmt: skip
-    fake = FakeAuthWithStaff(
-        signer, accounts={"famille.test@example.org": [family["id"]], "agent@example.org": []}
-    )
-    auth = await upstream(fake.app())
-    client = await gateway(
-        {
-            "auth": auth.url,
-            "families": families_url,
-            "documents": str(documents.make_url("")).rstrip("/"),
-        },
-        upstream_deadline_seconds=5.0,
-    )
-    return client, documents, family["id"], child["id"], vaccins["id"]
-
-
-async def _sign_in(client, email: str) -> str:
-    response = await client.post(
-        "/connexion",
-        data={"email": email, "password": PASSWORD},
-        headers=same_origin(client),
-        allow_redirects=False,
-    )
-    assert response.status in (302, 303), await response.text()
-    page = await (await client.get("/documents")).text()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token, page
-    return token.group(1)
+from .api import multipart
+from .portal import portal as _portal
+from .portal import sign_in as _sign_in
 
 
 def _text(html: str) -> str:

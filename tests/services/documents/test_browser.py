@@ -1,0 +1,97 @@
+"""In a real (headless) Chromium on a phone: a parent sends the vaccinations, staff accept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.kit.testing import TestSigner
+from tests.gateway.fakes import PASSWORD
+
+from . import files
+from .portal import portal
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = Path("/tmp")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+]
+
+
+async def _sign_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    await page.goto(f"{base}/connexion")
+    await page.get_by_label("Adresse électronique").fill(email)
+    await page.get_by_label("Mot de passe").fill(PASSWORD)
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.wait_for_url(f"{base}/")
+
+
+async def test_a_parent_sends_the_vaccinations_from_mes_documents_and_staff_accept(
+    service_client, make_documents, gateway, upstream, signer: TestSigner, tmp_path: Path
+) -> None:
+    from playwright.async_api import async_playwright
+
+    client, _, _, _, _ = await portal(service_client, make_documents, gateway, upstream, signer)
+    base = str(client.make_url("")).rstrip("/")
+    scan = tmp_path / "carnet-vaccins.pdf"
+    scan.write_bytes(files.pdf())
+    hostile = tmp_path / "vaccins.pdf"
+    hostile.write_bytes(files.HTML)
+    violations: list[str] = []
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            parent = await browser.new_page(viewport=PHONE, is_mobile=True)
+            parent.on(
+                "console",
+                lambda m: violations.append(m.text) if "Content Security" in m.text else None,
+            )
+            await _sign_in(parent, base, "famille.test@example.org")
+            await parent.goto(f"{base}/documents")
+            assert "ASTUCE" in await parent.locator("main").inner_text()
+            await parent.get_by_role("link", name="Enfant TEST").click()
+            document = parent.locator('[data-document="Photocopie des vaccinations"]')
+            assert "Aucun document transmis" in await document.inner_text()
+            await parent.screenshot(path=str(SCREENSHOTS / "documents-member-phone.png"))
+            await document.click()
+            assert await parent.title() == "Photocopie des vaccinations — Mairie de Hasparren"
+
+            # A page of HTML named .pdf: refused, and the page says why, in French.
+            await parent.get_by_label("Sélect. fichiers").set_input_files(str(hostile))
+            await parent.get_by_role("button", name="ENVOYER").click()
+            alert = parent.locator("[data-upload-status]")
+            await alert.filter(has_text="page HTML").wait_for()
+
+            await parent.get_by_label("Sélect. fichiers").set_input_files(str(scan))
+            await parent.get_by_role("button", name="ENVOYER").click()
+            await parent.get_by_text("Votre document a bien été transmis.").wait_for()
+            state = parent.locator("[data-state]")
+            assert await state.inner_text() == "En attente de validation"
+            await parent.screenshot(path=str(SCREENSHOTS / "documents-sent-phone.png"))
+            width = await parent.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"]
+
+            staff = await browser.new_page()
+            await _sign_in(staff, base, "agent@example.org")
+            await staff.goto(f"{base}/agents/documents")
+            row = staff.locator('[data-document="Photocopie des vaccinations"]')
+            assert "Enfant TEST" in await row.inner_text()
+            assert "carnet-vaccins.pdf" in await row.inner_text()
+            await row.get_by_role("button", name="Accepter").click()
+            await staff.get_by_text("Photocopie des vaccinations : accepté.").wait_for()
+            assert "Aucun document en attente" in await staff.locator("main").inner_text()
+
+            await parent.reload()
+            assert await parent.locator("[data-state]").inner_text() == "Accepté"
+            await parent.screenshot(path=str(SCREENSHOTS / "documents-accepted-phone.png"))
+        finally:
+            await browser.close()
+    assert violations == []
