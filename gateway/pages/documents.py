@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import ClientError, FormData, web
 
@@ -27,6 +29,7 @@ from ..session import require_signed_in
 # Ids go into service paths: nothing but an id's characters (no "..", no "/").
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_FIELD = 200
+PARIS = ZoneInfo("Europe/Paris")
 FORMAT_LABELS = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG"}
 ACCEPT = {"pdf": ".pdf,application/pdf", "jpeg": ".jpg,.jpeg,image/jpeg", "png": ".png,image/png"}
 
@@ -365,7 +368,14 @@ async def publish(request: web.Request) -> web.StreamResponse:
     }
     for field, name in (("published_at", "debut"), ("published_until", "fin")):
         if _field(form, name):
-            body[field] = _field(form, name) + "T00:00:00+01:00"
+            try:
+                day = date.fromisoformat(_field(form, name))
+            except ValueError:
+                return await _publications_page(
+                    request, error="Les dates s'écrivent JJ/MM/AAAA.", status=422
+                )
+            # A day of the structure starts at midnight in Paris (summer or winter time).
+            body[field] = datetime.combine(day, time(0), PARIS).isoformat()
     reply = await call_service(request, "documents", "POST", "/org-documents", json=body)
     if not reply.ok:
         detail = _detail(reply.data, "Le document n'a pas pu être enregistré.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 from aiohttp import FormData
@@ -17,7 +18,7 @@ from .portal import sign_in as _sign_in
 
 
 def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 async def test_a_parent_sends_vaccinations_and_staff_accept_them(
@@ -128,3 +129,64 @@ async def test_through_the_gateway_foreign_children_oversize_and_no_script_refus
     no_script = await client.post("/documents/envoyer", data=form, headers=same_origin(client))
     assert no_script.status == 422
     assert "extension est .exe" in _text(await no_script.text())
+
+
+async def test_staff_define_a_type_and_publish_a_form_that_families_download(
+    service_client, make_documents, gateway, upstream, aiohttp_client, signer: TestSigner
+) -> None:
+    client, _, _, _, _ = await _portal(service_client, make_documents, gateway, upstream, signer)
+    staff_client = await aiohttp_client(client.server)
+    csrf = await _sign_in(staff_client, "agent@example.org")
+    origin = same_origin(staff_client)
+
+    created = await staff_client.post(
+        "/agents/types-documents",
+        data={
+            "csrf_token": csrf,
+            "nom": "Attestation d'assurance",
+            "concerne": "family",
+            "validite": "365",
+            "formats": "pdf",
+            "obligatoire": "on",
+            "toutes_activites": "on",
+            "actif": "on",
+        },
+        headers=origin,
+    )
+    assert created.status == 200
+    assert "« Attestation d'assurance » enregistré." in _text(await created.text())
+
+    published = await staff_client.post(
+        "/agents/documentation",
+        data={
+            "csrf_token": csrf,
+            "titre": "Fiche sanitaire",
+            "categorie": "Formulaires",
+            "a_retourner": "on",
+            "debut": "2020-01-01",
+        },
+        headers=origin,
+    )
+    page = await published.text()
+    assert "ajoutez maintenant son fichier" in _text(page)
+    document_id = re.search(r'action="/agents/documentation/([0-9a-f-]+)/fichier"', page)
+    assert document_id
+    form = FormData()
+    form.add_field("csrf_token", csrf)
+    form.add_field("file", files.pdf(), filename="fiche.pdf", content_type="application/pdf")
+    attached = await staff_client.post(
+        f"/agents/documentation/{document_id.group(1)}/fichier", data=form, headers=origin
+    )
+    assert attached.status == 200
+    assert "fiche.pdf" in await attached.text()
+
+    await _sign_in(client, "famille.test@example.org")
+    listing = await (await client.get("/documentation")).text()
+    assert "Fiche sanitaire" in listing and "à nous retourner" in _text(listing)
+    link = re.search(r'href="(/api/documents/org-documents/[^"]+/file)"', listing)
+    assert link
+    download = await client.get(link.group(1))
+    assert download.status == 200
+    assert (await download.read()).startswith(b"%PDF-")
+    forbidden = await client.get("/agents/documents")
+    assert forbidden.status == 403
