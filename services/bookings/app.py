@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from services.kit.app import ServiceSpec, create_service_app
+from services.kit.problems import NotFound
 from services.kit.settings import load_settings_or_exit
 
 from .clock import CLOCK, Clock, system_clock
@@ -15,6 +17,7 @@ from .models import OutboxMessage
 from .views import routes
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def create_app(settings: BookingsSettings, *, clock: Clock = system_clock) -> web.Application:
@@ -27,8 +30,21 @@ def create_app(settings: BookingsSettings, *, clock: Clock = system_clock) -> we
         outbox_model=OutboxMessage,
     )
     app = create_service_app(settings, spec)
+    app.middlewares.append(path_ids_middleware)
     app[CLOCK] = clock
     return app
+
+
+MAX_ID_LENGTH = 36  # our ids, and the families' ids we store, are UUIDs
+
+
+@web.middleware
+async def path_ids_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An id in the path that no row could have (too long, NUL) answers 404 before any query."""
+    for value in request.match_info.values():
+        if len(value) > MAX_ID_LENGTH or "\x00" in value:
+            raise NotFound("No resource at this address.")
+    return await handler(request)
 
 
 def main() -> None:

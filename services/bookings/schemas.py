@@ -26,8 +26,26 @@ STATE_LABELS = {
 _SCHOOL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL text cannot hold NUL: refuse it here as bad input, not as a 500 later.
+        if _has_nul(value):
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class _Out(BaseModel):
@@ -323,9 +341,9 @@ class OpeningList(BaseModel):
 class OpeningQuery(_In):
     """Filters of the openings list."""
 
-    activity_id: str | None = None
-    period_id: str | None = None
-    group_id: str | None = None
+    activity_id: str | None = Field(None, max_length=36)
+    period_id: str | None = Field(None, max_length=36)
+    group_id: str | None = Field(None, max_length=36)
     starts_on: date | None = None
     ends_on: date | None = None
 
@@ -416,17 +434,17 @@ class RegistrationList(BaseModel):
 class FamilyRegistrationQuery(_In):
     """Filters of "Mes inscriptions"."""
 
-    person_id: str | None = None
-    activity_id: str | None = None
-    period_id: str | None = None
+    person_id: str | None = Field(None, max_length=36)
+    activity_id: str | None = Field(None, max_length=36)
+    period_id: str | None = Field(None, max_length=36)
     state: State | None = None
-    school_year: str | None = None
+    school_year: str | None = Field(None, max_length=9)
 
 
 class RegistrationQuery(FamilyRegistrationQuery):
     """Filters of the staff queue and of municipal reads (`since`: changed at or after)."""
 
-    family_id: str | None = None
+    family_id: str | None = Field(None, max_length=36)
     since: datetime | None = None
     limit: int = Field(100, ge=1, le=500)
 
