@@ -5,7 +5,8 @@ Middlewares run outermost first, in this order, and the order matters:
 2. access log   — one line per request, with the final status after error rendering;
 3. metrics      — counts the same final status;
 4. problems     — turns any failure below into problem+json;
-5. identity     — verifies the bearer token; its 401 is rendered by (4).
+5. guards       — refuses control characters in the address before any handler sees them;
+6. identity     — verifies the bearer token; its 401 is rendered by (4).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from .database import Database
+from .guards import control_characters_middleware
 from .health import ReadinessChecks, healthz, readyz
 from .http_client import create_http_client
 from .identity import TokenVerifier, identity_middleware
@@ -61,6 +63,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> web.
             access_log_middleware,
             metrics_middleware,
             problem_middleware,
+            control_characters_middleware,
             identity_middleware,
         ],
     )

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from .guards import NUL_ESCAPE
 from .problems import BadRequest, UnsupportedMediaType, ValidationFailed
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -27,6 +28,8 @@ async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
     if request.content_type != "application/json":
         raise UnsupportedMediaType("Send the body as application/json.")
     raw = await request.read()
+    if NUL_ESCAPE.search(raw):
+        raise BadRequest("The body contains a NUL character (\\u0000), which no field accepts.")
     try:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

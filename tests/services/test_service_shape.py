@@ -103,3 +103,13 @@ async def test_request_id_is_kept_or_made(service_client) -> None:
     assert kept.headers["X-Request-Id"] == "caller-chosen-id-1234"
     assert "<" not in hostile.headers["X-Request-Id"]
     assert len(hostile.headers["X-Request-Id"]) == 32
+
+
+@pytest.mark.parametrize("name", DASHBOARD_SERVICES)
+async def test_control_characters_in_ids_are_a_400_not_a_500(
+    service_client, signer: TestSigner, name: str
+) -> None:
+    client = await service_client(name)
+    response = await client.get("/dashboard/a%00b", headers=signer.headers(role="staff"))
+    assert response.status == 400
+    assert "control characters" in (await response.json())["detail"]

@@ -1,0 +1,43 @@
+"""JSON bodies are read into schemas with precise errors, and never carry a NUL to the database."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from services.kit.bodies import read_json
+from services.kit.problems import problem_middleware
+
+
+class Named(BaseModel):
+    name: str
+
+
+async def _client(aiohttp_client):  # type: ignore[no-untyped-def]
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response((await read_json(request, Named)).model_dump())
+
+    app = web.Application(middlewares=[problem_middleware])
+    app.router.add_post("/named", handler)
+    return await aiohttp_client(app)
+
+
+async def test_a_nul_escape_is_refused_before_validation(aiohttp_client) -> None:
+    client = await _client(aiohttp_client)
+    response = await client.post(
+        "/named", data=b'{"name": "TE\\u0000ST"}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status == 400
+    assert "NUL" in (await response.json())["detail"]
+
+
+async def test_another_content_type_is_a_415(aiohttp_client) -> None:
+    client = await _client(aiohttp_client)
+    response = await client.post("/named", data=b"name=x", headers={"Content-Type": "text/plain"})
+    assert response.status == 415
+
+
+async def test_a_valid_body_is_read(aiohttp_client) -> None:
+    client = await _client(aiohttp_client)
+    response = await client.post("/named", json={"name": "TEST"})
+    assert await response.json() == {"name": "TEST"}
