@@ -7,6 +7,7 @@ Four documents are expected of the family ("MES DOCUMENTS 4 Attendus": the child
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -82,27 +83,60 @@ def demo_id(name: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, name))
 
 
-async def seed_demo(database: Database, storage: Storage | None = None) -> None:
+async def seed_demo(database: Database, storage: Storage | None = None) -> list[str]:
     """Add the demo document types and published documents (with their PDFs) if missing."""
-    if storage is None:
-        storage = Storage(load_settings(DocumentsSettings))
-        await storage.ensure_bucket()
+    owned = storage is None
+    storage = storage or Storage(load_settings(DocumentsSettings))
+    try:
+        # `portail run` seeds while S3 starts: wait for it a little before giving up on files.
+        storage_ready = await _wait_for(storage, seconds=S3_WAIT_SECONDS)
+        await _seed_types(database)
+        missing = await _seed_org_documents(database, storage if storage_ready else None)
+    finally:
+        if owned:
+            storage.close()
+    if missing:
+        return [f"S3 indisponible : {missing} documents publiés sans fichier (relancez le seed)."]
+    return []
+
+
+S3_WAIT_SECONDS = 30.0
+
+
+async def _wait_for(storage: Storage, *, seconds: float) -> bool:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        try:
+            await storage.ensure_bucket()
+            return True
+        except Exception:
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(0.5)
+
+
+async def _seed_types(database: Database) -> None:
     now = utcnow()
     async with database.transaction() as session:
         for position, values in enumerate(DOCUMENT_TYPES):
-            if await session.get(DocumentType, demo_id(str(values["name"]))) is None:
-                exists = await session.scalar(
-                    select(DocumentType.id).where(DocumentType.name == values["name"])
-                )
-                if exists is None:
-                    session.add(
-                        DocumentType(
-                            id=demo_id(str(values["name"])),
-                            position=position,
-                            created_at=now,
-                            **values,
-                        )
+            if await session.get(DocumentType, demo_id(str(values["name"]))) is not None:
+                continue
+            taken = await session.scalar(
+                select(DocumentType.id).where(DocumentType.name == values["name"])
+            )
+            if taken is None:
+                session.add(
+                    DocumentType(
+                        id=demo_id(str(values["name"])), position=position, created_at=now, **values
                     )
+                )
+
+
+async def _seed_org_documents(database: Database, storage: Storage | None) -> int:
+    """Rows for the published documents, and their files when S3 answers; returns how many
+    are still without a file."""
+    now = utcnow()
+    missing = 0
     for index, (title, category, description, to_return, type_name) in enumerate(ORG_DOCUMENTS):
         document_id = demo_id(f"org:{title}")
         async with database.transaction() as session:
@@ -119,13 +153,19 @@ async def seed_demo(database: Database, storage: Storage | None = None) -> None:
                     created_at=now,
                 )
                 session.add(document)
-            if document.storage_key is None:
-                key = f"{ORG_PREFIX}demo-{document_id}"
-                await storage.put(key, simple_pdf(title, description), "application/pdf")
-                document.storage_key = key
-                document.display_name = f"{title}.pdf".replace("'", " ")
-                document.content_type = "application/pdf"
-                document.size = len(simple_pdf(title, description))
+            if document.storage_key is not None:
+                continue
+            if storage is None:
+                missing += 1
+                continue
+            content = simple_pdf(title, description)
+            key = f"{ORG_PREFIX}demo-{document_id}"
+            await storage.put(key, content, "application/pdf")
+            document.storage_key = key
+            document.display_name = f"{title}.pdf"
+            document.content_type = "application/pdf"
+            document.size = len(content)
+    return missing
 
 
 def simple_pdf(title: str, text: str = "") -> bytes:

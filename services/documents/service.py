@@ -6,7 +6,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,9 +63,7 @@ def today_in_paris(now: datetime | None = None) -> date:
 
 def end_of_day_utc(day: date) -> datetime:
     """The UTC instant at which a Paris day ends."""
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=PARIS).astimezone(
-        utcnow().tzinfo
-    )
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=PARIS).astimezone(UTC)
 
 
 # ---------------------------------------------------------------- document types
@@ -326,8 +324,9 @@ async def accept(
         )
     superseded_at = now + timedelta(days=settings.superseded_retention_days)
     for older in await _same_subject(session, submission):
-        if older.state == ACCEPTED and older.submitted_at < submission.submitted_at:
-            older.purge_after = min(older.purge_after or superseded_at, superseded_at)
+        if older.state == ACCEPTED and _aware(older.submitted_at) < _aware(submission.submitted_at):
+            current = _aware(older.purge_after) if older.purge_after else superseded_at
+            older.purge_after = min(current, superseded_at)
     _record(session, events.DOCUMENT_ACCEPTED, submission, valid_until=_iso(valid_until))
     await session.flush()
     return submission
@@ -362,6 +361,11 @@ def _require_pending(submission: Submission) -> None:
         raise NotReviewable(
             f"Ce document a déjà été traité ({STATE_LABELS[submission.state].lower()})."
         )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes (stored UTC); PostgreSQL aware ones.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _iso(day: date | None) -> str | None:
