@@ -181,6 +181,9 @@ async def test_staff_define_a_type_and_publish_a_form_that_families_download(
     assert "fiche.pdf" in await attached.text()
 
     await _sign_in(client, "famille.test@example.org")
+    english = _text(await (await client.get("/documents?lang=en")).text())
+    assert "My documents" in english and "TIP" in english and "Family members" in english
+    await client.get("/documents?lang=fr")
     listing = await (await client.get("/documentation")).text()
     assert "Fiche sanitaire" in listing and "à nous retourner" in _text(listing)
     link = re.search(r'href="(/api/documents/org-documents/[^"]+/file)"', listing)
