@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit.identity import Identity
 from services.kit.outbox import record_event, utcnow
 
 from . import events
@@ -251,6 +252,20 @@ async def get_submission(
     if found is None:
         raise DocumentNotFound("Ce document n'existe pas.")
     return found
+
+
+def record_download(
+    session: AsyncSession, *, submission: Submission, file_id: str, by: Identity
+) -> None:
+    """Journal that `by` downloaded a file of `submission` (an event, in the outbox)."""
+    record_event(
+        session,
+        OutboxMessage,
+        source=SOURCE,
+        event_type=events.DOCUMENT_DOWNLOADED,
+        data=_event_data(submission, file_id=file_id, by=by.subject, by_role=by.role),
+        family_id=submission.family_id,
+    )
 
 
 async def record_scan(

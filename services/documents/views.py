@@ -8,7 +8,7 @@ from services.kit.bodies import json_response, read_json, read_query
 from services.kit.identity import Identity, caller, require_family, require_staff
 from services.kit.keys import DATABASE
 from services.kit.openapi import operation
-from services.kit.problems import ValidationFailed
+from services.kit.problems import NotFound, ValidationFailed
 
 from . import service, workflow
 from .downloads import stream_object
@@ -40,6 +40,15 @@ from .uploads import read_files
 
 routes = web.RouteTableDef()
 COMPLETENESS_SCOPE = "documents:read"
+MAX_ID = 64
+
+
+def _family_id(request: web.Request) -> str:
+    # Ids are at most 64 characters (our columns); a longer one names no family at all.
+    family_id = request.match_info["family_id"]
+    if len(family_id) > MAX_ID:
+        raise NotFound("No such family.")
+    return family_id
 
 
 def _require_family_or_scope(request: web.Request, family_id: str, scope: str) -> Identity:
@@ -119,7 +128,7 @@ async def update_document_type(request: web.Request) -> web.Response:
 )
 async def family_documents(request: web.Request) -> web.Response:
     """GET /families/{family_id}/documents ("Mes documents")."""
-    family_id = request.match_info["family_id"]
+    family_id = _family_id(request)
     require_family(request, family_id)
     members: list[Member] | None
     try:
@@ -151,7 +160,7 @@ async def family_documents(request: web.Request) -> web.Response:
 )
 async def upload(request: web.Request) -> web.Response:
     """POST /families/{family_id}/documents/{type_id}/files?person_id=…"""
-    family_id = request.match_info["family_id"]
+    family_id = _family_id(request)
     identity = require_family(request, family_id)
     query = read_query(request, UploadQuery)
     async with request.app[DATABASE].sessions() as session:
@@ -211,7 +220,7 @@ async def _person_for(
 )
 async def read_submission(request: web.Request) -> web.Response:
     """GET /families/{family_id}/submissions/{submission_id}."""
-    family_id = request.match_info["family_id"]
+    family_id = _family_id(request)
     require_family(request, family_id)
     async with request.app[DATABASE].sessions() as session:
         submission = await service.get_submission(
@@ -228,8 +237,8 @@ async def read_submission(request: web.Request) -> web.Response:
 )
 async def download_submission_file(request: web.Request) -> web.StreamResponse:
     """GET …/files/{file_id}: streamed by the service after the ownership check."""
-    family_id = request.match_info["family_id"]
-    require_family(request, family_id)
+    family_id = _family_id(request)
+    identity = require_family(request, family_id)
     async with request.app[DATABASE].sessions() as session:
         submission = await service.get_submission(
             session, submission_id=request.match_info["submission_id"], family_id=family_id
@@ -240,6 +249,9 @@ async def download_submission_file(request: web.Request) -> web.StreamResponse:
     if submission.state == SCANNING:
         # Fail closed: nobody opens a file the antivirus has not cleared.
         raise NotReviewable("Ce fichier est en cours d'analyse antivirus.")
+    # Documents are often health data: who opened which one goes to the journal.
+    async with request.app[DATABASE].transaction() as session:
+        service.record_download(session, submission=submission, file_id=stored.id, by=identity)
     return await stream_object(
         request,
         request.app[STORAGE],
@@ -259,7 +271,7 @@ async def download_submission_file(request: web.Request) -> web.StreamResponse:
 )
 async def completeness(request: web.Request) -> web.Response:
     """GET /families/{family_id}/completeness?person_id=…&activity_id=…"""
-    family_id = request.match_info["family_id"]
+    family_id = _family_id(request)
     _require_family_or_scope(request, family_id, COMPLETENESS_SCOPE)
     query = read_query(request, CompletenessQuery)
     async with request.app[DATABASE].sessions() as session:
@@ -490,7 +502,7 @@ async def dashboard(request: web.Request) -> web.Response:
     `documents` counts the expected documents not (validly) accepted yet; when the members
     cannot be read, only the family's own documents are counted and `partial` says so.
     """
-    family_id = request.match_info["family_id"]
+    family_id = _family_id(request)
     require_family(request, family_id)
     members: list[Member] | None
     try:

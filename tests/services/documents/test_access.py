@@ -152,3 +152,10 @@ async def test_staff_reach_every_family(documents, world, signer: TestSigner) ->
     for method, url in family_routes(world)[:-1]:
         response = await documents.request(method, url, headers=staff(signer))
         assert response.status == 200, (method, url, response.status)
+
+
+async def test_an_overlong_family_id_is_a_missing_family(documents, signer: TestSigner) -> None:
+    long_id = "f" * 65
+    for url in (f"/families/{long_id}/documents", f"/dashboard/{long_id}"):
+        response = await documents.get(url, headers=staff(signer))
+        assert response.status == 404

@@ -7,7 +7,10 @@ import io
 from urllib.parse import unquote
 
 from PIL import Image
+from sqlalchemy import select
 
+from services.documents.models import OutboxMessage
+from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
 
 from . import files
@@ -97,6 +100,17 @@ async def test_download_is_an_attachment_that_cannot_run_in_the_browser(
         headers=staff(signer),
     )
     assert by_staff.status == 200
+    async with documents.app[DATABASE].sessions() as session:
+        journal = [
+            m.message
+            for m in await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.event_type == "document.downloaded")
+            )
+        ]
+    assert sorted((e["data"]["by_role"], e["family_id"]) for e in journal) == [
+        ("family", family),
+        ("staff", family),
+    ]
 
 
 async def test_front_and_back_in_one_submission(documents, bucket, signer: TestSigner) -> None:
