@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Format = Literal["pdf", "jpeg", "png"]
 Concerns = Literal["family", "child", "person"]
@@ -210,7 +210,8 @@ class ReviewQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    state: Literal["pending", "accepted", "refused", "scanning"] = "pending"
+    # No "scanning": what the antivirus has not cleared stays out of staff's sight.
+    state: Literal["pending", "accepted", "refused"] = "pending"
     family_id: str | None = Field(None, min_length=1, max_length=64)
     limit: int = Field(50, ge=1, le=100)
 
@@ -253,6 +254,12 @@ class OrgDocumentCreate(BaseModel):
     @classmethod
     def _strip_title(cls, value: str) -> str:
         return _stripped(value)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> OrgDocumentCreate:
+        if self.published_at and self.published_until and self.published_until <= self.published_at:
+            raise ValueError("published_until must be after published_at")
+        return self
 
 
 class OrgDocumentUpdate(BaseModel):

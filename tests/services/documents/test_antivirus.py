@@ -78,6 +78,8 @@ async def test_clamd_unreachable_fails_closed_until_a_retry_gets_a_verdict(
     assert (sent["state"], sent["state_label"]) == ("scanning", "En cours d'analyse")
     queue = await (await documents.get("/review/submissions", headers=staff(signer))).json()
     assert queue["items"] == []
+    scanning = await documents.get("/review/submissions?state=scanning", headers=staff(signer))
+    assert scanning.status == 422
     download = await documents.get(
         f"/families/{family}/submissions/{sent['id']}/files/{sent['files'][0]['id']}",
         headers=staff(signer),

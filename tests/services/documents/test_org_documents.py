@@ -172,3 +172,17 @@ async def test_document_types_editor(documents, signer: TestSigner) -> None:
     assert (await changed.json())["active"] is False
     assert visible["items"] == []
     assert [t["name"] for t in for_staff["items"]] == ["Photocopie des vaccinations"]
+
+
+async def test_publication_dates_must_be_in_order(documents, signer: TestSigner) -> None:
+    response = await documents.post(
+        "/org-documents",
+        json={
+            "title": "Menus",
+            "category": "Menus",
+            "published_at": "2026-03-01T00:00:00Z",
+            "published_until": "2026-02-01T00:00:00Z",
+        },
+        headers=staff(signer),
+    )
+    assert response.status == 422
