@@ -267,9 +267,6 @@ async def decide(request: web.Request) -> web.StreamResponse:
     return await _review_page(request, notice=f"{name} : {done}.")
 
 
-TYPE_FIELDS = ("name", "help_text", "concerns", "validity_days", "activity_ids")
-
-
 def _type_body(form: Any) -> tuple[dict[str, Any], str | None]:
     formats = [f for f in form.getall("formats", []) if f in FORMAT_LABELS]
     validity = _field(form, "validite")
@@ -280,9 +277,12 @@ def _type_body(form: Any) -> tuple[dict[str, Any], str | None]:
         "mandatory": form.get("obligatoire") == "on",
         "accepted_formats": formats or list(FORMAT_LABELS),
         "all_activities": form.get("toutes_activites") == "on",
-        "activity_ids": [
-            a.strip() for a in _field(form, "activites", 2000).split(",") if a.strip()
-        ],
+        "activity_ids": list(
+            dict.fromkeys(
+                [str(a)[:64] for a in form.getall("activite", []) if _id(a)]
+                + [a.strip() for a in _field(form, "activites", 2000).split(",") if a.strip()]
+            )
+        ),
         "active": form.get("actif", "on") == "on",
     }
     if validity:
@@ -300,11 +300,22 @@ async def _types_page(
     listed = await _get(request, "/document-types", all="true")
     context = {
         "types": None if listed is None else listed["items"],
+        "activities": await _activities(request),
         "notice": notice,
         "error": error,
         "formats": FORMAT_LABELS,
     }
     return await render(request, "documents/types.html", context, status=status)
+
+
+async def _activities(request: web.Request) -> list[dict[str, str]]:
+    """The bookings catalogue's activities (id, name), to tick; empty when unavailable."""
+    try:
+        reply = await call_service(request, "bookings", "GET", "/activities")
+    except Problem:
+        return []
+    items = reply.data.get("items", []) if reply.ok and isinstance(reply.data, dict) else []
+    return [{"id": str(a["id"]), "name": str(a.get("name", a["id"]))} for a in items if "id" in a]
 
 
 async def types_page(request: web.Request) -> web.StreamResponse:

@@ -21,7 +21,7 @@ class FakeAuthWithStaff(FakeAuth):
         return super().token(email)
 
 
-async def portal(service_client, make_documents, gateway, upstream, signer):  # type: ignore[no-untyped-def]
+async def portal(service_client, make_documents, gateway, upstream, signer, **services):  # type: ignore[no-untyped-def]
     """Families (with a child), documents (with the vaccinations type), auth, gateway."""
     families = await service_client("families")
     families_url = str(families.make_url("")).rstrip("/")
@@ -50,6 +50,7 @@ async def portal(service_client, make_documents, gateway, upstream, signer):  # 
             "auth": auth.url,
             "families": families_url,
             "documents": str(documents.make_url("")).rstrip("/"),
+            **services,
         },
         upstream_deadline_seconds=5.0,
     )

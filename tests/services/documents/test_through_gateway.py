@@ -6,13 +6,13 @@ import re
 from html import unescape
 from typing import Any
 
-from aiohttp import FormData
+from aiohttp import FormData, web
 
 from services.kit.testing import TestSigner
 from tests.gateway.conftest import same_origin
 
 from . import files
-from .api import multipart
+from .api import multipart, staff
 from .portal import portal as _portal
 from .portal import sign_in as _sign_in
 
@@ -134,10 +134,20 @@ async def test_through_the_gateway_foreign_children_oversize_and_no_script_refus
 async def test_staff_define_a_type_and_publish_a_form_that_families_download(
     service_client, make_documents, gateway, upstream, aiohttp_client, signer: TestSigner
 ) -> None:
-    client, _, _, _, _ = await _portal(service_client, make_documents, gateway, upstream, signer)
+    async def activities(_request: web.Request) -> web.Response:
+        return web.json_response({"items": [{"id": "alsh", "name": "ALSH Josta Leku"}]})
+
+    catalogue = web.Application()  # the bookings catalogue's contract: id and name
+    catalogue.router.add_get("/activities", activities)
+    bookings = await upstream(catalogue)
+    client, documents, _, _, _ = await _portal(
+        service_client, make_documents, gateway, upstream, signer, bookings=bookings.url
+    )
     staff_client = await aiohttp_client(client.server)
     csrf = await _sign_in(staff_client, "agent@example.org")
     origin = same_origin(staff_client)
+    editor = await (await staff_client.get("/agents/types-documents")).text()
+    assert "ALSH Josta Leku" in editor
 
     created = await staff_client.post(
         "/agents/types-documents",
@@ -148,13 +158,16 @@ async def test_staff_define_a_type_and_publish_a_form_that_families_download(
             "validite": "365",
             "formats": "pdf",
             "obligatoire": "on",
-            "toutes_activites": "on",
+            "activite": "alsh",
             "actif": "on",
         },
         headers=origin,
     )
     assert created.status == 200
     assert "« Attestation d'assurance » enregistré." in _text(await created.text())
+    types = await (await documents.get("/document-types", headers=staff(signer))).json()
+    insurance = next(t for t in types["items"] if t["name"] == "Attestation d'assurance")
+    assert (insurance["activity_ids"], insurance["accepted_formats"]) == (["alsh"], ["pdf"])
 
     published = await staff_client.post(
         "/agents/documentation",
