@@ -13,6 +13,8 @@ from services.kit.app import ServiceSpec, create_service_app
 from services.kit.settings import load_settings_or_exit
 
 from .config import NotificationsSettings
+from .keys import NOTIFICATIONS_SETTINGS
+from .relay import email_relay_ctx
 from .views import routes
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -26,7 +28,11 @@ def create_app(settings: NotificationsSettings) -> web.Application:
         routes=routes,
         migrations_dir=MIGRATIONS,
     )
-    return create_service_app(settings, spec)
+    app = create_service_app(settings, spec)
+    app[NOTIFICATIONS_SETTINGS] = settings
+    if settings.email_relay_enabled:
+        app.cleanup_ctx.append(email_relay_ctx(settings))
+    return app
 
 
 def main() -> None:

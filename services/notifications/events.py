@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -112,6 +112,83 @@ JOURNALERS: dict[str, Journaler] = {
     "document.submitted": journal("document_type_name", "person_name"),
     "document.accepted": journal("document_type_name", "person_name"),
     "document.refused": journal("document_type_name", "person_name", "reason"),
+    # Sensitive access (promise 30): who opened a family's file — staff or the family itself.
+    "document.downloaded": journal("document_type_name", "person_name", "by_role"),
     # billing
     "invoice.issued": journal("number", "total_cents"),
+    "invoice.cancelled": journal("number", "reason", "credit_note_number"),
+    # Named here before their producers ship them (issues 6, 8, 9): the e-mails they call for
+    # are in MAILERS below.
+    "reservation.confirmed": journal("person_name", "activity_name", "date", "unit_name"),
+    "reservation.refused": journal("person_name", "activity_name", "date", "unit_name", "reason"),
+    "reservation.place_freed": journal("person_name", "activity_name", "date", "unit_name"),
+    "document.expiring": journal("document_type_name", "person_name", "expires_on"),
+    "payment.received": journal("receipt_number", "amount_cents"),
+}
+
+
+# --- e-mails ---------------------------------------------------------------------------
+
+MANDATORY = "obligatoire"
+# Optional categories a family may turn off (French labels shown on its preferences page).
+# Security and decisions are never optional: they are MANDATORY.
+OPTIONAL_CATEGORIES: dict[str, str] = {
+    "rappels": "Rappels (documents bientôt expirés)",
+    "factures": "Factures disponibles et paiements reçus",
+    "accuses": "Accusés de réception de mes messages",
+}
+Audience = Literal["event_address", "account", "family"]
+
+
+@dataclass(frozen=True)
+class MailRule:
+    """The e-mail an event calls for: template, who receives it, and whether it may be declined.
+
+    `event_address`: the address the event carries (an invitation, a reset: the account may
+    not be known here yet); `account`: the acting account's known address; `family`: every
+    known account of the event's family. `path` is the portal page the e-mail links to, when
+    the event does not carry its own link.
+    """
+
+    template: str
+    audience: Audience
+    category: str = MANDATORY
+    path: str = "/"
+
+
+MAILERS: dict[str, MailRule] = {
+    "account.invited": MailRule("invitation", "event_address"),
+    "account.password_reset_requested": MailRule("password_reset", "event_address"),
+    "account.password_changed": MailRule("password_changed", "account", path="/mot-de-passe"),
+    "account.password_reset_completed": MailRule(
+        "password_changed", "account", path="/mot-de-passe"
+    ),
+    "family.change_accepted": MailRule("family_change_accepted", "family", path="/famille"),
+    "family.change_refused": MailRule("family_change_refused", "family", path="/famille"),
+    "registration.accepted": MailRule("registration_accepted", "family", path="/inscriptions"),
+    "registration.refused": MailRule("registration_refused", "family", path="/inscriptions"),
+    "reservation.confirmed": MailRule("reservation_confirmed", "family", path="/reservations"),
+    "reservation.refused": MailRule("reservation_refused", "family", path="/reservations"),
+    "reservation.place_freed": MailRule("reservation_place_freed", "family", path="/reservations"),
+    "document.accepted": MailRule("document_accepted", "family", path="/documents"),
+    "document.refused": MailRule("document_refused", "family", path="/documents"),
+    "document.expiring": MailRule("document_expiring", "family", "rappels", "/documents"),
+    "invoice.issued": MailRule("invoice_issued", "family", "factures", "/factures"),
+    "payment.received": MailRule("payment_received", "family", "factures", "/factures"),
+}
+
+# Requests staff must decide, opened and closed by events: the staff digest counts them.
+# event type → (kind, the data field that identifies the request, opens or closes it)
+PENDING_REQUESTS: dict[str, tuple[str, str, bool]] = {
+    "family.change_requested": ("famille", "request_id", True),
+    "family.change_accepted": ("famille", "request_id", False),
+    "family.change_refused": ("famille", "request_id", False),
+    "family.change_withdrawn": ("famille", "request_id", False),
+    "registration.requested": ("inscription", "registration_id", True),
+    "registration.accepted": ("inscription", "registration_id", False),
+    "registration.refused": ("inscription", "registration_id", False),
+    "registration.cancelled": ("inscription", "registration_id", False),
+    "document.submitted": ("document", "submission_id", True),
+    "document.accepted": ("document", "submission_id", False),
+    "document.refused": ("document", "submission_id", False),
 }

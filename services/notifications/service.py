@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.outbox import claim_event, utcnow
 
+from .config import NotificationsSettings
 from .errors import UnhandledEvent
-from .events import EVENT_ID_PATTERN, JOURNALERS, EventEnvelope
+from .events import EVENT_ID_PATTERN, JOURNALERS, MAILERS, EventEnvelope
 from .models import DeadLetter, JournalEntry, ProcessedEvent
+from .outgoing import emails_for_event, learn_from_event
 
 MAX_DEAD_LETTER_REASON = 1000
 
@@ -33,13 +35,17 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Delivery:
-    """The outcome of one delivery and the event id to acknowledge (None: nothing to ack)."""
+    """The outcome of one delivery, the event id to acknowledge (None: nothing to ack), and
+    the e-mails it owes (to enqueue once committed)."""
 
     outcome: Outcome
     ack_id: str | None
+    emails: tuple[str, ...] = ()
 
 
-async def handle_event(session: AsyncSession, *, raw: Any) -> Delivery:
+async def handle_event(
+    session: AsyncSession, *, raw: Any, settings: NotificationsSettings
+) -> Delivery:
     """Handle one delivered message in the caller's transaction, at most once per event id.
 
     The claim (`processed_events`) and the effects are written in the same transaction, so
@@ -53,10 +59,10 @@ async def handle_event(session: AsyncSession, *, raw: Any) -> Delivery:
     if not await claim_event(session, ProcessedEvent, {"id": event.id, "type": event.type}):
         return Delivery(Outcome.DUPLICATE, event.id)
     journaler = JOURNALERS.get(event.type)
-    if journaler is None:
+    if journaler is None and event.type not in MAILERS:
         _add_dead_letter(session, raw, f"unknown event type {event.type!r}")
         return Delivery(Outcome.DEAD_LETTER, event.id)
-    draft = journaler(event)
+    draft = journaler(event) if journaler is not None else None
     if draft is not None:
         session.add(
             JournalEntry(
@@ -69,9 +75,10 @@ async def handle_event(session: AsyncSession, *, raw: Any) -> Delivery:
                 summary=draft.summary,
             )
         )
-    # E-mails (issue 5) belong here, in this same transaction: write an `outgoing_emails`
-    # row keyed by the event id, and let the `email` queue send it (Message-ID from the id).
-    return Delivery(Outcome.HANDLED, event.id)
+    await learn_from_event(session, event)
+    # The e-mails, in this same transaction: committed with the claim, or not at all.
+    emails = await emails_for_event(session, settings, event)
+    return Delivery(Outcome.HANDLED, event.id, tuple(e.id for e in emails))
 
 
 def _parse(raw: Any) -> EventEnvelope:

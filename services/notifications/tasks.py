@@ -22,21 +22,28 @@ from redis.asyncio import Redis
 
 from services.kit.database import Database
 from services.kit.outbox import AckStore
-from services.kit.queue import EVENT_TASK
+from services.kit.queue import EVENT_TASK, create_celery
 from services.kit.settings import load_settings
 
-from . import service
+from . import digest, service
 from .config import NotificationsSettings
+from .sending import SEND_TASK, SendOutcome, enqueue_email, send_email
+from .smtp import SmtpSender
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 PURGE_TASK = "notifications.purge_processed_events"
+DIGEST_TASK = "notifications.staff_digest"
 
 # Read by portail/worker.py: beat's entries for this service's own database.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "notifications-purge-processed-events": {
         "task": PURGE_TASK,
         "schedule": crontab(hour=3, minute=17),
+    },
+    "notifications-staff-digest": {
+        "task": DIGEST_TASK,
+        "schedule": crontab(hour=7, minute=30),
     },
 }
 
@@ -51,6 +58,10 @@ class ConsumerRuntime:
         self.database = Database(settings.database_url, pool_size=2)
         self.redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
         self.acks = AckStore(self.redis)
+        # One SMTP connection per worker process, reused from e-mail to e-mail.
+        self.smtp = SmtpSender(settings)
+        # Its own producer on the same broker: the send tasks of the e-mails an event owes.
+        self.celery = create_celery(settings.redis_url)
         # The loop is not thread-safe: should a threaded pool be used, tasks take turns.
         self._lock = threading.Lock()
 
@@ -62,10 +73,21 @@ class ConsumerRuntime:
     def close(self) -> None:
         """Close connections, then the loop."""
         try:
+            self.run(self.smtp.close())
             self.run(self.database.dispose())
             self.run(self.redis.aclose())
+            self.celery.close()
         finally:
             self.loop.close()
+
+    def enqueue_emails(self, email_ids: tuple[str, ...] | list[str]) -> None:
+        """Put a send task on the `email` queue for each id; a failure is left to the relay."""
+        try:
+            for email_id in email_ids:
+                enqueue_email(self.celery, email_id)
+        except Exception as exc:
+            # Committed rows are not lost: the relay re-enqueues pending ones after a delay.
+            log.warning("email_enqueue_failed", error=type(exc).__name__, detail=str(exc)[:200])
 
 
 class _Holder:
@@ -112,7 +134,9 @@ async def deliver_async(current: ConsumerRuntime, message: Any) -> str:
     second delivery a no-op if the first had committed.
     """
     async with current.database.transaction() as session:
-        delivery = await service.handle_event(session, raw=message)
+        delivery = await service.handle_event(session, raw=message, settings=current.settings)
+    # After the commit, never before: a task must never find its row missing.
+    current.enqueue_emails(delivery.emails)
     # After the commit, never before: an acknowledged event must be a handled one.
     if delivery.ack_id is not None:
         await current.acks.confirm(delivery.ack_id)
@@ -133,3 +157,32 @@ def purge_processed_events() -> int:
     removed = current.run(purge())
     log.info("processed_events_purged", removed=removed)
     return removed
+
+
+@shared_task(name=SEND_TASK, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
+def send(email_id: str) -> str:
+    """Send one owed e-mail, once: its row is locked while SMTP takes it."""
+    current = runtime()
+    return current.run(send_async(current, email_id)).value
+
+
+async def send_async(current: ConsumerRuntime, email_id: str) -> SendOutcome:
+    """Lock, send and record in one transaction (see sending.py for the cases)."""
+    async with current.database.transaction() as session:
+        outcome = await send_email(session, current.settings, current.smtp, email_id)
+    log.info("email_send", email_id=email_id, outcome=outcome.value)
+    return outcome
+
+
+@shared_task(name=DIGEST_TASK)  # type: ignore[untyped-decorator]
+def staff_digest() -> int:
+    """The morning digest of pending requests to staff (from beat); returns e-mails owed."""
+    current = runtime()
+
+    async def owe() -> list[str]:
+        async with current.database.transaction() as session:
+            return await digest.owe_digest(session, current.settings)
+
+    email_ids = current.run(owe())
+    current.enqueue_emails(email_ids)
+    return len(email_ids)

@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from services.notifications.config import NotificationsSettings
+
 
 def event(
     event_type: str = "family.created",
@@ -25,3 +27,7 @@ def event(
         "request_id": uuid.uuid4().hex,
         "data": {"family_id": family_id, "name": "TEST", **data},
     }
+
+
+# Settings of the consumer in tests: the defaults, with a recognisable public address.
+SETTINGS = NotificationsSettings(profile="test", public_base_url="https://portail.example.org")

@@ -21,7 +21,7 @@ from services.notifications.service import (
 )
 
 from ... import support
-from .factories import event
+from .factories import SETTINGS, event
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ async def database(service_databases: dict[str, str]) -> AsyncIterator[Database]
 async def deliver(database: Database, raw: Any) -> Delivery:
     """One delivery in its own transaction, as the task does it."""
     async with database.transaction() as session:
-        return await handle_event(session, raw=raw)
+        return await handle_event(session, raw=raw, settings=SETTINGS)
 
 
 async def count(database: Database, model: type[Any]) -> int:
@@ -79,7 +79,7 @@ async def test_a_failed_transaction_leaves_the_event_unclaimed(database: Databas
     message = event()
     with pytest.raises(RuntimeError):
         async with database.transaction() as session:
-            await handle_event(session, raw=message)
+            await handle_event(session, raw=message, settings=SETTINGS)
             raise RuntimeError("the commit never happens")
 
     assert await count(database, ProcessedEvent) == 0

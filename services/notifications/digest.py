@@ -1,0 +1,70 @@
+"""The staff digest: how many family requests wait for a decision, once a day."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.outbox import utcnow
+
+from .config import NotificationsSettings
+from .emails import PARIS
+from .models import OutgoingEmail, PendingRequest
+from .outgoing import EMAIL_NAMESPACE, add_email, portal_link
+
+KIND_LABELS = {
+    "famille": "Modifications de famille",
+    "inscription": "Demandes d'inscription",
+    "document": "Documents à valider",
+}
+
+
+async def owe_digest(
+    session: AsyncSession, settings: NotificationsSettings, *, today: datetime | None = None
+) -> list[str]:
+    """Add today's digest e-mails (once per day: the source is the day); returns their ids."""
+    recipients = sorted({a.strip() for a in settings.digest_recipients.split(",") if a.strip()})
+    if not recipients:
+        return []
+    rows = (
+        await session.execute(
+            select(PendingRequest.kind, func.count(), func.min(PendingRequest.requested_at))
+            .group_by(PendingRequest.kind)
+            .order_by(PendingRequest.kind)
+        )
+    ).all()
+    total = sum(int(count) for _, count, _ in rows)
+    if total == 0:
+        return []
+    day = (today or utcnow()).astimezone(PARIS).date()
+    source_id = str(uuid.uuid5(EMAIL_NAMESPACE, f"digest:{day.isoformat()}"))
+    if await session.scalar(select(OutgoingEmail.id).where(OutgoingEmail.source_id == source_id)):
+        return []  # beat ran twice today
+    data = {
+        "total": total,
+        "lines": [
+            {
+                "label": KIND_LABELS.get(kind, kind),
+                "count": int(count),
+                "oldest": oldest.astimezone(PARIS).strftime("%d/%m/%Y"),
+            }
+            for kind, count, oldest in rows
+        ],
+    }
+    return [
+        add_email(
+            session,
+            settings,
+            source_id=source_id,
+            position=position,
+            template="staff_digest",
+            category="obligatoire",
+            recipient=address,
+            data=data,
+            link=portal_link(settings, "/"),
+        ).id
+        for position, address in enumerate(recipients)
+    ]

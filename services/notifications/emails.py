@@ -1,0 +1,164 @@
+"""E-mail content: Jinja2 templates in French (English where the account chose it).
+
+Each template (`templates/<language>/<name>.jinja`) defines the blocks `subject`, `text`,
+`html` and `link_label`; `layout.html` and `layout.txt` put the structure's name, address
+and logo around them. One environment autoescapes everything, so that no value can inject
+markup in the HTML part; the subject and the plain text are unescaped afterwards, which
+gives back exactly the values (escaping then unescaping is the identity).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from markupsafe import Markup
+
+from .config import NotificationsSettings
+
+TEMPLATES = Path(__file__).parent / "templates"
+LANGUAGES = ("fr", "en")
+PARIS = ZoneInfo("Europe/Paris")
+PORTAL_NAME = {"fr": "Espace Famille", "en": "Family portal"}
+FOOTER = {
+    "fr": "Ce courriel vous est envoyé par l'Espace Famille. "
+    "Merci de ne pas y répondre directement.",
+    "en": "This e-mail comes from the family portal. Please do not reply to it directly.",
+}
+LINK_FALLBACK = {
+    "fr": "Si le bouton ne fonctionne pas, copiez ce lien dans votre navigateur :",
+    "en": "If the button does not work, copy this link into your browser:",
+}
+FIELD_LABELS = {
+    "address": "adresse",
+    "postal_code": "code postal",
+    "city": "ville",
+    "phone": "téléphone",
+    "mobile_phone": "téléphone portable",
+    "email": "adresse électronique",
+    "first_name": "prénom",
+    "last_name": "nom",
+    "birth_date": "date de naissance",
+    "quotient": "quotient familial",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An e-mail ready to be stored and sent."""
+
+    subject: str
+    text: str
+    html: str
+    language: str
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The templates' environment (one per process; templates are compiled once)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def template_exists(name: str, language: str = "fr") -> bool:
+    """Whether `name` has a template in `language`."""
+    return (TEMPLATES / language / f"{name}.jinja").is_file()
+
+
+def render(
+    name: str,
+    *,
+    settings: NotificationsSettings,
+    language: str = "fr",
+    data: dict[str, Any] | None = None,
+    link: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Rendered:
+    """The subject, text and HTML of template `name` (French when `language` has none)."""
+    if language not in LANGUAGES or not template_exists(name, language):
+        language = "fr"
+    env = environment()
+    template = env.get_template(f"{language}/{name}.jinja")
+    values = _values(settings, language, data or {}, link, occurred_at)
+    context = template.new_context(values)
+
+    def block(block_name: str) -> str:
+        return "".join(template.blocks[block_name](context)).strip()
+
+    subject = " ".join(html.unescape(block("subject")).split())
+    body_html = Markup(block("html"))  # noqa: S704 (rendered by the autoescaping environment)
+    body_text = html.unescape(block("text"))
+    link_label = html.unescape(block("link_label"))
+    shared = {**values, "subject": subject, "link_label": link_label}
+    html_part = env.get_template("layout.html").render(**shared, body=body_html)
+    text_part = html.unescape(env.get_template("layout.txt").render(**shared, body=body_text))
+    text = text_part.strip() + "\n"
+    return Rendered(subject=subject, text=text, html=html_part, language=language)
+
+
+def _values(
+    settings: NotificationsSettings,
+    language: str,
+    data: dict[str, Any],
+    link: str | None,
+    occurred_at: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "language": language,
+        "data": data,
+        "link": link,
+        "org": {
+            "name": settings.org_name,
+            "address": settings.org_address,
+            "logo_url": settings.org_logo_url,
+        },
+        "portal_name": PORTAL_NAME[language],
+        "footer": FOOTER[language],
+        "link_fallback": LINK_FALLBACK[language],
+        "when": format_instant(occurred_at, language) if occurred_at else "",
+        "expires": _day_or_instant(data.get("expires_at") or data.get("expires_on"), language),
+        "day": _day_or_instant(data.get("date"), language),
+        "amount": format_cents(data.get("total_cents", data.get("amount_cents"))),
+        "fields": ", ".join(
+            FIELD_LABELS.get(str(f), str(f)) for f in data.get("fields") or [] if f
+        ),
+    }
+
+
+def format_instant(moment: datetime, language: str = "fr") -> str:
+    """`28/11/2026 à 18:05` in Paris time (`11/28/2026 at 18:05` in English)."""
+    local = moment.astimezone(PARIS)
+    if language == "en":
+        return local.strftime("%d/%m/%Y at %H:%M")
+    return local.strftime("%d/%m/%Y à %H:%M")
+
+
+def _day_or_instant(value: Any, language: str) -> str:
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        if "T" in value:
+            return format_instant(datetime.fromisoformat(value), language)
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    except ValueError:
+        return ""
+
+
+def format_cents(cents: Any) -> str:
+    """`35,00 €` from 3500 (integer cents); empty when not a number."""
+    if not isinstance(cents, int) or isinstance(cents, bool):
+        return ""
+    euros, rest = divmod(abs(cents), 100)
+    sign = "-" if cents < 0 else ""
+    grouped = f"{euros:,}".replace(",", "\u202f")
+    return f"{sign}{grouped},{rest:02d} €"

@@ -1,0 +1,257 @@
+"""E-mails owed: which events call for which e-mail, to whom, and the rows that remember them.
+
+Everything here runs in the caller's transaction: the consumer's (the same one that claims
+the event id and writes the journal line) or a contact request's. Sending is elsewhere
+(`sending.py`, on the `email` queue): a row written here is an e-mail that will leave.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.outbox import utcnow
+
+from .config import NotificationsSettings
+from .emails import render
+from .events import MAILERS, MANDATORY, PENDING_REQUESTS, EventEnvelope, MailRule
+from .models import (
+    AccountAddress,
+    AccountFamily,
+    EmailPreference,
+    FamilyActivity,
+    OutgoingEmail,
+    PendingRequest,
+)
+
+log = structlog.get_logger(__name__)
+# Fixed namespace: the id of an e-mail is a function of its source and rank, nothing random.
+EMAIL_NAMESPACE = uuid.UUID("6f1f5a52-4a43-4b47-9a1e-2f3c3e0a5e11")
+
+
+def message_id_for(source_id: str, position: int, domain: str) -> str:
+    """The `Message-ID` of the e-mail number `position` caused by `source_id` (an event id…)."""
+    return f"<{source_id}.{position}@{domain}>"
+
+
+def add_email(
+    session: AsyncSession,
+    settings: NotificationsSettings,
+    *,
+    source_id: str,
+    position: int,
+    template: str,
+    category: str,
+    recipient: str,
+    family_id: str | None = None,
+    language: str = "fr",
+    data: dict[str, Any] | None = None,
+    link: str | None = None,
+    occurred_at: datetime | None = None,
+) -> OutgoingEmail:
+    """Render an e-mail and add its row, pending, in the caller's transaction."""
+    rendered = render(
+        template,
+        settings=settings,
+        language=language,
+        data=data,
+        link=link,
+        occurred_at=occurred_at,
+    )
+    now = utcnow()
+    email = OutgoingEmail(
+        id=str(uuid.uuid5(EMAIL_NAMESPACE, f"{source_id}.{position}")),
+        source_id=source_id,
+        position=position,
+        message_id=message_id_for(source_id, position, settings.mail_domain),
+        template=template,
+        category=category,
+        family_id=family_id,
+        recipient=recipient,
+        language=rendered.language,
+        subject=rendered.subject[:300],
+        text_body=rendered.text,
+        html_body=rendered.html,
+        state="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+        # Whoever writes the row enqueues it right after the commit (the consumer) or the
+        # relay does within a second (HTTP requests never talk to the broker); either way
+        # the relay re-enqueues it if it is still pending `email_requeue_after_seconds` later.
+        enqueued_at=now,
+    )
+    session.add(email)
+    return email
+
+
+def portal_link(settings: NotificationsSettings, path: str) -> str:
+    """An absolute link to a portal page, from the configured base URL (never a Host header)."""
+    return settings.public_base_url.rstrip("/") + path
+
+
+async def emails_for_event(
+    session: AsyncSession, settings: NotificationsSettings, event: EventEnvelope
+) -> list[OutgoingEmail]:
+    """Add the e-mails `event` calls for (none for most events); returns the new rows."""
+    rule = MAILERS.get(event.type)
+    if rule is None:
+        return []
+    family_id = event.family_id or _str(event.data.get("family_id"))
+    if rule.category != MANDATORY and family_id and not await wants(
+        session, family_id, rule.category
+    ):
+        return []
+    recipients = await _recipients(session, rule, event, family_id)
+    if not recipients:
+        log.warning("email_without_recipient", event_type=event.type, event_id=event.id)
+        return []
+    link = _link(settings, rule, event)
+    return [
+        add_email(
+            session,
+            settings,
+            source_id=event.id,
+            position=position,
+            template=rule.template,
+            category=rule.category,
+            recipient=address,
+            family_id=family_id,
+            language=language,
+            data=event.data,
+            link=link,
+            occurred_at=event.occurred_at,
+        )
+        for position, (address, language) in enumerate(recipients)
+    ]
+
+
+def _link(settings: NotificationsSettings, rule: MailRule, event: EventEnvelope) -> str:
+    # An invitation or a reset carries its own link (built by auth from the same base URL).
+    own = event.data.get("link")
+    if rule.audience == "event_address" and isinstance(own, str) and own.startswith("http"):
+        return own
+    return portal_link(settings, rule.path)
+
+
+async def _recipients(
+    session: AsyncSession, rule: MailRule, event: EventEnvelope, family_id: str | None
+) -> list[tuple[str, str]]:
+    """(address, language) pairs, sorted by address so that positions are stable."""
+    language = _str(event.data.get("language")) or None
+    if rule.audience == "event_address":
+        address = _str(event.data.get("email"))
+        if not address:
+            return []
+        known = await _address_of(session, _str(event.data.get("account_id")))
+        return [(address, language or (known.language if known else "fr"))]
+    if rule.audience == "account":
+        known = await _address_of(session, _str(event.data.get("account_id")))
+        if known is None or not known.email or known.disabled:
+            return []
+        return [(known.email, language or known.language)]
+    if not family_id:
+        return []
+    rows = (
+        await session.scalars(
+            select(AccountAddress)
+            .join(AccountFamily, AccountFamily.account_id == AccountAddress.account_id)
+            .where(AccountFamily.family_id == family_id)
+            .where(AccountAddress.email.is_not(None), AccountAddress.disabled.is_(False))
+        )
+    ).all()
+    unique = {row.email: row.language for row in rows if row.email}
+    return sorted(unique.items())
+
+
+async def _address_of(session: AsyncSession, account_id: str) -> AccountAddress | None:
+    if not account_id:
+        return None
+    return await session.get(AccountAddress, account_id)
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+async def wants(session: AsyncSession, family_id: str, category: str) -> bool:
+    """Whether the family receives an optional category (yes unless it said no)."""
+    if category == MANDATORY:
+        return True
+    choice = await session.get(EmailPreference, (family_id, category))
+    return True if choice is None else choice.enabled
+
+
+# --- what events teach this service (addresses, activities, pending requests) ---------------
+
+
+async def learn_from_event(session: AsyncSession, event: EventEnvelope) -> None:
+    """Keep the address book, the families' activities and the pending requests up to date."""
+    if event.source == "auth":
+        await _learn_account(session, event)
+    if event.type == "registration.accepted":
+        family_id = event.family_id or _str(event.data.get("family_id"))
+        activity_id = _str(event.data.get("activity_id"))
+        if family_id and activity_id and await session.get(
+            FamilyActivity, (family_id, activity_id)
+        ) is None:
+            session.add(FamilyActivity(family_id=family_id, activity_id=activity_id))
+    pending = PENDING_REQUESTS.get(event.type)
+    if pending is not None:
+        kind, field, opens = pending
+        request = _str(event.data.get(field))
+        if request:
+            key = f"{kind}:{request}"[:120]
+            row = await session.get(PendingRequest, key)
+            if opens and row is None:
+                session.add(
+                    PendingRequest(
+                        key=key,
+                        kind=kind,
+                        family_id=event.family_id,
+                        requested_at=event.occurred_at,
+                    )
+                )
+            elif not opens and row is not None:
+                await session.delete(row)
+
+
+async def _learn_account(session: AsyncSession, event: EventEnvelope) -> None:
+    account_id = _str(event.data.get("account_id"))
+    if not account_id:
+        return
+    row = await session.get(AccountAddress, account_id)
+    if row is not None and row.updated_at > event.occurred_at:
+        return  # an older event, re-published late: what we know is newer
+    if row is None:
+        row = AccountAddress(account_id=account_id, language="fr", disabled=False)
+        session.add(row)
+    row.updated_at = event.occurred_at
+    email = _str(event.data.get("email"))
+    if email:
+        row.email = email[:320]
+    kind = _str(event.data.get("kind"))
+    if kind:
+        row.kind = kind[:10]
+    language = _str(event.data.get("language"))
+    if language in ("fr", "en"):
+        row.language = language
+    if event.type == "account.disabled":
+        row.disabled = True
+    elif event.type == "account.enabled":
+        row.disabled = False
+    families = event.data.get("family_ids")
+    if isinstance(families, list):
+        await _set_families(session, account_id, [f for f in families if isinstance(f, str)])
+
+
+async def _set_families(session: AsyncSession, account_id: str, family_ids: Sequence[str]) -> None:
+    await session.execute(delete(AccountFamily).where(AccountFamily.account_id == account_id))
+    for family_id in dict.fromkeys(family_ids):
+        session.add(AccountFamily(account_id=account_id, family_id=family_id[:36]))

@@ -1,0 +1,87 @@
+"""Sending one owed e-mail: lock its row, hand it to SMTP, record what happened.
+
+The row is locked (`SELECT … FOR UPDATE SKIP LOCKED`) for the whole send, in one
+transaction: a second task for the same e-mail (re-enqueued by the relay, restored by
+kombu) finds it locked and skips, or finds it sent and skips. A worker killed mid-send
+drops its connection, PostgreSQL releases the lock and rolls back: the row is still
+pending and the relay enqueues it again. The one window left — the server accepted the
+message, the worker died before COMMIT — resends it with the same `Message-ID`.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.outbox import utcnow
+
+from .config import NotificationsSettings
+from .models import OutgoingEmail
+from .smtp import SmtpFailure, SmtpSender, build_message
+
+log = structlog.get_logger(__name__)
+# Named `email.*`: the kit's routes put it on the `email` queue.
+SEND_TASK = "email.send"
+
+
+def enqueue_email(celery: Any, email_id: str) -> None:
+    """Put one send task on the `email` queue (blocking; no retry: the relay is the retry)."""
+    celery.send_task(SEND_TASK, args=[email_id], queue="email", retry=False)
+
+
+class SendOutcome(enum.Enum):
+    """What one send task did."""
+
+    SENT = "sent"
+    SKIPPED = "skipped"  # sent already, failed, locked by another worker, or not due yet
+    RETRY = "retry"  # temporary failure or unreachable server: due again later
+    FAILED = "failed"  # permanent failure: visible to staff, who may resend
+
+
+def retry_delay(settings: NotificationsSettings, attempts: int) -> timedelta:
+    """Capped exponential backoff with jitter (between half and all of the step)."""
+    doubled = settings.email_retry_base_seconds * 2 ** min(max(attempts - 1, 0), 30)
+    step = min(settings.email_retry_max_seconds, doubled)
+    return timedelta(seconds=step * random.uniform(0.5, 1.0))
+
+
+async def send_email(
+    session: AsyncSession, settings: NotificationsSettings, sender: SmtpSender, email_id: str
+) -> SendOutcome:
+    """Send the e-mail `email_id` if it is still pending and due, in the caller's transaction."""
+    now = utcnow()
+    row = await session.scalar(
+        select(OutgoingEmail)
+        .where(OutgoingEmail.id == email_id, OutgoingEmail.state == "pending")
+        .with_for_update(skip_locked=True)
+    )
+    if row is None or row.next_attempt_at > now:
+        return SendOutcome.SKIPPED
+    row.attempts += 1
+    try:
+        await sender.send(build_message(row, settings))
+    except SmtpFailure as failure:
+        return _record_failure(settings, row, failure)
+    row.state, row.sent_at, row.last_error = "sent", utcnow(), None
+    return SendOutcome.SENT
+
+
+def _record_failure(
+    settings: NotificationsSettings, row: OutgoingEmail, failure: SmtpFailure
+) -> SendOutcome:
+    row.last_error = f"{failure.kind}: {failure.detail}"[:2000]
+    log.warning("email_not_sent", email_id=row.id, kind=failure.kind, attempts=row.attempts)
+    if failure.kind == "permanent" or (
+        failure.kind == "temporary" and row.attempts >= settings.email_max_temporary_failures
+    ):
+        row.state = "failed"
+        return SendOutcome.FAILED
+    row.next_attempt_at = utcnow() + retry_delay(settings, row.attempts)
+    row.enqueued_at = None  # the relay enqueues it once it is due
+    return SendOutcome.RETRY

@@ -1,0 +1,117 @@
+"""The SMTP client of one worker process: one connection, reused from e-mail to e-mail.
+
+Answers are sorted into what the caller does next: a 4xx is temporary (retry later), a 5xx
+is permanent (the e-mail fails, staff see it), and a server that cannot be reached at all
+is neither: the e-mail waits, as long as it takes, and leaves when the server is back.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from email.message import EmailMessage
+
+import aiosmtplib
+import structlog
+
+from .config import NotificationsSettings
+from .models import OutgoingEmail
+
+log = structlog.get_logger(__name__)
+
+
+class SmtpFailure(Exception):
+    """Sending failed; `kind` says what to do: `temporary`, `permanent` or `unreachable`."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+
+
+def build_message(row: OutgoingEmail, settings: NotificationsSettings) -> EmailMessage:
+    """The MIME message of a stored e-mail: plain text and HTML, its fixed `Message-ID`."""
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = row.recipient
+    message["Subject"] = row.subject
+    message["Message-ID"] = row.message_id
+    message["Date"] = email.utils.format_datetime(row.created_at)
+    # Out-of-office replies and mailing robots must not answer an automatic message.
+    message["Auto-Submitted"] = "auto-generated"
+    message["Content-Language"] = row.language
+    message.set_content(row.text_body)
+    message.add_alternative(row.html_body, subtype="html")
+    return message
+
+
+class SmtpSender:
+    """Sends messages over one lazily opened connection, reopened when the server drops it."""
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self.settings = settings
+        self._client: aiosmtplib.SMTP | None = None
+
+    def _new_client(self) -> aiosmtplib.SMTP:
+        s = self.settings
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username or None,
+            password=s.smtp_password or None,
+            use_tls=s.smtp_tls,
+            start_tls=True if s.smtp_starttls else False,
+            timeout=s.smtp_timeout_seconds,
+        )
+
+    async def send(self, message: EmailMessage) -> None:
+        """Hand `message` to the server; raise `SmtpFailure` unless it accepted it."""
+        for attempt in (1, 2):
+            try:
+                client = await self._connected()
+                await client.send_message(message)
+                return
+            except aiosmtplib.SMTPServerDisconnected as exc:
+                # A reused connection the server closed while idle: reopen once, at once.
+                await self.close()
+                if attempt == 2:
+                    raise SmtpFailure("unreachable", f"disconnected: {exc}") from None
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                code = min((r.code for r in exc.recipients), default=550)
+                raise _by_code(code, str(exc)) from None
+            except aiosmtplib.SMTPResponseException as exc:
+                await self._reset()
+                raise _by_code(exc.code, exc.message) from None
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                await self.close()
+                raise SmtpFailure("unreachable", f"{type(exc).__name__}: {exc}") from None
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is None or not self._client.is_connected:
+            client = self._new_client()
+            await client.connect()
+            self._client = client
+        return self._client
+
+    async def _reset(self) -> None:
+        # After a refusal the transaction is left open on the server: RSET, or start afresh.
+        if self._client is not None and self._client.is_connected:
+            try:
+                await self._client.rset()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                await self.close()
+
+    async def close(self) -> None:
+        """Say QUIT (or just drop the connection when the server is gone)."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            if client.is_connected:
+                await client.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            client.close()
+
+
+def _by_code(code: int, detail: str) -> SmtpFailure:
+    kind = "temporary" if 400 <= code < 500 else "permanent"
+    return SmtpFailure(kind, f"{code} {detail}".strip()[:1000])
