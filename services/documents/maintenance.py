@@ -45,19 +45,22 @@ async def purge(
     submissions = objects = 0
     while True:
         async with database.sessions() as session:
-            rows = (
-                await session.execute(
-                    select(Submission.id, SubmissionFile.storage_key)
-                    .outerjoin(SubmissionFile, SubmissionFile.submission_id == Submission.id)
+            # Whole submissions per batch (ids first), so that no file of one is left behind.
+            ids = list(
+                await session.scalars(
+                    select(Submission.id)
                     .where(Submission.purge_after.is_not(None), Submission.purge_after <= now)
                     .order_by(Submission.purge_after)
                     .limit(PURGE_BATCH)
                 )
-            ).all()
-        if not rows:
+            )
+            keys = list(
+                await session.scalars(
+                    select(SubmissionFile.storage_key).where(SubmissionFile.submission_id.in_(ids))
+                )
+            )
+        if not ids:
             break
-        ids = sorted({row[0] for row in rows})
-        keys = [row[1] for row in rows if row[1]]
         await storage.delete(keys)
         async with database.transaction() as session:
             await session.execute(

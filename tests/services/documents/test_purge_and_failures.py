@@ -132,3 +132,32 @@ async def test_the_worker_task_purges_with_settings_from_the_environment(
 
     assert report["orphans"] == 1
     assert bucket.keys() == []
+
+
+async def test_purge_in_small_batches_keeps_each_submission_whole(
+    documents, bucket, signer: TestSigner, monkeypatch
+) -> None:
+    from services.documents import maintenance
+
+    monkeypatch.setattr(maintenance, "PURGE_BATCH", 1)
+    family = new_family()
+    kind = await create_type(documents, signer)
+    for _ in range(3):
+        sent = await (
+            await upload(
+                documents,
+                parent(signer, family),
+                family,
+                kind["id"],
+                [("recto.pdf", files.pdf()), ("verso.png", files.png())],
+            )
+        ).json()
+        await documents.post(
+            f"/submissions/{sent['id']}/refuse", json={"reason": "flou"}, headers=staff(signer)
+        )
+    app = documents.app
+
+    report = await purge(app[DATABASE], app[STORAGE], now=utcnow() + timedelta(days=91))
+
+    assert (report.submissions, report.objects, report.orphans) == (3, 6, 0)
+    assert bucket.keys() == []
