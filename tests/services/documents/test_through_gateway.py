@@ -206,3 +206,41 @@ async def test_staff_define_a_type_and_publish_a_form_that_families_download(
     assert (await download.read()).startswith(b"%PDF-")
     forbidden = await client.get("/agents/documents")
     assert forbidden.status == 403
+
+
+async def test_the_hostile_corpus_and_a_refusal_through_the_gateway(
+    service_client, make_documents, gateway, upstream, bucket_of, signer: TestSigner
+) -> None:
+    from .test_hostile_files import CORPUS
+
+    client, documents, family_id, child_id, type_id = await _portal(
+        service_client, make_documents, gateway, upstream, signer
+    )
+    bucket = bucket_of(documents)
+    parent_token = signer.headers(families=[family_id])
+    api = f"/api/documents/families/{family_id}/documents/{type_id}/files?person_id={child_id}"
+
+    for label, name, content, expected in CORPUS:
+        body, content_type = multipart([(name, content)])
+        response = await client.post(
+            api, data=body, headers={**parent_token, "Content-Type": content_type}
+        )
+        assert response.status == 422, label
+        assert expected in (await response.json())["detail"], label
+    assert bucket.keys() == []
+
+    body, content_type = multipart([("vaccins.pdf", files.pdf())])
+    sent = await (
+        await client.post(api, data=body, headers={**parent_token, "Content-Type": content_type})
+    ).json()
+    refused = await client.post(
+        f"/api/documents/submissions/{sent['id']}/refuse",
+        json={"reason": "Page illisible"},
+        headers=staff(signer),
+    )
+    assert refused.status == 200
+    listed = await (
+        await client.get(f"/api/documents/families/{family_id}/documents", headers=parent_token)
+    ).json()
+    (item,) = listed["members"][0]["documents"]
+    assert (item["state_label"], item["refusal_reason"]) == ("Refusé", "Page illisible")
