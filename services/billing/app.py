@@ -11,7 +11,9 @@ from services.kit.settings import load_settings_or_exit
 
 from .config import BillingSettings
 from .models import OutboxMessage
-from .views import routes
+from .payfip_simulator import create_simulator
+from .storage import storage_ctx
+from .views import SIMULATOR_PREFIX, routes
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,12 +22,18 @@ def create_app(settings: BillingSettings) -> web.Application:
     """The billing application for these settings."""
     spec = ServiceSpec(
         title="Portail Famille — billing",
-        version="0.1.0",
+        version="0.2.0",
         routes=routes,
         migrations_dir=MIGRATIONS,
         outbox_model=OutboxMessage,
     )
-    return create_service_app(settings, spec)
+    app = create_service_app(settings, spec)
+    app.cleanup_ctx.append(storage_ctx)
+    if settings.payfip_mode == "simulator":
+        # The offline PayFiP lives in this very process in dev and tests: nothing more to
+        # start. In prod the mode is `payfip` and this prefix does not exist.
+        app.add_subapp(SIMULATOR_PREFIX, create_simulator())
+    return app
 
 
 def main() -> None:

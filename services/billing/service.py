@@ -1,18 +1,280 @@
-"""The billing rules, with no HTTP in them."""
+"""Invoices as families and staff read them; credit notes; the family account statement."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+from datetime import date
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Invoice
+from services.kit.database import Database
+from services.kit.outbox import record_event, utcnow
+
+from . import events
+from .config import BillingSettings
+from .errors import InvoiceNotFound, InvoiceStateConflict
+from .invoicing import SOURCE, issue, issued_event
+from .models import Invoice, InvoiceLine, OutboxMessage, Payment, PaymentAllocation
+from .pdfs import ensure_pdf
+from .schemas import SETTLED_STATES, TO_PAY_STATES, StatementEntry
+from .storage import Storage
+
+VISIBLE = Invoice.state != "draft"
+
+
+def to_pay_filter():  # type: ignore[no-untyped-def]
+    """Invoices with something left to pay."""
+    return (
+        (Invoice.kind == "invoice") & Invoice.state.in_(TO_PAY_STATES) & (Invoice.balance_cents > 0)
+    )
 
 
 async def list_invoices(
-    session: AsyncSession, *, family_id: str, to_pay_only: bool
+    session: AsyncSession,
+    *,
+    family_id: str,
+    view: str = "to_pay",
+    year: int | None = None,
+    number: str | None = None,
 ) -> list[Invoice]:
-    """A family's invoices, newest first; only those with a balance due when asked."""
-    statement = select(Invoice).where(Invoice.family_id == family_id)
-    if to_pay_only:
-        statement = statement.where(Invoice.balance_cents > 0)
-    return list(await session.scalars(statement.order_by(Invoice.issued_on.desc())))
+    """A family's issued invoices, newest first: to pay, settled, or all."""
+    statement = select(Invoice).where(Invoice.family_id == family_id, VISIBLE)
+    if view == "to_pay":
+        statement = statement.where(to_pay_filter())
+    elif view == "settled":
+        statement = statement.where(
+            or_(Invoice.state.in_(SETTLED_STATES), Invoice.balance_cents == 0)
+        )
+    if year is not None:
+        statement = statement.where(
+            Invoice.issued_on >= date(year, 1, 1), Invoice.issued_on <= date(year, 12, 31)
+        )
+    if number:
+        statement = statement.where(Invoice.number.contains(number.upper(), autoescape=True))
+    statement = statement.order_by(Invoice.issued_on.desc(), Invoice.number.desc())
+    return list(await session.scalars(statement))
+
+
+async def situation(session: AsyncSession, *, family_id: str) -> tuple[int, int]:
+    """("Situation financière") the number of invoices to pay and the balance due."""
+    row = (
+        await session.execute(
+            select(func.count(), func.coalesce(func.sum(Invoice.balance_cents), 0)).where(
+                Invoice.family_id == family_id, to_pay_filter()
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+async def get_invoice(session: AsyncSession, *, invoice_id: str, family_id: str | None) -> Invoice:
+    """An issued invoice (of this family when given), or 404."""
+    invoice = await session.get(Invoice, invoice_id)
+    if invoice is None or (family_id is not None and invoice.family_id != family_id):
+        raise InvoiceNotFound("Cette facture n'existe pas.")
+    if family_id is not None and invoice.state == "draft":
+        raise InvoiceNotFound("Cette facture n'existe pas.")
+    return invoice
+
+
+async def credit(
+    database: Database,
+    storage: Storage,
+    settings: BillingSettings,
+    *,
+    invoice_id: str,
+    reason: str,
+    reissue: bool,
+    remove_days: list[date],
+) -> tuple[Invoice, Invoice, Invoice | None]:
+    """Cancel an issued invoice with a credit note; reissue it (minus some days) if asked.
+
+    An issued invoice is never edited. What was paid on it moves to the reissued invoice;
+    without a reissue, an invoice with payments is refused (refund first).
+    """
+    async with database.transaction() as session:
+        invoice = await session.get(Invoice, invoice_id, with_for_update=True)
+        if invoice is None or invoice.state == "draft":
+            raise InvoiceNotFound("Cette facture n'existe pas.")
+        if invoice.kind != "invoice" or invoice.state == "cancelled":
+            raise InvoiceStateConflict(
+                f"La facture {invoice.number} est {invoice.state} : elle ne peut pas être annulée."
+            )
+        paid = invoice.amount_cents - invoice.balance_cents
+        kept = [x for x in invoice.lines if x.day not in set(remove_days)]
+        new_total = sum(x.amount_cents for x in kept)
+        if paid and not reissue:
+            raise InvoiceStateConflict(
+                f"{paid / 100:.2f} € ont déjà été réglés sur {invoice.number} : réémettez la "
+                "facture (le règlement y est reporté) ou remboursez d'abord."
+            )
+        if paid > new_total:
+            raise InvoiceStateConflict(
+                f"Le montant réémis ({new_total / 100:.2f} €) est inférieur au montant déjà "
+                f"réglé ({paid / 100:.2f} €) : remboursez d'abord la différence."
+            )
+        now = utcnow()
+        note = Invoice(
+            id=str(uuid.uuid4()),
+            family_id=invoice.family_id,
+            amount_cents=invoice.amount_cents,
+            balance_cents=0,
+            kind="credit_note",
+            state="draft",
+            month=invoice.month,
+            family_name=invoice.family_name,
+            family_address=invoice.family_address,
+            family_email=invoice.family_email,
+            quotient=invoice.quotient,
+            resident=invoice.resident,
+            credits_invoice_id=invoice.id,
+            cancel_reason=reason,
+            created_at=now,
+            updated_at=now,
+            lines=[_copy(x) for x in invoice.lines],
+        )
+        session.add(note)
+        await issue(session, note, settings, prefix=settings.credit_note_prefix)
+        invoice.state = "cancelled"
+        invoice.balance_cents = 0
+        invoice.cancel_reason = reason
+        invoice.updated_at = now
+        reissued = None
+        if reissue:
+            reissued = Invoice(
+                id=str(uuid.uuid4()),
+                family_id=invoice.family_id,
+                amount_cents=new_total,
+                balance_cents=new_total - paid,
+                kind="invoice",
+                state="draft",
+                month=invoice.month,
+                family_name=invoice.family_name,
+                family_address=invoice.family_address,
+                family_email=invoice.family_email,
+                quotient=invoice.quotient,
+                resident=invoice.resident,
+                replaces_invoice_id=invoice.id,
+                created_at=now,
+                updated_at=now,
+                lines=[_copy(x) for x in kept],
+            )
+            session.add(reissued)
+            await issue(session, reissued, settings)
+            if paid:
+                reissued.state = "paid" if reissued.balance_cents == 0 else "partially_paid"
+                allocations = await session.scalars(
+                    select(PaymentAllocation).where(PaymentAllocation.invoice_id == invoice.id)
+                )
+                for allocation in allocations:
+                    allocation.invoice_id = reissued.id
+            issued_event(session, reissued)
+        record_event(
+            session,
+            OutboxMessage,
+            source=SOURCE,
+            event_type=events.INVOICE_CANCELLED,
+            family_id=invoice.family_id,
+            data={
+                "invoice_id": invoice.id,
+                "number": invoice.number,
+                "reason": reason,
+                "credit_note_number": note.number,
+                "reissued_number": reissued.number if reissued else None,
+            },
+        )
+    for document in (note, reissued):
+        if document is not None:
+            await ensure_pdf(database, storage, settings, document.id)
+    return invoice, note, reissued
+
+
+def _copy(line: InvoiceLine) -> InvoiceLine:
+    return InvoiceLine(
+        id=str(uuid.uuid4()),
+        person_id=line.person_id,
+        person_name=line.person_name,
+        activity_id=line.activity_id,
+        activity_name=line.activity_name,
+        unit=line.unit,
+        day=line.day,
+        attendance=line.attendance,
+        unit_price_cents=line.unit_price_cents,
+        amount_cents=line.amount_cents,
+        tariff_id=line.tariff_id,
+    )
+
+
+async def transmit(database: Database, *, invoice_id: str) -> Invoice:
+    """Mark an unpaid invoice as handed to the Treasury for collection."""
+    async with database.transaction() as session:
+        invoice = await session.get(Invoice, invoice_id, with_for_update=True)
+        if invoice is None or invoice.state == "draft":
+            raise InvoiceNotFound("Cette facture n'existe pas.")
+        if invoice.kind != "invoice" or invoice.state not in ("issued", "partially_paid"):
+            raise InvoiceStateConflict(
+                f"La facture {invoice.number} est {invoice.state} : seule une facture à payer "
+                "se transmet au Trésor Public."
+            )
+        invoice.state = "sent_to_treasury"
+        invoice.updated_at = utcnow()
+        return invoice
+
+
+async def statement(session: AsyncSession, *, family_id: str) -> tuple[list[StatementEntry], int]:
+    """The family's account: invoices and credit notes (debit/credit) and payments."""
+    rows: list[tuple[date, int, str, str, int, int]] = []
+    invoices = await session.scalars(select(Invoice).where(Invoice.family_id == family_id, VISIBLE))
+    for invoice in invoices:
+        assert invoice.issued_on is not None
+        if invoice.kind == "invoice":
+            rows.append(
+                (
+                    invoice.issued_on,
+                    0,
+                    "invoice",
+                    f"Facture {invoice.number}",
+                    invoice.amount_cents,
+                    0,
+                )
+            )
+        else:
+            rows.append(
+                (
+                    invoice.issued_on,
+                    1,
+                    "credit_note",
+                    f"Avoir {invoice.number}",
+                    0,
+                    invoice.amount_cents,
+                )
+            )
+    payments = await session.scalars(select(Payment).where(Payment.family_id == family_id))
+    for payment in payments:
+        rows.append(
+            (
+                payment.received_on,
+                2,
+                "payment",
+                f"Règlement {payment.receipt_number} ({payment.method})",
+                0,
+                payment.amount_cents,
+            )
+        )
+    rows.sort(key=lambda r: (r[0], r[1], r[3]))
+    balance = 0
+    entries = []
+    for on, _, kind, label, debit, credit_cents in rows:
+        balance += debit - credit_cents
+        entries.append(
+            StatementEntry(
+                on=on,
+                kind=kind,
+                label=label,
+                debit_cents=debit,
+                credit_cents=credit_cents,
+                balance_cents=balance,
+            )  # type: ignore[arg-type]
+        )
+    return entries, balance

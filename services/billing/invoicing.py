@@ -1,0 +1,302 @@
+"""The monthly run: billable lines → one draft invoice per family (preview) → publication.
+
+Publication numbers every draft in one transaction (gapless, see numbering.py), records an
+`invoice.issued` event per invoice in the same transaction, then renders the PDFs. A month is
+published once: the `invoiced_months` primary key refuses a second publication, even two
+racing ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.database import Database
+from services.kit.outbox import record_event, utcnow
+
+from . import events, numbering
+from .clock import today
+from .config import BillingSettings
+from .errors import (
+    MissingTariff,
+    MonthAlreadyInvoiced,
+    RunNotFound,
+    RunNotPreview,
+    UpstreamUnavailable,
+)
+from .models import Invoice, InvoicedMonth, InvoiceLine, InvoicingRun, OutboxMessage
+from .pdfs import render_missing_pdfs
+from .storage import Storage
+from .tariffs import TariffBook, load_book, price_cents
+from .upstream import BillableLine, FamilyInfo, Upstream
+
+log = structlog.get_logger(__name__)
+SOURCE = "billing"
+ALWAYS_BILLED = ("reserved", "present")
+
+
+def billable(line: BillableLine, book: TariffBook) -> bool:
+    """Reserved and present are billed; justified absences never; unjustified per activity."""
+    if line.state in ALWAYS_BILLED:
+        return True
+    if line.state == "absent_unjustified":
+        return book.bill_unjustified.get(line.activity_id, True)
+    return False
+
+
+def line_month(line: BillableLine) -> str:
+    """The YYYY-MM of a line."""
+    return f"{line.date:%Y-%m}"
+
+
+def build_drafts(
+    *,
+    run_id: str,
+    month: str,
+    lines: Iterable[BillableLine],
+    families: dict[str, FamilyInfo | None],
+    book: TariffBook,
+    resident_codes: frozenset[str],
+) -> list[Invoice]:
+    """The draft invoices of a month: one per family, lines per child, day and unit."""
+    now = utcnow()
+    by_family: dict[str, list[BillableLine]] = defaultdict(list)
+    for line in lines:
+        if billable(line, book) and line_month(line) == month:
+            by_family[line.family_id].append(line)
+    unknown = sorted(f for f in by_family if families.get(f) is None)
+    if unknown:
+        raise UpstreamUnavailable(
+            f"{len(unknown)} famille(s) des lignes facturables sont inconnues du service "
+            f"familles : {', '.join(unknown[:5])}. Rien n'a été préparé."
+        )
+    missing: set[str] = set()
+    drafts: list[Invoice] = []
+    for family_id, family_lines in by_family.items():
+        family = families[family_id]
+        assert family is not None
+        resident = (family.postal_code or "") in resident_codes
+        invoice_lines = []
+        for line in sorted(
+            family_lines, key=lambda x: (x.person_name, x.date, x.activity_name, x.unit)
+        ):
+            tariff = book.find(line.activity_id, line.unit, resident, line.date)
+            if tariff is None:
+                missing.add(
+                    f"{line.activity_name} / {line.unit} / "
+                    f"{'résident' if resident else 'non résident'} au {line.date:%d/%m/%Y}"
+                )
+                continue
+            price = price_cents(tariff, family.quotient)
+            invoice_lines.append(
+                InvoiceLine(
+                    id=str(uuid.uuid4()),
+                    person_id=line.person_id,
+                    person_name=line.person_name,
+                    activity_id=line.activity_id,
+                    activity_name=line.activity_name,
+                    unit=line.unit,
+                    day=line.date,
+                    attendance=line.state,
+                    unit_price_cents=price,
+                    amount_cents=price,
+                    tariff_id=tariff.id,
+                )
+            )
+        total = sum(x.amount_cents for x in invoice_lines)
+        drafts.append(
+            Invoice(
+                id=str(uuid.uuid4()),
+                family_id=family_id,
+                number=None,
+                issued_on=None,
+                amount_cents=total,
+                balance_cents=total,
+                kind="invoice",
+                state="draft",
+                month=month,
+                run_id=run_id,
+                family_name=family.name,
+                family_address=family.postal_address(),
+                family_email=family.email,
+                quotient=family.quotient,
+                resident=resident,
+                created_at=now,
+                updated_at=now,
+                lines=invoice_lines,
+            )
+        )
+    if missing:
+        raise MissingTariff(
+            "Aucun tarif pour : " + "; ".join(sorted(missing)[:10]) + ". Rien n'a été préparé.",
+            missing=sorted(missing),
+        )
+    return drafts
+
+
+async def ensure_not_invoiced(session: AsyncSession, month: str) -> None:
+    """409 when the month was published already."""
+    if await session.get(InvoicedMonth, month) is not None:
+        raise MonthAlreadyInvoiced(
+            f"Le mois {month} est déjà facturé : une facture émise ne se refait pas, "
+            "elle s'annule par un avoir puis se réémet."
+        )
+
+
+async def preview(
+    database: Database, upstream: Upstream, settings: BillingSettings, *, month: str, actor: str
+) -> InvoicingRun:
+    """Prepare a month's drafts (replacing an earlier preview of the same month)."""
+    async with database.sessions() as session:
+        await ensure_not_invoiced(session, month)
+        book = await load_book(session)
+    lines = await upstream.billable_lines(month)
+    family_ids = sorted({x.family_id for x in lines if billable(x, book)})
+    families = await upstream.families(family_ids)
+    run_id = str(uuid.uuid4())
+    drafts = build_drafts(
+        run_id=run_id,
+        month=month,
+        lines=lines,
+        families=families,
+        book=book,
+        resident_codes=settings.resident_codes,
+    )
+    drafts = [d for d in drafts if d.amount_cents > 0]
+    skipped = len(lines) - sum(len(d.lines) for d in drafts)
+    async with database.transaction() as session:
+        await ensure_not_invoiced(session, month)
+        await discard_previews(session, month)
+        run = InvoicingRun(
+            id=run_id,
+            month=month,
+            state="preview",
+            created_at=utcnow(),
+            created_by=actor,
+            invoice_count=len(drafts),
+            total_cents=sum(d.amount_cents for d in drafts),
+            warnings=[f"{skipped} ligne(s) non facturée(s) (absences justifiées ou hors règle)."]
+            if skipped
+            else [],
+        )
+        session.add(run)
+        await session.flush()
+        session.add_all(drafts)
+    return run
+
+
+async def discard_previews(session: AsyncSession, month: str) -> None:
+    """Drop earlier previews of `month` and their drafts."""
+    old = list(
+        await session.scalars(
+            select(InvoicingRun.id).where(
+                InvoicingRun.month == month, InvoicingRun.state == "preview"
+            )
+        )
+    )
+    if old:
+        await session.execute(
+            delete(Invoice).where(Invoice.run_id.in_(old), Invoice.state == "draft")
+        )
+        await session.execute(
+            update(InvoicingRun).where(InvoicingRun.id.in_(old)).values(state="discarded")
+        )
+
+
+def issued_event(session: AsyncSession, invoice: Invoice) -> None:
+    """Record `invoice.issued` in the caller's transaction (→ "facture disponible" e-mail)."""
+    record_event(
+        session,
+        OutboxMessage,
+        source=SOURCE,
+        event_type=events.INVOICE_ISSUED,
+        family_id=invoice.family_id,
+        data={
+            "invoice_id": invoice.id,
+            "number": invoice.number,
+            "month": invoice.month,
+            "total_cents": invoice.amount_cents,
+            "balance_cents": invoice.balance_cents,
+            "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
+        },
+    )
+
+
+async def issue(
+    session: AsyncSession, invoice: Invoice, settings: BillingSettings, *, prefix: str | None = None
+) -> None:
+    """Number a draft and make it due (in the caller's transaction)."""
+    on = today()
+    invoice.number = await numbering.next_number(
+        session, prefix=prefix or settings.invoice_prefix, on=on
+    )
+    invoice.issued_on = on
+    invoice.due_on = on + timedelta(days=settings.payment_days)
+    invoice.state = "issued" if invoice.kind == "invoice" else "paid"
+    invoice.updated_at = utcnow()
+
+
+async def publish(
+    database: Database, storage: Storage, settings: BillingSettings, *, run_id: str
+) -> InvoicingRun:
+    """Number and issue a preview's drafts, once; then render their PDFs."""
+    try:
+        async with database.transaction() as session:
+            run = await session.get(InvoicingRun, run_id, with_for_update=True)
+            if run is None:
+                raise RunNotFound("Cette facturation n'existe pas.")
+            if run.state != "preview":
+                raise RunNotPreview(f"Cette facturation est déjà {run.state}.")
+            await ensure_not_invoiced(session, run.month)
+            now = utcnow()
+            session.add(InvoicedMonth(month=run.month, run_id=run.id, published_at=now))
+            await session.flush()
+            drafts = list(
+                await session.scalars(
+                    select(Invoice)
+                    .where(Invoice.run_id == run.id, Invoice.state == "draft")
+                    .order_by(Invoice.family_name, Invoice.family_id)
+                )
+            )
+            for invoice in drafts:
+                await issue(session, invoice, settings)
+                issued_event(session, invoice)
+            run.state = "published"
+            run.published_at = now
+            run.invoice_count = len(drafts)
+            run.total_cents = sum(d.amount_cents for d in drafts)
+    except IntegrityError:
+        # A racing publication of the same month committed first.
+        raise MonthAlreadyInvoiced(f"Le mois {run.month} vient d'être facturé.") from None
+    rendered = await render_missing_pdfs(database, storage, settings, run_id=run.id)
+    log.info("run_published", month=run.month, invoices=len(drafts), pdfs=rendered)
+    return run
+
+
+async def discard(database: Database, *, run_id: str) -> InvoicingRun:
+    """Drop a preview."""
+    async with database.transaction() as session:
+        run = await session.get(InvoicingRun, run_id, with_for_update=True)
+        if run is None:
+            raise RunNotFound("Cette facturation n'existe pas.")
+        if run.state != "preview":
+            raise RunNotPreview("Seul un aperçu peut être abandonné.")
+        await discard_previews(session, run.month)
+        await session.refresh(run)
+        return run
+
+
+async def run_invoices(session: AsyncSession, run_id: str) -> list[Invoice]:
+    """The invoices of a run."""
+    return list(
+        await session.scalars(
+            select(Invoice).where(Invoice.run_id == run_id).order_by(Invoice.family_name)
+        )
+    )

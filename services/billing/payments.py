@@ -1,0 +1,452 @@
+"""Payments: online through PayFiP (settled only on the detail this server asks), and those
+the finance department records; allocations to invoices; receipts.
+
+Convergence (promise 34): a notification, the browser's return and the reconciliation job
+all call `settle(idop)`. It asks PayFiP for the detail outside any transaction, then locks
+the attempt row: the first caller to find it pending settles it, every other one finds it
+settled and does nothing. `payments.payfip_idop` is unique as a last guard: ten concurrent
+notifications give one payment and one `payment.received` event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.database import Database
+from services.kit.outbox import record_event, utcnow
+
+from . import events, numbering
+from .clock import today
+from .config import BillingSettings
+from .errors import (
+    AllocationRefused,
+    InvoiceNotFound,
+    InvoiceStateConflict,
+    PaymentRefused,
+    UnknownOperation,
+)
+from .invoicing import SOURCE
+from .models import Invoice, OutboxMessage, Payment, PaymentAllocation, PaymentAttempt
+from .payfip import PAID, PayfipClient, PayfipFault, PaymentRequest, summarize
+from .schemas import TO_PAY_STATES, PaymentCreate
+
+log = structlog.get_logger(__name__)
+ClientFor = Callable[[PaymentAttempt], PayfipClient]
+ONLINE_STATES = ("issued", "partially_paid")
+
+
+def apply_allocation(invoice: Invoice, amount: int) -> None:
+    """Lower the invoice's balance and move its state along."""
+    invoice.balance_cents -= amount
+    if invoice.balance_cents == 0:
+        invoice.state = "paid"
+    elif invoice.state == "issued":
+        invoice.state = "partially_paid"
+    invoice.updated_at = utcnow()
+
+
+def received_event(session: AsyncSession, payment: Payment) -> None:
+    """Record `payment.received` (→ the receipt e-mail) in the caller's transaction."""
+    record_event(
+        session,
+        OutboxMessage,
+        source=SOURCE,
+        event_type=events.PAYMENT_RECEIVED,
+        family_id=payment.family_id,
+        data={
+            "payment_id": payment.id,
+            "receipt_number": payment.receipt_number,
+            "amount_cents": payment.amount_cents,
+            "method": payment.method,
+            "invoices": [a.invoice_id for a in payment.allocations],
+        },
+    )
+
+
+async def _new_payment(
+    session: AsyncSession,
+    settings: BillingSettings,
+    *,
+    family_id: str,
+    amount: int,
+    method: str,
+    reference: str | None,
+    received_on: date,
+    actor: str,
+    idop: str | None = None,
+) -> Payment:
+    payment = Payment(
+        id=str(uuid.uuid4()),
+        family_id=family_id,
+        amount_cents=amount,
+        method=method,
+        reference=reference,
+        received_on=received_on,
+        receipt_number=await numbering.next_number(
+            session, prefix=settings.receipt_prefix, on=received_on
+        ),
+        payfip_idop=idop,
+        recorded_by=actor,
+        created_at=utcnow(),
+        allocations=[],
+    )
+    session.add(payment)
+    return payment
+
+
+# --- finance department -------------------------------------------------------------------
+
+
+async def record_payment(
+    database: Database, settings: BillingSettings, *, data: PaymentCreate, actor: str
+) -> Payment:
+    """Record a payment and allocate it: explicitly, or to the oldest invoices first."""
+    async with database.transaction() as session:
+        open_invoices = list(
+            await session.scalars(
+                select(Invoice)
+                .where(
+                    Invoice.family_id == data.family_id,
+                    Invoice.kind == "invoice",
+                    Invoice.state.in_(TO_PAY_STATES),
+                    Invoice.balance_cents > 0,
+                )
+                .order_by(Invoice.issued_on, Invoice.number)
+                .with_for_update()
+            )
+        )
+        by_id = {i.id: i for i in open_invoices}
+        plan: list[tuple[Invoice, int]] = []
+        if data.allocations:
+            for wanted in data.allocations:
+                invoice = by_id.get(wanted.invoice_id)
+                if invoice is None:
+                    raise AllocationRefused(
+                        f"La facture {wanted.invoice_id} n'est pas une facture à payer de cette "
+                        "famille.",
+                        errors=[{"field": "allocations", "message": "not payable"}],
+                    )
+                if wanted.amount_cents > invoice.balance_cents:
+                    raise AllocationRefused(
+                        f"{wanted.amount_cents} centimes dépassent le solde de {invoice.number} "
+                        f"({invoice.balance_cents} centimes).",
+                        errors=[{"field": "allocations", "message": "above balance"}],
+                    )
+                plan.append((invoice, wanted.amount_cents))
+            if sum(a for _, a in plan) != data.amount_cents:
+                raise AllocationRefused(
+                    f"Les imputations ({sum(a for _, a in plan)} centimes) ne font pas le "
+                    f"montant du règlement ({data.amount_cents} centimes).",
+                    errors=[{"field": "allocations", "message": "sum differs"}],
+                )
+        else:
+            left = data.amount_cents
+            for invoice in open_invoices:
+                part = min(left, invoice.balance_cents)
+                if part:
+                    plan.append((invoice, part))
+                    left -= part
+            if left:
+                raise AllocationRefused(
+                    f"Le règlement dépasse de {left} centimes ce que la famille doit : "
+                    "rien n'a été enregistré.",
+                    errors=[{"field": "amount_cents", "message": "above what is due"}],
+                )
+        payment = await _new_payment(
+            session,
+            settings,
+            family_id=data.family_id,
+            amount=data.amount_cents,
+            method=data.method,
+            reference=data.reference,
+            received_on=data.received_on,
+            actor=actor,
+        )
+        for invoice, amount in plan:
+            payment.allocations.append(
+                PaymentAllocation(id=str(uuid.uuid4()), invoice_id=invoice.id, amount_cents=amount)
+            )
+            apply_allocation(invoice, amount)
+        received_event(session, payment)
+    return payment
+
+
+# --- PayFiP -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Started:
+    """An attempt and where to send the browser."""
+
+    attempt: PaymentAttempt
+    redirect_url: str
+
+
+async def start(
+    database: Database,
+    client: PayfipClient,
+    settings: BillingSettings,
+    *,
+    invoice_id: str,
+    family_id: str,
+    email: str,
+    notify_url: str,
+    return_url: str,
+) -> Started:
+    """Create a PayFiP payment of the invoice's balance; refused when nothing is payable."""
+    async with database.sessions() as session:
+        invoice = await session.get(Invoice, invoice_id)
+        if invoice is None or invoice.family_id != family_id or invoice.state == "draft":
+            raise InvoiceNotFound("Cette facture n'existe pas.")
+        pending = list(
+            await session.scalars(
+                select(PaymentAttempt.idop).where(
+                    PaymentAttempt.invoice_id == invoice_id,
+                    PaymentAttempt.state == "pending",
+                    PaymentAttempt.idop.is_not(None),
+                )
+            )
+        )
+    # An earlier attempt may have been paid meanwhile: settle it before paying twice.
+    for idop in pending:
+        await settle(database, client, settings, idop=idop)
+    now = utcnow()
+    async with database.transaction() as session:
+        invoice = await session.get(Invoice, invoice_id, with_for_update=True)
+        assert invoice is not None
+        if (
+            invoice.kind != "invoice"
+            or invoice.state not in ONLINE_STATES
+            or invoice.balance_cents <= 0
+        ):
+            raise InvoiceStateConflict(
+                f"La facture {invoice.number} n'est pas payable en ligne "
+                f"(état : {invoice.state}, solde : {invoice.balance_cents} centimes)."
+            )
+        still = await session.scalar(
+            select(PaymentAttempt.id).where(
+                PaymentAttempt.invoice_id == invoice_id,
+                PaymentAttempt.state == "pending",
+                PaymentAttempt.expires_at > now,
+            )
+        )
+        if still is not None:
+            raise InvoiceStateConflict(
+                "Un paiement en ligne de cette facture est déjà en cours. Attendez quelques "
+                "minutes avant de recommencer."
+            )
+        assert invoice.number is not None and invoice.issued_on is not None
+        attempt = PaymentAttempt(
+            id=str(uuid.uuid4()),
+            invoice_id=invoice.id,
+            family_id=family_id,
+            refdet=invoice.number,
+            exer=f"{invoice.issued_on.year:04d}",
+            numcli=settings.payfip_numcli,
+            amount_cents=invoice.balance_cents,
+            state="pending",
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.payfip_attempt_ttl_minutes),
+            # Where this attempt's detail is asked (the simulator's address varies in tests).
+            detail={"ws": client.ws_url},
+        )
+        session.add(attempt)
+    request = PaymentRequest(
+        numcli=attempt.numcli,
+        exer=attempt.exer,
+        refdet=attempt.refdet,
+        montant=attempt.amount_cents,
+        mel=email,
+        objet=f"Facture {attempt.refdet}",
+        saisie=settings.payfip_saisie,
+        urlnotif=notify_url,
+        urlredirect=return_url,
+    )
+    try:
+        idop = await client.create(request)
+    except PayfipFault as fault:
+        await _close(database, attempt.id, "rejected", f"PayFiP a refusé la création : {fault}")
+        raise PaymentRefused(
+            f"PayFiP a refusé le paiement : {fault.label} ({fault.code})."
+        ) from None
+    except Exception:
+        await _close(database, attempt.id, "expired", "PayFiP injoignable à la création")
+        raise
+    async with database.transaction() as session:
+        stored = await session.get(PaymentAttempt, attempt.id)
+        assert stored is not None
+        stored.idop = idop
+        attempt = stored
+    return Started(attempt, client.redirect_url(idop))
+
+
+async def _close(database: Database, attempt_id: str, state: str, reason: str) -> None:
+    async with database.transaction() as session:
+        attempt = await session.get(PaymentAttempt, attempt_id, with_for_update=True)
+        if attempt is not None and attempt.state == "pending":
+            attempt.state = state
+            attempt.reason = reason
+            attempt.settled_at = utcnow()
+
+
+def check_detail(attempt: PaymentAttempt, detail: dict[str, str]) -> str | None:
+    """Why this detail cannot settle this attempt, or None when it matches."""
+    montant = detail.get("montant", "")
+    if not montant.isdigit():
+        return f"montant illisible dans le détail PayFiP : {montant[:20]!r}"
+    expected = {
+        "idOp": attempt.idop or "",
+        "numcli": attempt.numcli,
+        "refdet": attempt.refdet,
+        "exer": attempt.exer,
+    }
+    for name, value in expected.items():
+        if detail.get(name) != value:
+            return f"{name} du détail PayFiP ({detail.get(name)!r}) ≠ attendu ({value!r})"
+    if int(montant) != attempt.amount_cents:
+        return f"montant du détail PayFiP ({montant} centimes) ≠ attendu ({attempt.amount_cents})"
+    return None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What `settle` did."""
+
+    attempt: PaymentAttempt
+    outcome: str  # paid | refused | abandoned | rejected | pending | expired | already_settled
+
+
+async def settle(
+    database: Database, client: PayfipClient, settings: BillingSettings, *, idop: str
+) -> Settlement:
+    """Settle an attempt from the detail this server asks PayFiP for; idempotent."""
+    async with database.sessions() as session:
+        attempt = await session.scalar(select(PaymentAttempt).where(PaymentAttempt.idop == idop))
+    if attempt is None:
+        raise UnknownOperation(
+            "Aucun paiement en ligne ne porte cet identifiant d'opération : notification ignorée."
+        )
+    if attempt.state != "pending":
+        return Settlement(attempt, "already_settled")
+    try:
+        detail = await client.detail(idop)
+    except PayfipFault:
+        # Not finished at PayFiP (or unknown there): stays pending until it expires.
+        return await _expire_if_due(database, attempt)
+    return await _apply_detail(database, settings, attempt.id, summarize(detail))
+
+
+async def _expire_if_due(database: Database, attempt: PaymentAttempt) -> Settlement:
+    if attempt.expires_at > utcnow():
+        return Settlement(attempt, "pending")
+    await _close(database, attempt.id, "expired", "aucun résultat PayFiP avant l'expiration")
+    async with database.sessions() as session:
+        fresh = await session.get(PaymentAttempt, attempt.id)
+    assert fresh is not None
+    return Settlement(fresh, "expired" if fresh.state == "expired" else "already_settled")
+
+
+async def _apply_detail(
+    database: Database, settings: BillingSettings, attempt_id: str, detail: dict[str, str]
+) -> Settlement:
+    async with database.transaction() as session:
+        attempt = await session.get(PaymentAttempt, attempt_id, with_for_update=True)
+        assert attempt is not None
+        if attempt.state != "pending":
+            return Settlement(attempt, "already_settled")
+        attempt.detail = detail
+        attempt.settled_at = utcnow()
+        problem = check_detail(attempt, detail)
+        if problem is not None:
+            attempt.state = "rejected"
+            attempt.reason = problem
+            log.warning("payfip_detail_mismatch", attempt_id=attempt.id, reason=problem)
+            return Settlement(attempt, "rejected")
+        result = detail.get("resultrans", "")
+        if result not in PAID:
+            attempt.state = "refused" if result == "R" else "abandoned"
+            attempt.reason = f"resultrans={result}"
+            return Settlement(attempt, attempt.state)
+        invoice = await session.get(Invoice, attempt.invoice_id, with_for_update=True)
+        assert invoice is not None
+        payment = await _new_payment(
+            session,
+            settings,
+            family_id=attempt.family_id,
+            amount=attempt.amount_cents,
+            method="payfip",
+            reference=detail.get("numauto") or None,
+            received_on=_transaction_date(detail),
+            actor="payfip",
+            idop=attempt.idop,
+        )
+        part = (
+            min(invoice.balance_cents, attempt.amount_cents)
+            if invoice.state in TO_PAY_STATES
+            else 0
+        )
+        if part:
+            payment.allocations.append(
+                PaymentAllocation(id=str(uuid.uuid4()), invoice_id=invoice.id, amount_cents=part)
+            )
+            apply_allocation(invoice, part)
+        if part < attempt.amount_cents:
+            # Paid at PayFiP but the invoice owed less meanwhile: the money is recorded,
+            # unallocated, and shows on the family's statement for finance to refund.
+            attempt.reason = f"{attempt.amount_cents - part} centimes non imputés"
+            log.warning(
+                "payfip_overpayment", attempt_id=attempt.id, unallocated=attempt.amount_cents - part
+            )
+        attempt.state = "paid"
+        received_event(session, payment)
+        return Settlement(attempt, "paid")
+
+
+def _transaction_date(detail: dict[str, str]) -> date:
+    raw = detail.get("dattrans", "")
+    try:
+        return datetime.strptime(raw, "%d%m%Y").date()
+    except ValueError:
+        return today()
+
+
+async def reconcile(
+    database: Database, client_for: ClientFor, settings: BillingSettings
+) -> dict[str, int]:
+    """Ask PayFiP about every pending attempt (lost notifications); expire the stale ones."""
+    async with database.sessions() as session:
+        pending = list(
+            await session.scalars(select(PaymentAttempt).where(PaymentAttempt.state == "pending"))
+        )
+    outcomes: dict[str, int] = {}
+    for attempt in pending:
+        if attempt.idop is None:
+            if attempt.expires_at <= utcnow():
+                await _close(database, attempt.id, "expired", "jamais créé chez PayFiP")
+                outcomes["expired"] = outcomes.get("expired", 0) + 1
+            continue
+        try:
+            result = await settle(database, client_for(attempt), settings, idop=attempt.idop)
+        except Exception as exc:
+            log.warning("reconcile_failed", attempt_id=attempt.id, error=type(exc).__name__)
+            outcomes["failed"] = outcomes.get("failed", 0) + 1
+            continue
+        outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+    return outcomes
+
+
+async def get_attempt(
+    session: AsyncSession, *, attempt_id: str, family_id: str | None
+) -> PaymentAttempt:
+    """An attempt of this family (any for staff), or 404."""
+    attempt = await session.get(PaymentAttempt, attempt_id)
+    if attempt is None or (family_id is not None and attempt.family_id != family_id):
+        raise InvoiceNotFound("Ce paiement n'existe pas.")
+    return attempt
