@@ -13,14 +13,22 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.outbox import utcnow
+from services.kit.problems import Conflict, NotFound, ValidationFailed
 
 from .config import NotificationsSettings
 from .emails import render
-from .events import MAILERS, MANDATORY, PENDING_REQUESTS, EventEnvelope, MailRule
+from .events import (
+    MAILERS,
+    MANDATORY,
+    OPTIONAL_CATEGORIES,
+    PENDING_REQUESTS,
+    EventEnvelope,
+    MailRule,
+)
 from .models import (
     AccountAddress,
     AccountFamily,
@@ -104,8 +112,10 @@ async def emails_for_event(
     if rule is None:
         return []
     family_id = event.family_id or _str(event.data.get("family_id"))
-    if rule.category != MANDATORY and family_id and not await wants(
-        session, family_id, rule.category
+    if (
+        rule.category != MANDATORY
+        and family_id
+        and not await wants(session, family_id, rule.category)
     ):
         return []
     recipients = await _recipients(session, rule, event, family_id)
@@ -198,9 +208,11 @@ async def learn_from_event(session: AsyncSession, event: EventEnvelope) -> None:
     if event.type == "registration.accepted":
         family_id = event.family_id or _str(event.data.get("family_id"))
         activity_id = _str(event.data.get("activity_id"))
-        if family_id and activity_id and await session.get(
-            FamilyActivity, (family_id, activity_id)
-        ) is None:
+        if (
+            family_id
+            and activity_id
+            and await session.get(FamilyActivity, (family_id, activity_id)) is None
+        ):
             session.add(FamilyActivity(family_id=family_id, activity_id=activity_id))
     pending = PENDING_REQUESTS.get(event.type)
     if pending is not None:
@@ -255,3 +267,71 @@ async def _set_families(session: AsyncSession, account_id: str, family_ids: Sequ
     await session.execute(delete(AccountFamily).where(AccountFamily.account_id == account_id))
     for family_id in dict.fromkeys(family_ids):
         session.add(AccountFamily(account_id=account_id, family_id=family_id[:36]))
+
+
+# --- staff: the e-mail log; families: their preferences ------------------------------------
+
+
+async def list_emails(
+    session: AsyncSession, *, state: str | None, page: int, page_size: int
+) -> tuple[list[OutgoingEmail], int]:
+    """E-mails newest first, of one state or all."""
+    conditions = [OutgoingEmail.state == state] if state else []
+    total = await session.scalar(select(func.count()).select_from(OutgoingEmail).where(*conditions))
+    rows = await session.scalars(
+        select(OutgoingEmail)
+        .where(*conditions)
+        .order_by(OutgoingEmail.created_at.desc(), OutgoingEmail.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    return list(rows), int(total or 0)
+
+
+async def resend(session: AsyncSession, email_id: str) -> OutgoingEmail:
+    """Give a failed e-mail another chance (staff's resend button): pending again, due now."""
+    row = await session.get(OutgoingEmail, email_id[:36], with_for_update=True)
+    if row is None:
+        raise NotFound("No such e-mail.")
+    if row.state != "failed":
+        raise Conflict("Only a failed e-mail can be sent again.")
+    row.state, row.attempts = "pending", 0
+    row.next_attempt_at, row.enqueued_at = utcnow(), None
+    return row
+
+
+async def preferences(session: AsyncSession, family_id: str) -> dict[str, bool]:
+    """Every optional category and whether the family receives it."""
+    rows = await session.scalars(
+        select(EmailPreference).where(EmailPreference.family_id == family_id)
+    )
+    chosen = {row.category: row.enabled for row in rows}
+    return {category: chosen.get(category, True) for category in OPTIONAL_CATEGORIES}
+
+
+async def set_preferences(
+    session: AsyncSession, family_id: str, choices: dict[str, bool]
+) -> dict[str, bool]:
+    """Record the family's choices (only optional categories exist here)."""
+    unknown = sorted(set(choices) - set(OPTIONAL_CATEGORIES))
+    if unknown:
+        raise ValidationFailed(
+            "Only optional e-mails can be turned off.",
+            errors=[
+                {"field": f"categories.{c}", "message": "Not an optional category."}
+                for c in unknown
+            ],
+        )
+    now = utcnow()
+    for category, enabled in choices.items():
+        row = await session.get(EmailPreference, (family_id, category))
+        if row is None:
+            session.add(
+                EmailPreference(
+                    family_id=family_id, category=category, enabled=enabled, updated_at=now
+                )
+            )
+        else:
+            row.enabled, row.updated_at = enabled, now
+    await session.flush()
+    return await preferences(session, family_id)

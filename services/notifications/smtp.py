@@ -38,9 +38,10 @@ def build_message(row: OutgoingEmail, settings: NotificationsSettings) -> EmailM
     message["Date"] = email.utils.format_datetime(row.created_at)
     # Out-of-office replies and mailing robots must not answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = row.language
     message.set_content(row.text_body)
     message.add_alternative(row.html_body, subtype="html")
+    # After the content: setting the content replaces every Content-* header.
+    message["Content-Language"] = row.language
     return message
 
 

@@ -12,7 +12,7 @@ from services.kit.keys import DATABASE
 from services.kit.openapi import operation
 from services.kit.problems import NotFound
 
-from . import service
+from . import contact, news, service
 from .schemas import (
     DashboardRead,
     DeadLetterPage,
@@ -20,6 +20,7 @@ from .schemas import (
     JournalEntryRead,
     JournalPage,
     JournalQuery,
+    NewsItem,
     PageQuery,
     Tile,
 )
@@ -77,11 +78,19 @@ async def read_journal(request: web.Request) -> web.Response:
     errors=(404,),
 )
 async def read_dashboard(request: web.Request) -> web.Response:
-    """GET /dashboard/{family_id}: journal count; contact messages come with their issue."""
+    """GET /dashboard/{family_id}: journal and message counts, and the current news."""
     family_id = family_of(request)
     async with request.app[DATABASE].sessions() as session:
         count = await service.count_journal(session, family_id=family_id)
-    return json_response(DashboardRead(historique=Tile(count=count), contact=Tile(count=0)))
+        messages = await contact.count_family_messages(session, family_id)
+        current = await news.current_for_family(session, family_id)
+    return json_response(
+        DashboardRead(
+            historique=Tile(count=count),
+            contact=Tile(count=messages),
+            news=[NewsItem(title=n.title, text=n.text) for n in current],
+        )
+    )
 
 
 @routes.get("/dead-letters")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from services.kit.database import Database
 from services.kit.outbox import utcnow
@@ -20,23 +19,7 @@ from services.notifications.service import (
     purge_processed_events,
 )
 
-from ... import support
 from .factories import SETTINGS, event
-
-
-@pytest.fixture
-async def database(service_databases: dict[str, str]) -> AsyncIterator[Database]:
-    """This run's notifications database, emptied before the test."""
-    if "notifications" not in service_databases:
-        service_databases["notifications"] = await support.prepare_service_database(
-            "notifications"
-        )
-    database = Database(service_databases["notifications"], pool_size=4)
-    async with database.transaction() as session:
-        for model in (JournalEntry, DeadLetter, ProcessedEvent):
-            await session.execute(delete(model))
-    yield database
-    await database.dispose()
 
 
 async def deliver(database: Database, raw: Any) -> Delivery:

@@ -1,0 +1,147 @@
+"""News on the dashboard, the e-mail relay (lost send tasks come back), the staff digest."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import redis
+from sqlalchemy import update
+
+from services.kit.database import Database
+from services.kit.outbox import utcnow
+from services.kit.queue import create_celery
+from services.kit.testing import TestSigner
+from services.notifications.digest import owe_digest
+from services.notifications.models import OutgoingEmail
+from services.notifications.relay import EmailRelay
+from services.notifications.seed import DEMO_NEWS_TEXT, seed_demo
+from services.notifications.sending import enqueue_email
+
+from ... import support
+from .factories import invited, of_type, settings_for
+from .mailing import deliver, emails, send_pending
+from .smtp_server import SmtpServer
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+async def test_the_dashboard_shows_current_news_for_everyone_or_the_familys_activities(
+    database: Database, service_client: Any, signer: TestSigner
+) -> None:
+    await seed_demo(database)
+    client = await service_client("notifications", email_relay_enabled=False)
+    staff = signer.headers(role="staff", subject="agent-1")
+    now = datetime.now(UTC)
+    alsh = str(uuid.uuid4())
+    registered, other = str(uuid.uuid4()), str(uuid.uuid4())
+    settings = settings_for(1)
+    await deliver(database, settings, of_type("registration.accepted", registered,
+                                              source="bookings", activity_id=alsh))  # fmt: skip
+    published = []
+    for title, start, end, activity in [
+        ("Pour l'ALSH", now - timedelta(days=1), None, alsh),
+        ("Fini", now - timedelta(days=10), now - timedelta(days=1), None),
+        ("Bientôt", now + timedelta(days=1), None, None),
+    ]:
+        body = {"title": title, "text": f"{title}.", "visible_from": iso(start),
+                "visible_until": iso(end) if end else None, "activity_id": activity}  # fmt: skip
+        published.append(await client.post("/news", json=body, headers=staff))
+    backwards = await client.post(
+        "/news",
+        json={"title": "x", "text": "x", "visible_from": iso(now), "visible_until": iso(now)},
+        headers=staff,
+    )
+
+    mine = await (
+        await client.get(f"/dashboard/{registered}", headers=signer.headers(families=[registered]))
+    ).json()
+    theirs = await (
+        await client.get(f"/dashboard/{other}", headers=signer.headers(families=[other]))
+    ).json()
+
+    assert [p.status for p in published] == [201, 201, 201]
+    assert backwards.status == 422
+    assert [n["title"] for n in mine["news"]] == ["Pour l'ALSH", "Inscriptions ALSH Josta Leku"]
+    assert theirs["news"] == [{"title": "Inscriptions ALSH Josta Leku", "text": DEMO_NEWS_TEXT}]
+    assert "du lundi 27 mars au jeudi 6 avril" in DEMO_NEWS_TEXT
+    assert set(mine) == {"historique", "contact", "news"}
+
+    withdrawn = await client.delete(f"/news/{(await published[0].json())['id']}", headers=staff)
+    after = await (
+        await client.get(f"/dashboard/{registered}", headers=signer.headers(families=[registered]))
+    ).json()
+    assert withdrawn.status == 204
+    assert [n["title"] for n in after["news"]] == ["Inscriptions ALSH Josta Leku"]
+
+
+def queued_email_ids(client: redis.Redis) -> list[str]:
+    """The e-mail ids of the send tasks waiting on the `email` queue."""
+    ids = []
+    for raw in client.lrange("email", 0, -1):
+        envelope = json.loads(raw)
+        args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+        ids.append(args[0])
+    return ids
+
+
+async def test_the_relay_enqueues_pending_emails_again_once_their_task_may_be_lost(
+    database: Database,
+) -> None:
+    settings = settings_for(1)
+    await deliver(database, settings, invited(str(uuid.uuid4()), "a@example.org"))
+    await deliver(database, settings, invited(str(uuid.uuid4()), "b@example.org"))
+    first, second = await emails(database)
+    async with database.transaction() as session:  # the first one's task is long gone
+        await session.execute(
+            update(OutgoingEmail)
+            .where(OutgoingEmail.id == first.id)
+            .values(enqueued_at=utcnow() - timedelta(seconds=60))
+        )
+    queue = redis.Redis.from_url(support.redis_url())
+    queue.delete("email")
+    celery = create_celery(support.redis_url())
+    relay = EmailRelay(database, lambda i: enqueue_email(celery, i), interval=1, requeue_after=30)
+    try:
+        enqueued = await relay.relay_once()
+        again = await relay.relay_once()
+        waiting = queued_email_ids(queue)
+    finally:
+        celery.close()
+        queue.delete("email")
+        queue.close()
+
+    assert (enqueued, again) == (1, 0), "recently enqueued rows are left alone"
+    assert waiting == [first.id]
+    assert second.id not in waiting
+
+
+async def test_the_staff_digest_counts_pending_requests_once_a_day(
+    database: Database, smtp: SmtpServer
+) -> None:
+    settings = settings_for(smtp.port, digest_recipients="agent@example.org, chef@example.org")
+    family = str(uuid.uuid4())
+    for n in range(3):
+        await deliver(database, settings, of_type("registration.requested", family,
+                                                  source="bookings", registration_id=f"r{n}"))  # fmt: skip  # noqa: E501
+    await deliver(database, settings, of_type("registration.accepted", family, source="bookings",
+                                              registration_id="r0"))  # fmt: skip
+    await deliver(database, settings, of_type("document.submitted", family, source="documents",
+                                              submission_id="s1"))  # fmt: skip
+
+    async with database.transaction() as session:
+        owed = await owe_digest(session, settings)
+    async with database.transaction() as session:
+        twice = await owe_digest(session, settings)
+    await send_pending(database, settings)
+
+    assert len(owed) == 2 and twice == []
+    (mail,) = smtp.inbox.to("agent@example.org")
+    assert mail["Subject"] == "[Espace Famille] 3 demandes en attente"
+    text = str(mail.get_body(("plain",)).get_content())
+    assert "Demandes d'inscription : 2" in text and "Documents à valider : 1" in text
