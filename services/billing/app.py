@@ -11,7 +11,7 @@ from services.kit.settings import load_settings_or_exit
 
 from .config import BillingSettings
 from .models import OutboxMessage
-from .payfip_simulator import create_simulator
+from .payfip_simulator import SIMULATOR, SimulatorState, create_simulator
 from .storage import storage_ctx
 from .views import SIMULATOR_PREFIX, routes
 
@@ -32,7 +32,9 @@ def create_app(settings: BillingSettings) -> web.Application:
     if settings.payfip_mode == "simulator":
         # The offline PayFiP lives in this very process in dev and tests: nothing more to
         # start. In prod the mode is `payfip` and this prefix does not exist.
-        app.add_subapp(SIMULATOR_PREFIX, create_simulator())
+        state = SimulatorState()
+        app[SIMULATOR] = state  # tests reach the simulator's switches here
+        app.add_subapp(SIMULATOR_PREFIX, create_simulator(state))
     return app
 
 

@@ -168,8 +168,9 @@ class Portal:
         return dict(await response.json())
 
     async def sql(self, statement: str, **params: Any) -> list[Any]:
-        async with self.billing.app[DATABASE].sessions() as session:
-            return list((await session.execute(text(statement), params)).all())
+        async with self.billing.app[DATABASE].transaction() as session:
+            result = await session.execute(text(statement), params)
+            return list(result.all()) if result.returns_rows else []
 
     def bucket(self) -> Any:
         return boto3.client(
