@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 
 class Base(DeclarativeBase):
@@ -59,13 +60,34 @@ def _take_sqlite_write_lock_at_begin(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+OUTBOX_WRITTEN = "outbox_written"
+
+
 class Database:
     """An engine and its session factory, opened with the app and disposed with it."""
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Set when a transaction that wrote an outbox row commits, so that the relay
+        # publishes at once instead of waiting for its next poll.
+        self.outbox_committed = asyncio.Event()
+
+        class _Session(Session):
+            pass
+
+        @event.listens_for(_Session, "after_commit")
+        def _wake_relay(session: Session) -> None:
+            if session.info.pop(OUTBOX_WRITTEN, False):
+                self.outbox_committed.set()
+
+        @event.listens_for(_Session, "after_rollback")
+        def _forget(session: Session) -> None:
+            session.info.pop(OUTBOX_WRITTEN, None)
+
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=_Session
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

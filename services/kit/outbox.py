@@ -11,6 +11,7 @@ must not be re-published in full at every pass, each copy lengthening the queue 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .context import current_request_id
-from .database import Database
+from .database import OUTBOX_WRITTEN, Database
 
 log = structlog.get_logger(__name__)
 ACK_KEY = "outbox:ack:{}"
@@ -83,6 +84,7 @@ def record_event(
     session.add(
         model(id=message["id"], event_type=event_type, message=message, occurred_at=now)  # type: ignore[call-arg]
     )
+    session.info[OUTBOX_WRITTEN] = True
     return message
 
 
@@ -167,7 +169,20 @@ class OutboxRelay:
             except Exception as exc:
                 log.warning("outbox_relay_failed", error=type(exc).__name__, detail=str(exc)[:200])
                 busy = 0
-            await asyncio.sleep(0 if busy >= RELAY_BATCH else self.interval)
+            # A library below may swallow the CancelledError of a shutdown (seen in tests: the
+            # app's cleanup then awaited this task forever); a pending cancel still stops it.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
+            if busy < RELAY_BATCH:
+                await self._wait_for_work()
+
+    async def _wait_for_work(self) -> None:
+        # Woken by a commit that wrote an event; the poll interval still catches rows that
+        # another replica or a crashed process left, and re-publications that fall due.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.database.outbox_committed.wait(), self.interval)
+        self.database.outbox_committed.clear()
 
     async def purge_confirmed(self) -> int:
         """Delete rows confirmed longer ago than `keep_confirmed_for`; returns how many."""

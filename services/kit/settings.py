@@ -52,8 +52,9 @@ class BaseServiceSettings(BaseSettings):
     jwt_audience: str = Field("portail", validation_alias="JWT_AUDIENCE")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     http_timeout_seconds: float = Field(4.0, gt=0, le=60, validation_alias="HTTP_TIMEOUT_SECONDS")
+    # The relay is woken by each commit that writes an event; this poll is the safety net.
     outbox_relay_interval_seconds: float = Field(
-        0.2, gt=0, validation_alias="OUTBOX_RELAY_INTERVAL"
+        1.0, gt=0, validation_alias="OUTBOX_RELAY_INTERVAL"
     )
     outbox_republish_after_seconds: float = Field(
         30.0, gt=0, validation_alias="OUTBOX_REPUBLISH_AFTER"
