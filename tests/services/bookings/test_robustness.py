@@ -71,14 +71,15 @@ async def test_nul_characters_in_valid_requests_are_bad_input(
         json={"person_id": "a\x00", "activity_id": activity["id"], "period_id": period["id"]},
         headers=signer.headers(families=[family_id]),
     )
-    assert response.status == 422
+    # Refused as bad input, by the kit's body reader (400) or by our schemas (422).
+    assert response.status in (400, 422)
     renamed = await bookings.patch(
         f"/activities/{activity['id']}", json={"description": "x\x00"}, headers=staff(signer)
     )
-    assert renamed.status == 422
+    assert renamed.status in (400, 422)
     filtered = await bookings.get(
         f"/families/{family_id}/registrations",
         params={"person_id": "\x00"},
         headers=signer.headers(families=[family_id]),
     )
-    assert filtered.status == 422
+    assert filtered.status in (400, 422)
