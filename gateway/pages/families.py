@@ -11,6 +11,7 @@ service decides what the visitor may see and do; these pages only lay it out.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -264,9 +265,11 @@ def _here(path: str, family_id: str, **query: str) -> str:
 async def family_page(request: web.Request) -> web.StreamResponse:
     """GET /famille: the household, its persons, its requests and their state."""
     identity, family_id = await _family_of(request)
-    family = await _read(request, f"/families/{family_id}")
-    persons = await _read(request, f"/families/{family_id}/persons")
-    requests = await _read(request, f"/families/{family_id}/requests")
+    family, persons, requests = await asyncio.gather(
+        _read(request, f"/families/{family_id}"),
+        _read(request, f"/families/{family_id}/persons"),
+        _read(request, f"/families/{family_id}/requests"),
+    )
     fields = build_fields(family["fields"], family, pending=family["pending_fields"])
     name_billing_contact(fields, persons)
     return await render(
@@ -506,10 +509,12 @@ async def record_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/familles/{family_id}: the whole record, persons and requests."""
     await _staff(request)
     family_id = request.match_info["family_id"]
-    family = await _read(request, f"/families/{family_id}")
-    persons = await _read(request, f"/families/{family_id}/persons")
-    requests = await _read(request, f"/families/{family_id}/requests")
-    policy = await _read(request, "/staff/policy")
+    family, persons, requests, policy = await asyncio.gather(
+        _read(request, f"/families/{family_id}"),
+        _read(request, f"/families/{family_id}/persons"),
+        _read(request, f"/families/{family_id}/requests"),
+        _read(request, "/staff/policy"),
+    )
     person_rules = [r for r in policy["rules"] if r["entity"] == "person" and r["role"] == "staff"]
     fields = build_fields(family["fields"], family)
     name_billing_contact(fields, persons)

@@ -22,7 +22,7 @@ Email = Annotated[str, Field(max_length=254), AfterValidator(formats.email)]
 Allocataire = Annotated[str, Field(max_length=20), AfterValidator(formats.allocataire_number)]
 BirthDate = Annotated[date, AfterValidator(formats.birth_date)]
 PastDate = Annotated[date, AfterValidator(formats.past_date)]
-Id = Annotated[str, Field(min_length=1, max_length=36)]
+Id = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[^\x00-\x1f]+$")]
 
 PersonRole = Literal["responsable", "child", "contact"]
 Diet = Literal["standard", "sans_porc", "sans_viande", "vegetarien"]
@@ -361,9 +361,15 @@ class PolicyUpdate(_Input):
 class SearchQuery(_Input):
     """Staff search by family name, person name or e-mail."""
 
-    q: Annotated[str, Field(min_length=2, max_length=100)]
+    q: Annotated[str, Field(min_length=2, max_length=100), AfterValidator(formats.clean_text)]
     page: int = Field(1, ge=1, le=10_000)
     size: int = Field(20, ge=1)
+
+
+class RequestFilter(_Input):
+    """The family's requests, all or in one state."""
+
+    state: RequestState | None = None
 
 
 class QueueQuery(_Input):
@@ -404,24 +410,27 @@ class MyFamily(BaseModel):
 
 
 class ChangesQuery(_Input):
-    """The municipal feed: records changed at or after `since`."""
+    """The municipal feed: from a date (first call), then from the cursor it returned."""
 
-    since: datetime
+    since: datetime | None = None
+    cursor: Annotated[str, Field(max_length=200)] | None = None
     limit: int = Field(200, ge=1)
 
     @model_validator(mode="after")
-    def _aware(self) -> ChangesQuery:
-        if self.since.tzinfo is None:
+    def _one_start(self) -> ChangesQuery:
+        if (self.since is None) == (self.cursor is None):
+            raise ValueError("Donnez soit since (une date ISO 8601), soit cursor.")
+        if self.since is not None and self.since.tzinfo is None:
             raise ValueError("since doit porter un fuseau, par exemple 2026-01-01T00:00:00Z.")
         return self
 
 
 class ChangesRead(BaseModel):
-    """Families and persons changed since a date, oldest first; follow `next_since`."""
+    """Families and persons changed, oldest first; call again with `next_cursor` until null."""
 
     families: list[FamilyRead]
     persons: list[PersonChange]
-    next_since: datetime | None
+    next_cursor: str | None
 
 
 class FamilyExport(BaseModel):

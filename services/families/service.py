@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.outbox import record_event, utcnow
@@ -363,30 +365,73 @@ async def households_of(session: AsyncSession, person_ids: list[str]) -> dict[st
     return found
 
 
-async def changes_since(
-    session: AsyncSession, *, since: datetime, limit: int
-) -> tuple[list[Family], list[Person], datetime | None]:
-    """Families and persons changed at or after `since`, oldest first, at most `limit` each."""
-    families = (
-        await session.scalars(
-            select(Family)
-            .where(Family.updated_at >= since)
-            .order_by(Family.updated_at, Family.id)
-            .limit(limit)
-        )
-    ).all()
-    persons = (
-        await session.scalars(
-            select(Person)
-            .where(Person.updated_at >= since)
-            .order_by(Person.updated_at, Person.id)
-            .limit(limit)
-        )
-    ).all()
-    # When a list is full, more may follow: the next call starts at the earliest of the
-    # two cut points, so nothing is skipped (some records may come twice; compare versions).
-    cuts = [rows[-1].updated_at for rows in (families, persons) if len(rows) == limit]
-    return list(families), list(persons), min(cuts) if cuts else None
+@dataclass(frozen=True)
+class FeedPosition:
+    """Where the municipal feed stopped: (time, kind, id) of the last record sent.
+
+    Records are ordered by that triple, so a position is exact even when many records
+    share one timestamp (a seed, an import in one transaction).
+    """
+
+    at: datetime
+    kind: str = ""  # "" sorts before "family" and "person": everything at `at` follows
+    id: str = ""
+
+    def encode(self) -> str:
+        """An opaque cursor for the next call."""
+        raw = f"{self.at.isoformat()}|{self.kind}|{self.id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> FeedPosition:
+        """The position of a cursor, or 422."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            at, kind, id_ = raw.split("|", 2)
+            return cls(datetime.fromisoformat(at), kind, id_)
+        except ValueError:
+            raise ValidationFailed(
+                "Curseur invalide.",
+                errors=[{"field": "cursor", "message": "Curseur invalide : reprenez celui reçu."}],
+            ) from None
+
+
+def _after(model: type[Family] | type[Person], kind: str, position: FeedPosition) -> Any:
+    """Rows of one kind strictly after `position` in (updated_at, kind, id) order."""
+    if kind < position.kind:
+        return model.updated_at > position.at
+    if kind > position.kind:
+        return model.updated_at >= position.at
+    return or_(
+        model.updated_at > position.at,
+        and_(model.updated_at == position.at, model.id > position.id),
+    )
+
+
+async def changes_after(
+    session: AsyncSession, *, position: FeedPosition, limit: int
+) -> tuple[list[Family], list[Person], FeedPosition | None]:
+    """At most `limit` families and persons changed after `position`, and where to go on."""
+    found: list[tuple[datetime, str, str, Family | Person]] = []
+    full = False
+    for kind, model in (("family", Family), ("person", Person)):
+        rows = (
+            await session.scalars(
+                select(model)
+                .where(_after(model, kind, position))
+                .order_by(model.updated_at, model.id)
+                .limit(limit)
+            )
+        ).all()
+        found += [(row.updated_at, kind, row.id, row) for row in rows]
+        full = full or len(rows) == limit
+    found.sort(key=lambda item: item[:3])
+    page = found[:limit]
+    families = [row for _, kind, _, row in page if isinstance(row, Family)]
+    persons = [row for _, kind, _, row in page if isinstance(row, Person)]
+    # A kind that filled its `limit` may have more rows beyond: continue after the page.
+    last = page[-1] if full else None
+    return families, persons, FeedPosition(last[0], last[1], last[2]) if last else None
 
 
 async def requests_of_family(session: AsyncSession, *, family_id: str) -> list[ChangeRequest]:

@@ -15,7 +15,7 @@ from services.kit.identity import caller, require_family, require_scope, require
 from services.kit.keys import DATABASE
 from services.kit.openapi import operation
 from services.kit.outbox import utcnow
-from services.kit.problems import Conflict, Problem
+from services.kit.problems import Conflict, NotFound, Problem
 
 from . import change_requests, service
 from .access import WRITE_SCOPE, family_editor, family_reader, policy_role, records_reader
@@ -46,6 +46,7 @@ from .schemas import (
     PolicyUpdate,
     QueueQuery,
     QuotientUpdate,
+    RequestFilter,
     RequestPage,
     SearchQuery,
     SearchResult,
@@ -58,6 +59,7 @@ routes = web.RouteTableDef()
 MAX_SEARCH_PAGE = 50
 MAX_QUEUE_PAGE = 100
 MAX_CHANGES = 500
+MAX_ID_LENGTH = 36
 
 
 def respond(
@@ -83,6 +85,14 @@ async def writing(request: web.Request) -> AsyncIterator[AsyncSession]:
         ) from None
     except IntegrityError:
         raise Conflict("This change conflicts with the current data.") from None
+
+
+def path_id(request: web.Request, name: str) -> str:
+    """An id from the path; one no record can have (too long, control characters) is a 404."""
+    value = request.match_info[name]
+    if len(value) > MAX_ID_LENGTH or any(ord(c) < 32 for c in value):
+        raise NotFound("No such resource.")
+    return value
 
 
 async def _decision(request: web.Request) -> Decision:
@@ -113,7 +123,7 @@ async def my_families(request: web.Request) -> web.Response:
 )
 async def read_family(request: web.Request) -> web.Response:
     """GET /families/{family_id}: the caller's own family, or any family for staff."""
-    family_id = request.match_info["family_id"]
+    family_id = path_id(request, "family_id")
     role = policy_role(family_reader(request, family_id))
     async with request.app[DATABASE].sessions() as session:
         family = await service.get_family(session, family_id=family_id)
@@ -131,7 +141,7 @@ async def read_family(request: web.Request) -> web.Response:
 @operation("The persons of a family", tags=("family",), response=PersonRead, errors=(404,))
 async def list_persons(request: web.Request) -> web.Response:
     """GET /families/{family_id}/persons: responsables, children, other contacts."""
-    family_id = request.match_info["family_id"]
+    family_id = path_id(request, "family_id")
     role = policy_role(family_reader(request, family_id))
     async with request.app[DATABASE].sessions() as session:
         await service.get_family(session, family_id=family_id)
@@ -150,7 +160,7 @@ async def list_persons(request: web.Request) -> web.Response:
 )
 async def read_person(request: web.Request) -> web.Response:
     """GET /families/{family_id}/persons/{person_id}: 404 unless the person is a member."""
-    family_id, person_id = request.match_info["family_id"], request.match_info["person_id"]
+    family_id, person_id = path_id(request, "family_id"), path_id(request, "person_id")
     role = policy_role(family_reader(request, family_id))
     async with request.app[DATABASE].sessions() as session:
         person = await service.get_person(session, family_id=family_id, person_id=person_id)
@@ -175,7 +185,7 @@ async def read_person(request: web.Request) -> web.Response:
 )
 async def submit_request(request: web.Request) -> web.Response:
     """POST /families/{family_id}/requests: saved as pending, applied only once accepted."""
-    family_id = request.match_info["family_id"]
+    family_id = path_id(request, "family_id")
     identity = family_editor(request, family_id)
     data = await read_body(request, ChangeRequestCreate)
     async with writing(request) as session:
@@ -196,9 +206,9 @@ async def submit_request(request: web.Request) -> web.Response:
 )
 async def list_requests(request: web.Request) -> web.Response:
     """GET /families/{family_id}/requests[?state=pending]."""
-    family_id = request.match_info["family_id"]
+    family_id = path_id(request, "family_id")
     require_family(request, family_id)
-    state = request.query.get("state") or None
+    state = read_params(request, RequestFilter).state
     async with request.app[DATABASE].sessions() as session:
         await service.get_family(session, family_id=family_id)
         found = await change_requests.list_for_family(session, family_id=family_id, state=state)
@@ -212,7 +222,7 @@ async def list_requests(request: web.Request) -> web.Response:
 )
 async def read_request(request: web.Request) -> web.Response:
     """GET /families/{family_id}/requests/{request_id}."""
-    family_id, request_id = request.match_info["family_id"], request.match_info["request_id"]
+    family_id, request_id = path_id(request, "family_id"), path_id(request, "request_id")
     require_family(request, family_id)
     async with request.app[DATABASE].sessions() as session:
         found = await change_requests.get_request(
@@ -231,7 +241,7 @@ async def read_request(request: web.Request) -> web.Response:
 )
 async def withdraw_request(request: web.Request) -> web.Response:
     """POST /families/{family_id}/requests/{request_id}/withdraw."""
-    family_id, request_id = request.match_info["family_id"], request.match_info["request_id"]
+    family_id, request_id = path_id(request, "family_id"), path_id(request, "request_id")
     identity = family_editor(request, family_id)
     async with writing(request) as session:
         withdrawn = await change_requests.withdraw(
@@ -250,7 +260,7 @@ async def withdraw_request(request: web.Request) -> web.Response:
 )
 async def export_family(request: web.Request) -> web.Response:
     """GET /families/{family_id}/export: this family's record, persons and requests only."""
-    family_id = request.match_info["family_id"]
+    family_id = path_id(request, "family_id")
     require_family(request, family_id)
     async with request.app[DATABASE].sessions() as session:
         family = await service.get_family(session, family_id=family_id)
@@ -272,7 +282,7 @@ async def export_family(request: web.Request) -> web.Response:
 @operation("The family's dashboard tile: its persons", tags=("dashboard",), errors=(404,))
 async def dashboard(request: web.Request) -> web.Response:
     """GET /dashboard/{family_id} → {"famille": {"count": n}}."""
-    family_id = request.match_info["family_id"]
+    family_id = path_id(request, "family_id")
     require_family(request, family_id)
     async with request.app[DATABASE].sessions() as session:
         count = await service.count_persons(session, family_id=family_id)
@@ -314,7 +324,7 @@ async def update_family(request: web.Request) -> web.Response:
     async with writing(request) as session:
         family = await service.update_family(
             session,
-            family_id=request.match_info["family_id"],
+            family_id=path_id(request, "family_id"),
             data=data,
             role=policy_role(identity),
             actor=identity.subject,
@@ -336,7 +346,7 @@ async def set_quotient(request: web.Request) -> web.Response:
     data = await read_body(request, QuotientUpdate)
     async with writing(request) as session:
         family = await service.set_quotient(
-            session, family_id=request.match_info["family_id"], data=data, actor=identity.subject
+            session, family_id=path_id(request, "family_id"), data=data, actor=identity.subject
         )
     return respond(FamilyRead.model_validate(family))
 
@@ -356,7 +366,7 @@ async def create_person(request: web.Request) -> web.Response:
     data = await read_body(request, PersonCreate)
     async with writing(request) as session:
         person = await service.create_person(
-            session, family_id=request.match_info["family_id"], data=data, actor=identity.subject
+            session, family_id=path_id(request, "family_id"), data=data, actor=identity.subject
         )
     return respond(PersonRead.model_validate(person), status=201)
 
@@ -376,8 +386,8 @@ async def update_person(request: web.Request) -> web.Response:
     async with writing(request) as session:
         person = await service.update_person(
             session,
-            family_id=request.match_info["family_id"],
-            person_id=request.match_info["person_id"],
+            family_id=path_id(request, "family_id"),
+            person_id=path_id(request, "person_id"),
             data=data,
             role=policy_role(identity),
             actor=identity.subject,
@@ -400,7 +410,7 @@ async def link_person(request: web.Request) -> web.Response:
     async with writing(request) as session:
         person = await service.link_person(
             session,
-            family_id=request.match_info["family_id"],
+            family_id=path_id(request, "family_id"),
             person_id=data.person_id,
             actor=identity.subject,
         )
@@ -412,16 +422,21 @@ async def link_person(request: web.Request) -> web.Response:
     "Families and persons changed since a date (staff, or families:read)",
     tags=("records",),
     response=ChangesRead,
-    query={"since": "string", "limit": "integer"},
+    query={"since": "string", "cursor": "string", "limit": "integer"},
 )
 async def changes(request: web.Request) -> web.Response:
-    """GET /changes?since=2026-01-01T00:00:00Z[&limit=200]: oldest first, then `next_since`."""
+    """GET /changes?since=2026-01-01T00:00:00Z, then ?cursor=… until `next_cursor` is null."""
     records_reader(request)
     query = read_params(request, ChangesQuery)
     limit = min(query.limit, MAX_CHANGES)
+    position = (
+        service.FeedPosition(query.since)
+        if query.since is not None
+        else service.FeedPosition.decode(query.cursor or "")
+    )
     async with request.app[DATABASE].sessions() as session:
-        families, persons, next_since = await service.changes_since(
-            session, since=query.since, limit=limit
+        families, persons, next_position = await service.changes_after(
+            session, position=position, limit=limit
         )
         households = await service.households_of(session, [p.id for p in persons])
     return respond(
@@ -433,7 +448,7 @@ async def changes(request: web.Request) -> web.Response:
                 )
                 for p in persons
             ],
-            next_since=next_since,
+            next_cursor=next_position.encode() if next_position else None,
         )
     )
 
@@ -489,7 +504,7 @@ async def staff_read_request(request: web.Request) -> web.Response:
     require_staff(request)
     async with request.app[DATABASE].sessions() as session:
         found = await change_requests.get_request(
-            session, request_id=request.match_info["request_id"]
+            session, request_id=path_id(request, "request_id")
         )
         view = await change_requests.staff_view(session, found)
     return respond(view)
@@ -501,7 +516,7 @@ async def _decide(request: web.Request, *, accept: bool) -> web.Response:
     async with writing(request) as session:
         decided = await change_requests.decide(
             session,
-            request_id=request.match_info["request_id"],
+            request_id=path_id(request, "request_id"),
             accept=accept,
             reason=decision.reason,
             subject=identity.subject,

@@ -165,5 +165,8 @@ async def portal(
     )
     auth_server = await upstream(auth.app())
     families_url = str(api.client.make_url("")).rstrip("/")
-    client = await gateway({"auth": auth_server.url, "families": families_url})
+    # A page makes up to four calls; on a loaded test machine one may exceed the 1 s default.
+    client = await gateway(
+        {"auth": auth_server.url, "families": families_url}, upstream_deadline_seconds=5.0
+    )
     return Portal(api, client.server, aiohttp_client, family)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from services.families.models import Family
+from services.kit.keys import DATABASE
+
 from .conftest import FamiliesApi
 
 
@@ -158,22 +161,46 @@ async def test_a_municipal_import_creates_and_updates_then_reads_the_changes(
     assert (await later.json())["families"] == []
 
 
-async def test_the_changes_feed_pages_with_next_since(api: FamiliesApi) -> None:
-    since = datetime.now(UTC) - timedelta(seconds=1)
-    made = [(await api.family())["id"] for _ in range(3)]
+async def _feed(api: FamiliesApi, since: datetime, limit: int) -> tuple[list[str], int]:
+    """Every family id of the feed from `since`, following cursors; and how many calls."""
     seen: list[str] = []
-    cursor = since.isoformat()
-    for _ in range(10):
-        body = await (
-            await api.client.get(
-                "/changes", params={"since": cursor, "limit": "2"}, headers=api.staff()
-            )
-        ).json()
+    params = {"since": since.isoformat(), "limit": str(limit)}
+    for calls in range(1, 1000):
+        response = await api.client.get("/changes", params=params, headers=api.staff())
+        assert response.status == 200, await response.text()
+        body = await response.json()
+        assert len(body["families"]) + len(body["persons"]) <= limit
         seen += [f["id"] for f in body["families"]]
-        if body["next_since"] is None:
-            break
-        cursor = body["next_since"]
+        if body["next_cursor"] is None:
+            return seen, calls
+        params = {"cursor": body["next_cursor"], "limit": str(limit)}
+    raise AssertionError("the feed never ended")
+
+
+async def test_the_changes_feed_pages_with_a_cursor(api: FamiliesApi) -> None:
+    since = datetime.now(UTC)
+    made = [(await api.family())["id"] for _ in range(3)]
+    seen, calls = await _feed(api, since, limit=2)
     assert set(made) <= set(seen)
+    assert len(seen) == len(set(seen))  # each record once
+    assert calls >= 2
+
+
+async def test_the_feed_goes_past_many_records_sharing_one_timestamp(api: FamiliesApi) -> None:
+    same = datetime.now(UTC) + timedelta(days=365)  # alone at that instant
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+    async with api.client.app[DATABASE].transaction() as session:
+        for family_id in ids:
+            session.add(Family(id=family_id, name="SEED", status="active", created_at=same,
+                               updated_at=same))  # fmt: skip
+    seen, _calls = await _feed(api, same, limit=2)
+    assert sorted(seen) == sorted(ids)
+
+
+async def test_a_bad_cursor_is_a_field_error(api: FamiliesApi) -> None:
+    response = await api.client.get("/changes", params={"cursor": "!!"}, headers=api.staff())
+    assert response.status == 422
+    assert (await response.json())["errors"][0]["field"] == "cursor"
 
 
 async def test_the_changes_feed_wants_an_aware_date(api: FamiliesApi) -> None:
