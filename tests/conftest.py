@@ -64,8 +64,9 @@ async def service_client(
     async def make(name: str, **settings: object) -> TestClient[web.Request, web.Application]:
         if name not in service_databases:
             service_databases[name] = await support.prepare_service_database(name)
-        if name == "documents" and "s3_endpoint_url" not in settings:
-            # The documents service is ready only with its bucket: give it this run's S3.
+        uses_s3 = "s3_endpoint_url" in service(name).settings_class().model_fields
+        if uses_s3 and "s3_endpoint_url" not in settings:
+            # A service that stores files is ready only with its bucket: give it this run's S3.
             settings["s3_endpoint_url"] = request.getfixturevalue("s3_endpoint")
         module = __import__(f"{service(name).package}.app", fromlist=["create_app"])
         config = support.service_settings(name, service_databases[name], signer.jwks, **settings)

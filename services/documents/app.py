@@ -13,8 +13,9 @@ from services.kit.keys import READINESS
 from services.kit.settings import load_settings_or_exit
 
 from .antivirus import Clamd
+from .budget import MemoryBudget
 from .config import DocumentsSettings
-from .keys import CLAMD, DOCUMENTS_SETTINGS, STORAGE
+from .keys import CLAMD, DOCUMENTS_SETTINGS, STORAGE, UPLOAD_BUDGET
 from .models import OutboxMessage
 from .storage import Storage
 from .views import routes
@@ -36,6 +37,7 @@ def create_app(settings: DocumentsSettings) -> web.Application:
     # multipart body part by part and enforce `max_upload_bytes` themselves (uploads.py).
     app = create_service_app(settings, spec)
     app[DOCUMENTS_SETTINGS] = settings
+    app[UPLOAD_BUDGET] = MemoryBudget(settings.upload_memory_budget_bytes)
     app.cleanup_ctx.append(_storage_ctx)
     return app
 

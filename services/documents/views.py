@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
+
 from aiohttp import web
 
 from services.kit.bodies import json_response, read_json, read_query
@@ -13,7 +15,7 @@ from services.kit.problems import NotFound, ValidationFailed
 from . import service, workflow
 from .downloads import stream_object
 from .errors import DocumentNotFound, MembersUnavailable, NotReviewable, PersonNotInFamily
-from .keys import CLAMD, DOCUMENTS_SETTINGS, STORAGE
+from .keys import CLAMD, DOCUMENTS_SETTINGS, STORAGE, UPLOAD_BUDGET
 from .members import Member, family_members
 from .models import SCANNING
 from .schemas import (
@@ -171,20 +173,29 @@ async def upload(request: web.Request) -> web.Response:
     # Everything cheap is checked before the body is read: a foreign family or child is
     # refused without receiving a byte of the file.
     settings = request.app[DOCUMENTS_SETTINGS]
-    uploads = await read_files(
-        request, limit=settings.max_upload_bytes, max_files=settings.max_files_per_upload
-    )
-    submission = await workflow.submit(
-        request.app[DATABASE],
-        request.app[STORAGE],
-        request.app[CLAMD],
-        family_id=family_id,
-        document_type=document_type,
-        person=person,
-        uploads=uploads,
-        submitted_by=identity.subject,
-    )
+    async with _memory_for(request):
+        uploads = await read_files(
+            request, limit=settings.max_upload_bytes, max_files=settings.max_files_per_upload
+        )
+        submission = await workflow.submit(
+            request.app[DATABASE],
+            request.app[STORAGE],
+            request.app[CLAMD],
+            family_id=family_id,
+            document_type=document_type,
+            person=person,
+            uploads=uploads,
+            submitted_by=identity.subject,
+        )
+        del uploads
     return json_response(service.submission_read(submission), status=201)
+
+
+def _memory_for(request: web.Request) -> AbstractAsyncContextManager[None]:
+    """This upload's share of the replica's memory budget: twice what it may hold."""
+    settings = request.app[DOCUMENTS_SETTINGS]
+    size = min(request.content_length or settings.max_upload_bytes, settings.max_upload_bytes)
+    return request.app[UPLOAD_BUDGET].hold(2 * size, wait=settings.upload_wait_seconds)
 
 
 async def _person_for(
@@ -475,15 +486,16 @@ async def upload_org_file(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         await service.get_org_document(session, document_id=document_id, published_only=False)
     settings = request.app[DOCUMENTS_SETTINGS]
-    uploads = await read_files(request, limit=settings.max_upload_bytes, max_files=1)
-    document = await workflow.publish_file(
-        request.app[DATABASE],
-        request.app[STORAGE],
-        request.app[CLAMD],
-        document_id=document_id,
-        upload=uploads[0],
-        key=new_key(ORG_PREFIX),
-    )
+    async with _memory_for(request):
+        uploads = await read_files(request, limit=settings.max_upload_bytes, max_files=1)
+        document = await workflow.publish_file(
+            request.app[DATABASE],
+            request.app[STORAGE],
+            request.app[CLAMD],
+            document_id=document_id,
+            upload=uploads[0],
+            key=new_key(ORG_PREFIX),
+        )
     return json_response(OrgDocumentRead.model_validate(document))
 
 

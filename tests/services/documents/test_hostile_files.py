@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import func, select
 
@@ -145,3 +147,42 @@ async def test_too_many_files_and_no_file_are_refused(documents, signer: TestSig
     assert many.status == 422 and "4 fichiers au plus" in (await many.json())["detail"]
     assert none.status == 422 and "Aucun fichier" in (await none.json())["detail"]
     assert as_json.status == 415
+
+
+async def test_a_replica_holds_a_bounded_amount_of_uploads_at_once(
+    make_documents, bucket_of, signer: TestSigner
+) -> None:
+    # Room for one 256 KiB upload (twice its size) at a time; a second waits 0.3 s, then 429.
+    documents = await make_documents(
+        max_upload_bytes=256 * 1024, upload_memory_budget_bytes=512 * 1024, upload_wait_seconds=0.3
+    )
+    family = new_family()
+    kind = await create_type(documents, signer)
+    url = f"/families/{family}/documents/{kind['id']}/files"
+    body, content_type = multipart([("lent.pdf", files.pdf())])
+    release = asyncio.Event()
+
+    async def slow_body():  # a slow client: the first part, then nothing until released
+        yield body[:100]
+        await release.wait()
+        yield body[100:]
+
+    headers = {**parent(signer, family), "Content-Type": content_type}
+    slow = asyncio.create_task(documents.post(url, data=slow_body(), headers=headers))
+    await asyncio.sleep(0.3)
+    quick_body, quick_type = multipart([("rapide.pdf", files.pdf())])
+    busy = await documents.post(
+        url, data=quick_body, headers={**parent(signer, family), "Content-Type": quick_type}
+    )
+    release.set()
+    finished = await slow
+
+    assert busy.status == 429
+    assert busy.headers["Retry-After"] == "5"
+    assert "réessayez dans quelques secondes" in (await busy.json())["detail"]
+    assert finished.status == 201
+    after = await documents.post(
+        url, data=quick_body, headers={**parent(signer, family), "Content-Type": quick_type}
+    )
+    assert after.status == 201
+    assert len(bucket_of(documents).keys()) == 2
