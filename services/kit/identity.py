@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,6 +19,7 @@ from .problems import Forbidden, NotFound, Unauthenticated
 # Pinned: a token announcing any other algorithm (none, HS256, RS256…) is refused.
 TOKEN_ALGORITHM = "EdDSA"  # noqa: S105 (an algorithm name, not a secret)
 JWKS_REFRESH_INTERVAL_SECONDS = 30.0
+VERIFIED_CACHE_SIZE = 10_000
 
 Role = Literal["family", "staff", "service"]
 log = structlog.get_logger(__name__)
@@ -86,12 +88,29 @@ class TokenVerifier:
         self._http = http
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = 0.0
+        # Verified tokens and their expiry: the gateway forwards the same token for a whole
+        # session, so most requests skip the signature check. Only successes are cached.
+        self._verified: OrderedDict[str, tuple[Identity, float]] = OrderedDict()
         if jwks_json:
             self._keys = _parse_jwks(json.loads(jwks_json))
             self._fetched_at = float("inf")  # inline keys are never refetched
 
     async def verify(self, token: str) -> Identity:
         """The identity in `token`, or `jwt.InvalidTokenError`."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            identity, expires_at = cached
+            if time.time() < expires_at:
+                self._verified.move_to_end(token)
+                return identity
+            del self._verified[token]
+        identity, expires_at = await self._verify_signed(token)
+        self._verified[token] = (identity, expires_at)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return identity
+
+    async def _verify_signed(self, token: str) -> tuple[Identity, float]:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != TOKEN_ALGORITHM:
             raise jwt.InvalidAlgorithmError("algorithm not allowed")
@@ -105,7 +124,7 @@ class TokenVerifier:
             options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             leeway=5,
         )
-        return Identity.from_claims(claims)
+        return Identity.from_claims(claims), float(claims["exp"])
 
     async def _key(self, kid: str) -> jwt.PyJWK:
         if kid not in self._keys and self._may_refresh():

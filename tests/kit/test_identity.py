@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -96,3 +97,23 @@ async def test_every_forged_token_is_refused(name: str) -> None:
     token = forged_tokens(signer)[name]
     with pytest.raises(jwt.PyJWTError):
         await verifier_for(signer).verify(token)
+
+
+async def test_a_cached_token_still_expires() -> None:
+    signer = TestSigner()
+    verifier = verifier_for(signer)
+    token = signer.token(ttl=1)
+    assert (await verifier.verify(token)).role == "family"
+    assert (await verifier.verify(token)).role == "family"  # from the cache
+    await asyncio.sleep(6.5)  # past the expiry and the verifier's 5 s leeway
+    with pytest.raises(jwt.ExpiredSignatureError):
+        await verifier.verify(token)
+
+
+async def test_a_refused_token_is_not_cached() -> None:
+    signer = TestSigner()
+    verifier = verifier_for(signer)
+    forged = forged_tokens(signer)["another key claiming our kid"]
+    for _ in range(2):
+        with pytest.raises(jwt.PyJWTError):
+            await verifier.verify(forged)
