@@ -65,7 +65,11 @@ async def submit(
         await storage.delete_quietly(s.key for s in stored)
         raise
     if clamd is not None:
-        await scan(database, storage, clamd, submission.id, [s.file.data for s in stored])
+        try:
+            await scan(database, storage, clamd, submission.id, [s.file.data for s in stored])
+        except Exception:
+            # The upload is recorded: it stays "en cours d'analyse" and the retry task decides.
+            log.exception("antivirus_scan_failed", submission_id=submission.id)
     async with database.sessions() as session:
         return await service.get_submission(session, submission_id=submission.id)
 
