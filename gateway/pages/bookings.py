@@ -45,9 +45,8 @@ def _family_of(identity: Identity, wanted: str | None) -> str | None:
 
 
 def _problem_detail(data: Any, fallback: str) -> str:
-    if isinstance(data, dict) and isinstance(data.get("detail"), str):
-        return data["detail"]
-    return fallback
+    detail = data.get("detail") if isinstance(data, dict) else None
+    return detail if isinstance(detail, str) else fallback
 
 
 async def _get(request: web.Request, service: str, path: str, **params: str) -> Any:

@@ -7,7 +7,9 @@ activity's closures; then edited one by one.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TypeVar
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +22,7 @@ from .schemas import OpeningQuery, OpeningsBulkCreate, OpeningsBulkResult, Openi
 from .workdays import public_holiday
 
 MAX_RANGE_DAYS = 400
+ItemT = TypeVar("ItemT")
 
 
 async def create_openings(
@@ -96,7 +99,9 @@ async def create_openings(
     return OpeningsBulkResult(created=len(rows), already_there=already, skipped=skipped)
 
 
-def _chosen(items, names, key, what):  # type: ignore[no-untyped-def]
+def _chosen(
+    items: list[ItemT], names: list[str] | None, key: Callable[[ItemT], str], what: str
+) -> list[ItemT]:
     if names is None:
         return list(items)
     by_name = {key(i): i for i in items}

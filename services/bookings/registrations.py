@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -287,7 +287,7 @@ async def _locked_view(
     row = (await session.execute(statement.with_for_update(of=Registration))).first()
     if row is None:
         raise RegistrationNotFound("Inscription inconnue.")
-    return RegistrationView(*row)
+    return _view(row)
 
 
 async def cancel_registration(
@@ -346,7 +346,14 @@ async def _release(session: AsyncSession, registration: Registration) -> None:
         registration.holds_place = False
 
 
-def _views() -> Select[tuple[Registration, str, str, str, str]]:
+ViewSelect = Select[Registration, str, str, str, str]
+
+
+def _view(row: Row[Registration, str, str, str, str]) -> RegistrationView:
+    return RegistrationView(row[0], row[1], row[2], row[3], row[4])
+
+
+def _views() -> ViewSelect:
     return (
         select(Registration, Activity.name, Period.name, Period.school_year, ActivityGroup.name)
         .join(Activity, Activity.id == Registration.activity_id)
@@ -355,9 +362,7 @@ def _views() -> Select[tuple[Registration, str, str, str, str]]:
     )
 
 
-def _filtered(
-    statement: Select[tuple[Registration, str, str, str, str]], query: FamilyRegistrationQuery
-) -> Select[tuple[Registration, str, str, str, str]]:
+def _filtered(statement: ViewSelect, query: FamilyRegistrationQuery) -> ViewSelect:
     if query.person_id:
         statement = statement.where(Registration.person_id == query.person_id)
     if query.activity_id:
@@ -377,7 +382,7 @@ async def family_registrations(
     """A family's registrations matching the filters, newest first."""
     statement = _filtered(_views().where(Registration.family_id == family_id), query)
     statement = statement.order_by(Registration.created_at.desc(), Registration.id).limit(500)
-    return [RegistrationView(*row) for row in (await session.execute(statement)).all()]
+    return [_view(row) for row in (await session.execute(statement)).all()]
 
 
 async def family_registration(
@@ -390,7 +395,7 @@ async def family_registration(
     row = (await session.execute(statement)).first()
     if row is None:
         raise RegistrationNotFound("Inscription inconnue.")
-    return RegistrationView(*row)
+    return _view(row)
 
 
 async def all_registrations(
@@ -403,7 +408,7 @@ async def all_registrations(
     if query.since is not None:
         statement = statement.where(Registration.updated_at >= query.since)
     statement = statement.order_by(Registration.updated_at, Registration.id).limit(query.limit)
-    return [RegistrationView(*row) for row in (await session.execute(statement)).all()]
+    return [_view(row) for row in (await session.execute(statement)).all()]
 
 
 async def count_pending(session: AsyncSession, *, family_id: str) -> int:

@@ -353,7 +353,7 @@ async def open_catalogue(request: web.Request) -> web.Response:
                     id=activity.id,
                     name=activity.name,
                     description=activity.description,
-                    validation=activity.validation,  # type: ignore[arg-type]
+                    validation=activity.validation,
                     documents_required=activity.documents_required,
                     groups=[
                         CatalogueGroup.model_validate(g, from_attributes=True)

@@ -53,7 +53,7 @@ def registration_read(view: RegistrationView) -> RegistrationRead:
         school_year=view.school_year,
         group_id=r.group_id,
         group_name=view.group_name,
-        state=r.state,  # type: ignore[arg-type]
+        state=r.state,
         state_label=STATE_LABELS[r.state],
         refusal_reason=r.refusal_reason,
         created_at=r.created_at,
@@ -225,7 +225,7 @@ async def decide_batch(request: web.Request) -> web.Response:
                 DecisionResult(
                     registration_id=decision.registration_id,
                     ok=True,
-                    state=view.registration.state,  # type: ignore[arg-type]
+                    state=view.registration.state,
                 )
             )
         except Problem as problem:
