@@ -38,3 +38,7 @@ async def database(service_databases: dict[str, str]) -> AsyncIterator[Database]
             await session.execute(delete(table))
     yield database
     await database.dispose()
+
+
+# The gateway's fixtures, for the pages driven through the real gateway.
+from tests.gateway.conftest import gateway, upstream  # noqa: E402, F401

@@ -1,0 +1,727 @@
+""" "Historique de mes actions", "Contacter la structure", e-mail preferences, and the staff
+pages of the notifications service (messages, recipients, news, e-mails, dead letters).
+
+Every rule lives in the notifications service; these pages gather forms, call it as the
+signed-in visitor and show its answer in French. The contact form is posted with the
+visitor's address (the service limits messages per address too); its anti-robot check is a
+proof of work solved by a small script in the page (no third party, nothing to see or click).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from aiohttp import ClientError, web
+
+from services.kit.identity import Identity
+from services.kit.problems import BadGateway, Forbidden, GatewayTimeout, Problem
+
+from ..calls import ServiceReply, call_service
+from ..clientip import client_ip
+from ..keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
+from ..rendering import render
+from ..session import require_signed_in
+
+SERVICE = "notifications"
+ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+PARIS = ZoneInfo("Europe/Paris")
+PAGE_SIZE = 20
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+# What each journal line says (French; the English catalog translates the same keys).
+EVENT_LABELS = {
+    "account.login_succeeded": "Connexion",
+    "account.login_failed": "Échec de connexion",
+    "account.logged_out": "Déconnexion",
+    "account.activated": "Compte activé",
+    "account.password_changed": "Mot de passe modifié",
+    "account.password_reset_requested": "Demande de réinitialisation du mot de passe",
+    "account.password_reset_completed": "Mot de passe réinitialisé",
+    "account.mfa_enabled": "Double authentification activée",
+    "account.mfa_disabled": "Double authentification désactivée",
+    "account.membership_added": "Accès à la famille ouvert",
+    "account.membership_removed": "Accès à la famille retiré",
+    "account.disabled": "Compte désactivé",
+    "account.enabled": "Compte réactivé",
+    "account.unlocked": "Compte débloqué",
+    "family.created": "Famille créée",
+    "family.updated": "Informations de la famille modifiées",
+    "person.created": "Personne ajoutée",
+    "person.updated": "Informations d'une personne modifiées",
+    "family.change_requested": "Demande de modification envoyée",
+    "family.change_accepted": "Demande de modification acceptée",
+    "family.change_refused": "Demande de modification refusée",
+    "family.change_withdrawn": "Demande de modification retirée",
+    "registration.requested": "Demande d'inscription envoyée",
+    "registration.accepted": "Demande d'inscription acceptée",
+    "registration.refused": "Demande d'inscription refusée",
+    "registration.cancelled": "Inscription annulée",
+    "reservation.confirmed": "Réservation confirmée",
+    "reservation.refused": "Réservation refusée",
+    "reservation.place_freed": "Place libérée : réservation confirmée",
+    "document.submitted": "Document transmis",
+    "document.accepted": "Document accepté",
+    "document.refused": "Document refusé",
+    "document.downloaded": "Document consulté",
+    "document.expiring": "Document bientôt expiré",
+    "invoice.issued": "Facture disponible",
+    "invoice.cancelled": "Facture annulée",
+    "payment.received": "Paiement reçu",
+}
+DETAIL_FIELDS = (
+    "person_name",
+    "activity_name",
+    "period_name",
+    "document_type_name",
+    "number",
+    "receipt_number",
+    "date",
+    "unit_name",
+)
+EMAIL_STATES = {"failed": "en échec", "pending": "en attente", "sent": "envoyés"}
+
+
+# --- small helpers -------------------------------------------------------------------------
+
+
+def _id(value: Any) -> str | None:
+    text = str(value or "")
+    return text if ID.match(text) else None
+
+
+def _field(form: Any, name: str, limit: int = 200) -> str:
+    return str(form.get(name, ""))[:limit].strip()
+
+
+def _family_of(identity: Identity, wanted: str | None) -> str | None:
+    family_ids = [m.family_id for m in identity.memberships]
+    if wanted in family_ids:
+        return wanted
+    return family_ids[0] if family_ids else None
+
+
+async def _get(request: web.Request, path: str, **params: str) -> Any:
+    """The service's JSON, or None when it could not answer (the page says so)."""
+    try:
+        reply = await call_service(request, SERVICE, "GET", path, params=params or None)
+    except Problem:
+        return None
+    return reply.data if reply.ok else None
+
+
+async def _require_staff(request: web.Request) -> Identity:
+    identity = await require_signed_in(request)
+    if identity.role != "staff":
+        raise Forbidden("Cette page est réservée aux agents de la structure.")
+    return identity
+
+
+def when(value: str) -> str:
+    """`samedi 28/11/2026 à 18:05` (Paris time) from an ISO instant."""
+    try:
+        moment = datetime.fromisoformat(value).astimezone(PARIS)
+    except ValueError:
+        return value
+    return f"{WEEKDAYS[moment.weekday()]} {moment:%d/%m/%Y} à {moment:%H:%M}"
+
+
+def _detail(entry: dict[str, Any]) -> str:
+    summary = entry.get("summary") or {}
+    parts = [str(summary[k]) for k in DETAIL_FIELDS if summary.get(k)]
+    if summary.get("reason"):
+        parts.append(f"motif : {summary['reason']}")
+    return " — ".join(parts)
+
+
+def period_of(query: Any, today: date) -> tuple[str, str, str, datetime | None, datetime | None]:
+    """(kind, value, label, since, until) of the week or month filter, Paris days."""
+    week, month = str(query.get("semaine", "")), str(query.get("mois", ""))
+    if match := WEEK.match(week):
+        try:
+            monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            monday = None
+        if monday is not None:
+            start = datetime.combine(monday, time(0), PARIS)
+            end = datetime.combine(monday + timedelta(days=7), time(0), PARIS)
+            label = f"semaine du {monday:%d/%m/%Y} au {monday + timedelta(days=6):%d/%m/%Y}"
+            return "semaine", week, label, start, end
+    if (match := MONTH.match(month)) and 1 <= int(match[2]) <= 12:
+        first = date(int(match[1]), int(match[2]), 1)
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        start = datetime.combine(first, time(0), PARIS)
+        end = datetime.combine(following, time(0), PARIS)
+        return "mois", month, f"{MONTHS[first.month - 1]} {first.year}", start, end
+    return "", "", "", None, None
+
+
+def _shortcuts(today: date) -> list[tuple[str, dict[str, str]]]:
+    this_week = today.isocalendar()
+    last_week = (today - timedelta(days=7)).isocalendar()
+    last_month = today.replace(day=1) - timedelta(days=1)
+    return [
+        ("Cette semaine", {"semaine": f"{this_week.year}-W{this_week.week:02d}"}),
+        ("Semaine précédente", {"semaine": f"{last_week.year}-W{last_week.week:02d}"}),
+        ("Ce mois-ci", {"mois": f"{today:%Y-%m}"}),
+        ("Mois précédent", {"mois": f"{last_month:%Y-%m}"}),
+    ]
+
+
+# --- Historique de mes actions ------------------------------------------------------------
+
+
+async def _journal(
+    request: web.Request, family_id: str, base: str, extra: dict[str, str]
+) -> dict[str, Any]:
+    today = datetime.now(PARIS).date()
+    kind, value, label, since, until = period_of(request.query, today)
+    try:
+        page = max(1, min(int(request.query.get("page", "1")), 10_000))
+    except ValueError:
+        page = 1
+    params = {"page": str(page), "page_size": str(PAGE_SIZE)}
+    if since is not None and until is not None:
+        params |= {"since": since.isoformat(), "until": until.isoformat()}
+    data = await _get(request, f"/journal/{quote(family_id)}", **params)
+    filters = {kind: value} if kind else {}
+
+    def url(**changes: str) -> str:
+        query = {**extra, **filters, **changes}
+        return base + ("?" + urlencode(query) if query else "")
+
+    pages = 0 if data is None else max(1, -(-data["total"] // PAGE_SIZE))
+    return {
+        "entries": None
+        if data is None
+        else [
+            {
+                "when": when(e["occurred_at"]),
+                "label": EVENT_LABELS.get(e["event_type"], e["event_type"]),
+                "detail": _detail(e),
+                "type": e["event_type"],
+            }
+            for e in data["items"]
+        ],
+        "total": 0 if data is None else data["total"],
+        "page": page,
+        "pages": pages,
+        "previous_url": url(page=str(page - 1)) if page > 1 else None,
+        "next_url": url(page=str(page + 1)) if page < pages else None,
+        "filter_kind": kind,
+        "filter_label": label,
+        "week_value": value if kind == "semaine" else "",
+        "month_value": value if kind == "mois" else "",
+        "shortcuts": [
+            (name, base + "?" + urlencode({**extra, **q})) for name, q in _shortcuts(today)
+        ],
+        "all_url": base + ("?" + urlencode(extra) if extra else ""),
+        "form_action": base,
+        "hidden": extra,
+    }
+
+
+async def history_page(request: web.Request) -> web.StreamResponse:
+    """GET /historique: every sign-in and action, by week or month, page by page."""
+    identity = await require_signed_in(request)
+    family_id = _family_of(identity, request.query.get("famille"))
+    context: dict[str, Any] = {"family_id": family_id, "staff_view": False}
+    if family_id is not None:
+        extra = {"famille": family_id} if len(identity.memberships) > 1 else {}
+        context |= await _journal(request, family_id, "/historique", extra)
+    return await render(request, "notifications/history.html", context)
+
+
+async def staff_history_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/familles/{family_id}/historique: the same journal, for staff."""
+    await _require_staff(request)
+    family_id = _id(request.match_info["family_id"])
+    if family_id is None:
+        raise web.HTTPNotFound()
+    context: dict[str, Any] = {"family_id": family_id, "staff_view": True}
+    context |= await _journal(request, family_id, f"/agents/familles/{family_id}/historique", {})
+    return await render(request, "notifications/history.html", context)
+
+
+# --- Contacter la structure -----------------------------------------------------------------
+
+
+async def _send(request: web.Request, method: str, path: str, body: Any) -> ServiceReply:
+    """Call the service with the visitor's token and address (its per-address limit needs it)."""
+    settings = request.app[GATEWAY_SETTINGS]
+    breaker = request.app[BREAKERS][SERVICE]
+    session = request.get(SESSION)
+    headers = {"X-Forwarded-For": client_ip(request)}
+    if session is not None and session.jwt:
+        headers["Authorization"] = f"Bearer {session.jwt}"
+    url = settings.service_urls()[SERVICE] + path
+    try:
+        async with asyncio.timeout(settings.upstream_deadline_seconds):
+            async with request.app[UPSTREAM_CLIENT].request(
+                method, url, json=body, headers=headers
+            ) as response:
+                data = await response.json(content_type=None)
+                reply = ServiceReply(response.status, data, response.headers)
+    except TimeoutError:
+        breaker.record_failure()
+        raise GatewayTimeout("The notifications service did not answer in time.") from None
+    except (ClientError, ValueError):
+        breaker.record_failure()
+        raise BadGateway("The notifications service cannot be reached.") from None
+    breaker.record_success()
+    return reply
+
+
+def refusal(reply: ServiceReply) -> str:
+    """The visitor's French explanation of a refused message."""
+    data = reply.data if isinstance(reply.data, dict) else {}
+    kind = str(data.get("type", "")).rsplit("/", 1)[-1]
+    if reply.status == 429:
+        return "Vous avez envoyé trop de messages. Réessayez dans une heure."
+    if kind == "captcha-refused":
+        if data.get("reason") == "missing":
+            return (
+                "La vérification anti-robot n'est pas terminée : patientez quelques "
+                "secondes puis envoyez à nouveau."
+            )
+        if data.get("reason") == "replayed":
+            return "Cette vérification anti-robot a déjà servi : envoyez à nouveau le message."
+        return "La vérification anti-robot a échoué : envoyez à nouveau le message."
+    if kind == "unknown-recipient":
+        return "Ce destinataire n'existe pas : choisissez-en un dans la liste."
+    fields = {e.get("field") for e in data.get("errors", []) if isinstance(e, dict)}
+    if "subject" in fields and "body" in fields:
+        return "L'objet et le contenu du message sont obligatoires et limités en taille."
+    if "subject" in fields:
+        return "Indiquez l'objet du message (150 caractères au plus)."
+    if "body" in fields:
+        return "Indiquez le contenu du message (5 000 caractères au plus)."
+    if reply.status == 503:
+        return "L'envoi de messages est momentanément indisponible. Réessayez dans un instant."
+    return "Le message n'a pas pu être envoyé. Réessayez."
+
+
+async def _contact_page(
+    request: web.Request,
+    identity: Identity,
+    *,
+    values: dict[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    family_id = _family_of(identity, request.query.get("famille"))
+    recipients = await _get(request, "/contact-recipients")
+    challenge = await _get(request, "/contact/challenge")
+    threads = None
+    if family_id is not None:
+        threads = await _get(request, f"/families/{quote(family_id)}/contact-messages")
+    context = {
+        "family_id": family_id,
+        "recipients": None if recipients is None else recipients["items"],
+        "challenge": challenge,
+        "threads": None
+        if threads is None
+        else [{**t, "when": when(t["last_activity_at"])} for t in threads["items"]],
+        "values": values or {},
+        "error": error,
+    }
+    return await render(request, "notifications/contact.html", context, status=status)
+
+
+async def contact_page(request: web.Request) -> web.StreamResponse:
+    """GET /contact: the form (recipient, subject, content, anti-robot check) and my messages."""
+    identity = await require_signed_in(request)
+    return await _contact_page(request, identity)
+
+
+async def send_message(request: web.Request) -> web.StreamResponse:
+    """POST /contact: send the message; refused → the form again with what was typed."""
+    identity = await require_signed_in(request)
+    form = await request.post()
+    family_id = _family_of(identity, _field(form, "famille", 64))
+    values = {
+        "destinataire": _field(form, "destinataire", 64),
+        "objet": _field(form, "objet", 600),
+        "message": str(form.get("message", ""))[:60_000].strip(),
+    }
+    if family_id is None:
+        raise web.HTTPSeeOther("/contact")
+    body = {
+        "recipient_id": values["destinataire"] or "-",
+        "subject": values["objet"] or " ",
+        "body": values["message"] or " ",
+        "captcha": _field(form, "captcha", 10_000) or None,
+    }
+    reply = await _send(request, "POST", f"/families/{quote(family_id)}/contact-messages", body)
+    if reply.ok:
+        raise web.HTTPSeeOther(f"/contact/{reply.data['id']}?envoye=1")
+    return await _contact_page(
+        request, identity, values=values, error=refusal(reply), status=reply.status
+    )
+
+
+async def thread_page(request: web.Request) -> web.StreamResponse:
+    """GET /contact/{message_id}: one thread, and the reply form."""
+    identity = await require_signed_in(request)
+    message_id = _id(request.match_info["message_id"])
+    if message_id is None:
+        raise web.HTTPNotFound()
+    thread = await _get(request, f"/contact-messages/{message_id}")
+    if thread is None:
+        raise web.HTTPNotFound()
+    return await render(
+        request,
+        "notifications/thread.html",
+        {
+            "thread": thread,
+            "posts": _posts(thread),
+            "staff_view": identity.role == "staff",
+            "sent": "envoye" in request.query,
+            "action": f"/contact/{message_id}/repondre",
+            "error": None,
+        },
+    )
+
+
+def _posts(thread: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{**p, "when": when(p["created_at"])} for p in thread["posts"]]
+
+
+async def _reply(request: web.Request, back: str) -> web.StreamResponse:
+    message_id = _id(request.match_info["message_id"])
+    if message_id is None:
+        raise web.HTTPNotFound()
+    form = await request.post()
+    text = str(form.get("message", ""))[:60_000].strip()
+    reply = await call_service(
+        request,
+        SERVICE,
+        "POST",
+        f"/contact-messages/{message_id}/replies",
+        json={"body": text or " "},
+    )
+    if reply.status == 404:
+        raise web.HTTPNotFound()
+    if reply.ok:
+        raise web.HTTPSeeOther(f"{back}/{message_id}?envoye=1")
+    thread = await _get(request, f"/contact-messages/{message_id}")
+    if thread is None:
+        raise web.HTTPNotFound()
+    identity = await require_signed_in(request)
+    return await render(
+        request,
+        "notifications/thread.html",
+        {
+            "thread": thread,
+            "posts": _posts(thread),
+            "staff_view": identity.role == "staff",
+            "sent": False,
+            "action": f"{back}/{message_id}/repondre",
+            "error": "Écrivez votre réponse (5 000 caractères au plus).",
+        },
+        status=reply.status,
+    )
+
+
+async def reply_as_family(request: web.Request) -> web.StreamResponse:
+    """POST /contact/{message_id}/repondre."""
+    await require_signed_in(request)
+    return await _reply(request, "/contact")
+
+
+# --- preferences ---------------------------------------------------------------------------
+
+
+async def preferences_page(request: web.Request) -> web.StreamResponse:
+    """GET /courriels: the optional e-mails the family receives."""
+    identity = await require_signed_in(request)
+    family_id = _family_of(identity, request.query.get("famille"))
+    data = None
+    if family_id is not None:
+        data = await _get(request, f"/families/{quote(family_id)}/email-preferences")
+    return await render(
+        request,
+        "notifications/preferences.html",
+        {
+            "family_id": family_id,
+            "categories": None if data is None else data["categories"],
+            "saved": "ok" in request.query,
+        },
+    )
+
+
+async def save_preferences(request: web.Request) -> web.StreamResponse:
+    """POST /courriels: each optional category checked or not."""
+    identity = await require_signed_in(request)
+    form = await request.post()
+    family_id = _family_of(identity, _field(form, "famille", 64))
+    if family_id is None:
+        raise web.HTTPSeeOther("/courriels")
+    current = await _get(request, f"/families/{quote(family_id)}/email-preferences")
+    if current is None:
+        raise web.HTTPSeeOther("/courriels")
+    choices = {c["category"]: form.get(c["category"]) == "on" for c in current["categories"]}
+    await call_service(
+        request,
+        SERVICE,
+        "PUT",
+        f"/families/{quote(family_id)}/email-preferences",
+        json={"categories": choices},
+    )
+    raise web.HTTPSeeOther("/courriels?ok=1")
+
+
+# --- staff ---------------------------------------------------------------------------------
+
+
+async def inbox_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/messages: the families' messages, those waiting for an answer first."""
+    await _require_staff(request)
+    state = request.query.get("etat", "open")
+    params = {"page_size": "100"} | ({"state": state} if state in ("open", "answered") else {})
+    data = await _get(request, "/contact-messages", **params)
+    return await render(
+        request,
+        "notifications/inbox.html",
+        {
+            "threads": None
+            if data is None
+            else [{**t, "when": when(t["last_activity_at"])} for t in data["items"]],
+            "state": state,
+        },
+    )
+
+
+async def staff_thread_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/messages/{message_id}: read and answer."""
+    await _require_staff(request)
+    message_id = _id(request.match_info["message_id"])
+    thread = await _get(request, f"/contact-messages/{message_id}") if message_id else None
+    if thread is None:
+        raise web.HTTPNotFound()
+    return await render(
+        request,
+        "notifications/thread.html",
+        {
+            "thread": thread,
+            "posts": _posts(thread),
+            "staff_view": True,
+            "sent": "envoye" in request.query,
+            "action": f"/agents/messages/{message_id}/repondre",
+            "error": None,
+        },
+    )
+
+
+async def reply_as_staff(request: web.Request) -> web.StreamResponse:
+    """POST /agents/messages/{message_id}/repondre: the family gets it by e-mail and here."""
+    await _require_staff(request)
+    return await _reply(request, "/agents/messages")
+
+
+async def recipients_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/destinataires: who families may write to."""
+    await _require_staff(request)
+    data = await _get(request, "/contact-recipients", all="true")
+    return await render(
+        request,
+        "notifications/recipients.html",
+        {
+            "recipients": None if data is None else data["items"],
+            "saved": "ok" in request.query,
+            "error": None,
+        },
+    )
+
+
+async def save_recipient(request: web.Request) -> web.StreamResponse:
+    """POST /agents/destinataires[/{recipient_id}]: add or change a recipient."""
+    await _require_staff(request)
+    form = await request.post()
+    recipient_id = request.match_info.get("recipient_id")
+    if recipient_id is not None and _id(recipient_id) is None:
+        raise web.HTTPNotFound()
+    position = _field(form, "ordre", 4)
+    body = {
+        "name": _field(form, "nom", 120),
+        "email": _field(form, "adresse", 320),
+        "active": form.get("actif") == "on",
+        "position": int(position) if position.isdigit() else 0,
+    }
+    if recipient_id is None:
+        reply = await call_service(request, SERVICE, "POST", "/contact-recipients", json=body)
+    else:
+        reply = await call_service(
+            request, SERVICE, "PUT", f"/contact-recipients/{recipient_id}", json=body
+        )
+    if reply.ok:
+        raise web.HTTPSeeOther("/agents/destinataires?ok=1")
+    data = await _get(request, "/contact-recipients", all="true")
+    return await render(
+        request,
+        "notifications/recipients.html",
+        {
+            "recipients": None if data is None else data["items"],
+            "saved": False,
+            "error": "Indiquez un nom et une adresse électronique valide.",
+        },
+        status=reply.status,
+    )
+
+
+async def news_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/actualites: publish news on the families' dashboard."""
+    await _require_staff(request)
+    return await _news_page(request, notice="Actualité publiée." if "ok" in request.query else None)
+
+
+async def _news_page(
+    request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
+) -> web.Response:
+    data = await _get(request, "/news")
+    items = (
+        None
+        if data is None
+        else [
+            {**n, "from_day": n["visible_from"][:10], "until_day": (n["visible_until"] or "")[:10]}
+            for n in data["items"]
+        ]
+    )
+    return await render(
+        request,
+        "notifications/news.html",
+        {"items": items, "notice": notice, "error": error},
+        status=status,
+    )
+
+
+def _paris_midnight(value: str) -> str | None:
+    try:
+        return datetime.combine(date.fromisoformat(value), time(0), PARIS).isoformat()
+    except ValueError:
+        return None
+
+
+async def publish_news(request: web.Request) -> web.StreamResponse:
+    """POST /agents/actualites: title, text, visible from/until (days, Paris), activity."""
+    await _require_staff(request)
+    form = await request.post()
+    start = _paris_midnight(_field(form, "debut", 10)) or datetime.now(PARIS).isoformat()
+    end_day = _field(form, "fin", 10)
+    end = _paris_midnight(end_day) if end_day else None
+    if end_day and end is None:
+        return await _news_page(request, error="Les dates s'écrivent JJ/MM/AAAA.", status=422)
+    body = {
+        "title": _field(form, "titre", 200),
+        "text": str(form.get("texte", ""))[:5000].strip(),
+        "visible_from": start,
+        "visible_until": end,
+        "activity_id": _id(form.get("activite")) or None,
+    }
+    reply = await call_service(request, SERVICE, "POST", "/news", json=body)
+    if not reply.ok:
+        return await _news_page(
+            request,
+            error="Indiquez un titre, un texte, et une fin après le début.",
+            status=reply.status,
+        )
+    raise web.HTTPSeeOther("/agents/actualites?ok=1")
+
+
+async def withdraw_news(request: web.Request) -> web.StreamResponse:
+    """POST /agents/actualites/{news_id}/retirer."""
+    await _require_staff(request)
+    news_id = _id(request.match_info["news_id"])
+    if news_id is None:
+        raise web.HTTPNotFound()
+    await call_service(request, SERVICE, "DELETE", f"/news/{news_id}")
+    return await _news_page(request, notice="Actualité retirée.")
+
+
+async def emails_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/courriels: e-mails that failed (with the resend button), pending, sent."""
+    await _require_staff(request)
+    state = request.query.get("etat", "failed")
+    state = state if state in EMAIL_STATES else "failed"
+    data = await _get(request, "/emails", state=state, page_size="100")
+    return await render(
+        request,
+        "notifications/emails.html",
+        {
+            "emails": None
+            if data is None
+            else [{**e, "when": when(e["created_at"])} for e in data["items"]],
+            "state": state,
+            "states": EMAIL_STATES,
+            "notice": request.query.get("renvoye") and "Le courriel repart dans quelques secondes.",
+        },
+    )
+
+
+async def resend_email(request: web.Request) -> web.StreamResponse:
+    """POST /agents/courriels/{email_id}/renvoyer."""
+    await _require_staff(request)
+    email_id = _id(request.match_info["email_id"])
+    if email_id is None:
+        raise web.HTTPNotFound()
+    await call_service(request, SERVICE, "POST", f"/emails/{email_id}/resend")
+    raise web.HTTPSeeOther("/agents/courriels?renvoye=1")
+
+
+async def dead_letters_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/lettres-mortes: events the consumer could not handle."""
+    await _require_staff(request)
+    data = await _get(request, "/dead-letters", page_size="100")
+    return await render(
+        request,
+        "notifications/dead_letters.html",
+        {
+            "letters": None
+            if data is None
+            else [{**d, "when": when(d["received_at"])} for d in data["items"]],
+        },
+    )
+
+
+def register(app: web.Application) -> None:
+    """Add the notifications pages."""
+    app.router.add_get("/historique", history_page)
+    app.router.add_get("/contact", contact_page)
+    app.router.add_post("/contact", send_message)
+    app.router.add_get("/contact/{message_id}", thread_page)
+    app.router.add_post("/contact/{message_id}/repondre", reply_as_family)
+    app.router.add_get("/courriels", preferences_page)
+    app.router.add_post("/courriels", save_preferences)
+    app.router.add_get("/agents/familles/{family_id}/historique", staff_history_page)
+    app.router.add_get("/agents/messages", inbox_page)
+    app.router.add_get("/agents/messages/{message_id}", staff_thread_page)
+    app.router.add_post("/agents/messages/{message_id}/repondre", reply_as_staff)
+    app.router.add_get("/agents/destinataires", recipients_page)
+    app.router.add_post("/agents/destinataires", save_recipient)
+    app.router.add_post("/agents/destinataires/{recipient_id}", save_recipient)
+    app.router.add_get("/agents/actualites", news_page)
+    app.router.add_post("/agents/actualites", publish_news)
+    app.router.add_post("/agents/actualites/{news_id}/retirer", withdraw_news)
+    app.router.add_get("/agents/courriels", emails_page)
+    app.router.add_post("/agents/courriels/{email_id}/renvoyer", resend_email)
+    app.router.add_get("/agents/lettres-mortes", dead_letters_page)

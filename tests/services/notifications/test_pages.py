@@ -1,0 +1,170 @@
+"""The pages through the real gateway: Historique de mes actions (filters, pages), Contacter la
+structure (captcha solved, missing), staff's inbox and reply, preferences, staff-only pages."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from services.kit.database import Database
+from services.kit.testing import TestSigner
+from services.notifications.models import ContactMessage
+from services.notifications.seed import recipient_id
+from tests.gateway.conftest import same_origin
+
+from .factories import of_type
+from .mailing import deliver, send_pending
+from .portal import AGENT, PARENT, make_portal, sign_in
+from .smtp_server import SmtpServer
+from .test_contact import solve
+
+GUICHET = "Guichet unique inscriptions"
+
+
+def challenge_in(page: str) -> dict[str, Any]:
+    """The challenge the contact page embeds for its script."""
+    found = re.search(r'data-challenge="([^"]+)"', page)
+    assert found, page
+    return dict(json.loads(html.unescape(found.group(1))))
+
+
+async def test_historique_lists_sign_ins_and_actions_with_week_and_month_filters_and_pages(
+    database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
+    smtp: SmtpServer,
+) -> None:  # fmt: skip
+    portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
+    family = portal.family_id
+    # Monday 2 March 2026, 08:00 UTC = 09:00 in Paris; then one a day for 25 days.
+    start = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    for n in range(25):
+        message = of_type("account.login_succeeded", family, source="auth", account_id=PARENT)
+        message["occurred_at"] = (start + timedelta(days=n)).isoformat()
+        await deliver(database, portal.settings, message)
+    refusal = of_type("registration.refused", family, source="bookings",
+                      person_name="Enfant TEST", activity_name="ALSH Josta Leku", reason="complet")  # fmt: skip  # noqa: E501
+    refusal["occurred_at"] = datetime(2026, 4, 2, 16, tzinfo=UTC).isoformat()
+    await deliver(database, portal.settings, refusal)
+    client = portal.client
+    await sign_in(client, PARENT)
+
+    week = await (await client.get("/historique?semaine=2026-W10")).text()
+    month = await (await client.get("/historique?mois=2026-03")).text()
+    page_two = await (await client.get("/historique?mois=2026-03&page=2")).text()
+    april = await (await client.get("/historique?mois=2026-04")).text()
+
+    assert week.count('data-event="account.login_succeeded"') == 7
+    assert "lundi 02/03/2026 à 09:00" in week, "day and time, Paris"
+    assert "semaine du 02/03/2026 au 08/03/2026" in week
+    assert "25 actions" in month and month.count("<tr data-event") == 20
+    assert page_two.count("<tr data-event") == 5 and "Page 2 sur 2" in page_two
+    assert 'rel="prev"' in page_two and "mois=2026-03" in page_two
+    assert "Demande d&#39;inscription refusée" in april and "motif : complet" in april
+    assert "jeudi 02/04/2026 à 18:00" in april, "summer time in Paris"
+
+
+async def test_a_parent_writes_to_the_guichet_and_staff_answer_from_their_inbox(
+    database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
+    smtp: SmtpServer,
+) -> None:  # fmt: skip
+    portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
+    client = portal.client
+    csrf = await sign_in(client, PARENT)
+    form = await (await client.get("/contact")).text()
+    assert GUICHET in form and "Jean Verdun, péri extra scolaire" in form
+    assert "guichet@example.org" not in form, "addresses stay with staff"
+
+    fields = {"csrf_token": csrf, "famille": portal.family_id, "destinataire": recipient_id(GUICHET),  # noqa: E501
+              "objet": "Inscription ALSH", "message": "Reste-t-il des places ?"}  # fmt: skip
+    refused = await client.post("/contact", data=fields, headers=same_origin(client))
+    sent = await client.post(
+        "/contact",
+        data={**fields, "captcha": solve(challenge_in(form))},
+        headers=same_origin(client),
+        allow_redirects=False,
+    )
+    thread_url = sent.headers.get("Location", "")
+    thread = await (await client.get(thread_url)).text()
+
+    refused_page = await refused.text()
+    assert refused.status == 422
+    assert "La vérification anti-robot n&#39;est pas terminée" in refused_page
+    assert "Reste-t-il des places ?" in refused_page, "what was typed is kept"
+    assert sent.status == 303 and thread_url.startswith("/contact/")
+    assert "Votre message a bien été envoyé." in thread and "Reste-t-il des places ?" in thread
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ContactMessage)) == 1
+
+    parent_on_staff_page = await client.get("/agents/messages")
+    assert parent_on_staff_page.status == 403
+
+    await client.post("/deconnexion", data={"csrf_token": csrf}, headers=same_origin(client))
+    staff_csrf = await sign_in(client, AGENT)
+    inbox = await (await client.get("/agents/messages")).text()
+    message_id = thread_url.split("/")[2].split("?")[0]
+    assert f'href="/agents/messages/{message_id}"' in inbox and "Inscription ALSH" in inbox
+    answer = await client.post(
+        f"/agents/messages/{message_id}/repondre",
+        data={"csrf_token": staff_csrf, "message": "Oui, deux places."},
+        headers=same_origin(client),
+    )
+    assert (
+        answer.status == 200 and "Votre réponse a été envoyée à la famille." in await answer.text()
+    )
+    await send_pending(database, portal.settings)
+    subjects = sorted(str(m["Subject"]) for m in smtp.inbox.to(PARENT))
+    assert any(s.startswith("Réponse à votre message") for s in subjects), subjects
+    assert smtp.inbox.to("guichet@example.org"), "the recipient got the message"
+    for page in ("/agents/courriels", "/agents/lettres-mortes", "/agents/actualites",
+                 "/agents/destinataires", f"/agents/familles/{portal.family_id}/historique"):  # fmt: skip  # noqa: E501
+        response = await client.get(page)
+        assert response.status == 200, page
+
+
+async def test_a_forged_recipient_and_an_oversized_message_are_refused_in_french(
+    database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
+    smtp: SmtpServer,
+) -> None:  # fmt: skip
+    portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
+    client = portal.client
+    csrf = await sign_in(client, PARENT)
+
+    async def post(**fields: str) -> str:
+        form = await (await client.get("/contact")).text()
+        data = {"csrf_token": csrf, "famille": portal.family_id, "destinataire": recipient_id(GUICHET),  # noqa: E501
+                "objet": "Objet", "message": "Texte", "captcha": solve(challenge_in(form)), **fields}  # fmt: skip  # noqa: E501
+        response = await client.post("/contact", data=data, headers=same_origin(client))
+        assert response.status == 422
+        return await response.text()
+
+    forged = await post(destinataire="00000000-0000-4000-8000-000000000000")
+    oversized = await post(message="x" * 6000)
+
+    assert "Ce destinataire n&#39;existe pas" in forged
+    assert "5 000 caractères au plus" in oversized
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ContactMessage)) == 0
+
+
+async def test_a_family_turns_off_invoice_emails_on_its_preferences_page(
+    database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
+    smtp: SmtpServer,
+) -> None:  # fmt: skip
+    portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
+    client = portal.client
+    csrf = await sign_in(client, PARENT)
+
+    saved = await client.post(
+        "/courriels",
+        data={"csrf_token": csrf, "famille": portal.family_id, "rappels": "on", "accuses": "on"},
+        headers=same_origin(client),
+    )
+    page = await saved.text()
+
+    assert "Vos choix sont enregistrés." in page
+    assert re.search(r'id="cat-factures" name="factures">', page), "unchecked"
+    assert re.search(r'id="cat-rappels" name="rappels" checked>', page)
