@@ -36,6 +36,7 @@ NOTICES = {
     "regles": "Les règles des champs ont été enregistrées.",
     "cree": "La famille a été créée.",
     "personne": "La personne a été ajoutée.",
+    "modifie": "Le dossier a été modifié.",
 }
 STATE_LABELS = {
     "pending": "En attente de validation",
@@ -363,6 +364,7 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
             ),
             "general": general,
             "errors": errors,
+            "staff": False,
         },
         status=422 if errors or general else 200,
     )
@@ -543,6 +545,81 @@ async def record_page(request: web.Request) -> web.StreamResponse:
     )
 
 
+QUOTIENT_FIELDS = ("quotient", "quotient_date", "quotient_source")
+
+
+async def staff_edit(request: web.Request) -> web.StreamResponse:
+    """GET/POST /agents/familles/{family_id}[/personnes/{person_id}]/modifier: a direct edit.
+
+    Only the fields changed in the form are sent, against the version the form was read at:
+    a record changed meanwhile (another agent, an accepted request) answers 409 and the
+    page says so instead of overwriting it.
+    """
+    await _staff(request)
+    family_id = request.match_info["family_id"]
+    person_id = request.match_info.get("person_id")
+    path = f"/families/{family_id}" + (f"/persons/{person_id}" if person_id else "")
+    record = await _read(request, path)
+    rules = record["fields"]
+    submitted: dict[str, str] | None = None
+    errors: dict[str, str] = {}
+    general = None
+    version = record["version"]
+    if request.method == "POST":
+        form = await request.post()
+        version = int(str(form.get("version", "0")) or 0)
+        submitted = {r["field"]: str(form.get(r["field"], "")) for r in rules}
+        changed = {
+            r["field"]: parse_form_value(r["field"], submitted[r["field"]])
+            for r in rules
+            if r["access"] in ("edit", "mandatory")
+            and submitted[r["field"]].strip() != form_value(r["field"], record.get(r["field"]))
+        }
+        quotient = {k: changed.pop(k) for k in QUOTIENT_FIELDS if k in changed}
+        reply = None
+        if changed or not quotient:
+            reply = await _call(request, "PATCH", path, json={"version": version, **changed})
+            if reply.ok:
+                version = reply.data["version"]
+        if quotient and (reply is None or reply.ok):
+            body = {k: parse_form_value(k, submitted[k]) for k in QUOTIENT_FIELDS}
+            reply = await _call(
+                request, "PUT", f"/families/{family_id}/quotient", json={"version": version, **body}
+            )
+        assert reply is not None
+        if reply.ok:
+            raise web.HTTPSeeOther(f"/agents/familles/{family_id}?ok=modifie")
+        errors, general = _errors_of(reply)
+    title = (
+        f"Modifier {record['first_name']} {record['last_name']}"
+        if person_id
+        else f"Modifier la famille {record['name']}"
+    )
+    fields = build_fields(rules, record, submitted=submitted, errors=errors)
+    if not person_id:
+        persons = await _read(request, f"/families/{family_id}/persons")
+        for f in fields:
+            if f["name"] == "billing_person_id":  # chosen among the household, not typed
+                f["widget"] = "select"
+                f["choices"] = [(p["id"], f"{p['first_name']} {p['last_name']}") for p in persons]
+    return await render(
+        request,
+        "families/edit.html",
+        {
+            "title": title,
+            "family_id": family_id,
+            "version": version,
+            "action": request.path,
+            "cancel": f"/agents/familles/{family_id}",
+            "fields": fields,
+            "general": general,
+            "errors": errors,
+            "staff": True,
+        },
+        status=(409 if "modifié" in (general or "") else 422) if general else 200,
+    )
+
+
 def _blank_fields(
     spec: tuple[tuple[str, str, bool], ...],
     values: dict[str, str] | None = None,
@@ -671,4 +748,10 @@ def register(app: web.Application) -> None:
     app.router.add_post("/agents/demandes/lot", decide_batch)
     app.router.add_post("/agents/demandes/{request_id}", decide)
     app.router.add_get("/agents/familles/{family_id}", record_page)
+    for path in (
+        "/agents/familles/{family_id}/modifier",
+        "/agents/familles/{family_id}/personnes/{person_id}/modifier",
+    ):
+        app.router.add_get(path, staff_edit)
+        app.router.add_post(path, staff_edit)
     app.router.add_post("/agents/familles/{family_id}/personnes", new_person)

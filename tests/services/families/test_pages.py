@@ -172,3 +172,24 @@ async def test_staff_change_the_field_policy_from_the_editor(portal: Portal) -> 
     form = await (await parent.get("/famille/modifier")).text()
     assert 'name="phone"' not in form
     assert "Téléphone du domicile" in form
+
+
+async def test_staff_edit_a_record_directly_and_a_stale_form_is_refused(portal: Portal) -> None:
+    agent = await portal.visitor(STAFF_EMAIL)
+    page = f"/agents/familles/{portal.family['id']}/modifier"
+    form = await (await agent.get(page)).text()
+    assert 'name="quotient"' in form and 'name="status"' in form  # staff write them
+    fields = {"version": "1", "name": portal.family["name"], "address": "1 rue des Écoles",
+              "postal_code": "64240", "city": "Hasparren", "email": portal.family["email"],
+              "phone": "05 59 29 00 00", "status": "active"}  # fmt: skip
+    saved = await post_form(agent, page, page, {**fields, "city": "Anglet", "quotient": "640",
+                                                  "quotient_date": "2026-01-05",
+                                                  "quotient_source": "CAF"})  # fmt: skip
+    assert saved.status == 303, await saved.text()
+    record = await portal.api.read_family(portal.family["id"])
+    assert (record["city"], record["quotient"]) == ("Anglet", 640)
+
+    stale = await post_form(agent, page, page, {**fields, "phone": "05 59 11 11 11"})
+    assert stale.status == 409
+    assert "modifié entre-temps" in text_of(await stale.text())
+    assert (await portal.api.read_family(portal.family["id"]))["phone"] == "05 59 29 00 00"
