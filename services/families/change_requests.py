@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,7 +46,7 @@ from .service import apply_values, check_version, emit, get_family, get_person, 
 from .validation import parse
 
 PENDING = "pending"
-FIELDS_MODEL = {"family": FamilyFields, "person": PersonFields}
+FIELDS_MODEL: dict[str, type[BaseModel]] = {"family": FamilyFields, "person": PersonFields}
 
 
 async def submit(
@@ -119,8 +120,8 @@ async def _validated_values(
     if errors:
         # Refused whole: nothing of the request is kept when any field is not allowed.
         raise ValidationFailed("Cette demande contient des champs non modifiables.", errors=errors)
-    parsed = parse(FIELDS_MODEL[entity], changes, prefix="changes.")
-    values = parsed.model_dump(include=set(changes))
+    parsed: BaseModel = parse(FIELDS_MODEL[entity], changes, prefix="changes.")
+    values: dict[str, Any] = parsed.model_dump(include=set(changes))
     missing = [
         {"field": f"changes.{name}", "message": "Ce champ est obligatoire."}
         for name, value in values.items()
@@ -322,7 +323,7 @@ def family_view(request: ChangeRequest, person: Person | None = None) -> ChangeR
         target=request.target,
         person_id=request.person_id,
         person_name=f"{person.first_name} {person.last_name}" if person else None,
-        state=request.state,  # type: ignore[arg-type]
+        state=request.state,
         base_version=request.base_version,
         changes=[
             FieldChange(**c, label=_label(request.target, c["field"])) for c in request.changes

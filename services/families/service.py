@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -414,9 +415,13 @@ async def changes_after(
     """At most `limit` families and persons changed after `position`, and where to go on."""
     found: list[tuple[datetime, str, str, Family | Person]] = []
     full = False
-    for kind, model in (("family", Family), ("person", Person)):
-        rows = (
-            await session.scalars(
+    kinds: tuple[tuple[str, type[Family] | type[Person]], ...] = (
+        ("family", Family),
+        ("person", Person),
+    )
+    for kind, model in kinds:
+        rows: Sequence[Family | Person] = (
+            await session.scalars(  # type: ignore[assignment]
                 select(model)
                 .where(_after(model, kind, position))
                 .order_by(model.updated_at, model.id)

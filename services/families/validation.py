@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -36,7 +37,7 @@ _MESSAGES = {
 }
 
 
-def french_message(error: dict[str, Any]) -> str:
+def french_message(error: Mapping[str, Any]) -> str:
     """One pydantic error in French."""
     kind = error["type"]
     context = error.get("ctx") or {}
