@@ -10,3 +10,5 @@ CHANGE_REQUESTED = "family.change_requested"
 CHANGE_ACCEPTED = "family.change_accepted"
 CHANGE_REFUSED = "family.change_refused"
 CHANGE_WITHDRAWN = "family.change_withdrawn"
+# Sensitive access, for the journal (RGPD): who exported a family's data, never the data.
+FAMILY_EXPORTED = "family.exported"

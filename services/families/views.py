@@ -17,7 +17,7 @@ from services.kit.openapi import operation
 from services.kit.outbox import utcnow
 from services.kit.problems import Conflict, NotFound, Problem
 
-from . import change_requests, service
+from . import change_requests, events, service
 from .access import WRITE_SCOPE, family_editor, family_reader, policy_role, records_reader
 from .errors import StaleVersion
 from .policy import load_policy, read_policy, update_policy
@@ -261,12 +261,16 @@ async def withdraw_request(request: web.Request) -> web.Response:
 async def export_family(request: web.Request) -> web.Response:
     """GET /families/{family_id}/export: this family's record, persons and requests only."""
     family_id = path_id(request, "family_id")
-    require_family(request, family_id)
-    async with request.app[DATABASE].sessions() as session:
+    identity = require_family(request, family_id)
+    async with writing(request) as session:
         family = await service.get_family(session, family_id=family_id)
         persons = await service.list_persons(session, family_id=family_id)
         found = await service.requests_of_family(session, family_id=family_id)
         views = await change_requests.family_views(session, found)
+        # The access itself is journaled (by the notifications service), the content never.
+        service.emit(
+            session, events.FAMILY_EXPORTED, family_id, by=identity.subject, role=identity.role
+        )
     export = FamilyExport(
         exported_at=utcnow(),
         family=FamilyRead.model_validate(family),

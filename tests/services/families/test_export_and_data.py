@@ -35,6 +35,9 @@ async def test_the_export_holds_the_family_and_nothing_of_another(api: FamiliesA
     assert export["family"]["id"] == mine["id"]
     assert [p["id"] for p in export["persons"]] == [child["id"]]
     assert [r["id"] for r in export["change_requests"]] == [my_request["id"]]
+    [journaled] = await api.events("family.exported", family_id=mine["id"])
+    assert journaled["data"] == {"family_id": mine["id"], "by": f"parent-{mine['id']}",
+                                 "role": "family"}  # fmt: skip
     text = json.dumps(export)
     for foreign in (theirs["id"], "EXPORT-B", "secret-b@exemple.fr", their_parent["id"],
                     "Secret", their_request["id"], "Dax"):  # fmt: skip
