@@ -1,6 +1,6 @@
 """Problems specific to bookings. Their `detail` is French: the pages show it as it is."""
 
-from services.kit.problems import Conflict, NotFound, Problem, ServiceUnavailable
+from services.kit.problems import Conflict, NotFound, Problem
 
 
 class ActivityNameTaken(Conflict):
@@ -101,8 +101,15 @@ class WrongState(Conflict):
     title = "Wrong state"
 
 
-class CheckUnavailable(ServiceUnavailable):
-    """A service we must ask (families, documents) did not answer usably."""
+class CheckUnavailable(Problem):
+    """A service we must ask (families, documents) did not answer usably.
 
-    slug = "check-unavailable"
-    title = "Check unavailable"
+    424, not 503: bookings itself is fine. The gateway counts a service's 502/503/504 against
+    that service's circuit breaker, so a 503 here would cut bookings off the whole portal
+    whenever documents is down.
+    """
+
+    status, slug, title = 424, "check-unavailable", "Failed dependency"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"Retry-After": "30"})

@@ -87,7 +87,7 @@ async def list_family_registrations(request: web.Request) -> web.Response:
     request=RegistrationCreate,
     response=RegistrationRead,
     status=201,
-    errors=(404, 409, 503),
+    errors=(404, 409, 424),
 )
 async def request_registration(request: web.Request) -> web.Response:
     """POST /families/{family_id}/registrations: every rule checked here, at commit time."""

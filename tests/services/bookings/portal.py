@@ -56,6 +56,7 @@ class Portal:
     child_id: str
     activity: dict[str, Any]
     period: dict[str, Any]
+    documents: TestClient
 
 
 async def start_portal(
@@ -122,4 +123,5 @@ async def start_portal(
     )
     server = await aiohttp_server(create_gateway(settings), host="127.0.0.1", port=port)
     gateway = await aiohttp_client(server)
-    return Portal(gateway, base_url, family["id"], (await child.json())["id"], activity, period)
+    child_id = (await child.json())["id"]
+    return Portal(gateway, base_url, family["id"], child_id, activity, period, documents)

@@ -95,3 +95,54 @@ async def test_parents_cannot_open_the_staff_queue(portal: Portal) -> None:
     anonymous = await client.get("/agents/inscriptions", allow_redirects=False)
     assert anonymous.status == 303
     assert anonymous.headers["Location"].startswith("/connexion")
+
+
+async def test_a_refusal_reason_and_a_failed_check_are_shown_to_the_parent(
+    portal: Portal,
+) -> None:
+    client, base = portal.gateway, portal.base_url
+    member = {"famille": portal.family_id, "personne": portal.child_id}
+    choice = f"{portal.activity['id']}|{portal.period['id']}"
+    await sign_in(client, base, PARENT_EMAIL)
+    html = await (await client.get("/inscriptions", params=member)).text()
+    form = {"csrf_token": csrf(html), **member, "choix": choice}
+    sent = await client.post("/inscriptions/demande", data=form, headers={"Origin": base})
+    assert sent.status == 200
+
+    await sign_in(client, base, STAFF_EMAIL)
+    queue_html = await (await client.get("/agents/inscriptions")).text()
+    registration_id = re.search(r'data-registration="([^"]+)"', queue_html).group(1)
+    no_reason = await client.post(
+        "/agents/inscriptions/decisions",
+        data={"csrf_token": csrf(queue_html), "ids": registration_id, "decision": "refuse"},
+        headers={"Origin": base},
+    )
+    assert no_reason.status == 422
+    assert "Indiquez le motif du refus" in text_of(await no_reason.text())
+    refused = await client.post(
+        "/agents/inscriptions/decisions",
+        data={
+            "csrf_token": csrf(queue_html),
+            "ids": registration_id,
+            "decision": "refuse",
+            "motif": "Groupe complet pour cette période",
+        },
+        headers={"Origin": base},
+    )
+    assert "Demande refusée." in text_of(await refused.text())
+
+    await sign_in(client, base, PARENT_EMAIL)
+    page = text_of(await (await client.get("/inscriptions", params=member)).text())
+    assert "refusée" in page and "Motif : Groupe complet pour cette période" in page
+
+    # The documents service goes down: the page says the check is impossible, nothing saved.
+    await portal.documents.close()
+    html = await (await client.get("/inscriptions", params=member)).text()
+    form = {"csrf_token": csrf(html), **member, "choix": choice}
+    down = await client.post("/inscriptions/demande", data=form, headers={"Origin": base})
+    assert down.status == 424
+    assert "Vérification des documents impossible pour le moment" in text_of(await down.text())
+    still = await (await client.get("/inscriptions", params=member)).text()
+    assert len(re.findall(r"<tr data-registration=", still)) == 1  # only the refused one
+    # The bookings service stays available: the gateway did not count it as failing.
+    assert (await client.get("/inscriptions", params=member)).status == 200

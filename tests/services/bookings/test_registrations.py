@@ -257,7 +257,8 @@ async def test_documents_service_failing_or_unreachable_registers_nothing(
 
     stand_in.documents_status = 502
     failing = await request(client, signer, family_id, body)
-    assert failing.status == 503
+    assert failing.status == 424
+    assert failing.headers["Retry-After"] == "30"
     assert (
         "vérification des documents impossible pour le moment"
         in (await failing.json())["detail"].lower()
@@ -265,7 +266,7 @@ async def test_documents_service_failing_or_unreachable_registers_nothing(
 
     unreachable = await bookings_app(gateway_url=closed_port_url())
     down = await request(unreachable, signer, family_id, body)
-    assert down.status == 503
+    assert down.status == 424
     assert "impossible pour le moment" in (await down.json())["detail"]
     assert await count_rows(client, person_id) == 0
 
