@@ -193,3 +193,14 @@ async def test_staff_edit_a_record_directly_and_a_stale_form_is_refused(portal: 
     assert stale.status == 409
     assert "modifié entre-temps" in text_of(await stale.text())
     assert (await portal.api.read_family(portal.family["id"]))["phone"] == "05 59 29 00 00"
+
+
+async def test_a_parent_downloads_the_familys_data_from_the_page(portal: Portal) -> None:
+    parent = await portal.visitor(PARENT_EMAIL)
+    page = await (await parent.get("/famille")).text()
+    link = f"/api/families/families/{portal.family['id']}/export"
+    assert f'href="{link}"' in page
+    export = await parent.get(link)
+    assert export.status == 200
+    assert "attachment" in export.headers["Content-Disposition"]
+    assert (await export.json())["family"]["id"] == portal.family["id"]
