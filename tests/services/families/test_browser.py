@@ -90,6 +90,18 @@ async def test_a_parent_changes_a_phone_number_and_an_agent_accepts_it(portal: P
             await agent.wait_for_load_state()
             assert "La demande a été acceptée." in await agent.get_by_role("status").inner_text()
 
+            for path in (
+                "/agents/champs",
+                f"/agents/familles/{portal.family['id']}",
+                "/agents/familles?q=Etcheverry",
+                "/agents/demandes?etat=accepted",
+            ):
+                await agent.goto(f"{base}{path}")
+                width = await agent.evaluate("document.documentElement.scrollWidth")
+                assert width <= PHONE["width"], path  # staff pages fit a phone too
+            await agent.goto(f"{base}/agents/champs")
+            await agent.screenshot(path=str(SCREENSHOTS / "families-policy.png"), full_page=True)
+
             await parent.goto(f"{base}/famille")
             details = await parent.locator("#coordonnees").locator("..").inner_text()
             assert "06 11 22 33 44" in details
