@@ -201,12 +201,22 @@ async def _require_staff(request: web.Request) -> Identity:
 
 
 async def _queue_page(
-    request: web.Request, *, results: list[dict[str, Any]] | None = None, status: int = 200
+    request: web.Request,
+    *,
+    activity_id: str = "",
+    results: list[dict[str, Any]] | None = None,
+    status: int = 200,
 ) -> web.Response:
-    queue = await _get(request, "bookings", "/registrations", state="requested", limit="200")
+    params = {"state": "requested", "limit": "200"}
+    if ID.match(activity_id):
+        params["activity_id"] = activity_id
+    queue = await _get(request, "bookings", "/registrations", **params)
+    activities = await _get(request, "bookings", "/activities")
     context = {
         "queue": None if queue is None else queue["items"],
         "results": results or [],
+        "activities": [] if activities is None else activities["items"],
+        "activity_id": params.get("activity_id", ""),
     }
     return await render(request, "bookings/agents.html", context, status=status)
 
@@ -214,24 +224,25 @@ async def _queue_page(
 async def staff_queue(request: web.Request) -> web.StreamResponse:
     """GET /agents/inscriptions: the requests waiting for a decision."""
     await _require_staff(request)
-    return await _queue_page(request)
+    return await _queue_page(request, activity_id=request.query.get("activite", ""))
 
 
 async def staff_decisions(request: web.Request) -> web.StreamResponse:
     """POST /agents/inscriptions/decisions: accept or refuse one request or a selection."""
     await _require_staff(request)
     form = await request.post()
+    activity_id = _field(form, "activite")
     ids = [str(value)[:MAX_FIELD] for value in form.getall("ids", [])][:200]
     decision = _field(form, "decision")
     reason = str(form.get("motif", ""))[:500].strip() or None
     if not ids or decision not in ("accept", "refuse"):
         return await _queue_page(
-            request, status=422,
+            request, activity_id=activity_id, status=422,
             results=[{"ok": False, "detail": "Sélectionnez au moins une demande."}],
         )  # fmt: skip
     if decision == "refuse" and not reason:
         return await _queue_page(
-            request, status=422,
+            request, activity_id=activity_id, status=422,
             results=[{"ok": False, "detail": "Indiquez le motif du refus : la famille le lira."}],
         )  # fmt: skip
     decisions = [{"registration_id": i, "decision": decision, "reason": reason} for i in ids]
@@ -240,8 +251,10 @@ async def staff_decisions(request: web.Request) -> web.StreamResponse:
     )
     if not reply.ok:
         detail = _problem_detail(reply.data, "Les décisions n'ont pas pu être enregistrées.")
-        return await _queue_page(request, results=[{"ok": False, "detail": detail}], status=422)
-    return await _queue_page(request, results=reply.data["results"])
+        return await _queue_page(
+            request, activity_id=activity_id, results=[{"ok": False, "detail": detail}], status=422
+        )
+    return await _queue_page(request, activity_id=activity_id, results=reply.data["results"])
 
 
 def register(app: web.Application) -> None:

@@ -91,6 +91,9 @@ async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(porta
             agent = await staff_context.new_page()
             await _sign_in(agent, base, STAFF_EMAIL)
             await agent.goto(f"{base}/agents/inscriptions")
+            await agent.get_by_label("Activité").select_option(portal.activity["id"])
+            await agent.get_by_role("button", name="Filtrer").click()
+            await agent.wait_for_load_state()
             row = agent.locator("tr", has_text="Enfant TEST").filter(
                 has_text=portal.activity["name"]
             )

@@ -26,6 +26,14 @@ def csrf(html: str) -> str:
     return match.group(1)
 
 
+def queued_id(html: str, activity_name: str) -> str:
+    """The id of the queue's row for this activity (the queue holds every family's requests)."""
+    rows = re.findall(r'<tr data-registration="([^"]+)">(.*?)</tr>', html, re.S)
+    ids = [rid for rid, row in rows if activity_name in row]
+    assert len(ids) == 1, ids
+    return ids[0]
+
+
 def text_of(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
@@ -66,10 +74,10 @@ async def test_a_parent_requests_sees_the_refusal_reason_and_staff_accept(
     # Staff: the queue, then accept.
     staff = portal.gateway
     await sign_in(staff, base, STAFF_EMAIL)
-    queue = await staff.get("/agents/inscriptions")
+    queue = await staff.get("/agents/inscriptions", params={"activite": portal.activity["id"]})
     queue_html = await queue.text()
     assert queue.status == 200
-    registration_id = re.search(r'data-registration="([^"]+)"', queue_html).group(1)
+    registration_id = queued_id(queue_html, portal.activity["name"])
     decided = await staff.post(
         "/agents/inscriptions/decisions",
         data={"csrf_token": csrf(queue_html), "ids": registration_id, "decision": "accept"},
@@ -110,8 +118,10 @@ async def test_a_refusal_reason_and_a_failed_check_are_shown_to_the_parent(
     assert sent.status == 200
 
     await sign_in(client, base, STAFF_EMAIL)
-    queue_html = await (await client.get("/agents/inscriptions")).text()
-    registration_id = re.search(r'data-registration="([^"]+)"', queue_html).group(1)
+    queue_html = await (
+        await client.get("/agents/inscriptions", params={"activite": portal.activity["id"]})
+    ).text()
+    registration_id = queued_id(queue_html, portal.activity["name"])
     no_reason = await client.post(
         "/agents/inscriptions/decisions",
         data={"csrf_token": csrf(queue_html), "ids": registration_id, "decision": "refuse"},
