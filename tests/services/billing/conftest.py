@@ -26,6 +26,7 @@ from services.kit.identity import TokenVerifier
 from services.kit.keys import DATABASE, SETTINGS
 from services.kit.testing import TestSigner
 from tests.gateway.conftest import gateway, upstream  # noqa: F401 (the gateway's fixtures)
+from tests.gateway.fakes import FakeAuth
 
 TABLES = (
     "payment_allocations, payments, payment_attempts, invoice_lines, invoices, invoiced_months, "
@@ -92,6 +93,15 @@ class BillableLinesStandIn:
         return app
 
 
+class FakeAuthWithStaff(FakeAuth):
+    """The auth contract of the gateway tests, with a staff account (agent@example.org)."""
+
+    def token(self, email: str) -> str:
+        if email == "agent@example.org":
+            return self.signer.token(subject=email, role="staff", ttl=self.expires_in)
+        return super().token(email)
+
+
 @dataclass
 class Portal:
     """Billing behind the real gateway, with real families and the bookings stand-in."""
@@ -102,6 +112,7 @@ class Portal:
     gateway_url: str
     signer: TestSigner
     s3_endpoint: str
+    auth: FakeAuthWithStaff
 
     @property
     def staff(self) -> dict[str, str]:
@@ -213,8 +224,11 @@ async def portal(
     async with billing.app[DATABASE].transaction() as session:
         await session.execute(text(f"TRUNCATE {TABLES} CASCADE"))
     bookings = await upstream(lines.app(signer))
+    auth = FakeAuthWithStaff(signer, accounts={"agent@example.org": []})
+    auth_server = await upstream(auth.app())
     gw = await gateway(
         {
+            "auth": auth_server.url,
             "families": str(families.make_url("")).rstrip("/"),
             "bookings": bookings.url,
             "billing": str(billing.make_url("")).rstrip("/"),
@@ -223,4 +237,4 @@ async def portal(
     )
     gateway_url = str(gw.make_url("")).rstrip("/")
     point_at(billing, gateway_url=gateway_url, public_base_url=gateway_url)
-    return Portal(billing, families, lines, gateway_url, signer, s3_endpoint)
+    return Portal(billing, families, lines, gateway_url, signer, s3_endpoint, auth)

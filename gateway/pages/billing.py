@@ -1,0 +1,346 @@
+""" "Mes factures" (`/factures`), the return from PayFiP, and the staff's invoicing pages.
+
+Every rule lives in the billing service; these pages call it as the signed-in visitor and
+show its answer (refusals carry a precise French `detail`). The PDF links go to
+`/api/billing/…` (served by the service as attachments, only to the owning family). Paying
+posts to this page, which asks billing to create the PayFiP payment and sends the browser
+to PayFiP's page (the offline simulator in dev); the way back lands on `/factures/paiement`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from services.kit.identity import Identity
+from services.kit.problems import Forbidden, Problem
+
+from ..calls import call_service
+from ..rendering import render
+from ..session import require_signed_in
+
+ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PARIS = ZoneInfo("Europe/Paris")
+VIEWS = {"a_payer": "to_pay", "soldees": "settled", "toutes": "all"}
+ATTEMPT_MESSAGES = {
+    "paid": ("ok", "Votre paiement a été enregistré. Merci."),
+    "refused": ("error", "Le paiement a été refusé par votre banque. Rien n'a été débité."),
+    "abandoned": ("error", "Vous avez abandonné le paiement. Rien n'a été débité."),
+    "expired": ("error", "Le paiement n'a pas abouti dans le délai. Rien n'a été débité."),
+    "rejected": (
+        "error",
+        "Le paiement n'a pas pu être vérifié auprès du Trésor Public : la structure va "
+        "le contrôler.",
+    ),
+    "pending": ("wait", "Votre paiement est en cours de vérification auprès de PayFiP."),
+}
+METHODS = (
+    ("tresor_public", "Encaissement du Trésor Public"),
+    ("cheque", "Chèque"),
+    ("especes", "Espèces"),
+    ("virement", "Virement"),
+    ("cesu", "CESU"),
+    ("autre", "Autre"),
+)
+
+
+def euros(cents: int | None) -> str:
+    """`3500` → `35.00 €`, as the manual shows amounts."""
+    cents = cents or 0
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d} €"
+
+
+def french_date(value: str | None) -> str:
+    """`2020-03-01` → `01/03/2020`."""
+    if not value:
+        return ""
+    return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
+
+
+def _id(value: Any) -> str | None:
+    text = str(value or "")
+    return text if ID.match(text) else None
+
+
+def _family_of(identity: Identity, wanted: str | None) -> str | None:
+    family_ids = [m.family_id for m in identity.memberships]
+    if wanted in family_ids:
+        return wanted
+    return family_ids[0] if family_ids else None
+
+
+def _detail(data: Any, fallback: str) -> str:
+    detail = data.get("detail") if isinstance(data, dict) else None
+    return detail if isinstance(detail, str) else fallback
+
+
+async def _get(request: web.Request, path: str, **params: str) -> Any:
+    """The billing service's JSON, or None when it could not answer (the page says so)."""
+    try:
+        reply = await call_service(request, "billing", "GET", path, params=params or None)
+    except Problem:
+        return None
+    return reply.data if reply.ok else None
+
+
+def api(path: str) -> str:
+    """The browser-side address of a billing API path (through the gateway's proxy)."""
+    return "/api/billing" + path
+
+
+FILTERS = {"euros": euros, "french_date": french_date}
+
+
+def _context(**values: Any) -> dict[str, Any]:
+    return {"euros": euros, "french_date": french_date, "api": api, **values}
+
+
+# --- families ----------------------------------------------------------------------------
+
+
+async def _invoices_page(
+    request: web.Request, identity: Identity, *, error: str | None = None, status: int = 200
+) -> web.Response:
+    family_id = _family_of(identity, request.query.get("famille"))
+    view = request.query.get("vue", "a_payer")
+    view = view if view in VIEWS else "a_payer"
+    year = request.query.get("annee", "")
+    number = re.sub(r"[^A-Za-z0-9]", "", request.query.get("numero", ""))[:20]
+    listed = None
+    if family_id is not None:
+        params = {"state": VIEWS[view]}
+        if year.isdigit() and len(year) == 4:
+            params["year"] = year
+        if number:
+            params["number"] = number
+        listed = await _get(request, f"/families/{quote(family_id)}/invoices", **params)
+    context = _context(
+        family_id=family_id,
+        view=view,
+        year=year if year.isdigit() else "",
+        number=number,
+        listed=listed,
+        error=error,
+        today=datetime.now(PARIS).date(),
+    )
+    return await render(request, "billing/factures.html", context, status=status)
+
+
+async def invoices_page(request: web.Request) -> web.StreamResponse:
+    """GET /factures: to pay by default ("A PAYER"), the settled history ("SOLDEES")."""
+    identity = await require_signed_in(request)
+    return await _invoices_page(request, identity)
+
+
+async def pay(request: web.Request) -> web.StreamResponse:
+    """POST /factures/payer: create the PayFiP payment, then go to PayFiP's page."""
+    identity = await require_signed_in(request)
+    form = await request.post()
+    family_id = _family_of(identity, str(form.get("famille", "")))
+    invoice_id = _id(form.get("facture"))
+    if family_id is None or invoice_id is None:
+        raise web.HTTPSeeOther("/factures")
+    reply = await call_service(
+        request, "billing", "POST", f"/families/{quote(family_id)}/invoices/{invoice_id}/payfip"
+    )
+    if reply.ok and isinstance(reply.data, dict) and reply.data.get("redirect_url"):
+        # Not a 303: the pages' CSP (`form-action 'self'`) forbids a form whose answer
+        # redirects to another origin. A page that moves on by itself (meta refresh, no
+        # script) with a plain link as fallback reaches PayFiP instead.
+        target = str(reply.data["redirect_url"])
+        return await render(request, "billing/redirection.html", _context(target=target))
+    detail = _detail(reply.data, "Le paiement en ligne n'a pas pu commencer. Réessayez.")
+    return await _invoices_page(request, identity, error=detail, status=reply.status)
+
+
+async def payment_page(request: web.Request) -> web.StreamResponse:
+    """GET /factures/paiement?tentative=…: what became of an online payment."""
+    identity = await require_signed_in(request)
+    attempt_id = _id(request.query.get("tentative"))
+    attempt = None
+    if attempt_id is not None:
+        for membership in identity.memberships:
+            attempt = await _get(
+                request, f"/families/{quote(membership.family_id)}/payfip/{attempt_id}"
+            )
+            if attempt is not None:
+                break
+    if attempt is None:
+        raise web.HTTPNotFound()
+    kind, message = ATTEMPT_MESSAGES.get(attempt["state"], ATTEMPT_MESSAGES["pending"])
+    context = _context(attempt=attempt, kind=kind, message=message)
+    return await render(request, "billing/paiement.html", context)
+
+
+# --- staff -------------------------------------------------------------------------------
+
+
+async def _require_staff(request: web.Request) -> Identity:
+    identity = await require_signed_in(request)
+    if identity.role != "staff":
+        raise Forbidden("Cette page est réservée aux agents de la structure.")
+    return identity
+
+
+async def _runs_page(
+    request: web.Request, *, error: str | None = None, status: int = 200
+) -> web.Response:
+    runs = await _get(request, "/runs")
+    today = datetime.now(PARIS).date()
+    previous = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    context = _context(
+        runs=None if runs is None else runs["items"],
+        error=error,
+        suggested=f"{previous:%Y-%m}",
+    )
+    return await render(request, "billing/runs.html", context, status=status)
+
+
+async def runs_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/facturation: runs, the form to prepare a month, the CSV exports."""
+    await _require_staff(request)
+    return await _runs_page(request)
+
+
+async def prepare(request: web.Request) -> web.StreamResponse:
+    """POST /agents/facturation: prepare a month's preview."""
+    await _require_staff(request)
+    form = await request.post()
+    month = str(form.get("mois", ""))[:7]
+    if not MONTH.match(month):
+        return await _runs_page(request, error="Indiquez un mois (AAAA-MM).", status=422)
+    reply = await call_service(request, "billing", "POST", "/runs", json={"month": month})
+    if not reply.ok:
+        detail = _detail(reply.data, "La facturation n'a pas pu être préparée.")
+        return await _runs_page(request, error=detail, status=reply.status)
+    raise web.HTTPSeeOther(f"/agents/facturation/{reply.data['id']}")
+
+
+async def run_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/facturation/{run_id}: the preview (or the published run)."""
+    await _require_staff(request)
+    run_id = _id(request.match_info["run_id"])
+    run = await _get(request, f"/runs/{run_id}") if run_id else None
+    if run is None:
+        raise web.HTTPNotFound()
+    context = _context(run=run, error=request.query.get("erreur"), notice=request.query.get("ok"))
+    return await render(request, "billing/run.html", context)
+
+
+async def run_action(request: web.Request) -> web.StreamResponse:
+    """POST /agents/facturation/{run_id}/{publier|abandonner}."""
+    await _require_staff(request)
+    run_id = _id(request.match_info["run_id"])
+    action = {"publier": "publish", "abandonner": "discard"}.get(request.match_info["action"])
+    if run_id is None or action is None:
+        raise web.HTTPNotFound()
+    reply = await call_service(
+        request, "billing", "POST", f"/runs/{run_id}/{action}", deadline=300.0
+    )
+    if not reply.ok:
+        detail = _detail(reply.data, "L'opération a échoué.")
+        raise web.HTTPSeeOther(f"/agents/facturation/{run_id}?" + urlencode({"erreur": detail}))
+    done = "Factures émises." if action == "publish" else "Aperçu abandonné."
+    raise web.HTTPSeeOther(f"/agents/facturation/{run_id}?" + urlencode({"ok": done}))
+
+
+async def _invoices_staff_page(
+    request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
+) -> web.Response:
+    family_id = _id(request.query.get("famille"))
+    params = {"family_id": family_id} if family_id else {}
+    listed = await _get(request, "/staff/invoices", **params)
+    statement = await _get(request, f"/families/{family_id}/statement") if family_id else None
+    context = _context(
+        listed=listed,
+        family_id=family_id or "",
+        statement=statement,
+        notice=notice,
+        error=error,
+        methods=METHODS,
+        today=datetime.now(PARIS).date().isoformat(),
+    )
+    return await render(request, "billing/staff_invoices.html", context, status=status)
+
+
+async def staff_invoices_page(request: web.Request) -> web.StreamResponse:
+    """GET /agents/factures?famille=…: invoices, the family's statement, a payment form."""
+    await _require_staff(request)
+    return await _invoices_staff_page(request)
+
+
+async def credit(request: web.Request) -> web.StreamResponse:
+    """POST /agents/factures/{invoice_id}/avoir: cancel with a credit note (and reissue)."""
+    await _require_staff(request)
+    invoice_id = _id(request.match_info["invoice_id"])
+    form = await request.post()
+    body = {
+        "reason": str(form.get("motif", ""))[:500].strip(),
+        "reissue": form.get("reemettre") == "1",
+    }
+    reply = await call_service(
+        request, "billing", "POST", f"/invoices/{invoice_id}/credit", json=body
+    )
+    if not reply.ok:
+        detail = _detail(reply.data, "L'avoir n'a pas pu être émis.")
+        return await _invoices_staff_page(request, error=detail, status=reply.status)
+    note = reply.data["credit_note"]["number"]
+    return await _invoices_staff_page(request, notice=f"Avoir {note} émis.")
+
+
+def cents_of(text: str) -> int | None:
+    """`12,50` or `12.50` euros → 1250 cents; None when not an amount."""
+    try:
+        value = Decimal(text.replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        return None
+    if value <= 0 or value != value.quantize(Decimal("0.01")):
+        return None
+    return int(value * 100)
+
+
+async def record_payment(request: web.Request) -> web.StreamResponse:
+    """POST /agents/reglements: record a payment for a family (allocated oldest first)."""
+    await _require_staff(request)
+    form = await request.post()
+    cents = cents_of(str(form.get("montant", ""))[:20])
+    if cents is None:
+        return await _invoices_staff_page(
+            request, error="Montant invalide : indiquez des euros, par exemple 12,50.", status=422
+        )
+    body = {
+        "family_id": str(form.get("famille", ""))[:36],
+        "amount_cents": cents,
+        "method": str(form.get("mode", "")),
+        "reference": str(form.get("reference", ""))[:80] or None,
+        "received_on": str(form.get("date", ""))[:10],
+    }
+    reply = await call_service(request, "billing", "POST", "/payments", json=body)
+    if not reply.ok:
+        detail = _detail(reply.data, "Le règlement n'a pas été enregistré.")
+        return await _invoices_staff_page(request, error=detail, status=reply.status)
+    return await _invoices_staff_page(
+        request, notice=f"Règlement enregistré : reçu {reply.data['receipt_number']}."
+    )
+
+
+def register(app: web.Application) -> None:
+    """Add the billing pages."""
+    app.router.add_get("/factures", invoices_page)
+    app.router.add_post("/factures/payer", pay)
+    app.router.add_get("/factures/paiement", payment_page)
+    app.router.add_get("/agents/facturation", runs_page)
+    app.router.add_post("/agents/facturation", prepare)
+    app.router.add_get("/agents/facturation/{run_id}", run_page)
+    app.router.add_post("/agents/facturation/{run_id}/{action}", run_action)
+    app.router.add_get("/agents/factures", staff_invoices_page)
+    app.router.add_post("/agents/factures/{invoice_id}/avoir", credit)
+    app.router.add_post("/agents/reglements", record_payment)

@@ -1,0 +1,99 @@
+"""In a real (headless) Chromium: a parent opens "Mes factures", downloads the PDF, pays it
+with the PayFiP simulator, and finds it under "SOLDEES"."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tests.gateway.fakes import PASSWORD
+
+from .conftest import Portal
+from .test_payments import issued_invoice
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+PARENT = "famille.test@example.org"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+]
+
+
+async def test_a_parent_downloads_an_invoice_pays_it_online_and_sees_it_settled(
+    portal: Portal, tmp_path: Path
+) -> None:
+    from playwright.async_api import async_playwright
+
+    family, invoice = await issued_invoice(portal)
+    portal.auth.accounts[PARENT] = [family]
+    base = portal.gateway_url
+    violations: list[str] = []
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(
+                viewport=PHONE, is_mobile=True, accept_downloads=True
+            )
+            page = await context.new_page()
+            page.on(
+                "console",
+                lambda m: violations.append(m.text) if "Content Security" in m.text else None,
+            )
+            await page.goto(f"{base}/connexion")
+            await page.get_by_label("Adresse électronique").fill(PARENT)
+            await page.get_by_label("Mot de passe").fill(PASSWORD)
+            await page.get_by_role("button", name="Se connecter").click()
+            await page.wait_for_url(f"{base}/")
+
+            await page.goto(f"{base}/factures")
+            main = page.locator("main")
+            text = await main.inner_text()
+            assert "Situation Financière" in text
+            assert "1 Facture à régler" in text and "24.00 € Solde dû au" in text
+            assert "seuls les avis des sommes à payer envoyés par le Trésor Public" in text
+            row = page.locator(f'[data-invoice="{invoice["number"]}"]')
+            assert "24.00 € Montant dû" in await row.inner_text()
+            await page.screenshot(path="/tmp/billing-factures-phone.png", full_page=True)
+
+            async with page.expect_download() as waiting:
+                await row.get_by_role("link", name="Télécharger le PDF").click()
+            download = await waiting.value
+            saved = tmp_path / "facture.pdf"
+            await download.save_as(str(saved))
+            assert download.suggested_filename == f"facture-{invoice['number']}.pdf"
+            pdf_text = PdfReader(io.BytesIO(saved.read_bytes())).pages[0].extract_text()
+            assert f"FACTURE N° {invoice['number']}" in pdf_text
+
+            await row.get_by_role("button", name="Payer en ligne (TIPI)").click()
+            await page.get_by_text("PayFiP (simulateur hors ligne)").wait_for()
+            assert "24.00 €" in await page.locator("[data-amount]").inner_text()
+            await page.screenshot(path="/tmp/billing-payfip-simulator.png")
+            await page.get_by_role("button", name="Payer").click()
+            await page.wait_for_url(f"{base}/factures/paiement?tentative=*")
+            status = page.locator("[data-attempt-state]")
+            assert await status.get_attribute("data-attempt-state") == "paid"
+            assert "Votre paiement a été enregistré" in await status.inner_text()
+            await page.screenshot(path="/tmp/billing-paid-phone.png")
+
+            await page.get_by_role("link", name="Retour à mes factures").click()
+            await page.get_by_role("link", name="A PAYER").click()
+            assert "Aucune facture à payer." in await page.locator("main").inner_text()
+            await page.get_by_role("link", name="SOLDEES").click()
+            settled = page.locator(f'[data-invoice="{invoice["number"]}"]')
+            assert await settled.locator("[data-state]").inner_text() == "Soldée"
+            assert "0.00 €" in await settled.locator("[data-balance]").inner_text()
+            await page.screenshot(path="/tmp/billing-soldees-phone.png", full_page=True)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"]
+        finally:
+            await browser.close()
+    assert violations == []
