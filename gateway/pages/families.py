@@ -406,7 +406,8 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     state = request.query.get("etat", "pending")
     if state not in STATE_LABELS:
         state = "pending"
-    params = {"state": state, "size": "50"}
+    number = request.query.get("page", "1")
+    params = {"state": state, "size": "50", "page": number if number.isdigit() else "1"}
     family_id = request.query.get("famille", "")[:36]
     if family_id:
         params["family_id"] = family_id

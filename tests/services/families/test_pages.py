@@ -204,3 +204,20 @@ async def test_a_parent_downloads_the_familys_data_from_the_page(portal: Portal)
     assert export.status == 200
     assert "attachment" in export.headers["Content-Disposition"]
     assert (await export.json())["family"]["id"] == portal.family["id"]
+
+
+async def test_the_queue_pages_and_filters_by_state(portal: Portal) -> None:
+    for city in ("Bayonne", "Anglet"):
+        request = await portal.api.requested(portal.family["id"], {"city": city}, version=1)
+        await portal.api.client.post(
+            f"/families/{portal.family['id']}/requests/{request['id']}/withdraw",
+            headers=portal.api.parent(portal.family["id"]),
+        )
+    agent = await portal.visitor(STAFF_EMAIL)
+    withdrawn = text_of(
+        await (
+            await agent.get(f"/agents/demandes?etat=withdrawn&famille={portal.family['id']}")
+        ).text()
+    )
+    assert "2 demande(s)" in withdrawn and "Bayonne" in withdrawn and "Anglet" in withdrawn
+    assert "Accepter" not in withdrawn  # decided requests offer no decision
