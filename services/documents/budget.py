@@ -1,8 +1,8 @@
 """A memory budget for uploads: how many bytes of files one replica may hold at once.
 
-Files are held in memory while they are checked and stored (about twice their size at the
-peak), so twenty 10 MB uploads at once would take some 400 MB — past a container's limit.
-Each upload reserves its share before its body is read; when the budget is spent it waits
+Files are held in memory while they are checked and stored (about three times their size
+at the peak), so twenty 10 MB uploads at once would take 400 MB or more, past a container's
+limit. Each upload reserves its share before its body is read; when the budget is spent it waits
 a little, then is refused with 429 and `Retry-After` (the page retries by itself). The whole
 share is reserved at once: uploads holding half a share each while waiting for the other
 half would wait for each other forever.

@@ -47,8 +47,8 @@ class DocumentsSettings(BaseServiceSettings):
     # The sum of the files of one upload; the gateway's upload limit should be a little above.
     max_upload_bytes: int = Field(10 * MIB, ge=1024, le=200 * MIB)
     max_files_per_upload: int = Field(4, ge=1, le=10)
-    # Bytes of uploads one replica holds at once (files are checked in memory, about twice
-    # their size at the peak); beyond it an upload waits `upload_wait_seconds`, then 429.
+    # Bytes of uploads one replica holds at once (files are checked in memory, about three
+    # times their size at the peak); beyond it an upload waits `upload_wait_seconds`, then 429.
     upload_memory_budget_bytes: int = Field(192 * MIB, ge=64 * 1024)
     upload_wait_seconds: float = Field(3.0, ge=0, le=30)
     # Where the members of a family are read (the families service, through the gateway).

@@ -152,9 +152,9 @@ async def test_too_many_files_and_no_file_are_refused(documents, signer: TestSig
 async def test_a_replica_holds_a_bounded_amount_of_uploads_at_once(
     make_documents, bucket_of, signer: TestSigner
 ) -> None:
-    # Room for one 256 KiB upload (twice its size) at a time; a second waits 0.3 s, then 429.
+    # Room for one 256 KiB upload (three times its size) at a time; a second waits 0.3 s.
     documents = await make_documents(
-        max_upload_bytes=256 * 1024, upload_memory_budget_bytes=512 * 1024, upload_wait_seconds=0.3
+        max_upload_bytes=256 * 1024, upload_memory_budget_bytes=768 * 1024, upload_wait_seconds=0.3
     )
     family = new_family()
     kind = await create_type(documents, signer)
