@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     database_url = run_async(recreate_database("bench_auth_signin"))
     port = free_port()
     env = {
@@ -132,6 +133,8 @@ def main() -> None:
     latencies.sort()
     result = {
         "machine": f"{platform.processor() or platform.machine()}, {cores} cores",
+        # Other work on the machine inflates every figure below: the 1-minute load average.
+        "load_average_before": round(load_before, 2),
         "argon2": {
             "memory_kib": settings.argon2_memory_kib,
             "time_cost": settings.argon2_time_cost,
