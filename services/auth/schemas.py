@@ -95,6 +95,10 @@ class AccountRead(BaseModel):
     mfa_enabled: bool
     created_at: datetime
     last_login_at: datetime | None
+    # Staff views only: failed sign-in checks in the current window, and whether they
+    # reached the limit (sign-in answers 429 until the window slides or staff unlock).
+    recent_failures: int | None = None
+    throttled: bool | None = None
 
 
 class AccountList(BaseModel):

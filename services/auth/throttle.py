@@ -82,6 +82,19 @@ class Throttle:
         """Empty a bucket (staff unlock, completed reset)."""
         await self.redis.delete(key)
 
+    async def counts(self, keys: list[str], window: Window) -> list[int]:
+        """Attempts currently counted in each of `keys` (one round trip)."""
+        if not keys:
+            return []
+        since = time.time() - window.seconds
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.zcount(key, since, "+inf")
+                return [int(n) for n in await pipe.execute()]
+        except RedisError:
+            raise ServiceUnavailable("The sign-in throttle cannot be read right now.") from None
+
     async def count(self, key: str, window: Window) -> int:
         """Attempts currently counted in `key`."""
         now = time.time()

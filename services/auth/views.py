@@ -11,8 +11,9 @@ from services.kit.openapi import operation
 from services.kit.problems import BadRequest, UnsupportedMediaType, ValidationFailed
 
 from . import clients, mfa, service, sessions, signing
-from .context import AUTH
+from .context import AUTH, AuthContext
 from .errors import InvalidClient, MfaEnrolmentRequired
+from .models import Account
 from .passwords import MAX_LENGTH, MIN_LENGTH, check_rule
 from .requests import (
     BASIC_CREDENTIALS,
@@ -56,7 +57,7 @@ from .schemas import (
     TotpDisable,
     TotpEnrolment,
 )
-from .throttle import ip_key
+from .throttle import account_key, ip_key
 
 routes = web.RouteTableDef()
 RESET_ANSWER = (
@@ -461,9 +462,10 @@ async def list_accounts(request: web.Request) -> web.Response:
     """GET /accounts."""
     require_staff(request)
     query = read_query(request, AccountQuery)
-    async with request.app[AUTH].database.sessions() as session:
+    auth = request.app[AUTH]
+    async with auth.database.sessions() as session:
         rows, total = await service.list_accounts(session, query)
-    return json_response(AccountList(items=[service.account_read(a) for a in rows], total=total))
+    return json_response(AccountList(items=await _with_throttle(auth, rows), total=total))
 
 
 @routes.get("/accounts/{account_id}")
@@ -471,9 +473,22 @@ async def list_accounts(request: web.Request) -> web.Response:
 async def read_account(request: web.Request) -> web.Response:
     """GET /accounts/{account_id}."""
     require_staff(request)
-    async with request.app[AUTH].database.sessions() as session:
+    auth = request.app[AUTH]
+    async with auth.database.sessions() as session:
         account = await service.get_account(session, request.match_info["account_id"])
-    return json_response(service.account_read(account))
+    return json_response((await _with_throttle(auth, [account]))[0])
+
+
+async def _with_throttle(auth: AuthContext, accounts: list[Account]) -> list[AccountRead]:
+    """Accounts as staff see them: with their current sign-in throttle."""
+    window = auth.account_window
+    counts = await auth.throttle.counts([account_key(a.email) for a in accounts], window)
+    return [
+        service.account_read(a).model_copy(
+            update={"recent_failures": n, "throttled": n >= window.limit}
+        )
+        for a, n in zip(accounts, counts, strict=True)
+    ]
 
 
 @routes.post("/accounts/{account_id}/disable")
@@ -523,7 +538,7 @@ async def unlock_account(request: web.Request) -> web.Response:
         account = await service.unlock(
             auth, session, account_id=request.match_info["account_id"], actor=identity.subject
         )
-    return json_response(service.account_read(account))
+    return json_response((await _with_throttle(auth, [account]))[0])
 
 
 @routes.post("/accounts/{account_id}/invitation")

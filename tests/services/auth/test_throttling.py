@@ -44,11 +44,15 @@ async def test_the_lock_is_soft_staff_unlock_and_a_reset_lift_it(auth_client, si
     for _ in range(3):
         assert (await sign_in(client, parent["email"], "wrong guess here")).status == 401
     assert (await sign_in(client, parent["email"], GOOD_PASSWORD)).status == 429
+    seen = await client.get(f"/accounts/{parent['account']['id']}", headers=staff_headers(signer))
+    assert (await seen.json())["throttled"] is True
+    assert (await seen.json())["recent_failures"] == 3
 
     unlocked = await client.post(
         f"/accounts/{parent['account']['id']}/unlock", headers=staff_headers(signer)
     )
     assert unlocked.status == 200
+    assert (await unlocked.json())["throttled"] is False
     assert (await sign_in(client, parent["email"], GOOD_PASSWORD)).status == 201
 
     for _ in range(3):
