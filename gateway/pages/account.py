@@ -283,6 +283,7 @@ async def _enrolment_page(
     otpauth_uri: str = "",
     error: str | None = None,
     status: int = 200,
+    form_action: str = "/double-authentification",
 ) -> web.Response:
     if not secret:
         answer = await call_auth(
@@ -292,6 +293,7 @@ async def _enrolment_page(
             return await _link_problem(request, "enrolment", answer.problem, "")
         secret, otpauth_uri = answer.body["secret"], answer.body["otpauth_uri"]
     context = {
+        "form_action": form_action,
         "enrolment_token": enrolment_token,
         "secret": secret,
         "grouped_secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
@@ -315,7 +317,8 @@ async def confirm_enrolment(request: web.Request) -> web.StreamResponse:
     )
     if answer.status == 200:
         codes = answer.body.get("recovery_codes", [])
-        return await render(request, "account/mfa_done.html", {"recovery_codes": codes})
+        context = {"recovery_codes": codes, "signed_in": False}
+        return await render(request, "account/mfa_done.html", context)
     if answer.status == 422:
         return await _enrolment_page(
             request,
@@ -435,6 +438,90 @@ async def change(request: web.Request) -> web.StreamResponse:
     return await _change_form(request, errors=messages, done=False, status=422)
 
 
+# ---- optional TOTP for one's own account -----------------------------------------------
+
+SECURITY_NOTICES = {
+    "desactivee": "La double authentification est désactivée.",
+}
+
+
+async def security_page(
+    request: web.Request, *, error: str | None = None, status: int = 200
+) -> web.StreamResponse:
+    """GET /securite: whether a second factor protects the account; turn it on or off."""
+    identity = await require_signed_in(request)
+    answer = await call_auth(request, "GET", "/accounts/me", bearer=True)
+    context = {
+        "mfa_enabled": bool(answer.body.get("mfa_enabled")),
+        "can_disable": identity.role == "family",
+        "error": error,
+        "notice": SECURITY_NOTICES.get(request.query.get("fait", "")),
+    }
+    return await render(request, "account/security.html", context, status=status)
+
+
+async def security_get(request: web.Request) -> web.StreamResponse:
+    """GET /securite."""
+    return await security_page(request)
+
+
+async def begin_totp(request: web.Request) -> web.StreamResponse:
+    """POST /securite/activer: a new secret to add to the phone's app."""
+    await require_signed_in(request)
+    answer = await call_auth(request, "POST", "/accounts/me/totp", json={}, bearer=True)
+    if answer.status != 201:
+        raise web.HTTPSeeOther("/securite")
+    return await _enrolment_page(
+        request,
+        "",
+        secret=str(answer.body["secret"]),
+        otpauth_uri=str(answer.body["otpauth_uri"]),
+        form_action="/securite/confirmer",
+    )
+
+
+async def confirm_totp(request: web.Request) -> web.StreamResponse:
+    """POST /securite/confirmer: the app's first code turns the second factor on."""
+    await require_signed_in(request)
+    form = await _form(request)
+    code = form.get("code", "").replace(" ", "")
+    answer = await call_auth(
+        request, "POST", "/accounts/me/totp/confirm", json={"code": code}, bearer=True
+    )
+    if answer.status == 200:
+        context = {"recovery_codes": answer.body.get("recovery_codes", []), "signed_in": True}
+        return await render(request, "account/mfa_done.html", context)
+    if answer.status == 422:
+        return await _enrolment_page(
+            request,
+            "",
+            secret=form.get("secret", ""),
+            otpauth_uri=form.get("otpauth_uri", ""),
+            error="Ce code ne correspond pas. Vérifiez l'heure du téléphone et réessayez.",
+            status=422,
+            form_action="/securite/confirmer",
+        )
+    raise web.HTTPSeeOther("/securite")
+
+
+async def disable_totp(request: web.Request) -> web.StreamResponse:
+    """POST /securite/desactiver: families may turn it off with their password."""
+    await require_signed_in(request)
+    form = await _form(request)
+    answer = await call_auth(
+        request,
+        "POST",
+        "/accounts/me/totp/disable",
+        json={"password": form.get("password", "")},
+        bearer=True,
+    )
+    if answer.status == 204:
+        raise web.HTTPSeeOther("/securite?fait=desactivee")
+    return await security_page(
+        request, error="Le mot de passe n'est pas le bon.", status=answer.status
+    )
+
+
 # ---- staff: accounts -------------------------------------------------------------------
 
 
@@ -545,6 +632,10 @@ def register(app: web.Application) -> None:
     app.router.add_post("/reinitialisation", reset)
     app.router.add_get("/mot-de-passe", change_page)
     app.router.add_post("/mot-de-passe", change)
+    app.router.add_get("/securite", security_get)
+    app.router.add_post("/securite/activer", begin_totp)
+    app.router.add_post("/securite/confirmer", confirm_totp)
+    app.router.add_post("/securite/desactiver", disable_totp)
     app.router.add_get("/agents/comptes", staff_accounts)
     app.router.add_get("/agents/comptes/inviter", invite_page)
     app.router.add_post("/agents/comptes/inviter", invite)

@@ -326,3 +326,55 @@ async def test_parents_do_not_see_staff_pages(gateway, auth_client, signer) -> N
     anonymous_client, _ = await portal(gateway, auth_client)
     redirected = await anonymous_client.get("/mot-de-passe", allow_redirects=False)
     assert redirected.status == 303 and redirected.headers["Location"].startswith("/connexion")
+
+
+async def test_a_parent_turns_the_optional_second_factor_on_and_off(
+    gateway, auth_client, signer
+) -> None:
+    client, auth = await portal(gateway, auth_client)
+    parent = await active_family(auth, signer)
+    origin = same_origin(client)
+    await client.post(
+        "/connexion", data={"email": parent["email"], "password": GOOD_PASSWORD}, headers=origin
+    )
+    page = await client.get("/securite")
+    csrf = csrf_of(await body(page))
+    assert "Activer la double authentification" in await body(page)
+    begun = await client.post("/securite/activer", data={"csrf_token": csrf}, headers=origin)
+    html = await body(begun)
+    secret = re.search(r'name="secret" value="([^"]+)"', html).group(1)
+    assert 'action="/securite/confirmer"' in html
+    totp = pyotp.TOTP(secret)
+    bad = await client.post(
+        "/securite/confirmer",
+        data={"csrf_token": csrf, "code": "000000", "secret": secret},
+        headers=origin,
+    )
+    assert bad.status == 422 and "ne correspond pas" in await body(bad)
+    done = await client.post(
+        "/securite/confirmer",
+        data={"csrf_token": csrf, "code": totp.at(time.time() - 30), "secret": secret},
+        headers=origin,
+    )
+    assert done.status == 200 and "codes de secours" in await body(done)
+
+    needs_code = await auth.post(
+        "/sessions", json={"email": parent["email"], "password": GOOD_PASSWORD}
+    )
+    assert (await needs_code.json())["type"].endswith("/mfa-required")
+
+    wrong = await client.post(
+        "/securite/desactiver", data={"csrf_token": csrf, "password": "pas le bon"}, headers=origin
+    )
+    assert wrong.status == 403 and "pas le bon" in await body(wrong)
+    off = await client.post(
+        "/securite/desactiver",
+        data={"csrf_token": csrf, "password": GOOD_PASSWORD},
+        headers=origin,
+        allow_redirects=False,
+    )
+    assert off.status == 303
+    signed_in = await auth.post(
+        "/sessions", json={"email": parent["email"], "password": GOOD_PASSWORD}
+    )
+    assert signed_in.status == 201
