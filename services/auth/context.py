@@ -47,6 +47,11 @@ class AuthContext:
         s = self.settings
         return Window(s.ip_attempts_limit, s.ip_attempts_window_seconds)
 
+    @property
+    def mail_window(self) -> Window:
+        """Reset or invitation e-mails one account may receive per hour on request."""
+        return Window(self.settings.reset_requests_per_email_per_hour, 3600)
+
     def run_in_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Run `work` after the response, kept until done so shutdown can wait for it."""
 

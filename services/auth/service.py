@@ -21,7 +21,7 @@ from .crypto import digest, new_token, well_formed
 from .errors import AccountExists, AccountNotFound, TokenExpired, TokenInvalid, TokenUsed
 from .models import Account, Membership, OneTimeToken, OutboxMessage, Session
 from .schemas import AccountQuery, AccountRead, MembershipRead
-from .throttle import account_key
+from .throttle import account_key, mail_key
 
 SOURCE = AuthSettings.service_name
 LINK_PATHS = {"invitation": "/premiere-connexion", "reset": "/reinitialisation"}
@@ -324,6 +324,9 @@ async def renew_invitation_from_link(auth: AuthContext, *, token: str) -> None:
             return
         account = await get_account(session, row.account_id, lock=True)
         if account.state != "invited":
+            return
+        # Whoever holds an old link must not be able to flood the address with e-mails.
+        if not await auth.throttle.allow(mail_key(account.id, "invitation"), auth.mail_window):
             return
         link = await issue_link(session, auth.settings, account=account, purpose="invitation")
         _emit_invited(session, account, link, actor="self", family_id=None, resent=True)

@@ -35,7 +35,7 @@ from .service import (
     issue_link,
     revoke_sessions,
 )
-from .throttle import Window, account_key, ip_key
+from .throttle import account_key, ip_key, mail_key
 from .tokens import account_claims
 
 SAME_ANSWER = "E-mail or password incorrect."
@@ -230,12 +230,8 @@ async def request_reset(auth: AuthContext, *, email: str) -> None:
         if account is None or account.state != "active":
             return
         # A mail-bomb guard: beyond a few links an hour, the request is silently dropped.
-        bucket = "auth:reset-mails:" + account.id
-        if await auth.throttle.count(bucket, _reset_window(auth)) >= (
-            auth.settings.reset_requests_per_email_per_hour
-        ):
+        if not await auth.throttle.allow(mail_key(account.id, "reset"), auth.mail_window):
             return
-        await auth.throttle.reserve(bucket, _reset_window(auth))
         link = await issue_link(session, auth.settings, account=account, purpose="reset")
         emit(
             session,
@@ -245,10 +241,6 @@ async def request_reset(auth: AuthContext, *, email: str) -> None:
             link=link.link,
             expires_at=link.expires_at.isoformat(),
         )
-
-
-def _reset_window(auth: AuthContext) -> Window:
-    return Window(auth.settings.reset_requests_per_email_per_hour, 3600)
 
 
 async def confirm_reset(auth: AuthContext, *, token: str, password: str, client_ip: str) -> None:

@@ -34,6 +34,11 @@ def account_key(email: str) -> str:
     return PREFIX + "account:" + hashlib.sha256(email.casefold().encode()).hexdigest()
 
 
+def mail_key(account_id: str, purpose: str) -> str:
+    """An account's bucket of e-mails of one kind (reset links, new invitation links)."""
+    return f"{PREFIX}mail:{purpose}:{account_id}"
+
+
 def ip_key(ip: str, scope: str = "login") -> str:
     """A client address's bucket for one kind of request."""
     return f"{PREFIX}ip:{scope}:{ip}"
@@ -73,6 +78,17 @@ class Throttle:
                 retry_after=retry_after,
             )
         return member
+
+    async def allow(self, key: str, window: Window) -> bool:
+        """Count one event when the window has room; False (nothing counted) when it is full.
+
+        For caps that must not change the answer, e.g. how many e-mails one address gets.
+        """
+        try:
+            await self.reserve(key, window)
+        except TooManyRequests:
+            return False
+        return True
 
     async def release(self, key: str, member: str) -> None:
         """Uncount an attempt (a successful sign-in is not a failure)."""

@@ -8,6 +8,7 @@ import uuid
 import jwt
 from sqlalchemy import func, select
 
+from services.auth.context import AUTH
 from services.auth.models import Account, OneTimeToken
 from services.kit.keys import DATABASE
 
@@ -263,3 +264,16 @@ async def test_unknown_account_ids_answer_404(auth_client, signer) -> None:
     client = await auth_client()
     response = await client.get(f"/accounts/{uuid.uuid4()}", headers=staff_headers(signer))
     assert response.status == 404
+
+
+async def test_an_old_link_cannot_flood_the_address_with_new_invitations(
+    auth_client, signer
+) -> None:
+    client = await auth_client(reset_requests_per_email_per_hour=2)
+    account, link = await invite(client, signer)
+    for _ in range(5):
+        response = await client.post("/invitations/renew", json={"token": token_of(link)})
+        assert response.status == 202
+        await client.app[AUTH].drain()
+    sent = await events(client, "account.invited", account_id=account["id"])
+    assert len(sent) == 1 + 2  # the invitation, then two renewals within the hour
