@@ -11,12 +11,14 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import timedelta
+from concurrent.futures import Executor
+from datetime import date, timedelta
 
 import structlog
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload
 
 from services.kit.database import Database
 from services.kit.outbox import record_event, utcnow
@@ -229,22 +231,31 @@ def issued_event(session: AsyncSession, invoice: Invoice) -> None:
     )
 
 
-async def issue(
-    session: AsyncSession, invoice: Invoice, settings: BillingSettings, *, prefix: str | None = None
-) -> None:
-    """Number a draft and make it due (in the caller's transaction)."""
-    on = today()
-    invoice.number = await numbering.next_number(
-        session, prefix=prefix or settings.invoice_prefix, on=on
-    )
+def mark_issued(invoice: Invoice, settings: BillingSettings, number: str, on: date) -> None:
+    """Give a draft its number and due date."""
+    invoice.number = number
     invoice.issued_on = on
     invoice.due_on = on + timedelta(days=settings.payment_days)
     invoice.state = "issued" if invoice.kind == "invoice" else "paid"
     invoice.updated_at = utcnow()
 
 
+async def issue(
+    session: AsyncSession, invoice: Invoice, settings: BillingSettings, *, prefix: str | None = None
+) -> None:
+    """Number one draft and make it due (in the caller's transaction)."""
+    on = today()
+    prefix = prefix or settings.invoice_prefix
+    mark_issued(invoice, settings, await numbering.next_number(session, prefix=prefix, on=on), on)
+
+
 async def publish(
-    database: Database, storage: Storage, settings: BillingSettings, *, run_id: str
+    database: Database,
+    storage: Storage,
+    settings: BillingSettings,
+    *,
+    run_id: str,
+    executor: Executor | None = None,
 ) -> InvoicingRun:
     """Number and issue a preview's drafts, once; then render their PDFs."""
     try:
@@ -258,15 +269,26 @@ async def publish(
             now = utcnow()
             session.add(InvoicedMonth(month=run.month, run_id=run.id, published_at=now))
             await session.flush()
+            # Lines are not loaded: thousands of invoices, one numbering statement, one flush.
             drafts = list(
                 await session.scalars(
                     select(Invoice)
+                    .options(lazyload(Invoice.lines))
                     .where(Invoice.run_id == run.id, Invoice.state == "draft")
                     .order_by(Invoice.family_name, Invoice.family_id)
                 )
             )
-            for invoice in drafts:
-                await issue(session, invoice, settings)
+            on = today()
+            first = await numbering.next_block(
+                session, prefix=settings.invoice_prefix, year=on.year, count=len(drafts)
+            )
+            for offset, invoice in enumerate(drafts):
+                mark_issued(
+                    invoice,
+                    settings,
+                    numbering.format_number(settings.invoice_prefix, on, first + offset),
+                    on,
+                )
                 issued_event(session, invoice)
             run.state = "published"
             run.published_at = now
@@ -275,7 +297,9 @@ async def publish(
     except IntegrityError:
         # A racing publication of the same month committed first.
         raise MonthAlreadyInvoiced(f"Le mois {run.month} vient d'être facturé.") from None
-    rendered = await render_missing_pdfs(database, storage, settings, run_id=run.id)
+    rendered = await render_missing_pdfs(
+        database, storage, settings, run_id=run.id, executor=executor
+    )
     log.info("run_published", month=run.month, invoices=len(drafts), pdfs=rendered)
     return run
 

@@ -20,6 +20,12 @@ SEQUENCE_DIGITS = 5
 
 async def next_value(session: AsyncSession, *, prefix: str, year: int) -> int:
     """The next value of the counter (prefix, year), in the caller's transaction."""
+    return await next_block(session, prefix=prefix, year=year, count=1)
+
+
+async def next_block(session: AsyncSession, *, prefix: str, year: int, count: int) -> int:
+    """Reserve `count` consecutive values; returns the first (a publication numbers its
+    invoices with one statement, still gapless: the block commits or rolls back whole)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # The first number of a year creates the row; a concurrent creator's row wins quietly.
@@ -31,10 +37,10 @@ async def next_value(session: AsyncSession, *, prefix: str, year: int) -> int:
     result = await session.execute(
         update(NumberCounter)
         .where(NumberCounter.prefix == prefix, NumberCounter.year == year)
-        .values(last_value=NumberCounter.last_value + 1)
+        .values(last_value=NumberCounter.last_value + count)
         .returning(NumberCounter.last_value)
     )
-    return int(result.scalar_one())
+    return int(result.scalar_one()) - count + 1
 
 
 def format_number(prefix: str, on: date, value: int) -> str:

@@ -29,6 +29,12 @@ ATTENDANCE = {
     "absent_unjustified": "Absence non justifiée",
     "absent_justified": "Absence justifiée",
 }
+UNIT_LABELS = {
+    "journee": "journée",
+    "apres_midi": "après-midi",
+    "garderie_matin": "garderie matin",
+    "garderie_soir": "garderie soir",
+}
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
@@ -178,7 +184,11 @@ def render_invoice(doc: InvoiceDoc, header: Header) -> bytes:
             y = table_head(page_header())
         canvas.drawString(columns[0], y, line.person_name[:30])
         canvas.drawString(columns[1], y, f"{line.day:%d/%m/%Y}")
-        canvas.drawString(columns[2], y, f"{line.activity_name[:24]} — {line.unit[:10]}")
+        canvas.drawString(
+            columns[2],
+            y,
+            f"{line.activity_name[:24]} — {UNIT_LABELS.get(line.unit, line.unit)[:14]}",
+        )
         canvas.drawString(columns[3], y, ATTENDANCE.get(line.attendance, line.attendance))
         canvas.drawString(columns[4], y, euros(line.unit_price_cents))
         canvas.drawRightString(right, y, euros(line.amount_cents))

@@ -8,6 +8,7 @@ conditional UPDATE (`WHERE pdf_key IS NULL`), so two renderers racing keep one P
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Executor
 
 import structlog
 from sqlalchemy import select, update
@@ -99,27 +100,60 @@ async def ensure_pdf(
 
 
 async def render_missing_pdfs(
-    database: Database, storage: Storage, settings: BillingSettings, *, run_id: str | None = None
+    database: Database,
+    storage: Storage,
+    settings: BillingSettings,
+    *,
+    run_id: str | None = None,
+    executor: Executor | None = None,
 ) -> int:
-    """Render the PDFs issued invoices lack (a run's, or all); returns how many."""
-    statement = select(Invoice.id).where(Invoice.number.is_not(None), Invoice.pdf_key.is_(None))
-    if run_id is not None:
-        statement = statement.where(Invoice.run_id == run_id)
-    async with database.sessions() as session:
-        ids = list(await session.scalars(statement))
+    """Render the PDFs issued invoices lack (a run's, or all); returns how many.
+
+    By batches: one query loads a batch with its lines, the PDFs are rendered (in threads)
+    and stored concurrently, and one transaction records their keys. A PDF that fails is
+    left for the reconciliation job; the batch goes on. Rendering is CPU work: with a
+    process pool as `executor` it runs beside the event loop instead of under its GIL.
+    """
+    loop = asyncio.get_running_loop()
+    header = header_of(settings)
     gate = asyncio.Semaphore(settings.pdf_concurrency)
     done = 0
+    after = ""
+    while True:
+        statement = (
+            select(Invoice)
+            .where(Invoice.number.is_not(None), Invoice.pdf_key.is_(None), Invoice.id > after)
+            .order_by(Invoice.id)
+            .limit(BATCH)
+        )
+        if run_id is not None:
+            statement = statement.where(Invoice.run_id == run_id)
+        async with database.sessions() as session:
+            batch = list(await session.scalars(statement))
+            documents = [(i.id, document_of(i, await _credited_number(session, i))) for i in batch]
+        if not documents:
+            return done
+        after = documents[-1][0]
 
-    async def one(invoice_id: str) -> None:
-        nonlocal done
-        async with gate:
-            try:
-                if await ensure_pdf(database, storage, settings, invoice_id):
-                    done += 1
-            except Exception as exc:
-                # Rendered later by the reconciliation job; the invoice itself is issued.
-                log.warning("pdf_render_failed", invoice_id=invoice_id, error=type(exc).__name__)
+        async def one(invoice_id: str, document: InvoiceDoc) -> tuple[str, str] | None:
+            async with gate:
+                try:
+                    data = await loop.run_in_executor(executor, render_invoice, document, header)
+                    key = new_key()
+                    await storage.put_pdf(key, data)
+                    return invoice_id, key
+                except Exception as exc:
+                    log.warning(
+                        "pdf_render_failed", invoice_id=invoice_id, error=type(exc).__name__
+                    )
+                    return None
 
-    for start in range(0, len(ids), BATCH):
-        await asyncio.gather(*(one(i) for i in ids[start : start + BATCH]))
-    return done
+        stored = [r for r in await asyncio.gather(*(one(i, d) for i, d in documents)) if r]
+        async with database.transaction() as session:
+            for invoice_id, key in stored:
+                result = await session.execute(
+                    update(Invoice)
+                    .where(Invoice.id == invoice_id, Invoice.pdf_key.is_(None))
+                    .values(pdf_key=key)
+                )
+                done += result.rowcount or 0  # type: ignore[attr-defined]
