@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from sqlalchemy import select
 
 import services.kit.identity as kit_identity
+from portail.registry import SERVICE_NAMES
+from portail.registry import service as registry_service
 from services.auth.context import AUTH
 from services.auth.models import SigningKey
 from services.families.app import create_app as create_families_app
@@ -246,3 +248,40 @@ async def test_tokens_are_short_lived_and_carry_our_claims(auth_client, signer) 
         jwt.decode((await again.json())["token"], options={"verify_signature": False})["jti"]
         != claims["jti"]
     )
+
+
+SERVICE_EXTRA_SETTINGS: dict[str, dict[str, Any]] = {"documents": {"s3_create_bucket": False}}
+
+
+@pytest.mark.parametrize("name", [n for n in SERVICE_NAMES if n != "auth"])
+async def test_every_service_refuses_the_forged_token_matrix(
+    name, auth_client, signer, aiohttp_client, service_databases
+) -> None:
+    auth = await auth_client()
+    jwks = json.dumps(await (await auth.get("/.well-known/jwks.json")).json())
+    if name not in service_databases:
+        service_databases[name] = await support.prepare_service_database(name)
+    entry = registry_service(name)
+    settings = entry.settings_class()(
+        database_url=service_databases[name],
+        redis_url=support.redis_url(),
+        profile="test",
+        jwks_json=jwks,
+        **SERVICE_EXTRA_SETTINGS.get(name, {}),
+    )
+    module = __import__(f"{entry.package}.app", fromlist=["create_app"])
+    client = await aiohttp_client(module.create_app(settings))
+    parent = await active_family(auth, signer)
+    key = await auth.app[AUTH].keyring.signing_key()
+    forged = forged_tokens(parent["token"], key.private_key, key.kid, key.public_jwk)
+    # The kit verifies any bearer token before routing: the OpenAPI document is enough to ask.
+    genuine = await client.get(
+        "/openapi.json", headers={"Authorization": f"Bearer {parent['token']}"}
+    )
+    assert genuine.status == 200
+    accepted = []
+    for forgery, token in forged.items():
+        response = await client.get("/openapi.json", headers={"Authorization": f"Bearer {token}"})
+        if response.status != 401:
+            accepted.append((forgery, response.status))
+    assert accepted == []
