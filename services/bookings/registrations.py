@@ -7,6 +7,7 @@ transaction. A refused request leaves nothing behind.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -49,7 +50,7 @@ from .models import (
 from .notice_rules import describe_deadline
 from .places import give_back_place, take_place
 from .schemas import STATE_LABELS, FamilyRegistrationQuery, RegistrationCreate, RegistrationQuery
-from .upstream import Person, Upstream
+from .upstream import Completeness, Person, Upstream
 
 AUTOMATIC = "validation automatique"
 
@@ -182,8 +183,20 @@ async def request_registration(
         if period is None or period.activity_id != activity.id:
             raise PeriodNotFound("Période inconnue pour cette activité.")
         _check_window(activity, period, clock())
-    # The other services are asked outside any transaction: no lock waits on the network.
-    person = await upstream.person(family_id=family_id, person_id=data.person_id)
+    # Families and documents are asked at once, outside any transaction (no lock waits on
+    # the network); their answers are then judged in the order of the rules.
+    person_call = upstream.person(family_id=family_id, person_id=data.person_id)
+    verdict: Completeness | BaseException | None = None
+    if activity.documents_required:
+        documents_call = upstream.completeness(
+            family_id=family_id, person_id=data.person_id, activity_id=activity.id
+        )
+        found, verdict = await asyncio.gather(person_call, documents_call, return_exceptions=True)
+        if isinstance(found, BaseException):
+            raise found
+        person = found
+    else:
+        person = await person_call
     group = _choose_group(activity, period, person, data.group_id)
     name = person.full_name or "Cette personne"
     async with database.sessions() as session:
@@ -192,17 +205,15 @@ async def request_registration(
         )
     if existing is not None:
         raise _already(name, existing.state, activity, period)
-    if activity.documents_required:
-        verdict = await upstream.completeness(
-            family_id=family_id, person_id=person.id, activity_id=activity.id
+    if isinstance(verdict, BaseException):
+        raise verdict
+    if verdict is not None and not verdict.complete:
+        missing = ", ".join(verdict.missing) or "documents obligatoires"
+        raise DocumentsMissing(
+            f"Documents manquants pour {name} : {missing}. Transmettez-les depuis "
+            "« Mes documents » avant de demander l'inscription.",
+            missing=list(verdict.missing),
         )
-        if not verdict.complete:
-            missing = ", ".join(verdict.missing) or "documents obligatoires"
-            raise DocumentsMissing(
-                f"Documents manquants pour {name} : {missing}. Transmettez-les depuis "
-                "« Mes documents » avant de demander l'inscription.",
-                missing=list(verdict.missing),
-            )
     try:
         async with database.transaction() as session:
             return await _save_request(

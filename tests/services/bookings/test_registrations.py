@@ -445,3 +445,25 @@ async def test_batch_decisions_stand_alone(
         headers=staff(signer),
     )
     assert no_reason.status == 422
+
+
+async def test_rules_are_judged_in_order_although_both_services_are_asked_at_once(
+    bookings, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    activity, period = await catalogue(bookings, signer)
+    family_id, child = family_and_child(stand_in)
+    _other, stranger = family_and_child(stand_in)
+    base = {"activity_id": activity["id"], "period_id": period["id"]}
+    stand_in.documents_status = 503
+    # Not a member of the family: said first, whatever documents answered.
+    foreign = await request(bookings, signer, family_id, {**base, "person_id": stranger})
+    assert foreign.status == 404
+    # Too old: the age is said before the documents.
+    old_family, old_child = family_and_child(stand_in, FIFTEEN_YEARS_OLD)
+    too_old = await request(bookings, signer, old_family, {**base, "person_id": old_child})
+    assert too_old.status == 422
+    assert (await too_old.json())["type"].endswith("/age-not-eligible")
+    # Then the documents check that could not be made.
+    unchecked = await request(bookings, signer, family_id, {**base, "person_id": child})
+    assert unchecked.status == 424
+    assert await count_rows(bookings, child) == 0
