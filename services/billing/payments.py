@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import structlog
+from aiohttp import ClientSession
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -440,6 +441,18 @@ async def reconcile(
             continue
         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
     return outcomes
+
+
+def attempt_clients(http: ClientSession, settings: BillingSettings) -> ClientFor:
+    """For settling an existing attempt: its detail is asked where it was created."""
+
+    def make(attempt: PaymentAttempt) -> PayfipClient:
+        ws = (attempt.detail or {}).get("ws")
+        if settings.payfip_mode == "simulator" and isinstance(ws, str):
+            return PayfipClient(http, ws, "")
+        return PayfipClient(http, settings.payfip_ws_url, settings.payfip_page_url)
+
+    return make
 
 
 async def get_attempt(

@@ -30,8 +30,6 @@ from services.kit.settings import load_settings
 from . import invoicing, payments
 from .clock import previous_month, today
 from .config import BillingSettings
-from .models import PaymentAttempt
-from .payfip import PayfipClient
 from .pdfs import render_missing_pdfs
 from .storage import Storage
 from .upstream import Upstream, service_authorization
@@ -136,12 +134,7 @@ async def reconcile_async(current: BillingRuntime) -> dict[str, int]:
     """Settle pending attempts, expire stale ones, render missing PDFs."""
     settings = current.settings
 
-    def client_for(attempt: PaymentAttempt) -> PayfipClient:
-        ws = (attempt.detail or {}).get("ws")
-        if settings.payfip_mode == "simulator" and isinstance(ws, str):
-            return PayfipClient(current.http, ws, "")
-        return PayfipClient(current.http, settings.payfip_ws_url, settings.payfip_page_url)
-
+    client_for = payments.attempt_clients(current.http, settings)
     outcomes = await payments.reconcile(current.database, client_for, settings)
     outcomes["pdfs"] = await render_missing_pdfs(current.database, current.storage, settings)
     return outcomes

@@ -95,14 +95,7 @@ def client_for_attempt(app: web.Application) -> payments.ClientFor:
     """For reconciliation: each attempt's detail is asked where it was created."""
     settings = app[SETTINGS]
     assert isinstance(settings, BillingSettings)
-
-    def make(attempt: PaymentAttempt) -> PayfipClient:
-        ws = (attempt.detail or {}).get("ws")
-        if settings.payfip_mode == "simulator" and isinstance(ws, str):
-            return PayfipClient(app[HTTP_CLIENT], ws, "")
-        return PayfipClient(app[HTTP_CLIENT], settings.payfip_ws_url, settings.payfip_page_url)
-
-    return make
+    return payments.attempt_clients(app[HTTP_CLIENT], settings)
 
 
 def upstream_of(request: web.Request) -> Upstream:
