@@ -13,9 +13,9 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import altcha
 import structlog
 from aiohttp import ClientError, ClientSession
+from altcha import v1 as altcha
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -45,8 +45,8 @@ class Captcha:
         if self.settings.hcaptcha_enabled:
             return {"kind": "hcaptcha", "sitekey": self.settings.hcaptcha_sitekey}
         expires = datetime.now(UTC) + timedelta(seconds=self.settings.captcha_ttl_seconds)
-        made = altcha.create_challenge_v1(
-            altcha.ChallengeOptionsV1(
+        made = altcha.create_challenge(
+            altcha.ChallengeOptions(
                 hmac_key=self.settings.captcha_secret,
                 max_number=self.settings.captcha_max_number,
                 expires=expires,
@@ -69,7 +69,7 @@ class Captcha:
             await self._verify_hcaptcha(payload, http)
             return
         try:
-            valid, error = altcha.verify_solution_v1(
+            valid, error = altcha.verify_solution(
                 payload, self.settings.captcha_secret, check_expires=True
             )
         except Exception:  # malformed base64 or JSON from the client

@@ -50,7 +50,8 @@ def build_message(row: OutgoingEmail, settings: NotificationsSettings) -> Outgoi
     name, address = email.utils.parseaddr(settings.smtp_from)
     message["From"] = email.utils.formataddr((name, address), charset="utf-8")
     message["To"] = row.recipient
-    message["Subject"] = Header(row.subject, "utf-8")
+    # A Header, not a str: compat32 writes a str as it is, and non-ASCII must be RFC 2047.
+    message["Subject"] = Header(row.subject, "utf-8")  # type: ignore[assignment]
     message["Message-ID"] = row.message_id
     message["Date"] = email.utils.format_datetime(row.created_at)
     # Out-of-office replies and mailing robots must not answer an automatic message.
