@@ -1,0 +1,287 @@
+"""Staff and municipal systems: invitations, accounts, staff roles, key rotation."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from services.kit.bodies import json_response, read_json, read_query
+from services.kit.identity import require_scope, require_staff
+from services.kit.openapi import operation
+
+from . import service, signing
+from .context import AUTH, AuthContext
+from .models import Account
+from .requests import require_administrator
+from .schemas import (
+    AccountList,
+    AccountQuery,
+    AccountRead,
+    InvitationCreate,
+    InvitationRead,
+    KeyRotated,
+    MembershipBody,
+    StaffCreate,
+    StaffRolesUpdate,
+)
+from .throttle import account_key
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/keys/rotate")
+@operation(
+    "Rotate the signing key (administrators)", tags=("keys",), response=KeyRotated, status=201
+)
+async def rotate_keys(request: web.Request) -> web.Response:
+    """POST /keys/rotate: publish a new key now; it signs after the activation delay."""
+    identity = require_administrator(request)
+    auth = request.app[AUTH]
+    row = await signing.rotate(auth.database, auth.sealer, auth.settings, actor=identity.subject)
+    await auth.keyring.load()
+    return json_response(KeyRotated(kid=row.kid, activates_at=row.activates_at), status=201)
+
+
+@routes.post("/invitations")
+@operation(
+    "Invite a family account, or add a family to an existing login (staff, auth:write)",
+    tags=("invitations",),
+    request=InvitationCreate,
+    response=InvitationRead,
+    status=201,
+    errors=(409,),
+)
+async def create_invitation(request: web.Request) -> web.Response:
+    """POST /invitations: 201 with a new account, 200 when an existing login got the family."""
+    identity = require_scope(request, "auth:write")
+    data = await read_json(request, InvitationCreate)
+    auth = request.app[AUTH]
+    async with auth.database.transaction() as session:
+        invitation = await service.invite_family(
+            auth,
+            session,
+            email=data.email,
+            family_id=data.family_id,
+            rights=data.rights,
+            actor=identity.subject,
+        )
+    body = InvitationRead(
+        account=service.account_read(invitation.account),
+        invitation_expires_at=invitation.link.expires_at if invitation.link else None,
+    )
+    return json_response(body, status=201 if invitation.created else 200)
+
+
+@routes.get("/accounts")
+@operation(
+    "List and search accounts (staff)",
+    tags=("staff",),
+    response=AccountList,
+    query={
+        "q": "string",
+        "state": "string",
+        "kind": "string",
+        "family_id": "string",
+        "limit": "integer",
+        "offset": "integer",
+    },
+)
+async def list_accounts(request: web.Request) -> web.Response:
+    """GET /accounts."""
+    require_staff(request)
+    query = read_query(request, AccountQuery)
+    auth = request.app[AUTH]
+    async with auth.database.sessions() as session:
+        rows, total = await service.list_accounts(session, query)
+    return json_response(AccountList(items=await _with_throttle(auth, rows), total=total))
+
+
+@routes.get("/accounts/{account_id}")
+@operation("One account (staff)", tags=("staff",), response=AccountRead, errors=(404,))
+async def read_account(request: web.Request) -> web.Response:
+    """GET /accounts/{account_id}."""
+    require_staff(request)
+    auth = request.app[AUTH]
+    async with auth.database.sessions() as session:
+        account = await service.get_account(session, request.match_info["account_id"])
+    return json_response((await _with_throttle(auth, [account]))[0])
+
+
+async def _with_throttle(auth: AuthContext, accounts: list[Account]) -> list[AccountRead]:
+    """Accounts as staff see them: with their current sign-in throttle."""
+    window = auth.account_window
+    counts = await auth.throttle.counts([account_key(a.email) for a in accounts], window)
+    return [
+        service.account_read(a).model_copy(
+            update={"recent_failures": n, "throttled": n >= window.limit}
+        )
+        for a, n in zip(accounts, counts, strict=True)
+    ]
+
+
+@routes.post("/accounts/{account_id}/disable")
+@operation(
+    "Disable an account and end its sessions (staff)",
+    tags=("staff",),
+    response=AccountRead,
+    errors=(404,),
+)
+async def disable_account(request: web.Request) -> web.Response:
+    """POST /accounts/{account_id}/disable."""
+    return await _set_disabled(request, disabled=True)
+
+
+@routes.post("/accounts/{account_id}/enable")
+@operation("Re-enable an account (staff)", tags=("staff",), response=AccountRead, errors=(404,))
+async def enable_account(request: web.Request) -> web.Response:
+    """POST /accounts/{account_id}/enable."""
+    return await _set_disabled(request, disabled=False)
+
+
+async def _set_disabled(request: web.Request, *, disabled: bool) -> web.Response:
+    identity = require_staff(request)
+    async with request.app[AUTH].database.transaction() as session:
+        account = await service.set_disabled(
+            session,
+            account_id=request.match_info["account_id"],
+            disabled=disabled,
+            actor_id=identity.subject,
+            actor_roles=identity.staff_roles,
+        )
+    return json_response(service.account_read(account))
+
+
+@routes.post("/accounts/{account_id}/unlock")
+@operation(
+    "Clear the sign-in throttle of an account (staff)",
+    tags=("staff",),
+    response=AccountRead,
+    errors=(404,),
+)
+async def unlock_account(request: web.Request) -> web.Response:
+    """POST /accounts/{account_id}/unlock."""
+    identity = require_staff(request)
+    auth = request.app[AUTH]
+    async with auth.database.transaction() as session:
+        account = await service.unlock(
+            auth, session, account_id=request.match_info["account_id"], actor=identity.subject
+        )
+    return json_response((await _with_throttle(auth, [account]))[0])
+
+
+@routes.post("/accounts/{account_id}/invitation")
+@operation(
+    "Send the invitation again (staff, auth:write)",
+    tags=("staff",),
+    response=InvitationRead,
+    errors=(404, 409),
+)
+async def resend_invitation(request: web.Request) -> web.Response:
+    """POST /accounts/{account_id}/invitation."""
+    identity = require_scope(request, "auth:write")
+    auth = request.app[AUTH]
+    async with auth.database.transaction() as session:
+        account = await service.get_account(session, request.match_info["account_id"])
+        if account.kind == "staff":
+            require_administrator(request)
+        invitation = await service.resend_invitation(
+            auth, session, account_id=account.id, actor=identity.subject
+        )
+    body = InvitationRead(
+        account=service.account_read(invitation.account),
+        invitation_expires_at=invitation.link.expires_at if invitation.link else None,
+    )
+    return json_response(body)
+
+
+@routes.post("/accounts/{account_id}/memberships")
+@operation(
+    "Add a family to a login (staff, auth:write)",
+    tags=("staff",),
+    request=MembershipBody,
+    response=AccountRead,
+    status=201,
+    errors=(404, 409),
+)
+async def add_membership(request: web.Request) -> web.Response:
+    """POST /accounts/{account_id}/memberships."""
+    identity = require_scope(request, "auth:write")
+    data = await read_json(request, MembershipBody)
+    auth = request.app[AUTH]
+    async with auth.database.transaction() as session:
+        account = await service.get_account(session, request.match_info["account_id"])
+        invitation = await service.invite_family(
+            auth,
+            session,
+            email=account.email,
+            family_id=data.family_id,
+            rights=data.rights,
+            actor=identity.subject,
+        )
+    return json_response(service.account_read(invitation.account), status=201)
+
+
+@routes.delete("/accounts/{account_id}/memberships/{family_id}")
+@operation(
+    "Remove a family from a login (staff, auth:write)",
+    tags=("staff",),
+    response=AccountRead,
+    errors=(404,),
+)
+async def remove_membership(request: web.Request) -> web.Response:
+    """DELETE /accounts/{account_id}/memberships/{family_id}."""
+    identity = require_scope(request, "auth:write")
+    async with request.app[AUTH].database.transaction() as session:
+        account = await service.remove_membership(
+            session,
+            account_id=request.match_info["account_id"],
+            family_id=request.match_info["family_id"],
+            actor=identity.subject,
+        )
+    return json_response(service.account_read(account))
+
+
+@routes.post("/staff")
+@operation(
+    "Invite a staff member (administrators)",
+    tags=("staff",),
+    request=StaffCreate,
+    response=InvitationRead,
+    status=201,
+    errors=(409,),
+)
+async def invite_staff(request: web.Request) -> web.Response:
+    """POST /staff."""
+    identity = require_administrator(request)
+    data = await read_json(request, StaffCreate)
+    auth = request.app[AUTH]
+    async with auth.database.transaction() as session:
+        invitation = await service.invite_staff(
+            auth, session, email=data.email, roles=data.roles, actor=identity.subject
+        )
+    body = InvitationRead(
+        account=service.account_read(invitation.account),
+        invitation_expires_at=invitation.link.expires_at if invitation.link else None,
+    )
+    return json_response(body, status=201)
+
+
+@routes.put("/accounts/{account_id}/staff-roles")
+@operation(
+    "Replace a staff member's roles (administrators)",
+    tags=("staff",),
+    request=StaffRolesUpdate,
+    response=AccountRead,
+    errors=(404, 409),
+)
+async def update_staff_roles(request: web.Request) -> web.Response:
+    """PUT /accounts/{account_id}/staff-roles."""
+    identity = require_administrator(request)
+    data = await read_json(request, StaffRolesUpdate)
+    async with request.app[AUTH].database.transaction() as session:
+        account = await service.set_staff_roles(
+            session,
+            account_id=request.match_info["account_id"],
+            roles=data.roles,
+            actor_id=identity.subject,
+        )
+    return json_response(service.account_read(account))
