@@ -4,9 +4,11 @@ S3 uses the installation's shared names (`S3_ENDPOINT_URL`, `S3_ACCESS_KEY_ID`, 
 same dev defaults as the documents service; the bucket is billing's own (`BILLING_S3_BUCKET`).
 """
 
+from __future__ import annotations
+
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import DEV_S3_ENDPOINT, BaseServiceSettings
@@ -20,14 +22,8 @@ class BillingSettings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="BILLING_", extra="ignore", frozen=True)
     service_name: ClassVar[str] = "billing"
     default_port: ClassVar[int] = 8104
-    required_in_prod: ClassVar[tuple[str, ...]] = (
-        *BaseServiceSettings.required_in_prod,
-        "s3_endpoint_url",
-        "s3_access_key_id",
-        "s3_secret_access_key",
-        "payfip_numcli",
-        "public_base_url",
-    )
+    # Deliberately only the kit's: what prod must set for S3 and PayFiP is listed in
+    # docs/billing.md; PayFiP defaults to the real service in prod (see `_payfip_mode`).
 
     s3_endpoint_url: str = Field(DEV_S3_ENDPOINT, validation_alias="S3_ENDPOINT_URL")
     s3_access_key_id: str = Field("portail-dev", validation_alias="S3_ACCESS_KEY_ID")
@@ -46,7 +42,7 @@ class BillingSettings(BaseServiceSettings):
 
     # PayFiP (DGFiP). `simulator` mounts the offline simulator at /payfip-simulator/ in this
     # very service; `payfip` talks to the Treasury's web service.
-    payfip_mode: PayfipMode = "simulator"
+    payfip_mode: PayfipMode | None = None
     payfip_numcli: str = Field("000123", pattern=r"^\d{6}$")
     payfip_saisie: Literal["T", "X", "W"] = "T"
     payfip_ws_url: str = "https://www.payfip.gouv.fr/tpa/services/securite"
@@ -79,6 +75,17 @@ class BillingSettings(BaseServiceSettings):
     auto_publish: bool = False
     # Concurrency of PDF generation during a publication.
     pdf_concurrency: int = Field(4, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _payfip_mode(self) -> BillingSettings:
+        # The simulator accepts any payment: it is the default outside prod only, and refused
+        # in prod even when asked for.
+        if self.payfip_mode is None:
+            mode = "payfip" if self.profile == "prod" else "simulator"
+            object.__setattr__(self, "payfip_mode", mode)
+        elif self.payfip_mode == "simulator" and self.profile == "prod":
+            raise ValueError("BILLING_PAYFIP_MODE=simulator is not allowed in prod")
+        return self
 
     @property
     def resident_codes(self) -> frozenset[str]:

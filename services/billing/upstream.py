@@ -22,7 +22,7 @@ from .config import BillingSettings
 from .errors import UpstreamUnavailable
 
 Attendance = Literal["reserved", "present", "absent_justified", "absent_unjustified"]
-FAMILY_CONCURRENCY = 16
+FAMILY_CONCURRENCY = 32
 
 
 class BillableLine(BaseModel):
