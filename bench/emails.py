@@ -118,6 +118,7 @@ def main() -> None:
     from tests.queue.processes import redis_server_binary
 
     work = Path(tempfile.mkdtemp(prefix="bench-emails-"))
+    print("logs in", work)
     database_url = run_async(recreate_database("bench_notifications"))
     upgrade(ROOT / "services" / "notifications" / "migrations", database_url)
     redis_port, smtp_port = free_port(), free_port()
@@ -130,7 +131,7 @@ def main() -> None:
         "SMTP_PORT": str(smtp_port),
         "SMTP_FROM": f"Mairie <ne-pas-repondre@{DOMAIN}>",
         "PUBLIC_BASE_URL": "https://portail.example.org",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING"),
     }
     settings = NotificationsSettings(
         PORTAIL_PROFILE="test", SMTP_PORT=smtp_port, SMTP_FROM=f"Mairie <x@{DOMAIN}>"

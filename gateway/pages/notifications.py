@@ -73,6 +73,7 @@ EVENT_LABELS = {
     "family.change_accepted": "Demande de modification acceptée",
     "family.change_refused": "Demande de modification refusée",
     "family.change_withdrawn": "Demande de modification retirée",
+    "family.exported": "Données de la famille exportées",
     "registration.requested": "Demande d'inscription envoyée",
     "registration.accepted": "Demande d'inscription acceptée",
     "registration.refused": "Demande d'inscription refusée",

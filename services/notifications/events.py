@@ -83,6 +83,8 @@ JOURNALERS: dict[str, Journaler] = {
     "family.change_accepted": journal("fields"),
     "family.change_refused": journal("fields", "reason"),
     "family.change_withdrawn": journal("fields"),
+    # Sensitive access (promise 30): a family's data exported, and by whom (staff or itself).
+    "family.exported": journal("role"),
     # auth: the connections of "Historique de mes actions"
     "account.login_succeeded": journal(),
     "account.login_failed": journal("reason"),

@@ -159,8 +159,10 @@ async def _recipients(
         address = _str(event.data.get("email"))
         if not address:
             return []
-        known = await _address_of(session, _str(event.data.get("account_id")))
-        return [(address, language or (known.language if known else "fr"))]
+        if language is None:
+            known = await _address_of(session, _str(event.data.get("account_id")))
+            language = known.language if known else "fr"
+        return [(address, language)]
     if rule.audience == "account":
         known = await _address_of(session, _str(event.data.get("account_id")))
         if known is None or not known.email or known.disabled:
@@ -241,6 +243,7 @@ async def _learn_account(session: AsyncSession, event: EventEnvelope) -> None:
     row = await session.get(AccountAddress, account_id)
     if row is not None and row.updated_at > event.occurred_at:
         return  # an older event, re-published late: what we know is newer
+    known_before = row is not None
     if row is None:
         row = AccountAddress(account_id=account_id, language="fr", disabled=False)
         session.add(row)
@@ -260,11 +263,16 @@ async def _learn_account(session: AsyncSession, event: EventEnvelope) -> None:
         row.disabled = False
     families = event.data.get("family_ids")
     if isinstance(families, list):
-        await _set_families(session, account_id, [f for f in families if isinstance(f, str)])
+        family_ids = [f for f in families if isinstance(f, str)]
+        await _set_families(session, account_id, family_ids, replace=known_before)
 
 
-async def _set_families(session: AsyncSession, account_id: str, family_ids: Sequence[str]) -> None:
-    await session.execute(delete(AccountFamily).where(AccountFamily.account_id == account_id))
+async def _set_families(
+    session: AsyncSession, account_id: str, family_ids: Sequence[str], *, replace: bool
+) -> None:
+    # A new account has no memberships yet: nothing to delete (one round trip fewer).
+    if replace:
+        await session.execute(delete(AccountFamily).where(AccountFamily.account_id == account_id))
     for family_id in dict.fromkeys(family_ids):
         session.add(AccountFamily(account_id=account_id, family_id=family_id[:36]))
 

@@ -119,7 +119,11 @@ async def test_the_dashboard_counts_the_journal(service_client: Any, signer: Tes
     response = await client.get(f"/dashboard/{family}", headers=signer.headers(families=[family]))
 
     assert response.status == 200
-    assert await response.json() == {"historique": {"count": 2}, "contact": {"count": 0}}
+    assert await response.json() == {
+        "historique": {"count": 2},
+        "contact": {"count": 0},
+        "news": [],
+    }
 
 
 async def test_dead_letters_are_for_staff_only(service_client: Any, signer: TestSigner) -> None:
