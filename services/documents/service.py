@@ -621,6 +621,8 @@ async def update_org_document(
     for field, value in changes.items():
         if field in ("title", "category", "published_at", "to_return") and value is None:
             continue
+        if field == "description" and value is None:
+            value = ""  # the column is NOT NULL: null clears the description
         setattr(document, field, value)
     await session.flush()
     return document

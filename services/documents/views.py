@@ -38,7 +38,7 @@ from .schemas import (
     UploadQuery,
 )
 from .storage import ORG_PREFIX, new_key
-from .uploads import read_files
+from .uploads import FILE_FIELD, read_files
 
 routes = web.RouteTableDef()
 COMPLETENESS_SCOPE = "documents:read"
@@ -159,6 +159,7 @@ async def family_documents(request: web.Request) -> web.Response:
     status=201,
     errors=(404, 413, 415, 422, 503),
     query={"person_id": "string"},
+    files=(FILE_FIELD,),
 )
 async def upload(request: web.Request) -> web.Response:
     """POST /families/{family_id}/documents/{type_id}/files?person_id=…"""
@@ -464,7 +465,12 @@ async def update_org_document(request: web.Request) -> web.Response:
 
 
 @routes.delete("/org-documents/{document_id}")
-@operation("Withdraw a document and delete its file (staff)", tags=("documentation",), status=204)
+@operation(
+    "Withdraw a document and delete its file (staff)",
+    tags=("documentation",),
+    status=204,
+    errors=(404,),
+)
 async def delete_org_document(request: web.Request) -> web.Response:
     """DELETE /org-documents/{document_id}."""
     require_staff(request)
@@ -483,6 +489,7 @@ async def delete_org_document(request: web.Request) -> web.Response:
     tags=("documentation",),
     response=OrgDocumentRead,
     errors=(404, 413, 415, 422, 503),
+    files=(FILE_FIELD,),
 )
 async def upload_org_file(request: web.Request) -> web.Response:
     """POST /org-documents/{document_id}/files."""

@@ -105,7 +105,9 @@ async def _decision(request: web.Request) -> Decision:
 
 
 @routes.get("/me/families")
-@operation("The households of the signed-in account", tags=("family",), response=MyFamily)
+@operation(
+    "The households of the signed-in account", tags=("family",), response=MyFamily, many=True
+)
 async def my_families(request: web.Request) -> web.Response:
     """GET /me/families: the caller's households (none for staff)."""
     identity = caller(request)
@@ -138,7 +140,9 @@ async def read_family(request: web.Request) -> web.Response:
 
 
 @routes.get("/families/{family_id}/persons")
-@operation("The persons of a family", tags=("family",), response=PersonRead, errors=(404,))
+@operation(
+    "The persons of a family", tags=("family",), response=PersonRead, many=True, errors=(404,)
+)
 async def list_persons(request: web.Request) -> web.Response:
     """GET /families/{family_id}/persons: responsables, children, other contacts."""
     family_id = path_id(request, "family_id")
@@ -201,6 +205,7 @@ async def submit_request(request: web.Request) -> web.Response:
     "The family's change requests, newest first",
     tags=("family",),
     response=ChangeRequestRead,
+    many=True,
     errors=(404,),
     query={"state": "string"},
 )

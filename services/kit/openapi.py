@@ -38,6 +38,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     auth: bool = True
     query: dict[str, str] = field(default_factory=dict)
+    many: bool = False
+    files: tuple[str, ...] = ()
 
 
 def operation(
@@ -50,14 +52,22 @@ def operation(
     errors: tuple[int, ...] = (),
     auth: bool = True,
     query: dict[str, str] | None = None,
+    many: bool = False,
+    files: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
-    """Describe a handler for the service's OpenAPI document."""
+    """Describe a handler for the service's OpenAPI document.
+
+    `many`: the success body is a JSON array of `response`. `files`: the request is a
+    multipart/form-data upload with these file fields (besides any JSON `request`).
+    """
 
     def decorate(handler: F) -> F:
         setattr(
             handler,
             _OPERATION_ATTR,
-            Operation(summary, tags, request, response, status, errors, auth, query or {}),
+            Operation(
+                summary, tags, request, response, status, errors, auth, query or {}, many, files
+            ),
         )
         return handler
 
@@ -103,13 +113,18 @@ def _operation_object(described: Operation, path: str, schemas: dict[str, Any]) 
     responses: dict[str, Any] = {}
     success: dict[str, Any] = {"description": "Success"}
     if described.response is not None:
-        success["content"] = {
-            "application/json": {"schema": _schema_ref(described.response, schemas)}
-        }
+        body: dict[str, Any] = _schema_ref(described.response, schemas)
+        if described.many:
+            body = {"type": "array", "items": body}
+        success["content"] = {"application/json": {"schema": body}}
     responses[str(described.response_status)] = success
-    errors = set(described.errors) | ({401, 403} if described.auth else set())
-    if described.request is not None:
-        errors |= {400, 413, 415, 422}
+    # 400: the kit's guard refuses control characters anywhere in the address, before any
+    # handler; 422: a declared query is validated like a body.
+    errors = set(described.errors) | {400} | ({401, 403} if described.auth else set())
+    if described.query:
+        errors.add(422)
+    if described.request is not None or described.files:
+        errors |= {413, 415, 422}
     for status in sorted(errors):
         responses[str(status)] = {"description": "Problem", "content": problem}
     parameters = [
@@ -125,7 +140,12 @@ def _operation_object(described: Operation, path: str, schemas: dict[str, Any]) 
         "parameters": parameters,
         "responses": responses,
     }
-    if described.request is not None:
+    if described.files:
+        result["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": _multipart_schema(described.files)}},
+        }
+    elif described.request is not None:
         result["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _schema_ref(described.request, schemas)}},
@@ -133,6 +153,15 @@ def _operation_object(described: Operation, path: str, schemas: dict[str, Any]) 
     if described.auth:
         result["security"] = [{"bearer": []}]
     return result
+
+
+def _multipart_schema(files: tuple[str, ...]) -> dict[str, Any]:
+    binary = {"type": "string", "format": "binary"}
+    return {
+        "type": "object",
+        "required": [files[0]],
+        "properties": {name: binary for name in files},
+    }
 
 
 def _path_parameters(path: str) -> list[str]:

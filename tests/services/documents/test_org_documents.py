@@ -186,3 +186,21 @@ async def test_publication_dates_must_be_in_order(documents, signer: TestSigner)
         headers=staff(signer),
     )
     assert response.status == 422
+
+
+async def test_a_null_description_clears_it_and_unknown_ids_answer_404(
+    documents, signer: TestSigner
+) -> None:
+    body = {"title": "Menus", "category": "Menus", "description": "Semaine 12"}
+    created = await documents.post("/org-documents", json=body, headers=staff(signer))
+    document = await created.json()
+
+    # Found by schemathesis: a null description reached the NOT NULL column (a 500).
+    cleared = await documents.patch(
+        f"/org-documents/{document['id']}", json={"description": None}, headers=staff(signer)
+    )
+    assert cleared.status == 200, await cleared.text()
+    assert (await cleared.json())["description"] == ""
+    missing = await documents.delete("/org-documents/no-such-document", headers=staff(signer))
+    assert missing.status == 404
+    assert missing.content_type == "application/problem+json"
