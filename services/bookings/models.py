@@ -216,3 +216,90 @@ class OutboxMessage(OutboxMessageMixin, Base):
     """Events waiting to be relayed to the queue."""
 
     __tablename__ = "outbox_messages"
+
+
+# Reservation states (the screens say demande en attente, réservé, en liste d'attente,
+# refusé, annulé). Attendance is a separate column, set by staff on confirmed ones.
+RES_REQUESTED, CONFIRMED, WAITING = "requested", "confirmed", "waiting"
+RES_REFUSED, RES_CANCELLED = "refused", "cancelled"
+RESERVATION_STATES = (RES_REQUESTED, CONFIRMED, WAITING, RES_REFUSED, RES_CANCELLED)
+# One active reservation per person and opening: a double click cannot book twice.
+RESERVATION_ACTIVE = (RES_REQUESTED, CONFIRMED, WAITING)
+_RES_ACTIVE_SQL = "state IN ('requested', 'confirmed', 'waiting')"
+PRESENT, ABSENT_JUSTIFIED, ABSENT_UNJUSTIFIED = "present", "absent_justified", "absent_unjustified"
+ATTENDANCES = (PRESENT, ABSENT_JUSTIFIED, ABSENT_UNJUSTIFIED)
+
+
+class Reservation(Base):
+    """A person booked on an opening (réservation), its state and, later, its attendance.
+
+    `holds_place` says whether this row counts in its opening's `booked` (requested and
+    confirmed ones do; waiting ones do not), so that a cancellation gives back exactly what
+    was taken.
+    """
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        Index(
+            "uq_reservations_active",
+            "person_id",
+            "opening_id",
+            unique=True,
+            postgresql_where=text(_RES_ACTIVE_SQL),
+            sqlite_where=text(_RES_ACTIVE_SQL),
+        ),
+        CheckConstraint(
+            "state IN ('requested', 'confirmed', 'waiting', 'refused', 'cancelled')",
+            name="ck_reservation_state",
+        ),
+        CheckConstraint(
+            "attendance IS NULL OR attendance IN "
+            "('present', 'absent_justified', 'absent_unjustified')",
+            name="ck_reservation_attendance",
+        ),
+        # The waiting list of an opening, first come first served.
+        Index("ix_reservations_opening_state", "opening_id", "state", "created_at"),
+        Index("ix_reservations_person_day", "person_id", "day"),
+        Index("ix_reservations_day", "day"),
+        Index("ix_reservations_updated_at", "updated_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(36), index=True)
+    person_id: Mapped[str] = mapped_column(String(36))
+    person_name: Mapped[str] = mapped_column(String(170), default="")
+    activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id"))
+    opening_id: Mapped[str] = mapped_column(ForeignKey("openings.id"))
+    day: Mapped[date] = mapped_column(Date)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    state: Mapped[str] = mapped_column(String(20))
+    holds_place: Mapped[bool] = mapped_column(Boolean, default=False)
+    attendance: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    changed_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IdempotencyRecord(Base):
+    """The answer given to a save sent with an `Idempotency-Key`, replayed to its retries."""
+
+    __tablename__ = "idempotency_keys"
+
+    family_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class CalendarFeed(Base):
+    """A private iCalendar link of one person's confirmed reservations; the token is hashed."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(36), index=True)
+    person_id: Mapped[str] = mapped_column(String(36), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -15,6 +15,7 @@ from services.kit.openapi import operation
 from . import service
 from .views_catalogue import routes as catalogue_routes
 from .views_registrations import routes as registration_routes
+from .views_reservations import routes as reservation_routes
 
 dashboard_routes = web.RouteTableDef()
 
@@ -34,4 +35,9 @@ async def dashboard(request: web.Request) -> web.Response:
     return web.json_response({"inscriptions": tile})
 
 
-routes: list[web.AbstractRouteDef] = [*catalogue_routes, *registration_routes, *dashboard_routes]
+routes: list[web.AbstractRouteDef] = [
+    *catalogue_routes,
+    *registration_routes,
+    *reservation_routes,
+    *dashboard_routes,
+]

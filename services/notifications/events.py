@@ -124,6 +124,11 @@ JOURNALERS: dict[str, Journaler] = {
     "reservation.confirmed": journal("person_name", "activity_name", "date", "unit_name"),
     "reservation.refused": journal("person_name", "activity_name", "date", "unit_name", "reason"),
     "reservation.place_freed": journal("person_name", "activity_name", "date", "unit_name"),
+    # bookings, issue 8 (the reservation grid): every change is a journal line.
+    "reservation.requested": journal("person_name", "activity_name", "date", "unit_name"),
+    "reservation.cancelled": journal("person_name", "activity_name", "date", "unit_name", "reason"),
+    "reservation.waitlisted": journal("person_name", "activity_name", "date", "unit_name"),
+    "reservation.promoted": journal("person_name", "activity_name", "date", "unit_name"),
     "document.expiring": journal("document_type_name", "person_name", "expires_on"),
     "payment.received": journal("receipt_number", "amount_cents"),
 }

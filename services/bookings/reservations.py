@@ -1,0 +1,799 @@
+"""Reservations: a family's save of planning changes, checked on the server at commit time.
+
+A save is a list of changes (book or cancel one person on one opening). **Each change is
+applied or refused on its own, with its reason**; a save holds at most `MAX_CHANGES`
+(beyond: 422, nothing checked). The steps, and why they are in this order:
+
+1. everything the rules need is read at once (openings with their activity, unit and
+   period; the persons' accepted registrations; their active reservations on those days;
+   closures) — a handful of queries per save, not per change;
+2. the rules are judged in memory: registration required (accepted, same group), period
+   and closures, notice deadline (Europe/Paris, French holidays), unit incompatibilities
+   (counting the save's own cancellations and bookings), twice the same cell;
+3. documents are asked **once per save** for each (person, activity) still to be booked,
+   all at once, outside any transaction;
+4. one transaction for the whole save, changes taken in opening-id order (so that two saves
+   lock openings in the same order and cannot deadlock): the notice deadline is checked
+   again with a fresh "now", a place is taken by one conditional UPDATE, the row inserted
+   with ON CONFLICT DO NOTHING on the active-reservation index (a double click books once),
+   and the change's event written to the outbox. A cancellation gives its place to the first
+   waiting request in the same transaction (`reservation.promoted`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.kit.database import Database
+from services.kit.outbox import record_event
+
+from . import events
+from .clock import Clock
+from .config import BookingsSettings
+from .errors import CheckUnavailable
+from .models import (
+    ACCEPTED,
+    CONFIRMED,
+    RES_CANCELLED,
+    RES_REFUSED,
+    RES_REQUESTED,
+    RESERVATION_ACTIVE,
+    WAITING,
+    Activity,
+    Closure,
+    IdempotencyRecord,
+    Opening,
+    OutboxMessage,
+    Period,
+    Registration,
+    Reservation,
+    Unit,
+)
+from .notice_rules import deadline, describe_deadline, parse_rule
+from .places_openings import first_waiting, give_back_opening_place, take_opening_place
+from .schemas_reservations import RESERVATION_LABELS, Change, ChangeResult, SaveResult
+from .upstream import Completeness, Upstream
+
+PLACE_HOLDING = (RES_REQUESTED, CONFIRMED)
+_ACTIVE_WHERE = text("state IN ('requested', 'confirmed', 'waiting')")
+DAY_FORMAT = "%d/%m/%Y"
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+# Event types (past-tense facts), each written in the transaction of its change.
+REQUESTED_EVENT = events.RESERVATION_REQUESTED
+CONFIRMED_EVENT = events.RESERVATION_CONFIRMED
+REFUSED_EVENT = events.RESERVATION_REFUSED
+CANCELLED_EVENT = events.RESERVATION_CANCELLED
+WAITLISTED_EVENT = events.RESERVATION_WAITLISTED
+PROMOTED_EVENT = events.RESERVATION_PROMOTED
+
+
+def say_day(day: date) -> str:
+    """ "mercredi 21/04/2027"."""
+    return f"{WEEKDAYS[day.weekday()]} {day.strftime(DAY_FORMAT)}"
+
+
+@dataclass(frozen=True)
+class OpeningInfo:
+    """An opening with what the rules need of its activity, unit and period."""
+
+    id: str
+    activity_id: str
+    period_id: str
+    group_id: str
+    unit_id: str
+    day: date
+    capacity: int
+    booked: int
+    closed: bool
+    unit_code: str
+    unit_label: str
+    excludes: tuple[str, ...]
+    activity_name: str
+    validation: str
+    waiting_list: bool
+    documents_required: bool
+    add_notice: dict[str, Any] | None
+    cancel_notice: dict[str, Any] | None
+    period_name: str
+
+
+@dataclass(frozen=True)
+class Current:
+    """An active reservation already there."""
+
+    id: str
+    person_id: str
+    opening_id: str
+    activity_id: str
+    day: date
+    unit_code: str
+    state: str
+    attendance: str | None
+
+
+@dataclass
+class _Op:
+    index: int
+    change: Change
+    info: OpeningInfo
+    person_name: str
+    current: Current | None = None
+
+
+@dataclass
+class _Plan:
+    results: dict[int, ChangeResult] = field(default_factory=dict)
+    ops: list[_Op] = field(default_factory=list)
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def opening_columns() -> Any:
+    """The SELECT of `OpeningInfo` (joined with unit, activity, period)."""
+    return (
+        select(
+            Opening.id,
+            Opening.activity_id,
+            Opening.period_id,
+            Opening.group_id,
+            Opening.unit_id,
+            Opening.day,
+            Opening.capacity,
+            Opening.booked,
+            Opening.closed,
+            Unit.code,
+            Unit.label,
+            Unit.excludes,
+            Activity.name,
+            Activity.validation,
+            Activity.waiting_list,
+            Activity.documents_required,
+            Activity.add_notice,
+            Activity.cancel_notice,
+            Period.name,
+        )
+        .join(Unit, Unit.id == Opening.unit_id)
+        .join(Activity, Activity.id == Opening.activity_id)
+        .join(Period, Period.id == Opening.period_id)
+    )
+
+
+def opening_info(row: Any) -> OpeningInfo:
+    """An `OpeningInfo` from a row of `opening_columns()`."""
+    return OpeningInfo(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        tuple(row[11] or ()),
+        row[12],
+        row[13],
+        row[14],
+        row[15],
+        row[16],
+        row[17],
+        row[18],
+    )
+
+
+def excluded(
+    code_a: str, excludes_a: Iterable[str], code_b: str, excludes_b: Iterable[str]
+) -> bool:
+    """Whether two units of one activity exclude each other (read symmetrically)."""
+    return code_a != code_b and (code_b in excludes_a or code_a in excludes_b)
+
+
+async def _context(
+    session: AsyncSession, *, family_id: str, changes: list[Change]
+) -> tuple[
+    dict[str, OpeningInfo],
+    dict[tuple[str, str, str], tuple[str, str]],
+    dict[tuple[str, str], Current],
+    dict[tuple[str, date], str],
+    dict[str, tuple[str, ...]],
+]:
+    opening_ids = sorted({c.opening_id for c in changes})
+    person_ids = sorted({c.person_id for c in changes})
+    rows = (await session.execute(opening_columns().where(Opening.id.in_(opening_ids)))).all()
+    openings = {row[0]: opening_info(row) for row in rows}
+    if not openings:
+        return openings, {}, {}, {}, {}
+    days = sorted({o.day for o in openings.values()})
+    activity_ids = sorted({o.activity_id for o in openings.values()})
+    registrations = {
+        (r.person_id, r.activity_id, r.period_id): (r.group_id, r.person_name)
+        for r in (
+            await session.execute(
+                select(
+                    Registration.person_id,
+                    Registration.activity_id,
+                    Registration.period_id,
+                    Registration.group_id,
+                    Registration.person_name,
+                ).where(
+                    Registration.family_id == family_id,
+                    Registration.person_id.in_(person_ids),
+                    Registration.activity_id.in_(activity_ids),
+                    Registration.state == ACCEPTED,
+                )
+            )
+        ).all()
+    }
+    current = {
+        (r[1], r[2]): Current(*r)
+        for r in (
+            await session.execute(
+                select(
+                    Reservation.id,
+                    Reservation.person_id,
+                    Reservation.opening_id,
+                    Reservation.activity_id,
+                    Reservation.day,
+                    Unit.code,
+                    Reservation.state,
+                    Reservation.attendance,
+                )
+                .join(Unit, Unit.id == Reservation.unit_id)
+                .where(
+                    Reservation.family_id == family_id,
+                    Reservation.person_id.in_(person_ids),
+                    Reservation.day.in_(days),
+                    Reservation.state.in_(RESERVATION_ACTIVE),
+                )
+            )
+        ).all()
+    }
+    closures = {
+        (r[0], r[1]): r[2] or "fermeture"
+        for r in (
+            await session.execute(
+                select(Closure.activity_id, Closure.day, Closure.reason).where(
+                    Closure.activity_id.in_(activity_ids), Closure.day.in_(days)
+                )
+            )
+        ).all()
+    }
+    excludes = {
+        code: tuple(excl or ())
+        for code, excl in (
+            await session.execute(
+                select(Unit.code, Unit.excludes).where(Unit.activity_id.in_(activity_ids))
+            )
+        ).all()
+    }
+    return openings, registrations, current, closures, excludes
+
+
+def _refused(
+    change: Change, code: str, reason: str, info: OpeningInfo | None = None
+) -> ChangeResult:
+    return ChangeResult(
+        person_id=change.person_id,
+        opening_id=change.opening_id,
+        action=change.action,
+        ok=False,
+        label=f"refusé : {reason}",
+        reason=reason,
+        code=code,
+        day=info.day if info else None,
+        unit_label=info.unit_label if info else None,
+        activity_name=info.activity_name if info else None,
+    )
+
+
+def _late(info: OpeningInfo, rule: dict[str, Any] | None, now: datetime, verb: str) -> str | None:
+    limit = deadline(parse_rule(rule), info.day)
+    if now < limit:
+        return None
+    return (
+        f"hors délai : le {say_day(info.day)} ({info.unit_label}) pouvait être {verb} "
+        f"jusqu'au {describe_deadline(limit)}"
+    )
+
+
+def judge(
+    *,
+    changes: list[Change],
+    now: datetime,
+    openings: dict[str, OpeningInfo],
+    registrations: dict[tuple[str, str, str], tuple[str, str]],
+    current: dict[tuple[str, str], Current],
+    closures: dict[tuple[str, date], str],
+    excludes: dict[str, tuple[str, ...]],
+) -> _Plan:
+    """Judge every change against the rules that need no other service."""
+    plan = _Plan()
+    seen: set[tuple[str, str]] = set()
+    # Units each person holds per (activity, day), as the save goes: cancellations first.
+    held: dict[tuple[str, str, date], set[str]] = {}
+    for c in current.values():
+        held.setdefault((c.person_id, c.activity_id, c.day), set()).add(c.unit_code)
+    order = sorted(range(len(changes)), key=lambda i: changes[i].action != "cancel")
+    for index in order:
+        change = changes[index]
+        info = openings.get(change.opening_id)
+        key = (change.person_id, change.opening_id)
+        if info is None:
+            plan.results[index] = _refused(change, "unknown-opening", "ouverture inconnue")
+            continue
+        if key in seen:
+            plan.results[index] = _refused(
+                change, "duplicate", "la même case figure deux fois dans l'enregistrement", info
+            )
+            continue
+        seen.add(key)
+        registration = registrations.get((change.person_id, info.activity_id, info.period_id))
+        if registration is None or registration[0] != info.group_id:
+            plan.results[index] = _refused(
+                change,
+                "not-registered",
+                f"pas d'inscription acceptée à « {info.activity_name} » pour "
+                f"« {info.period_name} » dans ce groupe",
+                info,
+            )
+            continue
+        name = registration[1]
+        existing = current.get(key)
+        units = held.setdefault((change.person_id, info.activity_id, info.day), set())
+        if change.action == "cancel":
+            if existing is None:
+                plan.results[index] = _refused(
+                    change, "nothing-to-cancel", "aucune réservation à annuler sur cette case", info
+                )
+                continue
+            if existing.attendance is not None:
+                plan.results[index] = _refused(
+                    change, "attendance-taken", "la présence a déjà été relevée", info
+                )
+                continue
+            late = _late(info, info.cancel_notice, now, "annulé")
+            if late:
+                plan.results[index] = _refused(change, "past-deadline", late, info)
+                continue
+            units.discard(info.unit_code)
+            plan.ops.append(_Op(index, change, info, name, existing))
+            continue
+        if existing is not None:
+            plan.results[index] = _refused(
+                change, "already-booked", f"déjà {RESERVATION_LABELS[existing.state]}", info
+            )
+            continue
+        closure = closures.get((info.activity_id, info.day))
+        if info.closed or closure:
+            why = f" ({closure})" if closure else ""
+            plan.results[index] = _refused(
+                change,
+                "closed",
+                f"« {info.activity_name} » est fermé le {say_day(info.day)}{why}",
+                info,
+            )
+            continue
+        late = _late(info, info.add_notice, now, "réservé")
+        if late:
+            plan.results[index] = _refused(change, "past-deadline", late, info)
+            continue
+        clash = next(
+            (
+                u
+                for u in sorted(units)
+                if excluded(info.unit_code, info.excludes, u, excludes.get(u, ()))
+            ),
+            None,
+        )
+        if clash is not None:
+            plan.results[index] = _refused(
+                change,
+                "incompatible",
+                f"« {info.unit_label} » ne peut pas être réservé le même jour que « {clash} »",
+                info,
+            )
+            continue
+        units.add(info.unit_code)
+        plan.ops.append(_Op(index, change, info, name))
+    return plan
+
+
+async def _check_documents(plan: _Plan, *, upstream: Upstream | None, family_id: str) -> None:
+    """Ask documents once per (person, activity) still to book, all at once."""
+    wanted = sorted(
+        {
+            (op.change.person_id, op.info.activity_id)
+            for op in plan.ops
+            if op.change.action == "book" and op.info.documents_required
+        }
+    )
+    if not wanted or upstream is None:
+        return
+    answers = await asyncio.gather(
+        *(
+            upstream.completeness(family_id=family_id, person_id=p, activity_id=a)
+            for p, a in wanted
+        ),
+        return_exceptions=True,
+    )
+    verdicts: dict[tuple[str, str], Completeness | BaseException] = dict(
+        zip(wanted, answers, strict=True)
+    )
+    kept: list[_Op] = []
+    for op in plan.ops:
+        verdict = verdicts.get((op.change.person_id, op.info.activity_id))
+        if op.change.action == "cancel" or verdict is None:
+            kept.append(op)
+        elif isinstance(verdict, CheckUnavailable):
+            plan.results[op.index] = _refused(
+                op.change,
+                "check-unavailable",
+                "vérification des documents impossible pour le moment ; réessayez plus tard",
+                op.info,
+            )
+        elif isinstance(verdict, BaseException):
+            raise verdict
+        elif not verdict.complete:
+            missing = ", ".join(verdict.missing) or "documents obligatoires"
+            plan.results[op.index] = _refused(
+                op.change,
+                "documents-missing",
+                f"documents manquants pour {op.person_name} : {missing}",
+                op.info,
+            )
+        else:
+            kept.append(op)
+    plan.ops = kept
+
+
+def _event_data(
+    *,
+    reservation_id: str,
+    family_id: str,
+    person_id: str,
+    person_name: str,
+    info: OpeningInfo,
+    state: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "reservation_id": reservation_id,
+        "family_id": family_id,
+        "person_id": person_id,
+        "person_name": person_name,
+        "activity_id": info.activity_id,
+        "activity_name": info.activity_name,
+        "opening_id": info.id,
+        "date": info.day.isoformat(),
+        "unit": info.unit_code,
+        "unit_name": info.unit_label,
+        "state": state,
+        **extra,
+    }
+
+
+def record(session: AsyncSession, event_type: str, family_id: str, data: dict[str, Any]) -> None:
+    """Write a reservation event in the caller's transaction."""
+    record_event(
+        session,
+        OutboxMessage,
+        source=BookingsSettings.service_name,
+        event_type=event_type,
+        data=data,
+        family_id=family_id,
+    )
+
+
+def _applied(op: _Op, state: str, reservation_id: str, label: str | None = None) -> ChangeResult:
+    return ChangeResult(
+        person_id=op.change.person_id,
+        opening_id=op.change.opening_id,
+        action=op.change.action,
+        ok=True,
+        state=state,  # type: ignore[arg-type]
+        label=label or RESERVATION_LABELS[state],
+        reservation_id=reservation_id,
+        day=op.info.day,
+        unit_label=op.info.unit_label,
+        activity_name=op.info.activity_name,
+    )
+
+
+async def _book(
+    session: AsyncSession, op: _Op, *, family_id: str, now: datetime, by: str
+) -> ChangeResult:
+    info = op.info
+    late = _late(info, info.add_notice, now, "réservé")
+    if late:
+        return _refused(op.change, "past-deadline", late, info)
+    if await take_opening_place(session, opening_id=info.id):
+        state = CONFIRMED if info.validation == "automatic" else RES_REQUESTED
+        holds = True
+    elif info.waiting_list:
+        state, holds = WAITING, False
+    else:
+        return _refused(
+            op.change,
+            "full",
+            f"complet : plus de place le {say_day(info.day)} ({info.unit_label})",
+            info,
+        )
+    reservation_id = str(uuid.uuid4())
+    inserted = await session.execute(
+        _insert_for(session)(Reservation)
+        .values(
+            id=reservation_id,
+            family_id=family_id,
+            person_id=op.change.person_id,
+            person_name=op.person_name,
+            activity_id=info.activity_id,
+            opening_id=info.id,
+            day=info.day,
+            unit_id=info.unit_id,
+            state=state,
+            holds_place=holds,
+            changed_by=by,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["person_id", "opening_id"], index_where=_ACTIVE_WHERE
+        )
+        .returning(Reservation.id)
+    )
+    if inserted.first() is None:
+        # A concurrent twin (double click in two tabs) got there first: give the place back.
+        if holds:
+            await give_back_opening_place(session, opening_id=info.id)
+        return _refused(op.change, "already-booked", "déjà réservé", info)
+    event = {CONFIRMED: CONFIRMED_EVENT, RES_REQUESTED: REQUESTED_EVENT, WAITING: WAITLISTED_EVENT}
+    record(
+        session,
+        event[state],
+        family_id,
+        _event_data(
+            reservation_id=reservation_id,
+            family_id=family_id,
+            person_id=op.change.person_id,
+            person_name=op.person_name,
+            info=info,
+            state=state,
+        ),
+    )
+    label = None
+    if state == WAITING:
+        label = "en liste d'attente (complet : vous serez prévenu si une place se libère)"
+    elif state == RES_REQUESTED:
+        label = "demande en attente (validation par la structure)"
+    return _applied(op, state, reservation_id, label)
+
+
+async def release_place(
+    session: AsyncSession, *, info: OpeningInfo, now: datetime, by: str
+) -> Reservation | None:
+    """A place is freed: the first waiting request takes it, else the count goes down."""
+    waiter = await first_waiting(session, opening_id=info.id)
+    if waiter is None:
+        await give_back_opening_place(session, opening_id=info.id)
+        return None
+    waiter.state = CONFIRMED if info.validation == "automatic" else RES_REQUESTED
+    waiter.holds_place = True
+    waiter.updated_at = now
+    waiter.changed_by = by
+    record(
+        session,
+        PROMOTED_EVENT,
+        waiter.family_id,
+        _event_data(
+            reservation_id=waiter.id,
+            family_id=waiter.family_id,
+            person_id=waiter.person_id,
+            person_name=waiter.person_name,
+            info=info,
+            state=waiter.state,
+        ),
+    )
+    return waiter
+
+
+async def _cancel(
+    session: AsyncSession, op: _Op, *, family_id: str, now: datetime, by: str
+) -> ChangeResult:
+    info = op.info
+    late = _late(info, info.cancel_notice, now, "annulé")
+    if late:
+        return _refused(op.change, "past-deadline", late, info)
+    assert op.current is not None
+    row = await session.get(Reservation, op.current.id, with_for_update=True)
+    if row is None or row.state not in RESERVATION_ACTIVE or row.attendance is not None:
+        return _refused(op.change, "nothing-to-cancel", "aucune réservation à annuler", info)
+    held = row.state in PLACE_HOLDING
+    row.state = RES_CANCELLED
+    row.holds_place = False
+    row.updated_at = now
+    row.changed_by = by
+    await session.flush()
+    record(
+        session,
+        CANCELLED_EVENT,
+        family_id,
+        _event_data(
+            reservation_id=row.id,
+            family_id=family_id,
+            person_id=row.person_id,
+            person_name=row.person_name,
+            info=info,
+            state=RES_CANCELLED,
+        ),
+    )
+    if held:
+        await release_place(session, info=info, now=now, by="liste d'attente")
+    return _applied(op, RES_CANCELLED, row.id)
+
+
+async def save_changes(
+    database: Database,
+    *,
+    upstream: Upstream | None,
+    clock: Clock,
+    family_id: str,
+    changes: list[Change],
+    by: str,
+    idempotency_key: str | None = None,
+) -> SaveResult:
+    """Judge and apply a save's changes; each is applied or refused on its own.
+
+    With an `idempotency_key`, the key is claimed first thing in the save's transaction and
+    the answer stored in it before commit: a retry (or a twin waiting on the key) gets the
+    stored answer through `Replay`, never a second booking.
+    """
+    async with database.sessions() as session:
+        openings, registrations, current, closures, excludes = await _context(
+            session, family_id=family_id, changes=changes
+        )
+    plan = judge(
+        changes=changes,
+        now=clock(),
+        openings=openings,
+        registrations=registrations,
+        current=current,
+        closures=closures,
+        excludes=excludes,
+    )
+    await _check_documents(plan, upstream=upstream, family_id=family_id)
+    if not plan.ops and idempotency_key is None:
+        return _summary(plan, len(changes))
+    # Opening-id order: two saves lock the same openings in the same order.
+    ops = sorted(plan.ops, key=lambda o: (o.info.id, o.change.action != "cancel"))
+    async with database.transaction() as session:
+        now = clock()
+        if idempotency_key is not None:
+            await _claim(session, family_id=family_id, key=idempotency_key, now=now)
+        for op in ops:
+            if op.change.action == "book":
+                result = await _book(session, op, family_id=family_id, now=now, by=by)
+            else:
+                result = await _cancel(session, op, family_id=family_id, now=now, by=by)
+            plan.results[op.index] = result
+        summary = _summary(plan, len(changes))
+        if idempotency_key is not None:
+            await session.execute(
+                update(IdempotencyRecord)
+                .where(
+                    IdempotencyRecord.family_id == family_id,
+                    IdempotencyRecord.key == idempotency_key,
+                )
+                .values(response=summary.model_dump(mode="json"))
+            )
+    return summary
+
+
+class Replay(Exception):
+    """This Idempotency-Key was used before: its stored answer is `response`."""
+
+    def __init__(self, response: dict[str, Any]) -> None:
+        super().__init__("replay")
+        self.response = response
+
+
+async def stored_answer(database: Database, *, family_id: str, key: str) -> dict[str, Any] | None:
+    """The answer stored for this key, if any (checked before any work)."""
+    async with database.sessions() as session:
+        record_ = await session.get(IdempotencyRecord, (family_id, key))
+    return None if record_ is None else record_.response
+
+
+async def _claim(session: AsyncSession, *, family_id: str, key: str, now: datetime) -> None:
+    # A twin holding the same key makes this INSERT wait until it commits, then do nothing.
+    claimed = await session.execute(
+        _insert_for(session)(IdempotencyRecord)
+        .values(family_id=family_id, key=key, created_at=now)
+        .on_conflict_do_nothing(index_elements=["family_id", "key"])
+        .returning(IdempotencyRecord.key)
+    )
+    if claimed.first() is None:
+        stored = await session.get(IdempotencyRecord, (family_id, key))
+        raise Replay(stored.response if stored is not None and stored.response else {})
+
+
+def _summary(plan: _Plan, count: int) -> SaveResult:
+    results = [plan.results[i] for i in range(count)]
+    applied = sum(1 for r in results if r.ok)
+    return SaveResult(results=results, applied=applied, refused=len(results) - applied)
+
+
+async def decide_reservation(
+    session: AsyncSession,
+    *,
+    reservation_id: str,
+    accept: bool,
+    reason: str | None,
+    now: datetime,
+    by: str,
+) -> Reservation | None:
+    """Staff accept or refuse a pending reservation (manual validation); None if not pending."""
+    row = await session.get(Reservation, reservation_id, with_for_update=True)
+    if row is None or row.state != RES_REQUESTED:
+        return row
+    info_row = (await session.execute(opening_columns().where(Opening.id == row.opening_id))).one()
+    info = opening_info(info_row)
+    row.updated_at = now
+    row.changed_by = by
+    data = _event_data(
+        reservation_id=row.id,
+        family_id=row.family_id,
+        person_id=row.person_id,
+        person_name=row.person_name,
+        info=info,
+        state=CONFIRMED if accept else RES_REFUSED,
+    )
+    if accept:
+        row.state = CONFIRMED
+        record(session, CONFIRMED_EVENT, row.family_id, data)
+    else:
+        row.state = RES_REFUSED
+        row.holds_place = False
+        row.reason = reason
+        await session.flush()
+        record(session, REFUSED_EVENT, row.family_id, {**data, "reason": reason})
+        await release_place(session, info=info, now=now, by=by)
+    await session.flush()
+    return row
+
+
+async def active_for(
+    session: AsyncSession, *, family_id: str, person_ids: list[str], first: date, last: date
+) -> list[tuple[str, str, date, str, str]]:
+    """(person, activity, day, unit code, state) of active reservations in a range."""
+    rows = await session.execute(
+        select(
+            Reservation.person_id,
+            Reservation.activity_id,
+            Reservation.day,
+            Unit.code,
+            Reservation.state,
+        )
+        .join(Unit, Unit.id == Reservation.unit_id)
+        .where(
+            Reservation.family_id == family_id,
+            Reservation.person_id.in_(person_ids),
+            Reservation.day.between(first, last),
+            Reservation.state.in_(RESERVATION_ACTIVE),
+        )
+    )
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows.all()]
