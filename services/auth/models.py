@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -15,13 +15,34 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from services.kit.outbox import OutboxMessageMixin
 
 ACCOUNT_KINDS = ("family", "staff")
 ACCOUNT_STATES = ("invited", "active", "disabled")
 TOKEN_PURPOSES = ("invitation", "reset", "enrolment")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on PostgreSQL and on SQLite (which forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC (a naive value is taken as UTC already)."""
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Give back an aware UTC datetime whatever the backend returned."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -46,12 +67,12 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     # The TOTP secret, encrypted with the key-encryption key; enabled once confirmed.
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # The last accepted TOTP time step: a code (and any older one) works once.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="account", lazy="selectin", cascade="all, delete-orphan"
@@ -68,7 +89,7 @@ class Membership(Base):
     )
     family_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
     rights: Mapped[list[str]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     account: Mapped[Account] = relationship(back_populates="memberships")
 
@@ -89,9 +110,9 @@ class OneTimeToken(Base):
     )
     purpose: Mapped[str] = mapped_column(String(12))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Session(Base):
@@ -104,10 +125,10 @@ class Session(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     client_ip: Mapped[str | None] = mapped_column(String(45))
 
 
@@ -122,7 +143,7 @@ class RecoveryCode(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     code_hash: Mapped[str] = mapped_column(String(64))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ApiClient(Base):
@@ -134,9 +155,9 @@ class ApiClient(Base):
     name: Mapped[str] = mapped_column(String(120))
     secret_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(64))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SigningKey(Base):
@@ -147,9 +168,9 @@ class SigningKey(Base):
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     private_key_enc: Mapped[bytes] = mapped_column(LargeBinary)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     # Superseded keys stay published until the tokens they signed have expired (signing.py).
-    activates_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    activates_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class OutboxMessage(OutboxMessageMixin, Base):
