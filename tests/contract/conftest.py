@@ -63,11 +63,19 @@ async def run_against(
     return report
 
 
-def assert_conforms(report: ContractReport) -> None:
-    """Every operation ran its examples and none failed."""
+def assert_conforms(report: ContractReport, known: dict[str, str] | None = None) -> None:
+    """Every operation ran its examples and none failed, except the `known` ones (with why).
+
+    A known failure that no longer fails is only printed: the service's owner fixed it and
+    the entry can go.
+    """
     assert report.operations > 0
     assert report.examples >= report.operations * MAX_EXAMPLES // 2
-    assert not report.failures, report.summary()
+    known = known or {}
+    new = {name: message for name, message in report.failures.items() if name not in known}
+    assert not new, "\n\n".join(f"{name}:\n{message}" for name, message in new.items())
+    for name in sorted(set(known) - set(report.failures)):
+        print(f"  known failure now passes, remove it: {name}")
 
 
 async def create_family(
@@ -85,3 +93,8 @@ async def create_family(
     )
     assert person.status == 201, await person.text()
     return family_id, (await person.json())["id"]
+
+
+def base_url(client: TestClient[web.Request, web.Application]) -> str:
+    """The address a test server listens on, without a trailing slash."""
+    return str(client.make_url("")).rstrip("/")

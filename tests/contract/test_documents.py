@@ -7,7 +7,7 @@ import uuid
 
 from services.kit.testing import TestSigner
 
-from .conftest import assert_conforms, create_family, identities, run_against
+from .conftest import assert_conforms, base_url, create_family, identities, run_against
 
 
 async def test_documents_answers_generated_input_as_documented(
@@ -15,10 +15,10 @@ async def test_documents_answers_generated_input_as_documented(
 ) -> None:
     families = await service_client("families")
     family_id, person_id = await create_family(families, signer)
-    front = await gateway({"families": str(families.make_url("")).rstrip("/")})
+    front = await gateway({"families": base_url(families)})
     documents = await service_client(
         "documents",
-        gateway_url=str(front.make_url("")).rstrip("/"),
+        gateway_url=base_url(front),
         s3_endpoint_url=s3_endpoint,
         s3_bucket=f"contract-{uuid.uuid4().hex[:12]}",
     )
