@@ -130,7 +130,7 @@ async def roster(
     items = []
     for opening, group_name, code, label in openings:
         rows = by_opening.get(opening.id, [])
-        waiting = sorted((r for r in rows if r.state == WAITING), key=lambda r: r.created_at)
+        waiting = sorted((r for r in rows if r.state == WAITING), key=lambda r: r.arrival)
         items.append(
             RosterOpening(
                 opening_id=opening.id,

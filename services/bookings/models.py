@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -258,7 +259,7 @@ class Reservation(Base):
             name="ck_reservation_attendance",
         ),
         # The waiting list of an opening, first come first served.
-        Index("ix_reservations_opening_state", "opening_id", "state", "created_at"),
+        Index("ix_reservations_opening_state", "opening_id", "state", "arrival"),
         Index("ix_reservations_person_day", "person_id", "day"),
         Index("ix_reservations_day", "day"),
         Index("ix_reservations_updated_at", "updated_at"),
@@ -279,6 +280,9 @@ class Reservation(Base):
     changed_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Order of arrival (wall clock, nanoseconds): the waiting list is served in this order.
+    # Not the service's clock, which tests freeze: two requests must never tie.
+    arrival: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class IdempotencyRecord(Base):

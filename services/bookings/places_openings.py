@@ -43,7 +43,7 @@ async def first_waiting(session: AsyncSession, *, opening_id: str) -> Reservatio
     statement = (
         select(Reservation)
         .where(Reservation.opening_id == opening_id, Reservation.state == WAITING)
-        .order_by(Reservation.created_at, Reservation.id)
+        .order_by(Reservation.arrival, Reservation.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )

@@ -23,6 +23,7 @@ applied or refused on its own, with its reason**; a save holds at most `MAX_CHAN
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -550,6 +551,7 @@ async def _book(
             changed_by=by,
             created_at=now,
             updated_at=now,
+            arrival=time.time_ns(),
         )
         .on_conflict_do_nothing(
             index_elements=["person_id", "opening_id"], index_where=_ACTIVE_WHERE

@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("changed_by", sa.String(length=100), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("arrival", sa.BigInteger(), nullable=False),
         sa.CheckConstraint(
             "attendance IS NULL OR attendance IN ('present', 'absent_justified', 'absent_unjustified')",
             name="ck_reservation_attendance",
@@ -93,7 +94,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_reservations_day", ["day"], unique=False)
         batch_op.create_index(batch_op.f("ix_reservations_family_id"), ["family_id"], unique=False)
         batch_op.create_index(
-            "ix_reservations_opening_state", ["opening_id", "state", "created_at"], unique=False
+            "ix_reservations_opening_state", ["opening_id", "state", "arrival"], unique=False
         )
         batch_op.create_index("ix_reservations_person_day", ["person_id", "day"], unique=False)
         batch_op.create_index("ix_reservations_updated_at", ["updated_at"], unique=False)
