@@ -59,7 +59,7 @@ async def test_a_freed_place_goes_to_the_first_waiting_request_and_the_family_is
         bookings, signer, stand_in, capacity=1, children=3, waiting_list=True
     )
     opening = setup.opening(WED)
-    (f1, p1), (f2, p2), (f3, p3) = setup.children
+    (f1, p1), (_f2, p2), (_f3, p3) = setup.children
     labels = []
     for family_id, person_id in setup.children:
         _, body = await save(bookings, signer, family_id, [book(person_id, opening)])
@@ -164,7 +164,7 @@ async def test_no_access_to_another_familys_planning_and_no_staff_route_for_pare
     bookings: Any, signer: TestSigner, stand_in: ContractStandIn
 ) -> None:
     setup = await setup_reservations(bookings, signer, stand_in, children=2)
-    (fa, pa), (fb, pb) = setup.children
+    (fa, _pa), (fb, pb) = setup.children
     mine = as_parent(signer, fa)
     foreign = [
         ("GET", f"/families/{fb}/persons/{pb}/planning", None),
