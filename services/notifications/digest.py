@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,7 +49,7 @@ async def owe_digest(
             {
                 "label": KIND_LABELS.get(kind, kind),
                 "count": int(count),
-                "oldest": oldest.astimezone(PARIS).strftime("%d/%m/%Y"),
+                "oldest": _day(oldest),
             }
             for kind, count, oldest in rows
         ],
@@ -68,3 +68,12 @@ async def owe_digest(
         ).id
         for position, address in enumerate(recipients)
     ]
+
+
+def _day(moment: datetime | str) -> str:
+    # SQLite's min() of a timestamp column comes back as text; PostgreSQL's as a datetime.
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y")

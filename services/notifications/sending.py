@@ -23,6 +23,7 @@ from services.kit.outbox import utcnow
 
 from .config import NotificationsSettings
 from .models import OutgoingEmail
+from .outgoing import aware
 from .smtp import SmtpFailure, SmtpSender, build_message
 
 log = structlog.get_logger(__name__)
@@ -61,7 +62,7 @@ async def send_email(
         .where(OutgoingEmail.id == email_id, OutgoingEmail.state == "pending")
         .with_for_update(skip_locked=True)
     )
-    if row is None or row.next_attempt_at > now:
+    if row is None or aware(row.next_attempt_at) > now:
         return SendOutcome.SKIPPED
     row.attempts += 1
     try:
