@@ -28,7 +28,7 @@ class AuthSettings(BaseServiceSettings):
     )
 
     # Encrypts the signing keys (and TOTP secrets) at rest. Dev: generated under var/auth/.
-    key_encryption_key: str = Field("", min_length=0, max_length=512)
+    key_encryption_key: str = Field("", max_length=512)
     # Links in e-mails are built from this, never from the request's Host header.
     public_base_url: str = Field(
         "http://127.0.0.1:8080", validation_alias="PUBLIC_BASE_URL", pattern=r"^https?://[^\s/]+"
@@ -64,6 +64,8 @@ class AuthSettings(BaseServiceSettings):
                 "AUTH_ARGON2_MEMORY_KIB x AUTH_ARGON2_TIME_COST is below OWASP's floor "
                 f"({ARGON2_MIN_WORK} KiB-passes)"
             )
+        if self.key_encryption_key and len(self.key_encryption_key) < 32:
+            raise ValueError("AUTH_KEY_ENCRYPTION_KEY must be at least 32 characters")
         if self.session_idle_seconds > self.session_absolute_seconds:
             raise ValueError("AUTH_SESSION_IDLE_SECONDS exceeds AUTH_SESSION_ABSOLUTE_SECONDS")
         return self
