@@ -53,6 +53,9 @@ class ServiceSpec:
     max_body_bytes: int = DEFAULT_MAX_BODY
 
 
+SERVICE_SPEC: web.AppKey[ServiceSpec] = web.AppKey("service_spec")
+
+
 def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> web.Application:
     """A service application with the kit's middlewares, lifetimes and operational routes."""
     configure_logging(settings.service_name, settings.log_level)
@@ -68,6 +71,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> web.
         ],
     )
     app[SETTINGS] = settings
+    app[SERVICE_SPEC] = spec
     app[METRICS] = HttpMetrics(settings.service_name)
     app[READINESS] = ReadinessChecks()
     app.cleanup_ctx.extend([_http_client_ctx, _database_ctx(spec), _redis_ctx, _verifier_ctx])
@@ -82,11 +86,17 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> web.
 
     async def openapi_view(_request: web.Request) -> web.Response:
         if not document:
-            document.update(build_document(app, title=spec.title, version=spec.version))
+            document.update(openapi_document(app))
         return web.json_response(document)
 
     app.router.add_get("/openapi.json", openapi_view)
     return app
+
+
+def openapi_document(app: web.Application) -> dict[str, object]:
+    """The OpenAPI document of a service app, as `/openapi.json` serves it (no start needed)."""
+    spec = app[SERVICE_SPEC]
+    return build_document(app, title=spec.title, version=spec.version)
 
 
 async def _http_client_ctx(app: web.Application) -> AsyncIterator[None]:
