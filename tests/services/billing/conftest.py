@@ -113,6 +113,7 @@ class Portal:
     signer: TestSigner
     s3_endpoint: str
     auth: FakeAuthWithStaff
+    gateway: Client
 
     @property
     def staff(self) -> dict[str, str]:
@@ -237,4 +238,4 @@ async def portal(
     )
     gateway_url = str(gw.make_url("")).rstrip("/")
     point_at(billing, gateway_url=gateway_url, public_base_url=gateway_url)
-    return Portal(billing, families, lines, gateway_url, signer, s3_endpoint, auth)
+    return Portal(billing, families, lines, gateway_url, signer, s3_endpoint, auth, gw)

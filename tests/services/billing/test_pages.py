@@ -1,0 +1,122 @@
+"""The staff's invoicing pages through the real gateway: prepare, publish, credit, record a
+payment; and the family's page answering in French when a payment cannot start."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+from tests.gateway.conftest import same_origin
+from tests.gateway.fakes import PASSWORD
+
+from . import scenario
+from .conftest import Portal
+from .test_payments import issued_invoice
+
+
+async def sign_in(portal: Portal, email: str) -> str:
+    """Sign in through the form; returns the session's CSRF token."""
+    client = portal.gateway
+    response = await client.post(
+        "/connexion",
+        data={"email": email, "password": PASSWORD},
+        headers=same_origin(client),
+        allow_redirects=False,
+    )
+    assert response.status in (302, 303), await response.text()
+    page = await (await client.get("/factures")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, page
+    return token.group(1)
+
+
+async def post(portal: Portal, path: str, token: str, **form: str) -> tuple[int, str]:
+    response = await portal.gateway.post(
+        path, data={"csrf_token": token, **form}, headers=same_origin(portal.gateway)
+    )
+    return response.status, html.unescape(await response.text())
+
+
+async def test_staff_prepare_publish_credit_and_record_a_payment_from_the_pages(
+    portal: Portal,
+) -> None:
+    await scenario.tariffs(portal)
+    fam = await scenario.march(portal)
+    token = await sign_in(portal, "agent@example.org")
+
+    status, page = await post(portal, "/agents/facturation", token, mois="2026-03")
+    assert status == 200, page
+    assert "4 factures — total 91.81 €" in page and "aperçu : rien n'est encore émis" in page
+    run_id = re.search(r"/agents/facturation/([0-9a-f-]{36})/publier", page).group(1)
+    status, page = await post(portal, f"/agents/facturation/{run_id}/publier", token)
+    assert status == 200 and "Factures émises." in page
+    status, page = await post(portal, "/agents/facturation", token, mois="2026-03")
+    assert status == 409 and "déjà facturé" in page
+
+    invoices = await (await portal.gateway.get(f"/agents/factures?famille={fam.alpha}")).text()
+    alpha = (await portal.invoices(fam.alpha))["items"][0]
+    assert alpha["number"] in invoices and "26.80 €" in invoices
+    status, page = await post(
+        portal,
+        f"/agents/reglements?famille={fam.alpha}",
+        token,
+        famille=fam.alpha,
+        montant="12,5",
+        mode="cheque",
+        reference="CHQ 1",
+        date=date.today().isoformat(),
+    )
+    assert status == 200 and "Règlement enregistré : reçu R" in page
+    assert (await portal.invoices(fam.alpha))["items"][0]["balance_cents"] == 1430
+    status, page = await post(
+        portal,
+        f"/agents/reglements?famille={fam.alpha}",
+        token,
+        famille=fam.alpha,
+        montant="12,505",
+        mode="cheque",
+        date=date.today().isoformat(),
+    )
+    assert status == 422 and "Montant invalide" in page
+
+    bravo = (await portal.invoices(fam.bravo))["items"][0]
+    status, page = await post(
+        portal,
+        f"/agents/factures/{bravo['id']}/avoir?famille={fam.bravo}",
+        token,
+        motif="Absence justifiée après coup",
+        reemettre="1",
+    )
+    assert status == 200 and re.search(r"Avoir A\d{9} émis\.", page)
+    states = {i["state"] for i in (await portal.invoices(fam.bravo))["items"]}
+    assert states == {"cancelled", "paid", "issued"}
+
+
+async def test_parents_get_a_french_refusal_on_staff_pages(portal: Portal) -> None:
+    family, _ = await issued_invoice(portal)
+    portal.auth.accounts["famille.test@example.org"] = [family]
+    await sign_in(portal, "famille.test@example.org")
+    response = await portal.gateway.get("/agents/facturation")
+    assert response.status == 403
+    assert "réservée aux agents" in await response.text() or "Accès refusé" in await response.text()
+
+
+async def test_paying_a_settled_invoice_says_why_on_the_page(portal: Portal) -> None:
+    family, invoice = await issued_invoice(portal)
+    portal.auth.accounts["famille.test@example.org"] = [family]
+    await portal.billing.post(
+        "/payments",
+        json={
+            "family_id": family,
+            "amount_cents": 2400,
+            "method": "cheque",
+            "received_on": date.today().isoformat(),
+        },
+        headers=portal.staff,
+    )
+    token = await sign_in(portal, "famille.test@example.org")
+    status, page = await post(
+        portal, "/factures/payer", token, famille=family, facture=invoice["id"]
+    )
+    assert status == 409 and "pas payable en ligne" in page
