@@ -158,3 +158,14 @@ async def test_enrolment_needs_a_valid_enrolment_token(auth_client) -> None:
     for headers in ({}, {"X-Enrolment-Token": "x"}, {"X-Enrolment-Token": "a" * 43}):
         response = await client.post("/mfa/enrolment", headers=headers)
         assert 400 <= response.status < 500
+
+
+async def test_guessing_codes_is_throttled_like_guessing_passwords(auth_client, signer) -> None:
+    client = await auth_client(account_failures_limit=3)
+    parent = await active_family(client, signer)
+    secret, _ = await enrol_family(client, parent)
+    for guess in ("111111", "222222", "333333"):
+        wrong = await sign_in(client, parent["email"], GOOD_PASSWORD, totp_code=guess)
+        assert wrong.status == 401
+    blocked = await sign_in(client, parent["email"], GOOD_PASSWORD, totp_code=code_at(secret, 0))
+    assert blocked.status == 429 and "Retry-After" in blocked.headers
