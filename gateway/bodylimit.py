@@ -20,10 +20,16 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def is_upload_path(request: web.Request) -> bool:
+    """Whether the path is one where large bodies (uploads) are expected."""
+    pattern = request.app[GATEWAY_SETTINGS].upload_path_pattern
+    return _compiled(pattern).search(request.path) is not None
+
+
 def body_limit_of(request: web.Request) -> int:
     """The largest body this path accepts: the upload limit on upload paths, else the JSON one."""
     settings = request.app[GATEWAY_SETTINGS]
-    if _compiled(settings.upload_path_pattern).search(request.path):
+    if is_upload_path(request):
         return settings.max_upload_body_bytes
     return settings.max_json_body_bytes
 

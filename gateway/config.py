@@ -47,6 +47,9 @@ class GatewaySettings(BaseServiceSettings):
     org_name: str = "Mairie de Hasparren"
 
     upstream_deadline_seconds: float = Field(5.0, gt=0, le=60)
+    # Replaces the deadline above for a body sent to an upload path: a phone on a poor
+    # network may need a minute to send a few MB, which says nothing about the service.
+    upload_deadline_seconds: float = Field(120.0, gt=0, le=900)
     upstream_connect_timeout_seconds: float = Field(1.0, gt=0, le=10)
     safe_retries: int = Field(2, ge=0, le=5)
     dashboard_deadline_seconds: float = Field(1.5, gt=0, le=10)

@@ -1,7 +1,9 @@
 """`/api/<service>/<rest>` → `<SERVICE>_SERVICE_URL/<rest>`: streamed, bounded in time, guarded.
 
 Every call has one deadline from the first byte sent to the response headers (retries
-included); the body is then streamed back with the same deadline between two reads. Only
+included); the body is then streamed back with the same deadline between two reads. A body
+sent to an upload path gets the longer upload deadline instead: sending a few MB from a
+phone takes longer than any service should take to answer. Only
 GET/HEAD without a body are retried, and only when the connection could not be opened: such
 a request never reached the service, so repeating it cannot repeat a side effect.
 """
@@ -33,7 +35,7 @@ from services.kit.problems import (
     ServiceUnavailable,
 )
 
-from .bodylimit import body_limit_of
+from .bodylimit import body_limit_of, is_upload_path
 from .breaker import CircuitBreaker
 from .clientip import client_ip
 from .keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT, UPSTREAM_METRICS
@@ -188,15 +190,17 @@ async def _call(
     metrics = request.app[UPSTREAM_METRICS]
     body = LimitedBody(request.content, body_limit_of(request)) if _has_body(request) else None
     retries = settings.safe_retries if request.method in SAFE_METHODS and body is None else 0
+    deadline = settings.upstream_deadline_seconds
+    if body is not None and is_upload_path(request):
+        deadline = settings.upload_deadline_seconds
+    # sock_read runs while the body is still being sent: it must not be shorter than the call.
     timeout = ClientTimeout(
-        total=None,
-        connect=settings.upstream_connect_timeout_seconds,
-        sock_read=settings.upstream_deadline_seconds,
+        total=None, connect=settings.upstream_connect_timeout_seconds, sock_read=deadline
     )
     headers = upstream_request_headers(request)
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(settings.upstream_deadline_seconds):
+        async with asyncio.timeout(deadline):
             for attempt in range(retries + 1):
                 try:
                     upstream = await request.app[UPSTREAM_CLIENT].request(
@@ -220,8 +224,7 @@ async def _call(
     except TimeoutError:
         _failed(breaker, metrics, name, "timeout")
         raise GatewayTimeout(
-            f"The {name} service did not answer within "
-            f"{settings.upstream_deadline_seconds:g} seconds."
+            f"The {name} service did not answer within {deadline:g} seconds."
         ) from None
     except ClientConnectorError:
         _failed(breaker, metrics, name, "unreachable")
