@@ -6,7 +6,15 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    RootModel,
+    field_validator,
+)
 
 Right = Literal["book", "invoices", "edit"]
 StaffRole = Literal["agent", "administrator"]
@@ -276,6 +284,10 @@ class ApiClientRead(BaseModel):
     created_at: datetime
     created_by: str
     revoked_at: datetime | None
+
+
+class ApiClientList(RootModel[list[ApiClientRead]]):
+    """Every API client, newest first."""
 
 
 class ApiClientCreated(ApiClientRead):

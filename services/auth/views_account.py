@@ -23,7 +23,7 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/accounts/me")
-@operation("The caller's own account", tags=("accounts",), response=AccountRead)
+@operation("The caller's own account", tags=("accounts",), response=AccountRead, errors=(404,))
 async def read_me(request: web.Request) -> web.Response:
     """GET /accounts/me."""
     identity = require_account(request)
@@ -37,7 +37,7 @@ async def read_me(request: web.Request) -> web.Response:
     tags=("accounts",),
     request=PasswordChange,
     status=204,
-    errors=(429,),
+    errors=(404, 422, 429),
 )
 async def change_password(request: web.Request) -> web.Response:
     """POST /accounts/me/password (send X-Session-Token to keep the current session)."""
@@ -54,7 +54,9 @@ async def change_password(request: web.Request) -> web.Response:
 
 
 @routes.post("/accounts/me/totp")
-@operation("Start TOTP enrolment", tags=("mfa",), response=TotpEnrolment, status=201, errors=(409,))
+@operation(
+    "Start TOTP enrolment", tags=("mfa",), response=TotpEnrolment, status=201, errors=(404, 409)
+)
 async def begin_totp(request: web.Request) -> web.Response:
     """POST /accounts/me/totp."""
     identity = require_account(request)
@@ -68,7 +70,7 @@ async def begin_totp(request: web.Request) -> web.Response:
     tags=("mfa",),
     request=TotpCode,
     response=RecoveryCodes,
-    errors=(409,),
+    errors=(404, 409),
 )
 async def confirm_totp(request: web.Request) -> web.Response:
     """POST /accounts/me/totp/confirm."""
@@ -79,7 +81,13 @@ async def confirm_totp(request: web.Request) -> web.Response:
 
 
 @routes.post("/accounts/me/totp/disable")
-@operation("Turn TOTP off (families only)", tags=("mfa",), request=TotpDisable, status=204)
+@operation(
+    "Turn TOTP off (families only)",
+    tags=("mfa",),
+    request=TotpDisable,
+    status=204,
+    errors=(404,),
+)
 async def disable_totp(request: web.Request) -> web.Response:
     """POST /accounts/me/totp/disable."""
     identity = require_account(request)

@@ -17,6 +17,7 @@ from .schemas import (
     AccessToken,
     ApiClientCreate,
     ApiClientCreated,
+    ApiClientList,
     ApiClientRead,
     TokenRequest,
 )
@@ -46,12 +47,12 @@ async def create_api_client(request: web.Request) -> web.Response:
 
 
 @routes.get("/api-clients")
-@operation("List API clients (administrators)", tags=("api-clients",), response=ApiClientRead)
+@operation("List API clients (administrators)", tags=("api-clients",), response=ApiClientList)
 async def list_api_clients(request: web.Request) -> web.Response:
     """GET /api-clients."""
     require_administrator(request)
     rows = await clients.list_all(request.app[AUTH])
-    return json_response([ApiClientRead.model_validate(c) for c in rows])
+    return json_response(ApiClientList([ApiClientRead.model_validate(c) for c in rows]))
 
 
 @routes.delete("/api-clients/{client_id}")

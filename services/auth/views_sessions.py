@@ -258,7 +258,7 @@ async def _check_link(request: web.Request, purpose: str) -> web.Response:
     tags=("mfa",),
     response=TotpEnrolment,
     status=201,
-    errors=(410,),
+    errors=(400, 403, 410),
     auth=False,
 )
 async def begin_enrolment(request: web.Request) -> web.Response:
@@ -275,7 +275,7 @@ async def begin_enrolment(request: web.Request) -> web.Response:
     tags=("mfa",),
     request=TotpCode,
     response=RecoveryCodes,
-    errors=(410,),
+    errors=(400, 403, 410),
     auth=False,
 )
 async def confirm_enrolment(request: web.Request) -> web.Response:
