@@ -5,7 +5,8 @@ transaction: a second task for the same e-mail (re-enqueued by the relay, restor
 kombu) finds it locked and skips, or finds it sent and skips. A worker killed mid-send
 drops its connection, PostgreSQL releases the lock and rolls back: the row is still
 pending and the relay enqueues it again. The one window left — the server accepted the
-message, the worker died before COMMIT — resends it with the same `Message-ID`.
+message, the worker died before COMMIT — resends it with the same `Message-ID`; the row's
+new state is written before the send so that only the COMMIT stands in that window.
 """
 
 from __future__ import annotations
@@ -64,12 +65,17 @@ async def send_email(
     )
     if row is None or aware(row.next_attempt_at) > now:
         return SendOutcome.SKIPPED
+    message = build_message(row, settings)
+    # Written before the send, committed after it: once the server has said 250, only the
+    # COMMIT is left (one round trip), the narrowest window a crash can duplicate in.
     row.attempts += 1
-    try:
-        await sender.send(build_message(row, settings))
-    except SmtpFailure as failure:
-        return _record_failure(settings, row, failure)
     row.state, row.sent_at, row.last_error = "sent", utcnow(), None
+    await session.flush()
+    try:
+        await sender.send(message)
+    except SmtpFailure as failure:
+        row.state, row.sent_at = "pending", None
+        return _record_failure(settings, row, failure)
     return SendOutcome.SENT
 
 
