@@ -21,7 +21,7 @@ ALL_SCOPES = tuple(
     for access in ("read", "write")
 )
 # Generated requests per operation: the whole contract suite stays under two minutes here.
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 10
 
 
 def identities(signer: TestSigner, family_id: str) -> dict[str, dict[str, str]]:
