@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +31,7 @@ def _euros(cents: int) -> str:
     return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
 
 
-def to_csv(header: list[str], rows: Iterable[list[object]]) -> bytes:
+def to_csv(header: list[str], rows: Iterable[list[Any]]) -> bytes:
     """The rows as a CSV document."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")

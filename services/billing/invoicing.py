@@ -195,9 +195,9 @@ async def preview(
         # work would spend minutes tracking objects nobody reads back here.
         if drafts:
             await session.execute(insert(Invoice), [_row(d) for d in drafts])
-            lines = [_row(x) | {"invoice_id": d.id} for d in drafts for x in d.lines]
-            for start in range(0, len(lines), INSERT_CHUNK):
-                await session.execute(insert(InvoiceLine), lines[start : start + INSERT_CHUNK])
+            rows = [_row(x) | {"invoice_id": d.id} for d in drafts for x in d.lines]
+            for start in range(0, len(rows), INSERT_CHUNK):
+                await session.execute(insert(InvoiceLine), rows[start : start + INSERT_CHUNK])
     return run
 
 
@@ -270,11 +270,13 @@ async def publish(
     executor: Executor | None = None,
 ) -> InvoicingRun:
     """Number and issue a preview's drafts, once; then render their PDFs."""
+    month = ""
     try:
         async with database.transaction() as session:
             run = await session.get(InvoicingRun, run_id, with_for_update=True)
             if run is None:
                 raise RunNotFound("Cette facturation n'existe pas.")
+            month = run.month
             if run.state != "preview":
                 raise RunNotPreview(f"Cette facturation est déjà {run.state}.")
             await ensure_not_invoiced(session, run.month)
@@ -308,7 +310,7 @@ async def publish(
             run.total_cents = sum(d.amount_cents for d in drafts)
     except IntegrityError:
         # A racing publication of the same month committed first.
-        raise MonthAlreadyInvoiced(f"Le mois {run.month} vient d'être facturé.") from None
+        raise MonthAlreadyInvoiced(f"Le mois {month} vient d'être facturé.") from None
     rendered = await render_missing_pdfs(
         database, storage, settings, run_id=run.id, executor=executor
     )

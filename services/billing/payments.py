@@ -217,7 +217,8 @@ async def start(
         )
     # An earlier attempt may have been paid meanwhile: settle it before paying twice.
     for idop in pending:
-        await settle(database, client, settings, idop=idop)
+        if idop is not None:
+            await settle(database, client, settings, idop=idop)
     now = utcnow()
     async with database.transaction() as session:
         invoice = await session.get(Invoice, invoice_id, with_for_update=True)

@@ -133,7 +133,7 @@ def render_invoice(doc: InvoiceDoc, header: Header) -> bytes:
         if doc.month:
             canvas.drawRightString(right, height - 29 * mm, f"Période : {month_label(doc.month)}")
         canvas.drawRightString(right, height - 33 * mm, f"Page {page}")
-        return height - 42 * mm
+        return float(height - 42 * mm)
 
     y = page_header()
     # The family block.
@@ -174,7 +174,7 @@ def render_invoice(doc: InvoiceDoc, header: Header) -> bytes:
         canvas.drawRightString(right, y, "Montant")
         canvas.line(left, y - 1.5 * mm, right, y - 1.5 * mm)
         canvas.setFont("Helvetica", 8.5)
-        return y - 5 * mm
+        return float(y - 5 * mm)
 
     y = table_head(y)
     for line in doc.lines:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.database import Database
@@ -23,7 +23,7 @@ from .storage import Storage
 VISIBLE = Invoice.state != "draft"
 
 
-def to_pay_filter():  # type: ignore[no-untyped-def]
+def to_pay_filter() -> ColumnElement[bool]:
     """Invoices with something left to pay."""
     return (
         (Invoice.kind == "invoice") & Invoice.state.in_(TO_PAY_STATES) & (Invoice.balance_cents > 0)
@@ -275,6 +275,6 @@ async def statement(session: AsyncSession, *, family_id: str) -> tuple[list[Stat
                 debit_cents=debit,
                 credit_cents=credit_cents,
                 balance_cents=balance,
-            )  # type: ignore[arg-type]
+            )
         )
     return entries, balance
