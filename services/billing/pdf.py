@@ -194,7 +194,11 @@ def render_invoice(doc: InvoiceDoc, header: Header) -> bytes:
         canvas.drawRightString(right, y, euros(line.amount_cents))
         y -= 4.5 * mm
 
-    # Totals.
+    # Totals, kept clear of the footer (how to pay, warning) that closes the last page.
+    if y < 75 * mm:
+        canvas.showPage()
+        page += 1
+        y = page_header()
     y -= 3 * mm
     canvas.line(left + 100 * mm, y + 2 * mm, right, y + 2 * mm)
     canvas.setFont("Helvetica-Bold", 10)
