@@ -42,7 +42,10 @@ CONCURRENT_REQUESTS = 10
 KILL_WORKER_AFTER_BURST = 0
 RESTART_REDIS_AFTER_BURST = 1
 REPUBLISH_AFTER_SECONDS = 2
-CONVERGE_WITHIN_SECONDS = 60
+# Twice the work of the journal-only version (invitations and their e-mails too): on this
+# 2-core machine shared with other test runs, 60 s was once not enough to drain it (28 events
+# still on their way, none lost); the assertions below are unchanged.
+CONVERGE_WITHIN_SECONDS = 100
 KEY_ENCRYPTION_KEY = "chaos-test-key-encryption-key-0123456789"
 MAIL_DOMAIN = "chaos.example.org"
 
