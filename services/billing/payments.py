@@ -107,8 +107,11 @@ async def _new_payment(
 
 async def record_payment(
     database: Database, settings: BillingSettings, *, data: PaymentCreate, actor: str
-) -> Payment:
-    """Record a payment and allocate it: explicitly, or to the oldest invoices first."""
+) -> tuple[Payment, bool]:
+    """Record a payment and allocate it: explicitly, or to the oldest invoices first.
+
+    Returns the payment and whether it was created (False: the same call seen before).
+    """
     async with database.transaction() as session:
         open_invoices = list(
             await session.scalars(
@@ -123,6 +126,21 @@ async def record_payment(
                 .with_for_update()
             )
         )
+        if data.reference:
+            # A retried call of the finance software (same family, mode, reference, amount,
+            # date) gets the payment recorded the first time, not a second one. The invoice
+            # rows locked above serialise two identical calls racing each other.
+            existing = await session.scalar(
+                select(Payment).where(
+                    Payment.family_id == data.family_id,
+                    Payment.method == data.method,
+                    Payment.reference == data.reference,
+                    Payment.amount_cents == data.amount_cents,
+                    Payment.received_on == data.received_on,
+                )
+            )
+            if existing is not None:
+                return existing, False
         by_id = {i.id: i for i in open_invoices}
         plan: list[tuple[Invoice, int]] = []
         if data.allocations:
@@ -176,7 +194,7 @@ async def record_payment(
             )
             apply_allocation(invoice, amount)
         received_event(session, payment)
-    return payment
+    return payment, True
 
 
 # --- PayFiP -------------------------------------------------------------------------------

@@ -652,7 +652,8 @@ async def transmit_invoice(request: web.Request) -> web.Response:
 
 @routes.post("/payments")
 @operation(
-    "Record a payment (finance department, `billing:write`), allocated to invoices",
+    "Record a payment (finance department, `billing:write`), allocated to invoices; the same "
+    "call again (family, method, reference, amount, date) answers 200 with the first payment",
     tags=("payments",),
     request=PaymentCreate,
     response=PaymentRead,
@@ -663,10 +664,10 @@ async def record_payment(request: web.Request) -> web.Response:
     """POST /payments."""
     identity = staff_or_writer(request)
     data = await read_json(request, PaymentCreate)
-    payment = await payments.record_payment(
+    payment, created = await payments.record_payment(
         request.app[DATABASE], settings_of(request), data=data, actor=identity.subject
     )
-    return json_response(PaymentRead.model_validate(payment), status=201)
+    return json_response(PaymentRead.model_validate(payment), status=201 if created else 200)
 
 
 @routes.get("/payments/{payment_id}")

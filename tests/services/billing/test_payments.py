@@ -253,6 +253,19 @@ async def test_finance_records_a_payment_allocated_with_a_receipt(portal: Portal
     )
     assert part.status == 201, await part.text()
     payment = await part.json()
+    retried = await portal.billing.post(
+        "/payments",
+        json={
+            "family_id": family,
+            "amount_cents": 1000,
+            "method": "cheque",
+            "reference": "CHQ 42",
+            "received_on": date.today().isoformat(),
+            "allocations": [{"invoice_id": invoice["id"], "amount_cents": 1000}],
+        },
+        headers=finance,
+    )
+    assert retried.status == 200 and (await retried.json())["id"] == payment["id"]
     assert payment["receipt_number"].startswith("R")
     now = (await portal.invoices(family))["items"][0]
     assert (now["state"], now["balance_cents"]) == ("partially_paid", 1400)
