@@ -22,6 +22,7 @@ from services.kit.identity import Identity
 from services.kit.problems import Forbidden, NotFound, Problem
 
 from ..calls import ServiceReply, call_service
+from ..i18n import translator_of
 from ..rendering import render
 from ..session import require_signed_in
 
@@ -259,6 +260,10 @@ async def _family_of(request: web.Request, chosen: str | None = None) -> tuple[I
     return identity, wanted if wanted in family_ids else family_ids[0]
 
 
+def _person_name(record: dict[str, Any]) -> str:
+    return f"{record['first_name']} {record['last_name']}"
+
+
 def _here(path: str, family_id: str, **query: str) -> str:
     return f"{path}?{urlencode({'famille': family_id, **query})}"
 
@@ -342,7 +347,8 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
         if reply.status == 422 and "changes" in errors and len(errors) == 1:
             general, errors = "Aucune modification à enregistrer.", {}
     title = (
-        f"Modifier {record['first_name']} {record['last_name']}"
+        # Translated here: a name inside the text cannot be a catalog key.
+        translator_of(request)("Modifier {name}", name=_person_name(record))
         if person_id
         else "Modifier les coordonnées de la famille"
     )
@@ -592,9 +598,9 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
             raise web.HTTPSeeOther(f"/agents/familles/{family_id}?ok=modifie")
         errors, general = _errors_of(reply)
     title = (
-        f"Modifier {record['first_name']} {record['last_name']}"
+        translator_of(request)("Modifier {name}", name=_person_name(record))
         if person_id
-        else f"Modifier la famille {record['name']}"
+        else translator_of(request)("Modifier la famille {name}", name=record["name"])
     )
     fields = build_fields(rules, record, submitted=submitted, errors=errors)
     if not person_id:

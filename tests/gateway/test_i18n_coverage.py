@@ -1,0 +1,426 @@
+"""English coverage of the account and families pages.
+
+Two checks. Statically, every French text these templates and page modules hand to the
+translator (`_("…")`, `_.plural(…)`, the labels and messages the modules pass to templates
+that translate them) must have an English entry, with the same `{placeholders}`. Then, through
+the real gateway (real families service, the auth contract played by a stand-in), each page
+rendered in English must show no French words outside the data it displays.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+from aiohttp import web
+from jinja2 import nodes
+
+from gateway.i18n import load_catalogs
+from gateway.rendering import TEMPLATES_DIR
+
+from .conftest import same_origin
+from .fakes import PASSWORD, FakeAuth
+
+GATEWAY = Path(TEMPLATES_DIR).parent
+CATALOGS = GATEWAY / "i18n"
+AREAS = ("account", "families")
+
+# ---- static: the msgids of an area ----------------------------------------------------
+
+# Codes, not text: identifiers, field names, widget names, CSS-ish tokens, acronyms.
+CODE = re.compile(r"[a-z0-9_.\-/]*|[A-Z0-9]{1,4}")
+
+
+def _is_text(value: str) -> bool:
+    return bool(value.strip()) and not CODE.fullmatch(value) and re.search(r"[a-zà-ÿ]", value)
+
+
+def _template_msgids(path: Path) -> set[str]:
+    """Constant arguments of `_()` and `_.plural()`, and literal labels looped into `_(x)`."""
+    tree = jinja2.Environment().parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for call in tree.find_all(nodes.Call):
+        callee = call.node
+        is_translate = isinstance(callee, nodes.Name) and callee.name == "_"
+        is_plural = (
+            isinstance(callee, nodes.Getattr)
+            and isinstance(callee.node, nodes.Name)
+            and callee.node.name == "_"
+            and callee.attr == "plural"
+        )
+        if is_translate or is_plural:
+            for arg in call.args[: 2 if is_plural else 1]:
+                if isinstance(arg, nodes.Const) and isinstance(arg.value, str):
+                    found.add(arg.value)
+    # `{% for code, label in (("a", "Texte"), …) %}…{{ _(label) }}`: the literal labels.
+    for loop in tree.find_all(nodes.For):
+        if not isinstance(loop.iter, nodes.Tuple | nodes.List):
+            continue
+        translated = {
+            call.args[0].name
+            for call in loop.find_all(nodes.Call)
+            if isinstance(call.node, nodes.Name)
+            and call.node.name == "_"
+            and call.args
+            and isinstance(call.args[0], nodes.Name)
+        }
+        targets = loop.target.items if isinstance(loop.target, nodes.Tuple) else [loop.target]
+        for position, target in enumerate(targets):
+            if not (isinstance(target, nodes.Name) and target.name in translated):
+                continue
+            for item in loop.iter.items:
+                value = item.items[position] if isinstance(item, nodes.Tuple) else item
+                if isinstance(value, nodes.Const) and isinstance(value.value, str):
+                    found.add(value.value)
+    return found
+
+
+def _strings(node: ast.AST) -> Iterator[str]:
+    """String constants under `node`, skipping f-strings (not catalog keys) and dict keys."""
+    if isinstance(node, ast.JoinedStr):
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+        return
+    if isinstance(node, ast.Dict):
+        for value in node.values:
+            yield from _strings(value)
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _strings(child)
+
+
+def _module_msgids(path: Path) -> set[str]:
+    """The French texts a page module shows: its UPPERCASE tables and the prose in its code.
+
+    Problems raised (`raise …("…")`) are English details for logs and APIs, never shown to
+    people (the error page has its own text); docstrings and subscripts are not shown either.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise | ast.Subscript | ast.Assert | ast.JoinedStr):
+            skipped.update(id(n) for n in ast.walk(node))
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                skipped.add(id(body[0].value))
+        if isinstance(node, ast.Compare):  # `"modifié" in general`: a test, not a text shown
+            skipped.update(id(n) for n in ast.walk(node))
+    for statement in tree.body:
+        targets = []
+        if isinstance(statement, ast.Assign):
+            targets = [t.id for t in statement.targets if isinstance(t, ast.Name)]
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            targets = [statement.target.id]
+        if targets and all(t.isupper() for t in targets) and statement.value is not None:
+            found.update(s for s in _strings(statement.value) if _is_text(s))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Constant)
+                    and isinstance(inner.value, str)
+                    and id(inner) not in skipped
+                    and re.match(r"[A-ZÀ-Ý]", inner.value)
+                    and " " in inner.value
+                ):
+                    found.add(inner.value)
+    return found
+
+
+def _service_texts(area: str) -> set[str]:
+    """French texts the services send that these pages translate: a closed list each.
+
+    The families pages translate the field labels of the families catalogue; the account
+    pages translate auth's password-rule messages (the rule's numbers are fixed).
+    """
+    if area == "families":
+        from services.families.fields import FAMILY_FIELDS, PERSON_FIELDS
+
+        return {spec.label for spec in FAMILY_FIELDS + PERSON_FIELDS}
+    from services.auth.passwords import check_rule
+
+    tries = [("court", ""), ("12345678901234", ""), ("ab" * 150, ""), ("azertyuiop123", "")]
+    tries.append(("jeanne.dupont et son chat", "jeanne.dupont@example.org"))
+    return {b.message for password, email in tries for b in check_rule(password, email=email)}
+
+
+def area_msgids(area: str) -> set[str]:
+    """Every French text of an area's templates and page module, and the services' it shows."""
+    found = _module_msgids(GATEWAY / "pages" / f"{area}.py") | _service_texts(area)
+    for template in sorted((GATEWAY / "templates" / area).glob("*.html")):
+        found |= _template_msgids(template)
+    return found
+
+
+def english() -> dict[str, str]:
+    return dict(load_catalogs()["en"]._catalog)  # the merged catalog, as the app loads it
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_every_french_text_of_the_area_has_an_english_entry(area: str) -> None:
+    msgids = area_msgids(area)
+    assert len(msgids) > 30, "the extraction found (almost) nothing: it is broken"
+    missing = sorted(m for m in msgids if m not in english())
+    assert not missing, f"{len(missing)} texts without English:\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_translations_keep_the_placeholders(area: str) -> None:
+    catalog = english()
+    fields = re.compile(r"\{(\w*)\}")
+    wrong = [
+        (m, catalog[m])
+        for m in sorted(area_msgids(area))
+        if m in catalog and set(fields.findall(m)) != set(fields.findall(catalog[m]))
+    ]
+    assert not wrong
+
+
+def test_an_area_catalog_does_not_redefine_another_catalogs_text() -> None:
+    """Catalogs are merged in name order: a text translated twice differently depends on it."""
+    import json
+
+    files = sorted(CATALOGS.glob("en.json")) + sorted(CATALOGS.glob("en.*.json"))
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in files:
+        for french, english_text in json.loads(path.read_text(encoding="utf-8")).items():
+            if french in seen and seen[french][1] != english_text:
+                clashes.append((french, seen[french], (path.name, english_text)))
+            seen.setdefault(french, (path.name, english_text))
+    ours = {f"en.{area}.json" for area in AREAS}
+    assert not [c for c in clashes if c[1][0] in ours or c[2][0] in ours]
+
+
+def test_the_extraction_sees_the_kinds_of_text_it_must() -> None:
+    """A template literal, a looped label, a module table, a message in code, a plural."""
+    account, families = area_msgids("account"), area_msgids("families")
+    assert "Mot de passe oublié ?" in account  # _("…") in a template
+    assert "Renvoyer l'invitation" in account  # a literal label looped into _(label)
+    assert "Invité" in account  # a module table
+    assert "Ce mot de passe ne respecte pas la règle." in account  # a message in code
+    assert "Avis d'imposition" in families and "Autre" in families  # choice labels
+    assert "Aucune modification à enregistrer." in families
+    assert "Reserved to the structure's staff." not in account  # a raised problem's detail
+    assert "Bearer " not in account and "Modifier {name}" in families  # f-strings: not keys
+    assert "Ce mot de passe est trop courant." in account  # auth's rule message
+    assert "Téléphone du médecin" in families  # a field label of the families service
+
+
+# ---- rendered: the pages in English --------------------------------------------------
+
+PARENT, AGENT = "parent@example.org", "agent@example.org"
+# French words and signs that have no business in an English page.
+FRENCH = re.compile(
+    r"[àâçéèêëîïôûùœ«»]|\b(?:le|la|les|des|du|de|et|votre|vos|une?|pour|est|sont|aux?|mes|"
+    r"mon|ma|ce|cette|ou|sur|avec|dans|pas|ne|famille|personnes?|enregistrer|modifier|"
+    r"annuler|oui|non|demandes?|champs?|motif|compte)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class PortalAuth(FakeAuth):
+    """The session contract, staff accounts, and the two account reads the pages make."""
+
+    staff: set[str] = field(default_factory=set)
+
+    def token(self, email: str) -> str:
+        if email in self.staff:
+            return self.signer.token(subject=email, role="staff", ttl=self.expires_in)
+        return super().token(email)
+
+    def app(self) -> web.Application:
+        app = super().app()
+        app.router.add_get("/accounts/me", self._me)
+        app.router.add_get("/accounts", self._accounts)
+        return app
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return web.json_response({"mfa_enabled": False})
+
+    async def _accounts(self, request: web.Request) -> web.Response:
+        items = [
+            {"id": "a1", "email": PARENT, "kind": "family", "state": "active", "throttled": True,
+             "memberships": [{"family_id": "f1"}], "staff_roles": [],
+             "last_login_at": "2026-11-02T08:30:00Z"},
+            {"id": "a2", "email": "new@example.org", "kind": "family", "state": "invited",
+             "throttled": False, "memberships": [], "staff_roles": [], "last_login_at": None},
+            {"id": "a3", "email": AGENT, "kind": "staff", "state": "disabled",
+             "throttled": False, "memberships": [], "staff_roles": ["agent"],
+             "last_login_at": None},
+        ]  # fmt: skip
+        return web.json_response({"items": items, "total": len(items)})
+
+
+class VisibleText(HTMLParser):
+    """What a person reads or hears: text, titles and labels, except `lang="fr"` parts."""
+
+    SPOKEN = ("aria-label", "title", "placeholder", "alt", "data-label")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if self._skip or tag in ("script", "style") or values.get("lang") == "fr":
+            if tag not in ("input", "br", "link", "meta", "img"):
+                self._skip.append(tag)
+            return
+        if tag == "input" and values.get("type") in ("submit", "button"):
+            self.parts.append(values.get("value") or "")
+        self.parts.extend(v or "" for k, v in attrs if k in self.SPOKEN)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skip and self._skip[-1] == tag:
+            self._skip.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def french_left(html: str, data: tuple[str, ...]) -> list[str]:
+    """The pieces of visible text that still look French (the page's data taken out)."""
+    reader = VisibleText()
+    reader.feed(html)
+    left = []
+    for part in reader.parts:
+        text = " ".join(part.split())
+        for value in data:
+            text = text.replace(value, " ")
+        if FRENCH.search(text):
+            left.append(text)
+    return left
+
+
+async def _visitor(gateway, services: dict[str, str], auth: PortalAuth, email: str | None):  # type: ignore[no-untyped-def]
+    client = await gateway(services)
+    if email is not None:
+        signed = await client.post(
+            "/connexion?lang=en",
+            data={"email": email, "password": PASSWORD},
+            headers=same_origin(client),
+            allow_redirects=False,
+        )
+        assert signed.status == 303, await signed.text()
+    return client
+
+
+async def _english(client, path: str, status: int = 200) -> str:  # type: ignore[no-untyped-def]
+    joiner = "&" if "?" in path else "?"
+    response = await client.get(f"{path}{joiner}lang=en")
+    html = await response.text()
+    assert response.status == status, (path, html[:500])
+    assert '<html lang="en">' in html
+    return html
+
+
+@pytest.fixture
+async def portal(gateway, upstream, service_client, signer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The real families service with a household, a child and a pending request; visitors."""
+    families = await service_client("families")
+    staff = signer.headers(role="staff")
+    created = await families.post(
+        "/families",
+        json={"name": "TEST", "address": "1 Main Street", "postal_code": "64240",
+              "city": "Hasparren", "phone": "05 59 29 00 00",
+              "email": f"{uuid.uuid4().hex[:8]}@example.org"},
+        headers=staff,
+    )  # fmt: skip
+    assert created.status == 201, await created.text()
+    family = await created.json()
+    child = await families.post(
+        f"/families/{family['id']}/persons",
+        json={"role": "child", "first_name": "Alex", "last_name": "Smith"},
+        headers=staff,
+    )
+    assert child.status == 201, await child.text()
+    person = await child.json()
+    asked = await families.post(
+        f"/families/{family['id']}/requests",
+        json={"target": "family", "version": family["version"],
+              "changes": {"phone": "06 11 22 33 44"}},
+        headers=signer.headers(families=[family["id"]]),
+    )  # fmt: skip
+    assert asked.status == 201, await asked.text()
+    auth = PortalAuth(signer, accounts={PARENT: [family["id"]], AGENT: []}, staff={AGENT})
+    auth_server = await upstream(auth.app())
+    services = {"auth": auth_server.url, "families": str(families.make_url("")).rstrip("/")}
+    return {
+        "family": family,
+        "person": person,
+        "anonymous": await _visitor(gateway, services, auth, None),
+        "parent": await _visitor(gateway, services, auth, PARENT),
+        "agent": await _visitor(gateway, services, auth, AGENT),
+        "data": ("Mairie de Hasparren", family["email"], "Hasparren"),
+    }
+
+
+async def test_the_account_and_families_pages_read_in_english(portal: dict[str, Any]) -> None:
+    family_id, person_id = portal["family"]["id"], portal["person"]["id"]
+    pages = {
+        "anonymous": [
+            ("/connexion", 200),
+            ("/mot-de-passe-oublie", 200),
+            ("/premiere-connexion", 400),
+            ("/reinitialisation", 400),
+        ],
+        "parent": [
+            ("/famille", 200),
+            ("/famille?ok=enregistre", 200),
+            (f"/famille/personnes/{person_id}", 200),
+            ("/famille/modifier", 200),
+            (f"/famille/personnes/{person_id}/modifier", 200),
+            ("/mot-de-passe", 200),
+            ("/securite", 200),
+        ],
+        "agent": [
+            ("/agents/demandes", 200),
+            ("/agents/familles?q=TEST", 200),
+            ("/agents/familles?q=T", 200),
+            (f"/agents/familles/{family_id}", 200),
+            (f"/agents/familles/{family_id}/modifier", 200),
+            (f"/agents/familles/{family_id}/personnes/{person_id}/modifier", 200),
+            ("/agents/familles/nouvelle", 200),
+            ("/agents/champs", 200),
+            ("/agents/comptes", 200),
+            ("/agents/comptes/inviter", 200),
+        ],
+    }
+    left: dict[str, list[str]] = {}
+    for visitor, paths in pages.items():
+        for path, status in paths:
+            html = await _english(portal[visitor], path, status)
+            if found := french_left(html, portal["data"]):
+                left[path] = found
+    wrong = await portal["anonymous"].post(
+        "/connexion?lang=en",
+        data={"email": PARENT, "password": "not the password"},
+        headers=same_origin(portal["anonymous"]),
+    )
+    assert wrong.status == 401
+    if found := french_left(await wrong.text(), portal["data"]):
+        left["POST /connexion"] = found
+    assert not left, "\n".join(f"{path}: {texts}" for path, texts in left.items())
+
+
+def test_the_french_detector_sees_french_and_spares_english() -> None:
+    assert french_left("<p>Votre demande a été retirée.</p>", ())
+    assert french_left('<button aria-label="Modifier la famille">x</button>', ())
+    assert not french_left("<p>Your request has been withdrawn.</p>", ())
+    assert not french_left('<a lang="fr" href="?lang=fr">Français</a>', ())
+    assert not french_left("<p>Mairie de Hasparren</p>", ("Mairie de Hasparren",))
