@@ -296,6 +296,18 @@ async def credit(request: web.Request) -> web.StreamResponse:
     return await _invoices_staff_page(request, notice=f"Avoir {note} émis.")
 
 
+async def transmit(request: web.Request) -> web.StreamResponse:
+    """POST /agents/factures/{invoice_id}/tresor: hand an unpaid invoice to the Treasury."""
+    await _require_staff(request)
+    invoice_id = _id(request.match_info["invoice_id"])
+    reply = await call_service(request, "billing", "POST", f"/invoices/{invoice_id}/transmit")
+    if not reply.ok:
+        detail = _detail(reply.data, "La facture n'a pas pu être transmise.")
+        return await _invoices_staff_page(request, error=detail, status=reply.status)
+    number = reply.data["number"]
+    return await _invoices_staff_page(request, notice=f"{number} transmise au Trésor Public.")
+
+
 def cents_of(text: str) -> int | None:
     """`12,50` or `12.50` euros → 1250 cents; None when not an amount."""
     try:
@@ -343,4 +355,5 @@ def register(app: web.Application) -> None:
     app.router.add_post("/agents/facturation/{run_id}/{action}", run_action)
     app.router.add_get("/agents/factures", staff_invoices_page)
     app.router.add_post("/agents/factures/{invoice_id}/avoir", credit)
+    app.router.add_post("/agents/factures/{invoice_id}/tresor", transmit)
     app.router.add_post("/agents/reglements", record_payment)

@@ -92,6 +92,15 @@ async def test_staff_prepare_publish_credit_and_record_a_payment_from_the_pages(
     states = {i["state"] for i in (await portal.invoices(fam.bravo))["items"]}
     assert states == {"cancelled", "paid", "issued"}
 
+    charlie = (await portal.invoices(fam.charlie))["items"][0]
+    status, page = await post(portal, f"/agents/factures/{charlie['id']}/tresor", token)
+    assert status == 200 and f"{charlie['number']} transmise au Trésor Public." in page
+    assert (await portal.invoices(fam.charlie))["items"][0]["state_label"] == (
+        "Transmise au Trésor Public"
+    )
+    status, page = await post(portal, f"/agents/factures/{charlie['id']}/tresor", token)
+    assert status == 409 and "seule une facture à payer" in page
+
 
 async def test_parents_get_a_french_refusal_on_staff_pages(portal: Portal) -> None:
     family, _ = await issued_invoice(portal)
