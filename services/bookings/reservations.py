@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -302,6 +302,12 @@ def _refused(
     )
 
 
+def _full(change: Change, info: OpeningInfo) -> ChangeResult:
+    return _refused(
+        change, "full", f"complet : plus de place le {say_day(info.day)} ({info.unit_label})", info
+    )
+
+
 def _late(info: OpeningInfo, rule: dict[str, Any] | None, now: datetime, verb: str) -> str | None:
     limit = deadline(parse_rule(rule), info.day)
     if now < limit:
@@ -392,6 +398,11 @@ def judge(
         late = _late(info, info.add_notice, now, "réservé")
         if late:
             plan.results[index] = _refused(change, "past-deadline", late, info)
+            continue
+        if info.booked >= info.capacity and not info.waiting_list:
+            # Full when read: answered at once, without asking documents (the opening-day
+            # rush is mostly these). A place freed since is taken by the next save.
+            plan.results[index] = _full(change, info)
             continue
         clash = next(
             (
@@ -522,18 +533,9 @@ async def _book(
     late = _late(info, info.add_notice, now, "réservé")
     if late:
         return _refused(op.change, "past-deadline", late, info)
-    if await take_opening_place(session, opening_id=info.id):
-        state = CONFIRMED if info.validation == "automatic" else RES_REQUESTED
-        holds = True
-    elif info.waiting_list:
-        state, holds = WAITING, False
-    else:
-        return _refused(
-            op.change,
-            "full",
-            f"complet : plus de place le {say_day(info.day)} ({info.unit_label})",
-            info,
-        )
+    # The row goes in first and the opening's counter last: the opening's row lock (the one
+    # every save of the rush waits on) is then held only from the UPDATE to the commit.
+    state = CONFIRMED if info.validation == "automatic" else RES_REQUESTED
     reservation_id = str(uuid.uuid4())
     inserted = await session.execute(
         _insert_for(session)(Reservation)
@@ -547,7 +549,7 @@ async def _book(
             day=info.day,
             unit_id=info.unit_id,
             state=state,
-            holds_place=holds,
+            holds_place=True,
             changed_by=by,
             created_at=now,
             updated_at=now,
@@ -559,10 +561,18 @@ async def _book(
         .returning(Reservation.id)
     )
     if inserted.first() is None:
-        # A concurrent twin (double click in two tabs) got there first: give the place back.
-        if holds:
-            await give_back_opening_place(session, opening_id=info.id)
+        # A concurrent twin (double click in two tabs) got there first.
         return _refused(op.change, "already-booked", "déjà réservé", info)
+    if not await take_opening_place(session, opening_id=info.id):
+        if not info.waiting_list:
+            await session.execute(delete(Reservation).where(Reservation.id == reservation_id))
+            return _full(op.change, info)
+        state = WAITING
+        await session.execute(
+            update(Reservation)
+            .where(Reservation.id == reservation_id)
+            .values(state=WAITING, holds_place=False)
+        )
     event = {CONFIRMED: CONFIRMED_EVENT, RES_REQUESTED: REQUESTED_EVENT, WAITING: WAITLISTED_EVENT}
     record(
         session,

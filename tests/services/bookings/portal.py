@@ -57,6 +57,7 @@ class Portal:
     activity: dict[str, Any]
     period: dict[str, Any]
     documents: TestClient
+    bookings: TestClient | None = None
 
 
 async def start_portal(
@@ -68,6 +69,8 @@ async def start_portal(
     signer: TestSigner,
     s3_endpoint: str,
     activity_name: str,
+    bookings_settings: dict[str, Any] | None = None,
+    **gateway_settings: Any,
 ) -> Portal:
     """Start every process on random ports and create family TEST, Enfant TEST and the ALSH."""
     port = free_port()
@@ -79,7 +82,7 @@ async def start_portal(
         s3_bucket=f"bookings-{uuid.uuid4().hex[:8]}",
         gateway_url=base_url,
     )
-    bookings = await bookings_app(gateway_url=base_url)
+    bookings = await bookings_app(gateway_url=base_url, **(bookings_settings or {}))
     staff = signer.headers(role="staff", subject="agent-1")
     family = await (await families.post("/families", json={"name": "TEST"}, headers=staff)).json()
     child = await families.post(
@@ -120,8 +123,9 @@ async def start_portal(
         public_base_url=base_url,
         secret_key="a-test-secret-of-enough-length",
         **{f"{name}_service_url": url for name, url in urls.items()},
+        **gateway_settings,
     )
     server = await aiohttp_server(create_gateway(settings), host="127.0.0.1", port=port)
     gateway = await aiohttp_client(server)
     child_id = (await child.json())["id"]
-    return Portal(gateway, base_url, family["id"], child_id, activity, period, documents)
+    return Portal(gateway, base_url, family["id"], child_id, activity, period, documents, bookings)
