@@ -28,6 +28,7 @@ from gateway.rendering import TEMPLATES_DIR
 
 from .conftest import same_origin
 from .fakes import PASSWORD, FakeAuth
+from .test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
 
 GATEWAY = Path(TEMPLATES_DIR).parent
 CATALOGS = GATEWAY / "i18n"
@@ -424,3 +425,32 @@ def test_the_french_detector_sees_french_and_spares_english() -> None:
     assert not french_left("<p>Your request has been withdrawn.</p>", ())
     assert not french_left('<a lang="fr" href="?lang=fr">Français</a>', ())
     assert not french_left("<p>Mairie de Hasparren</p>", ("Mairie de Hasparren",))
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
+async def test_a_parent_signs_in_and_reads_my_family_in_english_on_a_phone(
+    portal: dict[str, Any],
+) -> None:
+    """Screenshots for people to look at: /tmp/gateway-en-signin.png, /tmp/gateway-en-family.png."""
+    from playwright.async_api import async_playwright
+
+    base = str(portal["anonymous"].make_url("")).rstrip("/")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+            await page.goto(f"{base}/connexion?lang=en")
+            assert await page.locator("h1").inner_text() != "Connexion"
+            await page.screenshot(path=str(SCREENSHOTS / "gateway-en-signin.png"), full_page=True)
+            await page.fill("#email", PARENT)
+            await page.fill("#password", PASSWORD)
+            await page.click("button[type=submit].button")
+            await page.goto(f"{base}/famille")  # the `lang` cookie keeps English
+            assert await page.locator("h1").inner_text() == "My family"
+            await page.screenshot(path=str(SCREENSHOTS / "gateway-en-family.png"), full_page=True)
+            assert not french_left(await page.content(), portal["data"])
+        finally:
+            await browser.close()
