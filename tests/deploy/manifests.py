@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -58,6 +59,25 @@ def all_env_names(cls: type[BaseServiceSettings]) -> set[str]:
     return {cls.env_name(field) for field in cls.model_fields}
 
 
+# A default meant for `make run`: a loopback server, a dev credential, a `.local` address.
+DEV_VALUE = re.compile(r"127\.0\.0\.1|localhost|(^|[-_ ])dev([-_ ]|$)|\.local\b", re.I)
+
+
+def dev_default_fields(cls: type[BaseServiceSettings]) -> list[str]:
+    """Fields whose default only makes sense in dev: prod must set each one explicitly.
+
+    The profile and the listening address are checked on their own (only HTTP processes
+    listen; the others never use `host`).
+    """
+    return [
+        field
+        for field, info in cls.model_fields.items()
+        if field not in ("profile", "host")
+        and isinstance(info.default, str)
+        and DEV_VALUE.search(info.default)
+    ]
+
+
 def load_from(
     monkeypatch: pytest.MonkeyPatch, process: str, env: dict[str, str]
 ) -> BaseServiceSettings:
@@ -96,7 +116,8 @@ def load_all(path: Path) -> list[Any]:
 @functools.cache
 def compose() -> dict[str, Any]:
     """deploy/compose.yaml with its anchors and merge keys resolved."""
-    return yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    return loaded
 
 
 @functools.cache

@@ -22,6 +22,7 @@ from .manifests import (
     GATEWAY_PORT,
     compose,
     compose_schema,
+    dev_default_fields,
     load_from,
     processes_of,
     required_env,
@@ -39,7 +40,8 @@ def services() -> dict[str, Any]:
 
 def validator() -> jsonschema.protocols.Validator:
     schema = compose_schema()
-    return jsonschema.validators.validator_for(schema)(schema)  # type: ignore[no-any-return]
+    validator: jsonschema.protocols.Validator = jsonschema.validators.validator_for(schema)(schema)
+    return validator
 
 
 def test_compose_file_matches_the_compose_specification() -> None:
@@ -149,6 +151,21 @@ def test_every_process_starts_in_prod_with_the_environment_it_is_given(
             assert settings.host == "0.0.0.0"
             test = " ".join(services()[name]["healthcheck"]["test"])
             assert f"127.0.0.1:{settings.port}/readyz" in test
+
+
+@pytest.mark.parametrize("name", compose_processes())
+def test_no_process_falls_back_on_a_dev_default(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Defaults made for `make run` (loopback S3 or SMTP, dev credentials) must all be replaced;
+    # localhost itself is legitimate here (the portal is https://localhost:8443).
+    env = environment_of(name)
+    for process in processes_of(name.removeprefix("migrate-")):
+        with monkeypatch.context() as patch:
+            settings = load_from(patch, process, env)
+        for field in dev_default_fields(settings_classes()[process]):
+            assert field in settings.model_fields_set, f"{name}: {settings.env_name(field)}"
+            assert "127.0.0.1" not in str(getattr(settings, field)), name
 
 
 def test_gateway_service_urls_name_compose_services() -> None:

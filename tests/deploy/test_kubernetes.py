@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
 import yaml
 
 from portail.registry import SERVICE_NAMES, service
-from services.kit.settings import SettingsError
+from services.kit.settings import BaseServiceSettings, SettingsError
 
 from .manifests import (
     APP_UID,
     BASE,
     CONFIG_NAME,
+    DEV_VALUE,
     GATEWAY_PORT,
     IMAGE,
     K8S,
@@ -24,6 +26,7 @@ from .manifests import (
     Manifest,
     build,
     container_env,
+    dev_default_fields,
     load_all,
     load_from,
     of_kind,
@@ -243,7 +246,11 @@ def workload_env(target: str, workload: Manifest) -> dict[str, str]:
     (container,) = pod_spec(workload)["containers"]
     env: dict[str, str] = {}
     for name, value, secret_key in container_env(resources, container):
-        env[name] = value if secret_key is None else placeholder(secret_key)
+        if secret_key is not None:
+            env[name] = placeholder(secret_key)
+        else:
+            assert value is not None, name
+            env[name] = value
     return env
 
 
@@ -270,6 +277,23 @@ def test_every_workload_starts_in_prod_with_the_environment_it_is_given(
             assert settings.profile == "prod"
             checked.add(process)
     assert checked == set(settings_classes())
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_no_workload_falls_back_on_a_dev_default(
+    target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Settings not in required_in_prod still have defaults made for `make run` (a loopback S3
+    # or SMTP server, dev credentials): in the cluster each one must come from the manifests.
+    for workload in workloads(target):
+        env = workload_env(target, workload)
+        for process in processes_of(process_of(workload)):
+            with monkeypatch.context() as patch:
+                settings = load_from(patch, process, env)
+            for field in dev_default_fields(settings_classes()[process]):
+                where = f"{workload['metadata']['name']}: {settings.env_name(field)}"
+                assert field in settings.model_fields_set, f"{where} keeps its dev default"
+                assert not DEV_VALUE.search(str(getattr(settings, field))), where
 
 
 @pytest.mark.parametrize("name", HTTP_PROCESSES)
@@ -424,3 +448,82 @@ def test_every_workload_has_its_own_policy() -> None:
         own = [n for n, p in policies.items() if p["spec"]["podSelector"] and
                _selects(p["spec"]["podSelector"], labels)]
         assert own, f"no policy of its own for {workload['metadata']['name']}"
+
+
+# Servers outside the namespace a pod may open; SMTP's three ports are one relay's choices.
+OUTSIDE_PORTS = {25, 80, 443, 465, 587, 3310, 5432, 6379}
+SMTP_PORTS = {25, 465, 587}
+DEFAULT_PORTS = {"https": 443, "http": 80, "redis": 6379, "rediss": 6379,
+                 "postgresql+asyncpg": 5432}
+
+
+def reaches_outside(src: dict[str, str], port: int) -> bool:
+    """Whether the base's egress policies let a pod labelled `src` open `port` off-cluster."""
+    policies = of_kind(build("base"), "NetworkPolicy").values()
+    egress = [p for p in policies if "Egress" in p["spec"]["policyTypes"]
+              and _selects(p["spec"]["podSelector"], src)]
+    # Only a rule without a peer list admits an address outside the cluster (no ipBlock here).
+    return any(
+        "to" not in rule and (rule.get("ports") is None
+                              or any(p.get("port") == port for p in rule["ports"]))
+        for policy in egress
+        for rule in policy["spec"].get("egress", [])
+    )
+
+
+def url_port(url: str) -> int | None:
+    """The TCP port a URL opens (None for an embedded SQLite file)."""
+    parts = urlsplit(url)
+    if parts.scheme.startswith("sqlite"):
+        return None
+    return parts.port or DEFAULT_PORTS[parts.scheme]
+
+
+def servers_used(settings: BaseServiceSettings, only: str = "") -> set[int]:
+    """The ports of the off-cluster servers a process's settings point at (or one URL's)."""
+    values = settings.model_dump()
+    if only:
+        return {port for port in [url_port(values[only])] if port is not None}
+    ports = {url_port(settings.database_url), url_port(settings.redis_url)}
+    if "s3_endpoint_url" in values:
+        ports.add(url_port(values["s3_endpoint_url"]))
+    if values.get("payfip_mode") == "payfip":
+        ports.add(url_port(values["payfip_ws_url"]))
+    if "smtp_port" in values:
+        ports.add(values["smtp_port"])
+    if "clamd_port" in values:  # optional, but the policy must not be what forbids it
+        ports.add(values["clamd_port"])
+    return {port for port in ports if port is not None}
+
+
+@pytest.mark.parametrize("name", [*HTTP_PROCESSES, "worker", "beat",
+                                  *(f"{n}-migrate" for n in SERVICE_NAMES)])
+def test_each_workload_reaches_the_servers_its_settings_name_and_no_others(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workload = {**of_kind(build("base"), "Deployment"), **of_kind(build("base"), "Job")}[name]
+    env = workload_env("base", workload)
+    labels = pod_labels(workload)
+    needed: set[int] = set()
+    for process in processes_of(process_of(workload)):
+        with monkeypatch.context() as patch:
+            settings = load_from(patch, process, env)
+        if labels["app.kubernetes.io/component"] == "migration":
+            # A migration opens its database and nothing else, whatever its settings name.
+            needed |= servers_used(settings, only="database_url")
+        elif name == "beat":
+            # Beat only sends the schedule's messages to the broker; the worker runs them.
+            needed |= servers_used(settings, only="redis_url")
+        else:
+            needed |= servers_used(settings)
+    allowed = {port for port in OUTSIDE_PORTS if reaches_outside(labels, port)}
+    assert needed - allowed == set(), f"{name} cannot reach {needed - allowed}"
+    spare = SMTP_PORTS if needed & SMTP_PORTS else set()
+    assert allowed - needed - spare == set(), f"{name} may open {allowed - needed - spare}"
+
+
+def test_the_outside_evaluator_sees_the_difference() -> None:
+    assert reaches_outside(labels_of("billing"), 443)
+    assert not reaches_outside(labels_of("families"), 443)
+    assert not reaches_outside(labels_of("families-migrate"), 6379)
+    assert not reaches_outside({"app": "somebody-else"}, 5432)
