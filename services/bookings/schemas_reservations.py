@@ -45,6 +45,8 @@ class ChangeBatch(_In):
     """The unsaved changes of a planning, sent by ENREGISTRER."""
 
     changes: list[Change] = Field(min_length=1, max_length=MAX_CHANGES)
+    # The same as the Idempotency-Key header, for callers that cannot set headers (pages).
+    idempotency_key: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
 class ChangeResult(BaseModel):

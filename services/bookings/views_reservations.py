@@ -81,8 +81,10 @@ async def read_planning(request: web.Request) -> web.Response:
     return json_response(result)
 
 
-async def _save(request: web.Request, family_id: str, changes: list[Any], by: str) -> web.Response:
-    key = request.headers.get("Idempotency-Key")
+async def _save(
+    request: web.Request, family_id: str, changes: list[Any], by: str, key: str | None = None
+) -> web.Response:
+    key = request.headers.get("Idempotency-Key", key)
     if key is not None and not KEY.match(key):
         raise BadRequest("Idempotency-Key: 1 to 100 letters, digits or _ . : -")
     database = request.app[DATABASE]
@@ -121,7 +123,7 @@ async def save_changes(request: web.Request) -> web.Response:
     family_id = request.match_info["family_id"]
     identity = require_family(request, family_id, right="book")
     batch = await read_json(request, ChangeBatch)
-    return await _save(request, family_id, batch.changes, identity.subject)
+    return await _save(request, family_id, batch.changes, identity.subject, batch.idempotency_key)
 
 
 @routes.post("/families/{family_id}/reservations/repeat")

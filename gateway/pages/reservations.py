@@ -1,0 +1,383 @@
+""" "Mes réservations" (`/reservations`) and the staff lists (`/agents/reservations`).
+
+The planning is a plain form: a checkbox per cell that may change (book a free cell, cancel
+a booked one), ANNULER is the form's reset and ENREGISTRER its submit, so it works without
+JavaScript; `reservations.js` only counts the unsaved changes. Every rule is the bookings
+service's: the page sends the ticked cells and shows each change's result as it comes back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from services.kit.identity import Identity
+from services.kit.problems import Forbidden, Problem
+
+from ..calls import call_service
+from ..keys import GATEWAY_SETTINGS
+from ..rendering import render
+from ..session import require_signed_in
+
+ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_FIELD = 200
+MAX_TICKS = 400
+
+
+def _field(form: Any, name: str) -> str:
+    return str(form.get(name, ""))[:MAX_FIELD].strip()
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _family_of(identity: Identity, wanted: str | None) -> str | None:
+    family_ids = [m.family_id for m in identity.memberships]
+    if wanted in family_ids:
+        return wanted
+    return family_ids[0] if family_ids else None
+
+
+async def _get(request: web.Request, service: str, path: str, **params: str) -> Any:
+    try:
+        reply = await call_service(request, service, "GET", path, params=params or None)
+    except Problem:
+        return None
+    return reply.data if reply.ok else None
+
+
+def _detail(data: Any, fallback: str) -> str:
+    detail = data.get("detail") if isinstance(data, dict) else None
+    return detail if isinstance(detail, str) else fallback
+
+
+async def _page(
+    request: web.Request,
+    identity: Identity,
+    *,
+    family_id: str | None,
+    person_id: str | None,
+    week: date | None,
+    view: str,
+    results: list[dict[str, Any]] | None = None,
+    error: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    context: dict[str, Any] = {
+        "family_id": family_id,
+        "persons": [],
+        "person": None,
+        "planning": None,
+        "results": results or [],
+        "error": error,
+        "notice": notice,
+        "view": view,
+        "week": week,
+        "unavailable": False,
+        "idempotency_key": secrets.token_urlsafe(16),
+    }
+    if family_id is None:
+        return await render(request, "bookings/reservations.html", context, status=status)
+    registrations = await _get(
+        request, "bookings", f"/families/{family_id}/registrations", state="accepted"
+    )
+    if registrations is None:
+        context["unavailable"] = True
+        return await render(request, "bookings/reservations.html", context, status=status)
+    persons: dict[str, str] = {}
+    for r in registrations["items"]:
+        persons.setdefault(r["person_id"], r["person_name"] or "—")
+    context["persons"] = sorted(persons.items(), key=lambda p: p[1])
+    if person_id not in persons:
+        return await render(request, "bookings/reservations.html", context, status=status)
+    context["person"] = (person_id, persons[person_id])
+    params = {"view": "month" if view == "mois" else "week"}
+    if week:
+        params["starts_on"] = week.isoformat()
+    planning = await _get(
+        request, "bookings", f"/families/{family_id}/persons/{person_id}/planning", **params
+    )
+    if planning is None:
+        context["unavailable"] = True
+    else:
+        first = date.fromisoformat(planning["starts_on"])
+        context["planning"] = planning
+        context["week"] = first
+        context["previous"] = (first - timedelta(days=7 if view != "mois" else 1)).isoformat()
+        following = date.fromisoformat(planning["ends_on"]) + timedelta(days=1)
+        context["next"] = following.isoformat()
+        context["last_week"] = (first - timedelta(days=7)).isoformat()
+        context["today"] = date.today().isoformat()
+    return await render(request, "bookings/reservations.html", context, status=status)
+
+
+def _back(family_id: str, person_id: str, week: date | None, view: str) -> dict[str, Any]:
+    return {"family_id": family_id, "person_id": person_id, "week": week, "view": view}
+
+
+async def reservations_page(request: web.Request) -> web.StreamResponse:
+    """GET /reservations: the members taking part; a member's planning."""
+    identity = await require_signed_in(request)
+    family_id = _family_of(identity, request.query.get("famille"))
+    view = "mois" if request.query.get("vue") == "mois" else "semaine"
+    notice = "Le lien de calendrier a été révoqué." if "revoque" in request.query else None
+    return await _page(
+        request, identity, family_id=family_id, person_id=request.query.get("personne"),
+        week=_day(request.query.get("semaine")), view=view, notice=notice,
+    )  # fmt: skip
+
+
+async def save_reservations(request: web.Request) -> web.StreamResponse:
+    """POST /reservations/enregistrer: the ticked cells, each change's result shown."""
+    identity = await require_signed_in(request)
+    form = await request.post()
+    family_id = _family_of(identity, _field(form, "famille"))
+    person_id = _field(form, "personne")
+    view = "mois" if _field(form, "vue") == "mois" else "semaine"
+    week = _day(_field(form, "semaine"))
+    if family_id is None or not ID.match(person_id):
+        raise web.HTTPSeeOther("/reservations")
+    book = [str(v)[:64] for v in form.getall("reserver", [])][:MAX_TICKS]
+    cancel = [str(v)[:64] for v in form.getall("annuler", [])][:MAX_TICKS]
+    changes = [{"person_id": person_id, "opening_id": o, "action": "book"} for o in book]
+    changes += [{"person_id": person_id, "opening_id": o, "action": "cancel"} for o in cancel]
+    back = _back(family_id, person_id, week, view)
+    if not changes:
+        return await _page(request, identity, **back, error="Aucun changement à enregistrer.")
+    body: dict[str, Any] = {"changes": changes}
+    key = _field(form, "cle")
+    if re.match(r"^[A-Za-z0-9_-]{8,64}$", key):
+        # The form's one-time key: a double submit (or a reload of the answer) books once.
+        body["idempotency_key"] = key
+    reply = await call_service(
+        request, "bookings", "POST", f"/families/{family_id}/reservations/changes", json=body
+    )
+    if not reply.ok:
+        detail = _detail(reply.data, "L'enregistrement n'a pas pu être fait.")
+        if reply.status == 422:
+            detail = "Trop de changements à la fois : 200 au plus par enregistrement."
+        return await _page(request, identity, **back, error=detail, status=reply.status)
+    return await _page(request, identity, **back, results=reply.data["results"])
+
+
+async def repeat_reservations(request: web.Request) -> web.StreamResponse:
+    """POST /reservations/repeter: repeat this week, for this child or several."""
+    identity = await require_signed_in(request)
+    form = await request.post()
+    family_id = _family_of(identity, _field(form, "famille"))
+    person_id = _field(form, "personne")
+    week = _day(_field(form, "semaine"))
+    until = _day(_field(form, "jusqu_au"))
+    source = _day(_field(form, "source")) or week
+    if family_id is None or not ID.match(person_id) or source is None:
+        raise web.HTTPSeeOther("/reservations")
+    back = _back(family_id, person_id, week, "semaine")
+    if until is None:
+        return await _page(request, identity, **back, error="Choisissez une date de fin.")
+    others = [str(v)[:64] for v in form.getall("enfants", []) if ID.match(str(v))][:20]
+    body = {
+        "person_id": person_id,
+        "week_of": source.isoformat(),
+        "until": until.isoformat(),
+        "every": 2 if _field(form, "rythme") == "2" else 1,
+        "person_ids": list(dict.fromkeys([*others])) if others else [],
+    }
+    reply = await call_service(
+        request, "bookings", "POST", f"/families/{family_id}/reservations/repeat", json=body
+    )
+    if not reply.ok:
+        detail = _detail(reply.data, "La répétition n'a pas pu être faite.")
+        return await _page(request, identity, **back, error=detail, status=reply.status)
+    results = reply.data["results"]
+    notice = None if results else "Rien à répéter : aucune réservation cette semaine-là."
+    return await _page(request, identity, **back, results=results, notice=notice)
+
+
+async def calendar_link(request: web.Request) -> web.StreamResponse:
+    """POST /reservations/calendrier: a new private link (or revoke it)."""
+    identity = await require_signed_in(request)
+    form = await request.post()
+    family_id = _family_of(identity, _field(form, "famille"))
+    person_id = _field(form, "personne")
+    if family_id is None or not ID.match(person_id):
+        raise web.HTTPSeeOther("/reservations")
+    path = f"/families/{family_id}/persons/{person_id}/calendar-feed"
+    back = _back(family_id, person_id, _day(_field(form, "semaine")), "semaine")
+    if _field(form, "action") == "revoquer":
+        await call_service(request, "bookings", "DELETE", path)
+        query = urlencode({"famille": family_id, "personne": person_id, "revoque": "1"})
+        raise web.HTTPSeeOther(f"/reservations?{query}")
+    reply = await call_service(request, "bookings", "POST", path)
+    if not reply.ok:
+        return await _page(request, identity, **back, error="Lien impossible pour le moment.")
+    link = request.app[GATEWAY_SETTINGS].public_base_url.rstrip("/")
+    notice = (
+        "Votre lien de calendrier (à garder pour vous ; un nouveau lien remplace l'ancien) : "
+        f"{link}{reply.data['path']}"
+    )
+    return await _page(request, identity, **back, notice=notice)
+
+
+# --- staff -------------------------------------------------------------------------------
+
+
+async def _require_staff(request: web.Request) -> Identity:
+    identity = await require_signed_in(request)
+    if identity.role != "staff":
+        raise Forbidden("Cette page est réservée aux agents de la structure.")
+    return identity
+
+
+async def _staff_page(
+    request: web.Request, *, results: list[dict[str, Any]] | None = None, status: int = 200,
+    source: Any = None,
+) -> web.Response:  # fmt: skip
+    query = source if source is not None else request.query
+    activity_id = str(query.get("activite", ""))
+    day = _day(str(query.get("jour", ""))) or date.today()
+    days = 7 if str(query.get("duree", "")) == "7" else 1
+    activities = await _get(request, "bookings", "/activities")
+    roster = None
+    if ID.match(activity_id):
+        roster = await _get(
+            request, "bookings", "/roster",
+            activity_id=activity_id, day=day.isoformat(), days=str(days),
+        )  # fmt: skip
+    pending = await _get(request, "bookings", "/reservations", state="requested", limit="200")
+    context = {
+        "activities": [] if activities is None else activities["items"],
+        "activity_id": activity_id,
+        "day": day.isoformat(),
+        "days": days,
+        "roster": roster,
+        "pending": [] if pending is None else pending["items"],
+        "results": results or [],
+    }
+    return await render(request, "bookings/agents_reservations.html", context, status=status)
+
+
+async def staff_reservations(request: web.Request) -> web.StreamResponse:
+    """GET /agents/reservations: a day or week per activity, attendance, pending requests."""
+    await _require_staff(request)
+    return await _staff_page(request)
+
+
+async def staff_csv(request: web.Request) -> web.StreamResponse:
+    """GET /agents/reservations.csv: the same list as CSV (for a spreadsheet)."""
+    await _require_staff(request)
+    activity_id = request.query.get("activite", "")
+    day = _day(request.query.get("jour")) or date.today()
+    days = "7" if request.query.get("duree") == "7" else "1"
+    if not ID.match(activity_id):
+        raise web.HTTPNotFound()
+    roster = await _get(
+        request, "bookings", "/roster", activity_id=activity_id, day=day.isoformat(), days=days
+    )
+    if roster is None:
+        raise web.HTTPNotFound()
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["date", "groupe", "unité", "enfant", "état", "présence", "capacité"])
+    for o in roster["openings"]:
+        for p in o["booked_persons"] + o["waiting"]:
+            writer.writerow(
+                [o["day"], o["group_name"], o["unit_label"], _safe(p["person_name"]),
+                 p["state_label"], p["attendance"] or "", o["capacity"]]
+            )  # fmt: skip
+    name = f"reservations-{day.isoformat()}.csv"
+    return web.Response(
+        body=out.getvalue().encode("utf-8-sig"), content_type="text/csv", charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )  # fmt: skip
+
+
+def _safe(value: str) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet: make it text.
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+async def staff_attendance(request: web.Request) -> web.StreamResponse:
+    """POST /agents/reservations/presences: présent / absent justifié / non justifié."""
+    await _require_staff(request)
+    form = await request.post()
+    marks = []
+    for key in form:
+        if key.startswith("presence-") and ID.match(key[9:]):
+            value = str(form[key])
+            if value in ("present", "absent_justified", "absent_unjustified"):
+                marks.append({"reservation_id": key[9:], "attendance": value})
+    results: list[dict[str, Any]] = []
+    if marks:
+        reply = await call_service(
+            request, "bookings", "POST", "/attendance", json={"marks": marks[:500]}
+        )
+        results = reply.data["results"] if reply.ok else [{"ok": False, "detail": "Erreur."}]
+    return await _staff_page(request, results=results, source=form)
+
+
+async def staff_decisions(request: web.Request) -> web.StreamResponse:
+    """POST /agents/reservations/decisions: accept or refuse pending requests."""
+    await _require_staff(request)
+    form = await request.post()
+    ids = [str(v)[:64] for v in form.getall("ids", [])][:200]
+    decision = _field(form, "decision")
+    reason = str(form.get("motif", ""))[:500].strip() or None
+    if not ids or decision not in ("accept", "refuse") or (decision == "refuse" and not reason):
+        results = [{"ok": False, "detail": "Sélectionnez des demandes (et un motif pour refuser)."}]
+        return await _staff_page(request, results=results, status=422, source=form)
+    decisions = [{"reservation_id": i, "decision": decision, "reason": reason} for i in ids]
+    reply = await call_service(
+        request, "bookings", "POST", "/reservations/decisions", json={"decisions": decisions}
+    )
+    results = reply.data["results"] if reply.ok else [{"ok": False, "detail": "Erreur."}]
+    return await _staff_page(request, results=results, source=form)
+
+
+async def staff_closure(request: web.Request) -> web.StreamResponse:
+    """POST /agents/reservations/fermeture: close a day and cancel its reservations."""
+    await _require_staff(request)
+    form = await request.post()
+    activity_id = _field(form, "activite")
+    day = _day(_field(form, "jour_ferme"))
+    reason = _field(form, "motif")
+    if not ID.match(activity_id) or day is None or not reason:
+        results = [{"ok": False, "detail": "Choisissez l'activité, le jour et le motif."}]
+        return await _staff_page(request, results=results, status=422, source=form)
+    reply = await call_service(
+        request, "bookings", "POST", f"/activities/{activity_id}/closure-cancellations",
+        json={"day": day.isoformat(), "reason": reason},
+    )  # fmt: skip
+    if reply.ok:
+        detail = (
+            f"Fermeture du {day.strftime('%d/%m/%Y')} : {reply.data['cancelled']} réservation(s) "
+            "annulée(s), familles prévenues."
+        )
+        results = [{"ok": True, "detail": detail}]
+    else:
+        results = [{"ok": False, "detail": _detail(reply.data, "Fermeture impossible.")}]
+    return await _staff_page(request, results=results, source=form)
+
+
+def register(app: web.Application) -> None:
+    """Add "Mes réservations" and the staff lists."""
+    app.router.add_get("/reservations", reservations_page, name="reservations")
+    app.router.add_post("/reservations/enregistrer", save_reservations)
+    app.router.add_post("/reservations/repeter", repeat_reservations)
+    app.router.add_post("/reservations/calendrier", calendar_link)
+    app.router.add_get("/agents/reservations", staff_reservations, name="agents_reservations")
+    app.router.add_get("/agents/reservations.csv", staff_csv)
+    app.router.add_post("/agents/reservations/presences", staff_attendance)
+    app.router.add_post("/agents/reservations/decisions", staff_decisions)
+    app.router.add_post("/agents/reservations/fermeture", staff_closure)

@@ -1,0 +1,104 @@
+""" "Mes réservations" and the staff lists, as HTML pages through the real gateway."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from services.kit.testing import TestSigner
+
+from .portal import PARENT_EMAIL, STAFF_EMAIL, Portal
+from .test_pages import csrf, sign_in, text_of
+
+WED_1, WED_2 = "2027-04-21", "2027-04-28"
+
+
+async def ready_child(portal: Portal, signer: TestSigner) -> dict[tuple[str, str], str]:
+    """Enfant TEST accepted at the portal's ALSH (automatic), with openings; openings by day."""
+    gateway, staff = portal.gateway, signer.headers(role="staff", subject="agent-1")
+    activity_id, period_id = portal.activity["id"], portal.period["id"]
+    patched = await gateway.patch(
+        f"/api/bookings/activities/{activity_id}", json={"validation": "automatic"}, headers=staff
+    )
+    assert patched.status == 200, await patched.text()
+    made = await gateway.post(
+        f"/api/bookings/periods/{period_id}/openings", json={"capacity": 10}, headers=staff
+    )
+    assert made.status == 201, await made.text()
+    parent = signer.headers(families=[portal.family_id], subject="parent-test")
+    registered = await gateway.post(
+        f"/api/bookings/families/{portal.family_id}/registrations",
+        json={"person_id": portal.child_id, "activity_id": activity_id, "period_id": period_id},
+        headers=parent,
+    )
+    assert registered.status == 201, await registered.text()
+    listed = await (
+        await gateway.get("/api/bookings/openings", params={"period_id": period_id},
+                          headers=staff)
+    ).json()  # fmt: skip
+    return {
+        (o["day"], o["unit_code"]): o["id"]
+        for o in listed["items"]
+        if o["group_name"] == "primaire"
+    }
+
+
+async def test_a_parent_books_two_wednesdays_sees_them_reserved_and_cancels_one(
+    portal: Portal, signer: TestSigner
+) -> None:
+    openings = await ready_child(portal, signer)
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, PARENT_EMAIL)
+    members = await (await client.get("/reservations")).text()
+    assert "Enfant TEST" in members
+    query = {"famille": portal.family_id, "personne": portal.child_id, "semaine": WED_1}
+    page = await client.get("/reservations", params=query)
+    html = await page.text()
+    assert page.status == 200, html
+    assert "Légende" in html and "dernières places" in html and "absent non justifié" in html
+    assert "ENREGISTRER" in html and "ANNULER" in html
+    assert f'value="{openings[(WED_1, "journee")]}"' in html
+    form = {
+        "csrf_token": csrf(html), "famille": portal.family_id, "personne": portal.child_id,
+        "semaine": WED_1, "cle": "page-test-cle-1",
+    }  # fmt: skip
+    data: list[tuple[str, str]] = [*form.items()]
+    data += [("reserver", openings[(WED_1, "journee")]), ("reserver", openings[(WED_2, "journee")])]
+    saved = await client.post("/reservations/enregistrer", data=data, headers={"Origin": base})
+    result = text_of(await saved.text())
+    assert saved.status == 200, result
+    assert result.count(": réservé") == 2, result
+    again = await client.get("/reservations", params={**query, "semaine": WED_2})
+    assert 'class="cell cell--confirmed"' in await again.text()
+    cancel = [*form.items(), ("annuler", openings[(WED_2, "journee")])]
+    cancel = [(k, "page-test-cle-2" if k == "cle" else v) for k, v in cancel]
+    cancelled = await client.post(
+        "/reservations/enregistrer", data=cancel, headers={"Origin": base}
+    )
+    assert ": annulé" in text_of(await cancelled.text())
+    week_2 = await (await client.get("/reservations", params={**query, "semaine": WED_2})).text()
+    assert 'class="cell cell--confirmed"' not in week_2
+    # The staff list shows the child on the first Wednesday; a parent may not open it.
+    forbidden = await client.get("/agents/reservations")
+    assert forbidden.status == 403
+    await sign_in(client, base, STAFF_EMAIL)
+    roster = await client.get(
+        "/agents/reservations", params={"activite": portal.activity["id"], "jour": WED_1}
+    )
+    roster_html = await roster.text()
+    assert roster.status == 200 and "Enfant TEST" in roster_html
+    assert re.search(r'name="presence-[^"]+" value="present"', roster_html)
+    exported = await client.get(
+        "/agents/reservations.csv", params={"activite": portal.activity["id"], "jour": WED_1}
+    )
+    assert exported.status == 200 and "Enfant TEST" in (await exported.read()).decode("utf-8-sig")
+
+
+async def test_the_planning_works_without_a_family_member_registered(
+    portal: Portal,
+) -> None:
+    client: Any = portal.gateway
+    await sign_in(client, portal.base_url, PARENT_EMAIL)
+    page = await client.get("/reservations")
+    assert page.status == 200
+    assert "Aucun membre n'est inscrit" in text_of(await page.text())
