@@ -27,7 +27,17 @@ from portail.demo import (
 )
 from services.kit.database import Database
 
-from .models import ACCEPTED, Activity, ActivityGroup, Period, Registration, Unit
+from .models import (
+    ACCEPTED,
+    CONFIRMED,
+    Activity,
+    ActivityGroup,
+    Opening,
+    Period,
+    Registration,
+    Reservation,
+    Unit,
+)
 from .openings import create_openings
 from .places import take_place
 from .schemas import OpeningsBulkCreate
@@ -174,6 +184,7 @@ async def seed_demo(database: Database) -> None:
                 await session.flush()
             await _seed_periods(session, activity.id, today)
         await _register_demo_child(session)
+        await _book_demo_child(session, today)
 
 
 async def _seed_periods(session: AsyncSession, activity_id: str, today: date) -> None:
@@ -233,3 +244,57 @@ async def _register_demo_child(session: AsyncSession) -> None:
             holds_place=True,
         )
     )
+
+
+DEMO_RESERVATIONS = 2  # the next Wednesdays with an opening, booked (journée) for Enfant TEST
+
+
+async def _book_demo_child(session: AsyncSession, today: date) -> None:
+    """A few confirmed reservations so that "Mes réservations" shows something at once."""
+    await session.flush()
+    registration = await session.scalar(
+        select(Registration).where(
+            Registration.person_id == DEMO_CHILD_ID, Registration.state == ACCEPTED
+        )
+    )
+    booked = await session.scalar(
+        select(Reservation.id).where(Reservation.person_id == DEMO_CHILD_ID).limit(1)
+    )
+    if registration is None or booked is not None:
+        return
+    openings = (
+        await session.scalars(
+            select(Opening)
+            .join(Unit, Unit.id == Opening.unit_id)
+            .where(
+                Opening.period_id == registration.period_id,
+                Opening.group_id == registration.group_id,
+                Opening.day > today + timedelta(days=7),
+                Unit.code == "journee",
+                Opening.booked < Opening.capacity,
+            )
+            .order_by(Opening.day)
+            .limit(DEMO_RESERVATIONS)
+        )
+    ).all()
+    now = datetime.now(UTC)
+    for opening in openings:
+        opening.booked += 1
+        session.add(
+            Reservation(
+                id=_id(),
+                family_id=DEMO_FAMILY_ID,
+                person_id=DEMO_CHILD_ID,
+                person_name=registration.person_name,
+                activity_id=opening.activity_id,
+                opening_id=opening.id,
+                day=opening.day,
+                unit_id=opening.unit_id,
+                state=CONFIRMED,
+                holds_place=True,
+                changed_by="démo",
+                created_at=now,
+                updated_at=now,
+                arrival=0,
+            )
+        )

@@ -70,3 +70,22 @@ async def test_the_demo_child_is_registered_to_the_alsh_and_the_catalogue_is_ope
         "Année",
         "Vacances",
     }
+
+
+async def test_the_demo_child_has_a_few_confirmed_reservations_once(tmp_path: Path) -> None:
+    from services.bookings.models import Reservation
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'reservations.sqlite'}"
+    await upgrade_async(MIGRATIONS, url)
+    database = Database(url)
+    try:
+        await seed_demo(database)
+        await seed_demo(database)
+        async with database.sessions() as session:
+            rows = (await session.scalars(select(Reservation))).all()
+            assert len(rows) == 2 and {r.state for r in rows} == {"confirmed"}
+            for row in rows:
+                opening = await session.get(Opening, row.opening_id)
+                assert opening is not None and opening.booked == 1
+    finally:
+        await database.dispose()
