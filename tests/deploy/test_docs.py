@@ -8,6 +8,7 @@ from portail.registry import ROOT, SERVICE_NAMES
 
 from .manifests import (
     COMPOSE_FILE,
+    all_env_names,
     build,
     compose,
     container_env,
@@ -55,6 +56,21 @@ def test_every_variable_of_the_compose_file_is_documented() -> None:
 def test_every_variable_required_in_prod_is_documented() -> None:
     required = set().union(*(required_env(cls) for cls in settings_classes().values()))
     assert required - documented() == set()
+
+
+# Fields a process inherits from the kit but never uses: no HTTP port, or no database.
+UNUSED = {
+    "gateway": {"GATEWAY_DATABASE_URL", "GATEWAY_DATABASE_POOL_SIZE"},
+    "worker": {"WORKER_HOST", "WORKER_PORT", "WORKER_DATABASE_URL", "WORKER_DATABASE_POOL_SIZE"},
+}
+
+
+def test_every_variable_a_process_reads_is_documented() -> None:
+    # A setting added to any settings class must be named in docs/deploy.md (if only in the
+    # by-process list), so that whoever deploys knows it exists.
+    for name, cls in settings_classes().items():
+        missing = all_env_names(cls) - UNUSED.get(name, set()) - documented()
+        assert missing == set(), f"{name}: {sorted(missing)} not in docs/deploy.md"
 
 
 def test_the_documented_commands_are_the_ones_the_manifests_run() -> None:
