@@ -81,6 +81,14 @@ async def prepare_service_database(service_name: str) -> str:
     return url
 
 
+# Every auth app of a test run shares one database per xdist worker: they must all seal its
+# signing keys with the same key, whichever test folder creates the first one.
+AUTH_TEST_KEY_ENCRYPTION_KEY = "test-key-encryption-key-0123456789abcdef"
+PER_SERVICE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "auth": {"key_encryption_key": AUTH_TEST_KEY_ENCRYPTION_KEY},
+}
+
+
 def service_settings(
     service_name: str, database_url: str, jwks: dict[str, Any], **extra: Any
 ) -> BaseServiceSettings:
@@ -93,5 +101,6 @@ def service_settings(
         "redis_url": redis_url(),
         "jwks_json": json.dumps(jwks),
         "profile": "test",
+        **PER_SERVICE_DEFAULTS.get(service_name, {}),
     }
     return cls(**{**values, **extra})

@@ -18,7 +18,7 @@ from services.kit.testing import TestSigner
 from tests import support
 from tests.gateway.conftest import gateway  # noqa: F401 - the page tests drive the real gateway
 
-KEK = "test-key-encryption-key-0123456789abcdef"
+KEK = support.AUTH_TEST_KEY_ENCRYPTION_KEY
 PUBLIC_BASE_URL = "https://portail.example.org"
 GOOD_PASSWORD = "correct horse battery staple"
 # Generous limits by default: every test comes from 127.0.0.1; the throttle tests set their own.
