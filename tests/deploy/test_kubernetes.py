@@ -9,6 +9,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from gateway.config import GatewaySettings
 from portail.registry import SERVICE_NAMES, service
 from services.kit.settings import BaseServiceSettings, SettingsError
 
@@ -338,6 +339,29 @@ def test_gateway_service_urls_point_at_the_services() -> None:
         assert config[f"{name.upper()}_SERVICE_URL"] == f"http://{name}:{port}"
     assert config["GATEWAY_URL"] == f"http://gateway:{GATEWAY_PORT}"
     assert config["JWKS_URL"].startswith(config["GATEWAY_URL"] + "/")
+
+
+NGINX = "nginx.ingress.kubernetes.io/"
+SIZE_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+@pytest.mark.parametrize("target", OVERLAYS)
+def test_the_ingress_lets_an_upload_reach_the_gateway(
+    target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ingress-nginx's defaults (1 MiB bodies, 60 s) would refuse or cut the uploads the
+    # gateway accepts; the gateway, not the ingress, must be the one that says 413 or 504.
+    resources = build(target)
+    gateway = of_kind(resources, "Deployment")["gateway"]
+    settings = load_from(monkeypatch, "gateway", workload_env(target, gateway))
+    assert isinstance(settings, GatewaySettings)
+    (ingress,) = of_kind(resources, "Ingress").values()
+    annotations = ingress["metadata"]["annotations"]
+    size = annotations[NGINX + "proxy-body-size"].lower()
+    limit = int(size[:-1]) * SIZE_UNITS[size[-1]] if size[-1] in SIZE_UNITS else int(size)
+    assert limit > settings.max_upload_body_bytes
+    for timeout in ("proxy-read-timeout", "proxy-send-timeout"):
+        assert int(annotations[NGINX + timeout]) > settings.upload_deadline_seconds, timeout
 
 
 # ----------------------------------------------------------------------------- network policies
