@@ -22,6 +22,7 @@ from services.kit.identity import Identity
 from services.kit.problems import Forbidden, Problem
 
 from ..calls import call_service
+from ..i18n import translator_of
 from ..rendering import render
 from ..session import require_signed_in
 
@@ -293,7 +294,9 @@ async def credit(request: web.Request) -> web.StreamResponse:
         detail = _detail(reply.data, "L'avoir n'a pas pu être émis.")
         return await _invoices_staff_page(request, error=detail, status=reply.status)
     note = reply.data["credit_note"]["number"]
-    return await _invoices_staff_page(request, notice=f"Avoir {note} émis.")
+    return await _invoices_staff_page(
+        request, notice=translator_of(request)("Avoir {note} émis.", note=note)
+    )
 
 
 async def transmit(request: web.Request) -> web.StreamResponse:
@@ -305,7 +308,10 @@ async def transmit(request: web.Request) -> web.StreamResponse:
         detail = _detail(reply.data, "La facture n'a pas pu être transmise.")
         return await _invoices_staff_page(request, error=detail, status=reply.status)
     number = reply.data["number"]
-    return await _invoices_staff_page(request, notice=f"{number} transmise au Trésor Public.")
+    return await _invoices_staff_page(
+        request,
+        notice=translator_of(request)("{number} transmise au Trésor Public.", number=number),
+    )
 
 
 def cents_of(text: str) -> int | None:
@@ -340,7 +346,10 @@ async def record_payment(request: web.Request) -> web.StreamResponse:
         detail = _detail(reply.data, "Le règlement n'a pas été enregistré.")
         return await _invoices_staff_page(request, error=detail, status=reply.status)
     return await _invoices_staff_page(
-        request, notice=f"Règlement enregistré : reçu {reply.data['receipt_number']}."
+        request,
+        notice=translator_of(request)(
+            "Règlement enregistré : reçu {receipt}.", receipt=reply.data["receipt_number"]
+        ),
     )
 
 

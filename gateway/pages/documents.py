@@ -22,6 +22,7 @@ from services.kit.identity import Identity
 from services.kit.problems import BadGateway, Forbidden, GatewayTimeout, Problem
 
 from ..calls import ServiceReply, call_service
+from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
 from ..rendering import render
 from ..session import require_signed_in
@@ -391,7 +392,10 @@ async def publish(request: web.Request) -> web.StreamResponse:
         detail = _detail(reply.data, "Le document n'a pas pu être enregistré.")
         return await _publications_page(request, error=detail, status=reply.status)
     return await _publications_page(
-        request, notice=f"« {reply.data['title']} » créé : ajoutez maintenant son fichier."
+        request,
+        notice=translator_of(request)(
+            "« {title} » créé : ajoutez maintenant son fichier.", title=reply.data["title"]
+        ),
     )
 
 

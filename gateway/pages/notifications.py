@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -23,6 +24,7 @@ from services.kit.problems import BadGateway, Forbidden, GatewayTimeout, Problem
 
 from ..calls import ServiceReply, call_service
 from ..clientip import client_ip
+from ..i18n import translator_of
 from ..keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
 from ..rendering import render
 from ..session import require_signed_in
@@ -138,24 +140,39 @@ async def _require_staff(request: web.Request) -> Identity:
     return identity
 
 
-def when(value: str) -> str:
-    """`samedi 28/11/2026 à 18:05` (Paris time) from an ISO instant."""
+Translate = Callable[..., str]
+
+
+def _french(text: str, **values: object) -> str:
+    """The French text itself, filled: what a translator gives when no language was chosen."""
+    return text.format(**values) if values else text
+
+
+def when(value: str, _: Translate = _french) -> str:
+    """`samedi 28/11/2026 à 18:05` (Paris time) from an ISO instant, in the page's language."""
     try:
         moment = datetime.fromisoformat(value).astimezone(PARIS)
     except ValueError:
         return value
-    return f"{WEEKDAYS[moment.weekday()]} {moment:%d/%m/%Y} à {moment:%H:%M}"
+    return _(
+        "{weekday} {day} à {hour}",
+        weekday=_(WEEKDAYS[moment.weekday()]),
+        day=f"{moment:%d/%m/%Y}",
+        hour=f"{moment:%H:%M}",
+    )
 
 
-def _detail(entry: dict[str, Any]) -> str:
+def _detail(entry: dict[str, Any], _: Translate = _french) -> str:
     summary = entry.get("summary") or {}
     parts = [str(summary[k]) for k in DETAIL_FIELDS if summary.get(k)]
     if summary.get("reason"):
-        parts.append(f"motif : {summary['reason']}")
+        parts.append(_("motif : {reason}", reason=summary["reason"]))
     return " — ".join(parts)
 
 
-def period_of(query: Any, today: date) -> tuple[str, str, str, datetime | None, datetime | None]:
+def period_of(
+    query: Any, today: date, _: Translate = _french
+) -> tuple[str, str, str, datetime | None, datetime | None]:
     """(kind, value, label, since, until) of the week or month filter, Paris days."""
     week, month = str(query.get("semaine", "")), str(query.get("mois", ""))
     if match := WEEK.match(week):
@@ -166,14 +183,18 @@ def period_of(query: Any, today: date) -> tuple[str, str, str, datetime | None, 
         if monday is not None:
             start = datetime.combine(monday, time(0), PARIS)
             end = datetime.combine(monday + timedelta(days=7), time(0), PARIS)
-            label = f"semaine du {monday:%d/%m/%Y} au {monday + timedelta(days=6):%d/%m/%Y}"
+            label = _(
+                "semaine du {first} au {last}",
+                first=f"{monday:%d/%m/%Y}",
+                last=f"{monday + timedelta(days=6):%d/%m/%Y}",
+            )
             return "semaine", week, label, start, end
     if (match := MONTH.match(month)) and 1 <= int(match[2]) <= 12:
         first = date(int(match[1]), int(match[2]), 1)
         following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
         start = datetime.combine(first, time(0), PARIS)
         end = datetime.combine(following, time(0), PARIS)
-        return "mois", month, f"{MONTHS[first.month - 1]} {first.year}", start, end
+        return "mois", month, f"{_(MONTHS[first.month - 1])} {first.year}", start, end
     return "", "", "", None, None
 
 
@@ -196,7 +217,7 @@ async def _journal(
     request: web.Request, family_id: str, base: str, extra: dict[str, str]
 ) -> dict[str, Any]:
     today = datetime.now(PARIS).date()
-    kind, value, label, since, until = period_of(request.query, today)
+    kind, value, label, since, until = period_of(request.query, today, translator_of(request))
     try:
         page = max(1, min(int(request.query.get("page", "1")), 10_000))
     except ValueError:
@@ -217,9 +238,9 @@ async def _journal(
         if data is None
         else [
             {
-                "when": when(e["occurred_at"]),
+                "when": when(e["occurred_at"], translator_of(request)),
                 "label": EVENT_LABELS.get(e["event_type"], e["event_type"]),
-                "detail": _detail(e),
+                "detail": _detail(e, translator_of(request)),
                 "type": e["event_type"],
             }
             for e in data["items"]
@@ -342,7 +363,10 @@ async def _contact_page(
         "challenge": challenge,
         "threads": None
         if threads is None
-        else [{**t, "when": when(t["last_activity_at"])} for t in threads["items"]],
+        else [
+            {**t, "when": when(t["last_activity_at"], translator_of(request))}
+            for t in threads["items"]
+        ],
         "values": values or {},
         "error": error,
     }
@@ -395,7 +419,7 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         "notifications/thread.html",
         {
             "thread": thread,
-            "posts": _posts(thread),
+            "posts": _posts(thread, translator_of(request)),
             "staff_view": identity.role == "staff",
             "sent": "envoye" in request.query,
             "action": f"/contact/{message_id}/repondre",
@@ -404,8 +428,8 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _posts(thread: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{**p, "when": when(p["created_at"])} for p in thread["posts"]]
+def _posts(thread: dict[str, Any], _: Translate = _french) -> list[dict[str, Any]]:
+    return [{**p, "when": when(p["created_at"], _)} for p in thread["posts"]]
 
 
 async def _reply(request: web.Request, back: str) -> web.StreamResponse:
@@ -434,7 +458,7 @@ async def _reply(request: web.Request, back: str) -> web.StreamResponse:
         "notifications/thread.html",
         {
             "thread": thread,
-            "posts": _posts(thread),
+            "posts": _posts(thread, translator_of(request)),
             "staff_view": identity.role == "staff",
             "sent": False,
             "action": f"{back}/{message_id}/repondre",
@@ -507,7 +531,10 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
         {
             "threads": None
             if data is None
-            else [{**t, "when": when(t["last_activity_at"])} for t in data["items"]],
+            else [
+                {**t, "when": when(t["last_activity_at"], translator_of(request))}
+                for t in data["items"]
+            ],
             "state": state,
         },
     )
@@ -525,7 +552,7 @@ async def staff_thread_page(request: web.Request) -> web.StreamResponse:
         "notifications/thread.html",
         {
             "thread": thread,
-            "posts": _posts(thread),
+            "posts": _posts(thread, translator_of(request)),
             "staff_view": True,
             "sent": "envoye" in request.query,
             "action": f"/agents/messages/{message_id}/repondre",
@@ -671,7 +698,9 @@ async def emails_page(request: web.Request) -> web.StreamResponse:
         {
             "emails": None
             if data is None
-            else [{**e, "when": when(e["created_at"])} for e in data["items"]],
+            else [
+                {**e, "when": when(e["created_at"], translator_of(request))} for e in data["items"]
+            ],
             "state": state,
             "states": EMAIL_STATES,
             "notice": request.query.get("renvoye") and "Le courriel repart dans quelques secondes.",
@@ -699,7 +728,9 @@ async def dead_letters_page(request: web.Request) -> web.StreamResponse:
         {
             "letters": None
             if data is None
-            else [{**d, "when": when(d["received_at"])} for d in data["items"]],
+            else [
+                {**d, "when": when(d["received_at"], translator_of(request))} for d in data["items"]
+            ],
         },
     )
 

@@ -1,4 +1,4 @@
-"""English coverage of the account and families pages.
+"""English coverage of the account, families, billing, notifications and documents pages.
 
 Two checks. Statically, every French text these templates and page modules hand to the
 translator (`_("…")`, `_.plural(…)`, the labels and messages the modules pass to templates
@@ -32,12 +32,13 @@ from .test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
 
 GATEWAY = Path(TEMPLATES_DIR).parent
 CATALOGS = GATEWAY / "i18n"
-AREAS = ("account", "families")
+AREAS = ("account", "families", "billing", "notifications", "documents")
 
 # ---- static: the msgids of an area ----------------------------------------------------
 
-# Codes, not text: identifiers, field names, widget names, CSS-ish tokens, acronyms.
-CODE = re.compile(r"[a-z0-9_.\-/]*|[A-Z0-9]{1,4}")
+# Codes, not text: identifiers, field names, widget names, CSS-ish tokens, acronyms, file
+# `accept` lists (`.jpg,.jpeg,image/jpeg`), time zones (`Europe/Paris`), regular expressions.
+CODE = re.compile(r"[a-z0-9_.\-/,]*|[A-Z0-9]{1,4}|[A-Z][a-z]+/[A-Za-z_]+|\^.*\$")
 
 
 def _is_text(value: str) -> bool:
@@ -126,6 +127,24 @@ def _module_msgids(path: Path) -> set[str]:
         if targets and all(t.isupper() for t in targets) and statement.value is not None:
             found.update(s for s in _strings(statement.value) if _is_text(s))
     for node in ast.walk(tree):
+        # `translator_of(request)("{number} transmise…", number=…)` or `_("semaine du …")`
+        # with a translator `_` in hand: a key whatever its start.
+        if (
+            isinstance(node, ast.Call)
+            and (
+                (isinstance(node.func, ast.Name) and node.func.id == "_")
+                or (
+                    isinstance(node.func, ast.Call)
+                    and isinstance(node.func.func, ast.Name)
+                    and node.func.func.id == "translator_of"
+                )
+            )
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.add(node.args[0].value)
+    for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             for inner in ast.walk(node):
                 if (
@@ -143,8 +162,11 @@ def _service_texts(area: str) -> set[str]:
     """French texts the services send that these pages translate: a closed list each.
 
     The families pages translate the field labels of the families catalogue; the account
-    pages translate auth's password-rule messages (the rule's numbers are fixed).
+    pages translate auth's password-rule messages (the rule's numbers are fixed). Billing,
+    notifications and documents pages show no service text through the translator.
     """
+    if area in ("billing", "notifications", "documents"):
+        return set()
     if area == "families":
         from services.families.fields import FAMILY_FIELDS, PERSON_FIELDS
 
@@ -217,11 +239,22 @@ def test_the_extraction_sees_the_kinds_of_text_it_must() -> None:
     assert "Bearer " not in account and "Modifier {name}" in families  # f-strings: not keys
     assert "Ce mot de passe est trop courant." in account  # auth's rule message
     assert "Téléphone du médecin" in families  # a field label of the families service
+    billing = area_msgids("billing")
+    notifications, documents = area_msgids("notifications"), area_msgids("documents")
+    assert "Virement" in billing and "Relevé de compte" in billing
+    assert "{number} transmise au Trésor Public." in billing  # translator_of(request)(…)
+    assert "Europe/Paris" not in billing and not any(m.startswith("^") for m in billing)
+    assert "Compte désactivé" in notifications and "décembre" in notifications
+    assert "{weekday} {day} à {hour}" in notifications and "motif : {reason}" in notifications
+    assert "« {title} » créé : ajoutez maintenant son fichier." in documents
+    assert ".pdf,application/pdf" not in documents
 
 
 # ---- rendered: the pages in English --------------------------------------------------
 
 PARENT, AGENT = "parent@example.org", "agent@example.org"
+# Names kept as they are in English (institutions), taken out like the page's data.
+NAMES = ("Trésor Public",)
 # French words and signs that have no business in an English page.
 FRENCH = re.compile(
     r"[àâçéèêëîïôûùœ«»]|\b(?:le|la|les|des|du|de|et|votre|vos|une?|pour|est|sont|aux?|mes|"
@@ -301,7 +334,7 @@ def french_left(html: str, data: tuple[str, ...]) -> list[str]:
     left = []
     for part in reader.parts:
         text = " ".join(part.split())
-        for value in data:
+        for value in (*data, *NAMES):
             text = text.replace(value, " ")
         if FRENCH.search(text):
             left.append(text)
@@ -368,6 +401,8 @@ async def portal(gateway, upstream, service_client, signer) -> dict[str, Any]:  
         "parent": await _visitor(gateway, services, auth, PARENT),
         "agent": await _visitor(gateway, services, auth, AGENT),
         "data": ("Mairie de Hasparren", family["email"], "Hasparren"),
+        "services": services,
+        "auth": auth,
     }
 
 
@@ -419,6 +454,64 @@ async def test_the_account_and_families_pages_read_in_english(portal: dict[str, 
     assert not left, "\n".join(f"{path}: {texts}" for path, texts in left.items())
 
 
+@pytest.fixture
+async def whole_portal(portal, gateway, service_client) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """The same household and visitors, with the real billing, notifications, documents."""
+    services = dict(portal["services"])
+    for name, settings in (
+        ("billing", {}),
+        ("notifications", {"email_relay_enabled": False, "captcha_max_number": 5000}),
+        ("documents", {}),
+    ):
+        client = await service_client(name, **settings)
+        services[name] = str(client.make_url("")).rstrip("/")
+    visitors = {
+        who: await _visitor(gateway, services, portal["auth"], email)
+        for who, email in (("anonymous", None), ("parent", PARENT), ("agent", AGENT))
+    }
+    return portal | visitors
+
+
+async def test_the_billing_notifications_and_documents_pages_read_in_english(
+    whole_portal: dict[str, Any],
+) -> None:
+    family_id = whole_portal["family"]["id"]
+    pages = {
+        "anonymous": [("/documentation", 200)],
+        "parent": [
+            ("/factures", 200),
+            ("/factures?vue=soldees", 200),
+            ("/historique", 200),
+            ("/historique?mois=2026-08", 200),
+            ("/contact", 200),
+            ("/courriels", 200),
+            ("/documents", 200),
+            ("/documentation", 200),
+        ],
+        "agent": [
+            ("/agents/facturation", 200),
+            ("/agents/factures", 200),
+            (f"/agents/factures?famille={family_id}", 200),
+            (f"/agents/familles/{family_id}/historique", 200),
+            ("/agents/messages", 200),
+            ("/agents/destinataires", 200),
+            ("/agents/actualites", 200),
+            ("/agents/courriels", 200),
+            ("/agents/lettres-mortes", 200),
+            ("/agents/documents", 200),
+            ("/agents/types-documents", 200),
+            ("/agents/documentation", 200),
+        ],
+    }
+    left: dict[str, list[str]] = {}
+    for visitor, paths in pages.items():
+        for path, status in paths:
+            html = await _english(whole_portal[visitor], path, status)
+            if found := french_left(html, whole_portal["data"]):
+                left[path] = found
+    assert not left, "\n".join(f"{path}: {texts}" for path, texts in left.items())
+
+
 def test_the_french_detector_sees_french_and_spares_english() -> None:
     assert french_left("<p>Votre demande a été retirée.</p>", ())
     assert french_left('<button aria-label="Modifier la famille">x</button>', ())
@@ -454,3 +547,18 @@ async def test_a_parent_signs_in_and_reads_my_family_in_english_on_a_phone(
             assert not french_left(await page.content(), portal["data"])
         finally:
             await browser.close()
+
+
+def test_dates_of_the_notifications_pages_follow_the_language() -> None:
+    """The journal's and messages' moments and the period filter, built in code, in English."""
+    from datetime import date
+
+    from gateway.pages.notifications import period_of, when
+
+    en = load_catalogs()["en"]
+    assert when("2026-11-28T17:05:00+00:00", en) == "Saturday 28/11/2026 at 18:05"
+    assert when("2026-11-28T17:05:00+00:00") == "samedi 28/11/2026 à 18:05"
+    today = date(2026, 11, 28)
+    assert period_of({"semaine": "2026-W48"}, today, en)[2] == "week from 23/11/2026 to 29/11/2026"
+    assert period_of({"mois": "2026-08"}, today, en)[2] == "August 2026"
+    assert period_of({"mois": "2026-08"}, today)[2] == "août 2026"
