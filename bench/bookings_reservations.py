@@ -1,0 +1,289 @@
+"""Reservations through the gateway, on a seeded town: the week, a save of 10, the rush, and
+the bare conditional UPDATE in the same run.
+
+    uv run python -m bench.bookings_reservations [--families 10000] [--reservations 1000000]
+
+Starts the bookings service and the gateway as separate processes (PostgreSQL, Redis),
+seeds the town (bench/bookings_seed.py), then measures with an aiohttp client:
+1. one child's week (`GET …/planning`) — closed loop, `--connections` at once, requests/s
+   and p50/p95/p99;
+2. saving a week of 10 changes — distinct children, 8 at once, p50/p95;
+3. the opening-day rush — 1,000 saves at once for one opening of 20 places: statuses,
+   confirmed count, p95, attempts/s;
+4. the bare `UPDATE openings SET booked = booked + 1 WHERE id = $1 AND booked < capacity
+   RETURNING` with asyncpg (pool of 20), 1,000 at once on another 20-place opening.
+Writes bench/results/bookings_reservations.json and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from contextlib import ExitStack
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+from services.kit.testing import TestSigner
+
+from .bookings_seed import seed
+from .harness import RESULTS, free_port, process, recreate_database, run_async, wait_http
+
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+LIMITS = """
+buckets:
+  default: {window: 60, per_ip: 100000000, per_identity: 100000000, fail_open: true}
+rules: []
+"""
+WEEK = date(2027, 1, 11)  # a Monday with seeded reservations
+SAVE_WEEK = date(2027, 3, 1)  # a Monday after the seeded ones: free cells
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else 0.0
+
+
+async def _week(gateway: str, tokens: list[tuple[str, str, str]], seconds: int, conns: int):  # type: ignore[no-untyped-def]
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    stop = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=conns)
+    async with aiohttp.ClientSession(connector=connector) as http:
+
+        async def worker(index: int) -> None:
+            n = index
+            while time.perf_counter() < stop:
+                family, person, token = tokens[n % len(tokens)]
+                n += conns
+                started = time.perf_counter()
+                async with http.get(
+                    f"{gateway}/api/bookings/families/{family}/persons/{person}/planning",
+                    params={"starts_on": WEEK.isoformat()},
+                    headers={"Authorization": f"Bearer {token}"},
+                ) as response:
+                    await response.read()
+                    statuses[response.status] += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(conns)))
+        elapsed = time.perf_counter() - began
+    return {
+        "requests": len(latencies), "requests_per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": _pct(latencies, .5), "p95_ms": _pct(latencies, .95),
+        "p99_ms": _pct(latencies, .99), "statuses": dict(statuses),
+    }  # fmt: skip
+
+
+async def _openings_of(dsn: str, person: str, first: date, count: int) -> list[str]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT o.id FROM openings o JOIN registrations r ON r.group_id = o.group_id "
+            "WHERE r.person_id = $1 AND o.day BETWEEN $2 AND $3 ORDER BY o.day, o.unit_id "
+            "LIMIT $4",
+            person, first, first + timedelta(days=6), count,
+        )  # fmt: skip
+    finally:
+        await connection.close()
+    return [r["id"] for r in rows]
+
+
+async def _saves(gateway: str, dsn: str, children: list[tuple[str, str]], signer: TestSigner,
+                 count: int, conns: int) -> dict[str, Any]:  # fmt: skip
+    jobs = []
+    for family, person in children[:count]:
+        openings = await _openings_of(dsn, person, SAVE_WEEK, 10)
+        changes = [{"person_id": person, "opening_id": o, "action": "book"} for o in openings]
+        jobs.append((family, changes, signer.token(families=[family], ttl=3600)))
+    latencies: list[float] = []
+    applied: Counter[str] = Counter()
+    semaphore = asyncio.Semaphore(conns)
+    async with aiohttp.ClientSession() as http:
+
+        async def one(family: str, changes: list[dict[str, str]], token: str) -> None:
+            async with semaphore:
+                started = time.perf_counter()
+                async with http.post(
+                    f"{gateway}/api/bookings/families/{family}/reservations/changes",
+                    json={"changes": changes},
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Idempotency-Key": uuid.uuid4().hex,
+                    },
+                ) as response:
+                    body = await response.json()
+                latencies.append((time.perf_counter() - started) * 1000)
+                applied[str(response.status)] += 1
+                if response.status == 200:
+                    applied["changes_applied"] += body["applied"]
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one(*job) for job in jobs))
+        elapsed = time.perf_counter() - began
+    return {
+        "saves": len(jobs), "changes_per_save": 10, "saves_per_second":
+        round(len(jobs) / elapsed, 1), "p50_ms": _pct(latencies, .5),
+        "p95_ms": _pct(latencies, .95), "outcome": dict(applied),
+    }  # fmt: skip
+
+
+async def _rush(gateway: str, dsn: str, opening: str, children: list[tuple[str, str]],
+                signer: TestSigner) -> dict[str, Any]:  # fmt: skip
+    tokens = [signer.token(families=[f], ttl=3600) for f, _ in children]
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=120)
+    ) as http:
+
+        async def one(family: str, person: str, token: str) -> None:
+            started = time.perf_counter()
+            async with http.post(
+                f"{gateway}/api/bookings/families/{family}/reservations/changes",
+                json={"changes": [{"person_id": person, "opening_id": opening, "action": "book"}]},
+                headers={"Authorization": f"Bearer {token}"},
+            ) as response:
+                body = await response.json()
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status != 200:
+                statuses[str(response.status)] += 1
+            else:
+                statuses[body["results"][0].get("code") or "confirmed"] += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one(f, p, t) for (f, p), t in zip(children, tokens, strict=True)))
+        elapsed = time.perf_counter() - began
+    connection = await asyncpg.connect(dsn)
+    try:
+        booked = await connection.fetchval("SELECT booked FROM openings WHERE id = $1", opening)
+        confirmed = await connection.fetchval(
+            "SELECT count(*) FROM reservations WHERE opening_id = $1 AND state = 'confirmed'",
+            opening,
+        )
+    finally:
+        await connection.close()
+    return {
+        "attempts": len(children), "seconds": round(elapsed, 2),
+        "attempts_per_second": round(len(children) / elapsed, 1), "outcome": dict(statuses),
+        "booked": booked, "confirmed": confirmed, "p50_ms": _pct(latencies, .5),
+        "p95_ms": _pct(latencies, .95), "p99_ms": _pct(latencies, .99),
+    }  # fmt: skip
+
+
+async def _bare(dsn: str, attempts: int, template: str) -> dict[str, Any]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        row = await connection.fetchrow(
+            "SELECT activity_id, period_id, group_id, unit_id FROM openings WHERE id = $1", template
+        )
+        opening = str(uuid.uuid4())
+        await connection.execute(
+            "INSERT INTO openings (id, activity_id, period_id, group_id, unit_id, day, capacity,"
+            " booked, closed) VALUES ($1, $2, $3, $4, $5, '2027-06-29', 20, 0, false)",
+            opening, *row,
+        )  # fmt: skip
+    finally:
+        await connection.close()
+    pool = await asyncpg.create_pool(dsn, min_size=20, max_size=20)
+    taken = 0
+    try:
+
+        async def one() -> None:
+            nonlocal taken
+            async with pool.acquire() as c:
+                got = await c.fetchval(
+                    "UPDATE openings SET booked = booked + 1 WHERE id = $1 AND booked < capacity"
+                    " RETURNING booked",
+                    opening,
+                )
+            taken += got is not None
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(attempts)))
+        elapsed = time.perf_counter() - began
+    finally:
+        await pool.close()
+    return {"attempts": attempts, "seconds": round(elapsed, 3),
+            "attempts_per_second": round(attempts / elapsed, 1), "taken": taken}  # fmt: skip
+
+
+def main() -> None:
+    """Seed, start, measure, write."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--families", type=int, default=10000)
+    parser.add_argument("--reservations", type=int, default=1000000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--saves", type=int, default=200)
+    args = parser.parse_args()
+    signer = TestSigner()
+    url = run_async(recreate_database("pf_bench_bookings"))
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    subprocess.run(
+        [sys.executable, "-m", "portail.cli", "migrate", "bookings"],
+        env={**os.environ, "BOOKINGS_DATABASE_URL": url}, check=True, capture_output=True,
+    )  # fmt: skip
+    began = time.perf_counter()
+    town = asyncio.run(seed(dsn, families=args.families, reservations=args.reservations))
+    seed_seconds = round(time.perf_counter() - began, 1)
+    work = Path(tempfile.mkdtemp(prefix="pf-bench-bookings-"))
+    (work / "limits.yaml").write_text(LIMITS)
+    service_port, gateway_port = free_port(), free_port()
+    common = {"PORTAIL_PROFILE": "test", "REDIS_URL": REDIS_URL,
+              "JWKS_JSON": json.dumps(signer.jwks), "LOG_LEVEL": "WARNING"}  # fmt: skip
+    gateway = f"http://127.0.0.1:{gateway_port}"
+    load_before = os.getloadavg()
+    with ExitStack() as stack:
+        stack.enter_context(process(
+            [sys.executable, "-m", "services.bookings.app"],
+            {**common, "BOOKINGS_DATABASE_URL": url, "BOOKINGS_PORT": str(service_port),
+             "GATEWAY_URL": gateway},
+            work / "bookings.log",
+        ))  # fmt: skip
+        stack.enter_context(process(
+            [sys.executable, "-m", "gateway.app"],
+            {**common, "GATEWAY_PORT": str(gateway_port),
+             "BOOKINGS_SERVICE_URL": f"http://127.0.0.1:{service_port}",
+             "GATEWAY_RATE_LIMITS_FILE": str(work / "limits.yaml")},
+            work / "gateway.log",
+        ))  # fmt: skip
+        wait_http(f"http://127.0.0.1:{service_port}/readyz")
+        wait_http(f"{gateway}/healthz")
+        tokens = [(f, p, signer.token(families=[f], ttl=3600)) for f, p in town.children[:300]]
+        asyncio.run(_week(gateway, tokens, 2, args.connections))  # warm-up
+        week = asyncio.run(_week(gateway, tokens, args.seconds, args.connections))
+        saves = asyncio.run(_saves(gateway, dsn, town.children[300:], signer, args.saves, 8))
+        rush = asyncio.run(_rush(gateway, dsn, town.rush_opening, town.rush_children, signer))
+        bare = asyncio.run(_bare(dsn, len(town.rush_children), town.rush_opening))
+    report = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_average_before": [round(x, 2) for x in load_before],
+                    "load_average_after": [round(x, 2) for x in os.getloadavg()]},
+        "town": {"families": args.families, "children": len(town.children),
+                 "openings": town.openings, "reservations": town.reservations,
+                 "seed_seconds": seed_seconds},
+        "week": week, "save_10": saves, "rush": rush, "bare_update": bare,
+        "path_vs_bare": round(rush["attempts_per_second"] / bare["attempts_per_second"], 3),
+    }  # fmt: skip
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "bookings_reservations.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
