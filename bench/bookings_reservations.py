@@ -259,7 +259,10 @@ def main() -> None:
             [sys.executable, "-m", "gateway.app"],
             {**common, "GATEWAY_PORT": str(gateway_port),
              "BOOKINGS_SERVICE_URL": f"http://127.0.0.1:{service_port}",
-             "GATEWAY_RATE_LIMITS_FILE": str(work / "limits.yaml")},
+             "GATEWAY_RATE_LIMITS_FILE": str(work / "limits.yaml"),
+             # 1,000 connections opened at once overflow the service's accept queue; the
+             # default 1 s connect timeout then answers 504 for requests never sent.
+             "GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECONDS": "10"},
             work / "gateway.log",
         ))  # fmt: skip
         wait_http(f"http://127.0.0.1:{service_port}/readyz")
