@@ -455,21 +455,31 @@ async def test_the_account_and_families_pages_read_in_english(portal: dict[str, 
 
 
 @pytest.fixture
-async def whole_portal(portal, gateway, service_client) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def whole_portal(portal, gateway, service_client, signer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """The same household and visitors, with the real billing, notifications, documents."""
     services = dict(portal["services"])
+    clients = {}
     for name, settings in (
         ("billing", {}),
         ("notifications", {"email_relay_enabled": False, "captcha_max_number": 5000}),
         ("documents", {}),
     ):
-        client = await service_client(name, **settings)
-        services[name] = str(client.make_url("")).rstrip("/")
+        clients[name] = await service_client(name, **settings)
+        services[name] = str(clients[name].make_url("")).rstrip("/")
+    # Two people the contact form offers (names are the structure's data: they stay French).
+    recipients = ("Accueil de loisirs", "Service Enfance")
+    for position, name in enumerate(recipients):
+        added = await clients["notifications"].post(
+            "/contact-recipients",
+            json={"name": name, "email": f"r{position}@example.org", "position": position},
+            headers=signer.headers(role="staff"),
+        )
+        assert added.status == 201, await added.text()
     visitors = {
         who: await _visitor(gateway, services, portal["auth"], email)
         for who, email in (("anonymous", None), ("parent", PARENT), ("agent", AGENT))
     }
-    return portal | visitors
+    return portal | visitors | {"data": (*portal["data"], *recipients)}
 
 
 async def test_the_billing_notifications_and_documents_pages_read_in_english(
@@ -562,3 +572,34 @@ def test_dates_of_the_notifications_pages_follow_the_language() -> None:
     assert period_of({"semaine": "2026-W48"}, today, en)[2] == "week from 23/11/2026 to 29/11/2026"
     assert period_of({"mois": "2026-08"}, today, en)[2] == "August 2026"
     assert period_of({"mois": "2026-08"}, today)[2] == "août 2026"
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
+async def test_a_parent_reads_invoices_and_the_contact_form_in_english_on_a_phone(
+    whole_portal: dict[str, Any],
+) -> None:
+    """Screenshots to look at: /tmp/gateway-en-invoices.png, /tmp/gateway-en-contact.png."""
+    from playwright.async_api import async_playwright
+
+    base = str(whole_portal["anonymous"].make_url("")).rstrip("/")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+            await page.goto(f"{base}/connexion?lang=en")
+            await page.fill("#email", PARENT)
+            await page.fill("#password", PASSWORD)
+            await page.click("button[type=submit].button")
+            for path, title, shot in (
+                ("/factures", "My invoices", "gateway-en-invoices.png"),
+                ("/contact", "Contact the structure", "gateway-en-contact.png"),
+            ):
+                await page.goto(f"{base}{path}")  # the `lang` cookie keeps English
+                assert await page.locator("h1").inner_text() == title
+                await page.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
+                assert not french_left(await page.content(), whole_portal["data"])
+        finally:
+            await browser.close()
