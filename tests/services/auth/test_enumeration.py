@@ -10,7 +10,7 @@ from services.auth.context import AUTH
 from .conftest import active_family, invite, sign_in, unique_email
 
 TRIES = 11
-RESET_TRIES = 25  # cheap requests: more of them, for a stable median on a busy machine
+RESET_TRIES = 25  # cheap requests: more of them, so the fastest of each is stable
 
 
 async def _timed(call) -> float:  # type: ignore[no-untyped-def]
@@ -76,10 +76,11 @@ async def test_forgotten_password_answers_alike_in_body_status_and_time(
             # The work after the answer must not overlap (and slow) the next measurement.
             await client.app[AUTH].drain()
     assert len(bodies) == 1
-    known_median = statistics.median(known_times)
-    unknown_median = statistics.median(unknown_times)
+    # The fastest of many interleaved tries is what the path costs without the noise of
+    # other processes (medians drift by milliseconds on a loaded two-core machine).
+    known_fastest, unknown_fastest = min(known_times), min(unknown_times)
     # The lookup and the e-mail happen after the answer: the two paths are the same work.
-    assert abs(known_median - unknown_median) <= max(0.35 * known_median, 0.003), (
-        known_median,
-        unknown_median,
+    assert abs(known_fastest - unknown_fastest) <= max(0.35 * known_fastest, 0.003), (
+        known_fastest,
+        unknown_fastest,
     )
