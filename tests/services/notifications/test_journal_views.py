@@ -119,11 +119,11 @@ async def test_the_dashboard_counts_the_journal(service_client: Any, signer: Tes
     response = await client.get(f"/dashboard/{family}", headers=signer.headers(families=[family]))
 
     assert response.status == 200
-    assert await response.json() == {
-        "historique": {"count": 2},
-        "contact": {"count": 0},
-        "news": [],
-    }
+    tiles = await response.json()
+    assert tiles["historique"] == {"count": 2}
+    assert tiles["contact"] == {"count": 0}
+    # News is the structure's, shared by every family: other tests of the run may publish some.
+    assert isinstance(tiles["news"], list)
 
 
 async def test_dead_letters_are_for_staff_only(service_client: Any, signer: TestSigner) -> None:
