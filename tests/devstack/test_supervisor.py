@@ -134,6 +134,12 @@ async def test_any_startup_error_still_stops_what_was_started(tmp_path: Path) ->
         await supervisor.start_batch(
             [ChildSpec("redis", argv, tmp_path / "r.log", settle_seconds=0.2)]
         )
+        # The child notes "started" once its SIGTERM handler is in place; on a loaded machine
+        # that can take longer than the settle time.
+        for _ in range(200):
+            if marker.exists() and "redis started" in _lines(marker):
+                break
+            await asyncio.sleep(0.05)
         raise RuntimeError("bucket refusé")
 
     code = await run_supervised(supervisor, startup, lambda _: None)

@@ -132,21 +132,23 @@ async def test_unacknowledged_events_are_published_again_after_a_growing_delay(
     families_db: Database, celery_app: Celery, acks: AckStore, redis_index: redis.Redis
 ) -> None:
     (event_id,) = await create_families(families_db, 1)
-    relay = relay_for(families_db, celery_app, acks, republish_after=1.0)
+    # Seconds, with margins of most of a delay: on a loaded machine a pass can be late.
+    delay = 2.0
+    relay = relay_for(families_db, celery_app, acks, republish_after=delay)
 
     await relay.relay_once()
     await relay.relay_once()
     assert queued_ids(redis_index) == [event_id], "not again before the delay"
 
-    await asyncio.sleep(1.1)
+    await asyncio.sleep(delay * 1.1)
     await relay.relay_once()
     assert queued_ids(redis_index) == [event_id] * 2
     assert (await outbox(families_db))[event_id].publish_count == 2
 
-    await asyncio.sleep(1.1)
+    await asyncio.sleep(delay * 1.1)
     await relay.relay_once()
     assert queued_ids(redis_index) == [event_id] * 2, "the second wait is twice as long"
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(delay * 1.0)
     await relay.relay_once()
     assert queued_ids(redis_index) == [event_id] * 3
 
