@@ -114,6 +114,7 @@ async def _page(
     else:
         first = date.fromisoformat(planning["starts_on"])
         context["planning"] = planning
+        context["day_labels"] = [_day_label(d) for d in planning["days"]]
         context["week"] = first
         context["previous"] = (first - timedelta(days=7 if view != "mois" else 1)).isoformat()
         following = date.fromisoformat(planning["ends_on"]) + timedelta(days=1)
@@ -121,6 +122,15 @@ async def _page(
         context["last_week"] = (first - timedelta(days=7)).isoformat()
         context["today"] = date.today().isoformat()
     return await render(request, "bookings/reservations.html", context, status=status)
+
+
+SHORT_WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+
+
+def _day_label(value: str) -> str:
+    """ "mer. 21/04" for a column header."""
+    day = date.fromisoformat(value)
+    return f"{SHORT_WEEKDAYS[day.weekday()]} {day.strftime('%d/%m')}"
 
 
 def _back(family_id: str, person_id: str, week: date | None, view: str) -> dict[str, Any]:

@@ -1,0 +1,87 @@
+"""In a real (headless) Chromium: a parent books two Wednesdays for Enfant TEST, saves, sees
+them « réservé », cancels one; the legend is shown; screenshots on a phone and a desktop."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.kit.testing import TestSigner
+
+from .portal import PARENT_EMAIL, Portal
+from .test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, _sign_in
+from .test_reservation_pages import ready_child
+
+WED_1, WED_2 = "2027-04-21", "2027-04-28"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+]
+
+
+@pytest.mark.timeout(180)
+async def test_a_parent_books_two_wednesdays_then_cancels_one_in_a_browser(
+    portal: Portal, signer: TestSigner
+) -> None:
+    from playwright.async_api import async_playwright
+
+    await ready_child(portal, signer)
+    base = portal.base_url
+    month = (
+        f"{base}/reservations?famille={portal.family_id}&personne={portal.child_id}"
+        f"&semaine={WED_1}&vue=mois"
+    )
+    violations: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(
+                viewport=PHONE, device_scale_factor=2, is_mobile=True
+            )
+            page = await context.new_page()
+            page.on(
+                "console",
+                lambda m: (
+                    violations.append(m.text) if "Content Security Policy" in m.text else None
+                ),
+            )
+            await _sign_in(page, base, PARENT_EMAIL)
+            await page.goto(f"{base}/reservations")
+            await page.get_by_role("link", name="Enfant TEST").click()
+            await page.wait_for_load_state()
+            await page.goto(month)
+            await page.get_by_label(f"Journée {WED_1} — réserver").check()
+            await page.get_by_label(f"Journée {WED_2} — réserver").check()
+            pending = page.locator("#pending")
+            assert "2 changement(s) non enregistré(s)" in await pending.inner_text()
+            await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-ticked.png"),
+                                  full_page=True)  # fmt: skip
+            await page.get_by_role("button", name="ENREGISTRER").click()
+            await page.wait_for_load_state()
+            results = await page.locator(".results").inner_text()
+            assert results.count("réservé") == 2, results
+            legend = await page.locator(".legend").inner_text()
+            assert "disponible" in legend and "absent non justifié" in legend
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"]  # the grid scrolls inside its box, not the page
+            await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-saved.png"),
+                                  full_page=True)  # fmt: skip
+
+            await page.get_by_label(f"Journée {WED_2} — annuler").check()
+            await page.get_by_role("button", name="ENREGISTRER").click()
+            await page.wait_for_load_state()
+            assert "annulé" in await page.locator(".results").inner_text()
+
+            desktop = await browser.new_context(viewport=DESKTOP)
+            wide = await desktop.new_page()
+            await _sign_in(wide, base, PARENT_EMAIL)
+            await wide.goto(month)
+            cell_1 = wide.locator("td.cell--confirmed")
+            assert await cell_1.count() == 1
+            await wide.screenshot(path=str(SCREENSHOTS / "reservations-desktop.png"),
+                                  full_page=True)  # fmt: skip
+        finally:
+            await browser.close()
+    assert violations == []
