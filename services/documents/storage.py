@@ -1,8 +1,4 @@
-"""The S3 bucket of documents: one boto3 client, every call in a thread, every object encrypted.
-
-boto3 is blocking; each call runs through `asyncio.to_thread` so that the event loop keeps
-serving other requests while S3 answers. The client is thread-safe and shared.
-"""
+"""The S3 bucket of documents: the kit's object store plus streaming, batches and listing."""
 
 from __future__ import annotations
 
@@ -11,20 +7,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from services.kit.object_store import STORE_ERRORS, ObjectStore
 
 from .config import DocumentsSettings
 from .errors import StorageUnavailable
 
-SSE = "AES256"
 CHUNK_BYTES = 256 * 1024
 SUBMISSIONS_PREFIX = "submissions/"
 ORG_PREFIX = "org/"
-STORAGE_ERRORS = (BotoCoreError, ClientError)
+STORAGE_ERRORS = STORE_ERRORS
 UNAVAILABLE = (
     "Le stockage des documents est momentanément indisponible : rien n'a été enregistré. "
     "Réessayez dans quelques minutes."
@@ -44,78 +36,11 @@ class StoredObject:
     last_modified: datetime
 
 
-class Storage:
-    """Private, server-side-encrypted objects in one bucket."""
+class Storage(ObjectStore):
+    """The documents bucket: the kit's store plus streaming, batches, deletion and listing."""
 
     def __init__(self, settings: DocumentsSettings) -> None:
-        self.bucket = settings.s3_bucket
-        self.client: Any = boto3.client(
-            "s3",
-            endpoint_url=settings.s3_endpoint_url or None,
-            aws_access_key_id=settings.s3_access_key_id,
-            aws_secret_access_key=settings.s3_secret_access_key,
-            region_name=settings.s3_region,
-            config=Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path"},
-                connect_timeout=settings.s3_timeout_seconds,
-                read_timeout=settings.s3_timeout_seconds,
-                retries={"max_attempts": 2, "mode": "standard"},
-                max_pool_connections=32,
-            ),
-        )
-
-    async def ensure_bucket(self) -> None:
-        """Create the bucket when missing: private, public access blocked, encrypted by default."""
-        await asyncio.to_thread(self._ensure_bucket)
-
-    def _ensure_bucket(self) -> None:
-        try:
-            self.client.head_bucket(Bucket=self.bucket)
-            return
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
-                raise
-        region = self.client.meta.region_name
-        location = {} if region == "us-east-1" else {"LocationConstraint": region}
-        self.client.create_bucket(
-            Bucket=self.bucket,
-            ACL="private",
-            **({"CreateBucketConfiguration": location} if location else {}),
-        )
-        self.client.put_public_access_block(
-            Bucket=self.bucket,
-            PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True,
-                "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True,
-                "RestrictPublicBuckets": True,
-            },
-        )
-        self.client.put_bucket_encryption(
-            Bucket=self.bucket,
-            ServerSideEncryptionConfiguration={
-                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": SSE}}]
-            },
-        )
-
-    async def ping(self) -> None:
-        """Raise when the bucket cannot be reached (readiness)."""
-        await asyncio.to_thread(self.client.head_bucket, Bucket=self.bucket)
-
-    async def put(self, key: str, data: bytes, content_type: str) -> None:
-        """Store `data` under `key`, encrypted at rest; `StorageUnavailable` on failure."""
-        try:
-            await asyncio.to_thread(
-                self.client.put_object,
-                Bucket=self.bucket,
-                Key=key,
-                Body=data,
-                ContentType=content_type,
-                ServerSideEncryption=SSE,
-            )
-        except STORAGE_ERRORS:
-            raise StorageUnavailable(UNAVAILABLE) from None
+        super().__init__(settings, unavailable=lambda: StorageUnavailable(UNAVAILABLE))
 
     async def put_all(self, items: Iterable[tuple[str, bytes, str]]) -> None:
         """Store several objects, or none: what was stored is removed when one fails."""
@@ -127,15 +52,6 @@ class Storage:
         except BaseException:
             await self.delete_quietly(stored)
             raise
-
-    async def read(self, key: str) -> bytes:
-        """The whole object (for the antivirus retry; files are bounded by the upload cap)."""
-        response = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket, Key=key)
-        body = response["Body"]
-        try:
-            return bytes(await asyncio.to_thread(body.read))
-        finally:
-            body.close()
 
     async def stream(self, key: str) -> tuple[int, AsyncIterator[bytes]]:
         """The object's length and its bytes in chunks, each read in a thread."""
@@ -189,7 +105,3 @@ class Storage:
             for item in page.get("Contents", ()):
                 found.append(StoredObject(item["Key"], item["LastModified"]))
         return found
-
-    def close(self) -> None:
-        """Release the client's connections."""
-        self.client.close()
