@@ -11,7 +11,14 @@ import structlog
 from aiohttp import ClientError, web
 from multidict import CIMultiDictProxy
 
-from services.kit.problems import BadGateway, GatewayTimeout, NotFound, ServiceUnavailable
+from services.kit.identity import Identity
+from services.kit.problems import (
+    BadGateway,
+    GatewayTimeout,
+    NotFound,
+    Problem,
+    ServiceUnavailable,
+)
 
 from .keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT, UPSTREAM_METRICS
 
@@ -93,3 +100,26 @@ async def call_service(
     except ValueError:
         data = None
     return ServiceReply(status=status, data=data, headers=reply_headers)
+
+
+async def fetch_json(request: web.Request, service: str, path: str, **params: str) -> Any:
+    """A service's JSON for a page, or None when it could not answer (the page says so)."""
+    try:
+        reply = await call_service(request, service, "GET", path, params=params or None)
+    except Problem:
+        return None
+    return reply.data if reply.ok else None
+
+
+def problem_detail(data: Any, fallback: str) -> str:
+    """The `detail` of a service's problem+json, or `fallback` when there is none."""
+    detail = data.get("detail") if isinstance(data, dict) else None
+    return detail if isinstance(detail, str) else fallback
+
+
+def chosen_family(identity: Identity, wanted: str | None) -> str | None:
+    """The family a page shows: the one asked for if the visitor belongs to it, else the first."""
+    family_ids = [m.family_id for m in identity.memberships]
+    if wanted in family_ids:
+        return wanted
+    return family_ids[0] if family_ids else None

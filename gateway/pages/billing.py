@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from services.kit.identity import Identity
-from services.kit.problems import Forbidden, Problem
+from services.kit.problems import Forbidden
 
-from ..calls import call_service
+from ..calls import call_service, chosen_family, fetch_json, problem_detail
 from ..i18n import translator_of
 from ..rendering import render
 from ..session import require_signed_in
@@ -71,27 +71,6 @@ def _id(value: Any) -> str | None:
     return text if ID.match(text) else None
 
 
-def _family_of(identity: Identity, wanted: str | None) -> str | None:
-    family_ids = [m.family_id for m in identity.memberships]
-    if wanted in family_ids:
-        return wanted
-    return family_ids[0] if family_ids else None
-
-
-def _detail(data: Any, fallback: str) -> str:
-    detail = data.get("detail") if isinstance(data, dict) else None
-    return detail if isinstance(detail, str) else fallback
-
-
-async def _get(request: web.Request, path: str, **params: str) -> Any:
-    """The billing service's JSON, or None when it could not answer (the page says so)."""
-    try:
-        reply = await call_service(request, "billing", "GET", path, params=params or None)
-    except Problem:
-        return None
-    return reply.data if reply.ok else None
-
-
 def api(path: str) -> str:
     """The browser-side address of a billing API path (through the gateway's proxy)."""
     return "/api/billing" + path
@@ -110,7 +89,7 @@ def _context(**values: Any) -> dict[str, Any]:
 async def _invoices_page(
     request: web.Request, identity: Identity, *, error: str | None = None, status: int = 200
 ) -> web.Response:
-    family_id = _family_of(identity, request.query.get("famille"))
+    family_id = chosen_family(identity, request.query.get("famille"))
     view = request.query.get("vue", "a_payer")
     view = view if view in VIEWS else "a_payer"
     year = request.query.get("annee", "")
@@ -122,7 +101,9 @@ async def _invoices_page(
             params["year"] = year
         if number:
             params["number"] = number
-        listed = await _get(request, f"/families/{quote(family_id)}/invoices", **params)
+        listed = await fetch_json(
+            request, "billing", f"/families/{quote(family_id)}/invoices", **params
+        )
     context = _context(
         family_id=family_id,
         view=view,
@@ -145,7 +126,7 @@ async def pay(request: web.Request) -> web.StreamResponse:
     """POST /factures/payer: create the PayFiP payment, then go to PayFiP's page."""
     identity = await require_signed_in(request)
     form = await request.post()
-    family_id = _family_of(identity, str(form.get("famille", "")))
+    family_id = chosen_family(identity, str(form.get("famille", "")))
     invoice_id = _id(form.get("facture"))
     if family_id is None or invoice_id is None:
         raise web.HTTPSeeOther("/factures")
@@ -158,7 +139,7 @@ async def pay(request: web.Request) -> web.StreamResponse:
         # script) with a plain link as fallback reaches PayFiP instead.
         target = str(reply.data["redirect_url"])
         return await render(request, "billing/redirection.html", _context(target=target))
-    detail = _detail(reply.data, "Le paiement en ligne n'a pas pu commencer. Réessayez.")
+    detail = problem_detail(reply.data, "Le paiement en ligne n'a pas pu commencer. Réessayez.")
     return await _invoices_page(request, identity, error=detail, status=reply.status)
 
 
@@ -169,8 +150,8 @@ async def payment_page(request: web.Request) -> web.StreamResponse:
     attempt = None
     if attempt_id is not None:
         for membership in identity.memberships:
-            attempt = await _get(
-                request, f"/families/{quote(membership.family_id)}/payfip/{attempt_id}"
+            attempt = await fetch_json(
+                request, "billing", f"/families/{quote(membership.family_id)}/payfip/{attempt_id}"
             )
             if attempt is not None:
                 break
@@ -194,7 +175,7 @@ async def _require_staff(request: web.Request) -> Identity:
 async def _runs_page(
     request: web.Request, *, error: str | None = None, status: int = 200
 ) -> web.Response:
-    runs = await _get(request, "/runs")
+    runs = await fetch_json(request, "billing", "/runs")
     today = datetime.now(PARIS).date()
     previous = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
     context = _context(
@@ -220,7 +201,7 @@ async def prepare(request: web.Request) -> web.StreamResponse:
         return await _runs_page(request, error="Indiquez un mois (AAAA-MM).", status=422)
     reply = await call_service(request, "billing", "POST", "/runs", json={"month": month})
     if not reply.ok:
-        detail = _detail(reply.data, "La facturation n'a pas pu être préparée.")
+        detail = problem_detail(reply.data, "La facturation n'a pas pu être préparée.")
         return await _runs_page(request, error=detail, status=reply.status)
     raise web.HTTPSeeOther(f"/agents/facturation/{reply.data['id']}")
 
@@ -229,7 +210,7 @@ async def run_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/facturation/{run_id}: the preview (or the published run)."""
     await _require_staff(request)
     run_id = _id(request.match_info["run_id"])
-    run = await _get(request, f"/runs/{run_id}") if run_id else None
+    run = await fetch_json(request, "billing", f"/runs/{run_id}") if run_id else None
     if run is None:
         raise web.HTTPNotFound()
     context = _context(run=run, error=request.query.get("erreur"), notice=request.query.get("ok"))
@@ -247,7 +228,7 @@ async def run_action(request: web.Request) -> web.StreamResponse:
         request, "billing", "POST", f"/runs/{run_id}/{action}", deadline=300.0
     )
     if not reply.ok:
-        detail = _detail(reply.data, "L'opération a échoué.")
+        detail = problem_detail(reply.data, "L'opération a échoué.")
         raise web.HTTPSeeOther(f"/agents/facturation/{run_id}?" + urlencode({"erreur": detail}))
     done = "Factures émises." if action == "publish" else "Aperçu abandonné."
     raise web.HTTPSeeOther(f"/agents/facturation/{run_id}?" + urlencode({"ok": done}))
@@ -258,8 +239,12 @@ async def _invoices_staff_page(
 ) -> web.Response:
     family_id = _id(request.query.get("famille"))
     params = {"family_id": family_id} if family_id else {}
-    listed = await _get(request, "/staff/invoices", **params)
-    statement = await _get(request, f"/families/{family_id}/statement") if family_id else None
+    listed = await fetch_json(request, "billing", "/staff/invoices", **params)
+    statement = (
+        await fetch_json(request, "billing", f"/families/{family_id}/statement")
+        if family_id
+        else None
+    )
     context = _context(
         listed=listed,
         family_id=family_id or "",
@@ -291,7 +276,7 @@ async def credit(request: web.Request) -> web.StreamResponse:
         request, "billing", "POST", f"/invoices/{invoice_id}/credit", json=body
     )
     if not reply.ok:
-        detail = _detail(reply.data, "L'avoir n'a pas pu être émis.")
+        detail = problem_detail(reply.data, "L'avoir n'a pas pu être émis.")
         return await _invoices_staff_page(request, error=detail, status=reply.status)
     note = reply.data["credit_note"]["number"]
     return await _invoices_staff_page(
@@ -305,7 +290,7 @@ async def transmit(request: web.Request) -> web.StreamResponse:
     invoice_id = _id(request.match_info["invoice_id"])
     reply = await call_service(request, "billing", "POST", f"/invoices/{invoice_id}/transmit")
     if not reply.ok:
-        detail = _detail(reply.data, "La facture n'a pas pu être transmise.")
+        detail = problem_detail(reply.data, "La facture n'a pas pu être transmise.")
         return await _invoices_staff_page(request, error=detail, status=reply.status)
     number = reply.data["number"]
     return await _invoices_staff_page(
@@ -343,7 +328,7 @@ async def record_payment(request: web.Request) -> web.StreamResponse:
     }
     reply = await call_service(request, "billing", "POST", "/payments", json=body)
     if not reply.ok:
-        detail = _detail(reply.data, "Le règlement n'a pas été enregistré.")
+        detail = problem_detail(reply.data, "Le règlement n'a pas été enregistré.")
         return await _invoices_staff_page(request, error=detail, status=reply.status)
     return await _invoices_staff_page(
         request,

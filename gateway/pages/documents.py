@@ -21,7 +21,7 @@ from aiohttp import ClientError, FormData, web
 from services.kit.identity import Identity
 from services.kit.problems import BadGateway, Forbidden, GatewayTimeout, Problem
 
-from ..calls import ServiceReply, call_service
+from ..calls import ServiceReply, call_service, chosen_family, fetch_json, problem_detail
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
 from ..rendering import render
@@ -42,27 +42,6 @@ def _id(value: Any) -> str | None:
 
 def _field(form: Any, name: str, limit: int = MAX_FIELD) -> str:
     return str(form.get(name, ""))[:limit].strip()
-
-
-def _family_of(identity: Identity, wanted: str | None) -> str | None:
-    family_ids = [m.family_id for m in identity.memberships]
-    if wanted in family_ids:
-        return wanted
-    return family_ids[0] if family_ids else None
-
-
-def _detail(data: Any, fallback: str) -> str:
-    detail = data.get("detail") if isinstance(data, dict) else None
-    return detail if isinstance(detail, str) else fallback
-
-
-async def _get(request: web.Request, path: str, **params: str) -> Any:
-    """The documents service's JSON, or None when it could not answer (the page says so)."""
-    try:
-        reply = await call_service(request, "documents", "GET", path, params=params or None)
-    except Problem:
-        return None
-    return reply.data if reply.ok else None
 
 
 def api(path: str) -> str:
@@ -112,7 +91,7 @@ async def _forward_files(request: web.Request, path: str, form: Any) -> ServiceR
 async def documents_page(request: web.Request) -> web.StreamResponse:
     """GET /documents: the family's documents, its members; a member's expected documents."""
     identity = await require_signed_in(request)
-    family_id = _family_of(identity, request.query.get("famille"))
+    family_id = chosen_family(identity, request.query.get("famille"))
     context: dict[str, Any] = {
         "family_id": family_id,
         "family_ids": [m.family_id for m in identity.memberships],
@@ -121,7 +100,7 @@ async def documents_page(request: web.Request) -> web.StreamResponse:
         "initials": _initials,
     }
     if family_id is not None:
-        overview = await _get(request, f"/families/{quote(family_id)}/documents")
+        overview = await fetch_json(request, "documents", f"/families/{quote(family_id)}/documents")
         context["overview"] = overview
         wanted = request.query.get("personne")
         if overview and wanted:
@@ -134,12 +113,12 @@ async def documents_page(request: web.Request) -> web.StreamResponse:
 async def document_page(request: web.Request) -> web.StreamResponse:
     """GET /documents/piece: one expected document, its state, and the form to send it."""
     identity = await require_signed_in(request)
-    family_id = _family_of(identity, request.query.get("famille"))
+    family_id = chosen_family(identity, request.query.get("famille"))
     type_id = _id(request.query.get("type"))
     person_id = _id(request.query.get("personne"))
     if family_id is None or type_id is None:
         raise web.HTTPSeeOther("/documents")
-    overview = await _get(request, f"/families/{quote(family_id)}/documents")
+    overview = await fetch_json(request, "documents", f"/families/{quote(family_id)}/documents")
     item, owner = None, None
     if overview is not None:
         if person_id is None:
@@ -175,7 +154,7 @@ async def send_document(request: web.Request) -> web.StreamResponse:
     """POST /documents/envoyer: the upload form without a script (small files)."""
     identity = await require_signed_in(request)
     form = await request.post()
-    family_id = _family_of(identity, _field(form, "famille"))
+    family_id = chosen_family(identity, _field(form, "famille"))
     type_id = _id(form.get("type"))
     person_id = _id(form.get("personne"))
     if family_id is None or type_id is None:
@@ -187,7 +166,7 @@ async def send_document(request: web.Request) -> web.StreamResponse:
     back = {"famille": family_id, "type": type_id, **({"personne": person_id} if person_id else {})}
     if reply.ok:
         raise web.HTTPSeeOther("/documents/piece?" + urlencode({**back, "envoye": "1"}))
-    detail = _detail(reply.data, "L'envoi a échoué. Réessayez.")
+    detail = problem_detail(reply.data, "L'envoi a échoué. Réessayez.")
     return await render(
         request,
         "documents/refused.html",
@@ -199,7 +178,7 @@ async def send_document(request: web.Request) -> web.StreamResponse:
 async def documentation_page(request: web.Request) -> web.StreamResponse:
     """GET /documentation: the structure's published documents, to download."""
     await require_signed_in(request)
-    listed = await _get(request, "/org-documents")
+    listed = await fetch_json(request, "documents", "/org-documents")
     return await render(
         request,
         "documents/documentation.html",
@@ -220,7 +199,7 @@ async def _require_staff(request: web.Request) -> Identity:
 async def _review_page(
     request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
 ) -> web.Response:
-    queue = await _get(request, "/review/submissions", limit="100")
+    queue = await fetch_json(request, "documents", "/review/submissions", limit="100")
     context = {
         "queue": None if queue is None else queue["items"],
         "notice": notice,
@@ -260,7 +239,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
         return await _review_page(request, error="Choisissez accepter ou refuser.", status=422)
     reply = await call_service(request, "documents", "POST", path, json=body)
     if not reply.ok:
-        detail = _detail(reply.data, "La décision n'a pas pu être enregistrée.")
+        detail = problem_detail(reply.data, "La décision n'a pas pu être enregistrée.")
         return await _review_page(request, error=detail, status=reply.status)
     name = reply.data.get("document_type_name", "Document")
     done = "accepté" if decision == "accept" else "refusé"
@@ -297,7 +276,7 @@ def _type_body(form: Any) -> tuple[dict[str, Any], str | None]:
 async def _types_page(
     request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
 ) -> web.Response:
-    listed = await _get(request, "/document-types", all="true")
+    listed = await fetch_json(request, "documents", "/document-types", all="true")
     context = {
         "types": None if listed is None else listed["items"],
         "activities": await _activities(request),
@@ -340,7 +319,7 @@ async def save_type(request: web.Request) -> web.StreamResponse:
             request, "documents", "PATCH", f"/document-types/{type_id}", json=body
         )
     if not reply.ok:
-        detail = _detail(reply.data, "Le type de document n'a pas pu être enregistré.")
+        detail = problem_detail(reply.data, "Le type de document n'a pas pu être enregistré.")
         return await _types_page(request, error=detail, status=reply.status)
     return await _types_page(request, notice=f"« {reply.data['name']} » enregistré.")
 
@@ -348,8 +327,8 @@ async def save_type(request: web.Request) -> web.StreamResponse:
 async def _publications_page(
     request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
 ) -> web.Response:
-    listed = await _get(request, "/staff/org-documents")
-    types = await _get(request, "/document-types", all="true")
+    listed = await fetch_json(request, "documents", "/staff/org-documents")
+    types = await fetch_json(request, "documents", "/document-types", all="true")
     context = {
         "documents": None if listed is None else listed["items"],
         "types": [] if types is None else types["items"],
@@ -389,7 +368,7 @@ async def publish(request: web.Request) -> web.StreamResponse:
             body[field] = datetime.combine(day, time(0), PARIS).isoformat()
     reply = await call_service(request, "documents", "POST", "/org-documents", json=body)
     if not reply.ok:
-        detail = _detail(reply.data, "Le document n'a pas pu être enregistré.")
+        detail = problem_detail(reply.data, "Le document n'a pas pu être enregistré.")
         return await _publications_page(request, error=detail, status=reply.status)
     return await _publications_page(
         request,
@@ -409,7 +388,7 @@ async def attach_file(request: web.Request) -> web.StreamResponse:
         request, f"/org-documents/{document_id}/files", await request.post()
     )
     if not reply.ok:
-        detail = _detail(reply.data, "Le fichier n'a pas pu être enregistré.")
+        detail = problem_detail(reply.data, "Le fichier n'a pas pu être enregistré.")
         return await _publications_page(request, error=detail, status=reply.status)
     raise web.HTTPSeeOther("/agents/documentation?ok=1")
 
@@ -422,7 +401,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     reply = await call_service(request, "documents", "DELETE", f"/org-documents/{document_id}")
     if not reply.ok:
-        detail = _detail(reply.data, "Le document n'a pas pu être retiré.")
+        detail = problem_detail(reply.data, "Le document n'a pas pu être retiré.")
         return await _publications_page(request, error=detail, status=reply.status)
     return await _publications_page(request, notice="Document retiré.")
 

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import ClientError, web
 
 from services.kit.identity import Identity
-from services.kit.problems import BadGateway, Forbidden, GatewayTimeout, Problem
+from services.kit.problems import BadGateway, Forbidden, GatewayTimeout
 
-from ..calls import ServiceReply, call_service
+from ..calls import ServiceReply, call_service, chosen_family, fetch_json
 from ..clientip import client_ip
 from ..i18n import translator_of
 from ..keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
@@ -117,22 +117,6 @@ def _field(form: Any, name: str, limit: int = 200) -> str:
     return str(form.get(name, ""))[:limit].strip()
 
 
-def _family_of(identity: Identity, wanted: str | None) -> str | None:
-    family_ids = [m.family_id for m in identity.memberships]
-    if wanted in family_ids:
-        return wanted
-    return family_ids[0] if family_ids else None
-
-
-async def _get(request: web.Request, path: str, **params: str) -> Any:
-    """The service's JSON, or None when it could not answer (the page says so)."""
-    try:
-        reply = await call_service(request, SERVICE, "GET", path, params=params or None)
-    except Problem:
-        return None
-    return reply.data if reply.ok else None
-
-
 async def _require_staff(request: web.Request) -> Identity:
     identity = await require_signed_in(request)
     if identity.role != "staff":
@@ -225,7 +209,7 @@ async def _journal(
     params = {"page": str(page), "page_size": str(PAGE_SIZE)}
     if since is not None and until is not None:
         params |= {"since": since.isoformat(), "until": until.isoformat()}
-    data = await _get(request, f"/journal/{quote(family_id)}", **params)
+    data = await fetch_json(request, "notifications", f"/journal/{quote(family_id)}", **params)
     filters = {kind: value} if kind else {}
 
     def url(**changes: str) -> str:
@@ -266,7 +250,7 @@ async def _journal(
 async def history_page(request: web.Request) -> web.StreamResponse:
     """GET /historique: every sign-in and action, by week or month, page by page."""
     identity = await require_signed_in(request)
-    family_id = _family_of(identity, request.query.get("famille"))
+    family_id = chosen_family(identity, request.query.get("famille"))
     context: dict[str, Any] = {"family_id": family_id, "staff_view": False}
     if family_id is not None:
         extra = {"famille": family_id} if len(identity.memberships) > 1 else {}
@@ -351,12 +335,14 @@ async def _contact_page(
     error: str | None = None,
     status: int = 200,
 ) -> web.Response:
-    family_id = _family_of(identity, request.query.get("famille"))
-    recipients = await _get(request, "/contact-recipients")
-    challenge = await _get(request, "/contact/challenge")
+    family_id = chosen_family(identity, request.query.get("famille"))
+    recipients = await fetch_json(request, "notifications", "/contact-recipients")
+    challenge = await fetch_json(request, "notifications", "/contact/challenge")
     threads = None
     if family_id is not None:
-        threads = await _get(request, f"/families/{quote(family_id)}/contact-messages")
+        threads = await fetch_json(
+            request, "notifications", f"/families/{quote(family_id)}/contact-messages"
+        )
     context = {
         "family_id": family_id,
         "recipients": None if recipients is None else recipients["items"],
@@ -383,7 +369,7 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     """POST /contact: send the message; refused → the form again with what was typed."""
     identity = await require_signed_in(request)
     form = await request.post()
-    family_id = _family_of(identity, _field(form, "famille", 64))
+    family_id = chosen_family(identity, _field(form, "famille", 64))
     values = {
         "destinataire": _field(form, "destinataire", 64),
         "objet": _field(form, "objet", 600),
@@ -411,7 +397,7 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
     message_id = _id(request.match_info["message_id"])
     if message_id is None:
         raise web.HTTPNotFound()
-    thread = await _get(request, f"/contact-messages/{message_id}")
+    thread = await fetch_json(request, "notifications", f"/contact-messages/{message_id}")
     if thread is None:
         raise web.HTTPNotFound()
     return await render(
@@ -449,7 +435,7 @@ async def _reply(request: web.Request, back: str) -> web.StreamResponse:
         raise web.HTTPNotFound()
     if reply.ok:
         raise web.HTTPSeeOther(f"{back}/{message_id}?envoye=1")
-    thread = await _get(request, f"/contact-messages/{message_id}")
+    thread = await fetch_json(request, "notifications", f"/contact-messages/{message_id}")
     if thread is None:
         raise web.HTTPNotFound()
     identity = await require_signed_in(request)
@@ -480,10 +466,12 @@ async def reply_as_family(request: web.Request) -> web.StreamResponse:
 async def preferences_page(request: web.Request) -> web.StreamResponse:
     """GET /courriels: the optional e-mails the family receives."""
     identity = await require_signed_in(request)
-    family_id = _family_of(identity, request.query.get("famille"))
+    family_id = chosen_family(identity, request.query.get("famille"))
     data = None
     if family_id is not None:
-        data = await _get(request, f"/families/{quote(family_id)}/email-preferences")
+        data = await fetch_json(
+            request, "notifications", f"/families/{quote(family_id)}/email-preferences"
+        )
     return await render(
         request,
         "notifications/preferences.html",
@@ -499,10 +487,12 @@ async def save_preferences(request: web.Request) -> web.StreamResponse:
     """POST /courriels: each optional category checked or not."""
     identity = await require_signed_in(request)
     form = await request.post()
-    family_id = _family_of(identity, _field(form, "famille", 64))
+    family_id = chosen_family(identity, _field(form, "famille", 64))
     if family_id is None:
         raise web.HTTPSeeOther("/courriels")
-    current = await _get(request, f"/families/{quote(family_id)}/email-preferences")
+    current = await fetch_json(
+        request, "notifications", f"/families/{quote(family_id)}/email-preferences"
+    )
     if current is None:
         raise web.HTTPSeeOther("/courriels")
     choices = {c["category"]: form.get(c["category"]) == "on" for c in current["categories"]}
@@ -524,7 +514,7 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
     await _require_staff(request)
     state = request.query.get("etat", "open")
     params = {"page_size": "100"} | ({"state": state} if state in ("open", "answered") else {})
-    data = await _get(request, "/contact-messages", **params)
+    data = await fetch_json(request, "notifications", "/contact-messages", **params)
     return await render(
         request,
         "notifications/inbox.html",
@@ -544,7 +534,11 @@ async def staff_thread_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/messages/{message_id}: read and answer."""
     await _require_staff(request)
     message_id = _id(request.match_info["message_id"])
-    thread = await _get(request, f"/contact-messages/{message_id}") if message_id else None
+    thread = (
+        await fetch_json(request, "notifications", f"/contact-messages/{message_id}")
+        if message_id
+        else None
+    )
     if thread is None:
         raise web.HTTPNotFound()
     return await render(
@@ -570,7 +564,7 @@ async def reply_as_staff(request: web.Request) -> web.StreamResponse:
 async def recipients_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/destinataires: who families may write to."""
     await _require_staff(request)
-    data = await _get(request, "/contact-recipients", all="true")
+    data = await fetch_json(request, "notifications", "/contact-recipients", all="true")
     return await render(
         request,
         "notifications/recipients.html",
@@ -604,7 +598,7 @@ async def save_recipient(request: web.Request) -> web.StreamResponse:
         )
     if reply.ok:
         raise web.HTTPSeeOther("/agents/destinataires?ok=1")
-    data = await _get(request, "/contact-recipients", all="true")
+    data = await fetch_json(request, "notifications", "/contact-recipients", all="true")
     return await render(
         request,
         "notifications/recipients.html",
@@ -626,7 +620,7 @@ async def news_page(request: web.Request) -> web.StreamResponse:
 async def _news_page(
     request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
 ) -> web.Response:
-    data = await _get(request, "/news")
+    data = await fetch_json(request, "notifications", "/news")
     items = (
         None
         if data is None
@@ -691,7 +685,7 @@ async def emails_page(request: web.Request) -> web.StreamResponse:
     await _require_staff(request)
     state = request.query.get("etat", "failed")
     state = state if state in EMAIL_STATES else "failed"
-    data = await _get(request, "/emails", state=state, page_size="100")
+    data = await fetch_json(request, "notifications", "/emails", state=state, page_size="100")
     return await render(
         request,
         "notifications/emails.html",
@@ -721,7 +715,7 @@ async def resend_email(request: web.Request) -> web.StreamResponse:
 async def dead_letters_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/lettres-mortes: events the consumer could not handle."""
     await _require_staff(request)
-    data = await _get(request, "/dead-letters", page_size="100")
+    data = await fetch_json(request, "notifications", "/dead-letters", page_size="100")
     return await render(
         request,
         "notifications/dead_letters.html",
