@@ -64,9 +64,9 @@ def reservation_read(row: Any) -> ReservationRead:
         unit_label=row[4],
         day=r.day,
         state=r.state,
-        state_label=RESERVATION_LABELS[r.state],  # type: ignore[arg-type]
+        state_label=RESERVATION_LABELS[r.state],
         attendance=r.attendance,
-        reason=r.reason,  # type: ignore[arg-type]
+        reason=r.reason,
         created_at=r.created_at,
         updated_at=r.updated_at,
     )
@@ -161,8 +161,8 @@ def _person(r: Reservation) -> RosterPerson:
         person_name=r.person_name,
         family_id=r.family_id,
         state=r.state,
-        state_label=RESERVATION_LABELS[r.state],  # type: ignore[arg-type]
-        attendance=r.attendance,  # type: ignore[arg-type]
+        state_label=RESERVATION_LABELS[r.state],
+        attendance=r.attendance,
     )
 
 
@@ -290,7 +290,7 @@ async def billable_lines(session: AsyncSession, *, month: str) -> list[BillableL
             activity_name=r[4],
             unit=r[5],
             date=r[6],
-            state=_billing_state(r[7]),  # type: ignore[arg-type]
+            state=_billing_state(r[7]),
         )
         for r in rows.all()
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -208,7 +209,7 @@ async def planning(
         if opening_id in booked and booked[opening_id][1] != RES_REFUSED:
             continue
         booked[opening_id] = (rid, state, attendance, reason)
-    cells_openings: dict[tuple[str, str, date], list[tuple[str, ...]]] = {}
+    cells_openings: dict[tuple[str, str, date], list[Any]] = {}
     for row in openings:
         cells_openings.setdefault((row[1], row[4], row[5]), []).append(row)
     for activity_id, name, add_notice, cancel_notice, waiting_list in activities:

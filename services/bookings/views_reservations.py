@@ -291,7 +291,7 @@ async def decide_reservations(request: web.Request) -> web.Response:
             ReservationDecisionResult(
                 reservation_id=decision.reservation_id,
                 ok=ok,
-                state=state,  # type: ignore[arg-type]
+                state=state,
                 detail=None if ok else "Demande inconnue ou déjà traitée.",
             )
         )
