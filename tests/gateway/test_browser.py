@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from .fakes import PASSWORD, FakeAuth, dashboard_app
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 390, "height": 844}
-SCREENSHOTS = Path("/tmp")
+from .fakes import PASSWORD, FakeAuth, dashboard_app
 
 pytestmark = [
     pytest.mark.browser,

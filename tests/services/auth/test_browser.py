@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
 
 from .conftest import GOOD_PASSWORD, invite
 from .test_pages import local, portal
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
 NEW_PASSWORD = "le nouveau mot de passe du parent"
 
 pytestmark = [

@@ -9,14 +9,12 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
 from tests.gateway.fakes import PASSWORD
 
 from .conftest import Portal
 from .test_payments import issued_invoice
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
 PARENT = "famille.test@example.org"
 
 pytestmark = [

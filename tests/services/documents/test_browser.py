@@ -7,15 +7,11 @@ from pathlib import Path
 import pytest
 
 from services.kit.testing import TestSigner
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
 from tests.gateway.fakes import PASSWORD
 
 from . import files
 from .portal import portal
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
-SCREENSHOTS = Path("/tmp")
 
 pytestmark = [
     pytest.mark.browser,

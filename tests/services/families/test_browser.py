@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
 from tests.gateway.fakes import PASSWORD
 
 from .conftest import Portal
 from .pages import PARENT_EMAIL, STAFF_EMAIL
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 390, "height": 844}
-SCREENSHOTS = Path("/tmp")
 
 pytestmark = [
     pytest.mark.browser,

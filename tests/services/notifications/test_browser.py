@@ -3,23 +3,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
 from tests.gateway.fakes import PASSWORD
 
 from .mailing import send_pending
 from .portal import AGENT, PARENT, make_portal
 from .smtp_server import SmtpServer
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
-SCREENSHOTS = Path("/tmp")
 
 pytestmark = [
     pytest.mark.browser,
