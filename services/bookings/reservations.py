@@ -217,7 +217,12 @@ async def _context(
     person_ids = sorted({c.person_id for c in changes})
     rows = (await session.execute(opening_columns().where(Opening.id.in_(opening_ids)))).all()
     openings = {row[0]: opening_info(row) for row in rows}
-    if not openings:
+    everything_full = all(
+        c.action == "book" and c.opening_id in openings and _full_when_read(openings[c.opening_id])
+        for c in changes
+    )
+    if not openings or everything_full:
+        # Nothing else can change the answers: one query for the rush's refusals.
         return openings, {}, {}, {}, {}
     days = sorted({o.day for o in openings.values()})
     activity_ids = sorted({o.activity_id for o in openings.values()})
@@ -302,6 +307,10 @@ def _refused(
     )
 
 
+def _full_when_read(info: OpeningInfo) -> bool:
+    return info.booked >= info.capacity and not info.waiting_list
+
+
 def _full(change: Change, info: OpeningInfo) -> ChangeResult:
     return _refused(
         change, "full", f"complet : plus de place le {say_day(info.day)} ({info.unit_label})", info
@@ -349,6 +358,12 @@ def judge(
             )
             continue
         seen.add(key)
+        if change.action == "book" and _full_when_read(info):
+            # Full when read: answered first and at once, without documents or a transaction
+            # (the opening-day rush is mostly these; an opening full for everyone tells a
+            # stranger nothing). A place freed since goes to the next save.
+            plan.results[index] = _full(change, info)
+            continue
         registration = registrations.get((change.person_id, info.activity_id, info.period_id))
         if registration is None or registration[0] != info.group_id:
             plan.results[index] = _refused(
@@ -398,11 +413,6 @@ def judge(
         late = _late(info, info.add_notice, now, "réservé")
         if late:
             plan.results[index] = _refused(change, "past-deadline", late, info)
-            continue
-        if info.booked >= info.capacity and not info.waiting_list:
-            # Full when read: answered at once, without asking documents (the opening-day
-            # rush is mostly these). A place freed since is taken by the next save.
-            plan.results[index] = _full(change, info)
             continue
         clash = next(
             (
