@@ -91,3 +91,27 @@ async def test_a_double_click_with_the_same_idempotency_key_books_once(
     assert first[1]["results"][0]["state"] == "confirmed"
     again = await save(bookings, signer, family_id, changes)  # no key: the rule answers
     assert again[1]["results"][0]["code"] == "already-booked"
+
+
+async def test_repeating_a_week_books_the_same_days_for_several_children(
+    bookings: Any, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    setup = await setup_reservations(bookings, signer, stand_in, children=2, families=1)
+    (family_id, first), (_, second) = setup.children
+    await save(bookings, signer, family_id, [book(first, setup.opening(WED_1))])
+    repeated = await bookings.post(
+        f"/families/{family_id}/reservations/repeat",
+        json={"person_id": first, "week_of": WED_1, "until": "2027-04-30",
+              "person_ids": [first, second]},
+        headers=as_parent(signer, family_id),
+    )  # fmt: skip
+    body = await repeated.json()
+    assert repeated.status == 200, body
+    booked = sorted((r["person_id"] == first, str(r["day"])) for r in body["results"] if r["ok"])
+    assert booked == [(False, WED_1), (False, WED_2), (True, WED_2)]
+    too_far = await bookings.post(
+        f"/families/{family_id}/reservations/repeat",
+        json={"person_id": first, "week_of": WED_1, "until": "2028-06-30"},
+        headers=as_parent(signer, family_id),
+    )
+    assert too_far.status == 422
