@@ -27,6 +27,34 @@ MENU: tuple[MenuEntry, ...] = (
 )
 
 
+# The back office, for the structure's staff: every queue and register, in the order of a
+# working day (what waits for a decision first, then the registers, then the settings).
+STAFF_MENU: tuple[MenuEntry, ...] = (
+    MenuEntry("Accueil des agents", "/"),
+    MenuEntry("Demandes de modification", "/agents/demandes"),
+    MenuEntry("Demandes d'inscription", "/agents/inscriptions"),
+    MenuEntry("Réservations et présences", "/agents/reservations"),
+    MenuEntry("Documents à valider", "/agents/documents"),
+    MenuEntry("Messages des familles", "/agents/messages"),
+    MenuEntry("Familles", "/agents/familles"),
+    MenuEntry("Facturation mensuelle", "/agents/facturation"),
+    MenuEntry("Factures", "/agents/factures"),
+    MenuEntry("Documentation structure", "/agents/documentation"),
+    MenuEntry("Types de documents", "/agents/types-documents"),
+    MenuEntry("Actualités", "/agents/actualites"),
+    MenuEntry("Destinataires des messages", "/agents/destinataires"),
+    MenuEntry("Courriels envoyés", "/agents/courriels"),
+    MenuEntry("Comptes", "/agents/comptes"),
+    MenuEntry("Règles des champs", "/agents/champs"),
+    MenuEntry("Événements non traités", "/agents/lettres-mortes"),
+)
+
+
+def menu_for(role: str | None) -> tuple[MenuEntry, ...]:
+    """The navigation of a visitor: the back office for staff, the manual's menu otherwise."""
+    return STAFF_MENU if role == "staff" else MENU
+
+
 def is_current(entry: MenuEntry, path: str) -> bool:
     """Is this entry the page being shown (for `aria-current`)?"""
     if entry.href == "/":

@@ -13,7 +13,7 @@ from .csrf import CSRF_FIELD, csrf_token
 from .headers import csp_nonce
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, translator_of
 from .keys import GATEWAY_SETTINGS, LANGUAGE
-from .menu import MENU, is_current
+from .menu import is_current, menu_for
 from .session import current_claims, current_identity
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -44,16 +44,17 @@ async def shell_context(request: web.Request) -> dict[str, Any]:
     """What the base layout needs: language, menu, identity, CSRF token, CSP nonce."""
     language = request.get(LANGUAGE, DEFAULT_LANGUAGE)
     other = next(code for code in LANGUAGES if code != language)
+    identity = await current_identity(request)
     return {
         "_": translator_of(request),
         "lang": language,
         "switch_language_url": str(request.rel_url.update_query(lang=other)),
         "switch_language_code": other,
-        "menu": MENU,
+        "menu": menu_for(identity.role if identity else None),
         "is_current": lambda entry: is_current(entry, request.path),
         "path": request.path,
         "org_name": request.app[GATEWAY_SETTINGS].org_name,
-        "identity": await current_identity(request),
+        "identity": identity,
         "claims": await current_claims(request),
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token(request),

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from ..dashboard import compose
 from ..keys import SESSION
+from ..menu import STAFF_MENU
 from ..rendering import render
 from ..session import require_signed_in
 
@@ -20,6 +21,9 @@ def local_path(value: str | None, default: str = "/") -> str:
 async def dashboard_page(request: web.Request) -> web.StreamResponse:
     """GET /: the dashboard of the chosen (or first) family of the signed-in account."""
     identity = await require_signed_in(request)
+    if identity.role == "staff":
+        # Staff belong to no family: their home is the back office's list of sections.
+        return await render(request, "staff_home.html", {"sections": STAFF_MENU[1:]})
     session = request.get(SESSION)
     assert session is not None and session.jwt is not None  # signed in implies both
     family_ids = [membership.family_id for membership in identity.memberships]

@@ -139,14 +139,17 @@ async def test_a_dead_service_is_a_502_problem(gateway) -> None:
 async def test_a_read_is_retried_while_the_service_starts_but_a_write_is_not(
     gateway, aiohttp_server
 ) -> None:
-    for method, expected in (("GET", 200), ("POST", 502)):
+    # The GET's retries span about 1.5 s and the service comes up after 0.1 s; the POST's
+    # service comes up only after 1 s, long after its single, refused attempt (margins for
+    # a loaded machine, where a request can be late by a good part of a second).
+    for method, expected, starts_after in (("GET", 200, 0.1), ("POST", 502, 1.0)):
         port = free_port()
         client = await gateway(
             {"notifications": f"http://127.0.0.1:{port}"},
-            safe_retries=4,
+            safe_retries=5,
             upstream_deadline_seconds=3,
         )
-        later = asyncio.create_task(_start_after(aiohttp_server, port, 0.1))
+        later = asyncio.create_task(_start_after(aiohttp_server, port, starts_after))
         response = await client.request(method, "/api/notifications/contact")
         await later
         # GET: refused at first, then served by a retry. POST: sent once, never repeated.
