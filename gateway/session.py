@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.kit.identity import Identity, TokenVerifier
-from services.kit.problems import ServiceUnavailable
+from services.kit.problems import Forbidden, ServiceUnavailable
 
 from .cookies import add_cookie_header
 from .keys import GATEWAY_SETTINGS, SESSION, SESSIONS
@@ -265,6 +265,14 @@ async def require_signed_in(request: web.Request) -> Identity:
     identity = await current_identity(request)
     if identity is None:
         raise web.HTTPSeeOther("/connexion?" + urlencode({"suite": request.path_qs}))
+    return identity
+
+
+async def require_staff_page(request: web.Request) -> Identity:
+    """The signed-in visitor when staff; 403 (the French error page) for anyone else."""
+    identity = await require_signed_in(request)
+    if identity.role != "staff":
+        raise Forbidden("Cette page est réservée aux agents de la structure.")
     return identity
 
 

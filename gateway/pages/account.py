@@ -25,6 +25,7 @@ from ..session import (
     SignInRefused,
     delete_session_cookie,
     require_signed_in,
+    require_staff_page,
     set_session_cookie,
 )
 from .home import local_path
@@ -525,15 +526,9 @@ async def disable_totp(request: web.Request) -> web.StreamResponse:
 # ---- staff: accounts -------------------------------------------------------------------
 
 
-async def _require_staff(request: web.Request) -> None:
-    identity = await require_signed_in(request)
-    if identity.role != "staff":
-        raise Forbidden("Reserved to the structure's staff.")
-
-
 async def staff_accounts(request: web.Request) -> web.StreamResponse:
     """GET /agents/comptes: search accounts, see their state, act on them."""
-    await _require_staff(request)
+    await require_staff_page(request)
     q = request.query.get("q", "")[:254]
     state = request.query.get("etat", "")
     params = {"limit": "100"}
@@ -558,7 +553,7 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
 
 async def staff_action(request: web.Request) -> web.StreamResponse:
     """POST /agents/comptes/{account_id}/{action}: disable, enable, unlock, resend."""
-    await _require_staff(request)
+    await require_staff_page(request)
     action = request.match_info["action"]
     if action not in STAFF_ACTIONS:
         raise web.HTTPNotFound()
@@ -574,7 +569,7 @@ async def staff_action(request: web.Request) -> web.StreamResponse:
 
 async def invite_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/comptes/inviter."""
-    await _require_staff(request)
+    await require_staff_page(request)
     return await _invite_form(request, {}, [])
 
 
@@ -587,7 +582,7 @@ async def _invite_form(
 
 async def invite(request: web.Request) -> web.StreamResponse:
     """POST /agents/comptes/inviter: an invitation e-mail for a family's account."""
-    await _require_staff(request)
+    await require_staff_page(request)
     form = await request.post()
     values = {k: str(v)[:MAX_FIELD] for k, v in form.items() if k in ("email", "family_id")}
     rights = [str(v) for v in form.getall("rights", []) if str(v) in RIGHTS]

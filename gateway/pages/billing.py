@@ -19,12 +19,11 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from services.kit.identity import Identity
-from services.kit.problems import Forbidden
 
 from ..calls import call_service, chosen_family, fetch_json, problem_detail
 from ..i18n import translator_of
 from ..rendering import render
-from ..session import require_signed_in
+from ..session import require_signed_in, require_staff_page
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -165,13 +164,6 @@ async def payment_page(request: web.Request) -> web.StreamResponse:
 # --- staff -------------------------------------------------------------------------------
 
 
-async def _require_staff(request: web.Request) -> Identity:
-    identity = await require_signed_in(request)
-    if identity.role != "staff":
-        raise Forbidden("Cette page est réservée aux agents de la structure.")
-    return identity
-
-
 async def _runs_page(
     request: web.Request, *, error: str | None = None, status: int = 200
 ) -> web.Response:
@@ -188,13 +180,13 @@ async def _runs_page(
 
 async def runs_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/facturation: runs, the form to prepare a month, the CSV exports."""
-    await _require_staff(request)
+    await require_staff_page(request)
     return await _runs_page(request)
 
 
 async def prepare(request: web.Request) -> web.StreamResponse:
     """POST /agents/facturation: prepare a month's preview."""
-    await _require_staff(request)
+    await require_staff_page(request)
     form = await request.post()
     month = str(form.get("mois", ""))[:7]
     if not MONTH.match(month):
@@ -208,7 +200,7 @@ async def prepare(request: web.Request) -> web.StreamResponse:
 
 async def run_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/facturation/{run_id}: the preview (or the published run)."""
-    await _require_staff(request)
+    await require_staff_page(request)
     run_id = _id(request.match_info["run_id"])
     run = await fetch_json(request, "billing", f"/runs/{run_id}") if run_id else None
     if run is None:
@@ -219,7 +211,7 @@ async def run_page(request: web.Request) -> web.StreamResponse:
 
 async def run_action(request: web.Request) -> web.StreamResponse:
     """POST /agents/facturation/{run_id}/{publier|abandonner}."""
-    await _require_staff(request)
+    await require_staff_page(request)
     run_id = _id(request.match_info["run_id"])
     action = {"publier": "publish", "abandonner": "discard"}.get(request.match_info["action"])
     if run_id is None or action is None:
@@ -259,13 +251,13 @@ async def _invoices_staff_page(
 
 async def staff_invoices_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/factures?famille=…: invoices, the family's statement, a payment form."""
-    await _require_staff(request)
+    await require_staff_page(request)
     return await _invoices_staff_page(request)
 
 
 async def credit(request: web.Request) -> web.StreamResponse:
     """POST /agents/factures/{invoice_id}/avoir: cancel with a credit note (and reissue)."""
-    await _require_staff(request)
+    await require_staff_page(request)
     invoice_id = _id(request.match_info["invoice_id"])
     form = await request.post()
     body = {
@@ -286,7 +278,7 @@ async def credit(request: web.Request) -> web.StreamResponse:
 
 async def transmit(request: web.Request) -> web.StreamResponse:
     """POST /agents/factures/{invoice_id}/tresor: hand an unpaid invoice to the Treasury."""
-    await _require_staff(request)
+    await require_staff_page(request)
     invoice_id = _id(request.match_info["invoice_id"])
     reply = await call_service(request, "billing", "POST", f"/invoices/{invoice_id}/transmit")
     if not reply.ok:
@@ -312,7 +304,7 @@ def cents_of(text: str) -> int | None:
 
 async def record_payment(request: web.Request) -> web.StreamResponse:
     """POST /agents/reglements: record a payment for a family (allocated oldest first)."""
-    await _require_staff(request)
+    await require_staff_page(request)
     form = await request.post()
     cents = cents_of(str(form.get("montant", ""))[:20])
     if cents is None:

@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from services.kit.identity import Identity
-from services.kit.problems import Forbidden, Problem
+from services.kit.problems import Problem
 
 from ..calls import call_service
 from ..rendering import render
-from ..session import require_signed_in
+from ..session import require_signed_in, require_staff_page
 
 MAX_FIELD = 200
 # Ids go into service paths: nothing but an id's characters (no "..", no "/").
@@ -193,13 +193,6 @@ async def cancel_registration(request: web.Request) -> web.StreamResponse:
 # --- staff -------------------------------------------------------------------------------
 
 
-async def _require_staff(request: web.Request) -> Identity:
-    identity = await require_signed_in(request)
-    if identity.role != "staff":
-        raise Forbidden("Cette page est réservée aux agents de la structure.")
-    return identity
-
-
 async def _queue_page(
     request: web.Request,
     *,
@@ -223,13 +216,13 @@ async def _queue_page(
 
 async def staff_queue(request: web.Request) -> web.StreamResponse:
     """GET /agents/inscriptions: the requests waiting for a decision."""
-    await _require_staff(request)
+    await require_staff_page(request)
     return await _queue_page(request, activity_id=request.query.get("activite", ""))
 
 
 async def staff_decisions(request: web.Request) -> web.StreamResponse:
     """POST /agents/inscriptions/decisions: accept or refuse one request or a selection."""
-    await _require_staff(request)
+    await require_staff_page(request)
     form = await request.post()
     activity_id = _field(form, "activite")
     ids = [str(value)[:MAX_FIELD] for value in form.getall("ids", [])][:200]

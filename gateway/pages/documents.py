@@ -18,14 +18,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import ClientError, FormData, web
 
-from services.kit.identity import Identity
-from services.kit.problems import BadGateway, Forbidden, GatewayTimeout, Problem
+from services.kit.problems import BadGateway, GatewayTimeout, Problem
 
 from ..calls import ServiceReply, call_service, chosen_family, fetch_json, problem_detail
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
 from ..rendering import render
-from ..session import require_signed_in
+from ..session import require_signed_in, require_staff_page
 
 # Ids go into service paths: nothing but an id's characters (no "..", no "/").
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -189,13 +188,6 @@ async def documentation_page(request: web.Request) -> web.StreamResponse:
 # --- staff -------------------------------------------------------------------------------
 
 
-async def _require_staff(request: web.Request) -> Identity:
-    identity = await require_signed_in(request)
-    if identity.role != "staff":
-        raise Forbidden("Cette page est réservée aux agents de la structure.")
-    return identity
-
-
 async def _review_page(
     request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
 ) -> web.Response:
@@ -211,13 +203,13 @@ async def _review_page(
 
 async def review_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/documents: the documents waiting for a decision."""
-    await _require_staff(request)
+    await require_staff_page(request)
     return await _review_page(request)
 
 
 async def decide(request: web.Request) -> web.StreamResponse:
     """POST /agents/documents/{submission_id}/decision: accept, or refuse with a reason."""
-    await _require_staff(request)
+    await require_staff_page(request)
     submission_id = _id(request.match_info["submission_id"])
     if submission_id is None:
         raise web.HTTPNotFound()
@@ -299,13 +291,13 @@ async def _activities(request: web.Request) -> list[dict[str, str]]:
 
 async def types_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/types-documents: the document types editor."""
-    await _require_staff(request)
+    await require_staff_page(request)
     return await _types_page(request)
 
 
 async def save_type(request: web.Request) -> web.StreamResponse:
     """POST /agents/types-documents (create) or /agents/types-documents/{type_id} (change)."""
-    await _require_staff(request)
+    await require_staff_page(request)
     type_id = request.match_info.get("type_id")
     if type_id is not None and _id(type_id) is None:
         raise web.HTTPNotFound()
@@ -341,13 +333,13 @@ async def _publications_page(
 
 async def publications_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/documentation: publish documents for families."""
-    await _require_staff(request)
+    await require_staff_page(request)
     return await _publications_page(request, notice=request.query.get("ok") and "Enregistré.")
 
 
 async def publish(request: web.Request) -> web.StreamResponse:
     """POST /agents/documentation: the document's description (its file is sent next)."""
-    await _require_staff(request)
+    await require_staff_page(request)
     form = await request.post()
     body: dict[str, Any] = {
         "title": _field(form, "titre"),
@@ -380,7 +372,7 @@ async def publish(request: web.Request) -> web.StreamResponse:
 
 async def attach_file(request: web.Request) -> web.StreamResponse:
     """POST /agents/documentation/{document_id}/fichier: the file form without a script."""
-    await _require_staff(request)
+    await require_staff_page(request)
     document_id = _id(request.match_info["document_id"])
     if document_id is None:
         raise web.HTTPNotFound()
@@ -395,7 +387,7 @@ async def attach_file(request: web.Request) -> web.StreamResponse:
 
 async def withdraw(request: web.Request) -> web.StreamResponse:
     """POST /agents/documentation/{document_id}/retirer: withdraw and delete the file."""
-    await _require_staff(request)
+    await require_staff_page(request)
     document_id = _id(request.match_info["document_id"])
     if document_id is None:
         raise web.HTTPNotFound()

@@ -24,7 +24,7 @@ from services.kit.problems import Forbidden, NotFound, Problem
 from ..calls import ServiceReply, call_service
 from ..i18n import translator_of
 from ..rendering import render
-from ..session import require_signed_in
+from ..session import require_signed_in, require_staff_page
 
 SERVICE = "families"
 SAVED = "Votre demande a été correctement enregistrée."
@@ -399,16 +399,9 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
 # --- Staff pages ------------------------------------------------------------------------
 
 
-async def _staff(request: web.Request) -> Identity:
-    identity = await require_signed_in(request)
-    if identity.role != "staff":
-        raise Forbidden("Staff only.")
-    return identity
-
-
 async def queue_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/demandes: pending requests, side by side with today's values."""
-    await _staff(request)
+    await require_staff_page(request)
     state = request.query.get("etat", "pending")
     if state not in STATE_LABELS:
         state = "pending"
@@ -437,7 +430,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
 
 async def decide(request: web.Request) -> web.StreamResponse:
     """POST /agents/demandes/{request_id}: accept or refuse one request with its reason."""
-    await _staff(request)
+    await require_staff_page(request)
     form = await request.post()
     decision = "accept" if form.get("decision") == "accepter" else "refuse"
     reason = str(form.get("motif", "")).strip() or None
@@ -478,7 +471,7 @@ def _first_message(reply: ServiceReply) -> str | None:
 
 async def decide_batch(request: web.Request) -> web.StreamResponse:
     """POST /agents/demandes/lot: the same decision on the checked requests."""
-    await _staff(request)
+    await require_staff_page(request)
     form = await request.post()
     ids = [str(v) for v in form.getall("demandes", [])][:100]
     decision = "accept" if form.get("decision") == "accepter" else "refuse"
@@ -497,7 +490,7 @@ async def decide_batch(request: web.Request) -> web.StreamResponse:
 
 async def search_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/familles?q=…: families by name, a person's name or an e-mail."""
-    await _staff(request)
+    await require_staff_page(request)
     q = request.query.get("q", "").strip()[:100]
     result = None
     if len(q) >= 2:
@@ -516,7 +509,7 @@ async def search_page(request: web.Request) -> web.StreamResponse:
 
 async def record_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/familles/{family_id}: the whole record, persons and requests."""
-    await _staff(request)
+    await require_staff_page(request)
     family_id = request.match_info["family_id"]
     family, persons, requests, policy = await asyncio.gather(
         _read(request, f"/families/{family_id}"),
@@ -562,7 +555,7 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
     a record changed meanwhile (another agent, an accepted request) answers 409 and the
     page says so instead of overwriting it.
     """
-    await _staff(request)
+    await require_staff_page(request)
     family_id = request.match_info["family_id"]
     person_id = request.match_info.get("person_id")
     path = f"/families/{family_id}" + (f"/persons/{person_id}" if person_id else "")
@@ -642,7 +635,7 @@ def _blank_fields(
 
 async def new_family(request: web.Request) -> web.StreamResponse:
     """GET/POST /agents/familles/nouvelle: create a household (then invite it through auth)."""
-    await _staff(request)
+    await require_staff_page(request)
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     general = None
@@ -669,7 +662,7 @@ async def new_family(request: web.Request) -> web.StreamResponse:
 
 async def new_person(request: web.Request) -> web.StreamResponse:
     """POST /agents/familles/{family_id}/personnes: add a person to the household."""
-    await _staff(request)
+    await require_staff_page(request)
     family_id = request.match_info["family_id"]
     form = await request.post()
     values = {name: str(form.get(name, "")) for name, _label, _req in NEW_PERSON_FIELDS}
@@ -693,7 +686,7 @@ async def new_person(request: web.Request) -> web.StreamResponse:
 
 async def policy_page(request: web.Request) -> web.StreamResponse:
     """GET/POST /agents/champs: hidden / read-only / editable / mandatory per field and role."""
-    await _staff(request)
+    await require_staff_page(request)
     general = None
     if request.method == "POST":
         form = await request.post()

@@ -20,14 +20,14 @@ from zoneinfo import ZoneInfo
 from aiohttp import ClientError, web
 
 from services.kit.identity import Identity
-from services.kit.problems import BadGateway, Forbidden, GatewayTimeout
+from services.kit.problems import BadGateway, GatewayTimeout
 
 from ..calls import ServiceReply, call_service, chosen_family, fetch_json
 from ..clientip import client_ip
 from ..i18n import translator_of
 from ..keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
 from ..rendering import render
-from ..session import require_signed_in
+from ..session import require_signed_in, require_staff_page
 
 SERVICE = "notifications"
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -115,13 +115,6 @@ def _id(value: Any) -> str | None:
 
 def _field(form: Any, name: str, limit: int = 200) -> str:
     return str(form.get(name, ""))[:limit].strip()
-
-
-async def _require_staff(request: web.Request) -> Identity:
-    identity = await require_signed_in(request)
-    if identity.role != "staff":
-        raise Forbidden("Cette page est réservée aux agents de la structure.")
-    return identity
 
 
 Translate = Callable[..., str]
@@ -260,7 +253,7 @@ async def history_page(request: web.Request) -> web.StreamResponse:
 
 async def staff_history_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/familles/{family_id}/historique: the same journal, for staff."""
-    await _require_staff(request)
+    await require_staff_page(request)
     family_id = _id(request.match_info["family_id"])
     if family_id is None:
         raise web.HTTPNotFound()
@@ -511,7 +504,7 @@ async def save_preferences(request: web.Request) -> web.StreamResponse:
 
 async def inbox_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/messages: the families' messages, those waiting for an answer first."""
-    await _require_staff(request)
+    await require_staff_page(request)
     state = request.query.get("etat", "open")
     params = {"page_size": "100"} | ({"state": state} if state in ("open", "answered") else {})
     data = await fetch_json(request, "notifications", "/contact-messages", **params)
@@ -532,7 +525,7 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
 
 async def staff_thread_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/messages/{message_id}: read and answer."""
-    await _require_staff(request)
+    await require_staff_page(request)
     message_id = _id(request.match_info["message_id"])
     thread = (
         await fetch_json(request, "notifications", f"/contact-messages/{message_id}")
@@ -557,13 +550,13 @@ async def staff_thread_page(request: web.Request) -> web.StreamResponse:
 
 async def reply_as_staff(request: web.Request) -> web.StreamResponse:
     """POST /agents/messages/{message_id}/repondre: the family gets it by e-mail and here."""
-    await _require_staff(request)
+    await require_staff_page(request)
     return await _reply(request, "/agents/messages")
 
 
 async def recipients_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/destinataires: who families may write to."""
-    await _require_staff(request)
+    await require_staff_page(request)
     data = await fetch_json(request, "notifications", "/contact-recipients", all="true")
     return await render(
         request,
@@ -578,7 +571,7 @@ async def recipients_page(request: web.Request) -> web.StreamResponse:
 
 async def save_recipient(request: web.Request) -> web.StreamResponse:
     """POST /agents/destinataires[/{recipient_id}]: add or change a recipient."""
-    await _require_staff(request)
+    await require_staff_page(request)
     form = await request.post()
     recipient_id = request.match_info.get("recipient_id")
     if recipient_id is not None and _id(recipient_id) is None:
@@ -613,7 +606,7 @@ async def save_recipient(request: web.Request) -> web.StreamResponse:
 
 async def news_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/actualites: publish news on the families' dashboard."""
-    await _require_staff(request)
+    await require_staff_page(request)
     return await _news_page(request, notice="Actualité publiée." if "ok" in request.query else None)
 
 
@@ -646,7 +639,7 @@ def _paris_midnight(value: str) -> str | None:
 
 async def publish_news(request: web.Request) -> web.StreamResponse:
     """POST /agents/actualites: title, text, visible from/until (days, Paris), activity."""
-    await _require_staff(request)
+    await require_staff_page(request)
     form = await request.post()
     start = _paris_midnight(_field(form, "debut", 10)) or datetime.now(PARIS).isoformat()
     end_day = _field(form, "fin", 10)
@@ -672,7 +665,7 @@ async def publish_news(request: web.Request) -> web.StreamResponse:
 
 async def withdraw_news(request: web.Request) -> web.StreamResponse:
     """POST /agents/actualites/{news_id}/retirer."""
-    await _require_staff(request)
+    await require_staff_page(request)
     news_id = _id(request.match_info["news_id"])
     if news_id is None:
         raise web.HTTPNotFound()
@@ -682,7 +675,7 @@ async def withdraw_news(request: web.Request) -> web.StreamResponse:
 
 async def emails_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/courriels: e-mails that failed (with the resend button), pending, sent."""
-    await _require_staff(request)
+    await require_staff_page(request)
     state = request.query.get("etat", "failed")
     state = state if state in EMAIL_STATES else "failed"
     data = await fetch_json(request, "notifications", "/emails", state=state, page_size="100")
@@ -704,7 +697,7 @@ async def emails_page(request: web.Request) -> web.StreamResponse:
 
 async def resend_email(request: web.Request) -> web.StreamResponse:
     """POST /agents/courriels/{email_id}/renvoyer."""
-    await _require_staff(request)
+    await require_staff_page(request)
     email_id = _id(request.match_info["email_id"])
     if email_id is None:
         raise web.HTTPNotFound()
@@ -714,7 +707,7 @@ async def resend_email(request: web.Request) -> web.StreamResponse:
 
 async def dead_letters_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/lettres-mortes: events the consumer could not handle."""
-    await _require_staff(request)
+    await require_staff_page(request)
     data = await fetch_json(request, "notifications", "/dead-letters", page_size="100")
     return await render(
         request,

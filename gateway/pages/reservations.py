@@ -19,12 +19,12 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from services.kit.identity import Identity
-from services.kit.problems import Forbidden, Problem
+from services.kit.problems import Problem
 
 from ..calls import call_service
 from ..keys import GATEWAY_SETTINGS
 from ..rendering import render
-from ..session import require_signed_in
+from ..session import require_signed_in, require_staff_page
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_FIELD = 200
@@ -243,13 +243,6 @@ async def calendar_link(request: web.Request) -> web.StreamResponse:
 # --- staff -------------------------------------------------------------------------------
 
 
-async def _require_staff(request: web.Request) -> Identity:
-    identity = await require_signed_in(request)
-    if identity.role != "staff":
-        raise Forbidden("Cette page est réservée aux agents de la structure.")
-    return identity
-
-
 async def _staff_page(
     request: web.Request, *, results: list[dict[str, Any]] | None = None, status: int = 200,
     source: Any = None,
@@ -280,13 +273,13 @@ async def _staff_page(
 
 async def staff_reservations(request: web.Request) -> web.StreamResponse:
     """GET /agents/reservations: a day or week per activity, attendance, pending requests."""
-    await _require_staff(request)
+    await require_staff_page(request)
     return await _staff_page(request)
 
 
 async def staff_csv(request: web.Request) -> web.StreamResponse:
     """GET /agents/reservations.csv: the same list as CSV (for a spreadsheet)."""
-    await _require_staff(request)
+    await require_staff_page(request)
     activity_id = request.query.get("activite", "")
     day = _day(request.query.get("jour")) or date.today()
     days = "7" if request.query.get("duree") == "7" else "1"
@@ -320,7 +313,7 @@ def _safe(value: str) -> str:
 
 async def staff_attendance(request: web.Request) -> web.StreamResponse:
     """POST /agents/reservations/presences: présent / absent justifié / non justifié."""
-    await _require_staff(request)
+    await require_staff_page(request)
     form = await request.post()
     marks = []
     for key in form:
@@ -339,7 +332,7 @@ async def staff_attendance(request: web.Request) -> web.StreamResponse:
 
 async def staff_decisions(request: web.Request) -> web.StreamResponse:
     """POST /agents/reservations/decisions: accept or refuse pending requests."""
-    await _require_staff(request)
+    await require_staff_page(request)
     form = await request.post()
     ids = [str(v)[:64] for v in form.getall("ids", [])][:200]
     decision = _field(form, "decision")
@@ -357,7 +350,7 @@ async def staff_decisions(request: web.Request) -> web.StreamResponse:
 
 async def staff_closure(request: web.Request) -> web.StreamResponse:
     """POST /agents/reservations/fermeture: close a day and cancel its reservations."""
-    await _require_staff(request)
+    await require_staff_page(request)
     form = await request.post()
     activity_id = _field(form, "activite")
     day = _day(_field(form, "jour_ferme"))
