@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from gateway.menu import MENU, STAFF_MENU, menu_for
 
+from .fakes import PASSWORD, FakeAuth
+from .conftest import same_origin
+
 
 def test_staff_get_the_back_office_menu_and_families_the_manual_s() -> None:
     assert menu_for("staff") is STAFF_MENU
@@ -22,3 +25,31 @@ def test_every_back_office_entry_is_a_page_of_the_gateway() -> None:
     }
     missing = [entry.href for entry in STAFF_MENU if entry.href not in paths]
     assert missing == []
+
+
+class StaffAuth(FakeAuth):
+    """The auth contract, signing staff tokens (no family)."""
+
+    def token(self, email: str) -> str:
+        return self.signer.token(subject=email, role="staff", ttl=self.expires_in)
+
+
+async def test_a_signed_in_agent_lands_on_the_back_office_with_its_menu(
+    gateway, upstream, signer
+) -> None:
+    auth = await upstream(StaffAuth(signer, accounts={"agent@example.org": []}).app())
+    client = await gateway({"auth": auth.url})
+    signed = await client.post(
+        "/connexion",
+        data={"email": "agent@example.org", "password": PASSWORD},
+        headers=same_origin(client),
+        allow_redirects=False,
+    )
+    assert signed.status == 303
+
+    home = await client.get("/")
+    page = await home.text()
+    assert home.status == 200
+    assert "Espace des agents" in page
+    assert 'href="/agents/demandes"' in page
+    assert 'href="/reservations"' not in page  # the families' menu is not the staff's
