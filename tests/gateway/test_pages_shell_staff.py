@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from gateway.menu import MENU, STAFF_MENU, menu_for
 
-from .fakes import PASSWORD, FakeAuth
 from .conftest import same_origin
+from .fakes import PASSWORD, FakeAuth
 
 
 def test_staff_get_the_back_office_menu_and_families_the_manual_s() -> None:
