@@ -12,7 +12,6 @@ from services.kit.object_store import STORE_ERRORS, ObjectStore
 from .config import BillingSettings
 from .errors import StorageUnavailable
 
-ERRORS = STORE_ERRORS
 UNAVAILABLE = "Le stockage des factures est momentanément indisponible. Réessayez plus tard."
 
 
@@ -35,7 +34,7 @@ class Storage(ObjectStore):
         """The object's bytes; `StorageUnavailable` when S3 fails."""
         try:
             return await self.read(key)
-        except ERRORS:
+        except STORE_ERRORS:
             raise StorageUnavailable(UNAVAILABLE) from None
 
 
@@ -52,7 +51,7 @@ async def storage_ctx(app: web.Application) -> Any:
     if settings.s3_create_bucket:
         try:
             await storage.ensure_bucket()
-        except ERRORS:
+        except STORE_ERRORS:
             pass  # readiness says so until S3 answers
     app[STORAGE] = storage
     app[READINESS].add("s3", storage.ping)

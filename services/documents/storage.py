@@ -16,7 +16,6 @@ from .errors import StorageUnavailable
 CHUNK_BYTES = 256 * 1024
 SUBMISSIONS_PREFIX = "submissions/"
 ORG_PREFIX = "org/"
-STORAGE_ERRORS = STORE_ERRORS
 UNAVAILABLE = (
     "Le stockage des documents est momentanément indisponible : rien n'a été enregistré. "
     "Réessayez dans quelques minutes."
@@ -57,7 +56,7 @@ class Storage(ObjectStore):
         """The object's length and its bytes in chunks, each read in a thread."""
         try:
             response = await asyncio.to_thread(self.client.get_object, Bucket=self.bucket, Key=key)
-        except STORAGE_ERRORS:
+        except STORE_ERRORS:
             raise StorageUnavailable(
                 "Le stockage des documents est momentanément indisponible. Réessayez plus tard."
             ) from None
