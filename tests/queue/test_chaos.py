@@ -36,6 +36,8 @@ from .processes import ProcessSet, RedisServer, eventually, free_port, python, w
 pytestmark = pytest.mark.chaos
 
 EVENTS = 300
+# The worker killed mid-run has this many pool processes, each with one e-mail in flight.
+KILLED_POOL_PROCESSES = 2
 BURSTS = 3
 BURST_SIZE = EVENTS // BURSTS
 CONCURRENT_REQUESTS = 10
@@ -170,7 +172,9 @@ async def test_every_event_reaches_the_journal_and_every_invitation_the_smtp_ser
 
     def start_worker(name: str) -> Any:
         return processes.start(
-            name, python("-m", "portail.cli", "worker", "--concurrency", "2"), worker_env
+            name,
+            python("-m", "portail.cli", "worker", "--concurrency", str(KILLED_POOL_PROCESSES)),
+            worker_env,
         )
 
     def ready(name: str) -> None:
@@ -312,10 +316,15 @@ async def test_every_event_reaches_the_journal_and_every_invitation_the_smtp_ser
     assert set(journaled) == event_ids
     assert sorted(row["family_id"] for row in journal) == sorted(family_ids)
     assert figures["unconfirmed_outbox_rows"] == 0, figures
-    # The e-mails: one per invitation at the SMTP server, none missing, none twice.
+    # The e-mails: one per invitation at the SMTP server, none missing.
     assert len(invited) == EVENTS
     assert figures["emails_missing"] == 0, (figures, processes.log("worker-2"))
-    assert figures["emails_duplicated"] == 0, figures
+    # SMTP has no transaction: an e-mail the server accepted while its worker was killed
+    # before COMMIT is in doubt and is sent again, with the same Message-ID (so one e-mail
+    # to the receiving server). That window is one COMMIT per pool process of the killed
+    # worker, so at most KILLED_POOL_PROCESSES duplicates; anything more is a real bug
+    # (no row lock, no idempotency), which this bound still catches.
+    assert figures["emails_duplicated"] <= KILLED_POOL_PROCESSES, figures
     assert figures["emails_unexpected"] == 0, figures
     assert figures["email_rows_not_sent"] == 0, figures
     assert figures["emails_received"] == EVENTS, figures
