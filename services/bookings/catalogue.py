@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.outbox import record_event, utcnow
+from services.kit.problems import ValidationFailed
 
 from . import events
 from .config import BookingsSettings
@@ -20,6 +21,7 @@ from .errors import (
     CatalogueConflict,
     GroupNotFound,
     PeriodNotFound,
+    UnitNotFound,
 )
 from .models import (
     ACTIVE_STATES,
@@ -41,6 +43,7 @@ from .schemas import (
     PeriodCreate,
     PeriodUpdate,
     UnitCreate,
+    UnitUpdate,
 )
 
 
@@ -184,20 +187,82 @@ async def get_group(session: AsyncSession, *, group_id: str) -> ActivityGroup:
     return group
 
 
-async def update_group_capacity(
-    session: AsyncSession, *, group_id: str, data: GroupUpdate
-) -> ActivityGroup:
-    """Set a group's registration capacity; refused when below the places already taken."""
+async def update_unit(session: AsyncSession, *, unit_id: str, data: UnitUpdate) -> Unit:
+    """Change a unit's label, times or incompatibilities (both directions)."""
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise UnitNotFound("Unité inconnue.")
+    sent = data.model_fields_set
+    if "label" in sent and data.label:
+        unit.label = data.label
+    if "starts_at" in sent:
+        unit.starts_at = data.starts_at
+    if "ends_at" in sent:
+        unit.ends_at = data.ends_at
+    if unit.starts_at and unit.ends_at and unit.ends_at <= unit.starts_at:
+        raise ValidationFailed(
+            "L'heure de fin doit être après l'heure de début.",
+            errors=[{"field": "ends_at", "message": "ends_at must be after starts_at"}],
+        )
+    if data.excludes is not None:
+        siblings = list(
+            await session.scalars(
+                select(Unit).where(Unit.activity_id == unit.activity_id, Unit.id != unit.id)
+            )
+        )
+        wanted = set(data.excludes)
+        unknown = wanted - {u.code for u in siblings}
+        if unknown:
+            raise CatalogueConflict(
+                f"Unités inconnues dans « excludes » : {', '.join(sorted(unknown))}."
+            )
+        unit.excludes = sorted(wanted)
+        # Exclusions are read symmetrically: a sibling no longer chosen stops excluding us.
+        for sibling in siblings:
+            if sibling.code not in wanted and unit.code in sibling.excludes:
+                sibling.excludes = [c for c in sibling.excludes if c != unit.code]
+    await session.flush()
+    return unit
+
+
+async def update_group(session: AsyncSession, *, group_id: str, data: GroupUpdate) -> ActivityGroup:
+    """Change a group's name, ages or capacity (capacity: see `_set_capacity`)."""
     group = await get_group(session, group_id=group_id)
-    group.capacity = data.capacity
-    if data.capacity is None:
+    sent = data.model_fields_set
+    if "name" in sent and data.name and data.name != group.name:
+        taken = await session.scalar(
+            select(ActivityGroup.id).where(
+                ActivityGroup.activity_id == group.activity_id, ActivityGroup.name == data.name
+            )
+        )
+        if taken is not None:
+            raise CatalogueConflict(f"Le groupe « {data.name} » existe déjà dans cette activité.")
+        group.name = data.name
+    min_age = data.min_age if data.min_age is not None else group.min_age
+    max_age = data.max_age if data.max_age is not None else group.max_age
+    if max_age < min_age:
+        raise ValidationFailed(
+            "L'âge maximum doit être supérieur ou égal à l'âge minimum.",
+            errors=[{"field": "max_age", "message": "max_age must be at least min_age"}],
+        )
+    group.min_age, group.max_age = min_age, max_age
+    if "capacity" in sent:
+        await _set_capacity(session, group, data.capacity)
+    await session.flush()
+    return group
+
+
+async def _set_capacity(session: AsyncSession, group: ActivityGroup, capacity: int | None) -> None:
+    """Set a group's registration capacity; refused when below the places already taken."""
+    group_id = group.id
+    group.capacity = capacity
+    if capacity is None:
         # Unlimited: no counter to guard any more.
         await session.execute(delete(GroupPlaces).where(GroupPlaces.group_id == group_id))
         await session.execute(
             update(Registration).where(Registration.group_id == group_id).values(holds_place=False)
         )
-        await session.flush()
-        return group
+        return
     # Every active registration of the group now holds a place, per period.
     active = Registration.state.in_(ACTIVE_STATES)
     counts = (
@@ -207,7 +272,7 @@ async def update_group_capacity(
             .group_by(Registration.period_id)
         )
     ).all()
-    over = [n for _, n in counts if n > data.capacity]
+    over = [n for _, n in counts if n > capacity]
     if over:
         raise CatalogueConflict(
             f"Capacité trop faible : {max(over)} inscriptions sont déjà "
@@ -221,12 +286,8 @@ async def update_group_capacity(
     await session.execute(delete(GroupPlaces).where(GroupPlaces.group_id == group_id))
     for period_id, count in counts:
         session.add(
-            GroupPlaces(
-                group_id=group_id, period_id=period_id, capacity=data.capacity, registered=count
-            )
+            GroupPlaces(group_id=group_id, period_id=period_id, capacity=capacity, registered=count)
         )
-    await session.flush()
-    return group
 
 
 # --- periods and closures -----------------------------------------------------------------

@@ -35,6 +35,12 @@ class GroupNotFound(NotFound):
     slug = "group-not-found"
 
 
+class UnitNotFound(NotFound):
+    """No such unit."""
+
+    slug = "unit-not-found"
+
+
 class OpeningNotFound(NotFound):
     """No such opening."""
 

@@ -142,6 +142,21 @@ async def list_openings(
     return [(o, g, u) for o, g, u in (await session.execute(statement)).all()]
 
 
+async def get_opening(session: AsyncSession, *, opening_id: str) -> tuple[Opening, str, str]:
+    """One opening with its group name and unit code, or `OpeningNotFound`."""
+    row = (
+        await session.execute(
+            select(Opening, ActivityGroup.name, Unit.code)
+            .join(ActivityGroup, ActivityGroup.id == Opening.group_id)
+            .join(Unit, Unit.id == Opening.unit_id)
+            .where(Opening.id == opening_id)
+        )
+    ).first()
+    if row is None:
+        raise OpeningNotFound("Ouverture inconnue.")
+    return row[0], row[1], row[2]
+
+
 async def update_opening(
     session: AsyncSession, *, opening_id: str, data: OpeningUpdate
 ) -> tuple[Opening, str, str]:

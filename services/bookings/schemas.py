@@ -71,9 +71,24 @@ class GroupCreate(_In):
 
 
 class GroupUpdate(_In):
-    """Change a group's capacity (null: unlimited)."""
+    """Change a group's name, ages or capacity (null: unlimited); omitted fields stay.
 
-    capacity: int | None = Field(ge=0, le=10_000)
+    New ages apply to the registrations asked from now on; those already made stay.
+    """
+
+    name: str | None = Field(None, min_length=1, max_length=80)
+    min_age: int | None = Field(None, ge=0, le=25)
+    max_age: int | None = Field(None, ge=0, le=25)
+    capacity: int | None = Field(None, ge=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _something_sent(self) -> GroupUpdate:
+        if not self.model_fields_set:
+            raise ValueError("send at least one of name, min_age, max_age, capacity")
+        for field in ("name", "min_age", "max_age"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
 
 
 class GroupRead(_Out):
@@ -101,6 +116,28 @@ class UnitCreate(_In):
             raise ValueError("ends_at must be after starts_at")
         if self.code in self.excludes:
             raise ValueError("a unit cannot exclude itself")
+        return self
+
+
+class UnitUpdate(_In):
+    """Change a unit's label, times or incompatibilities; omitted fields stay.
+
+    `excludes` replaces the unit's incompatibilities in both directions (a unit no longer
+    listed no longer excludes this one either); the code never changes (reservations keep it).
+    """
+
+    label: str | None = Field(None, min_length=1, max_length=80)
+    starts_at: time | None = None
+    ends_at: time | None = None
+    excludes: list[str] | None = Field(None, max_length=20)
+
+    @model_validator(mode="after")
+    def _something_sent(self) -> UnitUpdate:
+        if not self.model_fields_set:
+            raise ValueError("send at least one of label, starts_at, ends_at, excludes")
+        for field in ("label", "excludes"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
         return self
 
 

@@ -40,6 +40,7 @@ from .schemas import (
     PeriodUpdate,
     UnitCreate,
     UnitRead,
+    UnitUpdate,
 )
 
 routes = web.RouteTableDef()
@@ -159,7 +160,7 @@ async def add_group(request: web.Request) -> web.Response:
 
 @routes.patch("/groups/{group_id}")
 @operation(
-    "Change a group's registration capacity (never below the places taken)",
+    "Change a group's name, ages or registration capacity (never below the places taken)",
     tags=TAGS,
     request=GroupUpdate,
     response=GroupRead,
@@ -170,7 +171,7 @@ async def update_group(request: web.Request) -> web.Response:
     require_scope(request, WRITE)
     data = await read_json(request, GroupUpdate)
     async with request.app[DATABASE].transaction() as session:
-        group = await catalogue.update_group_capacity(
+        group = await catalogue.update_group(
             session, group_id=request.match_info["group_id"], data=data
         )
     return json_response(GroupRead.model_validate(group))
@@ -189,6 +190,25 @@ async def add_unit(request: web.Request) -> web.Response:
             session, activity_id=request.match_info["activity_id"], data=data
         )
     return json_response(UnitRead.model_validate(unit), status=201)
+
+
+@routes.patch("/units/{unit_id}")
+@operation(
+    "Change a unit's label, times or incompatibilities (excludes: both directions)",
+    tags=TAGS,
+    request=UnitUpdate,
+    response=UnitRead,
+    errors=(404, 409),
+)
+async def update_unit(request: web.Request) -> web.Response:
+    """PATCH /units/{unit_id}."""
+    require_scope(request, WRITE)
+    data = await read_json(request, UnitUpdate)
+    async with request.app[DATABASE].transaction() as session:
+        unit = await catalogue.update_unit(
+            session, unit_id=request.match_info["unit_id"], data=data
+        )
+    return json_response(UnitRead.model_validate(unit))
 
 
 @routes.get("/activities/{activity_id}/periods")
@@ -314,6 +334,16 @@ async def list_openings(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         rows = await openings.list_openings(session, query=query)
     return json_response(OpeningList(items=[_opening_read(r) for r in rows]))
+
+
+@routes.get("/openings/{opening_id}")
+@operation("Read one opening", tags=TAGS, response=OpeningRead, errors=(404,))
+async def read_opening(request: web.Request) -> web.Response:
+    """GET /openings/{opening_id}."""
+    require_reader(request)
+    async with request.app[DATABASE].sessions() as session:
+        row = await openings.get_opening(session, opening_id=request.match_info["opening_id"])
+    return json_response(_opening_read(row))
 
 
 @routes.patch("/openings/{opening_id}")

@@ -110,6 +110,7 @@ def staff_routes(w: dict) -> list[tuple[str, str]]:
         ("POST", f"/periods/{w['period']['id']}/openings"),
         ("PATCH", f"/groups/{w['activity']['groups'][0]['id']}"),
         ("PATCH", "/openings/any"),
+        ("PATCH", f"/units/{w['activity']['units'][0]['id']}"),
     ]
 
 
