@@ -45,6 +45,7 @@ STAFF_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("Destinataires des messages", "/agents/destinataires"),
     MenuEntry("Courriels envoyés", "/agents/courriels"),
     MenuEntry("Comptes", "/agents/comptes"),
+    MenuEntry("Clients API (systèmes municipaux)", "/agents/clients-api"),
     MenuEntry("Règles des champs", "/agents/champs"),
     MenuEntry("Événements non traités", "/agents/lettres-mortes"),
 )

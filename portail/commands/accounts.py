@@ -1,4 +1,4 @@
-"""`portail create-staff`, `portail invite-family`, `portail rotate-keys`: accounts by hand.
+"""`portail create-staff`, `invite-family`, `create-api-client`, `rotate-keys`: by hand.
 
 They work on the auth database directly (as `portail migrate` does), so that the first
 administrator can exist before any web page does.
@@ -14,9 +14,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from services.auth import clients
 from services.auth.config import AuthSettings
 from services.auth.runtime import standalone
-from services.auth.schemas import InvitationCreate, StaffCreate
+from services.auth.schemas import SERVICE_SCOPES, ApiClientCreate, InvitationCreate, StaffCreate
 from services.auth.service import invite_family, invite_staff
 from services.auth.sessions import activate_with_password
 from services.auth.signing import rotate
@@ -82,6 +83,18 @@ async def _invite_family(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _create_api_client(args: argparse.Namespace) -> int:
+    data = ApiClientCreate(name=args.name, scopes=args.scope)
+    settings = load_settings(AuthSettings)
+    async with standalone(settings) as auth:
+        client, secret = await clients.create(auth, name=data.name, scopes=data.scopes, actor=ACTOR)
+    print(f"client API « {client.name} » : {', '.join(client.scopes)}")
+    print(f"client_id     {client.id}")
+    print(f"client_secret {secret}")
+    print("Le secret n'est affiché qu'une fois : seule son empreinte est gardée.")
+    return 0
+
+
 async def _rotate_keys(_args: argparse.Namespace) -> int:
     settings = load_settings(AuthSettings)
     async with standalone(settings) as auth:
@@ -122,6 +135,19 @@ def register(commands: Any) -> None:
     family.add_argument("--family-id", required=True)
     family.add_argument("--rights", default="book,invoices,edit", help="comma-separated")
     family.set_defaults(handler=_runner(_invite_family))
+
+    api_client = commands.add_parser(
+        "create-api-client", help="an API client for a municipal system (prints its secret)"
+    )
+    api_client.add_argument("name")
+    api_client.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        choices=sorted(SERVICE_SCOPES),
+        help="repeat for each right, e.g. --scope families:read --scope bookings:read",
+    )
+    api_client.set_defaults(handler=_runner(_create_api_client))
 
     keys = commands.add_parser("rotate-keys", help="publish a new token-signing key")
     keys.set_defaults(handler=_runner(_rotate_keys))

@@ -1,10 +1,12 @@
-"""`portail create-staff`, `invite-family` and `rotate-keys` on the real auth database."""
+"""`portail create-staff`, `invite-family`, `create-api-client`, `rotate-keys` on real auth."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import re
 
+import aiohttp
 import pytest
 
 from portail import demo
@@ -70,3 +72,33 @@ async def test_the_dev_seed_is_idempotent_and_its_parent_signs_in(auth_client, s
 def test_portail_seed_runs_the_auth_seed_on_the_configured_database(auth_env) -> None:
     notes = asyncio.run(seed_all(["auth"], report=lambda _line: None))
     assert notes["auth"][0].startswith(demo.DEMO_PARENT_EMAIL)
+
+
+async def test_create_api_client_prints_a_secret_that_gets_a_scoped_token(
+    auth_env, auth_client, capsys
+) -> None:
+    argv = ["create-api-client", "Logiciel comptable", "--scope", "bookings:read"]
+    assert await asyncio.to_thread(main, argv) == 0
+    out = capsys.readouterr().out
+    client_id = re.search(r"client_id\s+(\S+)", out).group(1)
+    secret = re.search(r"client_secret\s+(\S+)", out).group(1)
+    auth = await auth_client()
+    answer = await auth.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": aiohttp.encode_basic_auth(client_id, secret)},
+    )
+    assert answer.status == 200
+    assert (await answer.json())["scope"] == "bookings:read"
+    wrong = await auth.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": aiohttp.encode_basic_auth(client_id, "not-the-secret")},
+    )
+    assert wrong.status == 401
+
+
+def test_create_api_client_refuses_an_unknown_scope(auth_env, capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["create-api-client", "Logiciel", "--scope", "everything"])
+    assert "invalid choice" in capsys.readouterr().err
