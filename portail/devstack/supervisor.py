@@ -1,5 +1,8 @@
 """Start child processes, wait until they are ready, watch them, stop them in reverse order.
 
+A child that dies on its own once the portal runs (a crash, a `kill -9`) is started again,
+as Kubernetes would; one that keeps dying (a crash loop) stops the whole portal instead.
+
 Each child runs in its own session (process group), so a Ctrl-C typed in the terminal
 reaches the launcher only and the launcher decides the order of the shutdown. Should the
 launcher itself be killed, Linux sends the children SIGTERM (PR_SET_PDEATHSIG).
@@ -91,9 +94,20 @@ def tail(path: Path, lines: int = 20) -> str:
 class Supervisor:
     """The children of one launcher, started in batches and stopped in reverse batches."""
 
-    def __init__(self, *, report: Report = print, stop_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        report: Report = print,
+        stop_timeout: float = 10.0,
+        restart_limit: int = 5,
+        restart_window: float = 60.0,
+    ) -> None:
         self.report = report
         self.stop_timeout = stop_timeout
+        # More than `restart_limit` deaths of one child within `restart_window` s: a crash loop.
+        self.restart_limit = restart_limit
+        self.restart_window = restart_window
+        self._deaths: dict[str, list[float]] = {}
         self.batches: list[list[Child]] = []
         self._stopping = False
         self._exited: asyncio.Queue[Child] = asyncio.Queue()
@@ -219,6 +233,23 @@ class Supervisor:
         """The next child that exits while nobody asked it to."""
         return await self._exited.get()
 
+    def may_restart(self, child: Child) -> bool:
+        """Record `child`'s death; False once it died too often lately (a crash loop)."""
+        now = time.monotonic()
+        deaths = self._deaths.setdefault(child.spec.name, [])
+        deaths[:] = [t for t in deaths if now - t < self.restart_window] + [now]
+        return len(deaths) <= self.restart_limit
+
+    async def restart(self, child: Child) -> Child:
+        """Start a dead child again in its place (same batch, so the stop order holds)."""
+        for batch in self.batches:
+            if child in batch:
+                replacement = await self._spawn(child.spec)
+                batch[batch.index(child)] = replacement
+                await self.wait_ready([replacement])
+                return replacement
+        raise ValueError(f"{child.spec.name} is not a child of this supervisor")
+
     async def stop_all(self) -> None:
         """Stop every child, batch by batch in reverse order; SIGKILL after `stop_timeout`."""
         self._stopping = True
@@ -265,9 +296,9 @@ async def run_supervised(
     startup: Callable[[], Coroutine[Any, Any, T]],
     on_ready: Callable[[T], None],
 ) -> int:
-    """Start with `startup`, then run until SIGINT/SIGTERM or a child's death; stop everything.
+    """Start with `startup`, then run until SIGINT/SIGTERM or a crash loop; stop everything.
 
-    Returns 0 after a requested stop, 1 when a child failed to start or died on its own.
+    Returns 0 after a requested stop, 1 when a child failed to start or kept dying.
     A signal during the startup stops what was started so far.
     """
     report = supervisor.report
@@ -309,23 +340,40 @@ async def run_supervised(
 
 
 async def _until_stop_or_death(supervisor: Supervisor, stop_wait: asyncio.Task[bool]) -> int:
-    exited = asyncio.create_task(supervisor.next_exit())
-    await asyncio.wait({exited, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
-    if not exited.done():
-        exited.cancel()
-        supervisor.report("\nArrêt demandé / stop requested")
-        return 0
-    child = exited.result()
-    _explain(
-        ChildFailed(
-            child.spec.name,
-            f"s'est arrêté de lui-même (code {child.process.returncode}) / died on its own; "
-            "tout s'arrête plutôt que de laisser un demi-portail / stopping everything",
-            child.spec.log,
-        ),
-        supervisor.report,
-    )
-    return 1
+    report = supervisor.report
+    while True:
+        exited = asyncio.create_task(supervisor.next_exit())
+        await asyncio.wait({exited, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if not exited.done():
+            exited.cancel()
+            report("\nArrêt demandé / stop requested")
+            return 0
+        child = exited.result()
+        code = child.process.returncode
+        if not supervisor.may_restart(child):
+            _explain(
+                ChildFailed(
+                    child.spec.name,
+                    f"s'arrête sans cesse (code {code}) / keeps dying; "
+                    "tout s'arrête plutôt que de laisser un demi-portail / stopping everything",
+                    child.spec.log,
+                ),
+                report,
+            )
+            return 1
+        report(f"\n! {child.spec.name} s'est arrêté (code {code}) / died: redémarrage / restarting")
+        restarting = asyncio.create_task(supervisor.restart(child))
+        await asyncio.wait({restarting, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if not restarting.done():
+            restarting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ChildFailed):
+                await restarting
+            report("\nArrêt demandé / stop requested")
+            return 0
+        if isinstance(error := restarting.exception(), ChildFailed):
+            _explain(error, report)
+            return 1
+        report(f"  {child.spec.name} redémarré / restarted (pid {restarting.result().pid})")
 
 
 def _explain(error: ChildFailed, report: Report) -> None:

@@ -1,4 +1,5 @@
-"""The launcher's supervisor: Ctrl-C stops every child in reverse order; a death stops all."""
+"""The launcher's supervisor: Ctrl-C stops every child in reverse order; a killed child is
+started again; a child in a crash loop stops them all."""
 
 from __future__ import annotations
 
@@ -54,10 +55,10 @@ def test_sigint_stops_every_child_in_reverse_order(tmp_path: Path) -> None:
     assert _wait_gone(pids) == []
 
 
-async def test_a_child_that_dies_stops_the_others_and_is_reported(tmp_path: Path) -> None:
+async def test_a_child_in_a_crash_loop_stops_the_others_and_is_reported(tmp_path: Path) -> None:
     marker = tmp_path / "marker"
     report: list[str] = []
-    supervisor = Supervisor(report=report.append, stop_timeout=5)
+    supervisor = Supervisor(report=report.append, stop_timeout=5, restart_limit=2)
 
     def child(name: str, *extra: str) -> ChildSpec:
         argv = [sys.executable, str(HERE / "fake_child.py"), name, str(marker), *extra]
@@ -69,9 +70,51 @@ async def test_a_child_that_dies_stops_the_others_and_is_reported(tmp_path: Path
     code = await run_supervised(supervisor, startup, lambda _: None)
 
     assert code == 1
-    assert "fragile died" in _lines(marker)
+    assert _lines(marker).count("fragile died") == 3, "started, restarted twice, then given up"
     assert "steady stopped" in _lines(marker)
-    assert any("fragile" in line and "code 3" in line for line in report)
+    assert any("fragile" in line and "redémarré" in line for line in report)
+    assert any("fragile" in line and "s'arrête sans cesse (code 3)" in line for line in report)
+    assert _wait_gone([c.pid for c in supervisor.children]) == []
+
+
+async def test_a_killed_child_is_started_again_and_the_others_keep_running(
+    tmp_path: Path,
+) -> None:
+    marker = tmp_path / "marker"
+    report: list[str] = []
+    running, restarted = asyncio.Event(), asyncio.Event()
+
+    def note(line: str) -> None:
+        report.append(line)
+        if "victim redémarré" in line:
+            restarted.set()
+
+    supervisor = Supervisor(report=note, stop_timeout=5)
+
+    def child(name: str) -> ChildSpec:
+        argv = [sys.executable, str(HERE / "fake_child.py"), name, str(marker)]
+        return ChildSpec(name, argv, tmp_path / f"{name}.log", settle_seconds=0.2)
+
+    async def startup() -> None:
+        await supervisor.start_batch([child("steady"), child("victim")])
+
+    async def kill_the_victim_then_stop() -> tuple[int, int]:
+        await running.wait()
+        steady, victim = (c.pid for c in supervisor.children)
+        os.kill(victim, signal.SIGKILL)
+        await asyncio.wait_for(restarted.wait(), 30)
+        os.kill(os.getpid(), signal.SIGTERM)  # what a Ctrl-C or `kill` of the launcher does
+        return steady, victim
+
+    attack = asyncio.create_task(kill_the_victim_then_stop())
+    code = await run_supervised(supervisor, startup, lambda _: running.set())
+    steady, victim = await attack
+
+    assert code == 0
+    assert _lines(marker).count("victim started") == 2
+    assert _lines(marker).count("steady started") == 1, "the others were left running"
+    assert steady in [c.pid for c in supervisor.children]
+    assert victim not in [c.pid for c in supervisor.children]
     assert _wait_gone([c.pid for c in supervisor.children]) == []
 
 
