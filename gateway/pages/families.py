@@ -12,9 +12,10 @@ service decides what the visitor may see and do; these pages only lay it out.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -27,6 +28,7 @@ from ..rendering import render
 from ..session import require_signed_in, require_staff_page
 
 SERVICE = "families"
+PARIS = ZoneInfo("Europe/Paris")
 SAVED = "Votre demande a été correctement enregistrée."
 NOTICES = {
     "enregistre": SAVED,
@@ -173,6 +175,15 @@ def display(name: str, value: Any) -> str:
     return labels.get(str(value), str(value))
 
 
+def paris_day(instant: str) -> str:
+    """The day of an API instant in Paris, `dd/mm/yyyy` (late evenings are already the next
+    day in UTC)."""
+    try:
+        return datetime.fromisoformat(instant).astimezone(PARIS).strftime("%d/%m/%Y")
+    except (TypeError, ValueError):
+        return "—"
+
+
 def form_value(name: str, value: Any) -> str:
     """A stored value as a form input holds it."""
     if value is None:
@@ -292,6 +303,7 @@ async def family_page(request: web.Request) -> web.StreamResponse:
             "role_labels": ROLE_LABELS,
             "state_labels": STATE_LABELS,
             "display": display,
+            "day": paris_day,
         },
     )
 
@@ -424,7 +436,15 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
             "failed_id": None,
             "family_filter": family_id,
             "display": display,
+            "day": paris_day,
         },
+    )
+
+
+def _queue_url(family_filter: str, **query: str) -> str:
+    """The queue again, still on the family it was opened for (the agent came from its record)."""
+    return "/agents/demandes?" + urlencode(
+        {**query, **({"famille": family_filter} if family_filter else {})}
     )
 
 
@@ -434,17 +454,21 @@ async def decide(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     decision = "accept" if form.get("decision") == "accepter" else "refuse"
     reason = str(form.get("motif", "")).strip() or None
+    family_filter = str(form.get("famille", ""))[:36]
     request_id = request.match_info["request_id"]
     reply = await _call(
         request, "POST", f"/staff/requests/{request_id}/{decision}", json={"reason": reason}
     )
     if reply.ok:
         raise web.HTTPSeeOther(
-            "/agents/demandes?ok=" + ("accepte" if decision == "accept" else "refuse")
+            _queue_url(family_filter, ok="accepte" if decision == "accept" else "refuse")
         )
     _fields, general = _errors_of(reply)
     detail = general if reply.status == 409 else _first_message(reply) or general
-    page = await _read(request, "/staff/requests", params={"state": "pending", "size": "50"})
+    params = {"state": "pending", "size": "50"}
+    if family_filter:
+        params["family_id"] = family_filter
+    page = await _read(request, "/staff/requests", params=params)
     return await render(
         request,
         "families/queue.html",
@@ -455,9 +479,10 @@ async def decide(request: web.Request) -> web.StreamResponse:
             "notice": None,
             "failure": detail,
             "failed_id": request_id,
-            "family_filter": "",
+            "family_filter": family_filter,
             "error": False,
             "display": display,
+            "day": paris_day,
         },
         status=reply.status,
     )
@@ -476,8 +501,9 @@ async def decide_batch(request: web.Request) -> web.StreamResponse:
     ids = [str(v) for v in form.getall("demandes", [])][:100]
     decision = "accept" if form.get("decision") == "accepter" else "refuse"
     reason = str(form.get("motif", "")).strip() or None
+    family_filter = str(form.get("famille", ""))[:36]
     if not ids:
-        raise web.HTTPSeeOther("/agents/demandes")
+        raise web.HTTPSeeOther(_queue_url(family_filter))
     reply = await _call(
         request,
         "POST",
@@ -485,7 +511,8 @@ async def decide_batch(request: web.Request) -> web.StreamResponse:
         json={"request_ids": ids, "decision": decision, "reason": reason},
     )
     failed = not reply.ok or any(r["status"] != 200 for r in reply.data.get("results", []))
-    raise web.HTTPSeeOther("/agents/demandes?" + ("erreur=1" if failed else "ok=lot"))
+    outcome = {"erreur": "1"} if failed else {"ok": "lot"}
+    raise web.HTTPSeeOther(_queue_url(family_filter, **outcome))
 
 
 async def search_page(request: web.Request) -> web.StreamResponse:
@@ -526,6 +553,7 @@ async def record_page(request: web.Request) -> web.StreamResponse:
         {
             "family": family,
             "display": display,
+            "day": paris_day,
             "fields": fields,
             "persons": [
                 {
