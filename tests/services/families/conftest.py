@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +17,18 @@ from services.kit.testing import TestSigner
 
 # The gateway's own fixtures, to put the real gateway in front of the real families service.
 from tests.gateway.conftest import gateway, upstream  # noqa: F401
+from tests.queue.processes import ProcessSet
+from tests.services.notifications.smtp_server import SmtpServer
 
 from .pages import PARENT_EMAIL, STAFF_EMAIL, AuthWithStaff, sign_in
+from .real_portal import (
+    PUBLIC_BASE_URL,
+    SMTP_FROM,
+    RealPortal,
+    combined_jwks,
+    empty_redis_index,
+    start_worker,
+)
 
 
 class FamiliesApi:
@@ -116,14 +128,18 @@ class FamiliesApi:
         ]
 
 
-@pytest.fixture
-async def api(service_client, signer: TestSigner) -> FamiliesApi:
-    """The families service with a clean field policy (tests that change it restore nothing)."""
-    client = await service_client("families")
+async def families_api(client: TestClient, signer: TestSigner) -> FamiliesApi:
+    """The API of a families app, its field policy back to the defaults of the manual."""
     async with client.app[DATABASE].transaction() as session:
         for row in (await session.scalars(select(FieldPolicy))).all():
             await session.delete(row)
     return FamiliesApi(client, signer)
+
+
+@pytest.fixture
+async def api(service_client, signer: TestSigner) -> FamiliesApi:
+    """The families service with a clean field policy (tests that change it restore nothing)."""
+    return await families_api(await service_client("families"), signer)
 
 
 class Portal:
@@ -170,3 +186,84 @@ async def portal(
         {"auth": auth_server.url, "families": families_url}, upstream_deadline_seconds=5.0
     )
     return Portal(api, client.server, aiohttp_client, family)
+
+
+@pytest.fixture
+async def real_portal(
+    service_client,
+    gateway,  # noqa: F811
+    signer: TestSigner,
+    service_databases: dict[str, str],
+    tmp_path: Path,
+) -> AsyncIterator[RealPortal]:
+    """Every real part of a change request (see real_portal.py), with a family, its parent
+    invited by auth and an agent invited by an administrator — both e-mails on their way."""
+    smtp = SmtpServer()
+    smtp.start()
+    processes = ProcessSet(tmp_path)
+    try:
+        empty_redis_index()
+        auth = await service_client(
+            "auth",
+            public_base_url=PUBLIC_BASE_URL,
+            ip_attempts_limit=100_000,
+            account_failures_limit=100,
+        )
+        auth_keys = await (await auth.get("/.well-known/jwks.json")).json()
+        jwks = combined_jwks(auth_keys, signer.jwks)
+        families = await families_api(await service_client("families", jwks_json=jwks), signer)
+        mail = {**smtp.settings(), "smtp_from": SMTP_FROM, "public_base_url": PUBLIC_BASE_URL}
+        notifications = await service_client("notifications", jwks_json=jwks, **mail)
+        await start_worker(processes, smtp, service_databases["notifications"])
+        client = await gateway(
+            {
+                name: str(app.make_url("")).rstrip("/")
+                for name, app in (
+                    ("auth", auth),
+                    ("families", families.client),
+                    ("notifications", notifications),
+                )
+            },
+            jwks_json=jwks,
+            # A page makes up to four calls; on a loaded test machine one may exceed 1 s.
+            upstream_deadline_seconds=5.0,
+        )
+
+        family = await families.family(name="ETCHEVERRY", phone="05 59 29 00 00")
+        await families.person(
+            family["id"], role="responsable", first_name="Maïa", last_name="Etcheverry"
+        )
+        await families.person(
+            family["id"], first_name="Peio", last_name="Etcheverry", birth_date="2017-05-12"
+        )
+        suffix = uuid.uuid4().hex[:8]
+        parent_email, staff_email = f"parent-{suffix}@exemple.fr", f"agent-{suffix}@exemple.fr"
+        invited = await auth.post(
+            "/invitations",
+            json={"email": parent_email, "family_id": family["id"]},
+            headers=signer.headers(role="staff", subject="agent-accueil"),
+        )
+        assert invited.status == 201, await invited.text()
+        hired = await auth.post(
+            "/staff",
+            json={"email": staff_email, "roles": ["agent"]},
+            headers=signer.headers(
+                role="staff", subject="admin-mairie", staff_roles=["administrator"]
+            ),
+        )
+        assert hired.status == 201, await hired.text()
+        yield RealPortal(
+            base_url=str(client.make_url("")).rstrip("/"),
+            smtp=smtp,
+            processes=processes,
+            auth=auth,
+            families=families,
+            signer=signer,
+            family=family,
+            parent_email=parent_email,
+            staff_email=staff_email,
+            log_dir=tmp_path,
+        )
+    finally:
+        processes.close()
+        smtp.stop()
