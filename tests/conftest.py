@@ -59,17 +59,20 @@ async def service_client(
     signer: TestSigner,
     request: pytest.FixtureRequest,
 ) -> AsyncIterator[ServiceClientFactory]:
-    """Build a service's real app on this run's database and drive it over HTTP."""
+    """Build a service's real app on this run's database (or `database_url=`) over HTTP."""
 
     async def make(name: str, **settings: object) -> TestClient[web.Request, web.Application]:
-        if name not in service_databases:
+        database_url = settings.pop("database_url", None)
+        if database_url is None and name not in service_databases:
             service_databases[name] = await support.prepare_service_database(name)
         uses_s3 = "s3_endpoint_url" in service(name).settings_class().model_fields
         if uses_s3 and "s3_endpoint_url" not in settings:
             # A service that stores files is ready only with its bucket: give it this run's S3.
             settings["s3_endpoint_url"] = request.getfixturevalue("s3_endpoint")
         module = __import__(f"{service(name).package}.app", fromlist=["create_app"])
-        config = support.service_settings(name, service_databases[name], signer.jwks, **settings)
+        config = support.service_settings(
+            name, str(database_url or service_databases[name]), signer.jwks, **settings
+        )
         return await aiohttp_client(module.create_app(config))
 
     yield make
