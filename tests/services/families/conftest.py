@@ -26,7 +26,9 @@ from .real_portal import (
     SMTP_FROM,
     RealPortal,
     combined_jwks,
-    empty_redis_index,
+    drop_databases,
+    empty_queues,
+    fresh_databases,
     start_worker,
 )
 
@@ -193,7 +195,6 @@ async def real_portal(
     service_client,
     gateway,  # noqa: F811
     signer: TestSigner,
-    service_databases: dict[str, str],
     tmp_path: Path,
 ) -> AsyncIterator[RealPortal]:
     """Every real part of a change request (see real_portal.py), with a family, its parent
@@ -201,20 +202,28 @@ async def real_portal(
     smtp = SmtpServer()
     smtp.start()
     processes = ProcessSet(tmp_path)
+    label = f"proof{uuid.uuid4().hex[:6]}"
     try:
-        empty_redis_index()
+        databases = await fresh_databases(label)
+        empty_queues()
         auth = await service_client(
             "auth",
+            database_url=databases["auth"],
             public_base_url=PUBLIC_BASE_URL,
             ip_attempts_limit=100_000,
             account_failures_limit=100,
         )
         auth_keys = await (await auth.get("/.well-known/jwks.json")).json()
         jwks = combined_jwks(auth_keys, signer.jwks)
-        families = await families_api(await service_client("families", jwks_json=jwks), signer)
+        families = await families_api(
+            await service_client("families", database_url=databases["families"], jwks_json=jwks),
+            signer,
+        )
         mail = {**smtp.settings(), "smtp_from": SMTP_FROM, "public_base_url": PUBLIC_BASE_URL}
-        notifications = await service_client("notifications", jwks_json=jwks, **mail)
-        await start_worker(processes, smtp, service_databases["notifications"])
+        notifications = await service_client(
+            "notifications", database_url=databases["notifications"], jwks_json=jwks, **mail
+        )
+        await start_worker(processes, smtp, databases["notifications"])
         client = await gateway(
             {
                 name: str(app.make_url("")).rstrip("/")
@@ -267,3 +276,4 @@ async def real_portal(
     finally:
         processes.close()
         smtp.stop()
+        await drop_databases(label)

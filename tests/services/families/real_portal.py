@@ -19,8 +19,10 @@ from typing import Any
 
 import redis
 
+from services.kit.queue import QUEUES
 from services.kit.testing import TestSigner
 from tests import support
+from tests.queue.conftest import create_migrated_database
 from tests.queue.processes import ProcessSet, python
 from tests.services.notifications.smtp_server import SmtpServer
 
@@ -62,13 +64,29 @@ async def start_worker(processes: ProcessSet, smtp: SmtpServer, notifications_db
         await asyncio.sleep(0.2)  # the services' relays keep running meanwhile
 
 
-def empty_redis_index() -> None:
-    """Drop what earlier tests left queued on this run's index: the worker starts clean."""
+def empty_queues() -> None:
+    """Drop the tasks earlier tests left on this run's index (no worker ran for them): the
+    worker starts on this test's events only. Other keys (sessions, limits) stay."""
     client = redis.Redis.from_url(support.redis_url())
     try:
-        client.flushdb()
+        client.delete(*QUEUES)
     finally:
         client.close()
+
+
+async def fresh_databases(label: str) -> dict[str, str]:
+    """New, migrated auth, families and notifications databases for one test: no outbox rows
+    of earlier tests for the relays to publish again, no accounts or e-mails but this test's."""
+    return {
+        name: await create_migrated_database(f"{label}_{name}", name)
+        for name in ("auth", "families", "notifications")
+    }
+
+
+async def drop_databases(label: str) -> None:
+    """Drop what `fresh_databases(label)` created."""
+    for name in ("auth", "families", "notifications"):
+        await support.drop_database(support.database_name(f"{label}_{name}"))
 
 
 def text_of(message: EmailMessage) -> str:
