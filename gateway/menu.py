@@ -39,6 +39,8 @@ STAFF_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("Familles", "/agents/familles"),
     MenuEntry("Facturation mensuelle", "/agents/facturation"),
     MenuEntry("Factures", "/agents/factures"),
+    MenuEntry("Activités", "/agents/activites"),
+    MenuEntry("Périodes et ouvertures", "/agents/periodes"),
     MenuEntry("Documentation structure", "/agents/documentation"),
     MenuEntry("Types de documents", "/agents/types-documents"),
     MenuEntry("Actualités", "/agents/actualites"),
