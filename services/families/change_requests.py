@@ -244,6 +244,8 @@ async def decide(
         target=request.target,
         person_id=request.person_id,
         fields=[c["field"] for c in request.changes],
+        # The French labels too: the family's e-mail names the fields as its screens do.
+        labels=[_label(request.target, c["field"]) for c in request.changes],
         reason=reason,
     )
     await session.flush()

@@ -1,11 +1,11 @@
 """The proof of issue #4 in a real (headless) Chromium, with every real part (real_portal.py).
 
 A parent, invited by e-mail, creates a password and asks for two changes from a 360 px phone:
-the home phone and a child's allergies. An agent, invited by e-mail too, creates a password,
-enrols an authenticator (TOTP, the code computed from the secret the page shows), signs in
-with the code and, on a desktop, accepts the first request and refuses the second with a
-reason. The parent sees the new phone and the reason, and the worker's two e-mails arrive at
-the SMTP server, each naming the change and the decision.
+the home phone, and a child's school and allergies. An agent, invited by e-mail too, creates
+a password, enrols an authenticator (TOTP, the code computed from the secret the page shows),
+signs in with the code and, on a desktop, accepts the first request and refuses the second
+with a reason. The parent sees the new phone and the reason, and the worker's two e-mails
+arrive at the SMTP server, each naming the fields and the decision.
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
             await parent.goto(f"{base}/famille")
             await parent.get_by_role("link", name="Peio Etcheverry").click()
             await parent.get_by_role("link", name="Modifier", exact=True).click()
+            await parent.get_by_label("École").fill("École Saint-Joseph")
             await parent.get_by_label("Allergies").fill("Arachide")
             await parent.get_by_role("button", name="Valider mes modifications").click()
             await parent.wait_for_load_state()
@@ -171,10 +172,10 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
 
             # --- the e-mails, from the SMTP server, and the page they link to ----------
             accepted = await portal.mail(portal.parent_email, ACCEPTED)
-            assert "téléphone" in text_of(accepted) and "a été acceptée" in text_of(accepted)
+            assert "famille (téléphone du domicile) a été acceptée" in text_of(accepted)
             assert "<strong>acceptée</strong>" in html_of(accepted)
             refused = await portal.mail(portal.parent_email, REFUSED)
-            assert "allergies" in text_of(refused) and "a été refusée" in text_of(refused)
+            assert "famille (école, allergies) a été refusée" in text_of(refused)
             assert f"Motif : {REASON}" in text_of(refused)
             assert link_in(accepted, "/famille") == "/famille"
 

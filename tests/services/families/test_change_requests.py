@@ -83,6 +83,8 @@ async def test_a_refusal_needs_a_reason_keeps_the_record_and_writes_one_event(
     events = await api.events(request_id=request["id"])
     assert [e["type"] for e in events] == ["family.change_requested", "family.change_refused"]
     assert events[1]["data"]["reason"] == "Merci de joindre un justificatif de domicile."
+    # What the family's e-mail names: the field as its screens label it.
+    assert (events[1]["data"]["fields"], events[1]["data"]["labels"]) == (["city"], ["Commune"])
 
     mine = await (
         await api.client.get(f"/families/{fid}/requests/{request['id']}", headers=api.parent(fid))
