@@ -129,10 +129,20 @@ def _values(
         "expires": _day_or_instant(data.get("expires_at") or data.get("expires_on"), language),
         "day": _day_or_instant(data.get("date"), language),
         "amount": format_cents(data.get("total_cents", data.get("amount_cents"))),
-        "fields": ", ".join(
-            FIELD_LABELS.get(str(f), str(f)) for f in data.get("fields") or [] if f
-        ),
+        "fields": _field_names(data),
     }
+
+
+def _field_names(data: dict[str, Any]) -> str:
+    """The fields an event names, as a sentence shows them: the producer's own labels when it
+    sends them (families sends those of its screens), else the known names."""
+    labels = [str(label) for label in data.get("labels") or [] if label]
+    if labels:
+        # "Téléphone du domicile" reads "téléphone du domicile" mid-sentence; "PAI" stays.
+        return ", ".join(
+            label[0].lower() + label[1:] if label[1:2].islower() else label for label in labels
+        )
+    return ", ".join(FIELD_LABELS.get(str(f), str(f)) for f in data.get("fields") or [] if f)
 
 
 def format_instant(moment: datetime, language: str = "fr") -> str:
