@@ -1,7 +1,8 @@
 """The planning grid of one person: a row per unit, a cell per day, each cell's state and why.
 
-Read with six small queries whatever the range (registrations, activities, units, periods,
-openings, reservations, closures), never one per cell. The states are those of the legend:
+Read with two statements whatever the range (the registrations with their activities and
+units; the openings with the person's reservations, periods and closures), never one per
+cell. The states are those of the legend:
 possible (fermé, hors période, non inscrit, hors délai, disponible, dernières places,
 complet) and booked (demande en attente, réservé, en liste d'attente, refusé, présent,
 absent justifié, absent non justifié).
@@ -9,28 +10,14 @@ absent justifié, absent non justifié).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import JSON, Boolean, Date, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import (
-    ACCEPTED,
-    CONFIRMED,
-    RES_CANCELLED,
-    RES_REFUSED,
-    RES_REQUESTED,
-    WAITING,
-    Activity,
-    Closure,
-    Opening,
-    Period,
-    Registration,
-    Reservation,
-    Unit,
-)
+from .models import CONFIRMED, RES_REFUSED, RES_REQUESTED, WAITING
 from .notice_rules import deadline, describe_deadline, describe_rule, parse_rule
 from .schemas_reservations import (
     ATTENDANCE_LABELS,
@@ -40,6 +27,7 @@ from .schemas_reservations import (
     PlanningActivity,
     PlanningRow,
 )
+from .types import UtcDateTime
 from .workdays import public_holiday
 
 LEGEND = [
@@ -87,168 +75,174 @@ def few_left(capacity: int, booked: int) -> bool:
     return capacity - booked <= max(2, capacity // 10)
 
 
+# The person's accepted registrations with their activity and its units: one row per
+# (registration, unit), the activity's columns repeated (a handful of rows).
+_REGISTERED = text(
+    """
+        SELECT r.activity_id, r.period_id, r.group_id, r.person_name,
+               a.name, a.add_notice, a.cancel_notice, a.waiting_list,
+               u.id AS unit_id, u.code, u.label
+        FROM registrations r
+        JOIN activities a ON a.id = r.activity_id
+        LEFT JOIN units u ON u.activity_id = r.activity_id
+        WHERE r.family_id = :family_id AND r.person_id = :person_id AND r.state = 'accepted'
+        ORDER BY a.name, u.starts_at, u.code
+        """
+).columns(add_notice=JSON, cancel_notice=JSON, waiting_list=Boolean)
+# Everything dated in the range for those activities, in one statement, four kinds of rows
+# sharing one shape (`kind` says which; the other kinds' columns are NULL):
+# - `opening`: an opening of the person's group, with the person's reservation on it, if any;
+# - `any`: an (activity, unit, day) with an opening for some group ("non inscrit" when none
+#   is the person's), so that other groups' openings are not sent one by one;
+# - `period`: a period of the activity overlapping the range; `closure`: a closed day.
+_DATED = (
+    text(
+        """
+        WITH mine AS (
+            SELECT activity_id, period_id, group_id FROM registrations
+            WHERE family_id = :family_id AND person_id = :person_id AND state = 'accepted'
+        )
+        SELECT 'opening' AS kind, o.activity_id, o.day, CAST(NULL AS DATE) AS ends_on, o.unit_id,
+               o.id AS opening_id, o.capacity, o.booked, o.closed,
+               res.id AS reservation_id, res.state, res.attendance, res.reason, res.updated_at
+        FROM openings o
+        JOIN mine ON mine.period_id = o.period_id AND mine.group_id = o.group_id
+        LEFT JOIN reservations res
+          ON res.opening_id = o.id AND res.family_id = :family_id
+         AND res.person_id = :person_id AND res.state <> 'cancelled'
+        WHERE o.day BETWEEN :first AND :last
+        UNION ALL
+        SELECT 'any', cell.activity_id, cell.day, NULL, cell.unit_id, NULL, NULL, NULL, NULL,
+               NULL, NULL, NULL, NULL, NULL
+        FROM (SELECT DISTINCT activity_id, day, unit_id FROM openings
+              WHERE activity_id IN (SELECT activity_id FROM mine)
+                AND day BETWEEN :first AND :last) cell
+        UNION ALL
+        SELECT 'period', p.activity_id, p.starts_on, p.ends_on, NULL, NULL, NULL, NULL, NULL,
+               NULL, NULL, NULL, NULL, NULL
+        FROM periods p
+        WHERE p.activity_id IN (SELECT activity_id FROM mine)
+          AND p.starts_on <= :last AND p.ends_on >= :first
+        UNION ALL
+        SELECT 'closure', c.activity_id, c.day, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+               NULL, c.reason, NULL
+        FROM closures c
+        WHERE c.activity_id IN (SELECT activity_id FROM mine) AND c.day BETWEEN :first AND :last
+        """
+    )
+    .bindparams(bindparam("first", type_=Date), bindparam("last", type_=Date))
+    .columns(day=Date, ends_on=Date, closed=Boolean, updated_at=UtcDateTime)
+)
+
+
 @dataclass(frozen=True)
-class _Reg:
-    activity_id: str
-    period_id: str
-    group_id: str
-    person_name: str
+class _Opening:
+    id: str
+    capacity: int
+    booked: int
+    closed: bool
+
+
+@dataclass
+class _Activity:
+    id: str
+    name: str
+    add_notice: dict[str, Any] | None
+    cancel_notice: dict[str, Any] | None
+    waiting_list: bool
+    units: list[tuple[str, str, str]] = field(default_factory=list)  # (id, code, label)
 
 
 async def planning(
     session: AsyncSession, *, family_id: str, person_id: str, days: list[date], now: datetime
 ) -> Planning:
-    """The person's planning over `days` (registrations of `family_id` only)."""
+    """The person's planning over `days` (registrations of `family_id` only).
+
+    Two statements whatever the range, read with Core (no ORM objects on this hot path).
+    """
     first, last = days[0], days[-1]
-    regs = [
-        _Reg(*row)
-        for row in (
-            await session.execute(
-                select(
-                    Registration.activity_id,
-                    Registration.period_id,
-                    Registration.group_id,
-                    Registration.person_name,
-                ).where(
-                    Registration.family_id == family_id,
-                    Registration.person_id == person_id,
-                    Registration.state == ACCEPTED,
-                )
-            )
-        ).all()
-    ]
+    who = {"family_id": family_id, "person_id": person_id}
+    connection = await session.connection()
+    registered = (await connection.execute(_REGISTERED, who)).all()
     result = Planning(
         person_id=person_id,
-        person_name=regs[0].person_name if regs else "",
+        person_name=registered[0].person_name if registered else "",
         starts_on=first,
         ends_on=last,
         days=days,
         activities=[],
         legend=LEGEND,
     )
-    if not regs:
+    if not registered:
         return result
-    activity_ids = sorted({r.activity_id for r in regs})
-    by_period = {r.period_id: r for r in regs}
-    activities = (
-        await session.execute(
-            select(
-                Activity.id,
-                Activity.name,
-                Activity.add_notice,
-                Activity.cancel_notice,
-                Activity.waiting_list,
+    activities: dict[str, _Activity] = {}
+    for row in registered:
+        activity = activities.get(row.activity_id)
+        if activity is None:
+            activity = activities[row.activity_id] = _Activity(
+                row.activity_id, row.name, row.add_notice, row.cancel_notice, row.waiting_list
             )
-            .where(Activity.id.in_(activity_ids))
-            .order_by(Activity.name)
-        )
-    ).all()
-    units = (
-        await session.execute(
-            select(Unit.id, Unit.activity_id, Unit.code, Unit.label)
-            .where(Unit.activity_id.in_(activity_ids))
-            .order_by(Unit.starts_at, Unit.code)
-        )
-    ).all()
-    periods = (
-        await session.execute(
-            select(Period.activity_id, Period.starts_on, Period.ends_on).where(
-                Period.activity_id.in_(activity_ids),
-                Period.starts_on <= last,
-                Period.ends_on >= first,
+        unit = (row.unit_id, row.code, row.label)
+        if row.unit_id is not None and unit not in activity.units:
+            activity.units.append(unit)
+    periods: list[tuple[str, date, date]] = []
+    closures: dict[tuple[str, date], str] = {}
+    mine: dict[tuple[str, str, date], _Opening] = {}  # the person's group's, per cell
+    opened: set[tuple[str, str, date]] = set()  # cells with an opening for some group
+    reservations: list[tuple[datetime, str, str, str, str | None, str | None]] = []
+    for row in (await connection.execute(_DATED, {**who, "first": first, "last": last})).all():
+        if row.kind == "period":
+            periods.append((row.activity_id, row.day, row.ends_on))
+        elif row.kind == "closure":
+            closures[(row.activity_id, row.day)] = row.reason or "fermeture"
+        elif row.kind == "any":
+            opened.add((row.activity_id, row.unit_id, row.day))
+        else:
+            mine.setdefault(
+                (row.activity_id, row.unit_id, row.day),
+                _Opening(row.opening_id, row.capacity, row.booked, bool(row.closed)),
             )
-        )
-    ).all()
-    openings = (
-        await session.execute(
-            select(
-                Opening.id,
-                Opening.activity_id,
-                Opening.period_id,
-                Opening.group_id,
-                Opening.unit_id,
-                Opening.day,
-                Opening.capacity,
-                Opening.booked,
-                Opening.closed,
-            ).where(Opening.activity_id.in_(activity_ids), Opening.day.between(first, last))
-        )
-    ).all()
-    reservations = (
-        await session.execute(
-            select(
-                Reservation.id,
-                Reservation.opening_id,
-                Reservation.state,
-                Reservation.attendance,
-                Reservation.reason,
-                Reservation.updated_at,
-            )
-            .where(
-                Reservation.family_id == family_id,
-                Reservation.person_id == person_id,
-                Reservation.day.between(first, last),
-                Reservation.state != RES_CANCELLED,
-            )
-            .order_by(Reservation.updated_at)
-        )
-    ).all()
-    closures = {
-        (a, d): reason or "fermeture"
-        for a, d, reason in (
-            await session.execute(
-                select(Closure.activity_id, Closure.day, Closure.reason).where(
-                    Closure.activity_id.in_(activity_ids), Closure.day.between(first, last)
-                )
-            )
-        ).all()
-    }
+            if row.reservation_id is not None:
+                reservations.append(
+                    (
+                        row.updated_at, row.opening_id, row.reservation_id, row.state,
+                        row.attendance, row.reason,
+                    )
+                )  # fmt: skip
     # The latest row per opening wins, an active one over a refused one.
     booked: dict[str, tuple[str, str, str | None, str | None]] = {}
-    for rid, opening_id, state, attendance, reason, _ in reservations:
+    for _, opening_id, rid, state, attendance, reason in sorted(reservations, key=_first):
         if opening_id in booked and booked[opening_id][1] != RES_REFUSED:
             continue
         booked[opening_id] = (rid, state, attendance, reason)
-    cells_openings: dict[tuple[str, str, date], list[Any]] = {}
-    for row in openings:
-        cells_openings.setdefault((row[1], row[4], row[5]), []).append(row)
-    for activity_id, name, add_notice, cancel_notice, waiting_list in activities:
-        add_rule, cancel_rule = parse_rule(add_notice), parse_rule(cancel_notice)
+    for activity in activities.values():
+        add_rule = parse_rule(activity.add_notice)
+        cancel_rule = parse_rule(activity.cancel_notice)
         rows: list[PlanningRow] = []
-        for unit_id, unit_activity, code, label in units:
-            if unit_activity != activity_id:
-                continue
+        for unit_id, code, label in activity.units:
             cells = []
             for day in days:
-                candidates = cells_openings.get((activity_id, unit_id, day), [])
-                opening = next(
-                    (
-                        o
-                        for o in candidates
-                        if o[2] in by_period and by_period[o[2]].group_id == o[3]
-                    ),
-                    None,
-                )
-                in_period = any(a == activity_id and s <= day <= e for a, s, e in periods)
+                cell = (activity.id, unit_id, day)
+                in_period = any(a == activity.id and s <= day <= e for a, s, e in periods)
                 cells.append(
                     _cell(
                         day=day,
-                        opening=opening,
-                        any_opening=bool(candidates),
+                        opening=mine.get(cell),
+                        any_opening=cell in opened,
                         in_period=in_period,
                         booked=booked,
                         now=now,
                         add_rule=add_rule,
                         cancel_rule=cancel_rule,
-                        waiting_list=waiting_list,
-                        closure=closures.get((activity_id, day)),
+                        waiting_list=activity.waiting_list,
+                        closure=closures.get((activity.id, day)),
                     )
                 )
             rows.append(PlanningRow(unit_code=code, unit_label=label, cells=cells))
         result.activities.append(
             PlanningActivity(
-                activity_id=activity_id,
-                activity_name=name,
+                activity_id=activity.id,
+                activity_name=activity.name,
                 add_rule=describe_rule(add_rule),
                 cancel_rule=describe_rule(cancel_rule),
                 rows=rows,
@@ -257,10 +251,14 @@ async def planning(
     return result
 
 
+def _first(item: tuple[Any, ...]) -> Any:
+    return item[0]
+
+
 def _cell(
     *,
     day: date,
-    opening: tuple | None,  # type: ignore[type-arg]
+    opening: _Opening | None,
     any_opening: bool,
     in_period: bool,
     booked: dict[str, tuple[str, str, str | None, str | None]],
@@ -303,7 +301,12 @@ def _cell(
             kind="possible",
             locked_reason="En dehors des périodes de l'activité.",
         )
-    opening_id, capacity, taken, closed = opening[0], opening[6], opening[7], opening[8]
+    opening_id, capacity, taken, closed = (
+        opening.id,
+        opening.capacity,
+        opening.booked,
+        opening.closed,
+    )
     if opening_id in booked:
         rid, state, attendance, reason = booked[opening_id]
         cancel_limit = deadline(cancel_rule, day)  # type: ignore[arg-type]
