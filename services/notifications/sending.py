@@ -17,14 +17,13 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.outbox import utcnow
 
 from .config import NotificationsSettings
 from .models import OutgoingEmail
-from .outgoing import aware
 from .smtp import SmtpFailure, SmtpSender, build_message
 
 log = structlog.get_logger(__name__)
@@ -57,26 +56,49 @@ async def send_email(
     session: AsyncSession, settings: NotificationsSettings, sender: SmtpSender, email_id: str
 ) -> SendOutcome:
     """Send the e-mail `email_id` if it is still pending and due, in the caller's transaction."""
-    now = utcnow()
-    row = await session.scalar(
-        select(OutgoingEmail)
-        .where(OutgoingEmail.id == email_id, OutgoingEmail.state == "pending")
-        .with_for_update(skip_locked=True)
-    )
-    if row is None or aware(row.next_attempt_at) > now:
+    row = await _claim(session, email_id)
+    if row is None:
         return SendOutcome.SKIPPED
     message = build_message(row, settings)
-    # Written before the send, committed after it: once the server has said 250, only the
-    # COMMIT is left (one round trip), the narrowest window a crash can duplicate in.
-    row.attempts += 1
-    row.state, row.sent_at, row.last_error = "sent", utcnow(), None
-    await session.flush()
     try:
         await sender.send(message)
     except SmtpFailure as failure:
         row.state, row.sent_at = "pending", None
         return _record_failure(settings, row, failure)
+    # Only the caller's COMMIT is left: the narrowest window a crash can duplicate in.
     return SendOutcome.SENT
+
+
+async def _claim(session: AsyncSession, email_id: str) -> OutgoingEmail | None:
+    """Lock the row if it is pending, due and not locked by another sender, and mark it sent.
+
+    One statement: the lock (`FOR UPDATE SKIP LOCKED`, in the sub-select) and the `sent`
+    state written before the message goes out, committed after the server's 250.
+    """
+    now = utcnow()
+    lockable = (
+        select(OutgoingEmail.id)
+        .where(
+            OutgoingEmail.id == email_id,
+            OutgoingEmail.state == "pending",
+            OutgoingEmail.next_attempt_at <= now,
+        )
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = await session.scalars(
+        update(OutgoingEmail)
+        .where(OutgoingEmail.id == lockable)
+        .values(
+            state="sent",
+            sent_at=now,
+            last_error=None,
+            attempts=OutgoingEmail.attempts + 1,
+        )
+        .returning(OutgoingEmail)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.one_or_none()
 
 
 def _record_failure(
