@@ -8,6 +8,7 @@ is neither: the e-mail waits, as long as it takes, and leaves when the server is
 from __future__ import annotations
 
 import email.utils
+import time
 from dataclasses import dataclass
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -62,12 +63,25 @@ def build_message(row: OutgoingEmail, settings: NotificationsSettings) -> Outgoi
     return Outgoing(sender=address, recipient=row.recipient, data=message.as_bytes())
 
 
+# After the server could not be reached, how long `recently_unreachable` stays true.
+UNREACHABLE_MEMORY_SECONDS = 60.0
+
+
 class SmtpSender:
     """Sends messages over one lazily opened connection, reopened when the server drops it."""
 
     def __init__(self, settings: NotificationsSettings) -> None:
         self.settings = settings
         self._client: aiosmtplib.SMTP | None = None
+        self._unreachable_at: float | None = None
+
+    @property
+    def recently_unreachable(self) -> bool:
+        """Whether the server could not be reached lately (a send may wait a whole timeout)."""
+        return (
+            self._unreachable_at is not None
+            and time.monotonic() - self._unreachable_at < UNREACHABLE_MEMORY_SECONDS
+        )
 
     def _new_client(self) -> aiosmtplib.SMTP:
         s = self.settings
@@ -83,6 +97,15 @@ class SmtpSender:
 
     async def send(self, message: Outgoing) -> None:
         """Hand `message` to the server; raise `SmtpFailure` unless it accepted it."""
+        try:
+            await self._send(message)
+        except SmtpFailure as failure:
+            if failure.kind == "unreachable":
+                self._unreachable_at = time.monotonic()
+            raise
+        self._unreachable_at = None
+
+    async def _send(self, message: Outgoing) -> None:
         for attempt in (1, 2):
             try:
                 client = await self._connected()

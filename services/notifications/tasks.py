@@ -80,6 +80,33 @@ class ConsumerRuntime:
         finally:
             self.loop.close()
 
+    async def send(self, email_id: str) -> SendOutcome:
+        """Lock, send and record one e-mail in one transaction (see sending.py for the cases)."""
+        async with self.database.transaction() as session:
+            outcome = await send_email(session, self.settings, self.smtp, email_id)
+        log.info("email_send", email_id=email_id, outcome=outcome.value)
+        return outcome
+
+    async def send_owed(self, email_ids: tuple[str, ...]) -> None:
+        """Send the e-mails an event owes at once, over this process's connection.
+
+        A send task per e-mail would cost a second trip through the broker and the pool for
+        every e-mail: most of the time an e-mail spent in the worker. The path is the same
+        (row locked, sent, committed), so is the guarantee. While the server was lately
+        unreachable they go to the `email` queue instead: a send could wait a whole SMTP
+        timeout, and events must not wait for it.
+        """
+        if self.smtp.recently_unreachable:
+            self.enqueue_emails(email_ids)
+            return
+        for email_id in email_ids:
+            try:
+                await self.send(email_id)
+            except Exception as exc:
+                # The event is handled and its e-mail owed in the database: the relay
+                # re-enqueues the pending row, so this failure only delays it.
+                log.warning("email_send_failed", email_id=email_id, error=type(exc).__name__)
+
     def enqueue_emails(self, email_ids: tuple[str, ...] | list[str]) -> None:
         """Put a send task on the `email` queue for each id; a failure is left to the relay."""
         try:
@@ -135,8 +162,8 @@ async def deliver_async(current: ConsumerRuntime, message: Any) -> str:
     """
     async with current.database.transaction() as session:
         delivery = await service.handle_event(session, raw=message, settings=current.settings)
-    # After the commit, never before: a task must never find its row missing.
-    current.enqueue_emails(delivery.emails)
+    # After the commit, never before: a sender must never find its row missing.
+    await current.send_owed(delivery.emails)
     # After the commit, never before: an acknowledged event must be a handled one.
     if delivery.ack_id is not None:
         await current.acks.confirm(delivery.ack_id)
@@ -163,15 +190,7 @@ def purge_processed_events() -> int:
 def send(email_id: str) -> str:
     """Send one owed e-mail, once: its row is locked while SMTP takes it."""
     current = runtime()
-    return current.run(send_async(current, email_id)).value
-
-
-async def send_async(current: ConsumerRuntime, email_id: str) -> SendOutcome:
-    """Lock, send and record in one transaction (see sending.py for the cases)."""
-    async with current.database.transaction() as session:
-        outcome = await send_email(session, current.settings, current.smtp, email_id)
-    log.info("email_send", email_id=email_id, outcome=outcome.value)
-    return outcome
+    return current.run(current.send(email_id)).value
 
 
 @shared_task(name=DIGEST_TASK)  # type: ignore[untyped-decorator]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
 
 import asyncpg
@@ -14,7 +15,8 @@ from services.kit.outbox import ACK_KEY
 from services.notifications import tasks
 
 from ... import support
-from .factories import event
+from .factories import event, invited
+from .smtp_server import SmtpServer
 
 
 @pytest.fixture
@@ -33,6 +35,28 @@ def consumer_env(
     tasks._close_runtime()
     yield url
     tasks._close_runtime()
+
+
+def email_rows(url: str, event_id: str) -> list[asyncpg.Record]:
+    """The e-mail rows an event owes."""
+    return asyncio.run(_fetch(url, "SELECT * FROM outgoing_emails WHERE source_id = $1", event_id))
+
+
+async def _fetch(url: str, query: str, *args: str) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        return list(await connection.fetch(query, *args))
+    finally:
+        await connection.close()
+
+
+def queued_sends() -> list[bytes]:
+    """The `email.send` tasks waiting on the `email` queue (kombu's Redis list)."""
+    client = redis.Redis.from_url(support.redis_url())
+    try:
+        return list(client.lrange("email", 0, -1))
+    finally:
+        client.close()
 
 
 def journal_lines(url: str, event_id: str) -> int:
@@ -86,3 +110,66 @@ def test_without_redis_the_effect_commits_and_the_next_delivery_acknowledges(
     assert acks.get(ACK_KEY.format(message["id"])) == b"1"
     acks.close()
     assert journal_lines(consumer_env, message["id"]) == 1
+
+
+@pytest.fixture
+def empty_email_queue() -> Iterator[None]:
+    """No `email.send` task left over from another test in this Redis database."""
+    client = redis.Redis.from_url(support.redis_url())
+    client.delete("email")
+    yield
+    client.delete("email")
+    client.close()
+
+
+def test_the_consumer_sends_what_an_event_owes_at_once_over_its_connection(
+    consumer_env: str, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch, empty_email_queue: None
+) -> None:
+    monkeypatch.setenv("SMTP_PORT", str(smtp.port))
+    tasks._close_runtime()
+    first, second = (
+        invited(str(uuid.uuid4()), "a@example.org"),
+        invited(str(uuid.uuid4()), "b@example.org"),
+    )
+
+    assert tasks.deliver.run(first) == "handled"
+    connection = tasks.runtime().smtp._client
+    assert tasks.deliver.run(second) == "handled"
+
+    assert sorted(str(m["To"]) for m in smtp.inbox.messages) == ["a@example.org", "b@example.org"]
+    (row,) = email_rows(consumer_env, first["id"])
+    assert (row["state"], row["attempts"]) == ("sent", 1)
+    assert queued_sends() == [], "no send task went through the broker"
+    assert connection is not None and tasks.runtime().smtp._client is connection, "reused"
+    assert tasks.deliver.run(first) == "duplicate" and len(smtp.inbox.messages) == 2
+
+
+def test_while_the_server_is_unreachable_events_go_on_and_emails_wait_on_the_queue(
+    consumer_env: str, monkeypatch: pytest.MonkeyPatch, empty_email_queue: None
+) -> None:
+    server = SmtpServer()  # not started: connections refused
+    monkeypatch.setenv("SMTP_PORT", str(server.port))
+    monkeypatch.setenv("NOTIFICATIONS_EMAIL_RETRY_BASE_SECONDS", "0.01")
+    monkeypatch.setenv("NOTIFICATIONS_EMAIL_RETRY_MAX_SECONDS", "0.02")
+    tasks._close_runtime()
+    first, second = (
+        invited(str(uuid.uuid4()), "a@example.org"),
+        invited(str(uuid.uuid4()), "b@example.org"),
+    )
+
+    assert tasks.deliver.run(first) == "handled"
+    (tried,) = email_rows(consumer_env, first["id"])
+    assert tasks.deliver.run(second) == "handled"
+    (queued,) = email_rows(consumer_env, second["id"])
+    assert (tried["state"], tried["attempts"], tried["enqueued_at"]) == ("pending", 1, None)
+    assert "unreachable" in tried["last_error"]
+    assert (queued["state"], queued["attempts"]) == ("pending", 0), "not tried: the server was down"
+    assert [queued["id"] in m.decode() for m in queued_sends()] == [True]
+
+    server.start()  # back: the queued send task and the relay's retry both get through
+    try:
+        assert tasks.send.run(queued["id"]) == "sent"
+        assert tasks.send.run(tried["id"]) == "sent"
+        assert len(server.inbox.messages) == 2
+    finally:
+        server.stop()
