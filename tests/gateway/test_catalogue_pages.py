@@ -96,8 +96,7 @@ async def _sign_in(client: Any, email: str) -> None:
     assert signed.status == 303, await signed.text()
 
 
-@pytest.fixture
-async def office(gateway, upstream, service_client, signer: TestSigner) -> BackOffice:
+async def start_office(gateway, upstream, service_client, signer: TestSigner) -> BackOffice:  # type: ignore[no-untyped-def]
     """The gateway in front of the real bookings service, an agent signed in."""
     bookings = await service_client("bookings")
     auth = CatalogueAuth(signer, accounts={AGENT: [], PARENT: ["family-1"]}, staff={AGENT})
@@ -109,6 +108,12 @@ async def office(gateway, upstream, service_client, signer: TestSigner) -> BackO
     )
     await _sign_in(client, AGENT)
     return BackOffice(client, bookings, signer.headers(role="staff", subject="agent-check"))
+
+
+@pytest.fixture
+async def office(gateway, upstream, service_client, signer: TestSigner) -> BackOffice:  # type: ignore[no-untyped-def]
+    """The back office, an agent signed in."""
+    return await start_office(gateway, upstream, service_client, signer)
 
 
 def _unique(prefix: str) -> str:
