@@ -100,6 +100,8 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
             await parent.get_by_role("link", name="Modifier les coordonnées").click()
             assert await parent.get_by_label("Adresse *").is_visible()  # the manual's star
             await parent.get_by_label("Téléphone du domicile").fill("06.11.22.33.44")
+            await fits(parent, SMALL_PHONE["width"])
+            await shoot(parent, "edit-360")
             await parent.get_by_role("button", name="Valider mes modifications").click()
             await parent.wait_for_load_state()
             notice = await parent.get_by_role("status").inner_text()
@@ -169,6 +171,17 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
             await allergy_request.get_by_role("button", name="Refuser", exact=True).click()
             await agent.wait_for_load_state()
             assert "La demande a été refusée." in await agent.get_by_role("status").inner_text()
+
+            await agent.set_viewport_size(SMALL_PHONE)
+            for path in (
+                "/agents/champs",
+                f"/agents/familles/{family_id}",
+                "/agents/familles?q=Etcheverry",
+                f"/agents/demandes?etat=refused&famille={family_id}",
+            ):
+                await agent.goto(f"{base}{path}")
+                await fits(agent, SMALL_PHONE["width"])  # the back office works on a phone too
+            await shoot(agent, "refused-360")
 
             # --- the e-mails, from the SMTP server, and the page they link to ----------
             accepted = await portal.mail(portal.parent_email, ACCEPTED)
