@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import structlog
 from aiohttp import ClientSession
@@ -363,8 +363,16 @@ async def settle(
     return await _apply_detail(database, settings, attempt.id, summarize(detail))
 
 
+def _expired(attempt: PaymentAttempt) -> bool:
+    # SQLite (the dev profile) gives back naive datetimes, PostgreSQL aware ones: both are UTC.
+    expires_at = attempt.expires_at
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return expires_at <= utcnow()
+
+
 async def _expire_if_due(database: Database, attempt: PaymentAttempt) -> Settlement:
-    if attempt.expires_at > utcnow():
+    if not _expired(attempt):
         return Settlement(attempt, "pending")
     await _close(database, attempt.id, "expired", "aucun résultat PayFiP avant l'expiration")
     async with database.sessions() as session:
@@ -448,7 +456,7 @@ async def reconcile(
     outcomes: dict[str, int] = {}
     for attempt in pending:
         if attempt.idop is None:
-            if attempt.expires_at <= utcnow():
+            if _expired(attempt):
                 await _close(database, attempt.id, "expired", "jamais créé chez PayFiP")
                 outcomes["expired"] = outcomes.get("expired", 0) + 1
             continue

@@ -58,3 +58,33 @@ async def test_on_sqlite_the_demo_invoice_downloads_and_is_paid_with_the_simulat
     assert "F200300001" in [i["number"] for i in settled["items"]]
     dashboard = await (await client.get(f"/dashboard/{DEMO_FAMILY_ID}", headers=parent)).json()
     assert dashboard == {"factures": {"count": 0}}
+
+
+async def test_on_sqlite_paying_again_while_an_attempt_is_open_is_refused_in_french(
+    aiohttp_client: Any, signer: TestSigner, s3_endpoint: str, tmp_path: Path
+) -> None:
+    # SQLite gives back naive datetimes: comparing the open attempt's expiry with the aware
+    # clock used to end in a 500 ("An unexpected error occurred.") on the parent's page.
+    settings = BillingSettings(
+        profile="dev",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'billing.sqlite'}",
+        run_migrations_at_start=True,
+        redis_url=support.redis_url(),
+        jwks_json=json.dumps(signer.jwks),
+        s3_endpoint_url=s3_endpoint,
+        s3_bucket=f"dev-{uuid.uuid4().hex[:12]}",
+    )
+    client = await aiohttp_client(create_app(settings))
+    await seed_demo(client.app[DATABASE])
+    parent = signer.headers(subject="parent", families=[DEMO_FAMILY_ID])
+    listed = await (await client.get(f"/families/{DEMO_FAMILY_ID}/invoices", headers=parent)).json()
+    (invoice,) = listed["items"]
+    start = f"/families/{DEMO_FAMILY_ID}/invoices/{invoice['id']}/payfip"
+
+    first = await client.post(start, headers=parent)
+    assert first.status == 201, await first.text()
+    again = await client.post(start, headers=parent)
+
+    assert again.status == 409
+    problem = await again.json()
+    assert problem["detail"].startswith("Un paiement en ligne de cette facture est déjà en cours")
