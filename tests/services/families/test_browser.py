@@ -133,18 +133,17 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
                 "heading", name="Activer la double authentification"
             ).is_visible()
             secret = "".join((await agent.locator("main code").inner_text()).split())
-            totp = pyotp.TOTP(secret)
-            # The previous 30 s step, so that the sign-in below uses a code not yet spent.
-            await agent.get_by_label("Code affiché par l'application").fill(
-                totp.at(time.time() - 30)
-            )
+            totp, enrolled_at = pyotp.TOTP(secret), time.time()
+            # This step's code now, the next step's at sign-in: a code is never spent twice,
+            # and both stay within the one step of drift auth allows whenever the step turns.
+            await agent.get_by_label("Code affiché par l'application").fill(totp.at(enrolled_at))
             await agent.get_by_role("button", name="Activer").click()
             await agent.wait_for_load_state()
             assert "codes de secours" in await agent.get_by_role("status").inner_text()
             await agent.get_by_role("link", name="Se connecter").click()
             await agent.get_by_label("Adresse électronique").fill(portal.staff_email)
             await agent.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
-            await agent.get_by_label("Code de vérification").fill(totp.now())
+            await agent.get_by_label("Code de vérification").fill(totp.at(enrolled_at + 30))
             await agent.get_by_role("button", name="Se connecter").click()
             await agent.wait_for_load_state()
             assert agent.url == f"{base}/", await agent.content()
