@@ -64,6 +64,9 @@ FIELD_MESSAGES = {
     "places": "Nombre de places : un nombre entier de 0 à 10 000.",
     "unites": "Cochez au moins une unité.",
     "groupes": "Cochez au moins un groupe.",
+    "ferme_du": "Premier jour fermé : une date de la période.",
+    "ferme_au": "Dernier jour fermé : une date de la période, pas avant le premier.",
+    "motif": "Le motif tient en 200 caractères au plus.",
 }
 # The API's field names, as the forms name them.
 API_FIELDS = {
@@ -86,6 +89,7 @@ API_FIELDS = {
     "registration_opens_at": "ouverture",
     "registration_closes_at": "fermeture",
     "weekdays": "jours",
+    "reason": "motif",
 }
 # Errors on a whole object (no field named): recognised by the service's wording.
 OBJECT_ERRORS = {
@@ -105,6 +109,7 @@ NOTICES = {
     "periode": "La période est créée : ouvrez maintenant ses jours.",
     "fenetre": "Fenêtre d'inscription enregistrée.",
     "ouverture": "Ouverture enregistrée.",
+    "fermeture": "Jours de fermeture enregistrés.",
 }
 SECTIONS = {
     "regles": "Présentation et règles",
@@ -578,15 +583,24 @@ async def _openings_page(
     status: int = 200,
 ) -> web.Response:
     shown = _shown_month(period, month)
-    listed = await fetch_json(
-        request, "bookings", "/openings",
-        activity_id=activity["id"], period_id=period["id"],
-        starts_on=f"{shown}-01", ends_on=_last_day(shown),
+    listed, closures = await asyncio.gather(
+        fetch_json(
+            request, "bookings", "/openings",
+            activity_id=activity["id"], period_id=period["id"],
+            starts_on=f"{shown}-01", ends_on=_last_day(shown),
+        ),
+        fetch_json(request, "bookings", f"/activities/{activity['id']}/closures"),
     )  # fmt: skip
+    in_period = [
+        c
+        for c in (closures or {"items": []})["items"]
+        if period["starts_on"] <= c["day"] <= period["ends_on"]
+    ]
     context = {
         "activity": activity,
         "period": period,
         "openings": None if listed is None else listed["items"],
+        "closures": None if closures is None else in_period,
         "labels": {u["code"]: u["label"] for u in activity["units"]},
         "months": _months(period),
         "month": shown,
@@ -640,6 +654,49 @@ async def create_openings(request: web.Request) -> web.StreamResponse:
     return await _openings_page(request, activity, period, month=month, result=reply.data)
 
 
+def closed_days(form: Form, period: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
+    """The days from `ferme_du` to `ferme_au` (or that one day), within the period.
+
+    The API takes a list of days; staff think in ranges ("du 2 au 4 mai"), so the range is
+    expanded here, and only here is a date judged by this page.
+    """
+    period_days = (date.fromisoformat(period["starts_on"]), date.fromisoformat(period["ends_on"]))
+    try:
+        first = date.fromisoformat(_text(form, "ferme_du"))
+    except ValueError:
+        return [], {"ferme_du": FIELD_MESSAGES["ferme_du"]}
+    try:
+        last = date.fromisoformat(_text(form, "ferme_au") or first.isoformat())
+    except ValueError:
+        return [], {"ferme_au": FIELD_MESSAGES["ferme_au"]}
+    if not period_days[0] <= first <= period_days[1]:
+        return [], {"ferme_du": FIELD_MESSAGES["ferme_du"]}
+    if not first <= last <= period_days[1]:
+        return [], {"ferme_au": FIELD_MESSAGES["ferme_au"]}
+    count = (last - first).days + 1
+    return [date.fromordinal(first.toordinal() + i).isoformat() for i in range(count)], {}
+
+
+async def add_closures(request: web.Request) -> web.StreamResponse:
+    """POST …/fermetures: closed days of the activity within this period (bulk skips them)."""
+    await require_staff_page(request)
+    activity, period = await _period_of(request)
+    form = await request.post()
+    days, errors = closed_days(form, period)
+    back = f"/agents/periodes/{activity['id']}/{period['id']}/ouvertures"
+    if errors:
+        state = FormState("fermeture", form, errors, SOME_FIELDS)
+        return await _openings_page(request, activity, period, month=None, state=state, status=422)
+    body = {"days": days, "reason": _text(form, "motif", 300)}
+    reply = await _send(request, "POST", f"/activities/{activity['id']}/closures", body)
+    if reply.ok:
+        raise web.HTTPSeeOther(f"{back}?mois={days[0][:7]}&ok=fermeture")
+    state = refusal(reply, "fermeture", form, "Les jours de fermeture n'ont pas été enregistrés.")
+    return await _openings_page(
+        request, activity, period, month=None, state=state, status=reply.status
+    )
+
+
 async def opening_page(request: web.Request) -> web.StreamResponse:
     """GET/POST …/ouvertures/{opening_id}: one opening's capacity, or close it."""
     await require_staff_page(request)
@@ -691,5 +748,6 @@ def register(app: web.Application) -> None:
     base = "/agents/periodes/{activity_id}/{period_id}/ouvertures"
     app.router.add_get(base, openings_page)
     app.router.add_post(base, create_openings)
+    app.router.add_post("/agents/periodes/{activity_id}/{period_id}/fermetures", add_closures)
     app.router.add_get(base + "/{opening_id}", opening_page)
     app.router.add_post(base + "/{opening_id}", opening_page)

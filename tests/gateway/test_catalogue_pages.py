@@ -494,3 +494,40 @@ async def test_the_pages_read_in_english(office: BackOffice) -> None:
         html = await office.page(f"{path}?lang=en")
         assert '<html lang="en">' in html
         assert french_left(html, data) == [], path
+
+
+async def test_closed_days_are_listed_and_skipped_by_the_bulk_creation(
+    office: BackOffice,
+) -> None:
+    activity_id, period_id = await _activity_with_units(office)
+    openings = f"/agents/periodes/{activity_id}/{period_id}/ouvertures"
+    closures = f"/agents/periodes/{activity_id}/{period_id}/fermetures"
+
+    outside = await office.post(closures, {"ferme_du": "2027-06-01"}, token_from=openings)
+    assert outside.status == 422
+    assert "Premier jour fermé : une date de la période." in text_of(await outside.text())
+    backwards = await office.post(
+        closures, {"ferme_du": "2027-04-28", "ferme_au": "2027-04-27"}, token_from=openings
+    )
+    assert backwards.status == 422
+    assert "pas avant le premier" in text_of(await backwards.text())
+    assert (await office.api(f"/activities/{activity_id}/closures"))["items"] == []
+
+    closed = await office.post(
+        closures,
+        {"ferme_du": "2027-04-28", "ferme_au": "2027-04-29", "motif": "Sortie au lac"},
+        token_from=openings,
+    )
+    assert closed.status == 303
+    assert closed.headers["Location"] == f"{openings}?mois=2027-04&ok=fermeture"
+    page = text_of(await office.page(f"{openings}?mois=2027-04&ok=fermeture"))
+    assert "Jours de fermeture enregistrés." in page
+    assert "mercredi 28/04/2027 — Sortie au lac" in page and "jeudi 29/04/2027" in page
+    made = await office.post(
+        openings, {"jours": ["2", "3"], "unites": "repas", "groupes": "primaire", "places": "8"}
+    )
+    result = text_of(await made.text())
+    assert "1 ouverture créée." in result  # mercredi 5 mai; jeudi 6 mai is Ascension
+    assert "mercredi 28/04/2027 — Fermeture : Sortie au lac" in result
+    days = [o["day"] for o in (await office.api("/openings", period_id=period_id))["items"]]
+    assert days == ["2027-05-05"]
