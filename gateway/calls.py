@@ -113,7 +113,13 @@ async def fetch_json(request: web.Request, service: str, path: str, **params: st
 
 def problem_detail(data: Any, fallback: str) -> str:
     """The `detail` of a service's problem+json, or `fallback` when there is none."""
-    detail = data.get("detail") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return fallback
+    status, detail = data.get("status"), data.get("detail")
+    # A service's own failure (5xx) is described in English for its logs, not for a parent:
+    # the page's French fallback says it better.
+    if isinstance(status, int) and status >= 500:
+        return fallback
     return detail if isinstance(detail, str) else fallback
 
 

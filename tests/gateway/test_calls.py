@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import html
 
 from aiohttp import web
 from yarl import URL
 
 from gateway.calls import call_service
 from gateway.session import require_signed_in
+from services.kit.problems import Conflict, Problem, problem_response
 
 from .conftest import echo_app, same_origin
 from .fakes import PASSWORD, FakeAuth
+from .test_session import csrf_from
 
 
 def family_page(app: web.Application) -> None:
@@ -103,3 +106,42 @@ async def test_pages_get_the_verified_claims_and_nothing_from_a_forged_token(
         headers=same_origin(client),
     )
     assert await (await client.get("/essai-claims")).json() == {}
+
+
+async def test_a_service_failure_reaches_the_page_in_french_not_as_its_english_detail(
+    gateway, upstream, signer
+) -> None:
+    # A service's 500 says "An unexpected error occurred." for its logs; the parent who
+    # pressed « Payer en ligne » reads the page's French message instead.
+    fake = FakeAuth(signer, accounts={"p@example.org": ["fam-1"]})
+    auth = await upstream(fake.app())
+    billing = web.Application()
+
+    async def crash(_request: web.Request) -> web.Response:
+        return problem_response(Problem("An unexpected error occurred."))
+
+    async def refuse(_request: web.Request) -> web.Response:
+        return problem_response(Conflict("Un paiement en ligne est déjà en cours."))
+
+    billing.router.add_post("/families/fam-1/invoices/inv-1/payfip", crash)
+    billing.router.add_post("/families/fam-1/invoices/inv-2/payfip", refuse)
+    client = await gateway({"auth": auth.url, "billing": (await upstream(billing)).url})
+    await client.post(
+        "/connexion",
+        data={"email": "p@example.org", "password": PASSWORD},
+        headers=same_origin(client),
+    )
+
+    token = csrf_from(await (await client.get("/")).text())
+    form = {"csrf_token": token, "famille": "fam-1"}
+    crashed = await client.post(
+        "/factures/payer", data={**form, "facture": "inv-1"}, headers=same_origin(client)
+    )
+    page = html.unescape(await crashed.text())
+    assert "Le paiement en ligne n'a pas pu commencer. Réessayez." in page
+    assert "unexpected" not in page
+
+    refused = await client.post(
+        "/factures/payer", data={**form, "facture": "inv-2"}, headers=same_origin(client)
+    )
+    assert "Un paiement en ligne est déjà en cours." in html.unescape(await refused.text())
