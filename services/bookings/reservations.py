@@ -4,20 +4,21 @@ A save is a list of changes (book or cancel one person on one opening). **Each c
 applied or refused on its own, with its reason**; a save holds at most `MAX_CHANGES`
 (beyond: 422, nothing checked). The steps, and why they are in this order:
 
-1. everything the rules need is read at once (openings with their activity, unit and
-   period; the persons' accepted registrations; their active reservations on those days;
-   closures) — a handful of queries per save, not per change;
+1. everything the rules need is read at once, three Core statements per save whatever its
+   size (openings with their activity, unit, period and closure; the persons' accepted
+   registrations; their active reservations on those days with their units' exclusions);
 2. the rules are judged in memory: registration required (accepted, same group), period
    and closures, notice deadline (Europe/Paris, French holidays), unit incompatibilities
    (counting the save's own cancellations and bookings), twice the same cell;
 3. documents are asked **once per save** for each (person, activity) still to be booked,
    all at once, outside any transaction;
-4. one transaction for the whole save, changes taken in opening-id order (so that two saves
-   lock openings in the same order and cannot deadlock): the notice deadline is checked
-   again with a fresh "now", a place is taken by one conditional UPDATE, the row inserted
-   with ON CONFLICT DO NOTHING on the active-reservation index (a double click books once),
-   and the change's event written to the outbox. A cancellation gives its place to the first
-   waiting request in the same transaction (`reservation.promoted`).
+4. one transaction for the whole save: the notice deadline is checked again with a fresh
+   "now"; the bookings' rows are inserted in one statement with ON CONFLICT DO NOTHING on
+   the active-reservation index (a double click books once); then, in opening-id order (two
+   saves lock openings in the same order and cannot deadlock), each place is taken by one
+   conditional UPDATE; the events go to the outbox in one INSERT at commit. A cancellation
+   gives its place to the first waiting request in the same transaction
+   (`reservation.promoted`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -204,90 +205,96 @@ def excluded(
     return code_a != code_b and (code_b in excludes_a or code_a in excludes_b)
 
 
-async def _context(
-    session: AsyncSession, *, family_id: str, changes: list[Change]
-) -> tuple[
-    dict[str, OpeningInfo],
-    dict[tuple[str, str, str], tuple[str, str]],
-    dict[tuple[str, str], Current],
-    dict[tuple[str, date], str],
-    dict[str, tuple[str, ...]],
-]:
-    opening_ids = sorted({c.opening_id for c in changes})
-    person_ids = sorted({c.person_id for c in changes})
-    rows = (await session.execute(opening_columns().where(Opening.id.in_(opening_ids)))).all()
-    openings = {row[0]: opening_info(row) for row in rows}
+# What a save's rules need, read with three prebuilt Core statements (no ORM objects): the
+# openings with their activity, unit, period and closure; the persons' accepted
+# registrations of this family; their active reservations on those days with each unit's
+# exclusions (the only units whose exclusions the rules can ask for, with the openings' own).
+_OPENINGS = (
+    opening_columns()
+    .add_columns(Closure.id.label("closure_id"), Closure.reason.label("closure_reason"))
+    .outerjoin(
+        Closure, and_(Closure.activity_id == Opening.activity_id, Closure.day == Opening.day)
+    )
+    .where(Opening.id.in_(bindparam("opening_ids", expanding=True)))
+)
+_REGISTRATIONS = select(
+    Registration.person_id,
+    Registration.activity_id,
+    Registration.period_id,
+    Registration.group_id,
+    Registration.person_name,
+).where(
+    Registration.family_id == bindparam("family_id"),
+    Registration.person_id.in_(bindparam("person_ids", expanding=True)),
+    Registration.activity_id.in_(bindparam("activity_ids", expanding=True)),
+    Registration.state == ACCEPTED,
+)
+_CURRENT = (
+    select(
+        Reservation.id,
+        Reservation.person_id,
+        Reservation.opening_id,
+        Reservation.activity_id,
+        Reservation.day,
+        Unit.code,
+        Reservation.state,
+        Reservation.attendance,
+        Unit.excludes,
+    )
+    .join(Unit, Unit.id == Reservation.unit_id)
+    .where(
+        Reservation.family_id == bindparam("family_id"),
+        Reservation.person_id.in_(bindparam("person_ids", expanding=True)),
+        Reservation.day.in_(bindparam("days", expanding=True)),
+        Reservation.state.in_(RESERVATION_ACTIVE),
+    )
+)
+
+
+@dataclass
+class _Context:
+    """Everything the rules need, keyed for the judge."""
+
+    openings: dict[str, OpeningInfo] = field(default_factory=dict)
+    registrations: dict[tuple[str, str, str], tuple[str, str]] = field(default_factory=dict)
+    current: dict[tuple[str, str], Current] = field(default_factory=dict)
+    closures: dict[tuple[str, date], str] = field(default_factory=dict)
+    # (activity, unit code) -> the codes it excludes
+    excludes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+
+async def _context(session: AsyncSession, *, family_id: str, changes: list[Change]) -> _Context:
+    context = _Context()
+    connection = await session.connection()
+    rows = await connection.execute(
+        _OPENINGS, {"opening_ids": sorted({c.opening_id for c in changes})}
+    )
+    for row in rows:
+        info = opening_info(row)
+        context.openings[info.id] = info
+        context.excludes[(info.activity_id, info.unit_code)] = info.excludes
+        if row.closure_id is not None:
+            context.closures[(info.activity_id, info.day)] = row.closure_reason or "fermeture"
+    openings = context.openings
     everything_full = all(
         c.action == "book" and c.opening_id in openings and _full_when_read(openings[c.opening_id])
         for c in changes
     )
     if not openings or everything_full:
         # Nothing else can change the answers: one query for the rush's refusals.
-        return openings, {}, {}, {}, {}
-    days = sorted({o.day for o in openings.values()})
+        return context
+    who = {"family_id": family_id, "person_ids": sorted({c.person_id for c in changes})}
     activity_ids = sorted({o.activity_id for o in openings.values()})
-    registrations = {
-        (r.person_id, r.activity_id, r.period_id): (r.group_id, r.person_name)
-        for r in (
-            await session.execute(
-                select(
-                    Registration.person_id,
-                    Registration.activity_id,
-                    Registration.period_id,
-                    Registration.group_id,
-                    Registration.person_name,
-                ).where(
-                    Registration.family_id == family_id,
-                    Registration.person_id.in_(person_ids),
-                    Registration.activity_id.in_(activity_ids),
-                    Registration.state == ACCEPTED,
-                )
-            )
-        ).all()
-    }
-    current = {
-        (r[1], r[2]): Current(*r)
-        for r in (
-            await session.execute(
-                select(
-                    Reservation.id,
-                    Reservation.person_id,
-                    Reservation.opening_id,
-                    Reservation.activity_id,
-                    Reservation.day,
-                    Unit.code,
-                    Reservation.state,
-                    Reservation.attendance,
-                )
-                .join(Unit, Unit.id == Reservation.unit_id)
-                .where(
-                    Reservation.family_id == family_id,
-                    Reservation.person_id.in_(person_ids),
-                    Reservation.day.in_(days),
-                    Reservation.state.in_(RESERVATION_ACTIVE),
-                )
-            )
-        ).all()
-    }
-    closures = {
-        (r[0], r[1]): r[2] or "fermeture"
-        for r in (
-            await session.execute(
-                select(Closure.activity_id, Closure.day, Closure.reason).where(
-                    Closure.activity_id.in_(activity_ids), Closure.day.in_(days)
-                )
-            )
-        ).all()
-    }
-    excludes = {
-        code: tuple(excl or ())
-        for code, excl in (
-            await session.execute(
-                select(Unit.code, Unit.excludes).where(Unit.activity_id.in_(activity_ids))
-            )
-        ).all()
-    }
-    return openings, registrations, current, closures, excludes
+    for r in await connection.execute(_REGISTRATIONS, {**who, "activity_ids": activity_ids}):
+        context.registrations[(r.person_id, r.activity_id, r.period_id)] = (
+            r.group_id,
+            r.person_name,
+        )
+    days = sorted({o.day for o in openings.values()})
+    for r in await connection.execute(_CURRENT, {**who, "days": days}):
+        context.current[(r.person_id, r.opening_id)] = Current(*r[:8])
+        context.excludes[(r.activity_id, r.code)] = tuple(r.excludes or ())
+    return context
 
 
 def _refused(
@@ -327,17 +334,10 @@ def _late(info: OpeningInfo, rule: dict[str, Any] | None, now: datetime, verb: s
     )
 
 
-def judge(
-    *,
-    changes: list[Change],
-    now: datetime,
-    openings: dict[str, OpeningInfo],
-    registrations: dict[tuple[str, str, str], tuple[str, str]],
-    current: dict[tuple[str, str], Current],
-    closures: dict[tuple[str, date], str],
-    excludes: dict[str, tuple[str, ...]],
-) -> _Plan:
+def judge(*, changes: list[Change], now: datetime, context: _Context) -> _Plan:
     """Judge every change against the rules that need no other service."""
+    openings, registrations, current = context.openings, context.registrations, context.current
+    closures, excludes = context.closures, context.excludes
     plan = _Plan()
     seen: set[tuple[str, str]] = set()
     # Units each person holds per (activity, day), as the save goes: cancellations first.
@@ -418,7 +418,9 @@ def judge(
             (
                 u
                 for u in sorted(units)
-                if excluded(info.unit_code, info.excludes, u, excludes.get(u, ()))
+                if excluded(
+                    info.unit_code, info.excludes, u, excludes.get((info.activity_id, u), ())
+                )
             ),
             None,
         )
@@ -536,73 +538,128 @@ def _applied(op: _Op, state: str, reservation_id: str, label: str | None = None)
     )
 
 
-async def _book(
-    session: AsyncSession, op: _Op, *, family_id: str, now: datetime, by: str
-) -> ChangeResult:
-    info = op.info
-    late = _late(info, info.add_notice, now, "réservé")
-    if late:
-        return _refused(op.change, "past-deadline", late, info)
-    # The row goes in first and the opening's counter last: the opening's row lock (the one
-    # every save of the rush waits on) is then held only from the UPDATE to the commit.
-    state = CONFIRMED if info.validation == "automatic" else RES_REQUESTED
-    reservation_id = str(uuid.uuid4())
-    inserted = await session.execute(
+_EVENT_OF_STATE = {
+    CONFIRMED: CONFIRMED_EVENT,
+    RES_REQUESTED: REQUESTED_EVENT,
+    WAITING: WAITLISTED_EVENT,
+}
+_LABEL_OF_STATE = {
+    WAITING: "en liste d'attente (complet : vous serez prévenu si une place se libère)",
+    RES_REQUESTED: "demande en attente (validation par la structure)",
+}
+
+
+async def _insert_bookings(
+    session: AsyncSession, ops: list[_Op], *, family_id: str, now: datetime, by: str
+) -> dict[int, str]:
+    """Insert every booking's row in one statement; op index -> id of the rows inserted.
+
+    ON CONFLICT DO NOTHING on the active-reservation index: a row a concurrent twin (a double
+    click in two tabs) inserted first is left out, and that change is « déjà réservé ».
+    """
+    ids = {op.index: str(uuid.uuid4()) for op in ops}
+    rows = [
+        {
+            "id": ids[op.index],
+            "family_id": family_id,
+            "person_id": op.change.person_id,
+            "person_name": op.person_name,
+            "activity_id": op.info.activity_id,
+            "opening_id": op.info.id,
+            "day": op.info.day,
+            "unit_id": op.info.unit_id,
+            "state": CONFIRMED if op.info.validation == "automatic" else RES_REQUESTED,
+            "holds_place": True,
+            "changed_by": by,
+            "created_at": now,
+            "updated_at": now,
+            "arrival": time.time_ns(),  # waiting-list order
+        }
+        for op in ops
+    ]
+    statement = (
         _insert_for(session)(Reservation)
-        .values(
-            id=reservation_id,
-            family_id=family_id,
-            person_id=op.change.person_id,
-            person_name=op.person_name,
-            activity_id=info.activity_id,
-            opening_id=info.id,
-            day=info.day,
-            unit_id=info.unit_id,
-            state=state,
-            holds_place=True,
-            changed_by=by,
-            created_at=now,
-            updated_at=now,
-            arrival=time.time_ns(),
-        )
+        .values(rows)
         .on_conflict_do_nothing(
             index_elements=["person_id", "opening_id"], index_where=_ACTIVE_WHERE
         )
         .returning(Reservation.id)
     )
-    if inserted.first() is None:
-        # A concurrent twin (double click in two tabs) got there first.
-        return _refused(op.change, "already-booked", "déjà réservé", info)
-    if not await take_opening_place(session, opening_id=info.id):
-        if not info.waiting_list:
-            await session.execute(delete(Reservation).where(Reservation.id == reservation_id))
-            return _full(op.change, info)
-        state = WAITING
-        await session.execute(
-            update(Reservation)
-            .where(Reservation.id == reservation_id)
-            .values(state=WAITING, holds_place=False)
-        )
-    event = {CONFIRMED: CONFIRMED_EVENT, RES_REQUESTED: REQUESTED_EVENT, WAITING: WAITLISTED_EVENT}
-    record(
-        session,
-        event[state],
-        family_id,
-        _event_data(
+    connection = await session.connection()
+    inserted = set((await connection.execute(statement)).scalars())
+    return {index: rid for index, rid in ids.items() if rid in inserted}
+
+
+async def _apply(
+    session: AsyncSession, plan: _Plan, *, family_id: str, now: datetime, by: str
+) -> None:
+    """Apply the judged changes in the save's transaction; each result goes in `plan`.
+
+    Openings are taken in id order, a cancellation before a booking of the same opening (two
+    saves then lock openings in the same order: no deadlock). The bookings' rows go in first,
+    in one INSERT, and each opening's counter after: the opening's row lock (the one every
+    save of a rush waits on) is held only from its UPDATE to the commit. The bookings' events
+    are written last, in one INSERT with the others at commit.
+    """
+    ops = sorted(plan.ops, key=lambda o: (o.info.id, o.change.action != "cancel"))
+    bookings = []
+    for op in ops:
+        late = op.change.action == "book" and _late(op.info, op.info.add_notice, now, "réservé")
+        if late:  # checked again with the transaction's "now"
+            plan.results[op.index] = _refused(op.change, "past-deadline", late, op.info)
+        elif op.change.action == "book":
+            bookings.append(op)
+    inserted = (
+        await _insert_bookings(session, bookings, family_id=family_id, now=now, by=by)
+        if bookings
+        else {}
+    )
+    waiting: list[str] = []
+    full: list[str] = []
+    events: list[tuple[str, dict[str, Any]]] = []
+    for op in ops:
+        if op.change.action == "cancel":
+            plan.results[op.index] = await _cancel(session, op, family_id=family_id, now=now, by=by)
+            continue
+        if op.index in plan.results:  # too late
+            continue
+        reservation_id = inserted.get(op.index)
+        if reservation_id is None:
+            plan.results[op.index] = _refused(op.change, "already-booked", "déjà réservé", op.info)
+            continue
+        state = CONFIRMED if op.info.validation == "automatic" else RES_REQUESTED
+        if not await take_opening_place(session, opening_id=op.info.id):
+            if not op.info.waiting_list:
+                full.append(reservation_id)
+                plan.results[op.index] = _full(op.change, op.info)
+                continue
+            state = WAITING
+            waiting.append(reservation_id)
+        data = _event_data(
             reservation_id=reservation_id,
             family_id=family_id,
             person_id=op.change.person_id,
             person_name=op.person_name,
-            info=info,
+            info=op.info,
             state=state,
-        ),
-    )
-    label = None
-    if state == WAITING:
-        label = "en liste d'attente (complet : vous serez prévenu si une place se libère)"
-    elif state == RES_REQUESTED:
-        label = "demande en attente (validation par la structure)"
-    return _applied(op, state, reservation_id, label)
+        )
+        events.append((_EVENT_OF_STATE[state], data))
+        plan.results[op.index] = _applied(op, state, reservation_id, _LABEL_OF_STATE.get(state))
+    if waiting:
+        await session.execute(
+            update(Reservation)
+            .where(Reservation.id.in_(waiting))
+            .values(state=WAITING, holds_place=False)
+            .execution_options(synchronize_session=False)
+        )
+    if full:
+        await session.execute(
+            delete(Reservation)
+            .where(Reservation.id.in_(full))
+            .execution_options(synchronize_session=False)
+        )
+    for event_type, data in events:
+        record(session, event_type, family_id, data)
 
 
 async def release_place(
@@ -685,33 +742,16 @@ async def save_changes(
     stored answer through `Replay`, never a second booking.
     """
     async with database.sessions() as session:
-        openings, registrations, current, closures, excludes = await _context(
-            session, family_id=family_id, changes=changes
-        )
-    plan = judge(
-        changes=changes,
-        now=clock(),
-        openings=openings,
-        registrations=registrations,
-        current=current,
-        closures=closures,
-        excludes=excludes,
-    )
+        context = await _context(session, family_id=family_id, changes=changes)
+    plan = judge(changes=changes, now=clock(), context=context)
     await _check_documents(plan, upstream=upstream, family_id=family_id)
     if not plan.ops and idempotency_key is None:
         return _summary(plan, len(changes))
-    # Opening-id order: two saves lock the same openings in the same order.
-    ops = sorted(plan.ops, key=lambda o: (o.info.id, o.change.action != "cancel"))
     async with database.transaction() as session:
         now = clock()
         if idempotency_key is not None:
             await _claim(session, family_id=family_id, key=idempotency_key, now=now)
-        for op in ops:
-            if op.change.action == "book":
-                result = await _book(session, op, family_id=family_id, now=now, by=by)
-            else:
-                result = await _cancel(session, op, family_id=family_id, now=now, by=by)
-            plan.results[op.index] = result
+        await _apply(session, plan, family_id=family_id, now=now, by=by)
         summary = _summary(plan, len(changes))
         if idempotency_key is not None:
             await session.execute(

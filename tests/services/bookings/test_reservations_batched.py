@@ -1,0 +1,118 @@
+"""A save's writes are batched (one INSERT of the rows, one of the events, a conditional UPDATE
+per booking): siblings on the same opening, the waiting list and « complet » in one save,
+and the planning's single read, on PostgreSQL and on the embedded database alike."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select, text
+
+from services.bookings.models import OutboxMessage
+from services.kit.keys import DATABASE
+from services.kit.testing import TestSigner
+
+from .conftest import ContractStandIn
+from .planning import as_parent, book, save, setup_reservations
+
+WED, THU, SAT = "2027-04-21", "2027-04-22", "2027-04-24"
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def client(request: Any, bookings_app: Any, tmp_path: Path) -> TestClient:
+    """The bookings app on this run's PostgreSQL, or on an embedded SQLite file."""
+    if request.param == "postgresql":
+        return await bookings_app()
+    return await bookings_app(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite'}", run_migrations_at_start=True
+    )
+
+
+async def _rows(client: TestClient, opening: str) -> tuple[int, Counter[str], list[Any]]:
+    async with client.app[DATABASE].sessions() as session:
+        booked = await session.scalar(
+            text("SELECT booked FROM openings WHERE id = :o"), {"o": opening}
+        )
+        states = Counter(
+            (
+                await session.scalars(
+                    text("SELECT state FROM reservations WHERE opening_id = :o"), {"o": opening}
+                )
+            ).all()
+        )
+        events = [
+            m.message
+            for m in (await session.scalars(select(OutboxMessage))).all()
+            if m.event_type.startswith("reservation.")
+            and m.message["data"]["opening_id"] == opening
+        ]
+    return int(booked or 0), states, events
+
+
+async def test_three_siblings_in_one_save_for_two_places_two_booked_one_waiting(
+    client: TestClient, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    setup = await setup_reservations(
+        client, signer, stand_in, capacity=2, children=3, families=1, waiting_list=True
+    )
+    family_id = setup.children[0][0]
+    opening = setup.opening(WED)
+    status, body = await save(
+        client, signer, family_id, [book(person, opening) for _, person in setup.children]
+    )
+    assert status == 200, body
+    assert [r["state"] for r in body["results"]] == ["confirmed", "confirmed", "waiting"]
+    booked, states, events = await _rows(client, opening)
+    assert booked == 2 and states == {"confirmed": 2, "waiting": 1}
+    # One event per change, each naming its own reservation.
+    assert sorted(e["type"] for e in events) == [
+        "reservation.confirmed",
+        "reservation.confirmed",
+        "reservation.waitlisted",
+    ]
+    assert {e["data"]["reservation_id"] for e in events} == {
+        r["reservation_id"] for r in body["results"]
+    }
+
+
+async def test_without_a_waiting_list_the_sibling_beyond_the_places_is_told_full_and_not_kept(
+    client: TestClient, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    setup = await setup_reservations(client, signer, stand_in, capacity=2, children=3, families=1)
+    family_id = setup.children[0][0]
+    opening = setup.opening(WED)
+    status, body = await save(
+        client, signer, family_id, [book(person, opening) for _, person in setup.children]
+    )
+    assert status == 200, body
+    assert [r.get("code") for r in body["results"]] == [None, None, "full"]
+    booked, states, events = await _rows(client, opening)
+    assert booked == 2 and states == {"confirmed": 2}
+    assert [e["type"] for e in events] == ["reservation.confirmed"] * 2
+
+
+async def test_the_planning_reads_the_same_states_on_either_database(
+    client: TestClient, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    setup = await setup_reservations(client, signer, stand_in, capacity=2, children=2)
+    (family_id, child), (other_family, other_child) = setup.children
+    await save(client, signer, other_family, [book(other_child, setup.opening(THU))])
+    status, body = await save(client, signer, family_id, [book(child, setup.opening(WED))])
+    assert status == 200, body
+    response = await client.get(
+        f"/families/{family_id}/persons/{child}/planning",
+        params={"starts_on": WED},
+        headers=as_parent(signer, family_id),
+    )
+    assert response.status == 200, await response.text()
+    grid = await response.json()
+    row = next(r for r in grid["activities"][0]["rows"] if r["unit_code"] == "journee")
+    cells = {c["day"]: c for c in row["cells"]}
+    assert (cells[WED]["state"], cells[WED]["cancellable"]) == ("confirmed", True)
+    # The other family's booking shows only as a place fewer.
+    assert (cells[THU]["state"], cells[THU]["remaining"]) == ("dernieres_places", 1)
+    assert cells[SAT]["state"] == "ferme"
