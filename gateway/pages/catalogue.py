@@ -23,7 +23,7 @@ from services.kit.problems import BadGateway, NotFound
 from ..calls import ServiceReply, call_service, fetch_json, problem_detail
 from ..rendering import render
 from ..session import require_staff_page
-from .notifications import MONTHS, PARIS, WEEKDAYS, when
+from .notifications import MONTHS, PARIS, WEEKDAYS, Translate, when
 
 # Ids go into service paths: nothing but an id's characters (no "..", no "/").
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -209,7 +209,7 @@ def _notice(request: web.Request) -> str | None:
     return NOTICES.get(request.query.get("ok", ""))
 
 
-def day_label(value: str, _: Any) -> str:
+def day_label(value: str, _: Translate) -> str:
     """`mercredi 21/04/2027`, in the page's language."""
     day = date.fromisoformat(value)
     return f"{_(WEEKDAYS[day.weekday()])} {day:%d/%m/%Y}"
@@ -226,7 +226,11 @@ def hhmm(value: str | None) -> str:
 
 
 def exclusions(units: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """Which units each unit cannot be booked with the same day (read both ways)."""
+    """Which units each unit cannot be booked with the same day (read both ways).
+
+    The API answers the direction stored on each unit; the service reads them both ways, so
+    the page ticks both, and saving a unit's ticks replaces both (`PATCH /units`).
+    """
     result: dict[str, set[str]] = {u["code"]: set() for u in units}
     for unit in units:
         for other in unit["excludes"]:
@@ -554,7 +558,7 @@ def _shown_month(period: dict[str, Any], asked: str | None) -> str:
     return asked if asked in months else (today if today in months else months[0])
 
 
-def month_label(value: str, _: Any) -> str:
+def month_label(value: str, _: Translate) -> str:
     """`avril 2027`, in the page's language."""
     year, month = value.split("-")
     return f"{_(MONTHS[int(month) - 1])} {year}"
