@@ -35,6 +35,9 @@ class Base(DeclarativeBase):
     """Declarative base of this service's tables only."""
 
 
+ALL_FORMATS = ("pdf", "jpeg", "png")
+
+
 class DocumentType(Base):
     """A document the structure asks families for, e.g. "Photocopie des vaccinations"."""
 
@@ -50,7 +53,8 @@ class DocumentType(Base):
     mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
     help_text: Mapped[str] = mapped_column(Text, default="")
     validity_days: Mapped[int | None] = mapped_column(Integer)
-    accepted_formats: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Never empty: a type created without formats (the demo's) accepts all of them.
+    accepted_formats: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(ALL_FORMATS))
     all_activities: Mapped[bool] = mapped_column(Boolean, default=False)
     activity_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -29,6 +29,7 @@ from .inspection import InspectedFile
 from .members import Member
 from .models import (
     ACCEPTED,
+    ALL_FORMATS,
     PENDING,
     REFUSED,
     SCANNING,
@@ -448,7 +449,8 @@ def _expected(
         name=document_type.name,
         help_text=document_type.help_text,
         mandatory=document_type.mandatory,
-        accepted_formats=document_type.accepted_formats,
+        # Rows written before formats were always set hold []: they accept every format.
+        accepted_formats=document_type.accepted_formats or list(ALL_FORMATS),
         person_id=person_id,
         state=state,
         state_label=STATE_LABELS[state],

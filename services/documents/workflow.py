@@ -25,7 +25,7 @@ from .antivirus import Clamd, ScanUnavailable
 from .errors import FileRefused
 from .inspection import inspect_file
 from .members import Member
-from .models import SCANNING, DocumentType, OrgDocument, Submission
+from .models import ALL_FORMATS, SCANNING, DocumentType, OrgDocument, Submission
 from .service import StoredFile
 from .storage import SUBMISSIONS_PREFIX, Storage, new_key
 from .uploads import UploadedFile
@@ -45,7 +45,7 @@ async def submit(
     submitted_by: str,
 ) -> Submission:
     """Check, store and record an upload; scan it when clamd is configured."""
-    accepted = tuple(document_type.accepted_formats) or ("pdf", "jpeg", "png")
+    accepted = tuple(document_type.accepted_formats) or ALL_FORMATS
     # Parsing PDFs and re-encoding images is CPU work: off the event loop.
     files = [await asyncio.to_thread(inspect_file, u.data, u.filename, accepted) for u in uploads]
     stored = [StoredFile(new_key(SUBMISSIONS_PREFIX), f) for f in files]

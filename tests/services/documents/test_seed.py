@@ -36,6 +36,9 @@ async def test_the_demo_family_expects_four_documents_and_reads_eight(
     assert [(d["name"], d["state_label"]) for d in child["documents"]] == [
         ("Photocopie des vaccinations", "Aucun document transmis")
     ]
+    # The upload page lists them (« Formats acceptés : PDF, JPEG, PNG »), never an empty list.
+    expected = listed["family"] + child["documents"]
+    assert [d["accepted_formats"] for d in expected] == [["pdf", "jpeg", "png"]] * 4
     org = await (await documents.get("/org-documents", headers=headers)).json()
     assert sum(d["to_return"] for d in org["items"]) == 2
     assert len(bucket.keys()) == 8
