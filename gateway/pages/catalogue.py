@@ -169,7 +169,12 @@ def refusal(reply: ServiceReply, key: str, form: Form, fallback: str, **renamed:
         )
         if name is not None:
             errors[name] = FIELD_MESSAGES[name]
-    general = SOME_FIELDS if errors else problem_detail(data, fallback)
+    if errors:
+        general = SOME_FIELDS
+    elif reply.status in (404, 409):
+        general = problem_detail(data, fallback)  # the service's own French sentence
+    else:
+        general = fallback  # the kit's 400/422 details are English, for API clients
     return FormState(key, form, errors, general)
 
 

@@ -349,6 +349,12 @@ async def test_bad_input_gets_french_messages_beside_the_fields_and_saves_nothin
     assert 'value="deux"' in html and marker in html  # what was typed stays
     assert marker not in {a["description"] for a in (await office.api("/activities"))["items"]}
 
+    # The service's 400 for a NUL character is English, for API clients: the page says its own.
+    nul = await office.post("/agents/activites/nouvelle", {"nom": "A\x00B", "validation": "x"})
+    assert nul.status == 400
+    page = text_of(await nul.text())
+    assert "L'activité n'a pas pu être créée." in page and "NUL" not in page
+
     existing = (await office.api(f"/activities/{activity_id}"))["name"]
     twice = await office.post("/agents/activites/nouvelle", {"nom": existing,
                                                              "validation": "manual"})  # fmt: skip
