@@ -127,6 +127,7 @@ async def test_an_agent_builds_the_catalogue_in_a_browser(
             await desk.wait_for_load_state()
             assert await desk.locator("tr[data-opening]").count() == 1  # mercredi 5 mai
             await desk.get_by_role("link", name="Modifier").first.click()
+            opening_url = desk.url
             await desk.get_by_label("Capacité").fill("20")
             await desk.get_by_label("Fermée", exact=False).check()
             await desk.get_by_role("button", name="Enregistrer l'ouverture").click()
@@ -147,6 +148,9 @@ async def test_an_agent_builds_the_catalogue_in_a_browser(
                 "activity": activity_url,
                 "periods": f"{base}/agents/periodes",
                 "openings": f"{openings_url}?mois=2027-04",
+                "window": openings_url.removesuffix("/ouvertures"),
+                "opening": opening_url,
+                "new-activity": f"{base}/agents/activites/nouvelle",
             }
             for label, url in pages.items():
                 await phone.goto(url)
