@@ -75,3 +75,28 @@ async def test_a_parent_from_the_invitation_email_to_a_password_change_and_out(
         finally:
             await browser.close()
     assert [p for p in console_problems if "Content Security Policy" in p] == []
+
+
+async def test_each_line_of_the_password_rule_shows_one_mark_not_a_bullet_beside_it(
+    gateway, auth_client, signer
+) -> None:
+    from playwright.async_api import async_playwright
+
+    client, auth = await portal(gateway, auth_client)
+    _, link = await invite(auth, signer, family_id="fam-rule")
+    base = str(client.make_url("")).rstrip("/")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport=PHONE, is_mobile=True)
+            await page.goto(base + local(link))
+            await page.screenshot(path="/tmp/auth-password-rule.png", full_page=True)
+            rule = page.locator("#password-rule .rule")
+            # The « • » of each line turns into ✓ or ✗: the list adds no « • » of its own.
+            assert await rule.evaluate("e => getComputedStyle(e).listStyleType") == "none"
+            lines = await rule.locator("li").all_inner_texts()
+            assert lines and all(line.startswith("• ") for line in lines), lines
+        finally:
+            await browser.close()
