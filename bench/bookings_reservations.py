@@ -2,17 +2,21 @@
 the bare conditional UPDATE in the same run.
 
     uv run python -m bench.bookings_reservations [--families 10000] [--reservations 1000000]
+        [--bookings-processes 1]
 
-Starts the bookings service and the gateway as separate processes (PostgreSQL, Redis),
-seeds the town (bench/bookings_seed.py), then measures with an aiohttp client:
+Starts the bookings service (`--bookings-processes` copies sharing one port, as replicas
+would) and the gateway as separate processes (PostgreSQL, Redis), seeds the town
+(bench/bookings_seed.py), then measures with an aiohttp client:
 1. one child's week (`GET …/planning`) — closed loop, `--connections` at once, requests/s
-   and p50/p95/p99;
+   and p50/p95/p99; then the same with `--light-connections` at once (the latency when the
+   machine is not saturated);
 2. saving a week of 10 changes — distinct children, 8 at once, p50/p95;
 3. the opening-day rush — 1,000 saves at once for one opening of 20 places: statuses,
    confirmed count, p95, attempts/s;
 4. the bare `UPDATE openings SET booked = booked + 1 WHERE id = $1 AND booked < capacity
    RETURNING` with asyncpg (pool of 20), 1,000 at once on another 20-place opening.
-Writes bench/results/bookings_reservations.json and prints a Markdown table.
+Writes bench/results/bookings_reservations.json (`…_N_processes.json` with N copies) and
+prints the results.
 """
 
 from __future__ import annotations
@@ -229,6 +233,8 @@ def main() -> None:
     parser.add_argument("--reservations", type=int, default=1000000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--light-connections", type=int, default=4)
+    parser.add_argument("--bookings-processes", type=int, default=1)
     parser.add_argument("--saves", type=int, default=200)
     args = parser.parse_args()
     signer = TestSigner()
@@ -249,12 +255,13 @@ def main() -> None:
     gateway = f"http://127.0.0.1:{gateway_port}"
     load_before = os.getloadavg()
     with ExitStack() as stack:
-        stack.enter_context(process(
-            [sys.executable, "-m", "services.bookings.app"],
-            {**common, "BOOKINGS_DATABASE_URL": url, "BOOKINGS_PORT": str(service_port),
-             "GATEWAY_URL": gateway},
-            work / "bookings.log",
-        ))  # fmt: skip
+        for n in range(args.bookings_processes):
+            stack.enter_context(process(
+                [sys.executable, "-m", "services.bookings.app"],
+                {**common, "BOOKINGS_DATABASE_URL": url, "BOOKINGS_PORT": str(service_port),
+                 "GATEWAY_URL": gateway, "BOOKINGS_REUSE_PORT": "true"},
+                work / f"bookings-{n}.log",
+            ))  # fmt: skip
         stack.enter_context(process(
             [sys.executable, "-m", "gateway.app"],
             {**common, "GATEWAY_PORT": str(gateway_port),
@@ -270,21 +277,28 @@ def main() -> None:
         tokens = [(f, p, signer.token(families=[f], ttl=3600)) for f, p in town.children[:300]]
         asyncio.run(_week(gateway, tokens, 2, args.connections))  # warm-up
         week = asyncio.run(_week(gateway, tokens, args.seconds, args.connections))
+        week_light = asyncio.run(_week(gateway, tokens, args.seconds, args.light_connections))
         saves = asyncio.run(_saves(gateway, dsn, town.children[300:], signer, args.saves, 8))
         rush = asyncio.run(_rush(gateway, dsn, town.rush_opening, town.rush_children, signer))
         bare = asyncio.run(_bare(dsn, len(town.rush_children), town.rush_opening))
     report = {
+        "bookings_processes": args.bookings_processes,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in os.getloadavg()]},
         "town": {"families": args.families, "children": len(town.children),
                  "openings": town.openings, "reservations": town.reservations,
                  "seed_seconds": seed_seconds},
-        "week": week, "save_10": saves, "rush": rush, "bare_update": bare,
+        "week": {**week, "connections": args.connections},
+        "week_light": {**week_light, "connections": args.light_connections},
+        "save_10": saves, "rush": rush, "bare_update": bare,
         "path_vs_bare": round(rush["attempts_per_second"] / bare["attempts_per_second"], 3),
     }  # fmt: skip
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "bookings_reservations.json").write_text(json.dumps(report, indent=2) + "\n")
+    name = "bookings_reservations" + (
+        f"_{args.bookings_processes}_processes" if args.bookings_processes > 1 else ""
+    )
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
 
 

@@ -50,7 +50,13 @@ async def path_ids_middleware(request: web.Request, handler: Handler) -> web.Str
 def main() -> None:
     """Run the service on its configured host and port."""
     settings = load_settings_or_exit(BookingsSettings)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        reuse_port=settings.reuse_port or None,
+    )
 
 
 if __name__ == "__main__":

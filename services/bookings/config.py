@@ -8,8 +8,12 @@ from services.kit.settings import BaseServiceSettings
 
 
 class BookingsSettings(BaseServiceSettings):
-    """The kit's settings; this service has none of its own yet."""
+    """The kit's settings, and whether several processes may listen on one port."""
 
     model_config = SettingsConfigDict(env_prefix="BOOKINGS_", extra="ignore", frozen=True)
     service_name: ClassVar[str] = "bookings"
     default_port: ClassVar[int] = 8103
+    # SO_REUSEPORT: several copies of the service on one host share the port and the kernel
+    # spreads connections between them (the service keeps no state of its own). Off by
+    # default, so that a second start on a taken port fails instead of sharing it silently.
+    reuse_port: bool = False
