@@ -99,7 +99,7 @@ async def test_a_group_s_name_and_ages_change_and_keep_their_rules(
 
 
 async def test_one_opening_is_read_by_its_id(bookings, signer: TestSigner) -> None:
-    activity, period = await catalogue(bookings, signer)
+    _activity, period = await catalogue(bookings, signer)
     made = await bookings.post(
         f"/periods/{period['id']}/openings",
         json={"capacity": 8, "units": ["repas"], "groups": ["primaire"], "weekdays": [2]},
