@@ -16,7 +16,7 @@ from aiohttp import web
 from services.kit.identity import Identity
 from services.kit.problems import Problem
 
-from ..calls import call_service
+from ..calls import call_service, problem_detail
 from ..rendering import render
 from ..session import require_signed_in, require_staff_page
 
@@ -44,11 +44,6 @@ def _family_of(identity: Identity, wanted: str | None) -> str | None:
     return family_ids[0] if family_ids else None
 
 
-def _problem_detail(data: Any, fallback: str) -> str:
-    detail = data.get("detail") if isinstance(data, dict) else None
-    return detail if isinstance(detail, str) else fallback
-
-
 async def _get(request: web.Request, service: str, path: str, **params: str) -> Any:
     """A service's JSON, or None when it could not answer (the page says so)."""
     try:
@@ -66,9 +61,11 @@ async def _family_page(
     person_id: str | None,
     error: str | None = None,
     notice: str | None = None,
+    chosen: str = "",
     status: int = 200,
 ) -> web.Response:
     context: dict[str, Any] = {
+        "chosen": chosen,
         "family_id": family_id,
         "family_ids": [m.family_id for m in identity.memberships],
         "persons": [],
@@ -161,10 +158,11 @@ async def request_registration(request: web.Request) -> web.StreamResponse:
     )
     if reply.ok:
         raise web.HTTPSeeOther(_back(family_id, person_id, envoyee="1"))
-    detail = _problem_detail(reply.data, "La demande n'a pas pu être enregistrée.")
+    detail = problem_detail(reply.data, "La demande n'a pas pu être enregistrée.")
     return await _family_page(
-        request, identity, family_id, person_id=person_id, error=detail, status=reply.status
-    )
+        request, identity, family_id, person_id=person_id, error=detail, status=reply.status,
+        chosen=_field(form, "choix"),
+    )  # fmt: skip
 
 
 async def cancel_registration(request: web.Request) -> web.StreamResponse:
@@ -184,7 +182,7 @@ async def cancel_registration(request: web.Request) -> web.StreamResponse:
     )  # fmt: skip
     if reply.ok:
         raise web.HTTPSeeOther(_back(family_id, person_id, annulee="1"))
-    detail = _problem_detail(reply.data, "L'inscription n'a pas pu être annulée.")
+    detail = problem_detail(reply.data, "L'inscription n'a pas pu être annulée.")
     return await _family_page(
         request, identity, family_id, person_id=person_id, error=detail, status=reply.status
     )
@@ -243,7 +241,7 @@ async def staff_decisions(request: web.Request) -> web.StreamResponse:
         request, "bookings", "POST", "/registrations/decisions", json={"decisions": decisions}
     )
     if not reply.ok:
-        detail = _problem_detail(reply.data, "Les décisions n'ont pas pu être enregistrées.")
+        detail = problem_detail(reply.data, "Les décisions n'ont pas pu être enregistrées.")
         return await _queue_page(
             request, activity_id=activity_id, results=[{"ok": False, "detail": detail}], status=422
         )

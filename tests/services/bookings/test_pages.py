@@ -69,7 +69,10 @@ async def test_a_parent_requests_sees_the_refusal_reason_and_staff_accept(
         "/inscriptions/demande", data={**form, "choix": choice}, headers={"Origin": base}
     )
     assert twice.status == 409
-    assert "Enfant TEST a déjà une inscription demandée" in text_of(await twice.text())
+    refused = await twice.text()
+    assert "Enfant TEST a déjà une inscription demandée" in text_of(refused)
+    # The refused choice is still the one selected: the parent corrects it, not starts over.
+    assert f'<option value="{choice}" selected>' in refused
 
     # Staff: the queue, then accept.
     staff = portal.gateway
