@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import random
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -59,9 +60,39 @@ async def send_email(
     row = await _claim(session, email_id)
     if row is None:
         return SendOutcome.SKIPPED
-    message = build_message(row, settings)
+    return await _hand_over(settings, sender, row)
+
+
+async def send_new(
+    session: AsyncSession,
+    settings: NotificationsSettings,
+    sender: SmtpSender,
+    rows: Sequence[OutgoingEmail],
+) -> list[OutgoingEmail]:
+    """Send e-mails written in the caller's transaction, before it commits; returns those
+    left untried because the server could not be reached (to enqueue once committed).
+
+    Nobody else can see, hence send, a row not yet committed: it needs no lock. As in
+    `send_email`, its `sent` state is written before the message goes out, so that after
+    the server's 250 only the COMMIT is left.
+    """
+    for index, row in enumerate(rows):
+        if sender.recently_unreachable:
+            return list(rows[index:])
+        row.attempts += 1
+        row.state, row.sent_at, row.last_error = "sent", utcnow(), None
+        await session.flush()
+        outcome = await _hand_over(settings, sender, row)
+        log.info("email_send", email_id=row.id, outcome=outcome.value)
+    return []
+
+
+async def _hand_over(
+    settings: NotificationsSettings, sender: SmtpSender, row: OutgoingEmail
+) -> SendOutcome:
+    """Give a row already marked sent to SMTP; on failure, record what the answer calls for."""
     try:
-        await sender.send(message)
+        await sender.send(build_message(row, settings))
     except SmtpFailure as failure:
         row.state, row.sent_at = "pending", None
         return _record_failure(settings, row, failure)

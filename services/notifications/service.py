@@ -19,7 +19,7 @@ from services.kit.outbox import claim_event, utcnow
 from .config import NotificationsSettings
 from .errors import UnhandledEvent
 from .events import EVENT_ID_PATTERN, JOURNALERS, MAILERS, EventEnvelope
-from .models import DeadLetter, JournalEntry, ProcessedEvent
+from .models import DeadLetter, JournalEntry, OutgoingEmail, ProcessedEvent
 from .outgoing import emails_for_event, learn_from_event
 
 MAX_DEAD_LETTER_REASON = 1000
@@ -36,11 +36,11 @@ class Outcome(enum.Enum):
 @dataclass(frozen=True)
 class Delivery:
     """The outcome of one delivery, the event id to acknowledge (None: nothing to ack), and
-    the e-mails it owes (to enqueue once committed)."""
+    the e-mails it owes (rows added to the caller's transaction, pending)."""
 
     outcome: Outcome
     ack_id: str | None
-    emails: tuple[str, ...] = ()
+    emails: tuple[OutgoingEmail, ...] = ()
 
 
 async def handle_event(
@@ -78,7 +78,7 @@ async def handle_event(
     await learn_from_event(session, event)
     # The e-mails, in this same transaction: committed with the claim, or not at all.
     emails = await emails_for_event(session, settings, event)
-    return Delivery(Outcome.HANDLED, event.id, tuple(e.id for e in emails))
+    return Delivery(Outcome.HANDLED, event.id, tuple(emails))
 
 
 def _parse(raw: Any) -> EventEnvelope:

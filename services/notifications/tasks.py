@@ -27,7 +27,7 @@ from services.kit.settings import load_settings
 
 from . import digest, service
 from .config import NotificationsSettings
-from .sending import SEND_TASK, SendOutcome, enqueue_email, send_email
+from .sending import SEND_TASK, SendOutcome, enqueue_email, send_email, send_new
 from .smtp import SmtpSender
 
 log = structlog.get_logger(__name__)
@@ -87,26 +87,6 @@ class ConsumerRuntime:
         log.info("email_send", email_id=email_id, outcome=outcome.value)
         return outcome
 
-    async def send_owed(self, email_ids: tuple[str, ...]) -> None:
-        """Send the e-mails an event owes at once, over this process's connection.
-
-        A send task per e-mail would cost a second trip through the broker and the pool for
-        every e-mail: most of the time an e-mail spent in the worker. The path is the same
-        (row locked, sent, committed), so is the guarantee. While the server was lately
-        unreachable they go to the `email` queue instead: a send could wait a whole SMTP
-        timeout, and events must not wait for it.
-        """
-        if self.smtp.recently_unreachable:
-            self.enqueue_emails(email_ids)
-            return
-        for email_id in email_ids:
-            try:
-                await self.send(email_id)
-            except Exception as exc:
-                # The event is handled and its e-mail owed in the database: the relay
-                # re-enqueues the pending row, so this failure only delays it.
-                log.warning("email_send_failed", email_id=email_id, error=type(exc).__name__)
-
     def enqueue_emails(self, email_ids: tuple[str, ...] | list[str]) -> None:
         """Put a send task on the `email` queue for each id; a failure is left to the relay."""
         try:
@@ -154,7 +134,14 @@ def deliver(message: Any) -> str:
 
 
 async def deliver_async(current: ConsumerRuntime, message: Any) -> str:
-    """Handle the message in one transaction, commit, then acknowledge to the producer.
+    """Handle the message and send the e-mails it owes in one transaction, commit, then
+    acknowledge to the producer.
+
+    The e-mails leave before the COMMIT, over this process's connection, their rows written
+    as sent (sending.send_new): a send task per e-mail would cost a second trip through the
+    broker, the pool and the database for each, most of an e-mail's time in the worker
+    (docs/performance.md). While the server was lately unreachable, they are enqueued after
+    the commit instead: a send may wait a whole SMTP timeout, and events must not.
 
     An exception (database or Redis unreachable) fails the task: the producer's relay
     publishes the event again since no acknowledgement came, and the claim makes the
@@ -162,8 +149,9 @@ async def deliver_async(current: ConsumerRuntime, message: Any) -> str:
     """
     async with current.database.transaction() as session:
         delivery = await service.handle_event(session, raw=message, settings=current.settings)
-    # After the commit, never before: a sender must never find its row missing.
-    await current.send_owed(delivery.emails)
+        untried = await send_new(session, current.settings, current.smtp, delivery.emails)
+    # After the commit, never before: a send task must never find its row missing.
+    current.enqueue_emails([row.id for row in untried])
     # After the commit, never before: an acknowledged event must be a handled one.
     if delivery.ack_id is not None:
         await current.acks.confirm(delivery.ack_id)
