@@ -28,11 +28,15 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An engine tuned for the backend: pooled asyncpg, or SQLite taking its write lock upfront."""
+def create_engine(url: str, *, pool_size: int = 10, pre_ping: bool = True) -> AsyncEngine:
+    """An engine tuned for the backend: pooled asyncpg, or SQLite taking its write lock upfront.
+
+    `pre_ping` tests a pooled connection before each use (one round trip); a caller whose
+    failed transaction is retried anyway, like a worker's task, may do without it.
+    """
     if not is_sqlite(url):
         return create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping
         )
     database = make_url(url).database
     if database and database != ":memory:":
@@ -66,9 +70,9 @@ OUTBOX_WRITTEN = "outbox_written"
 class Database:
     """An engine and its session factory, opened with the app and disposed with it."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, pre_ping: bool = True) -> None:
         self.url = url
-        self.engine = create_engine(url, pool_size=pool_size)
+        self.engine = create_engine(url, pool_size=pool_size, pre_ping=pre_ping)
         # Set when a transaction that wrote an outbox row commits, so that the relay
         # publishes at once instead of waiting for its next poll.
         self.outbox_committed = asyncio.Event()
