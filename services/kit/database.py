@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -98,6 +99,20 @@ class Database:
         """A session inside one transaction, committed on success and rolled back on error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def reads(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for a few reads outside any transaction.
+
+        On PostgreSQL it runs in autocommit: no BEGIN and ROLLBACK round trips around the
+        reads (under the profiler they were a seventh of a bookings process's time serving
+        plannings). Each statement sees its own snapshot, as it does inside a READ COMMITTED
+        transaction anyway. SQLite keeps its usual transaction.
+        """
+        async with self.engine.connect() as connection:
+            if not is_sqlite(self.url):
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
 
     async def ping(self) -> None:
         """Raise if the database cannot answer a trivial query."""
