@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .models import CONFIRMED, RES_REFUSED, RES_REQUESTED, WAITING
 from .notice_rules import deadline, describe_deadline, describe_rule, parse_rule
@@ -154,7 +154,12 @@ class _Activity:
 
 
 async def planning(
-    session: AsyncSession, *, family_id: str, person_id: str, days: list[date], now: datetime
+    connection: AsyncConnection,
+    *,
+    family_id: str,
+    person_id: str,
+    days: list[date],
+    now: datetime,
 ) -> Planning:
     """The person's planning over `days` (registrations of `family_id` only).
 
@@ -162,7 +167,6 @@ async def planning(
     """
     first, last = days[0], days[-1]
     who = {"family_id": family_id, "person_id": person_id}
-    connection = await session.connection()
     registered = (await connection.execute(_REGISTERED, who)).all()
     result = Planning(
         person_id=person_id,

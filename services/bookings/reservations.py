@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.kit.database import Database
 from services.kit.outbox import record_event
@@ -263,9 +263,10 @@ class _Context:
     excludes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
 
 
-async def _context(session: AsyncSession, *, family_id: str, changes: list[Change]) -> _Context:
+async def _context(
+    connection: AsyncConnection, *, family_id: str, changes: list[Change]
+) -> _Context:
     context = _Context()
-    connection = await session.connection()
     rows = await connection.execute(
         _OPENINGS, {"opening_ids": sorted({c.opening_id for c in changes})}
     )
@@ -741,8 +742,8 @@ async def save_changes(
     the answer stored in it before commit: a retry (or a twin waiting on the key) gets the
     stored answer through `Replay`, never a second booking.
     """
-    async with database.sessions() as session:
-        context = await _context(session, family_id=family_id, changes=changes)
+    async with database.reads() as connection:
+        context = await _context(connection, family_id=family_id, changes=changes)
     plan = judge(changes=changes, now=clock(), context=context)
     await _check_documents(plan, upstream=upstream, family_id=family_id)
     if not plan.ops and idempotency_key is None:

@@ -70,9 +70,9 @@ async def read_planning(request: web.Request) -> web.Response:
     query = read_query(request, PlanningQuery)
     now = request.app[CLOCK]()
     days = grid.planning_range(query.starts_on, query.days, query.view, now.date())
-    async with request.app[DATABASE].sessions() as session:
+    async with request.app[DATABASE].reads() as connection:
         result = await grid.planning(
-            session,
+            connection,
             family_id=family_id,
             person_id=request.match_info["person_id"],
             days=days,
