@@ -190,6 +190,9 @@ async def _recipients(
 async def _address_of(session: AsyncSession, account_id: str) -> AccountAddress | None:
     if not account_id:
         return None
+    # A row learnt from this very event is still pending: `get` would flush it and then
+    # SELECT it back. Flushed first, it is found in the session without a query.
+    await session.flush()
     return await session.get(AccountAddress, account_id)
 
 

@@ -54,8 +54,12 @@ class ConsumerRuntime:
     def __init__(self, settings: NotificationsSettings) -> None:
         self.settings = settings
         self.loop = asyncio.new_event_loop()
-        # A prefork child runs one task at a time: a small pool is enough.
-        self.database = Database(settings.database_url, pool_size=2)
+        # A prefork child runs one task at a time: a small pool is enough. No ping before
+        # each transaction (a round trip per e-mail): a connection found dead (database
+        # restarted) fails one task, whose work comes back (the producer re-publishes
+        # an unacknowledged event, the relay re-enqueues a pending e-mail), and the pool
+        # replaces its connections.
+        self.database = Database(settings.database_url, pool_size=2, pre_ping=False)
         self.redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
         self.acks = AckStore(self.redis)
         # One SMTP connection per worker process, reused from e-mail to e-mail.

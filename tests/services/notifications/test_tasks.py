@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 import redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import DBAPIError
 
 from services.kit.outbox import ACK_KEY
 from services.notifications import tasks
@@ -173,3 +174,24 @@ def test_while_the_server_is_unreachable_events_go_on_and_emails_wait_on_the_que
         assert len(server.inbox.messages) == 2
     finally:
         server.stop()
+
+
+def test_a_dead_database_connection_fails_one_task_and_the_next_gets_a_new_one(
+    consumer_env: str,
+) -> None:
+    # The worker does not ping before each transaction: the price is this one failed task.
+    assert tasks.deliver.run(event()) == "handled"
+    asyncio.run(
+        _fetch(
+            consumer_env,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+    )
+    message = event()
+
+    with pytest.raises(DBAPIError):
+        tasks.deliver.run(message)
+    # Its event comes again (no acknowledgement: the producer re-publishes it).
+    assert tasks.deliver.run(message) == "handled"
+    assert journal_lines(consumer_env, message["id"]) == 1
