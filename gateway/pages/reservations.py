@@ -21,7 +21,7 @@ from aiohttp import web
 from services.kit.identity import Identity
 from services.kit.problems import Problem
 
-from ..calls import call_service
+from ..calls import call_service, problem_detail
 from ..keys import GATEWAY_SETTINGS
 from ..rendering import render
 from ..session import require_signed_in, require_staff_page
@@ -57,11 +57,6 @@ async def _get(request: web.Request, service: str, path: str, **params: str) -> 
     return reply.data if reply.ok else None
 
 
-def _detail(data: Any, fallback: str) -> str:
-    detail = data.get("detail") if isinstance(data, dict) else None
-    return detail if isinstance(detail, str) else fallback
-
-
 async def _page(
     request: web.Request,
     identity: Identity,
@@ -80,7 +75,7 @@ async def _page(
         "persons": [],
         "person": None,
         "planning": None,
-        "results": results or [],
+        "results": [_with_day_label(r) for r in results or []],
         "error": error,
         "notice": notice,
         "view": view,
@@ -114,6 +109,8 @@ async def _page(
     else:
         first = date.fromisoformat(planning["starts_on"])
         context["planning"] = planning
+        context["first_day"] = _french_date(planning["starts_on"])
+        context["last_day"] = _french_date(planning["ends_on"])
         context["day_labels"] = [_day_label(d) for d in planning["days"]]
         context["week"] = first
         context["previous"] = (first - timedelta(days=7 if view != "mois" else 1)).isoformat()
@@ -131,6 +128,19 @@ def _day_label(value: str) -> str:
     """ "mer. 21/04" for a column header."""
     day = date.fromisoformat(value)
     return f"{SHORT_WEEKDAYS[day.weekday()]} {day.strftime('%d/%m')}"
+
+
+def _french_date(value: str) -> str:
+    """ "2026-12-09" → "09/12/2026", as French pages write dates."""
+    return date.fromisoformat(value).strftime("%d/%m/%Y")
+
+
+def _with_day_label(result: dict[str, Any]) -> dict[str, Any]:
+    """A change's result with its day as "mer. 09/12/2026" instead of the service's ISO date."""
+    day = _day(result.get("day"))
+    if day is None:
+        return result
+    return {**result, "day": f"{SHORT_WEEKDAYS[day.weekday()]} {day.strftime('%d/%m/%Y')}"}
 
 
 def _back(family_id: str, person_id: str, week: date | None, view: str) -> dict[str, Any]:
@@ -175,7 +185,7 @@ async def save_reservations(request: web.Request) -> web.StreamResponse:
         request, "bookings", "POST", f"/families/{family_id}/reservations/changes", json=body
     )
     if not reply.ok:
-        detail = _detail(reply.data, "L'enregistrement n'a pas pu être fait.")
+        detail = problem_detail(reply.data, "L'enregistrement n'a pas pu être fait.")
         if reply.status == 422:
             detail = "Trop de changements à la fois : 200 au plus par enregistrement."
         return await _page(request, identity, **back, error=detail, status=reply.status)
@@ -208,7 +218,7 @@ async def repeat_reservations(request: web.Request) -> web.StreamResponse:
         request, "bookings", "POST", f"/families/{family_id}/reservations/repeat", json=body
     )
     if not reply.ok:
-        detail = _detail(reply.data, "La répétition n'a pas pu être faite.")
+        detail = problem_detail(reply.data, "La répétition n'a pas pu être faite.")
         return await _page(request, identity, **back, error=detail, status=reply.status)
     results = reply.data["results"]
     notice = None if results else "Rien à répéter : aucune réservation cette semaine-là."
@@ -369,7 +379,7 @@ async def staff_closure(request: web.Request) -> web.StreamResponse:
         )
         results = [{"ok": True, "detail": detail}]
     else:
-        results = [{"ok": False, "detail": _detail(reply.data, "Fermeture impossible.")}]
+        results = [{"ok": False, "detail": problem_detail(reply.data, "Fermeture impossible.")}]
     return await _staff_page(request, results=results, source=form)
 
 

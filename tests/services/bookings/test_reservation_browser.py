@@ -66,6 +66,10 @@ async def test_a_parent_books_two_wednesdays_then_cancels_one_in_a_browser(
             assert "disponible" in legend and "absent non justifié" in legend
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"]  # the grid scrolls inside its box, not the page
+            # The booking and cancelling deadlines are read whole on a phone, not cut by the
+            # grid's scrolling box.
+            rule = await page.locator(".planning-rule").first.bounding_box()
+            assert rule is not None and rule["x"] + rule["width"] <= PHONE["width"], rule
             await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-saved.png"),
                                   full_page=True)  # fmt: skip
 

@@ -68,6 +68,10 @@ async def test_a_parent_books_two_wednesdays_sees_them_reserved_and_cancels_one(
     result = text_of(await saved.text())
     assert saved.status == 200, result
     assert result.count(": réservé") == 2, result
+    # French dates, not the service's ISO ones: the week shown and each change's day.
+    assert "Du 19/04/2027 au 25/04/2027" in result, result
+    outcome = result.split("Résultat de l'enregistrement")[1].split("Cliquez")[0]
+    assert "mer. 21/04/2027 ALSH" in outcome and "2027-04-21" not in outcome, outcome
     again = await client.get("/reservations", params={**query, "semaine": WED_2})
     assert 'class="cell cell--confirmed"' in await again.text()
     cancel = [*form.items(), ("annuler", openings[(WED_2, "journee")])]
