@@ -10,8 +10,10 @@ build, logs or redirects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import ClientError, web
 
@@ -38,6 +40,8 @@ NOT_THE_SAME = "Les deux mots de passe saisis ne sont pas identiques."
 TOO_MANY = "Trop de tentatives. Réessayez dans {minutes} minute(s)."
 STATES = {"invited": "Invité", "active": "Actif", "disabled": "Désactivé"}
 KINDS = {"family": "Famille", "staff": "Agent"}
+ROLES = {"agent": "agent", "administrator": "administrateur"}
+PARIS = ZoneInfo("Europe/Paris")
 RIGHTS = {"book": "Réserver", "invoices": "Factures", "edit": "Modifier"}
 STAFF_ACTIONS = {
     "desactiver": ("disable", "Le compte est désactivé ; ses sessions sont fermées."),
@@ -540,7 +544,7 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
     if answer.status != 200:
         raise Forbidden("The account list is not available to this account.")
     context = {
-        "accounts": answer.body.get("items", []),
+        "accounts": [_account_row(a) for a in answer.body.get("items", [])],
         "total": answer.body.get("total", 0),
         "q": q,
         "state": state,
@@ -549,6 +553,18 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
         "notice": STAFF_NOTICES.get(request.query.get("fait", ""), None),
     }
     return await render(request, "account/staff_accounts.html", context)
+
+
+def _account_row(account: dict[str, Any]) -> dict[str, Any]:
+    """An account as the list shows it: roles in French, last sign-in in Paris time."""
+    roles = [ROLES.get(role, role) for role in account.get("staff_roles") or []]
+    last = account.get("last_login_at")
+    try:
+        moment = datetime.fromisoformat(last).astimezone(PARIS) if last else None
+    except ValueError:
+        moment = None
+    shown = moment.strftime("%d/%m/%Y %H:%M") if moment else ""
+    return {**account, "roles": roles, "last_login": shown}
 
 
 async def staff_action(request: web.Request) -> web.StreamResponse:

@@ -284,6 +284,18 @@ async def test_staff_enrol_totp_then_manage_family_accounts(gateway, auth_client
         allow_redirects=False,
     )
     assert signed_in.status == 303
+    # The list speaks French: the role « administrateur », the last sign-in as a French date.
+    administrator = unique_email("admin")
+    await auth.post(
+        "/staff",
+        json={"email": administrator, "roles": ["administrator"]},
+        headers=staff_headers(signer, "administrator"),
+    )
+    listed_admin = await body(await client.get(f"/agents/comptes?q={administrator}"))
+    assert "Agent (administrateur)" in listed_admin and "administrator)" not in listed_admin
+    listed_self = await body(await client.get(f"/agents/comptes?q={email}"))
+    assert re.search(r"<td>\d{2}/\d{2}/\d{4} \d{2}:\d{2}</td>", listed_self), listed_self
+    assert "table-scroll" in listed_self  # six columns scroll inside their box on a phone
 
     family_email = unique_email("famille")
     invite_page = await client.get("/agents/comptes/inviter")
