@@ -738,11 +738,17 @@ async def save_changes(
 ) -> SaveResult:
     """Judge and apply a save's changes; each is applied or refused on its own.
 
-    With an `idempotency_key`, the key is claimed first thing in the save's transaction and
-    the answer stored in it before commit: a retry (or a twin waiting on the key) gets the
-    stored answer through `Replay`, never a second booking.
+    With an `idempotency_key`, a stored answer is looked for first; else the key is claimed
+    first thing in the save's transaction and the answer stored in it before commit: a retry
+    (or a twin waiting on the key) gets the stored answer through `Replay`, never a second
+    booking.
     """
     async with database.reads() as connection:
+        if idempotency_key is not None:
+            # A retry of a finished save: its answer, before any work (same connection).
+            stored = await _stored_answer(connection, family_id=family_id, key=idempotency_key)
+            if stored:
+                raise Replay(stored)
         context = await _context(connection, family_id=family_id, changes=changes)
     plan = judge(changes=changes, now=clock(), context=context)
     await _check_documents(plan, upstream=upstream, family_id=family_id)
@@ -774,11 +780,17 @@ class Replay(Exception):
         self.response = response
 
 
-async def stored_answer(database: Database, *, family_id: str, key: str) -> dict[str, Any] | None:
-    """The answer stored for this key, if any (checked before any work)."""
-    async with database.sessions() as session:
-        record_ = await session.get(IdempotencyRecord, (family_id, key))
-    return None if record_ is None else record_.response
+_STORED = select(IdempotencyRecord.response).where(
+    IdempotencyRecord.family_id == bindparam("family_id"),
+    IdempotencyRecord.key == bindparam("key"),
+)
+
+
+async def _stored_answer(
+    connection: AsyncConnection, *, family_id: str, key: str
+) -> dict[str, Any] | None:
+    """The answer stored for this key, if its save has finished."""
+    return (await connection.execute(_STORED, {"family_id": family_id, "key": key})).scalar()
 
 
 async def _claim(session: AsyncSession, *, family_id: str, key: str, now: datetime) -> None:

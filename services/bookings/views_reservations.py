@@ -87,14 +87,9 @@ async def _save(
     key = request.headers.get("Idempotency-Key", key)
     if key is not None and not KEY.match(key):
         raise BadRequest("Idempotency-Key: 1 to 100 letters, digits or _ . : -")
-    database = request.app[DATABASE]
-    if key is not None:
-        stored = await reservations.stored_answer(database, family_id=family_id, key=key)
-        if stored:
-            return web.json_response(stored, headers={"Idempotent-Replayed": "true"})
     try:
         result = await reservations.save_changes(
-            database,
+            request.app[DATABASE],
             upstream=_upstream(request),
             clock=request.app[CLOCK],
             family_id=family_id,

@@ -1,6 +1,7 @@
 """A save's writes are batched (one INSERT of the rows, one of the events, a conditional UPDATE
 per booking): siblings on the same opening, the waiting list and « complet » in one save,
-and the planning's single read, on PostgreSQL and on the embedded database alike."""
+the planning's single read, and a retry answered from the stored answer read with the
+rules' reads, on PostgreSQL and on the embedded database alike."""
 
 from __future__ import annotations
 
@@ -116,3 +117,25 @@ async def test_the_planning_reads_the_same_states_on_either_database(
     # The other family's booking shows only as a place fewer.
     assert (cells[THU]["state"], cells[THU]["remaining"]) == ("dernieres_places", 1)
     assert cells[SAT]["state"] == "ferme"
+
+
+async def test_a_retry_of_a_finished_save_gets_its_first_answer_and_books_nothing_more(
+    client: TestClient, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    setup = await setup_reservations(client, signer, stand_in, capacity=2, children=1)
+    family_id, child = setup.children[0]
+    opening = setup.opening(WED)
+    answers = []
+    for _ in range(2):
+        response = await client.post(
+            f"/families/{family_id}/reservations/changes",
+            json={"changes": [book(child, opening)]},
+            headers={**as_parent(signer, family_id), "Idempotency-Key": "retry-1"},
+        )
+        assert response.status == 200, await response.text()
+        answers.append((response.headers.get("Idempotent-Replayed"), await response.json()))
+    (first_flag, first), (second_flag, second) = answers
+    assert (first_flag, second_flag) == (None, "true")
+    assert second == first and first["results"][0]["state"] == "confirmed"
+    booked, states, events = await _rows(client, opening)
+    assert booked == 1 and states == {"confirmed": 1} and len(events) == 1
