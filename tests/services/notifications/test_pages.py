@@ -123,6 +123,12 @@ async def test_a_parent_writes_to_the_guichet_and_staff_answer_from_their_inbox(
                  "/agents/destinataires", f"/agents/familles/{portal.family_id}/historique"):  # fmt: skip  # noqa: E501
         response = await client.get(page)
         assert response.status == 200, page
+    # The agent reads the family's journal: « vos connexions » would speak to the agent.
+    journal = html.unescape(
+        await (await client.get(f"/agents/familles/{portal.family_id}/historique")).text()
+    )  # noqa: E501
+    assert "les connexions et les actions de la famille" in journal
+    assert "vos connexions" not in journal
 
 
 async def test_a_forged_recipient_and_an_oversized_message_are_refused_in_french(
