@@ -24,6 +24,7 @@ from ..calls import call_service, chosen_family, fetch_json, problem_detail
 from ..i18n import translator_of
 from ..rendering import render
 from ..session import require_signed_in, require_staff_page
+from .notifications import MONTHS
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -65,6 +66,14 @@ def french_date(value: str | None) -> str:
     return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
 
 
+def month_parts(value: str | None) -> tuple[str, str]:
+    """`2026-10` → (`octobre`, `2026`): the month's French name (translated by the page)."""
+    text = value or ""
+    if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        return MONTHS[int(text[5:]) - 1], text[:4]
+    return text, ""
+
+
 def _id(value: Any) -> str | None:
     text = str(value or "")
     return text if ID.match(text) else None
@@ -79,7 +88,13 @@ FILTERS = {"euros": euros, "french_date": french_date}
 
 
 def _context(**values: Any) -> dict[str, Any]:
-    return {"euros": euros, "french_date": french_date, "api": api, **values}
+    return {
+        "euros": euros,
+        "french_date": french_date,
+        "month_parts": month_parts,
+        "api": api,
+        **values,
+    }
 
 
 # --- families ----------------------------------------------------------------------------

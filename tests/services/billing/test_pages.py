@@ -48,6 +48,7 @@ async def test_staff_prepare_publish_credit_and_record_a_payment_from_the_pages(
     status, page = await post(portal, "/agents/facturation", token, mois="2026-03")
     assert status == 200, page
     assert "4 factures — total 91.81 €" in page and "aperçu : rien n'est encore émis" in page
+    assert "Facturation : mars 2026" in page and "2026-03</h1>" not in page
     run_id = re.search(r"/agents/facturation/([0-9a-f-]{36})/publier", page).group(1)
     status, page = await post(portal, f"/agents/facturation/{run_id}/publier", token)
     assert status == 200 and "Factures émises." in page
