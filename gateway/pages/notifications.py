@@ -610,6 +610,16 @@ async def news_page(request: web.Request) -> web.StreamResponse:
     return await _news_page(request, notice="Actualité publiée." if "ok" in request.query else None)
 
 
+def _day_fr(moment: str | None) -> str:
+    """`2023-03-01T00:00:00+00:00` → `01/03/2023` (the day in Paris); empty without a date."""
+    if not moment:
+        return ""
+    try:
+        return datetime.fromisoformat(moment).astimezone(PARIS).strftime("%d/%m/%Y")
+    except ValueError:
+        return moment[:10]
+
+
 async def _news_page(
     request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
 ) -> web.Response:
@@ -618,7 +628,7 @@ async def _news_page(
         None
         if data is None
         else [
-            {**n, "from_day": n["visible_from"][:10], "until_day": (n["visible_until"] or "")[:10]}
+            {**n, "from_day": _day_fr(n["visible_from"]), "until_day": _day_fr(n["visible_until"])}
             for n in data["items"]
         ]
     )

@@ -123,10 +123,12 @@ async def test_a_parent_writes_to_the_guichet_and_staff_answer_from_their_inbox(
                  "/agents/destinataires", f"/agents/familles/{portal.family_id}/historique"):  # fmt: skip  # noqa: E501
         response = await client.get(page)
         assert response.status == 200, page
+    news = html.unescape(await (await client.get("/agents/actualites")).text())
+    assert "Du 01/03/2023" in news and "2023-03-01" not in news  # French dates
     # The agent reads the family's journal: « vos connexions » would speak to the agent.
     journal = html.unescape(
         await (await client.get(f"/agents/familles/{portal.family_id}/historique")).text()
-    )  # noqa: E501
+    )
     assert "les connexions et les actions de la famille" in journal
     assert "vos connexions" not in journal
 
