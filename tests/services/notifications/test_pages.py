@@ -65,6 +65,9 @@ async def test_historique_lists_sign_ins_and_actions_with_week_and_month_filters
     assert 'rel="prev"' in page_two and "mois=2026-03" in page_two
     assert "Demande d&#39;inscription refusée" in april and "motif : complet" in april
     assert "jeudi 02/04/2026 à 18:00" in april, "summer time in Paris"
+    # A sign-in has no detail: on a phone, no « Détail : » label followed by nothing.
+    sign_in_row = week.split('data-event="account.login_succeeded"')[1].split("</tr>")[0]
+    assert 'data-label="Détail"' not in sign_in_row, sign_in_row
 
 
 async def test_a_parent_writes_to_the_guichet_and_staff_answer_from_their_inbox(
