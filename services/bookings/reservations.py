@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -61,7 +62,12 @@ from .models import (
     Unit,
 )
 from .notice_rules import deadline, describe_deadline, parse_rule
-from .places_openings import first_waiting, give_back_opening_place, take_opening_place
+from .places_openings import (
+    first_waiting,
+    give_back_opening_place,
+    lock_openings,
+    take_opening_places,
+)
 from .schemas_reservations import RESERVATION_LABELS, Change, ChangeResult, SaveResult
 from .upstream import Completeness, Upstream
 
@@ -580,14 +586,15 @@ async def _insert_bookings(
     ]
     statement = (
         _insert_for(session)(Reservation)
-        .values(rows)
         .on_conflict_do_nothing(
             index_elements=["person_id", "opening_id"], index_where=_ACTIVE_WHERE
         )
         .returning(Reservation.id)
     )
+    # Executed with a list of rows: SQLAlchemy's "insertmanyvalues" sends one multi-row
+    # INSERT from a statement compiled once (`.values(rows)` was compiled anew each save).
     connection = await session.connection()
-    inserted = set((await connection.execute(statement)).scalars())
+    inserted = set((await connection.execute(statement, rows)).scalars())
     return {index: rid for index, rid in ids.items() if rid in inserted}
 
 
@@ -596,46 +603,51 @@ async def _apply(
 ) -> None:
     """Apply the judged changes in the save's transaction; each result goes in `plan`.
 
-    Openings are taken in id order, a cancellation before a booking of the same opening (two
-    saves then lock openings in the same order: no deadlock). The bookings' rows go in first,
-    in one INSERT, and each opening's counter after: the opening's row lock (the one every
-    save of a rush waits on) is held only from its UPDATE to the commit. The bookings' events
-    are written last, in one INSERT with the others at commit.
+    The bookings' rows go in first, in one INSERT; cancellations follow (each gives its place
+    to the first waiting request); then every opening's places are taken at once, in opening
+    id order (`take_opening_places`): the openings' row locks, the ones every save of a rush
+    waits on, are held only from that statement to the commit. A save with cancellations
+    first locks all its openings in id order, so that its cancellations and bookings cannot
+    lock them in another order than a concurrent save. The events go in one INSERT at commit.
     """
     ops = sorted(plan.ops, key=lambda o: (o.info.id, o.change.action != "cancel"))
-    bookings = []
+    bookings: list[_Op] = []
+    cancellations: list[_Op] = []
     for op in ops:
         late = op.change.action == "book" and _late(op.info, op.info.add_notice, now, "réservé")
         if late:  # checked again with the transaction's "now"
             plan.results[op.index] = _refused(op.change, "past-deadline", late, op.info)
-        elif op.change.action == "book":
-            bookings.append(op)
+        else:
+            (bookings if op.change.action == "book" else cancellations).append(op)
     inserted = (
         await _insert_bookings(session, bookings, family_id=family_id, now=now, by=by)
         if bookings
         else {}
     )
+    if cancellations:
+        await lock_openings(session, sorted({op.info.id for op in ops}))
+    for op in cancellations:
+        plan.results[op.index] = await _cancel(session, op, family_id=family_id, now=now, by=by)
+    booked = [op for op in bookings if op.index in inserted]
+    for op in bookings:
+        if op.index not in inserted:  # a concurrent twin inserted it first
+            plan.results[op.index] = _refused(op.change, "already-booked", "déjà réservé", op.info)
+    left = await take_opening_places(session, Counter(op.info.id for op in booked))
     waiting: list[str] = []
     full: list[str] = []
     events: list[tuple[str, dict[str, Any]]] = []
-    for op in ops:
-        if op.change.action == "cancel":
-            plan.results[op.index] = await _cancel(session, op, family_id=family_id, now=now, by=by)
-            continue
-        if op.index in plan.results:  # too late
-            continue
-        reservation_id = inserted.get(op.index)
-        if reservation_id is None:
-            plan.results[op.index] = _refused(op.change, "already-booked", "déjà réservé", op.info)
-            continue
+    for op in booked:  # in opening-id order, then in the save's order
+        reservation_id = inserted[op.index]
         state = CONFIRMED if op.info.validation == "automatic" else RES_REQUESTED
-        if not await take_opening_place(session, opening_id=op.info.id):
-            if not op.info.waiting_list:
-                full.append(reservation_id)
-                plan.results[op.index] = _full(op.change, op.info)
-                continue
+        if left.get(op.info.id, 0) > 0:
+            left[op.info.id] -= 1
+        elif op.info.waiting_list:
             state = WAITING
             waiting.append(reservation_id)
+        else:
+            full.append(reservation_id)
+            plan.results[op.index] = _full(op.change, op.info)
+            continue
         data = _event_data(
             reservation_id=reservation_id,
             family_id=family_id,

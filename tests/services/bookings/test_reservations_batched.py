@@ -5,6 +5,7 @@ rules' reads, on PostgreSQL and on the embedded database alike."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,9 @@ from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
 
 from .conftest import ContractStandIn
-from .planning import as_parent, book, save, setup_reservations
+from .planning import as_parent, book, cancel, save, setup_reservations
 
-WED, THU, SAT = "2027-04-21", "2027-04-22", "2027-04-24"
+WED, THU, SAT, NEXT_WED = "2027-04-21", "2027-04-22", "2027-04-24", "2027-04-28"
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -139,3 +140,27 @@ async def test_a_retry_of_a_finished_save_gets_its_first_answer_and_books_nothin
     assert second == first and first["results"][0]["state"] == "confirmed"
     booked, states, events = await _rows(client, opening)
     assert booked == 1 and states == {"confirmed": 1} and len(events) == 1
+
+
+async def test_crosswise_saves_cancelling_and_booking_the_same_openings_never_deadlock(
+    client: TestClient, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    # Each save cancels one opening and books the other, the two families crosswise: were
+    # the openings locked in another order than their ids', PostgreSQL would find deadlocks.
+    setup = await setup_reservations(client, signer, stand_in, capacity=5, children=2)
+    (f1, p1), (f2, p2) = setup.children
+    a, b = setup.opening(WED), setup.opening(NEXT_WED)
+    await save(client, signer, f1, [book(p1, a)])
+    await save(client, signer, f2, [book(p2, b)])
+    for round_ in range(8):
+        held_1, free_1 = (a, b) if round_ % 2 == 0 else (b, a)
+        answers = await asyncio.gather(
+            save(client, signer, f1, [cancel(p1, held_1), book(p1, free_1)]),
+            save(client, signer, f2, [cancel(p2, free_1), book(p2, held_1)]),
+        )
+        for status, body in answers:
+            assert status == 200, body
+            assert [r["ok"] for r in body["results"]] == [True, True], body
+    for opening in (a, b):
+        booked, states, _ = await _rows(client, opening)
+        assert booked == states["confirmed"] == 1, (booked, states)
