@@ -7,12 +7,11 @@ is neither: the e-mail waits, as long as it takes, and leaves when the server is
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import hashlib
 import time
 from dataclasses import dataclass
-from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 
 import aiosmtplib
 import structlog
@@ -21,6 +20,7 @@ from .config import NotificationsSettings
 from .models import OutgoingEmail
 
 log = structlog.get_logger(__name__)
+CRLF = "\r\n"
 
 
 class SmtpFailure(Exception):
@@ -44,23 +44,62 @@ class Outgoing:
 def build_message(row: OutgoingEmail, settings: NotificationsSettings) -> Outgoing:
     """The MIME message of a stored e-mail: plain text and HTML, its fixed `Message-ID`.
 
-    Built with the `compat32` classes: a quarter of the cost of `EmailMessage`'s header
-    registry (measured: 0.5 ms against 2.3 ms), which is most of a send's CPU time.
+    Written out directly for the one shape it has (multipart/alternative, two UTF-8 parts in
+    base64): the `email` package's generator took 0.67 ms a message (compat32 classes;
+    `EmailMessage` 2.3 ms), a sixth of a worker's CPU per e-mail; this takes 0.05–0.1 ms.
+    The tests read every message back with the standard library's parser.
     """
-    message = MIMEMultipart("alternative")
     name, address = email.utils.parseaddr(settings.smtp_from)
-    message["From"] = email.utils.formataddr((name, address), charset="utf-8")
-    message["To"] = row.recipient
-    # A Header, not a str: compat32 writes a str as it is, and non-ASCII must be RFC 2047.
-    message["Subject"] = Header(row.subject, "utf-8")  # type: ignore[assignment]
-    message["Message-ID"] = row.message_id
-    message["Date"] = email.utils.format_datetime(row.created_at)
-    # Out-of-office replies and mailing robots must not answer an automatic message.
-    message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = row.language
-    message.attach(MIMEText(row.text_body, "plain", "utf-8"))
-    message.attach(MIMEText(row.html_body, "html", "utf-8"))
-    return Outgoing(sender=address, recipient=row.recipient, data=message.as_bytes())
+    # From the Message-ID: a resent e-mail is the same bytes. Never in base64 text ("_").
+    boundary = "=_" + hashlib.sha256(row.message_id.encode()).hexdigest()[:32]
+    headers = {
+        "From": email.utils.formataddr((name, address), charset="utf-8"),
+        "To": _one_line(row.recipient),
+        "Subject": encoded_words(row.subject),
+        "Message-ID": _one_line(row.message_id),
+        "Date": email.utils.format_datetime(row.created_at),
+        # Out-of-office replies and mailing robots must not answer an automatic message.
+        "Auto-Submitted": "auto-generated",
+        "Content-Language": _one_line(row.language),
+        "MIME-Version": "1.0",
+        "Content-Type": f'multipart/alternative; boundary="{boundary}"',
+    }
+    lines = [f"{field}: {value}" for field, value in headers.items()]
+    for subtype, body in (("plain", row.text_body), ("html", row.html_body)):
+        lines += [
+            "",
+            f"--{boundary}",
+            f'Content-Type: text/{subtype}; charset="utf-8"',
+            "Content-Transfer-Encoding: base64",
+            "",
+            base64.encodebytes(body.encode()).decode("ascii").rstrip("\n").replace("\n", CRLF),
+        ]
+    lines += ["", f"--{boundary}--", ""]
+    return Outgoing(sender=address, recipient=row.recipient, data=CRLF.join(lines).encode())
+
+
+def encoded_words(text: str) -> str:
+    """`text` as RFC 2047 encoded words (UTF-8, base64), one per folded line.
+
+    Each word holds at most 45 bytes (60 in base64, 72 with its markers: under the limit of
+    75) and never a part of a character (`email.header.Header` took 0.12 ms a subject).
+    """
+    words, chunk = [], b""
+    for char in text:
+        encoded = char.encode()
+        if len(chunk) + len(encoded) > 45:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return (CRLF + " ").join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
+
+
+def _one_line(value: str) -> str:
+    # A line break in a header value would start a header (or the body) of its own.
+    if "\r" in value or "\n" in value:
+        raise SmtpFailure("permanent", f"line break in a header value: {value[:100]!r}")
+    return value
 
 
 # After the server could not be reached, how long `recently_unreachable` stays true.

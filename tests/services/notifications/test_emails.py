@@ -357,3 +357,41 @@ async def test_one_connection_serves_many_emails(database: Database, smtp: SmtpS
     finally:
         await sender.close()
     assert len(smtp.inbox.messages) == 5
+
+
+async def test_a_message_reads_back_exactly_as_stored(database: Database, smtp: SmtpServer) -> None:
+    settings = settings_for(smtp.port)
+    family = str(uuid.uuid4())
+    await known_parent(database, settings, family)
+    number = "F-2026 « été » 😀 " * 6  # long and non-ASCII: several encoded words
+    await deliver(
+        database,
+        settings,
+        of_type("invoice.issued", family, source="billing", number=number, total_cents=100),
+    )
+
+    assert await send_pending(database, settings) == [SendOutcome.SENT] * 2  # with the invitation
+
+    (row,) = await emails(database, template="invoice_issued")
+    (mail,) = [m for m in smtp.inbox.messages if m["Message-ID"] == row.message_id]
+    assert mail["Subject"] == row.subject and number.strip() in row.subject
+    assert not mail.defects and all(not part.defects for part in mail.walk())
+    text, html = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert text is not None and html is not None
+    assert (text.get_content(), html.get_content()) == (row.text_body, row.html_body)
+    assert (mail["To"], mail["Auto-Submitted"]) == (PARENT, "auto-generated")
+
+
+async def test_a_line_break_in_an_address_fails_the_email_and_sends_nothing(
+    database: Database, smtp: SmtpServer
+) -> None:
+    settings = settings_for(smtp.port)
+    await deliver(
+        database, settings, invited(str(uuid.uuid4()), "a@example.org\r\nBcc: b@example.org")
+    )
+
+    assert await send_pending(database, settings) == [SendOutcome.FAILED]
+
+    (row,) = await emails(database)
+    assert row.state == "failed" and "line break" in (row.last_error or "")
+    assert smtp.inbox.messages == []
