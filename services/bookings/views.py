@@ -14,6 +14,7 @@ from services.kit.openapi import operation
 
 from . import service
 from .views_catalogue import routes as catalogue_routes
+from .views_export import routes as export_routes
 from .views_registrations import routes as registration_routes
 from .views_reservations import routes as reservation_routes
 
@@ -40,4 +41,5 @@ routes: list[web.AbstractRouteDef] = [
     *registration_routes,
     *reservation_routes,
     *dashboard_routes,
+    *export_routes,
 ]
