@@ -14,6 +14,7 @@ from .models import OutboxMessage
 from .payfip_simulator import SIMULATOR, SimulatorState, create_simulator
 from .storage import storage_ctx
 from .views import SIMULATOR_PREFIX, routes
+from .views_export import routes as export_routes
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,7 +24,7 @@ def create_app(settings: BillingSettings) -> web.Application:
     spec = ServiceSpec(
         title="Portail Famille — billing",
         version="0.2.0",
-        routes=routes,
+        routes=[*routes, *export_routes],
         migrations_dir=MIGRATIONS,
         outbox_model=OutboxMessage,
     )
