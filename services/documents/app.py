@@ -19,6 +19,7 @@ from .keys import CLAMD, DOCUMENTS_SETTINGS, STORAGE, UPLOAD_BUDGET
 from .models import OutboxMessage
 from .storage import Storage
 from .views import routes
+from .views_export import routes as export_routes
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = structlog.get_logger(__name__)
@@ -29,7 +30,7 @@ def create_app(settings: DocumentsSettings) -> web.Application:
     spec = ServiceSpec(
         title="Portail Famille — documents",
         version="0.2.0",
-        routes=routes,
+        routes=[*routes, *export_routes],
         migrations_dir=MIGRATIONS,
         outbox_model=OutboxMessage,
     )

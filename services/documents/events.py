@@ -4,3 +4,4 @@ DOCUMENT_SUBMITTED = "document.submitted"  # visible to staff (antivirus passed,
 DOCUMENT_ACCEPTED = "document.accepted"
 DOCUMENT_REFUSED = "document.refused"  # by staff, or by the antivirus
 DOCUMENT_DOWNLOADED = "document.downloaded"  # who opened a file (journal of sensitive access)
+FAMILY_EXPORTED = "family.exported"  # the RGPD export read (`part`: documents), for the journal
