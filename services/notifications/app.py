@@ -12,7 +12,7 @@ from aiohttp import web
 from services.kit.app import ServiceSpec, create_service_app
 from services.kit.settings import load_settings_or_exit
 
-from . import views, views_contact, views_mail
+from . import views, views_contact, views_export, views_mail
 from .config import NotificationsSettings
 from .keys import NOTIFICATIONS_SETTINGS
 from .relay import email_relay_ctx
@@ -25,7 +25,7 @@ def create_app(settings: NotificationsSettings) -> web.Application:
     spec = ServiceSpec(
         title="Portail Famille — notifications",
         version="0.1.0",
-        routes=[*views.routes, *views_mail.routes, *views_contact.routes],
+        routes=[*views.routes, *views_mail.routes, *views_contact.routes, *views_export.routes],
         migrations_dir=MIGRATIONS,
     )
     app = create_service_app(settings, spec)
