@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import views_account, views_clients, views_sessions, views_staff
+from . import views_account, views_clients, views_export, views_sessions, views_staff
 
 routes: list[web.AbstractRouteDef] = [
     *views_sessions.routes,
     *views_account.routes,
     *views_staff.routes,
     *views_clients.routes,
+    *views_export.routes,
 ]
