@@ -91,3 +91,33 @@ async def test_a_parent_sends_the_vaccinations_from_mes_documents_and_staff_acce
         finally:
             await browser.close()
     assert violations == []
+
+
+async def test_the_staff_publication_list_fits_a_360_px_phone(
+    service_client, make_documents, gateway, upstream, signer: TestSigner
+) -> None:
+    from playwright.async_api import async_playwright
+
+    client, _, _, _, _ = await portal(service_client, make_documents, gateway, upstream, signer)
+    base = str(client.make_url("")).rstrip("/")
+    narrow = {"width": 360, "height": 740}  # the smallest phone the manual's pages must fit
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            staff = await browser.new_page(viewport=narrow, is_mobile=True)
+            await _sign_in(staff, base, "agent@example.org")
+            await staff.goto(f"{base}/agents/documentation")
+            await staff.get_by_label("Titre").fill("Règlement intérieur")
+            await staff.get_by_label("Catégorie").fill("Règlement")
+            await staff.get_by_role("button", name="Créer").click()
+            await staff.wait_for_load_state()
+            chooser = staff.locator('[data-org-document="Règlement intérieur"] input[type=file]')
+            assert await chooser.count() == 1
+            await staff.screenshot(path=str(SCREENSHOTS / "documents-publications-360.png"))
+            # The file chooser of each row shrinks to the phone (it made the page 391 px wide).
+            width = await staff.evaluate("document.documentElement.scrollWidth")
+            assert width <= narrow["width"], width
+        finally:
+            await browser.close()
