@@ -168,6 +168,24 @@ def _record(session: AsyncSession, event_type: str, view: RegistrationView, **ex
     )
 
 
+def _missing_detail(name: str, verdict: Completeness) -> str:
+    """What the parent reads: documents to send, and those sent but not yet checked."""
+    to_send = [d for d in verdict.missing if d not in verdict.waiting]
+    if not verdict.waiting:
+        missing = ", ".join(to_send) or "documents obligatoires"
+        return (
+            f"Documents manquants pour {name} : {missing}. Transmettez-les depuis "
+            "« Mes documents » avant de demander l'inscription."
+        )
+    # Telling a parent to send what they already sent would send them round in circles.
+    detail = (
+        f"Documents pas encore validés par la structure pour {name} : {', '.join(verdict.waiting)}."
+    )
+    if to_send:
+        detail += f" À transmettre depuis « Mes documents » : {', '.join(to_send)}."
+    return detail + " L'inscription pourra être demandée une fois les documents validés."
+
+
 async def request_registration(
     database: Database,
     *,
@@ -208,12 +226,7 @@ async def request_registration(
     if isinstance(verdict, BaseException):
         raise verdict
     if verdict is not None and not verdict.complete:
-        missing = ", ".join(verdict.missing) or "documents obligatoires"
-        raise DocumentsMissing(
-            f"Documents manquants pour {name} : {missing}. Transmettez-les depuis "
-            "« Mes documents » avant de demander l'inscription.",
-            missing=list(verdict.missing),
-        )
+        raise DocumentsMissing(_missing_detail(name, verdict), missing=list(verdict.missing))
     try:
         async with database.transaction() as session:
             return await _save_request(

@@ -35,6 +35,11 @@ class _Person(BaseModel):
 class _Missing(BaseModel):
     document_type_id: str = ""
     name: str
+    state: str = "missing"
+
+
+# Documents states (see the documents service) of a file sent but not yet accepted.
+WAITING_STATES = frozenset({"scanning", "pending"})
 
 
 class _Completeness(BaseModel):
@@ -63,6 +68,8 @@ class Completeness:
 
     complete: bool
     missing: tuple[str, ...]
+    # Of `missing`, those already sent and waiting for the structure's check.
+    waiting: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,4 +128,5 @@ class Upstream:
                 "Vérification des documents impossible pour le moment ; "
                 "la demande n'a pas été enregistrée, réessayez plus tard."
             ) from None
-        return Completeness(verdict.complete, tuple(m.name for m in verdict.missing))
+        waiting = tuple(m.name for m in verdict.missing if m.state in WAITING_STATES)
+        return Completeness(verdict.complete, tuple(m.name for m in verdict.missing), waiting)

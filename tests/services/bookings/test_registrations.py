@@ -235,6 +235,28 @@ async def test_missing_documents_are_named_and_nothing_is_saved(
     assert await count_rows(bookings, person_id) == 0
 
 
+async def test_documents_sent_but_not_yet_checked_are_not_asked_for_again(
+    bookings, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    activity, period = await catalogue(bookings, signer)
+    family_id, person_id = family_and_child(stand_in)
+    stand_in.missing[(family_id, person_id, activity["id"])] = [
+        {"document_type_id": "vacc", "name": "Photocopie des vaccinations", "state": "pending"},
+        {"document_type_id": "rc", "name": "Attestation d'assurance", "state": "missing"},
+    ]
+    body = {"person_id": person_id, "activity_id": activity["id"], "period_id": period["id"]}
+    response = await request(bookings, signer, family_id, body)
+    assert response.status == 422
+    detail = (await response.json())["detail"]
+    # The parent already sent the vaccinations: they wait for the structure, not for a resend.
+    assert "pas encore validés par la structure pour Enfant TEST : Photocopie des vaccinations" in (
+        detail
+    )
+    assert "À transmettre depuis « Mes documents » : Attestation d'assurance." in detail
+    assert "Documents manquants" not in detail
+    assert await count_rows(bookings, person_id) == 0
+
+
 async def test_documents_not_required_means_documents_not_asked(
     bookings, signer: TestSigner, stand_in: ContractStandIn
 ) -> None:
