@@ -1,7 +1,8 @@
 """A save's writes are batched (one INSERT of the rows, one of the events, a conditional UPDATE
 per booking): siblings on the same opening, the waiting list and « complet » in one save,
-the planning's single read, and a retry answered from the stored answer read with the
-rules' reads, on PostgreSQL and on the embedded database alike."""
+the planning's two reads and every kind of cell they tell, a retry answered from the stored
+answer read with the rules' reads, and crosswise saves that would deadlock were the openings
+locked out of order — on PostgreSQL and on the embedded database alike."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
 
 from .conftest import ContractStandIn
+from .factories import staff
 from .planning import as_parent, book, cancel, save, setup_reservations
 
-WED, THU, SAT, NEXT_WED = "2027-04-21", "2027-04-22", "2027-04-24", "2027-04-28"
+WED, THU, FRI, SAT = "2027-04-21", "2027-04-22", "2027-04-23", "2027-04-24"
+NEXT_WED = "2027-04-28"
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -164,3 +167,59 @@ async def test_crosswise_saves_cancelling_and_booking_the_same_openings_never_de
     for opening in (a, b):
         booked, states, _ = await _rows(client, opening)
         assert booked == states["confirmed"] == 1, (booked, states)
+
+
+async def test_the_planning_tells_each_kind_of_cell_and_why(
+    client: TestClient, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    setup = await setup_reservations(client, signer, stand_in, validation="manual")
+    family_id, child = setup.children[0]
+    activity_id, period_id = setup.activity["id"], setup.period["id"]
+    closed = await client.post(
+        f"/activities/{activity_id}/closures",
+        json={"days": [THU], "reason": "grève"},
+        headers=staff(signer),
+    )
+    assert closed.status == 201, await closed.text()
+    # Saturdays open for the other group only: « non inscrit » for this child.
+    made = await client.post(
+        f"/periods/{period_id}/openings",
+        json={"capacity": 5, "groups": ["maternelle"], "weekdays": [5]},
+        headers=staff(signer),
+    )
+    assert made.status in (200, 201), await made.text()
+    _, asked = await save(
+        client,
+        signer,
+        family_id,
+        [book(child, setup.opening(WED)), book(child, setup.opening(FRI))],
+    )
+    refused = await client.post(
+        "/reservations/decisions",
+        json={"decisions": [{"reservation_id": asked["results"][0]["reservation_id"],
+                             "decision": "refuse", "reason": "groupe complet"}]},
+        headers=staff(signer),
+    )  # fmt: skip
+    assert refused.status == 200, await refused.text()
+
+    async def journee(starts_on: str) -> dict[str, Any]:
+        response = await client.get(
+            f"/families/{family_id}/persons/{child}/planning",
+            params={"starts_on": starts_on},
+            headers=as_parent(signer, family_id),
+        )
+        assert response.status == 200, await response.text()
+        rows = (await response.json())["activities"][0]["rows"]
+        cells = next(r for r in rows if r["unit_code"] == "journee")["cells"]
+        return {c["day"]: (c["state"], c["locked_reason"]) for c in cells}
+
+    week = await journee(WED)
+    assert week["2027-04-19"] == ("disponible", None)
+    assert week[WED] == ("refused", "Refusé : groupe complet.")
+    assert week[THU] == ("ferme", "Fermé : grève.")
+    assert week[FRI][0] == "requested"
+    assert week[SAT] == ("non_inscrit", "Pas d'inscription acceptée pour ce jour.")
+    assert week["2027-04-25"] == ("ferme", "Pas d'accueil ce jour-là.")
+    last = await journee("2027-04-26")
+    assert last["2027-05-01"][0] == "ferme" and "jour férié" in last["2027-05-01"][1]
+    assert last["2027-05-02"][0] == "hors_periode"
