@@ -1,17 +1,18 @@
 """E-mails per second end to end (event on the queue → accepted by the SMTP server) with one
-worker process, against the raw rate of the SMTP client alone on one persistent connection.
+worker, against the raw rate of the SMTP client alone on one persistent connection.
 
-    uv run python -m bench.emails [--emails 2000]
+    uv run python -m bench.emails [--emails 2000] [--concurrency 1]
 
 Real processes: a redis-server of its own (empty), PostgreSQL (a fresh `bench_notifications`
 database), an SMTP sink (bench/smtp_sink.py) in its own process, and `portail worker
---concurrency 1`. First the raw rate: this process sends `--emails` messages of the same
+--concurrency N`. First the raw rate: this process sends `--emails` messages of the same
 size over one aiosmtplib connection. Then the end-to-end rate: it publishes `--emails`
 `account.invited` events (an invitation each) to the `events` queue; the worker handles each
-(claim, address, rendered e-mail row, in one transaction), enqueues its `email.send` task,
-which locks the row and sends it. The clock runs from the first event published to the last
-message accepted by the sink. Lost and duplicated are counted by `Message-ID`.
-Writes bench/results/emails.json and prints a Markdown table for docs/notifications.md.
+in one transaction (claim, address, rendered e-mail row) and sends the e-mail over its
+process's connection before committing (docs/notifications.md). The clock runs from the
+first event published to the last message accepted by the sink. Lost and duplicated are
+counted by `Message-ID`. `--concurrency` sets the worker's pool processes.
+Writes bench/results/emails.json and prints a Markdown table for docs/performance.md.
 """
 
 from __future__ import annotations
