@@ -292,15 +292,18 @@ async def _context(
         return context
     who = {"family_id": family_id, "person_ids": sorted({c.person_id for c in changes})}
     activity_ids = sorted({o.activity_id for o in openings.values()})
-    for r in await connection.execute(_REGISTRATIONS, {**who, "activity_ids": activity_ids}):
-        context.registrations[(r.person_id, r.activity_id, r.period_id)] = (
-            r.group_id,
-            r.person_name,
+    for reg in await connection.execute(_REGISTRATIONS, {**who, "activity_ids": activity_ids}):
+        context.registrations[(reg.person_id, reg.activity_id, reg.period_id)] = (
+            reg.group_id,
+            reg.person_name,
         )
     days = sorted({o.day for o in openings.values()})
-    for r in await connection.execute(_CURRENT, {**who, "days": days}):
-        context.current[(r.person_id, r.opening_id)] = Current(*r[:8])
-        context.excludes[(r.activity_id, r.code)] = tuple(r.excludes or ())
+    for res in await connection.execute(_CURRENT, {**who, "days": days}):
+        context.current[(res.person_id, res.opening_id)] = Current(
+            res.id, res.person_id, res.opening_id, res.activity_id, res.day, res.code,
+            res.state, res.attendance,
+        )  # fmt: skip
+        context.excludes[(res.activity_id, res.code)] = tuple(res.excludes or ())
     return context
 
 
