@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+from sqlalchemy import text
 
 from gateway.app import create_app as create_gateway
 from gateway.config import SERVICE_NAMES, GatewaySettings
+from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
 from tests import support
 from tests.gateway.fakes import PASSWORD, FakeAuth
+from tests.services.documents.conftest import TABLES as DOCUMENT_TABLES
 
 from .factories import GROUPS, SPRING, UNITS
 
@@ -82,6 +85,10 @@ async def start_portal(
         s3_bucket=f"bookings-{uuid.uuid4().hex[:8]}",
         gateway_url=base_url,
     )
+    # The documents database is this run's, shared with the documents tests: a mandatory type
+    # they left (the demo's « Photocopie des vaccinations ») would refuse every request here.
+    async with documents.app[DATABASE].transaction() as session:
+        await session.execute(text(f"TRUNCATE {DOCUMENT_TABLES} CASCADE"))
     bookings = await bookings_app(gateway_url=base_url, **(bookings_settings or {}))
     staff = signer.headers(role="staff", subject="agent-1")
     family = await (await families.post("/families", json={"name": "TEST"}, headers=staff)).json()
