@@ -22,11 +22,14 @@ import jinja2
 import pytest
 from aiohttp import web
 from jinja2 import nodes
+from sqlalchemy import text
 
 from gateway.i18n import load_catalogs
 from gateway.rendering import TEMPLATES_DIR
 from portail.demo import DEMO_CONTACT_RECIPIENTS
+from services.kit.keys import DATABASE
 from services.notifications.seed import DEMO_NEWS_TEXT, DEMO_NEWS_TITLE
+from tests.services.documents.conftest import TABLES as DOCUMENT_TABLES
 
 from .conftest import same_origin
 from .fakes import PASSWORD, FakeAuth
@@ -468,6 +471,10 @@ async def whole_portal(portal, gateway, service_client, signer) -> dict[str, Any
     ):
         clients[name] = await service_client(name, **settings)
         services[name] = str(clients[name].make_url("")).rstrip("/")
+    # The run's documents database is shared too: types and publications other tests left
+    # (« Photocopie des vaccinations ») would read as French text left on English pages.
+    async with clients["documents"].app[DATABASE].transaction() as session:
+        await session.execute(text(f"TRUNCATE {DOCUMENT_TABLES} CASCADE"))
     # Two people the contact form offers (names are the structure's data: they stay French).
     recipients = ("Accueil de loisirs", "Service Enfance")
     for position, name in enumerate(recipients):
