@@ -128,6 +128,7 @@ async def create_message(
     add_email(
         session,
         settings,
+        sent_by_writer=False,  # an HTTP request: the relay enqueues it
         source_id=message.id,
         position=0,
         template="contact_new_message",
@@ -145,6 +146,7 @@ async def create_message(
         add_email(
             session,
             settings,
+            sent_by_writer=False,
             source_id=message.id,
             position=1,
             template="contact_acknowledged",
@@ -211,6 +213,7 @@ async def reply(
             add_email(
                 session,
                 settings,
+                sent_by_writer=False,
                 source_id=post.id,
                 position=position,
                 template="contact_reply",
@@ -226,6 +229,7 @@ async def reply(
         add_email(
             session,
             settings,
+            sent_by_writer=False,
             source_id=post.id,
             position=0,
             template="contact_new_message",

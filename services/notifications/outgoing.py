@@ -67,8 +67,14 @@ def add_email(
     data: dict[str, Any] | None = None,
     link: str | None = None,
     occurred_at: datetime | None = None,
+    sent_by_writer: bool = True,
 ) -> OutgoingEmail:
-    """Render an e-mail and add its row, pending, in the caller's transaction."""
+    """Render an e-mail and add its row, pending, in the caller's transaction.
+
+    `sent_by_writer`: the writer sends or enqueues the e-mail itself once committed (the
+    consumer, beat's digest); otherwise (an HTTP request, which never talks to the broker)
+    the relay enqueues it at its next pass.
+    """
     rendered = render(
         template,
         settings=settings,
@@ -95,10 +101,9 @@ def add_email(
         attempts=0,
         created_at=now,
         next_attempt_at=now,
-        # Whoever writes the row enqueues it right after the commit (the consumer) or the
-        # relay does within a second (HTTP requests never talk to the broker); either way
-        # the relay re-enqueues it if it is still pending `email_requeue_after_seconds` later.
-        enqueued_at=now,
+        # Set: the relay leaves the row to its writer for `email_requeue_after_seconds`,
+        # then enqueues it again if still pending. None: the relay's next pass enqueues it.
+        enqueued_at=now if sent_by_writer else None,
     )
     session.add(email)
     return email
