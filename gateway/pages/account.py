@@ -532,7 +532,7 @@ async def disable_totp(request: web.Request) -> web.StreamResponse:
 
 async def staff_accounts(request: web.Request) -> web.StreamResponse:
     """GET /agents/comptes: search accounts, see their state, act on them."""
-    await require_staff_page(request)
+    identity = await require_staff_page(request)
     q = request.query.get("q", "")[:254]
     state = request.query.get("etat", "")
     params = {"limit": "100"}
@@ -550,6 +550,9 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
         "state": state,
         "states": STATES,
         "kinds": KINDS,
+        # Auth lets administrators only act on staff accounts: an agent is not offered
+        # buttons that would end on « Accès refusé ».
+        "manages_staff": "administrator" in identity.staff_roles,
         "notice": STAFF_NOTICES.get(request.query.get("fait", ""), None),
     }
     return await render(request, "account/staff_accounts.html", context)
