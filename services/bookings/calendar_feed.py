@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import CONFIRMED, Activity, CalendarFeed, Reservation, Unit
+from .errors import PersonNotFound
+from .models import CONFIRMED, Activity, CalendarFeed, Registration, Reservation, Unit
 from .workdays import PARIS
 
 FEED_PAST_DAYS = 31
@@ -29,7 +30,18 @@ def hash_token(token: str) -> str:
 async def new_feed(
     session: AsyncSession, *, family_id: str, person_id: str, now: datetime
 ) -> tuple[str, datetime]:
-    """A fresh token for the person (the previous link stops working)."""
+    """A fresh token for the person (the previous link stops working).
+
+    Bookings keeps no list of a family's members: a registration of the person in this
+    family proves the person is theirs (as for bookings); anyone else is `PersonNotFound`.
+    """
+    registered = await session.scalar(
+        select(Registration.id)
+        .where(Registration.family_id == family_id, Registration.person_id == person_id)
+        .limit(1)
+    )
+    if registered is None:
+        raise PersonNotFound("Cette personne n'est inscrite à aucune activité de la famille.")
     await revoke_feeds(session, family_id=family_id, person_id=person_id, now=now)
     # 192 bits in 32 characters: short enough for the service's path-id guard.
     token = secrets.token_urlsafe(24)

@@ -180,6 +180,9 @@ async def test_no_access_to_another_familys_planning_and_no_staff_route_for_pare
         assert response.status == 404, (path, response.status)
         anonymous = await bookings.request(method, path, json=body)
         assert anonymous.status == 401, path
+    # Family A's own path naming family B's child: no calendar link of a child not theirs.
+    crossed = await bookings.post(f"/families/{fa}/persons/{pb}/calendar-feed", headers=mine)
+    assert crossed.status == 404, await crossed.text()
     # Family A naming family B's child in its own save: refused, nothing booked.
     _, body = await save(bookings, signer, fa, [book(pb, setup.opening(WED))])
     assert body["results"][0]["code"] == "not-registered"
