@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from services.kit.keys import DATABASE
@@ -31,11 +32,13 @@ async def a_family_with_mail_and_a_thread(client: Any, family_id: str, name: str
         recipient_id=recipient.id, subject=f"Question de {name}", created_at=now,
         last_activity_at=now,
     )  # fmt: skip
+    # The reply a minute after the question: with equal times the order would be the ids'.
     posts = [
         ContactPost(id=str(uuid.uuid4()), message_id=message.id, author_role=role,
-                    author_id=author, body=f"{text} {name}", created_at=now)
-        for role, author, text in (("family", f"account-{name}", "Bonjour de"),
-                                   ("staff", "agent-1", "Réponse à"))
+                    author_id=author, body=f"{text} {name}",
+                    created_at=now + timedelta(minutes=minutes))
+        for role, author, text, minutes in (("family", f"account-{name}", "Bonjour de", 0),
+                                            ("staff", "agent-1", "Réponse à", 1))
     ]  # fmt: skip
     async with client.app[DATABASE].transaction() as session:
         for raw in (invited(family_id, f"{name}@example.org"), accepted):
