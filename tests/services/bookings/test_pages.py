@@ -93,7 +93,13 @@ async def test_a_parent_requests_sees_the_refusal_reason_and_staff_accept(
     final = await client.get(
         "/inscriptions", params={"famille": portal.family_id, "personne": portal.child_id}
     )
-    assert "acceptée" in text_of(await final.text())
+    final_html = await final.text()
+    assert "acceptée" in text_of(final_html)
+    # Cancelling takes two taps: « Annuler » opens the question, its button confirms.
+    disclosure = re.search(r'<details class="confirm">(.*?)</details>', final_html, re.S)
+    assert disclosure and "<summary>Annuler</summary>" in disclosure.group(1)
+    assert "Confirmer l&#39;annulation" in disclosure.group(1)
+    assert 'action="/inscriptions/' in disclosure.group(1)
 
 
 async def test_parents_cannot_open_the_staff_queue(portal: Portal) -> None:
