@@ -52,6 +52,7 @@ async def test_a_parent_requests_sees_the_refusal_reason_and_staff_accept(
     )
     html = await page.text()
     assert "Aucune inscription." in html
+    assert "Inscriptions — Enfant TEST" in html  # not « Inscriptions de Enfant TEST »
     choice = f"{portal.activity['id']}|{portal.period['id']}"
     assert choice in html
     form = {"csrf_token": csrf(html), "famille": portal.family_id, "personne": portal.child_id}

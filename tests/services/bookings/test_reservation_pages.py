@@ -56,6 +56,7 @@ async def test_a_parent_books_two_wednesdays_sees_them_reserved_and_cancels_one(
     html = await page.text()
     assert page.status == 200, html
     assert "Légende" in html and "dernières places" in html and "absent non justifié" in html
+    assert "Planning — Enfant TEST" in html  # not « Planning de Enfant TEST »
     assert "ENREGISTRER" in html and "ANNULER" in html
     assert f'value="{openings[(WED_1, "journee")]}"' in html
     form = {
