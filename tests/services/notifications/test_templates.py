@@ -12,7 +12,7 @@ import jinja2
 import jinja2.meta
 import pytest
 
-from services.notifications.emails import Rendered, TEMPLATES, environment, format_cents, render
+from services.notifications.emails import TEMPLATES, Rendered, environment, format_cents, render
 from services.notifications.events import MAILERS
 
 from .factories import SETTINGS
