@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,13 +25,16 @@ from .errors import (
 )
 from .models import (
     ACTIVE_STATES,
+    RESERVATION_ACTIVE,
     Activity,
     ActivityGroup,
     Closure,
     GroupPlaces,
+    Opening,
     OutboxMessage,
     Period,
     Registration,
+    Reservation,
     Unit,
 )
 from .schemas import (
@@ -322,15 +325,96 @@ async def get_period(session: AsyncSession, *, period_id: str) -> Period:
     return period
 
 
-async def update_period_window(
-    session: AsyncSession, *, period_id: str, data: PeriodUpdate
-) -> Period:
-    """Move a period's registration window."""
-    period = await get_period(session, period_id=period_id)
-    period.registration_opens_at = data.registration_opens_at
-    period.registration_closes_at = data.registration_closes_at
+async def update_period(session: AsyncSession, *, period_id: str, data: PeriodUpdate) -> Period:
+    """Change a period's name, dates or window; new dates must still cover its openings."""
+    # FOR UPDATE, not the default NO KEY UPDATE: it waits for openings being inserted for
+    # this period (their foreign key holds a KEY SHARE lock), so the count below sees them.
+    period = await session.scalar(select(Period).where(Period.id == period_id).with_for_update())
+    if period is None:
+        raise PeriodNotFound("Période inconnue.")
+    sent = data.model_fields_set
+    if "name" in sent and data.name and data.name != period.name:
+        taken = await session.scalar(
+            select(Period.id).where(
+                Period.activity_id == period.activity_id, Period.name == data.name
+            )
+        )
+        if taken is not None:
+            raise CatalogueConflict(f"La période « {data.name} » existe déjà pour cette activité.")
+        period.name = data.name
+    starts_on = data.starts_on or period.starts_on
+    ends_on = data.ends_on or period.ends_on
+    opens_at = data.registration_opens_at or period.registration_opens_at
+    closes_at = data.registration_closes_at or period.registration_closes_at
+    _judge_period(starts_on, ends_on, opens_at, closes_at)
+    if (starts_on, ends_on) != (period.starts_on, period.ends_on):
+        await _keep_openings_inside(session, period, starts_on, ends_on)
+    period.starts_on, period.ends_on = starts_on, ends_on
+    period.registration_opens_at, period.registration_closes_at = opens_at, closes_at
     await session.flush()
     return period
+
+
+def _judge_period(starts_on: date, ends_on: date, opens_at: datetime, closes_at: datetime) -> None:
+    # The same rules as a new period's, judged on what the period would become.
+    if ends_on < starts_on:
+        raise ValidationFailed(
+            "Le dernier jour ne peut pas précéder le premier.",
+            errors=[{"field": "ends_on", "message": "ends_on must not be before starts_on"}],
+        )
+    if (ends_on - starts_on).days > 400:
+        raise ValidationFailed(
+            "Une période dure au plus une année scolaire.",
+            errors=[{"field": "ends_on", "message": "a period lasts at most a school year"}],
+        )
+    if closes_at <= opens_at:
+        raise ValidationFailed(
+            "La fenêtre d'inscription doit se fermer après son ouverture.",
+            errors=[
+                {
+                    "field": "registration_closes_at",
+                    "message": "the registration window must close after it opens",
+                }
+            ],
+        )
+
+
+async def _keep_openings_inside(
+    session: AsyncSession, period: Period, starts_on: date, ends_on: date
+) -> None:
+    """Refuse dates that would leave openings (and so reservations) outside the period."""
+    outside = and_(
+        Opening.period_id == period.id, or_(Opening.day < starts_on, Opening.day > ends_on)
+    )
+    count = await session.scalar(select(func.count()).select_from(Opening).where(outside))
+    if not count:
+        return
+    booked = await session.scalar(
+        select(func.count())
+        .select_from(Reservation)
+        .join(Opening, Opening.id == Reservation.opening_id)
+        .where(outside, Reservation.state.in_(RESERVATION_ACTIVE))
+    )
+    first, last = (
+        await session.execute(
+            select(func.min(Opening.day), func.max(Opening.day)).where(
+                Opening.period_id == period.id
+            )
+        )
+    ).one()
+    with_bookings = (
+        f" (et {plural(booked, 'réservation', 'réservations')} en cours)" if booked else ""
+    )
+    raise CatalogueConflict(
+        f"Ces dates laisseraient {plural(count, 'ouverture', 'ouvertures')}{with_bookings} "
+        f"en dehors de la période. Elle doit couvrir au moins du {first:%d/%m/%Y} au "
+        f"{last:%d/%m/%Y}, ses premier et dernier jours ouverts."
+    )
+
+
+def plural(count: int, singular: str, several: str) -> str:
+    """`1 ouverture`, `3 ouvertures` (French: 0 and 1 are singular)."""
+    return f"{count} {singular if count <= 1 else several}"
 
 
 def window_open(period: Period, now: datetime) -> bool:

@@ -41,6 +41,12 @@ class UnitNotFound(NotFound):
     slug = "unit-not-found"
 
 
+class ClosureNotFound(NotFound):
+    """No such closed day."""
+
+    slug = "closure-not-found"
+
+
 class OpeningNotFound(NotFound):
     """No such opening."""
 

@@ -253,20 +253,30 @@ class PeriodCreate(_In):
 
 
 class PeriodUpdate(_In):
-    """Move a period's registration window (Paris time when no zone is given)."""
+    """Change a period's name, dates or registration window (Paris time when no zone is given).
 
-    registration_opens_at: datetime
-    registration_closes_at: datetime
+    Only what is sent changes; the dates' and the window's order are judged on the merged
+    result, and new dates must still cover the period's openings (409 otherwise).
+    """
+
+    name: str | None = Field(None, min_length=1, max_length=120)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
 
     @field_validator("registration_opens_at", "registration_closes_at")
     @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return as_utc(value)
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else as_utc(value)
 
     @model_validator(mode="after")
-    def _in_order(self) -> PeriodUpdate:
-        if self.registration_closes_at <= self.registration_opens_at:
-            raise ValueError("the registration window must close after it opens")
+    def _something_sent(self) -> PeriodUpdate:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
         return self
 
 
@@ -309,6 +319,21 @@ class ClosureList(BaseModel):
     """Closed days of an activity."""
 
     items: list[ClosureRead]
+
+
+class Removal(BaseModel):
+    """What a deletion removed: the entry, and the unbooked openings that went with it."""
+
+    id: str
+    openings_removed: int = Field(0, description="openings without any reservation, removed too")
+
+
+class ClosureRemoval(BaseModel):
+    """A closed day opened again; openings closed that day stay closed until reopened."""
+
+    id: str
+    day: date
+    closed_openings: int = Field(description="the activity's openings still closed that day")
 
 
 class OpeningsBulkCreate(_In):

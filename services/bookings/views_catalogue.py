@@ -10,7 +10,7 @@ from services.kit.keys import DATABASE
 from services.kit.openapi import operation
 from services.kit.problems import Forbidden
 
-from . import catalogue, openings
+from . import catalogue, openings, removals
 from .clock import CLOCK
 from .models import Opening
 from .schemas import (
@@ -25,6 +25,7 @@ from .schemas import (
     ClosureCreate,
     ClosureList,
     ClosureRead,
+    ClosureRemoval,
     GroupCreate,
     GroupRead,
     GroupUpdate,
@@ -38,6 +39,7 @@ from .schemas import (
     PeriodList,
     PeriodRead,
     PeriodUpdate,
+    Removal,
     UnitCreate,
     UnitRead,
     UnitUpdate,
@@ -245,18 +247,18 @@ async def create_period(request: web.Request) -> web.Response:
 
 @routes.patch("/periods/{period_id}")
 @operation(
-    "Move a period's registration window",
+    "Change a period's name, dates (never leaving an opening outside) or registration window",
     tags=TAGS,
     request=PeriodUpdate,
     response=PeriodRead,
-    errors=(404,),
+    errors=(404, 409),
 )
 async def update_period(request: web.Request) -> web.Response:
     """PATCH /periods/{period_id}."""
     require_scope(request, WRITE)
     data = await read_json(request, PeriodUpdate)
     async with request.app[DATABASE].transaction() as session:
-        period = await catalogue.update_period_window(
+        period = await catalogue.update_period(
             session, period_id=request.match_info["period_id"], data=data
         )
     return json_response(_period_read(request, period))
@@ -292,6 +294,68 @@ async def add_closures(request: web.Request) -> web.Response:
             session, activity_id=request.match_info["activity_id"], data=data
         )
     return json_response(ClosureList(items=[ClosureRead.model_validate(c) for c in added]), 201)
+
+
+@routes.delete("/groups/{group_id}")
+@operation(
+    "Delete a group no registration or reservation points at (its unbooked openings too)",
+    tags=TAGS,
+    response=Removal,
+    errors=(404, 409),
+)
+async def delete_group(request: web.Request) -> web.Response:
+    """DELETE /groups/{group_id}."""
+    require_scope(request, WRITE)
+    async with request.app[DATABASE].transaction() as session:
+        removed = await removals.delete_group(session, group_id=request.match_info["group_id"])
+    return json_response(removed)
+
+
+@routes.delete("/units/{unit_id}")
+@operation(
+    "Delete a unit no reservation points at (its unbooked openings too)",
+    tags=TAGS,
+    response=Removal,
+    errors=(404, 409),
+)
+async def delete_unit(request: web.Request) -> web.Response:
+    """DELETE /units/{unit_id}."""
+    require_scope(request, WRITE)
+    async with request.app[DATABASE].transaction() as session:
+        removed = await removals.delete_unit(session, unit_id=request.match_info["unit_id"])
+    return json_response(removed)
+
+
+@routes.delete("/periods/{period_id}")
+@operation(
+    "Delete a period no registration or reservation points at (its unbooked openings too)",
+    tags=TAGS,
+    response=Removal,
+    errors=(404, 409),
+)
+async def delete_period(request: web.Request) -> web.Response:
+    """DELETE /periods/{period_id}."""
+    require_scope(request, WRITE)
+    async with request.app[DATABASE].transaction() as session:
+        removed = await removals.delete_period(session, period_id=request.match_info["period_id"])
+    return json_response(removed)
+
+
+@routes.delete("/closures/{closure_id}")
+@operation(
+    "Open a closed day again (openings closed that day stay closed: counted in the answer)",
+    tags=TAGS,
+    response=ClosureRemoval,
+    errors=(404,),
+)
+async def delete_closure(request: web.Request) -> web.Response:
+    """DELETE /closures/{closure_id}."""
+    require_scope(request, WRITE)
+    async with request.app[DATABASE].transaction() as session:
+        removed = await removals.delete_closure(
+            session, closure_id=request.match_info["closure_id"]
+        )
+    return json_response(removed)
 
 
 @routes.post("/periods/{period_id}/openings")
