@@ -22,6 +22,7 @@ from services.kit.problems import Forbidden, ServiceUnavailable
 from ..clientip import client_ip
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, SESSIONS, UPSTREAM_CLIENT
+from ..qr import qr_svg
 from ..rendering import render
 from ..session import (
     SignInRefused,
@@ -297,15 +298,26 @@ async def _enrolment_page(
         if answer.status != 201:
             return await _link_problem(request, "enrolment", answer.problem, "")
         secret, otpauth_uri = answer.body["secret"], answer.body["otpauth_uri"]
+    if not _is_totp_uri_of(otpauth_uri, secret):
+        # After a wrong code both come back from the form: never draw or link anything else.
+        otpauth_uri = ""
+    _ = translator_of(request)
+    qr_label = _("QR code à scanner avec l'application d'authentification")
     context = {
         "form_action": form_action,
         "enrolment_token": enrolment_token,
         "secret": secret,
         "grouped_secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         "otpauth_uri": otpauth_uri,
+        "qr_code": qr_svg(otpauth_uri, qr_label) if otpauth_uri else None,
         "error": error,
     }
     return await render(request, "account/mfa_enrol.html", context, status=status)
+
+
+def _is_totp_uri_of(uri: str, secret: str) -> bool:
+    """Whether `uri` is an authenticator link (`otpauth://totp/…`) carrying this secret."""
+    return bool(secret) and uri.startswith("otpauth://totp/") and f"secret={secret}" in uri
 
 
 async def confirm_enrolment(request: web.Request) -> web.StreamResponse:
