@@ -623,21 +623,34 @@ def _day_fr(moment: str | None) -> str:
 async def _news_page(
     request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
 ) -> web.Response:
-    data = await fetch_json(request, "notifications", "/news")
+    data, activities = await asyncio.gather(
+        fetch_json(request, "notifications", "/news"), _catalogue_activities(request)
+    )
+    names = dict(activities or [])
     items = (
         None
         if data is None
         else [
-            {**n, "from_day": _day_fr(n["visible_from"]), "until_day": _day_fr(n["visible_until"])}
+            {
+                **n,
+                "from_day": _day_fr(n["visible_from"]),
+                "until_day": _day_fr(n["visible_until"]),
+                "activity_name": names.get(n.get("activity_id") or "", n.get("activity_id")),
+            }
             for n in data["items"]
         ]
     )
-    return await render(
-        request,
-        "notifications/news.html",
-        {"items": items, "notice": notice, "error": error},
-        status=status,
-    )
+    context = {"items": items, "activities": activities, "notice": notice, "error": error}
+    return await render(request, "notifications/news.html", context, status=status)
+
+
+async def _catalogue_activities(request: web.Request) -> list[tuple[str, str]] | None:
+    """(id, name) of the bookings catalogue's activities by name; None when it does not answer."""
+    data = await fetch_json(request, "bookings", "/activities")
+    if not isinstance(data, dict):
+        return None
+    pairs = [(str(a["id"]), str(a["name"])) for a in data.get("items", [])]
+    return sorted(pairs, key=lambda pair: pair[1].casefold())
 
 
 def _paris_midnight(value: str) -> str | None:
@@ -656,12 +669,18 @@ async def publish_news(request: web.Request) -> web.StreamResponse:
     end = _paris_midnight(end_day) if end_day else None
     if end_day and end is None:
         return await _news_page(request, error="Les dates s'écrivent JJ/MM/AAAA.", status=422)
+    chosen = _field(form, "activite", 64)
+    activity_id = _id(chosen)
+    if chosen and (activity_id is None or not await _is_known_activity(request, activity_id)):
+        # A mistyped activity must not turn into news for every family.
+        error = "Cette activité n'existe pas dans le catalogue."
+        return await _news_page(request, error=error, status=422)
     body = {
         "title": _field(form, "titre", 200),
         "text": str(form.get("texte", ""))[:5000].strip(),
         "visible_from": start,
         "visible_until": end,
-        "activity_id": _id(form.get("activite")) or None,
+        "activity_id": activity_id,
     }
     reply = await call_service(request, SERVICE, "POST", "/news", json=body)
     if not reply.ok:
@@ -671,6 +690,12 @@ async def publish_news(request: web.Request) -> web.StreamResponse:
             status=reply.status,
         )
     raise web.HTTPSeeOther("/agents/actualites?ok=1")
+
+
+async def _is_known_activity(request: web.Request, activity_id: str) -> bool:
+    """Whether the catalogue has this activity; when bookings does not answer, trust the agent."""
+    activities = await _catalogue_activities(request)
+    return activities is None or activity_id in dict(activities)
 
 
 async def withdraw_news(request: web.Request) -> web.StreamResponse:

@@ -45,20 +45,30 @@ async def make_portal(
     upstream: Any,
     signer: Any,
     smtp_port: int,
+    *,
+    more_services: dict[str, str] | None = None,
 ) -> Portal:
-    """Seeded notifications service, the parent known by address, the gateway in front."""
+    """Seeded notifications service, the parent known by address, the gateway in front
+    (with `more_services`, other real services' addresses by name)."""
     await seed_demo(database)
     family_id = str(uuid.uuid4())
     settings = settings_for(smtp_port)
     # The parent's account id is the token's subject: the fake auth signs with the e-mail.
     await deliver(database, settings, invited(family_id, PARENT, account_id=PARENT))
     service = await service_client(
-        "notifications", email_relay_enabled=False, captcha_max_number=5000, contact_per_ip_per_hour=100  # noqa: E501
+        "notifications",
+        email_relay_enabled=False,
+        captcha_max_number=5000,
+        contact_per_ip_per_hour=100,
     )
     fake = FakeAuthWithStaff(signer, accounts={PARENT: [family_id], AGENT: []})
     auth = await upstream(fake.app())
     client = await gateway(
-        {"auth": auth.url, "notifications": str(service.make_url("")).rstrip("/")},
+        {
+            "auth": auth.url,
+            "notifications": str(service.make_url("")).rstrip("/"),
+            **(more_services or {}),
+        },
         upstream_deadline_seconds=5.0,
     )
     return Portal(client, service, family_id, settings)
