@@ -21,6 +21,7 @@ from multidict import MultiDict, MultiDictProxy
 from services.kit.problems import BadGateway, NotFound
 
 from ..calls import ServiceReply, call_service, fetch_json, problem_detail
+from ..i18n import translator_of
 from ..rendering import render
 from ..session import require_staff_page
 from .notifications import MONTHS, PARIS, WEEKDAYS, Translate, when
@@ -108,8 +109,28 @@ NOTICES = {
     "unite": "Unité ajoutée.",
     "periode": "La période est créée : ouvrez maintenant ses jours.",
     "fenetre": "Fenêtre d'inscription enregistrée.",
+    "periode-enregistree": "Période enregistrée.",
+    "groupe-supprime": "Groupe supprimé.",
+    "unite-supprimee": "Unité supprimée.",
+    "periode-supprimee": "Période supprimée.",
+    "fermeture-supprimee": "Jour de fermeture supprimé : la création en lot ne le saute plus.",
     "ouverture": "Ouverture enregistrée.",
     "fermeture": "Jours de fermeture enregistrés.",
+}
+# Said after a deletion's notice when `n` (from the service's answer) is above zero.
+REMOVED_OPENINGS = (
+    "Son ouverture sans réservation a été supprimée aussi.",
+    "Ses {count} ouvertures sans réservation ont été supprimées aussi.",
+)
+STILL_CLOSED = (
+    "{count} ouverture de ce jour reste fermée : rouvrez-la avec « Modifier ».",
+    "{count} ouvertures de ce jour restent fermées : rouvrez-les une à une avec « Modifier ».",
+)
+COUNTED = {
+    "groupe-supprime": REMOVED_OPENINGS,
+    "unite-supprimee": REMOVED_OPENINGS,
+    "periode-supprimee": REMOVED_OPENINGS,
+    "fermeture-supprimee": STILL_CLOSED,
 }
 SECTIONS = {
     "regles": "Présentation et règles",
@@ -211,7 +232,16 @@ def _see(path: str, ok: str) -> web.HTTPSeeOther:
 
 
 def _notice(request: web.Request) -> str | None:
-    return NOTICES.get(request.query.get("ok", ""))
+    """The notice of `?ok=` in the page's language, with its count (`&n=`) when it has one."""
+    key = request.query.get("ok", "")
+    if key not in NOTICES:
+        return None
+    _ = translator_of(request)
+    said = _(NOTICES[key])
+    count = request.query.get("n", "")
+    if key in COUNTED and count.isdigit() and 0 < int(count) < 1_000_000:
+        said += " " + _.plural(*COUNTED[key], int(count))
+    return said
 
 
 def day_label(value: str, _: Translate) -> str:
@@ -451,6 +481,21 @@ def period_body(form: Form) -> dict[str, Any]:
     }
 
 
+# A period's editable fields: form name → API name. Only those sent are changed.
+PERIOD_EDITS = {
+    "nom": "name",
+    "debut": "starts_on",
+    "fin": "ends_on",
+    "ouverture": "registration_opens_at",
+    "fermeture": "registration_closes_at",
+}
+
+
+def period_edit_body(form: Form) -> dict[str, Any]:
+    """The period's name, dates and window as typed (Paris time), for `PATCH /periods`."""
+    return {api: _text(form, name) for name, api in PERIOD_EDITS.items() if name in form}
+
+
 def window_body(form: Form) -> dict[str, Any]:
     """A registration window; a time without zone is Paris time for the service."""
     return {
@@ -523,16 +568,16 @@ async def _period_of(request: web.Request) -> tuple[dict[str, Any], dict[str, An
 
 
 async def period_page(request: web.Request) -> web.StreamResponse:
-    """GET/POST /agents/periodes/{activity_id}/{period_id}: the registration window."""
+    """GET/POST /agents/periodes/{activity_id}/{period_id}: name, dates, registration window."""
     await require_staff_page(request)
     activity, period = await _period_of(request)
     state, status = FormState(), 200
     if request.method == "POST":
         form = await request.post()
-        reply = await _send(request, "PATCH", f"/periods/{period['id']}", window_body(form))
+        reply = await _send(request, "PATCH", f"/periods/{period['id']}", period_edit_body(form))
         if reply.ok:
-            raise _see("/agents/periodes", "fenetre")
-        state = refusal(reply, "fenetre", form, "La fenêtre n'a pas été enregistrée.")
+            raise _see("/agents/periodes", "periode-enregistree")
+        state = refusal(reply, "periode", form, "La période n'a pas été enregistrée.")
         status = reply.status
     context = {
         "activity": activity,
@@ -739,6 +784,122 @@ async def opening_page(request: web.Request) -> web.StreamResponse:
     return await render(request, "catalogue/opening.html", context, status=status)
 
 
+# --- deletions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What a « Supprimer » button deletes, and what its confirmation page says."""
+
+    question: str  # with {name}
+    consequence: str
+    api_path: str
+    back: str  # the page to go back to, where the notice is shown
+    done: str  # the NOTICES key
+
+
+async def _confirm_deletion(request: web.Request, deletion: Deletion, name: str) -> web.Response:
+    """POST without `confirme`: the question; with it: the deletion, or the service's refusal.
+
+    The first POST only shows the confirmation page (nothing is deleted by one click);
+    the service judges what may go and says why not, in French.
+    """
+    form = await request.post()
+    refused, status = None, 200
+    if form.get("confirme") == "oui":
+        reply = await _send(request, "DELETE", deletion.api_path, None)
+        if reply.ok:
+            data = reply.data if isinstance(reply.data, dict) else {}
+            count = data.get("openings_removed", data.get("closed_openings", 0))
+            separator = "&" if "?" in deletion.back else "?"
+            raise web.HTTPSeeOther(f"{deletion.back}{separator}ok={deletion.done}&n={count}")
+        refused = problem_detail(
+            reply.data if isinstance(reply.data, dict) else {}, "La suppression n'a pas abouti."
+        )
+        status = reply.status if reply.status in (404, 409) else 502
+    context = {"deletion": deletion, "name": name, "refused": refused, "action": request.path}
+    return await render(request, "catalogue/confirm_delete.html", context, status=status)
+
+
+async def delete_group(request: web.Request) -> web.StreamResponse:
+    """POST /agents/activites/{activity_id}/groupes/{group_id}/supprimer."""
+    await require_staff_page(request)
+    activity_id = _id(request.match_info["activity_id"])
+    group_id = _id(request.match_info["group_id"])
+    activity = await _read(request, f"/activities/{activity_id}")
+    group = next((g for g in activity["groups"] if g["id"] == group_id), None)
+    if group is None:
+        raise NotFound("This group is not one of the activity's.")
+    deletion = Deletion(
+        "Supprimer le groupe « {name} » ?",
+        "Le groupe et ses ouvertures sans réservation seront supprimés, définitivement. "
+        "Un groupe qui a des inscriptions ou des réservations ne peut pas l'être.",
+        f"/groups/{group_id}",
+        f"/agents/activites/{activity_id}",
+        "groupe-supprime",
+    )
+    return await _confirm_deletion(request, deletion, group["name"])
+
+
+async def delete_unit(request: web.Request) -> web.StreamResponse:
+    """POST /agents/activites/{activity_id}/unites/{unit_id}/supprimer."""
+    await require_staff_page(request)
+    activity_id = _id(request.match_info["activity_id"])
+    unit_id = _id(request.match_info["unit_id"])
+    activity = await _read(request, f"/activities/{activity_id}")
+    unit = next((u for u in activity["units"] if u["id"] == unit_id), None)
+    if unit is None:
+        raise NotFound("This unit is not one of the activity's.")
+    deletion = Deletion(
+        "Supprimer l'unité « {name} » ?",
+        "L'unité et ses ouvertures sans réservation seront supprimées, définitivement ; "
+        "les autres unités cesseront d'être incompatibles avec elle. Une unité qui a des "
+        "réservations ne peut pas l'être.",
+        f"/units/{unit_id}",
+        f"/agents/activites/{activity_id}",
+        "unite-supprimee",
+    )
+    return await _confirm_deletion(request, deletion, unit["label"])
+
+
+async def delete_period(request: web.Request) -> web.StreamResponse:
+    """POST /agents/periodes/{activity_id}/{period_id}/supprimer."""
+    await require_staff_page(request)
+    _activity, period = await _period_of(request)
+    deletion = Deletion(
+        "Supprimer la période « {name} » ?",
+        "La période et ses ouvertures sans réservation seront supprimées, définitivement. "
+        "Une période qui a des inscriptions ou des réservations ne peut pas l'être.",
+        f"/periods/{period['id']}",
+        "/agents/periodes",
+        "periode-supprimee",
+    )
+    return await _confirm_deletion(request, deletion, period["name"])
+
+
+async def delete_closure(request: web.Request) -> web.StreamResponse:
+    """POST …/fermetures/{closure_id}/supprimer: a closed day of the activity, opened again."""
+    await require_staff_page(request)
+    activity, period = await _period_of(request)
+    closure_id = _id(request.match_info["closure_id"])
+    closures = await _read(request, f"/activities/{activity['id']}/closures")
+    closure = next((c for c in closures["items"] if c["id"] == closure_id), None)
+    if closure is None:
+        raise NotFound("This closed day is not one of the activity's.")
+    openings = f"/agents/periodes/{activity['id']}/{period['id']}/ouvertures"
+    deletion = Deletion(
+        "Supprimer le jour de fermeture du {name} ?",
+        "La création en lot ne sautera plus ce jour. Les ouvertures déjà fermées ce jour-là "
+        "restent fermées, et les réservations annulées par la fermeture ne sont pas rétablies.",
+        f"/closures/{closure_id}",
+        f"{openings}?mois={closure['day'][:7]}",
+        "fermeture-supprimee",
+    )
+    return await _confirm_deletion(
+        request, deletion, day_label(closure["day"], translator_of(request))
+    )
+
+
 def register(app: web.Application) -> None:
     """Add the catalogue's back office: activities, periods, openings."""
     app.router.add_get("/agents/activites", activities_page, name="agents_activites")
@@ -750,13 +911,22 @@ def register(app: web.Application) -> None:
     app.router.add_post("/agents/activites/{activity_id}/groupes/{group_id}", save_group)
     app.router.add_post("/agents/activites/{activity_id}/unites", add_unit)
     app.router.add_post("/agents/activites/{activity_id}/unites/{unit_id}", save_unit)
+    app.router.add_post(
+        "/agents/activites/{activity_id}/groupes/{group_id}/supprimer", delete_group
+    )
+    app.router.add_post("/agents/activites/{activity_id}/unites/{unit_id}/supprimer", delete_unit)
     app.router.add_get("/agents/periodes", periods_page, name="agents_periodes")
     app.router.add_post("/agents/periodes", create_period)
     app.router.add_get("/agents/periodes/{activity_id}/{period_id}", period_page)
     app.router.add_post("/agents/periodes/{activity_id}/{period_id}", period_page)
+    app.router.add_post("/agents/periodes/{activity_id}/{period_id}/supprimer", delete_period)
     base = "/agents/periodes/{activity_id}/{period_id}/ouvertures"
     app.router.add_get(base, openings_page)
     app.router.add_post(base, create_openings)
     app.router.add_post("/agents/periodes/{activity_id}/{period_id}/fermetures", add_closures)
+    app.router.add_post(
+        "/agents/periodes/{activity_id}/{period_id}/fermetures/{closure_id}/supprimer",
+        delete_closure,
+    )
     app.router.add_get(base + "/{opening_id}", opening_page)
     app.router.add_post(base + "/{opening_id}", opening_page)

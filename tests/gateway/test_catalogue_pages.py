@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import jinja2
 import pytest
 from jinja2 import nodes
@@ -258,12 +259,13 @@ async def test_an_agent_builds_an_activity_a_period_and_its_openings(office: Bac
     )
     assert "fermée" in row[1].split("</tr>")[0]
 
-    # The registration window moves.
+    # The registration window moves (only its fields sent: the rest is kept).
     window = await office.post(
         f"/agents/periodes/{activity_id}/{period_id}",
         {"ouverture": "2027-03-22T08:00", "fermeture": "2027-04-12T00:00"},
     )
-    assert window.status == 303 and window.headers["Location"] == "/agents/periodes?ok=fenetre"
+    assert window.status == 303
+    assert window.headers["Location"] == "/agents/periodes?ok=periode-enregistree"
     period = (await office.api(f"/activities/{activity_id}/periods"))["items"][0]
     assert period["registration_opens_at"] == "2027-03-22T07:00:00Z"
 
@@ -489,17 +491,41 @@ async def test_the_pages_read_in_english(office: BackOffice) -> None:
         data += tuple(u["label"] for u in activity["units"])
         periods = await office.api(f"/activities/{activity['id']}/periods")
         data += tuple(p["name"] for p in periods["items"])
+    openings = f"/agents/periodes/{activity_id}/{period_id}/ouvertures"
+    closed = await office.post(
+        f"/agents/periodes/{activity_id}/{period_id}/fermetures",
+        {"ferme_du": "2027-04-28", "motif": ""},
+        token_from=openings,
+    )
+    assert closed.status == 303  # its « Supprimer » button is on the openings page
     for path in (
         "/agents/activites",
         "/agents/activites/nouvelle",
         f"/agents/activites/{activity_id}",
         "/agents/periodes",
         f"/agents/periodes/{activity_id}/{period_id}",
-        f"/agents/periodes/{activity_id}/{period_id}/ouvertures",
+        openings,
     ):
         html = await office.page(f"{path}?lang=en")
         assert '<html lang="en">' in html
         assert french_left(html, data) == [], path
+    # The confirmation pages, and the notices after a deletion.
+    group = (await office.api(f"/activities/{activity_id}"))["groups"][0]
+    here = f"/agents/activites/{activity_id}"
+    for path, back in (
+        (f"{here}/groupes/{group['id']}/supprimer", here),
+        (f"/agents/periodes/{activity_id}/{period_id}/supprimer", openings),
+    ):
+        asked = await office.post(f"{path}?lang=en", {}, token_from=back)
+        html = await asked.text()
+        assert asked.status == 200 and "Yes, delete" in html
+        assert french_left(html, data) == [], path
+    deleted = await office.post(
+        f"{here}/groupes/{group['id']}/supprimer?lang=en", {"confirme": "oui"}, token_from=here
+    )
+    assert deleted.status == 303
+    html = await office.page(deleted.headers["Location"] + "&lang=en")
+    assert "Group deleted." in html and french_left(html, data) == []
 
 
 async def test_closed_days_are_listed_and_skipped_by_the_bulk_creation(
@@ -537,3 +563,199 @@ async def test_closed_days_are_listed_and_skipped_by_the_bulk_creation(
     assert "mercredi 28/04/2027 — Fermeture : Sortie au lac" in result
     days = [o["day"] for o in (await office.api("/openings", period_id=period_id))["items"]]
     assert days == ["2027-05-05"]
+
+
+# --- a period's name and dates; deletions ----------------------------------------------------
+
+
+async def _wednesday_meals(office: BackOffice, activity_id: str, period_id: str) -> None:
+    """The period's two Wednesdays (28 April, 5 May) opened for lunch, primaire."""
+    openings = f"/agents/periodes/{activity_id}/{period_id}/ouvertures"
+    made = await office.post(
+        openings, {"jours": "2", "unites": "repas", "groupes": "primaire", "places": "8"}
+    )
+    assert "2 ouvertures créées." in text_of(await made.text())
+
+
+async def test_an_agent_renames_a_period_and_moves_its_dates_but_not_past_its_openings(
+    office: BackOffice,
+) -> None:
+    activity_id, period_id = await _activity_with_units(office)
+    await _wednesday_meals(office, activity_id, period_id)
+    here = f"/agents/periodes/{activity_id}/{period_id}"
+    form = {k: PERIOD_FORM[k] for k in ("ouverture", "fermeture")}
+    name = _unique("Printemps renommé")
+
+    saved = await office.post(here, {**form, "nom": name, "debut": "2027-04-27",
+                                     "fin": "2027-05-06"})  # fmt: skip
+    assert saved.status == 303, text_of(await saved.text())[:400]
+    assert saved.headers["Location"] == "/agents/periodes?ok=periode-enregistree"
+    assert "Période enregistrée." in text_of(await office.page(saved.headers["Location"]))
+    period = next(
+        p for p in (await office.api(f"/activities/{activity_id}/periods"))["items"]
+        if p["id"] == period_id
+    )  # fmt: skip
+    assert (period["name"], period["starts_on"], period["ends_on"]) == (
+        name, "2027-04-27", "2027-05-06",
+    )  # fmt: skip
+
+    # The first Wednesday would fall outside: refused, said in French, the form as typed.
+    late = await office.post(here, {**form, "nom": name, "debut": "2027-04-29",
+                                    "fin": "2027-05-06"})  # fmt: skip
+    assert late.status == 409
+    html = await late.text()
+    page = text_of(html)
+    assert "Ces dates laisseraient 1 ouverture en dehors de la période." in page
+    assert "du 28/04/2027 au 05/05/2027" in page
+    assert 'value="2027-04-29"' in html
+    backwards = await office.post(here, {**form, "nom": name, "debut": "2027-05-06",
+                                         "fin": "2027-05-01"})  # fmt: skip
+    assert backwards.status == 422
+    assert "Dernier jour : une date valide, pas avant le premier jour" in text_of(
+        await backwards.text()
+    )
+    nameless = await office.post(here, {**form, "nom": "", "debut": "2027-04-27",
+                                        "fin": "2027-05-06"})  # fmt: skip
+    assert nameless.status == 422
+    assert "Indiquez un nom (120 caractères au plus)." in text_of(await nameless.text())
+    unchanged = next(
+        p for p in (await office.api(f"/activities/{activity_id}/periods"))["items"]
+        if p["id"] == period_id
+    )  # fmt: skip
+    assert unchanged == period
+
+
+async def _registration_in(
+    service_databases: dict[str, str], activity_id: str, period_id: str, group_id: str
+) -> None:
+    """A registration row written straight into bookings' database.
+
+    Registering goes through families and documents, which this back office does not run;
+    the rules of deletion are tested with real registrations in
+    tests/services/bookings/test_catalogue_removals.py. Here only the page's refusal matters.
+    """
+    connection = await asyncpg.connect(
+        service_databases["bookings"].replace("postgresql+asyncpg://", "postgresql://")
+    )
+    try:
+        await connection.execute(
+            "INSERT INTO registrations (id, family_id, person_id, activity_id, state, "
+            "created_at, period_id, group_id, person_name, updated_at, holds_place) "
+            "VALUES ($1, $2, $3, $4, 'accepted', now(), $5, $6, 'Enfant TEST', now(), false)",
+            str(uuid.uuid4()), "family-1", str(uuid.uuid4()), activity_id, period_id, group_id,
+        )  # fmt: skip
+    finally:
+        await connection.close()
+
+
+async def test_supprimer_asks_first_then_deletes_what_is_unused_and_explains_what_is_not(
+    office: BackOffice, service_databases: dict[str, str]
+) -> None:
+    activity_id, period_id = await _activity_with_units(office)
+    await _wednesday_meals(office, activity_id, period_id)
+    here = f"/agents/activites/{activity_id}"
+    activity = await office.api(here.replace("/agents/activites", "/activities"))
+    maternelle, primaire = activity["groups"]
+    journee = next(u for u in activity["units"] if u["code"] == "journee")
+    html = await office.page(here)
+    assert f'action="{here}/groupes/{maternelle["id"]}/supprimer"' in html
+    assert 'aria-label="Supprimer le groupe « maternelle »"' in html
+
+    # The button only asks; the confirmation deletes.
+    asked = await office.post(f"{here}/groupes/{maternelle['id']}/supprimer", {}, token_from=here)
+    assert asked.status == 200
+    page = text_of(await asked.text())
+    assert "Supprimer le groupe « maternelle » ?" in page and "Oui, supprimer" in page
+    assert len((await office.api(f"/activities/{activity_id}"))["groups"]) == 2
+    deleted = await office.post(
+        f"{here}/groupes/{maternelle['id']}/supprimer", {"confirme": "oui"}, token_from=here
+    )
+    assert deleted.status == 303
+    assert deleted.headers["Location"] == f"{here}?ok=groupe-supprime&n=0"
+    assert "Groupe supprimé." in text_of(await office.page(deleted.headers["Location"]))
+    unit = await office.post(
+        f"{here}/unites/{journee['id']}/supprimer", {"confirme": "oui"}, token_from=here
+    )
+    assert unit.status == 303
+    read = await office.api(f"/activities/{activity_id}")
+    assert [g["name"] for g in read["groups"]] == ["primaire"]
+    assert [u["code"] for u in read["units"]] == ["repas"]
+
+    # Used: the service's reason, what to do instead, a way back, no confirmation button.
+    await _registration_in(service_databases, activity_id, period_id, primaire["id"])
+    refused = await office.post(
+        f"{here}/groupes/{primaire['id']}/supprimer", {"confirme": "oui"}, token_from=here
+    )
+    assert refused.status == 409
+    html = await refused.text()
+    page = text_of(html)
+    assert "Le groupe « primaire » ne peut pas être supprimé" in page
+    assert "1 inscription (dont 1 en cours ou acceptée)" in page
+    assert "fermez plutôt ses ouvertures" in page
+    assert "Oui, supprimer" not in page and f'href="{here}"' in html
+    period_page = f"/agents/periodes/{activity_id}/{period_id}"
+    kept = await office.post(
+        f"{period_page}/supprimer", {"confirme": "oui"}, token_from=period_page
+    )
+    assert kept.status == 409
+    assert "La période « " in text_of(await kept.text())
+    assert len((await office.api("/openings", period_id=period_id))["items"]) == 2
+
+    # An unused period goes with its openings, and the notice counts them.
+    other_activity, other_period = await _activity_with_units(office)
+    await _wednesday_meals(office, other_activity, other_period)
+    other_page = f"/agents/periodes/{other_activity}/{other_period}"
+    gone = await office.post(f"{other_page}/supprimer", {"confirme": "oui"}, token_from=other_page)
+    assert gone.status == 303
+    assert gone.headers["Location"] == "/agents/periodes?ok=periode-supprimee&n=2"
+    page = text_of(await office.page(gone.headers["Location"]))
+    assert "Période supprimée. Ses 2 ouvertures sans réservation ont été supprimées aussi." in page
+    assert (await office.api(f"/activities/{other_activity}/periods"))["items"] == []
+
+    # Another activity's entries through this activity's path: 404, nothing deleted.
+    other = await office.api(f"/activities/{other_activity}")
+    for path in (
+        f"{here}/groupes/{other['groups'][0]['id']}/supprimer",
+        f"{here}/unites/{other['units'][0]['id']}/supprimer",
+        f"/agents/periodes/{activity_id}/{other_period}/supprimer",
+    ):
+        wrong = await office.post(path, {"confirme": "oui"}, token_from=here)
+        assert wrong.status == 404, path
+    assert await office.api(f"/activities/{other_activity}") == other
+
+
+async def test_a_mistaken_closed_day_is_deleted_after_confirmation(office: BackOffice) -> None:
+    activity_id, period_id = await _activity_with_units(office)
+    openings = f"/agents/periodes/{activity_id}/{period_id}/ouvertures"
+    closed = await office.post(
+        f"/agents/periodes/{activity_id}/{period_id}/fermetures",
+        {"ferme_du": "2027-04-28", "ferme_au": "2027-04-29", "motif": "Grève"},
+        token_from=openings,
+    )
+    assert closed.status == 303
+    strike = (await office.api(f"/activities/{activity_id}/closures"))["items"][0]
+    path = f"/agents/periodes/{activity_id}/{period_id}/fermetures/{strike['id']}/supprimer"
+    assert f'action="{path}"' in await office.page(f"{openings}?mois=2027-04")
+
+    asked = await office.post(path, {}, token_from=openings)
+    assert "Supprimer le jour de fermeture du mercredi 28/04/2027 ?" in text_of(await asked.text())
+    deleted = await office.post(path, {"confirme": "oui"}, token_from=openings)
+    assert deleted.status == 303
+    assert deleted.headers["Location"] == f"{openings}?mois=2027-04&ok=fermeture-supprimee&n=0"
+    page = text_of(await office.page(deleted.headers["Location"]))
+    assert "Jour de fermeture supprimé : la création en lot ne le saute plus." in page
+    left = (await office.api(f"/activities/{activity_id}/closures"))["items"]
+    assert [c["day"] for c in left] == ["2027-04-29"]
+    again = await office.post(path, {"confirme": "oui"}, token_from=openings)
+    assert again.status == 404  # already gone: the closure is no longer the activity's
+
+    # Parents may not even ask.
+    await _sign_in(office.client, PARENT)
+    parent_token = csrf(await (await office.client.get("/")).text())
+    refused = await office.client.post(
+        path.replace(strike["id"], left[0]["id"]),
+        data={"csrf_token": parent_token, "confirme": "oui"},
+        headers=same_origin(office.client),
+    )
+    assert refused.status == 403
+    assert len((await office.api(f"/activities/{activity_id}/closures"))["items"]) == 1
