@@ -42,6 +42,10 @@ ATTEMPT_MESSAGES = {
     ),
     "pending": ("wait", "Votre paiement est en cours de vérification auprès de PayFiP."),
 }
+EARLIER_PAID = (
+    "Le paiement en ligne commencé plus tôt pour cette facture a abouti : elle est réglée. "
+    "Rien de plus n'a été débité."
+)
 METHODS = (
     ("tresor_public", "Encaissement du Trésor Public"),
     ("cheque", "Chèque"),
@@ -77,6 +81,12 @@ def month_parts(value: str | None) -> tuple[str, str]:
 def _id(value: Any) -> str | None:
     text = str(value or "")
     return text if ID.match(text) else None
+
+
+def _problem_type(data: Any) -> str:
+    """The slug of a service's problem type (`…/problems/payment-completed` → the slug)."""
+    kind = data.get("type") if isinstance(data, dict) else None
+    return kind.rsplit("/", 1)[-1] if isinstance(kind, str) else ""
 
 
 def api(path: str) -> str:
@@ -153,6 +163,11 @@ async def pay(request: web.Request) -> web.StreamResponse:
         # script) with a plain link as fallback reaches PayFiP instead.
         target = str(reply.data["redirect_url"])
         return await render(request, "billing/redirection.html", _context(target=target))
+    if reply.status == 409 and _problem_type(reply.data) == "payment-completed":
+        # The earlier attempt (the parent left PayFiP's page) went through after all.
+        attempt_id = _id(reply.data.get("attempt_id"))
+        if attempt_id is not None:
+            raise web.HTTPSeeOther(f"/factures/paiement?tentative={attempt_id}&precedent=1")
     detail = problem_detail(reply.data, "Le paiement en ligne n'a pas pu commencer. Réessayez.")
     return await _invoices_page(request, identity, error=detail, status=reply.status)
 
@@ -172,6 +187,8 @@ async def payment_page(request: web.Request) -> web.StreamResponse:
     if attempt is None:
         raise web.HTTPNotFound()
     kind, message = ATTEMPT_MESSAGES.get(attempt["state"], ATTEMPT_MESSAGES["pending"])
+    if attempt["state"] == "paid" and request.query.get("precedent") == "1":
+        message = EARLIER_PAID
     context = _context(attempt=attempt, kind=kind, message=message)
     return await render(request, "billing/paiement.html", context)
 

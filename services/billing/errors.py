@@ -119,3 +119,17 @@ class UnknownOperation(NotFound):
 
     slug = "unknown-payfip-operation"
     title = "Unknown PayFiP operation"
+
+
+class PaymentInProgress(Conflict):
+    """An online payment of this invoice is under way and cannot be checked or replaced now."""
+
+    slug = "payment-in-progress"
+    title = "An online payment of this invoice is in progress"
+
+
+class PaymentCompleted(Conflict):
+    """The earlier online payment of this invoice went through: nothing more to pay online."""
+
+    slug = "payment-completed"
+    title = "The earlier online payment went through"

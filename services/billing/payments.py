@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import structlog
 from aiohttp import ClientSession
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.database import Database
@@ -30,6 +30,9 @@ from .errors import (
     AllocationRefused,
     InvoiceNotFound,
     InvoiceStateConflict,
+    PayfipUnavailable,
+    PaymentCompleted,
+    PaymentInProgress,
     PaymentRefused,
     UnknownOperation,
 )
@@ -208,37 +211,99 @@ class Started:
     redirect_url: str
 
 
+# A click this soon after the previous one is a double click: the attempt it started is
+# handed back rather than replaced (replacing it would give two attempts for one click).
+JUST_STARTED = timedelta(seconds=20)
+PAYFIP_SILENT = (
+    "Un paiement en ligne de cette facture est en cours et PayFiP ne répond pas pour que "
+    "nous le vérifiions. Réessayez dans quelques minutes."
+)
+BEING_CREATED = (
+    "Un paiement en ligne de cette facture vient de commencer. Réessayez dans quelques minutes."
+)
+EARLIER_PAID = (
+    "Le paiement en ligne commencé plus tôt pour cette facture a abouti : elle est réglée. "
+    "Rien de plus n'a été débité."
+)
+SUPERSEDED = "remplacé par un nouveau paiement : aucun résultat chez PayFiP"
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite (the dev profile) gives back naive datetimes, PostgreSQL aware ones: both are UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _just_started(attempt: PaymentAttempt) -> bool:
+    return utcnow() - _aware(attempt.created_at) < JUST_STARTED
+
+
+async def _ask_about_pending(
+    database: Database,
+    client_for: ClientFor,
+    settings: BillingSettings,
+    attempts: list[PaymentAttempt],
+) -> tuple[list[str], PaymentAttempt | None]:
+    """Ask PayFiP about the invoice's pending attempts before another one starts.
+
+    Returns the attempts PayFiP has no result for (to replace), and a double click's attempt
+    to hand back. Raises when one was paid (never pay twice) or PayFiP cannot be asked.
+    """
+    unfinished: list[str] = []
+    for attempt in attempts:
+        if attempt.idop is None:
+            # Still being created by another request, or its creation died with its process.
+            if not _just_started(attempt):
+                unfinished.append(attempt.id)
+            continue
+        try:
+            result = await settle(database, client_for(attempt), settings, idop=attempt.idop)
+        except PayfipUnavailable:
+            raise PaymentInProgress(PAYFIP_SILENT, headers={"Retry-After": "120"}) from None
+        if result.attempt.state == "paid":
+            raise PaymentCompleted(EARLIER_PAID, attempt_id=attempt.id)
+        if result.outcome == "pending":
+            if _just_started(attempt):
+                return unfinished, attempt
+            unfinished.append(attempt.id)
+    return unfinished, None
+
+
 async def start(
     database: Database,
     client: PayfipClient,
     settings: BillingSettings,
     *,
+    client_for: ClientFor,
     invoice_id: str,
     family_id: str,
     email: str,
     notify_url: str,
     return_url: str,
 ) -> Started:
-    """Create a PayFiP payment of the invoice's balance; refused when nothing is payable."""
+    """Create a PayFiP payment of the invoice's balance; refused when nothing is payable.
+
+    A pending attempt of the invoice is first asked about at PayFiP (`client_for`, as the
+    reconciliation does): paid → settled, and `PaymentCompleted`; no result (the parent left
+    PayFiP's page) → replaced by the new attempt; PayFiP silent → `PaymentInProgress`.
+    """
     async with database.sessions() as session:
         invoice = await session.get(Invoice, invoice_id)
         if invoice is None or invoice.family_id != family_id or invoice.state == "draft":
             raise InvoiceNotFound("Cette facture n'existe pas.")
         pending = list(
             await session.scalars(
-                select(PaymentAttempt.idop).where(
-                    PaymentAttempt.invoice_id == invoice_id,
-                    PaymentAttempt.state == "pending",
-                    PaymentAttempt.idop.is_not(None),
+                select(PaymentAttempt).where(
+                    PaymentAttempt.invoice_id == invoice_id, PaymentAttempt.state == "pending"
                 )
             )
         )
-    # An earlier attempt may have been paid meanwhile: settle it before paying twice.
-    for idop in pending:
-        if idop is not None:
-            await settle(database, client, settings, idop=idop)
+    unfinished, double_click = await _ask_about_pending(database, client_for, settings, pending)
+    if double_click is not None and double_click.idop is not None:
+        return Started(double_click, client.redirect_url(double_click.idop))
     now = utcnow()
     async with database.transaction() as session:
+        # The invoice's row lock queues two clicks made at once: the second finds the
+        # attempt the first started, and never starts a third.
         invoice = await session.get(Invoice, invoice_id, with_for_update=True)
         assert invoice is not None
         if (
@@ -250,18 +315,27 @@ async def start(
                 f"La facture {invoice.number} n'est pas payable en ligne "
                 f"(état : {invoice.state}, solde : {invoice.balance_cents} centimes)."
             )
-        still = await session.scalar(
-            select(PaymentAttempt.id).where(
-                PaymentAttempt.invoice_id == invoice_id,
-                PaymentAttempt.state == "pending",
-                PaymentAttempt.expires_at > now,
+        others = list(
+            await session.scalars(
+                select(PaymentAttempt)
+                .where(
+                    PaymentAttempt.invoice_id == invoice_id,
+                    PaymentAttempt.state == "pending",
+                    PaymentAttempt.expires_at > now,
+                )
+                .with_for_update()
             )
         )
-        if still is not None:
-            raise InvoiceStateConflict(
-                "Un paiement en ligne de cette facture est déjà en cours. Attendez quelques "
-                "minutes avant de recommencer."
-            )
+        for other in others:
+            if other.id in unfinished:
+                # Still open for a late payment: `settle` accepts one until its expiry.
+                other.state = "abandoned"
+                other.reason = SUPERSEDED
+                other.settled_at = now
+            elif other.idop is not None:
+                return Started(other, client.redirect_url(other.idop))
+            else:
+                raise PaymentInProgress(BEING_CREATED, headers={"Retry-After": "30"})
         assert invoice.number is not None and invoice.issued_on is not None
         attempt = PaymentAttempt(
             id=str(uuid.uuid4()),
@@ -340,7 +414,20 @@ class Settlement:
     """What `settle` did."""
 
     attempt: PaymentAttempt
-    outcome: str  # paid | refused | abandoned | rejected | pending | expired | already_settled
+    # paid | refused | abandoned | rejected | pending | expired | no_result | already_settled
+    outcome: str
+
+
+def awaits_result(attempt: PaymentAttempt) -> bool:
+    """PayFiP has not told this attempt's outcome yet.
+
+    Pending ones, and those closed here without PayFiP's word (replaced by a new attempt,
+    expired): the parent may still pay on a PayFiP page left open, and that money must be
+    recorded, not ignored.
+    """
+    if attempt.state == "pending":
+        return True
+    return attempt.state in ("abandoned", "expired") and "resultrans" not in (attempt.detail or {})
 
 
 async def settle(
@@ -353,22 +440,20 @@ async def settle(
         raise UnknownOperation(
             "Aucun paiement en ligne ne porte cet identifiant d'opération : notification ignorée."
         )
-    if attempt.state != "pending":
+    if not awaits_result(attempt):
         return Settlement(attempt, "already_settled")
     try:
         detail = await client.detail(idop)
     except PayfipFault:
         # Not finished at PayFiP (or unknown there): stays pending until it expires.
+        if attempt.state != "pending":
+            return Settlement(attempt, "no_result")
         return await _expire_if_due(database, attempt)
     return await _apply_detail(database, settings, attempt.id, summarize(detail))
 
 
 def _expired(attempt: PaymentAttempt) -> bool:
-    # SQLite (the dev profile) gives back naive datetimes, PostgreSQL aware ones: both are UTC.
-    expires_at = attempt.expires_at
-    if expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=UTC)
-    return expires_at <= utcnow()
+    return _aware(attempt.expires_at) <= utcnow()
 
 
 async def _expire_if_due(database: Database, attempt: PaymentAttempt) -> Settlement:
@@ -387,8 +472,9 @@ async def _apply_detail(
     async with database.transaction() as session:
         attempt = await session.get(PaymentAttempt, attempt_id, with_for_update=True)
         assert attempt is not None
-        if attempt.state != "pending":
+        if not awaits_result(attempt):
             return Settlement(attempt, "already_settled")
+        closed_before = attempt.state != "pending"
         attempt.detail = detail
         attempt.settled_at = utcnow()
         problem = check_detail(attempt, detail)
@@ -432,6 +518,8 @@ async def _apply_detail(
             log.warning(
                 "payfip_overpayment", attempt_id=attempt.id, unallocated=attempt.amount_cents - part
             )
+        if closed_before:
+            log.warning("payfip_paid_after_close", attempt_id=attempt.id, was=attempt.state)
         attempt.state = "paid"
         received_event(session, payment)
         return Settlement(attempt, "paid")
@@ -451,7 +539,19 @@ async def reconcile(
     """Ask PayFiP about every pending attempt (lost notifications); expire the stale ones."""
     async with database.sessions() as session:
         pending = list(
-            await session.scalars(select(PaymentAttempt).where(PaymentAttempt.state == "pending"))
+            await session.scalars(
+                select(PaymentAttempt).where(
+                    or_(
+                        PaymentAttempt.state == "pending",
+                        # Replaced by a new attempt: its PayFiP page may still be paid.
+                        and_(
+                            PaymentAttempt.state == "abandoned",
+                            PaymentAttempt.reason == SUPERSEDED,
+                            PaymentAttempt.expires_at > utcnow(),
+                        ),
+                    )
+                )
+            )
         )
     outcomes: dict[str, int] = {}
     for attempt in pending:

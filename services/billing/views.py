@@ -231,7 +231,7 @@ class PayBody(BaseModel):
 
 @routes.post("/families/{family_id}/invoices/{invoice_id}/payfip")
 @operation(
-    "Start an online payment (PayFiP) of the invoice's balance",
+    "Start an online payment (PayFiP) of the invoice's balance (a pending one is asked first)",
     tags=("payfip",),
     response=PayfipStart,
     status=201,
@@ -262,6 +262,7 @@ async def start_payment(request: web.Request) -> web.Response:
         database,
         payfip_client(request),
         settings,
+        client_for=client_for_attempt(request.app),
         invoice_id=invoice_id,
         family_id=family_id,
         email=email,

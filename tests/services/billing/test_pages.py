@@ -12,7 +12,7 @@ from tests.gateway.fakes import PASSWORD
 
 from . import scenario
 from .conftest import Portal
-from .test_payments import issued_invoice
+from .test_payments import choose, issued_invoice, payments_of, simulator
 
 
 async def sign_in(portal: Portal, email: str) -> str:
@@ -130,3 +130,87 @@ async def test_paying_a_settled_invoice_says_why_on_the_page(portal: Portal) -> 
         portal, "/factures/payer", token, famille=family, facture=invoice["id"]
     )
     assert status == 409 and "pas payable en ligne" in page
+
+
+async def pay_online(portal: Portal, token: str, family: str, invoice_id: str) -> tuple[int, str]:
+    """Press « Payer en ligne (TIPI) » on « Mes factures »."""
+    return await post(portal, "/factures/payer", token, famille=family, facture=invoice_id)
+
+
+def payfip_target(page: str) -> str:
+    """The PayFiP address the redirection page moves on to."""
+    found = re.search(r'url=([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+async def test_a_parent_back_from_payfip_without_paying_pays_again_from_the_page(
+    portal: Portal,
+) -> None:
+    family, invoice = await issued_invoice(portal)
+    portal.auth.accounts["famille.test@example.org"] = [family]
+    token = await sign_in(portal, "famille.test@example.org")
+    status, page = await post(
+        portal, "/factures/payer", token, famille=family, facture=invoice["id"]
+    )
+    assert status == 200 and "Continuer vers PayFiP" in page
+    first = payfip_target(page)
+    # The parent comes back later than a double click would.
+    await portal.sql("UPDATE payment_attempts SET created_at = now() - interval '2 minutes'")
+
+    status, page = await post(
+        portal, "/factures/payer", token, famille=family, facture=invoice["id"]
+    )
+
+    assert status == 200 and "Continuer vers PayFiP" in page, page
+    assert payfip_target(page) != first
+    assert "déjà en cours" not in page
+
+
+async def test_an_earlier_payment_that_went_through_is_shown_as_paid_not_paid_twice(
+    portal: Portal,
+) -> None:
+    family, invoice = await issued_invoice(portal)
+    portal.auth.accounts["famille.test@example.org"] = [family]
+    token = await sign_in(portal, "famille.test@example.org")
+    simulator(portal).lose_notifications = True
+    status, page = await post(
+        portal, "/factures/payer", token, famille=family, facture=invoice["id"]
+    )
+    target = payfip_target(page)
+    idop = target.rsplit("=", 1)[-1]
+    await choose(portal, {"redirect_url": target, "idop": idop}, "P")  # then the tab is closed
+
+    status, page = await post(
+        portal, "/factures/payer", token, famille=family, facture=invoice["id"]
+    )
+
+    assert status == 200, page
+    assert "Le paiement en ligne commencé plus tôt pour cette facture a abouti" in page
+    assert 'data-attempt-state="paid"' in page
+    assert len(await payments_of(portal)) == 1
+    attempt_id = (await portal.sql("SELECT id FROM payment_attempts"))[0][0]
+    address = f"/factures/paiement?tentative={attempt_id}&precedent=1&lang=en"
+    english = await (await portal.gateway.get(address)).text()
+    assert "The online payment started earlier for this invoice went through" in english
+
+
+async def test_payfip_unreachable_says_retry_in_a_few_minutes_on_the_page(
+    portal: Portal, unused_tcp_port: int
+) -> None:
+    family, invoice = await issued_invoice(portal)
+    portal.auth.accounts["famille.test@example.org"] = [family]
+    token = await sign_in(portal, "famille.test@example.org")
+    await pay_online(portal, token, family, invoice["id"])
+    await portal.sql(
+        "UPDATE payment_attempts SET created_at = now() - interval '2 minutes', "
+        "detail = CAST(:detail AS json)",
+        detail=f'{{"ws": "http://127.0.0.1:{unused_tcp_port}/ws"}}',
+    )
+
+    status, page = await post(
+        portal, "/factures/payer", token, famille=family, facture=invoice["id"]
+    )
+
+    assert status == 409
+    assert "PayFiP ne répond pas" in page and "Réessayez dans quelques minutes" in page

@@ -189,13 +189,9 @@ async def test_a_lost_notification_is_settled_by_the_reconciliation(portal: Port
     assert await received_events(portal) == 1
 
 
-async def test_an_attempt_never_finished_expires_and_a_new_one_may_start(portal: Portal) -> None:
+async def test_an_attempt_never_finished_expires_at_reconciliation(portal: Portal) -> None:
     family, invoice = await issued_invoice(portal)
     started = await start(portal, family, invoice)
-    busy = await portal.billing.post(
-        f"/families/{family}/invoices/{invoice['id']}/payfip", headers=portal.parent(family)
-    )
-    assert busy.status == 409 and "déjà en cours" in (await busy.json())["detail"]
     await portal.sql(
         "UPDATE payment_attempts SET expires_at = now() - interval '1 minute' WHERE id = :id",
         id=started["attempt_id"],
@@ -203,6 +199,174 @@ async def test_an_attempt_never_finished_expires_and_a_new_one_may_start(portal:
     response = await portal.billing.post("/payfip/reconcile", headers=portal.staff)
     assert (await response.json())["outcomes"] == {"expired": 1}
     await start(portal, family, invoice)
+
+
+async def age(portal: Portal, attempt_id: str) -> None:
+    """Make an attempt older than a double click (the parent came back later)."""
+    await portal.sql(
+        "UPDATE payment_attempts SET created_at = now() - interval '2 minutes' WHERE id = :id",
+        id=attempt_id,
+    )
+
+
+async def attempt_states(portal: Portal) -> dict[str, str]:
+    rows = await portal.sql("SELECT id, state FROM payment_attempts")
+    return {row[0]: row[1] for row in rows}
+
+
+async def test_a_parent_who_left_payfip_without_paying_may_pay_again_at_once(
+    portal: Portal,
+) -> None:
+    family, invoice = await issued_invoice(portal)
+    left = await start(portal, family, invoice)
+    await age(portal, left["attempt_id"])
+    asked = simulator(portal).detail_calls
+
+    again = await start(portal, family, invoice)
+
+    assert again["attempt_id"] != left["attempt_id"] and again["idop"] != left["idop"]
+    assert simulator(portal).detail_calls == asked + 1  # the left attempt was asked first
+    rows = await portal.sql(
+        "SELECT state, reason FROM payment_attempts WHERE id = :id", id=left["attempt_id"]
+    )
+    assert rows[0][0] == "abandoned" and "aucun résultat chez PayFiP" in rows[0][1]
+    await choose(portal, again, "P")
+    assert await payments_of(portal) == [(2400, "payfip", again["idop"])]
+    assert (await portal.invoices(family, state="to_pay"))["items"] == []
+
+
+async def test_refused_or_abandoned_at_payfip_then_a_new_attempt_starts(portal: Portal) -> None:
+    family, invoice = await issued_invoice(portal)
+    for choice, state in (("R", "refused"), ("A", "abandoned")):
+        simulator(portal).lose_notifications = True  # the parent closed the tab at once
+        earlier = await start(portal, family, invoice)
+        await choose(portal, earlier, choice)
+        simulator(portal).lose_notifications = False
+        later = await start(portal, family, invoice)
+        assert later["attempt_id"] != earlier["attempt_id"]
+        states = await attempt_states(portal)
+        assert states[earlier["attempt_id"]] == state
+        await choose(portal, later, "A")
+    assert await payments_of(portal) == []
+
+
+async def test_an_earlier_attempt_paid_without_return_is_settled_and_not_paid_twice(
+    portal: Portal,
+) -> None:
+    family, invoice = await issued_invoice(portal)
+    simulator(portal).lose_notifications = True
+    paid = await start(portal, family, invoice)
+    await choose(portal, paid, "P")  # paid, but no notification and the browser never came back
+    assert await payments_of(portal) == []
+
+    clicks = await asyncio.gather(
+        *(
+            portal.billing.post(
+                f"/families/{family}/invoices/{invoice['id']}/payfip",
+                headers=portal.parent(family),
+            )
+            for _ in range(2)
+        )
+    )
+
+    for click in clicks:
+        body = await click.json()
+        assert click.status == 409 and body["type"].endswith("/payment-completed")
+        assert body["attempt_id"] == paid["attempt_id"]
+        assert "a abouti : elle est réglée" in body["detail"]
+    assert await payments_of(portal) == [(2400, "payfip", paid["idop"])]
+    assert await received_events(portal) == 1
+    assert await attempt_states(portal) == {paid["attempt_id"]: "paid"}
+    assert (await portal.invoices(family, state="settled"))["items"][0]["state"] == "paid"
+
+
+async def test_two_clicks_at_once_after_leaving_payfip_give_one_new_attempt(
+    portal: Portal,
+) -> None:
+    family, invoice = await issued_invoice(portal)
+    left = await start(portal, family, invoice)
+    await age(portal, left["attempt_id"])
+
+    clicks = await asyncio.gather(
+        *(
+            portal.billing.post(
+                f"/families/{family}/invoices/{invoice['id']}/payfip",
+                headers=portal.parent(family),
+            )
+            for _ in range(2)
+        )
+    )
+
+    # The second click is handed the first one's attempt, or told it has just begun.
+    statuses = sorted(c.status for c in clicks)
+    assert statuses in ([201, 201], [201, 409]), statuses
+    started = {(await c.json())["attempt_id"] for c in clicks if c.status == 201}
+    states = await attempt_states(portal)
+    assert len(started) == 1 and states.pop(left["attempt_id"]) == "abandoned"
+    assert states == {started.pop(): "pending"}
+    for click in clicks:
+        if click.status == 409:
+            assert (await click.json())["type"].endswith("/payment-in-progress")
+
+
+async def test_a_double_click_is_handed_the_attempt_it_just_started(portal: Portal) -> None:
+    family, invoice = await issued_invoice(portal)
+    first = await start(portal, family, invoice)
+    second = await start(portal, family, invoice)
+    assert second == first
+    assert await attempt_states(portal) == {first["attempt_id"]: "pending"}
+
+
+async def test_payfip_unreachable_keeps_the_pending_attempt_and_says_retry_later(
+    portal: Portal, unused_tcp_port: int
+) -> None:
+    family, invoice = await issued_invoice(portal)
+    left = await start(portal, family, invoice)
+    await age(portal, left["attempt_id"])
+    # The attempt's detail is asked where it was created: nothing listens there any more.
+    await portal.sql(
+        "UPDATE payment_attempts SET detail = CAST(:detail AS json) WHERE id = :id",
+        detail=f'{{"ws": "http://127.0.0.1:{unused_tcp_port}/ws"}}',
+        id=left["attempt_id"],
+    )
+    response = await portal.billing.post(
+        f"/families/{family}/invoices/{invoice['id']}/payfip", headers=portal.parent(family)
+    )
+    body = await response.json()
+    assert response.status == 409 and body["type"].endswith("/payment-in-progress")
+    assert "Réessayez dans quelques minutes" in body["detail"]
+    assert await attempt_states(portal) == {left["attempt_id"]: "pending"}
+
+
+async def test_a_replaced_attempt_paid_later_on_its_open_page_is_still_recorded(
+    portal: Portal,
+) -> None:
+    family, invoice = await issued_invoice(portal)
+    old_tab = await start(portal, family, invoice)
+    await age(portal, old_tab["attempt_id"])
+    await start(portal, family, invoice)  # replaces it
+
+    await choose(portal, old_tab, "P")  # the parent pays on the PayFiP page left open
+
+    assert await payments_of(portal) == [(2400, "payfip", old_tab["idop"])]
+    assert (await attempt_states(portal))[old_tab["attempt_id"]] == "paid"
+    assert (await portal.invoices(family, state="to_pay"))["items"] == []
+    assert await received_events(portal) == 1
+
+
+async def test_a_replaced_attempt_paid_with_a_lost_notification_is_reconciled(
+    portal: Portal,
+) -> None:
+    family, invoice = await issued_invoice(portal)
+    old_tab = await start(portal, family, invoice)
+    await age(portal, old_tab["attempt_id"])
+    await start(portal, family, invoice)
+    simulator(portal).lose_notifications = True
+    await choose(portal, old_tab, "P")
+    assert await payments_of(portal) == []
+    response = await portal.billing.post("/payfip/reconcile", headers=portal.staff)
+    assert (await response.json())["outcomes"] == {"paid": 1, "pending": 1}
+    assert await payments_of(portal) == [(2400, "payfip", old_tab["idop"])]
 
 
 async def test_bad_notifications_are_refused_with_a_precise_reason(portal: Portal) -> None:
