@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from .errors import PersonNotFound
 from .models import CONFIRMED, Activity, CalendarFeed, Registration, Reservation, Unit
@@ -27,21 +27,30 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def new_feed(
-    session: AsyncSession, *, family_id: str, person_id: str, now: datetime
-) -> tuple[str, datetime]:
-    """A fresh token for the person (the previous link stops working).
+async def require_registered(
+    db: AsyncSession | AsyncConnection, *, family_id: str, person_id: str
+) -> None:
+    """`PersonNotFound` unless the person has a registration in this family.
 
     Bookings keeps no list of a family's members: a registration of the person in this
-    family proves the person is theirs (as for bookings); anyone else is `PersonNotFound`.
+    family proves the person is theirs (as for bookings). Every route naming a person asks
+    this first, so another family's person answers like a missing one (the planning and
+    the link's revocation too, not only the link's creation).
     """
-    registered = await session.scalar(
+    registered = await db.scalar(
         select(Registration.id)
         .where(Registration.family_id == family_id, Registration.person_id == person_id)
         .limit(1)
     )
     if registered is None:
         raise PersonNotFound("Cette personne n'est inscrite à aucune activité de la famille.")
+
+
+async def new_feed(
+    session: AsyncSession, *, family_id: str, person_id: str, now: datetime
+) -> tuple[str, datetime]:
+    """A fresh token for the person (the previous link stops working)."""
+    await require_registered(session, family_id=family_id, person_id=person_id)
     await revoke_feeds(session, family_id=family_id, person_id=person_id, now=now)
     # 192 bits in 32 characters: short enough for the service's path-id guard.
     token = secrets.token_urlsafe(24)

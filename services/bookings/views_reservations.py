@@ -71,6 +71,9 @@ async def read_planning(request: web.Request) -> web.Response:
     now = request.app[CLOCK]()
     days = grid.planning_range(query.starts_on, query.days, query.view, now.date())
     async with request.app[DATABASE].reads() as connection:
+        await calendar_feed.require_registered(
+            connection, family_id=family_id, person_id=request.match_info["person_id"]
+        )
         result = await grid.planning(
             connection,
             family_id=family_id,
@@ -191,6 +194,7 @@ async def revoke_feed(request: web.Request) -> web.Response:
     family_id, person_id = request.match_info["family_id"], request.match_info["person_id"]
     require_family(request, family_id)
     async with request.app[DATABASE].transaction() as session:
+        await calendar_feed.require_registered(session, family_id=family_id, person_id=person_id)
         await calendar_feed.revoke_feeds(
             session, family_id=family_id, person_id=person_id, now=request.app[CLOCK]()
         )
