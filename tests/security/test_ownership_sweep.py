@@ -9,12 +9,17 @@ staff before and after must be the same. See tests/security/sweep.py and docs/se
 from __future__ import annotations
 
 from services.kit.testing import TestSigner
+from tests.services.bookings.conftest import ContractStandIn
+from tests.services.bookings.factories import parent as booking_parent
+from tests.services.bookings.factories import staff as booking_staff
+from tests.services.bookings.planning import book, save, setup_reservations
 from tests.services.families.conftest import families_api
 
 from .sweep import Target, sweep
 
 # The caller's own data, whatever ids the caller holds: nothing of another family to reach.
 OWN = "the caller's own (token subject), no id of another family to pass"
+TUE = "2027-04-20"  # a day of the bookings tests' spring period
 
 
 async def test_families_refuses_every_foreign_id(service_client, signer: TestSigner) -> None:
@@ -34,6 +39,7 @@ async def test_families_refuses_every_foreign_id(service_client, signer: TestSig
         staff=api.staff(),
         parent_a=api.parent(families["a"][0]),
         parent_b=api.parent(family_b),
+        family_a=families["a"][0],
         family_b=family_b,
         ids_b={"family_id": family_b, "person_id": person_b, "request_id": request_b},
         allowed={
@@ -41,6 +47,77 @@ async def test_families_refuses_every_foreign_id(service_client, signer: TestSig
             "GET /changes": "a family reads only its own changes (the token's families)",
         },
         reads_b=[f"/families/{family_b}/requests/{request_b}"],
+    )
+
+    await sweep(target)
+
+
+# A save answers each change on its own (« refusé : pas d'inscription… »), never the batch.
+SAVE = "each change is judged on its own: another family's person is refused in its result"
+# The catalogue is the structure's, shown to every family: no family owns an activity.
+CATALOGUE = "the structure's catalogue, shown to every family: owned by no family"
+
+
+async def test_bookings_refuses_every_foreign_id(
+    bookings, stand_in: ContractStandIn, signer: TestSigner
+) -> None:
+    setup = await setup_reservations(bookings, signer, stand_in, children=2)
+    (family_a, _), (family_b, person_b) = setup.children
+    status, saved = await save(bookings, signer, family_b, [book(person_b, setup.opening(TUE))])
+    assert status == 200, saved
+    listed = await bookings.get(
+        f"/families/{family_b}/registrations", headers=booking_parent(signer, family_b)
+    )
+    (registration_b,) = (await listed.json())["items"]
+    feed = await bookings.post(
+        f"/families/{family_b}/persons/{person_b}/calendar-feed",
+        headers=booking_parent(signer, family_b),
+    )
+    assert feed.status in (200, 201), await feed.text()
+    activity = setup.activity
+    target = Target(
+        name="bookings",
+        client=bookings,
+        staff=booking_staff(signer),
+        parent_a=booking_parent(signer, family_a),
+        parent_b=booking_parent(signer, family_b),
+        family_a=family_a,
+        family_b=family_b,
+        ids_b={
+            "family_id": family_b,
+            "person_id": person_b,
+            "registration_id": registration_b["id"],
+            "reservation_id": saved["results"][0]["reservation_id"],
+            "activity_id": activity["id"],
+            "period_id": setup.period["id"],
+            "opening_id": setup.opening(TUE),
+            "group_id": activity["groups"][0]["id"],
+            "unit_id": activity["units"][0]["id"],
+        },
+        allowed={
+            "GET /calendar/{token}.ics": "public by design: the private link's token is the key",
+            "GET /catalogue": CATALOGUE,
+            "GET /activities": CATALOGUE,
+            "GET /activities/{activity_id}": CATALOGUE,
+            "GET /activities/{activity_id}/periods": CATALOGUE,
+            "GET /activities/{activity_id}/closures": CATALOGUE,
+            "GET /openings": CATALOGUE,
+            "GET /openings/{opening_id}": CATALOGUE,
+        },
+        shared_ids=frozenset({"activity_id", "period_id", "opening_id", "group_id", "unit_id"}),
+        staff_routes=frozenset({"POST /registrations/decisions"}),
+        bodies={
+            "POST /families/{family_id}/reservations/repeat": {
+                "person_id": person_b,
+                "week_of": "2027-04-19",
+                "until": "2027-04-30",
+            }
+        },
+        batches={
+            "POST /families/{family_id}/reservations/changes": SAVE,
+            "POST /families/{family_id}/reservations/repeat": SAVE,
+        },
+        reads_b=[f"/families/{family_b}/registrations", f"/families/{family_b}/reservations"],
     )
 
     await sweep(target)
