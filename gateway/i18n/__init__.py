@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ..cookies import add_cookie_header
 from ..keys import GATEWAY_SETTINGS, LANGUAGE, TRANSLATOR
+from ..language_preference import remember_account_language
 
 CATALOG_DIR = Path(__file__).parent
 LANGUAGES = ("fr", "en")
@@ -69,11 +70,16 @@ def _chosen_language(request: web.Request) -> tuple[str, bool]:
 
 @web.middleware
 async def language_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """`?lang=en` switches (and is remembered in the `lang` cookie); French by default."""
-    language, _switched = _chosen_language(request)
+    """`?lang=en` switches (remembered in the `lang` cookie, and on a signed-in visitor's
+    account for their e-mails); French by default."""
+    language, switched = _chosen_language(request)
     request[LANGUAGE] = language
     request[TRANSLATOR] = request.app[TRANSLATORS][language]
-    return await handler(request)
+    response = await handler(request)
+    # After the handler: the session middleware (inner) has only then found the visitor.
+    if switched and request.cookies.get(LANG_COOKIE) != language:
+        await remember_account_language(request, language)
+    return response
 
 
 async def remember_language(request: web.Request, response: web.StreamResponse) -> None:

@@ -15,6 +15,7 @@ PASSWORD_RESET_REQUESTED = "account.password_reset_requested"  # noqa: S105 - an
 PASSWORD_RESET_COMPLETED = "account.password_reset_completed"  # noqa: S105 - an event name
 MFA_ENABLED = "account.mfa_enabled"
 MFA_DISABLED = "account.mfa_disabled"
+LANGUAGE_CHANGED = "account.language_changed"
 API_CLIENT_CREATED = "api_client.created"
 API_CLIENT_REVOKED = "api_client.revoked"
 SIGNING_KEY_ROTATED = "signing_key.rotated"

@@ -23,6 +23,7 @@ from services.kit.outbox import OutboxMessageMixin
 
 ACCOUNT_KINDS = ("family", "staff")
 ACCOUNT_STATES = ("invited", "active", "disabled")
+LANGUAGES = ("fr", "en")
 TOKEN_PURPOSES = ("invitation", "reset", "enrolment")
 
 
@@ -73,6 +74,8 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The language of the account's e-mails: the one its owner last chose on the pages.
+    language: Mapped[str] = mapped_column(String(5), default="fr", server_default="fr")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="account", lazy="selectin", cascade="all, delete-orphan"

@@ -101,6 +101,7 @@ class AccountRead(BaseModel):
     staff_roles: list[str]
     memberships: list[MembershipRead]
     mfa_enabled: bool
+    language: Literal["fr", "en"] = "fr"
     created_at: datetime
     last_login_at: datetime | None
     # Staff views only: failed sign-in checks in the current window, and whether they
@@ -202,6 +203,12 @@ class PasswordChange(Strict):
 
     current: PasswordInput
     new: PasswordInput
+
+
+class AccountPreferences(Strict):
+    """What the owner of an account may set on it: the language of its e-mails."""
+
+    language: Literal["fr", "en"]
 
 
 class PasswordRuleCheck(Strict):

@@ -37,7 +37,13 @@ def emit(
 ) -> dict[str, Any]:
     """Write an event in the caller's transaction, with the account's ids and no secret."""
     if account is not None:
-        data = {"account_id": account.id, "family_ids": family_ids(account), **data}
+        # The language too: the notifications service writes the account's e-mails in it.
+        data = {
+            "account_id": account.id,
+            "family_ids": family_ids(account),
+            "language": account.language,
+            **data,
+        }
         if family_id is None and account.memberships:
             family_id = family_ids(account)[0]
     return record_event(
@@ -74,6 +80,7 @@ def account_read(account: Account) -> AccountRead:
             for m in sorted(account.memberships, key=lambda m: m.created_at)
         ],
         mfa_enabled=account.totp_enabled_at is not None,
+        language=account.language,
         created_at=account.created_at,
         last_login_at=account.last_login_at,
     )
@@ -404,6 +411,16 @@ async def set_disabled(
         account.state = "active" if account.password_hash else "invited"
         emit(session, events.ACCOUNT_ENABLED, account=account, actor=actor_id)
     account.updated_at = now
+    return account
+
+
+async def set_language(session: AsyncSession, *, account_id: str, language: str) -> Account:
+    """The language of the account's e-mails; `account.language_changed` when it changes."""
+    account = await get_account(session, account_id, lock=True)
+    if account.language != language:
+        account.language = language
+        account.updated_at = utcnow()
+        emit(session, events.LANGUAGE_CHANGED, account=account)
     return account
 
 

@@ -11,6 +11,7 @@ from . import mfa, service, sessions
 from .context import AUTH
 from .requests import require_account, session_token
 from .schemas import (
+    AccountPreferences,
     AccountRead,
     PasswordChange,
     RecoveryCodes,
@@ -28,6 +29,25 @@ async def read_me(request: web.Request) -> web.Response:
     """GET /accounts/me."""
     identity = require_account(request)
     account = await sessions.load_account(request.app[AUTH], identity.subject)
+    return json_response(service.account_read(account))
+
+
+@routes.patch("/accounts/me")
+@operation(
+    "Set one's preferences: the language of one's e-mails",
+    tags=("accounts",),
+    request=AccountPreferences,
+    response=AccountRead,
+    errors=(404, 422),
+)
+async def update_me(request: web.Request) -> web.Response:
+    """PATCH /accounts/me {language} (the gateway sends it when the visitor switches)."""
+    identity = require_account(request)
+    data = await read_json(request, AccountPreferences)
+    async with request.app[AUTH].database.transaction() as session:
+        account = await service.set_language(
+            session, account_id=identity.subject, language=data.language
+        )
     return json_response(service.account_read(account))
 
 

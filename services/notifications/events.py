@@ -101,6 +101,8 @@ JOURNALERS: dict[str, Journaler] = {
     "account.enabled": journal(),
     "account.unlocked": journal(),
     "account.invited": nothing,
+    # A preference, not an action: the address book learns the language (outgoing.py).
+    "account.language_changed": nothing,
     "api_client.created": nothing,
     "api_client.revoked": nothing,
     "signing_key.rotated": nothing,
