@@ -38,7 +38,7 @@ async def test_a_parent_sends_vaccinations_and_staff_accept_them(
     assert "Enfant TEST" in overview
     member = _text(await (await client.get(f"/documents?personne={child_id}")).text())
     assert "Documents — Enfant TEST" in member  # not « Documents de Enfant TEST »
-    assert re.search(r"x Photocopie des vaccinations \* Aucun document transmis", member), member
+    assert re.search(r"Manquant Photocopie des vaccinations \* Aucun document transmis", member)
 
     body, content_type = multipart([("vaccins.pdf", files.pdf())])
     sent = await client.post(
