@@ -137,6 +137,22 @@ async def test_an_agent_builds_the_catalogue_in_a_browser(
             assert "mercredi 05/05/2027" in row and "20" in row and "fermée" in row
             await desk.screenshot(path=str(SCREENSHOTS / "catalogue-openings.png"), full_page=True)
 
+            # A mistaken closed day: « Supprimer » asks first, then deletes.
+            await desk.goto(f"{openings_url}?mois=2027-04")
+            await desk.get_by_label("Fermé du").fill("2027-04-28")
+            await desk.get_by_label("Motif").fill("Grève")
+            await desk.get_by_role("button", name="Ajouter les jours de fermeture").click()
+            await desk.wait_for_load_state()
+            strike = "Supprimer le jour de fermeture du mercredi 28/04/2027"
+            await desk.get_by_role("button", name=strike).click()
+            await desk.wait_for_load_state()
+            assert await desk.get_by_role("heading", level=1).inner_text() == f"{strike} ?"
+            await desk.screenshot(path=str(SCREENSHOTS / "catalogue-confirm-delete.png"))
+            await desk.get_by_role("button", name="Oui, supprimer").click()
+            await desk.wait_for_load_state()
+            assert "Jour de fermeture supprimé" in await desk.get_by_role("status").inner_text()
+            assert await desk.get_by_role("button", name=strike).count() == 0
+
             # The same pages on a 360 px phone: nothing overflows sideways.
             phone_context = await browser.new_context(
                 viewport=PHONE_360, device_scale_factor=2, is_mobile=True, locale="fr-FR",
@@ -158,6 +174,15 @@ async def test_an_agent_builds_the_catalogue_in_a_browser(
                 await phone.screenshot(
                     path=str(SCREENSHOTS / f"catalogue-phone-{label}.png"), full_page=True
                 )
+            # The period's « Supprimer » on the phone: the question, then back without deleting.
+            await phone.goto(pages["window"])
+            await phone.get_by_role("button", name="Supprimer la période").click()
+            await phone.wait_for_load_state()
+            await _no_sideways_scroll(phone)
+            await phone.screenshot(path=str(SCREENSHOTS / "catalogue-phone-confirm.png"))
+            await phone.get_by_role("link", name="Non, revenir sans rien supprimer").click()
+            await phone.wait_for_load_state()
+            assert phone.url == f"{base}/agents/periodes"
         finally:
             await browser.close()
     assert violations == []
