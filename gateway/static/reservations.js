@@ -1,11 +1,61 @@
-// "Mes réservations": counts the unsaved changes and warns before leaving with some.
-// Without this script the planning works the same (checkboxes, reset, submit).
+// "Mes réservations": counts the unsaved changes, warns before leaving with some, and flags
+// two ticked units that cannot share a day (each row's `data-excludes`, the service's rule
+// read both ways) before saving. Without this script the planning works the same
+// (checkboxes, reset, submit) and the service refuses such a pair with its reason anyway.
 (function () {
   "use strict";
   var form = document.getElementById("planning-form");
   var pending = document.getElementById("pending");
+  var clashes = document.getElementById("clashes");
   if (!form || !pending) { return; }
   var submitting = false;
+
+  function excludes(box, other) {
+    var codes = (box.getAttribute("data-excludes") || "").split(" ");
+    return codes.indexOf(other.getAttribute("data-unit")) !== -1;
+  }
+
+  function dayOf(box) {
+    // The column's header ("mer. 21/04"): the same day is the same column of one table.
+    var td = box.closest("td");
+    var head = td.closest("table").querySelector("thead tr");
+    return head && head.cells[td.cellIndex] ? head.cells[td.cellIndex].textContent.trim() : "";
+  }
+
+  function flagClashes() {
+    if (!clashes) { return; }
+    var sentences = [];
+    var flagged = [];
+    form.querySelectorAll("table.planning").forEach(function (table) {
+      var ticked = Array.prototype.slice.call(
+        table.querySelectorAll("input[name='reserver']:checked"));
+      ticked.forEach(function (a, i) {
+        ticked.slice(i + 1).forEach(function (b) {
+          var sameDay = a.closest("td").cellIndex === b.closest("td").cellIndex;
+          if (sameDay && (excludes(a, b) || excludes(b, a))) {
+            flagged.push(a, b);
+            sentences.push(clashes.getAttribute("data-message")
+              .replace("{a}", a.getAttribute("data-unit-label"))
+              .replace("{b}", b.getAttribute("data-unit-label"))
+              .replace("{day}", dayOf(a)));
+          }
+        });
+      });
+    });
+    form.querySelectorAll("input[name='reserver']").forEach(function (box) {
+      var clash = flagged.indexOf(box) !== -1;
+      box.closest("td").classList.toggle("cell--clash", clash);
+      if (clash) {
+        box.setAttribute("aria-invalid", "true");
+        box.setAttribute("aria-describedby", "clashes");
+      } else {
+        box.removeAttribute("aria-invalid");
+        box.removeAttribute("aria-describedby");
+      }
+    });
+    clashes.textContent = sentences.join(" ");
+  }
+
   function count() {
     var n = form.querySelectorAll("input[data-change]:checked").length;
     pending.textContent = n ? n + " changement(s) non enregistré(s)" : "";
@@ -13,6 +63,7 @@
       var box = td.querySelector("input[data-change]");
       td.classList.toggle("cell--changed", !!(box && box.checked));
     });
+    flagClashes();
     return n;
   }
   form.addEventListener("change", count);

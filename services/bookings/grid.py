@@ -3,8 +3,8 @@
 Read with two statements whatever the range (the registrations with their activities and
 units; the openings with the person's reservations, periods and closures), never one per
 cell. The states are those of the legend:
-possible (fermé, hors période, non inscrit, hors délai, disponible, dernières places,
-complet) and booked (demande en attente, réservé, en liste d'attente, refusé, présent,
+possible (fermé, hors période, non inscrit, hors délai, incompatible, disponible, dernières
+places, complet) and booked (demande en attente, réservé, en liste d'attente, refusé, présent,
 absent justifié, absent non justifié).
 """
 
@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .models import CONFIRMED, RES_REFUSED, RES_REQUESTED, WAITING
+from .incompatibilities import both_ways
+from .models import CONFIRMED, RES_REFUSED, RES_REQUESTED, RESERVATION_ACTIVE, WAITING
 from .notice_rules import deadline, describe_deadline, describe_rule, parse_rule
 from .schemas_reservations import (
     ATTENDANCE_LABELS,
@@ -35,6 +36,9 @@ LEGEND = [
     LegendEntry(state="dernieres_places", label="dernières places", kind="possible"),
     LegendEntry(state="complet", label="complet", kind="possible"),
     LegendEntry(state="hors_delai", label="hors délai", kind="possible"),
+    LegendEntry(
+        state="incompatible", label="incompatible avec une unité prise ce jour-là", kind="possible"
+    ),
     LegendEntry(state="ferme", label="fermé", kind="possible"),
     LegendEntry(state="hors_periode", label="hors période", kind="possible"),
     LegendEntry(state="non_inscrit", label="non inscrit", kind="possible"),
@@ -81,14 +85,14 @@ _REGISTERED = text(
     """
         SELECT r.activity_id, r.period_id, r.group_id, r.person_name,
                a.name, a.add_notice, a.cancel_notice, a.waiting_list,
-               u.id AS unit_id, u.code, u.label
+               u.id AS unit_id, u.code, u.label, u.excludes
         FROM registrations r
         JOIN activities a ON a.id = r.activity_id
         LEFT JOIN units u ON u.activity_id = r.activity_id
         WHERE r.family_id = :family_id AND r.person_id = :person_id AND r.state = 'accepted'
         ORDER BY a.name, u.starts_at, u.code
         """
-).columns(add_notice=JSON, cancel_notice=JSON, waiting_list=Boolean)
+).columns(add_notice=JSON, cancel_notice=JSON, waiting_list=Boolean, excludes=JSON)
 # Everything dated in the range for those activities, in one statement, four kinds of rows
 # sharing one shape (`kind` says which; the other kinds' columns are NULL):
 # - `opening`: an opening of the person's group, with the person's reservation on it, if any;
@@ -150,7 +154,8 @@ class _Activity:
     add_notice: dict[str, Any] | None
     cancel_notice: dict[str, Any] | None
     waiting_list: bool
-    units: list[tuple[str, str, str]] = field(default_factory=list)  # (id, code, label)
+    units: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (code, label)
+    excludes: dict[str, list[str]] = field(default_factory=dict)  # code -> codes it lists
 
 
 async def planning(
@@ -186,9 +191,9 @@ async def planning(
             activity = activities[row.activity_id] = _Activity(
                 row.activity_id, row.name, row.add_notice, row.cancel_notice, row.waiting_list
             )
-        unit = (row.unit_id, row.code, row.label)
-        if row.unit_id is not None and unit not in activity.units:
-            activity.units.append(unit)
+        if row.unit_id is not None:
+            activity.units[row.unit_id] = (row.code, row.label)
+            activity.excludes[row.code] = list(row.excludes or ())
     periods: list[tuple[str, date, date]] = []
     closures: dict[tuple[str, date], str] = {}
     mine: dict[tuple[str, str, date], _Opening] = {}  # the person's group's, per cell
@@ -219,15 +224,27 @@ async def planning(
         if opening_id in booked and booked[opening_id][1] != RES_REFUSED:
             continue
         booked[opening_id] = (rid, state, attendance, reason)
+    # The units the person holds (booked, requested or waiting) per (activity, day).
+    held: dict[tuple[str, date], list[tuple[str, str]]] = {}
+    for (activity_id, unit_id, day), opening in mine.items():
+        reservation = booked.get(opening.id)
+        if reservation is not None and reservation[1] in RESERVATION_ACTIVE:
+            held.setdefault((activity_id, day), []).append((unit_id, reservation[1]))
     for activity in activities.values():
         add_rule = parse_rule(activity.add_notice)
         cancel_rule = parse_rule(activity.cancel_notice)
+        exclusions = both_ways(activity.excludes)
         rows: list[PlanningRow] = []
-        for unit_id, code, label in activity.units:
+        for unit_id, (code, label) in activity.units.items():
             cells = []
             for day in days:
                 cell = (activity.id, unit_id, day)
                 in_period = any(a == activity.id and s <= day <= e for a, s, e in periods)
+                clashes = [
+                    (activity.units[other][1], state)
+                    for other, state in held.get((activity.id, day), ())
+                    if activity.units[other][0] in exclusions[code]
+                ]
                 cells.append(
                     _cell(
                         day=day,
@@ -240,9 +257,17 @@ async def planning(
                         cancel_rule=cancel_rule,
                         waiting_list=activity.waiting_list,
                         closure=closures.get((activity.id, day)),
+                        clash=_incompatible(clashes) if clashes else None,
                     )
                 )
-            rows.append(PlanningRow(unit_code=code, unit_label=label, cells=cells))
+            rows.append(
+                PlanningRow(
+                    unit_code=code,
+                    unit_label=label,
+                    excludes=sorted(exclusions[code]),
+                    cells=cells,
+                )
+            )
         result.activities.append(
             PlanningActivity(
                 activity_id=activity.id,
@@ -259,6 +284,12 @@ def _first(item: tuple[Any, ...]) -> Any:
     return item[0]
 
 
+def _incompatible(clashes: list[tuple[str, str]]) -> str:
+    """ "Incompatible avec « Journée » (réservé) ce jour-là." — units named by their label."""
+    held = " et ".join(f"« {label} » ({BOOKED_LABELS[state]})" for label, state in clashes)
+    return f"Incompatible avec {held} ce jour-là."
+
+
 def _cell(
     *,
     day: date,
@@ -271,6 +302,7 @@ def _cell(
     cancel_rule: object,
     waiting_list: bool,
     closure: str | None,
+    clash: str | None = None,
 ) -> Cell:
     if opening is None:
         if any_opening:
@@ -355,6 +387,16 @@ def _cell(
             label="hors délai",
             kind="possible",
             locked_reason=f"Hors délai : réservable jusqu'au {describe_deadline(add_limit)}.",
+        )
+    if clash:
+        # The save would refuse it (same rule, read both ways): not offered, and said why.
+        return Cell(
+            day=day,
+            opening_id=opening_id,
+            state="incompatible",
+            label="incompatible",
+            kind="possible",
+            locked_reason=clash,
         )
     remaining = capacity - taken
     until = describe_deadline(add_limit)

@@ -27,7 +27,6 @@ import asyncio
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -43,6 +42,7 @@ from . import events
 from .clock import Clock
 from .config import BookingsSettings
 from .errors import CheckUnavailable
+from .incompatibilities import excluded
 from .models import (
     ACCEPTED,
     CONFIRMED,
@@ -204,13 +204,6 @@ def opening_info(row: Any) -> OpeningInfo:
     )
 
 
-def excluded(
-    code_a: str, excludes_a: Iterable[str], code_b: str, excludes_b: Iterable[str]
-) -> bool:
-    """Whether two units of one activity exclude each other (read symmetrically)."""
-    return code_a != code_b and (code_b in excludes_a or code_a in excludes_b)
-
-
 # What a save's rules need, read with three prebuilt Core statements (no ORM objects): the
 # openings with their activity, unit, period and closure; the persons' accepted
 # registrations of this family; their active reservations on those days with each unit's
@@ -246,6 +239,7 @@ _CURRENT = (
         Reservation.state,
         Reservation.attendance,
         Unit.excludes,
+        Unit.label,
     )
     .join(Unit, Unit.id == Reservation.unit_id)
     .where(
@@ -267,6 +261,8 @@ class _Context:
     closures: dict[tuple[str, date], str] = field(default_factory=dict)
     # (activity, unit code) -> the codes it excludes
     excludes: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # (activity, unit code) -> the unit's label, for the refusals (never the code)
+    labels: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 async def _context(
@@ -280,6 +276,7 @@ async def _context(
         info = opening_info(row)
         context.openings[info.id] = info
         context.excludes[(info.activity_id, info.unit_code)] = info.excludes
+        context.labels[(info.activity_id, info.unit_code)] = info.unit_label
         if row.closure_id is not None:
             context.closures[(info.activity_id, info.day)] = row.closure_reason or "fermeture"
     openings = context.openings
@@ -304,6 +301,7 @@ async def _context(
             res.state, res.attendance,
         )  # fmt: skip
         context.excludes[(res.activity_id, res.code)] = tuple(res.excludes or ())
+        context.labels[(res.activity_id, res.code)] = res.label
     return context
 
 
@@ -347,7 +345,7 @@ def _late(info: OpeningInfo, rule: dict[str, Any] | None, now: datetime, verb: s
 def judge(*, changes: list[Change], now: datetime, context: _Context) -> _Plan:
     """Judge every change against the rules that need no other service."""
     openings, registrations, current = context.openings, context.registrations, context.current
-    closures, excludes = context.closures, context.excludes
+    closures, excludes, labels = context.closures, context.excludes, context.labels
     plan = _Plan()
     seen: set[tuple[str, str]] = set()
     # Units each person holds per (activity, day), as the save goes: cancellations first.
@@ -438,7 +436,8 @@ def judge(*, changes: list[Change], now: datetime, context: _Context) -> _Plan:
             plan.results[index] = _refused(
                 change,
                 "incompatible",
-                f"« {info.unit_label} » ne peut pas être réservé le même jour que « {clash} »",
+                f"« {info.unit_label} » ne peut pas être réservé le même jour que "
+                f"« {labels.get((info.activity_id, clash), clash)} »",
                 info,
             )
             continue

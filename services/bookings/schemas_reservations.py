@@ -121,6 +121,9 @@ class PlanningRow(BaseModel):
 
     unit_code: str
     unit_label: str
+    # The codes of this activity's units that cannot be booked the same day (both ways), so
+    # that a page can flag two such ticks before saving; the save judges anyway.
+    excludes: list[str] = []
     cells: list[Cell]
 
 

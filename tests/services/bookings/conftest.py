@@ -13,6 +13,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -152,6 +153,17 @@ async def bookings_app(
 async def bookings(bookings_app: BookingsFactory) -> TestClient:
     """The bookings app with the default test settings."""
     return await bookings_app()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def client(request: Any, bookings_app: BookingsFactory, tmp_path: Path) -> TestClient:
+    """The bookings app on this run's PostgreSQL, or on an embedded SQLite file (each test
+    taking it runs on both)."""
+    if request.param == "postgresql":
+        return await bookings_app()
+    return await bookings_app(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite'}", run_migrations_at_start=True
+    )
 
 
 @pytest.fixture

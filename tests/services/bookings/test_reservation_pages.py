@@ -107,3 +107,58 @@ async def test_the_planning_works_without_a_family_member_registered(
     page = await client.get("/reservations")
     assert page.status == 200
     assert "Aucun membre n'est inscrit" in text_of(await page.text())
+
+
+async def test_a_unit_excluded_by_a_booked_journee_is_shown_incompatible_with_its_reason(
+    portal: Portal, signer: TestSigner
+) -> None:
+    openings = await ready_child(portal, signer)
+    thu = "2027-04-22"
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, PARENT_EMAIL)
+    query = {"famille": portal.family_id, "personne": portal.child_id, "semaine": WED_1}
+    html = await (await client.get("/reservations", params=query)).text()
+    form = {
+        "csrf_token": csrf(html), "famille": portal.family_id, "personne": portal.child_id,
+        "semaine": WED_1, "cle": "page-test-incompatible",
+    }  # fmt: skip
+    # Journée and matin ticked the same Thursday, journée on Wednesday: the service books the
+    # journées and refuses the matin, naming both units by their label.
+    data = [
+        *form.items(),
+        ("reserver", openings[(WED_1, "journee")]),
+        ("reserver", openings[(thu, "journee")]),
+        ("reserver", openings[(thu, "matin")]),
+    ]
+    saved = await client.post("/reservations/enregistrer", data=data, headers={"Origin": base})
+    result = text_of(await saved.text())
+    assert saved.status == 200, result
+    assert result.count(": réservé") == 2, result
+    assert (
+        "(Matin) : refusé : « Matin » ne peut pas être réservé le même jour que « Journée »"
+    ) in result, result
+    assert "« journee »" not in result
+
+    html = await (await client.get("/reservations", params=query)).text()
+    cells = re.findall(r'<td class="cell cell--incompatible"[^>]*>(.*?)</td>', html, re.S)
+    assert len(cells) == 4, cells  # matin and après-midi, Wednesday and Thursday
+    for cell in cells:
+        assert "<input" not in cell  # nothing to tick
+        assert "incompatible" in text_of(cell)
+        assert re.search(
+            r'<small class="cell__why">Incompatible avec « Journée » \(réservé\) ce jour-là\.'
+            r"</small>",
+            cell,
+        ), cell
+    for unit in ("matin", "apres_midi"):
+        assert f'value="{openings[(WED_1, unit)]}"' not in html
+    assert "incompatible avec une unité prise ce jour-là" in text_of(html)  # the legend
+    # A free journée tells the page which units it cannot share a day with (for the script).
+    free = openings[("2027-04-23", "journee")]
+    assert re.search(
+        rf'value="{free}" data-change data-unit="journee" data-unit-label="Journée" '
+        r'data-excludes="apres_midi matin"',
+        html,
+    ), html
+    english = await (await client.get("/reservations", params={**query, "lang": "en"})).text()
+    assert "cannot be booked on the same day ({day})" in english

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, text
 
@@ -25,16 +23,6 @@ from .planning import as_parent, book, cancel, save, setup_reservations
 
 WED, THU, FRI, SAT = "2027-04-21", "2027-04-22", "2027-04-23", "2027-04-24"
 NEXT_WED = "2027-04-28"
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def client(request: Any, bookings_app: Any, tmp_path: Path) -> TestClient:
-    """The bookings app on this run's PostgreSQL, or on an embedded SQLite file."""
-    if request.param == "postgresql":
-        return await bookings_app()
-    return await bookings_app(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite'}", run_migrations_at_start=True
-    )
 
 
 async def _rows(client: TestClient, opening: str) -> tuple[int, Counter[str], list[Any]]:
