@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import text
 
 from portail.demo import DEMO_FAMILY_ID
 from services.billing.app import create_app
@@ -60,11 +63,11 @@ async def test_on_sqlite_the_demo_invoice_downloads_and_is_paid_with_the_simulat
     assert dashboard == {"factures": {"count": 0}}
 
 
-async def test_on_sqlite_paying_again_while_an_attempt_is_open_is_refused_in_french(
+async def test_on_sqlite_paying_again_hands_back_a_double_click_and_replaces_a_left_attempt(
     aiohttp_client: Any, signer: TestSigner, s3_endpoint: str, tmp_path: Path
 ) -> None:
-    # SQLite gives back naive datetimes: comparing the open attempt's expiry with the aware
-    # clock used to end in a 500 ("An unexpected error occurred.") on the parent's page.
+    # SQLite gives back naive datetimes: comparing the open attempt's creation and expiry with
+    # the aware clock used to end in a 500 ("An unexpected error occurred.") on the page.
     settings = BillingSettings(
         profile="dev",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'billing.sqlite'}",
@@ -83,8 +86,16 @@ async def test_on_sqlite_paying_again_while_an_attempt_is_open_is_refused_in_fre
 
     first = await client.post(start, headers=parent)
     assert first.status == 201, await first.text()
-    again = await client.post(start, headers=parent)
+    double_click = await client.post(start, headers=parent)
+    assert double_click.status == 201, await double_click.text()
+    assert await double_click.json() == await first.json()
 
-    assert again.status == 409
-    problem = await again.json()
-    assert problem["detail"].startswith("Un paiement en ligne de cette facture est déjà en cours")
+    # The parent left PayFiP's page and comes back later: a new attempt replaces the first.
+    async with client.app[DATABASE].transaction() as session:
+        await session.execute(
+            text("UPDATE payment_attempts SET created_at = :at"),
+            {"at": datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=2)},
+        )
+    later = await client.post(start, headers=parent)
+    assert later.status == 201, await later.text()
+    assert (await later.json())["attempt_id"] != (await first.json())["attempt_id"]
