@@ -89,3 +89,75 @@ async def test_a_parent_books_two_wednesdays_then_cancels_one_in_a_browser(
         finally:
             await browser.close()
     assert violations == []
+
+
+@pytest.mark.timeout(180)
+async def test_incompatible_units_are_shown_locked_and_two_ticked_the_same_day_are_flagged(
+    portal: Portal, signer: TestSigner
+) -> None:
+    from playwright.async_api import async_playwright
+
+    openings = await ready_child(portal, signer)
+    booked = await portal.gateway.post(
+        f"/api/bookings/families/{portal.family_id}/reservations/changes",
+        json={"changes": [{"person_id": portal.child_id, "action": "book",
+                           "opening_id": openings[(WED_1, "journee")]}]},
+        headers=signer.headers(families=[portal.family_id], subject="parent-test"),
+    )  # fmt: skip
+    assert booked.status == 200, await booked.text()
+    base, thu = portal.base_url, "2027-04-22"
+    week = (
+        f"{base}/reservations?famille={portal.family_id}&personne={portal.child_id}&semaine={WED_1}"
+    )
+    violations: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            for name, options in (
+                ("phone", {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True}),
+                ("desktop", {"viewport": DESKTOP}),
+            ):
+                context = await browser.new_context(**options)
+                page = await context.new_page()
+                page.on(
+                    "console",
+                    lambda m: (
+                        violations.append(m.text) if "Content Security Policy" in m.text else None
+                    ),
+                )
+                await _sign_in(page, base, PARENT_EMAIL)
+                await page.goto(week)
+                locked = page.locator("td.cell--incompatible")
+                assert await locked.count() == 2  # Wednesday's matin and après-midi
+                assert "Incompatible avec « Journée » (réservé) ce jour-là." in (
+                    await locked.first.inner_text()
+                )
+                assert await locked.locator("input").count() == 0
+                clashes = page.locator("#clashes")
+                assert not await clashes.is_visible()
+                await page.get_by_label(f"Journée {thu} — réserver").check()
+                await page.get_by_label(f"Matin {thu} — réserver").check()
+                said = await clashes.inner_text()
+                assert "« Journée » et « Matin » ne peuvent pas être réservés le même jour" in (
+                    said
+                ), said
+                assert await page.locator("td.cell--clash").count() == 2
+                matin = page.get_by_label(f"Matin {thu} — réserver")
+                assert await matin.get_attribute("aria-invalid") == "true"
+                await page.screenshot(
+                    path=str(SCREENSHOTS / f"reservations-{name}-incompatible.png"),
+                    full_page=True,
+                )
+                if name == "phone":
+                    width = await page.evaluate("document.documentElement.scrollWidth")
+                    assert width <= PHONE["width"]
+                # Unticking one clears the warning; the other tick stays a plain change.
+                await matin.uncheck()
+                assert await clashes.inner_text() == ""
+                assert await page.locator("td.cell--clash").count() == 0
+                await context.close()
+        finally:
+            await browser.close()
+    assert violations == []
