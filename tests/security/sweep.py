@@ -259,7 +259,7 @@ class Sweep:
             allow_redirects=False,
             **body,
         )
-        return url, response.status, await response.text()
+        return url, response.status, (await response.read()).decode(errors="replace")
 
     def expect(
         self, operation: Operation, caller: str, answer: tuple[str, int, str], allowed: tuple

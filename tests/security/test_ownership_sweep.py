@@ -8,7 +8,11 @@ staff before and after must be the same. See tests/security/sweep.py and docs/se
 
 from __future__ import annotations
 
+from datetime import date
+
 from services.kit.testing import TestSigner
+from tests.services.billing.conftest import ALSH
+from tests.services.billing.conftest import Portal as BillingPortal
 from tests.services.bookings.conftest import ContractStandIn
 from tests.services.bookings.factories import parent as booking_parent
 from tests.services.bookings.factories import staff as booking_staff
@@ -118,6 +122,69 @@ async def test_bookings_refuses_every_foreign_id(
             "POST /families/{family_id}/reservations/repeat": SAVE,
         },
         reads_b=[f"/families/{family_b}/registrations", f"/families/{family_b}/reservations"],
+    )
+
+    await sweep(target)
+
+
+# The finance department's routes; their summaries do not say « staff ».
+BILLING_STAFF_ROUTES = frozenset(
+    {
+        "POST /tariffs",
+        "GET /runs",
+        "POST /runs",
+        "GET /exports/invoices.csv",
+        "GET /exports/payments.csv",
+        "POST /payfip/reconcile",
+    }
+)
+
+
+async def test_billing_refuses_every_foreign_id(billing_portal: BillingPortal) -> None:
+    portal = billing_portal
+    await portal.tariff(mode="brackets", brackets=[{"qf_min": 0, "price_cents": 1200}])
+    family_a = await portal.family("SWEEP A", quotient=700)
+    family_b = await portal.family("SWEEP B", quotient=700, email="sweep-b@example.org")
+    for family in (family_a, family_b):
+        portal.lines.add(family, "kid", "Kid SWEEP", date(2026, 3, 2))
+    run = await portal.publish((await portal.preview("2026-03"))["id"])
+    invoice_b = (await portal.invoices(family_b))["items"][0]
+    started = await portal.billing.post(
+        f"/families/{family_b}/invoices/{invoice_b['id']}/payfip", headers=portal.parent(family_b)
+    )
+    assert started.status == 201, await started.text()
+    paid = await portal.billing.post(
+        "/payments",
+        json={"family_id": family_b, "amount_cents": 100, "method": "cheque",
+              "received_on": "2026-04-01"},
+        headers=portal.staff,
+    )  # fmt: skip
+    assert paid.status == 201, await paid.text()
+    target = Target(
+        name="billing",
+        client=portal.billing,
+        staff=portal.staff,
+        parent_a=portal.parent(family_a),
+        parent_b=portal.parent(family_b),
+        family_a=family_a,
+        family_b=family_b,
+        ids_b={
+            "family_id": family_b,
+            "invoice_id": invoice_b["id"],
+            "attempt_id": (await started.json())["attempt_id"],
+            "payment_id": (await paid.json())["id"],
+            "run_id": run["id"],
+            "activity_id": ALSH,
+        },
+        shared_ids=frozenset({"activity_id", "run_id"}),
+        allowed={
+            "POST /payfip/notifications": "PayFiP's server-to-server call: no token, the"
+            " service asks PayFiP about the attempt itself",
+            "GET /prices": "the public price list: owned by no family",
+            "GET /tariffs": "the structure's tariffs, read by any signed-in caller: no family's",
+        },
+        staff_routes=BILLING_STAFF_ROUTES,
+        reads_b=[f"/families/{family_b}/statement"],
     )
 
     await sweep(target)
