@@ -121,9 +121,12 @@ class PlanningRow(BaseModel):
 
     unit_code: str
     unit_label: str
-    # The codes of this activity's units that cannot be booked the same day (both ways), so
-    # that a page can flag two such ticks before saving; the save judges anyway.
-    excludes: list[str] = []
+    # So that a page can flag two such ticks before saving; the save judges anyway.
+    excludes: list[str] = Field(
+        default_factory=list,
+        description="Codes of this activity's units that cannot be booked the same day as "
+        "this one (the incompatibilities read both ways).",
+    )
     cells: list[Cell]
 
 
