@@ -76,18 +76,19 @@ def _refusal(head: str, uses: Uses, instead: str) -> CatalogueConflict:
     )
 
 
-async def _openings(session: AsyncSession, where: ColumnElement[bool]) -> list[str]:
-    """The ids of the openings in scope, locked until commit."""
+async def _lock_openings(session: AsyncSession, where: ColumnElement[bool]) -> int:
+    """Lock the openings in scope until commit (in id order); how many there are."""
     statement = select(Opening.id).where(where).order_by(Opening.id).with_for_update()
-    return list(await session.scalars(statement))
+    return len(list(await session.scalars(statement)))
 
 
 async def _uses(
-    session: AsyncSession, opening_ids: list[str], registrations: ColumnElement[bool] | None
+    session: AsyncSession, openings: ColumnElement[bool], registrations: ColumnElement[bool] | None
 ) -> Uses:
-    counts: dict[str, int] = {}
+    """What points at the entry: registrations matching, reservations on the openings in scope."""
+    registered = active_registered = 0
     if registrations is not None:
-        row = (
+        registered, active_registered = (
             await session.execute(
                 select(
                     func.count(),
@@ -95,19 +96,17 @@ async def _uses(
                 ).where(registrations)
             )
         ).one()
-        counts["registrations"], counts["active_registrations"] = row
-    if opening_ids:
-        row = (
-            await session.execute(
-                select(
-                    func.count(),
-                    func.count().filter(Reservation.state.in_(RESERVATION_ACTIVE)),
-                    func.count(distinct(Reservation.opening_id)),
-                ).where(Reservation.opening_id.in_(opening_ids))
-            )
-        ).one()
-        counts["reservations"], counts["active_reservations"], counts["booked_openings"] = row
-    return Uses(**counts)
+    # A subquery, not the locked ids: a school year's openings would be thousands of parameters.
+    reserved, active_reserved, booked_openings = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(Reservation.state.in_(RESERVATION_ACTIVE)),
+                func.count(distinct(Reservation.opening_id)),
+            ).where(Reservation.opening_id.in_(select(Opening.id).where(openings)))
+        )
+    ).one()
+    return Uses(registered, active_registered, reserved, active_reserved, booked_openings)
 
 
 async def _flush(session: AsyncSession) -> None:
@@ -125,19 +124,20 @@ async def delete_group(session: AsyncSession, *, group_id: str) -> Removal:
     )
     if group is None:
         raise GroupNotFound("Groupe inconnu.")
-    openings = await _openings(session, Opening.group_id == group_id)
-    uses = await _uses(session, openings, Registration.group_id == group_id)
+    scope = Opening.group_id == group_id
+    openings = await _lock_openings(session, scope)
+    uses = await _uses(session, scope, Registration.group_id == group_id)
     if uses:
         raise _refusal(
             f"Le groupe « {group.name} » ne peut pas être supprimé",
             uses,
             "Pour ne plus le proposer, fermez plutôt ses ouvertures.",
         )
-    await session.execute(delete(Opening).where(Opening.group_id == group_id))
+    await session.execute(delete(Opening).where(scope))
     await session.execute(delete(GroupPlaces).where(GroupPlaces.group_id == group_id))
     await session.delete(group)
     await _flush(session)
-    return Removal(id=group_id, openings_removed=len(openings))
+    return Removal(id=group_id, openings_removed=openings)
 
 
 async def delete_unit(session: AsyncSession, *, unit_id: str) -> Removal:
@@ -145,8 +145,9 @@ async def delete_unit(session: AsyncSession, *, unit_id: str) -> Removal:
     unit = await session.scalar(select(Unit).where(Unit.id == unit_id).with_for_update())
     if unit is None:
         raise UnitNotFound("Unité inconnue.")
-    openings = await _openings(session, Opening.unit_id == unit_id)
-    uses = await _uses(session, openings, None)
+    scope = Opening.unit_id == unit_id
+    openings = await _lock_openings(session, scope)
+    uses = await _uses(session, scope, None)
     if uses:
         raise _refusal(
             f"L'unité « {unit.label} » ne peut pas être supprimée",
@@ -159,10 +160,10 @@ async def delete_unit(session: AsyncSession, *, unit_id: str) -> Removal:
     for sibling in siblings:  # exclusions are read both ways: none may name a missing unit
         if unit.code in sibling.excludes:
             sibling.excludes = [code for code in sibling.excludes if code != unit.code]
-    await session.execute(delete(Opening).where(Opening.unit_id == unit_id))
+    await session.execute(delete(Opening).where(scope))
     await session.delete(unit)
     await _flush(session)
-    return Removal(id=unit_id, openings_removed=len(openings))
+    return Removal(id=unit_id, openings_removed=openings)
 
 
 async def delete_period(session: AsyncSession, *, period_id: str) -> Removal:
@@ -170,19 +171,20 @@ async def delete_period(session: AsyncSession, *, period_id: str) -> Removal:
     period = await session.scalar(select(Period).where(Period.id == period_id).with_for_update())
     if period is None:
         raise PeriodNotFound("Période inconnue.")
-    openings = await _openings(session, Opening.period_id == period_id)
-    uses = await _uses(session, openings, Registration.period_id == period_id)
+    scope = Opening.period_id == period_id
+    openings = await _lock_openings(session, scope)
+    uses = await _uses(session, scope, Registration.period_id == period_id)
     if uses:
         raise _refusal(
             f"La période « {period.name} » ne peut pas être supprimée",
             uses,
             "Pour l'arrêter, fermez plutôt sa fenêtre d'inscription et ses ouvertures.",
         )
-    await session.execute(delete(Opening).where(Opening.period_id == period_id))
+    await session.execute(delete(Opening).where(scope))
     await session.execute(delete(GroupPlaces).where(GroupPlaces.period_id == period_id))
     await session.delete(period)
     await _flush(session)
-    return Removal(id=period_id, openings_removed=len(openings))
+    return Removal(id=period_id, openings_removed=openings)
 
 
 async def delete_closure(session: AsyncSession, *, closure_id: str) -> ClosureRemoval:

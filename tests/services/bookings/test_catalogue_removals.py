@@ -1,6 +1,6 @@
 """A period's name and dates changed, and catalogue entries deleted — only when nothing
 depends on them (registrations, reservations), with their unbooked openings; closed days
-opened again."""
+opened again. Tests taking `client` run on PostgreSQL and on SQLite (the dev profile's)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,15 @@ WED_1, WED_2 = "2027-04-21", "2027-04-28"
 async def _openings(client: Any, signer: TestSigner, **params: str) -> list[dict[str, Any]]:
     listed = await client.get("/openings", params=params, headers=staff(signer))
     assert listed.status == 200, await listed.text()
-    return (await listed.json())["items"]
+    items: list[dict[str, Any]] = (await listed.json())["items"]
+    return items
 
 
 async def _activity(client: Any, signer: TestSigner, activity_id: str) -> dict[str, Any]:
-    return await (await client.get(f"/activities/{activity_id}", headers=staff(signer))).json()
+    read: dict[str, Any] = await (
+        await client.get(f"/activities/{activity_id}", headers=staff(signer))
+    ).json()
+    return read
 
 
 async def _wednesday_meals(client: Any, signer: TestSigner, period_id: str) -> None:
@@ -84,55 +88,53 @@ async def test_a_period_s_name_and_dates_change_while_they_cover_its_openings(
 
 
 async def test_new_dates_leaving_a_reservation_outside_are_refused_naming_it(
-    bookings: Any, signer: TestSigner, stand_in: ContractStandIn
+    client: Any, signer: TestSigner, stand_in: ContractStandIn
 ) -> None:
-    setup = await setup_reservations(bookings, signer, stand_in)
+    setup = await setup_reservations(client, signer, stand_in)
     family_id, child = setup.children[0]
-    status, body = await save(bookings, signer, family_id, [book(child, setup.opening(WED_2))])
+    status, body = await save(client, signer, family_id, [book(child, setup.opening(WED_2))])
     assert status == 200, body
-    refused = await bookings.patch(
+    refused = await client.patch(
         f"/periods/{setup.period['id']}", json={"ends_on": "2027-04-27"}, headers=staff(signer)
     )
     assert refused.status == 409
     detail = (await refused.json())["detail"]
     assert "(et 1 réservation en cours)" in detail, detail
-    periods = await bookings.get(
-        f"/activities/{setup.activity['id']}/periods", headers=staff(signer)
-    )
+    periods = await client.get(f"/activities/{setup.activity['id']}/periods", headers=staff(signer))
     assert (await periods.json())["items"][0]["ends_on"] == "2027-04-30"
 
 
 async def test_an_unused_period_goes_with_its_unbooked_openings(
-    bookings: Any, signer: TestSigner
+    client: Any, signer: TestSigner
 ) -> None:
-    activity, period = await catalogue(bookings, signer)
-    await _wednesday_meals(bookings, signer, period["id"])
-    removed = await bookings.delete(f"/periods/{period['id']}", headers=staff(signer))
+    activity, period = await catalogue(client, signer)
+    await _wednesday_meals(client, signer, period["id"])
+    removed = await client.delete(f"/periods/{period['id']}", headers=staff(signer))
     assert removed.status == 200, await removed.text()
     assert await removed.json() == {"id": period["id"], "openings_removed": 2}
-    assert await _openings(bookings, signer, activity_id=activity["id"]) == []
-    periods = await bookings.get(f"/activities/{activity['id']}/periods", headers=staff(signer))
+    assert await _openings(client, signer, activity_id=activity["id"]) == []
+    periods = await client.get(f"/activities/{activity['id']}/periods", headers=staff(signer))
     assert (await periods.json())["items"] == []
-    again = await bookings.delete(f"/periods/{period['id']}", headers=staff(signer))
+    again = await client.delete(f"/periods/{period['id']}", headers=staff(signer))
     assert again.status == 404
 
 
 async def test_a_period_with_registrations_or_reservations_is_kept_and_says_why(
-    bookings: Any, signer: TestSigner, stand_in: ContractStandIn
+    client: Any, signer: TestSigner, stand_in: ContractStandIn
 ) -> None:
-    setup = await setup_reservations(bookings, signer, stand_in)
+    setup = await setup_reservations(client, signer, stand_in)
     family_id, child = setup.children[0]
-    await save(bookings, signer, family_id, [book(child, setup.opening(WED_1))])
-    before = await _openings(bookings, signer, period_id=setup.period["id"])
+    await save(client, signer, family_id, [book(child, setup.opening(WED_1))])
+    before = await _openings(client, signer, period_id=setup.period["id"])
 
-    refused = await bookings.delete(f"/periods/{setup.period['id']}", headers=staff(signer))
+    refused = await client.delete(f"/periods/{setup.period['id']}", headers=staff(signer))
     assert refused.status == 409
     detail = (await refused.json())["detail"]
     assert "ne peut pas être supprimée" in detail, detail
     assert "1 inscription (dont 1 en cours ou acceptée)" in detail, detail
     assert "1 réservation sur 1 ouverture (dont 1 en cours)" in detail, detail
     assert "fermez plutôt sa fenêtre d'inscription" in detail, detail
-    assert await _openings(bookings, signer, period_id=setup.period["id"]) == before
+    assert await _openings(client, signer, period_id=setup.period["id"]) == before
 
 
 async def test_a_group_goes_only_when_nobody_registered_to_it(
@@ -163,20 +165,20 @@ async def test_a_group_goes_only_when_nobody_registered_to_it(
 
 
 async def test_a_unit_goes_only_when_never_booked_and_stops_being_excluded(
-    bookings: Any, signer: TestSigner, stand_in: ContractStandIn
+    client: Any, signer: TestSigner, stand_in: ContractStandIn
 ) -> None:
-    setup = await setup_reservations(bookings, signer, stand_in)
+    setup = await setup_reservations(client, signer, stand_in)
     family_id, child = setup.children[0]
     # Booked, then cancelled: the cancelled reservation is history and still counts.
-    await save(bookings, signer, family_id, [book(child, setup.opening(WED_1, "repas"))])
+    await save(client, signer, family_id, [book(child, setup.opening(WED_1, "repas"))])
     cancelled = await save(
-        bookings, signer, family_id,
+        client, signer, family_id,
         [{"person_id": child, "opening_id": setup.opening(WED_1, "repas"), "action": "cancel"}],
     )  # fmt: skip
     assert cancelled[1]["results"][0]["state"] == "cancelled", cancelled
     units = {u["code"]: u for u in setup.activity["units"]}
 
-    used = await bookings.delete(f"/units/{units['repas']['id']}", headers=staff(signer))
+    used = await client.delete(f"/units/{units['repas']['id']}", headers=staff(signer))
     assert used.status == 409
     detail = (await used.json())["detail"]
     assert "L'unité « Repas » ne peut pas être supprimée" in detail
@@ -184,13 +186,13 @@ async def test_a_unit_goes_only_when_never_booked_and_stops_being_excluded(
 
     matin_openings = [
         o
-        for o in await _openings(bookings, signer, period_id=setup.period["id"])
+        for o in await _openings(client, signer, period_id=setup.period["id"])
         if o["unit_code"] == "matin"
     ]
-    removed = await bookings.delete(f"/units/{units['matin']['id']}", headers=staff(signer))
+    removed = await client.delete(f"/units/{units['matin']['id']}", headers=staff(signer))
     assert removed.status == 200, await removed.text()
     assert (await removed.json())["openings_removed"] == len(matin_openings) > 0
-    read = await _activity(bookings, signer, setup.activity["id"])
+    read = await _activity(client, signer, setup.activity["id"])
     assert "matin" not in {u["code"] for u in read["units"]}
     journee = next(u for u in read["units"] if u["code"] == "journee")
     assert journee["excludes"] == ["apres_midi"]  # it excluded matin, which is gone
