@@ -147,11 +147,37 @@ def _detail(entry: dict[str, Any], _: Translate = _french) -> str:
     return " — ".join(parts)
 
 
+def _iso_week(day: date) -> str:
+    year, week, _weekday = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_of(query: Any) -> str:
+    """The ISO week asked for (`2026-W10`): `semaine` as such, or the week of the day `jour`.
+
+    The form asks for a day (`<input type="date">` works in every browser; `type="week"` does
+    not in Firefox and Safari); links and pages keep `semaine=` so that old links still work.
+    """
+    day = parse_day(str(query.get("jour", "")))
+    return _iso_week(day) if day is not None else str(query.get("semaine", ""))
+
+
+def parse_day(text: str) -> date | None:
+    """`2026-03-04` (a date field) or `04/03/2026` (typed where the field is plain text)."""
+    text = text.strip()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
 def period_of(
     query: Any, today: date, _: Translate = _french
 ) -> tuple[str, str, str, datetime | None, datetime | None]:
     """(kind, value, label, since, until) of the week or month filter, Paris days."""
-    week, month = str(query.get("semaine", "")), str(query.get("mois", ""))
+    week, month = week_of(query), str(query.get("mois", ""))
     if match := WEEK.match(week):
         try:
             monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
@@ -175,13 +201,21 @@ def period_of(
     return "", "", "", None, None
 
 
+def _week_steps(since: datetime, _: Translate) -> list[tuple[str, str, dict[str, str]]]:
+    """(rel, text, query) of the weeks before and after the one shown."""
+    monday = since.date()
+    before, after = monday - timedelta(days=7), monday + timedelta(days=7)
+    return [
+        ("prev", _("Semaine du {day}", day=f"{before:%d/%m/%Y}"), {"semaine": _iso_week(before)}),
+        ("next", _("Semaine du {day}", day=f"{after:%d/%m/%Y}"), {"semaine": _iso_week(after)}),
+    ]
+
+
 def _shortcuts(today: date) -> list[tuple[str, dict[str, str]]]:
-    this_week = today.isocalendar()
-    last_week = (today - timedelta(days=7)).isocalendar()
     last_month = today.replace(day=1) - timedelta(days=1)
     return [
-        ("Cette semaine", {"semaine": f"{this_week.year}-W{this_week.week:02d}"}),
-        ("Semaine précédente", {"semaine": f"{last_week.year}-W{last_week.week:02d}"}),
+        ("Cette semaine", {"semaine": _iso_week(today)}),
+        ("Semaine précédente", {"semaine": _iso_week(today - timedelta(days=7))}),
         ("Ce mois-ci", {"mois": f"{today:%Y-%m}"}),
         ("Mois précédent", {"mois": f"{last_month:%Y-%m}"}),
     ]
@@ -194,7 +228,14 @@ async def _journal(
     request: web.Request, family_id: str, base: str, extra: dict[str, str]
 ) -> dict[str, Any]:
     today = datetime.now(PARIS).date()
-    kind, value, label, since, until = period_of(request.query, today, translator_of(request))
+    _ = translator_of(request)
+    kind, value, label, since, until = period_of(request.query, today, _)
+    typed_day = str(request.query.get("jour", ""))[:20]
+    day_error = (
+        "Cette date n'est pas valable : choisissez un jour (JJ/MM/AAAA)."
+        if typed_day.strip() and parse_day(typed_day) is None
+        else None
+    )
     try:
         page = max(1, min(int(request.query.get("page", "1")), 10_000))
     except ValueError:
@@ -229,7 +270,12 @@ async def _journal(
         "next_url": url(page=str(page + 1)) if page < pages else None,
         "filter_kind": kind,
         "filter_label": label,
-        "week_value": value if kind == "semaine" else "",
+        "week_day": since.date().isoformat() if kind == "semaine" and since else typed_day,
+        "day_error": day_error,
+        "week_steps": [
+            (rel, text, base + "?" + urlencode({**extra, **query}))
+            for rel, text, query in (_week_steps(since, _) if kind == "semaine" and since else [])
+        ],
         "month_value": value if kind == "mois" else "",
         "shortcuts": [
             (name, base + "?" + urlencode({**extra, **q})) for name, q in _shortcuts(today)
