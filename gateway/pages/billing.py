@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from services.billing.money import euros
 from services.kit.identity import Identity
 
 from ..calls import call_service, chosen_family, fetch_json, problem_detail
@@ -54,13 +55,6 @@ METHODS = (
     ("cesu", "CESU"),
     ("autre", "Autre"),
 )
-
-
-def euros(cents: int | None) -> str:
-    """`3500` → `35.00 €`, as the manual shows amounts."""
-    cents = cents or 0
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d} €"
 
 
 def french_date(value: str | None) -> str:
@@ -141,7 +135,7 @@ async def _invoices_page(
 
 
 async def invoices_page(request: web.Request) -> web.StreamResponse:
-    """GET /factures: to pay by default ("A PAYER"), the settled history ("SOLDEES")."""
+    """GET /factures: to pay by default (« À PAYER »), the settled history (« SOLDÉES »)."""
     identity = await require_signed_in(request)
     return await _invoices_page(request, identity)
 

@@ -38,6 +38,7 @@ from .errors import (
 )
 from .invoicing import SOURCE
 from .models import Invoice, OutboxMessage, Payment, PaymentAllocation, PaymentAttempt
+from .money import euros
 from .payfip import PAID, PayfipClient, PayfipFault, PaymentRequest, summarize
 from .schemas import TO_PAY_STATES, PaymentCreate
 
@@ -157,15 +158,15 @@ async def record_payment(
                     )
                 if wanted.amount_cents > invoice.balance_cents:
                     raise AllocationRefused(
-                        f"{wanted.amount_cents} centimes dépassent le solde de {invoice.number} "
-                        f"({invoice.balance_cents} centimes).",
+                        f"{euros(wanted.amount_cents)} dépassent le solde de {invoice.number} "
+                        f"({euros(invoice.balance_cents)}).",
                         errors=[{"field": "allocations", "message": "above balance"}],
                     )
                 plan.append((invoice, wanted.amount_cents))
             if sum(a for _, a in plan) != data.amount_cents:
                 raise AllocationRefused(
-                    f"Les imputations ({sum(a for _, a in plan)} centimes) ne font pas le "
-                    f"montant du règlement ({data.amount_cents} centimes).",
+                    f"Les imputations ({euros(sum(a for _, a in plan))}) ne font pas le "
+                    f"montant du règlement ({euros(data.amount_cents)}).",
                     errors=[{"field": "allocations", "message": "sum differs"}],
                 )
         else:
@@ -177,7 +178,7 @@ async def record_payment(
                     left -= part
             if left:
                 raise AllocationRefused(
-                    f"Le règlement dépasse de {left} centimes ce que la famille doit : "
+                    f"Le règlement dépasse de {euros(left)} ce que la famille doit : "
                     "rien n'a été enregistré.",
                     errors=[{"field": "amount_cents", "message": "above what is due"}],
                 )
@@ -313,7 +314,7 @@ async def start(
         ):
             raise InvoiceStateConflict(
                 f"La facture {invoice.number} n'est pas payable en ligne "
-                f"(état : {invoice.state}, solde : {invoice.balance_cents} centimes)."
+                f"(état : {invoice.state}, solde : {euros(invoice.balance_cents)})."
             )
         others = list(
             await session.scalars(

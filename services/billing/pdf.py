@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from .money import euros
+from .money import NARROW_NO_BREAK_SPACE, NO_BREAK_SPACE, euros
 
 TREASURY_WARNING = (
     "Attention : seuls les avis des sommes à payer envoyés par le Trésor Public sont à utiliser "
@@ -35,6 +35,17 @@ UNIT_LABELS = {
     "garderie_matin": "garderie matin",
     "garderie_soir": "garderie soir",
 }
+
+
+def amount(cents: int) -> str:
+    """`euros(cents)` as the PDF's Helvetica can draw it.
+
+    Its WinAnsi encoding has no narrow no-break space (drawn as a black box): the
+    thousands are separated by the no-break space, its closest glyph.
+    """
+    return euros(cents).replace(NARROW_NO_BREAK_SPACE, NO_BREAK_SPACE)
+
+
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
@@ -190,8 +201,8 @@ def render_invoice(doc: InvoiceDoc, header: Header) -> bytes:
             f"{line.activity_name[:24]} — {UNIT_LABELS.get(line.unit, line.unit)[:14]}",
         )
         canvas.drawString(columns[3], y, ATTENDANCE.get(line.attendance, line.attendance))
-        canvas.drawString(columns[4], y, euros(line.unit_price_cents))
-        canvas.drawRightString(right, y, euros(line.amount_cents))
+        canvas.drawString(columns[4], y, amount(line.unit_price_cents))
+        canvas.drawRightString(right, y, amount(line.amount_cents))
         y -= 4.5 * mm
 
     # Totals, kept clear of the footer (how to pay, warning) that closes the last page.
@@ -203,13 +214,13 @@ def render_invoice(doc: InvoiceDoc, header: Header) -> bytes:
     canvas.line(left + 100 * mm, y + 2 * mm, right, y + 2 * mm)
     canvas.setFont("Helvetica-Bold", 10)
     canvas.drawString(left + 100 * mm, y - 2 * mm, "Montant dû")
-    canvas.drawRightString(right, y - 2 * mm, euros(doc.amount_cents))
+    canvas.drawRightString(right, y - 2 * mm, amount(doc.amount_cents))
     canvas.setFont("Helvetica", 10)
     canvas.drawString(left + 100 * mm, y - 7 * mm, "Déjà réglé")
-    canvas.drawRightString(right, y - 7 * mm, euros(doc.paid_cents))
+    canvas.drawRightString(right, y - 7 * mm, amount(doc.paid_cents))
     canvas.setFont("Helvetica-Bold", 10)
     canvas.drawString(left + 100 * mm, y - 12 * mm, "Solde dû")
-    canvas.drawRightString(right, y - 12 * mm, euros(doc.balance_cents))
+    canvas.drawRightString(right, y - 12 * mm, amount(doc.balance_cents))
 
     # How to pay, then the manual's warning, at the foot of the last page.
     y = 44 * mm
@@ -269,14 +280,14 @@ def render_receipt(
     canvas.setFont("Helvetica", 10)
     y = height - 50 * mm
     for text in (
-        f"Reçu le {received_on:%d/%m/%Y} la somme de {euros(amount_cents)}",
+        f"Reçu le {received_on:%d/%m/%Y} la somme de {amount(amount_cents)}",
         f"Mode de règlement : {METHODS.get(method, method)}",
     ):
         canvas.drawString(left, y, text)
         y -= 6 * mm
     for invoice_number, cents in allocations:
         canvas.drawString(
-            left + 5 * mm, y, f"imputé sur la facture {invoice_number} : {euros(cents)}"
+            left + 5 * mm, y, f"imputé sur la facture {invoice_number} : {amount(cents)}"
         )
         y -= 6 * mm
     canvas.showPage()

@@ -1,7 +1,7 @@
 """The demo's billing: tariffs of the manual's activities and the family TEST's invoices.
 
-As in the manual: `F200300001 du 01/03/2020 — 35.00 € Montant dû — 15.00 € Solde dû` (to pay,
-partly paid), and two settled invoices for the "SOLDEES" history. Inserted directly, without
+As in the manual: `F200300001 du 01/03/2020 — 35,00 € Montant dû — 15,00 € Solde dû` (to pay,
+partly paid), and two settled invoices for the « SOLDÉES » history. Inserted directly, without
 events (demo data is a starting point, not something that happened); the counters are set so
 that the next numbers follow without a gap. PDFs are rendered on first download.
 """
@@ -40,6 +40,7 @@ from .models import (
     Tariff,
     TariffBracket,
 )
+from .money import euros
 
 CHILD = f"{DEMO_CHILD_FIRST_NAME} {DEMO_FAMILY_NAME}"
 DAY_PRICE = 700
@@ -201,4 +202,7 @@ async def seed_demo(database: Database) -> list[str]:
                 session.add(NumberCounter(prefix=prefix, year=year, last_value=last))
             elif counter.last_value < last:
                 counter.last_value = last
-    return ["Factures de la famille TEST : F200300001 (35.00 €, solde 15.00 €) et 2 soldées"]
+    return [
+        f"Factures de la famille TEST : F200300001 ({euros(3500)}, solde {euros(1500)}) "
+        "et 2 soldées"
+    ]

@@ -16,6 +16,7 @@ from .config import BillingSettings
 from .errors import InvoiceNotFound, InvoiceStateConflict
 from .invoicing import SOURCE, issue, issued_event
 from .models import Invoice, InvoiceLine, OutboxMessage, Payment, PaymentAllocation
+from .money import euros
 from .pdfs import ensure_pdf
 from .schemas import SETTLED_STATES, TO_PAY_STATES, StatementEntry
 from .storage import Storage
@@ -106,13 +107,13 @@ async def credit(
         new_total = sum(x.amount_cents for x in kept)
         if paid and not reissue:
             raise InvoiceStateConflict(
-                f"{paid / 100:.2f} € ont déjà été réglés sur {invoice.number} : réémettez la "
+                f"{euros(paid)} ont déjà été réglés sur {invoice.number} : réémettez la "
                 "facture (le règlement y est reporté) ou remboursez d'abord."
             )
         if paid > new_total:
             raise InvoiceStateConflict(
-                f"Le montant réémis ({new_total / 100:.2f} €) est inférieur au montant déjà "
-                f"réglé ({paid / 100:.2f} €) : remboursez d'abord la différence."
+                f"Le montant réémis ({euros(new_total)}) est inférieur au montant déjà "
+                f"réglé ({euros(paid)}) : remboursez d'abord la différence."
             )
         now = utcnow()
         note = Invoice(

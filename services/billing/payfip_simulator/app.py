@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
+from ..money import euros
 from ..payfip import CREATE_FIELDS, envelope, parse_envelope
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -134,10 +135,9 @@ async def page(request: web.Request) -> web.StreamResponse:
         found = state.operations.get(request.query.get("idop", ""))
         if found is None:
             raise web.HTTPNotFound(text="Opération inconnue")
-        cents = int(found.fields["montant"])
         return web.Response(
             text=PAGE.format(
-                amount=f"{cents // 100}.{cents % 100:02d} €",
+                amount=euros(int(found.fields["montant"])),
                 objet=html.escape(found.fields["objet"]),
                 refdet=html.escape(found.fields["refdet"]),
                 exer=found.fields["exer"],

@@ -1,5 +1,5 @@
 """In a real (headless) Chromium: a parent opens "Mes factures", downloads the PDF, pays it
-with the PayFiP simulator, and finds it under "SOLDEES"."""
+with the PayFiP simulator, and finds it under « SOLDÉES »."""
 
 from __future__ import annotations
 
@@ -56,10 +56,10 @@ async def test_a_parent_downloads_an_invoice_pays_it_online_and_sees_it_settled(
             main = page.locator("main")
             text = await main.inner_text()
             assert "Situation Financière" in text
-            assert "1 Facture à régler" in text and "24.00 € Solde dû au" in text
+            assert "1 Facture à régler" in text and "24,00\u00a0€ Solde dû au" in text
             assert "seuls les avis des sommes à payer envoyés par le Trésor Public" in text
             row = page.locator(f'[data-invoice="{invoice["number"]}"]')
-            assert "24.00 € Montant dû" in await row.inner_text()
+            assert "24,00\u00a0€ Montant dû" in await row.inner_text()
             await page.screenshot(path="/tmp/billing-factures-phone.png", full_page=True)
 
             async with page.expect_download() as waiting:
@@ -73,7 +73,7 @@ async def test_a_parent_downloads_an_invoice_pays_it_online_and_sees_it_settled(
 
             await row.get_by_role("button", name="Payer en ligne (TIPI)").click()
             await page.get_by_text("PayFiP (simulateur hors ligne)").wait_for()
-            assert "24.00 €" in await page.locator("[data-amount]").inner_text()
+            assert "24,00\u00a0€" in await page.locator("[data-amount]").inner_text()
             await page.screenshot(path="/tmp/billing-payfip-simulator.png")
             await page.get_by_role("button", name="Payer").click()
             await page.wait_for_url(f"{base}/factures/paiement?tentative=*")
@@ -83,12 +83,12 @@ async def test_a_parent_downloads_an_invoice_pays_it_online_and_sees_it_settled(
             await page.screenshot(path="/tmp/billing-paid-phone.png")
 
             await page.get_by_role("link", name="Retour à mes factures").click()
-            await page.get_by_role("link", name="A PAYER").click()
+            await page.get_by_role("link", name="À PAYER").click()
             assert "Aucune facture à payer." in await page.locator("main").inner_text()
-            await page.get_by_role("link", name="SOLDEES").click()
+            await page.get_by_role("link", name="SOLDÉES").click()
             settled = page.locator(f'[data-invoice="{invoice["number"]}"]')
             assert await settled.locator("[data-state]").inner_text() == "Soldée"
-            assert "0.00 €" in await settled.locator("[data-balance]").inner_text()
+            assert "0,00\u00a0€" in await settled.locator("[data-balance]").inner_text()
             await page.screenshot(path="/tmp/billing-soldees-phone.png", full_page=True)
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"]

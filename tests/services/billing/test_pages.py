@@ -47,7 +47,7 @@ async def test_staff_prepare_publish_credit_and_record_a_payment_from_the_pages(
 
     status, page = await post(portal, "/agents/facturation", token, mois="2026-03")
     assert status == 200, page
-    assert "4 factures — total 91.81 €" in page and "aperçu : rien n'est encore émis" in page
+    assert "4 factures — total 91,81\u00a0€" in page and "aperçu : rien n'est encore émis" in page
     assert "Facturation : mars 2026" in page and "2026-03</h1>" not in page
     run_id = re.search(r"/agents/facturation/([0-9a-f-]{36})/publier", page).group(1)
     status, page = await post(portal, f"/agents/facturation/{run_id}/publier", token)
@@ -57,7 +57,7 @@ async def test_staff_prepare_publish_credit_and_record_a_payment_from_the_pages(
 
     invoices = await (await portal.gateway.get(f"/agents/factures?famille={fam.alpha}")).text()
     alpha = (await portal.invoices(fam.alpha))["items"][0]
-    assert alpha["number"] in invoices and "26.80 €" in invoices
+    assert alpha["number"] in invoices and "26,80\u00a0€" in invoices
     status, page = await post(
         portal,
         f"/agents/reglements?famille={fam.alpha}",
@@ -129,7 +129,7 @@ async def test_paying_a_settled_invoice_says_why_on_the_page(portal: Portal) -> 
     status, page = await post(
         portal, "/factures/payer", token, famille=family, facture=invoice["id"]
     )
-    assert status == 409 and "pas payable en ligne" in page
+    assert status == 409 and "pas payable en ligne" in page and "solde : 0,00\u00a0€" in page
 
 
 async def pay_online(portal: Portal, token: str, family: str, invoice_id: str) -> tuple[int, str]:
@@ -214,3 +214,45 @@ async def test_payfip_unreachable_says_retry_in_a_few_minutes_on_the_page(
 
     assert status == 409
     assert "PayFiP ne répond pas" in page and "Réessayez dans quelques minutes" in page
+
+
+async def test_mes_factures_writes_amounts_and_tabs_in_correct_french(portal: Portal) -> None:
+    family, _ = await issued_invoice(portal)
+    portal.auth.accounts["famille.test@example.org"] = [family]
+    await sign_in(portal, "famille.test@example.org")
+
+    page = html.unescape(await (await portal.gateway.get("/factures")).text())
+
+    assert ">À PAYER</a>" in page and ">SOLDÉES</a>" in page
+    assert "24,00\u00a0€</strong> Solde dû au" in page
+    assert "24,00\u00a0€</strong> Montant dû" in page
+    assert "24.00" not in page and "A PAYER" not in page and "SOLDEES" not in page
+    english = await (await portal.gateway.get("/factures?lang=en")).text()
+    assert ">TO PAY</a>" in english and ">SETTLED</a>" in english
+
+
+async def test_refusals_shown_to_people_write_euros_not_cents(portal: Portal) -> None:
+    family, _ = await issued_invoice(portal)
+    await portal.billing.post(
+        "/payments",
+        json={
+            "family_id": family,
+            "amount_cents": 2400,
+            "method": "cheque",
+            "received_on": date.today().isoformat(),
+        },
+        headers=portal.staff,
+    )
+    token = await sign_in(portal, "agent@example.org")
+    status, page = await post(
+        portal,
+        f"/agents/reglements?famille={family}",
+        token,
+        famille=family,
+        montant="1234,5",
+        mode="cheque",
+        date=date.today().isoformat(),
+    )
+    assert status == 422
+    assert "Le règlement dépasse de 1\u202f234,50\u00a0€ ce que la famille doit" in page
+    assert "centimes" not in page

@@ -24,7 +24,7 @@ def simulator(portal: Portal) -> SimulatorState:
 
 
 async def issued_invoice(portal: Portal, *, days: int = 2) -> tuple[str, dict[str, Any]]:
-    """A family with one issued invoice of `days` × 12.00 €."""
+    """A family with one issued invoice of `days` × 12,00 €."""
     await portal.tariff(mode="brackets", brackets=[{"qf_min": 0, "price_cents": 1200}])
     family = await portal.family("PAYEUR", quotient=700, email="payeur@example.org")
     for day in range(1, days + 1):
@@ -46,7 +46,7 @@ async def choose(portal: Portal, started: dict[str, Any], choice: str) -> str:
     session = portal.billing.session
     async with session.get(started["redirect_url"]) as page:
         assert page.status == 200
-        assert "24.00 €" in await page.text()
+        assert "24,00\u00a0€" in await page.text()
     async with session.post(
         started["redirect_url"].split("?")[0],
         data={"idop": started["idop"], "choix": choice},
@@ -438,7 +438,7 @@ async def test_finance_records_a_payment_allocated_with_a_receipt(portal: Portal
         f"/payments/{payment['id']}/receipt", headers=portal.parent(family)
     )
     text = PdfReader(io.BytesIO(await receipt.read())).pages[0].extract_text()
-    assert payment["receipt_number"] in text and "10.00 €" in text and invoice["number"] in text
+    assert payment["receipt_number"] in text and "10,00 €" in text and invoice["number"] in text
 
     rest = await portal.billing.post(
         "/payments",

@@ -51,7 +51,7 @@ def test_a_long_invoice_runs_over_pages_and_ends_with_totals_and_the_warning() -
         assert "FACTURE N° F260400007" in text and f"Page {number}" in text
     assert sum(t.count("ALSH Josta Leku — après-midi") for t in texts) == 90
     assert "Solde dû" not in texts[0] and "Solde dû" in texts[-1]
-    assert "630.00 €" in texts[-1]
+    assert "630,00 €" in texts[-1]
     assert "non communiqué (tarif le plus élevé) — non résident" in texts[0]
     assert "avis des sommes à payer" in texts[-1] and "avis des sommes" not in texts[0]
 
@@ -61,4 +61,14 @@ def test_a_receipt_names_the_invoices_it_settles() -> None:
         "R260400001", date(2026, 4, 10), 2400, "cheque", [("F260400007", 2400)], HEADER
     )
     text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
-    assert "REÇU N° R260400001" in text and "Chèque" in text and "F260400007 : 24.00 €" in text
+    assert "REÇU N° R260400001" in text and "Chèque" in text and "F260400007 : 24,00 €" in text
+
+
+def test_amounts_in_the_pdf_are_french_and_thousands_draw_no_black_box() -> None:
+    data = render_receipt(
+        "R260400002", date(2026, 4, 10), 123450, "cheque", [("F260400007", 123450)], HEADER
+    )
+    text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    # pypdf reads the no-break spaces back as plain spaces; a glyph Helvetica lacks as « ■ ».
+    assert "la somme de 1 234,50 €" in text and "F260400007 : 1 234,50 €" in text
+    assert "■" not in text and "1234.50" not in text
