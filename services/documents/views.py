@@ -283,14 +283,19 @@ async def download_submission_file(request: web.Request) -> web.StreamResponse:
     "Whether a person's mandatory documents are complete for an activity (bookings asks this)",
     tags=("documents",),
     response=Completeness,
-    errors=(404, 422),
+    errors=(404, 422, 503),
     query={"person_id": "string", "activity_id": "string"},
 )
 async def completeness(request: web.Request) -> web.Response:
     """GET /families/{family_id}/completeness?person_id=…&activity_id=…"""
     family_id = _family_id(request)
-    _require_family_or_scope(request, family_id, COMPLETENESS_SCOPE)
+    identity = _require_family_or_scope(request, family_id, COMPLETENESS_SCOPE)
     query = read_query(request, CompletenessQuery)
+    if query.person_id and identity.role == "family":
+        # A parent naming another family's child gets 404, not that child's "incomplete".
+        members = await family_members(request, family_id)
+        if all(m.id != query.person_id for m in members):
+            raise PersonNotInFamily("Cette personne ne fait pas partie de cette famille.")
     async with request.app[DATABASE].sessions() as session:
         result = await service.completeness(
             session,
