@@ -11,3 +11,8 @@ from tests.services.bookings.conftest import (  # noqa: F401
     clock,
     stand_in,
 )
+from tests.services.documents.conftest import (  # noqa: F401
+    documents,
+    make_documents,
+    members,
+)

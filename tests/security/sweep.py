@@ -92,6 +92,8 @@ class Target:
     shared_ids: frozenset[str] = frozenset()
     # Bodies the schema alone cannot make valid, by operation name.
     bodies: dict[str, Any] = field(default_factory=dict)
+    # Optional query parameters naming an id that an operation must be sent (by name).
+    query_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Batches that answer each item on its own: a foreign id in an item is refused there
     # (200 with nothing applied) instead of failing the whole batch with 404.
     batches: dict[str, str] = field(default_factory=dict)
@@ -224,11 +226,12 @@ class Sweep:
         return path
 
     def query(self, operation: Operation, ids: Mapping[str, str]) -> dict[str, str]:
-        """The required query parameters, filled like a body."""
+        """The required query parameters, and the optional ids the target names, filled."""
+        optional = self.target.query_ids.get(operation.name, ())
         return {
             p["name"]: str(example(self.document, p.get("schema", {}), ids, p["name"]))
             for p in operation.spec.get("parameters", ())
-            if p["in"] == "query" and p.get("required")
+            if p["in"] == "query" and (p.get("required") or p["name"] in optional)
         }
 
     def request_body(self, operation: Operation, ids: Mapping[str, str]) -> dict[str, Any]:

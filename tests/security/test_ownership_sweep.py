@@ -17,6 +17,8 @@ from tests.services.bookings.conftest import ContractStandIn
 from tests.services.bookings.factories import parent as booking_parent
 from tests.services.bookings.factories import staff as booking_staff
 from tests.services.bookings.planning import book, save, setup_reservations
+from tests.services.documents import api as documents_api
+from tests.services.documents import files
 from tests.services.families.conftest import families_api
 
 from .sweep import Target, sweep
@@ -185,6 +187,61 @@ async def test_billing_refuses_every_foreign_id(billing_portal: BillingPortal) -
         },
         staff_routes=BILLING_STAFF_ROUTES,
         reads_b=[f"/families/{family_b}/statement"],
+    )
+
+    await sweep(target)
+
+
+UPLOAD = "POST /families/{family_id}/documents/{type_id}/files"
+
+
+async def test_documents_refuses_every_foreign_id(documents, members, signer: TestSigner) -> None:
+    _, directory = members
+    family_a, family_b = documents_api.new_family(), documents_api.new_family()
+    directory.add(family_a, "Enfant A")
+    child_b = directory.add(family_b, "Enfant B")
+    kind = await documents_api.create_type(documents, signer, concerns="child", mandatory=True)
+    parent_b = documents_api.parent(signer, family_b)
+    sent = await documents_api.upload(
+        documents, parent_b, family_b, kind["id"], [("b.pdf", files.pdf())], child_b
+    )
+    assert sent.status == 201, await sent.text()
+    submission = await sent.json()
+    org = await documents.post(
+        "/org-documents",
+        json={"title": "Règlement", "category": "Règlement"},
+        headers=documents_api.staff(signer),
+    )
+    assert org.status == 201, await org.text()
+    target = Target(
+        name="documents",
+        client=documents,
+        staff=documents_api.staff(signer),
+        parent_a=documents_api.parent(signer, family_a),
+        parent_b=parent_b,
+        family_a=family_a,
+        family_b=family_b,
+        ids_b={
+            "family_id": family_b,
+            "person_id": child_b,
+            "submission_id": submission["id"],
+            "file_id": submission["files"][0]["id"],
+            "type_id": kind["id"],
+            "document_id": (await org.json())["id"],
+        },
+        shared_ids=frozenset({"type_id", "document_id"}),
+        allowed={
+            "GET /document-types": "the structure's document types, shown to every family",
+            "GET /org-documents": "the structure's published documents, shown to every family",
+            "GET /org-documents/{document_id}/file": "a published document of the structure,"
+            " for every family",
+        },
+        query_ids={
+            UPLOAD: ("person_id",),
+            "GET /families/{family_id}/completeness": ("person_id",),
+        },
+        multipart=lambda: documents_api.multipart([("sweep.pdf", files.pdf())]),
+        reads_b=[f"/families/{family_b}/submissions/{submission['id']}"],
     )
 
     await sweep(target)
