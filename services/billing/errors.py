@@ -133,3 +133,10 @@ class PaymentCompleted(Conflict):
 
     slug = "payment-completed"
     title = "The earlier online payment went through"
+
+
+class NothingToInvoice(Conflict):
+    """The preview has no invoice: publishing it would only close the month to billing."""
+
+    slug = "nothing-to-invoice"
+    title = "Nothing to invoice this month"

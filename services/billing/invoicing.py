@@ -15,7 +15,7 @@ from concurrent.futures import Executor
 from datetime import date, timedelta
 
 import structlog
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
@@ -29,6 +29,7 @@ from .config import BillingSettings
 from .errors import (
     MissingTariff,
     MonthAlreadyInvoiced,
+    NothingToInvoice,
     RunNotFound,
     RunNotPreview,
     UpstreamUnavailable,
@@ -279,6 +280,15 @@ async def publish(
             month = run.month
             if run.state != "preview":
                 raise RunNotPreview(f"Cette facturation est déjà {run.state}.")
+            drafts_count = await session.scalar(
+                select(func.count()).where(Invoice.run_id == run.id, Invoice.state == "draft")
+            )
+            if not drafts_count:
+                # Publishing would mark the month invoiced: bookings entered later for it
+                # could never be billed.
+                raise NothingToInvoice(
+                    "Rien à facturer pour ce mois : l'aperçu ne contient aucune facture."
+                )
             await ensure_not_invoiced(session, run.month)
             now = utcnow()
             session.add(InvoicedMonth(month=run.month, run_id=run.id, published_at=now))

@@ -256,3 +256,21 @@ async def test_refusals_shown_to_people_write_euros_not_cents(portal: Portal) ->
     assert status == 422
     assert "Le règlement dépasse de 1\u202f234,50\u00a0€ ce que la famille doit" in page
     assert "centimes" not in page
+
+
+async def test_an_empty_preview_says_nothing_to_invoice_and_offers_no_publication(
+    portal: Portal,
+) -> None:
+    token = await sign_in(portal, "agent@example.org")
+
+    status, page = await post(portal, "/agents/facturation", token, mois="2026-03")
+
+    assert status == 200, page
+    assert "Rien à facturer pour ce mois" in page
+    assert "Publier les factures" not in page and "/publier" not in page
+    assert "Abandonner l'aperçu" in page
+    run_id = re.search(r"/agents/facturation/([0-9a-f-]{36})/abandonner", page).group(1)
+    status, page = await post(portal, f"/agents/facturation/{run_id}/publier", token)
+    assert "Rien à facturer pour ce mois : l'aperçu ne contient aucune facture." in page
+    english = await (await portal.gateway.get(f"/agents/facturation/{run_id}?lang=en")).text()
+    assert "Nothing to invoice for this month" in english

@@ -123,6 +123,24 @@ async def test_a_month_already_invoiced_is_refused_and_nothing_is_billed_twice(
     assert (await portal.sql("SELECT count(*) FROM invoices"))[0][0] == 4
 
 
+async def test_an_empty_preview_is_not_published_and_leaves_the_month_open(portal: Portal) -> None:
+    await scenario.tariffs(portal)
+    empty = await portal.preview("2026-03")
+    assert (empty["invoice_count"], empty["invoices"]) == (0, [])
+
+    refused = await portal.billing.post(f"/runs/{empty['id']}/publish", headers=portal.staff)
+
+    assert refused.status == 409
+    problem = await refused.json()
+    assert problem["type"].endswith("/nothing-to-invoice")
+    assert problem["detail"].startswith("Rien à facturer pour ce mois")
+    assert await portal.sql("SELECT month FROM invoiced_months") == []
+    # Bookings entered later for that month are still billed.
+    await scenario.march(portal)
+    await portal.publish((await portal.preview("2026-03"))["id"])
+    assert (await portal.sql("SELECT count(*) FROM invoices WHERE state = 'issued'"))[0][0] == 4
+
+
 async def test_two_racing_publications_of_one_month_issue_it_once(portal: Portal) -> None:
     await scenario.tariffs(portal)
     await scenario.march(portal)
