@@ -144,6 +144,10 @@ async def test_an_agent_builds_the_catalogue_in_a_browser(
             await desk.get_by_role("button", name="Ajouter les jours de fermeture").click()
             await desk.wait_for_load_state()
             strike = "Supprimer le jour de fermeture du mercredi 28/04/2027"
+            closures = desk.locator(
+                "section", has=desk.get_by_role("heading", name="Jours de fermeture")
+            )
+            await closures.screenshot(path=str(SCREENSHOTS / "catalogue-closures.png"))
             await desk.get_by_role("button", name=strike).click()
             await desk.wait_for_load_state()
             assert await desk.get_by_role("heading", level=1).inner_text() == f"{strike} ?"
