@@ -16,3 +16,4 @@ from tests.services.documents.conftest import (  # noqa: F401
     make_documents,
     members,
 )
+from tests.services.notifications.conftest import database  # noqa: F401

@@ -19,9 +19,10 @@ from aiohttp.test_utils import TestClient
 
 Client = TestClient[web.Request, web.Application]
 METHODS = ("get", "post", "put", "patch", "delete")
-# "(staff)", "(staff, or families:write)", "(administrators)", a `staff` tag or a /staff/ path:
+# "(staff)", "(staff, or families:write)", "(administrators)", "Staff's inbox", a `staff` tag
+# or a /staff/ path:
 # how the services document the routes families may not use.
-STAFF_SUMMARY = re.compile(r"\((staff|administrators)\b|finance department|staff queue")
+STAFF_SUMMARY = re.compile(r"\((staff|administrators)\b|finance department|staff queue|^Staff's")
 # A parent's token answers a foreign or staff-only id with one of these, nothing else: a 422
 # would mean the body was judged before the caller, a 409 that the resource was reached.
 REFUSED = (403, 404)

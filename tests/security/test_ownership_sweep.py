@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.kit.database import Database
 from services.kit.testing import TestSigner
+from services.notifications.seed import recipient_id, seed_demo
 from tests.services.billing.conftest import ALSH
 from tests.services.billing.conftest import Portal as BillingPortal
 from tests.services.bookings.conftest import ContractStandIn
@@ -20,6 +22,7 @@ from tests.services.bookings.planning import book, save, setup_reservations
 from tests.services.documents import api as documents_api
 from tests.services.documents import files
 from tests.services.families.conftest import families_api
+from tests.services.notifications.test_contact import GUICHET, Family, solve
 
 from .sweep import Target, sweep
 
@@ -242,6 +245,65 @@ async def test_documents_refuses_every_foreign_id(documents, members, signer: Te
         },
         multipart=lambda: documents_api.multipart([("sweep.pdf", files.pdf())]),
         reads_b=[f"/families/{family_b}/submissions/{submission['id']}"],
+    )
+
+    await sweep(target)
+
+
+async def test_notifications_refuses_every_foreign_id(
+    service_client, database: Database, signer: TestSigner
+) -> None:
+    await seed_demo(database)
+    notifications = await service_client(
+        "notifications", email_relay_enabled=False, captcha_max_number=2000
+    )
+    family_a, family_b = Family(signer), Family(signer)
+    staff = signer.headers(role="staff", subject="agent-1")
+    challenge = await notifications.get("/contact/challenge", headers=family_b.headers)
+    sent = await notifications.post(
+        f"/families/{family_b.id}/contact-messages",
+        json={
+            "recipient_id": recipient_id(GUICHET),
+            "subject": "Inscription ALSH",
+            "body": "Bonjour, une question de la famille B.",
+            "captcha": solve(await challenge.json()),
+        },
+        headers=family_b.headers,
+    )
+    assert sent.status == 201, await sent.text()
+    thread_b = (await sent.json())["id"]
+    news = await notifications.post(
+        "/news",
+        json={
+            "title": "Fermeture",
+            "text": "Le centre ferme.",
+            "visible_from": "2026-01-01T00:00:00Z",
+        },
+        headers=staff,
+    )
+    assert news.status == 201, await news.text()
+    emails = await (await notifications.get("/emails", headers=staff)).json()
+    target = Target(
+        name="notifications",
+        client=notifications,
+        staff=staff,
+        parent_a=family_a.headers,
+        parent_b=family_b.headers,
+        family_a=family_a.id,
+        family_b=family_b.id,
+        ids_b={
+            "family_id": family_b.id,
+            "message_id": thread_b,
+            "email_id": emails["items"][0]["id"],
+            "news_id": (await news.json())["id"],
+            "recipient_id": recipient_id(GUICHET),
+        },
+        shared_ids=frozenset({"news_id", "recipient_id"}),
+        allowed={
+            "GET /contact/challenge": "a captcha challenge: single use, no data of anyone",
+            "GET /contact-recipients": "the structure's recipients (names), shown to every family",
+        },
+        reads_b=[f"/contact-messages/{thread_b}", f"/families/{family_b.id}/email-preferences"],
     )
 
     await sweep(target)
