@@ -18,6 +18,7 @@ from services.kit.problems import Problem
 
 from ..calls import call_service, problem_detail
 from ..rendering import render
+from ..service_messages import message_text, problem_text
 from ..session import require_signed_in, require_staff_page
 
 MAX_FIELD = 200
@@ -76,7 +77,7 @@ async def _family_page(
         "years": [],
         "filters": {key: request.query.get(key, "") for key in FILTERS},
         "states": STATES,
-        "error": error,
+        "error": message_text(request, error) if error else None,  # shown as it is
         "notice": notice,
         "unavailable": [],
     }
@@ -158,7 +159,7 @@ async def request_registration(request: web.Request) -> web.StreamResponse:
     )
     if reply.ok:
         raise web.HTTPSeeOther(_back(family_id, person_id, envoyee="1"))
-    detail = problem_detail(reply.data, "La demande n'a pas pu être enregistrée.")
+    detail = problem_text(request, reply.data, "La demande n'a pas pu être enregistrée.")
     return await _family_page(
         request, identity, family_id, person_id=person_id, error=detail, status=reply.status,
         chosen=_field(form, "choix"),
@@ -182,7 +183,7 @@ async def cancel_registration(request: web.Request) -> web.StreamResponse:
     )  # fmt: skip
     if reply.ok:
         raise web.HTTPSeeOther(_back(family_id, person_id, annulee="1"))
-    detail = problem_detail(reply.data, "L'inscription n'a pas pu être annulée.")
+    detail = problem_text(request, reply.data, "L'inscription n'a pas pu être annulée.")
     return await _family_page(
         request, identity, family_id, person_id=person_id, error=detail, status=reply.status
     )

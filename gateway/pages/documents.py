@@ -24,6 +24,7 @@ from ..calls import ServiceReply, call_service, chosen_family, fetch_json, probl
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
 from ..rendering import render
+from ..service_messages import problem_text
 from ..session import require_signed_in, require_staff_page
 
 # Ids go into service paths: nothing but an id's characters (no "..", no "/").
@@ -165,7 +166,7 @@ async def send_document(request: web.Request) -> web.StreamResponse:
     back = {"famille": family_id, "type": type_id, **({"personne": person_id} if person_id else {})}
     if reply.ok:
         raise web.HTTPSeeOther("/documents/piece?" + urlencode({**back, "envoye": "1"}))
-    detail = problem_detail(reply.data, "L'envoi a échoué. Réessayez.")
+    detail = problem_text(request, reply.data, "L'envoi a échoué. Réessayez.")
     return await render(
         request,
         "documents/refused.html",

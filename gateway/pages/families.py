@@ -25,6 +25,7 @@ from services.kit.problems import Forbidden, NotFound, Problem
 from ..calls import ServiceReply, call_service
 from ..i18n import translator_of
 from ..rendering import render
+from ..service_messages import message_text, problem_text
 from ..session import require_signed_in, require_staff_page
 
 SERVICE = "families"
@@ -143,15 +144,16 @@ async def _read(request: web.Request, path: str, **kwargs: Any) -> Any:
     return reply.data
 
 
-def _errors_of(reply: ServiceReply) -> tuple[dict[str, str], str]:
-    """Field errors (`changes.` prefix dropped) and the general message of a refusal."""
+def _errors_of(request: web.Request, reply: ServiceReply) -> tuple[dict[str, str], str]:
+    """Field errors (`changes.` prefix dropped) and the general message of a refusal, in the
+    page's language where the catalog knows the service's sentence."""
     data = reply.data if isinstance(reply.data, dict) else {}
     fields: dict[str, str] = {}
     for error in data.get("errors") or []:
         name = str(error.get("field", "")).removeprefix("changes.")
-        fields[name] = str(error.get("message", ""))
+        fields[name] = message_text(request, str(error.get("message", "")))
     if reply.status == 409:
-        general = str(data.get("detail") or "Le dossier a été modifié entre-temps.")
+        general = problem_text(request, data, "Le dossier a été modifié entre-temps.")
     else:
         general = "Certains champs sont à corriger : voir les messages ci-dessous."
     return fields, general
@@ -355,7 +357,7 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
         if reply.ok:
             back = f"/famille/personnes/{person_id}" if person_id else "/famille"
             raise web.HTTPSeeOther(_here(back, family_id, ok="enregistre"))
-        errors, general = _errors_of(reply)
+        errors, general = _errors_of(request, reply)
         if reply.status == 422 and "changes" in errors and len(errors) == 1:
             general, errors = "Aucune modification à enregistrer.", {}
     title = (
@@ -463,7 +465,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther(
             _queue_url(family_filter, ok="accepte" if decision == "accept" else "refuse")
         )
-    _fields, general = _errors_of(reply)
+    _fields, general = _errors_of(request, reply)
     detail = general if reply.status == 409 else _first_message(reply) or general
     params = {"state": "pending", "size": "50"}
     if family_filter:
@@ -617,7 +619,7 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
         assert reply is not None
         if reply.ok:
             raise web.HTTPSeeOther(f"/agents/familles/{family_id}?ok=modifie")
-        errors, general = _errors_of(reply)
+        errors, general = _errors_of(request, reply)
     title = (
         translator_of(request)("Modifier {name}", name=_person_name(record))
         if person_id
@@ -674,7 +676,7 @@ async def new_family(request: web.Request) -> web.StreamResponse:
         reply = await _call(request, "POST", "/families", json=body)
         if reply.ok:
             raise web.HTTPSeeOther(f"/agents/familles/{reply.data['id']}?ok=cree")
-        errors, general = _errors_of(reply)
+        errors, general = _errors_of(request, reply)
     return await render(
         request,
         "families/new.html",
@@ -698,7 +700,7 @@ async def new_person(request: web.Request) -> web.StreamResponse:
     reply = await _call(request, "POST", f"/families/{family_id}/persons", json=body)
     if reply.ok:
         raise web.HTTPSeeOther(f"/agents/familles/{family_id}?ok=personne")
-    errors, general = _errors_of(reply)
+    errors, general = _errors_of(request, reply)
     return await render(
         request,
         "families/new.html",

@@ -22,8 +22,9 @@ from services.kit.identity import Identity
 from services.kit.problems import Problem
 
 from ..calls import call_service, problem_detail
-from ..keys import GATEWAY_SETTINGS
+from ..keys import GATEWAY_SETTINGS, LANGUAGE
 from ..rendering import render
+from ..service_messages import change_result_label, message_text, problem_text
 from ..session import require_signed_in, require_staff_page
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -75,9 +76,11 @@ async def _page(
         "persons": [],
         "person": None,
         "planning": None,
-        "results": [_with_day_label(r) for r in results or []],
-        "error": error,
-        "notice": notice,
+        "results": [_with_day_label(request, r) for r in results or []],
+        # The template shows these as they are: translated here (the gateway's own sentences
+        # and the service's, see service_messages.py).
+        "error": message_text(request, error) if error else None,
+        "notice": message_text(request, notice) if notice else None,
         "view": view,
         "week": week,
         "unavailable": False,
@@ -135,12 +138,16 @@ def _french_date(value: str) -> str:
     return date.fromisoformat(value).strftime("%d/%m/%Y")
 
 
-def _with_day_label(result: dict[str, Any]) -> dict[str, Any]:
-    """A change's result with its day as "mer. 09/12/2026" instead of the service's ISO date."""
+def _with_day_label(request: web.Request, result: dict[str, Any]) -> dict[str, Any]:
+    """A change's result with its day as "mer. 09/12/2026" instead of the service's ISO date,
+    and its label in the page's language."""
+    result = {**result, "label": change_result_label(request, result)}
     day = _day(result.get("day"))
     if day is None:
         return result
-    return {**result, "day": f"{SHORT_WEEKDAYS[day.weekday()]} {day.strftime('%d/%m/%Y')}"}
+    french = request.get(LANGUAGE, "fr") == "fr"
+    weekday = SHORT_WEEKDAYS[day.weekday()] if french else day.strftime("%a")
+    return {**result, "day": f"{weekday} {day.strftime('%d/%m/%Y')}"}
 
 
 def _back(family_id: str, person_id: str, week: date | None, view: str) -> dict[str, Any]:
@@ -185,7 +192,7 @@ async def save_reservations(request: web.Request) -> web.StreamResponse:
         request, "bookings", "POST", f"/families/{family_id}/reservations/changes", json=body
     )
     if not reply.ok:
-        detail = problem_detail(reply.data, "L'enregistrement n'a pas pu être fait.")
+        detail = problem_text(request, reply.data, "L'enregistrement n'a pas pu être fait.")
         if reply.status == 422:
             detail = "Trop de changements à la fois : 200 au plus par enregistrement."
         return await _page(request, identity, **back, error=detail, status=reply.status)
@@ -218,7 +225,7 @@ async def repeat_reservations(request: web.Request) -> web.StreamResponse:
         request, "bookings", "POST", f"/families/{family_id}/reservations/repeat", json=body
     )
     if not reply.ok:
-        detail = problem_detail(reply.data, "La répétition n'a pas pu être faite.")
+        detail = problem_text(request, reply.data, "La répétition n'a pas pu être faite.")
         return await _page(request, identity, **back, error=detail, status=reply.status)
     results = reply.data["results"]
     notice = None if results else "Rien à répéter : aucune réservation cette semaine-là."

@@ -1,0 +1,64 @@
+"""An upload refused by the real documents service, on an English page: the service's fixed
+sentences by the catalog, its sentences with a file name by the problem's type; French pages
+keep the service's own sentence."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from aiohttp import FormData
+
+from tests.gateway.conftest import same_origin
+
+from . import files
+from .portal import portal as _portal
+from .portal import sign_in as _sign_in
+
+
+def _text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def _form(csrf: str, family_id: str, type_id: str, child_id: str, filename: str) -> FormData:
+    form = FormData()
+    for name, value in (("csrf_token", csrf), ("famille", family_id), ("type", type_id)):
+        form.add_field(name, value)
+    form.add_field("personne", child_id)
+    form.add_field("file", files.pdf(), filename=filename, content_type="application/pdf")
+    return form
+
+
+async def test_a_refused_upload_reads_in_english_on_english_pages(
+    service_client, make_documents, gateway, upstream, signer
+) -> None:
+    client, _, family_id, child_id, type_id = await _portal(
+        service_client, make_documents, gateway, upstream, signer
+    )
+    csrf = await _sign_in(client, "famille.test@example.org")
+
+    french = await client.post(
+        "/documents/envoyer",
+        data=_form(csrf, family_id, type_id, child_id, "x.pdf.exe"),
+        headers=same_origin(client),
+    )
+    assert (await client.get("/documents?lang=en")).status == 200
+    named = await client.post(
+        "/documents/envoyer",
+        data=_form(csrf, family_id, type_id, child_id, "x.pdf.exe"),
+        headers=same_origin(client),
+    )
+    fixed = await client.post(
+        "/documents/envoyer",
+        data=_form(csrf, family_id, type_id, child_id, ".cache.pdf"),
+        headers=same_origin(client),
+    )
+
+    assert french.status == named.status == fixed.status == 422
+    assert "extension est .exe" in _text(await french.text())
+    named_text = _text(await named.text())
+    assert "This file was refused: send a readable PDF, JPEG or PNG file" in named_text
+    assert "extension est" not in named_text
+    fixed_text = _text(await fixed.text())
+    assert "The file's name cannot start with a dot." in fixed_text
+    assert "ne peut pas commencer" not in fixed_text
