@@ -813,10 +813,12 @@ async def _confirm_deletion(request: web.Request, deletion: Deletion, name: str)
             count = data.get("openings_removed", data.get("closed_openings", 0))
             separator = "&" if "?" in deletion.back else "?"
             raise web.HTTPSeeOther(f"{deletion.back}{separator}ok={deletion.done}&n={count}")
-        refused = problem_detail(
-            reply.data if isinstance(reply.data, dict) else {}, "La suppression n'a pas abouti."
-        )
-        status = reply.status if reply.status in (404, 409) else 502
+        failed = "La suppression n'a pas abouti."
+        if reply.status in (404, 409):  # the service's own French sentence
+            data = reply.data if isinstance(reply.data, dict) else {}
+            refused, status = problem_detail(data, failed), reply.status
+        else:  # other details are English, for API clients
+            refused, status = failed, reply.status if reply.status < 500 else 502
     context = {"deletion": deletion, "name": name, "refused": refused, "action": request.path}
     return await render(request, "catalogue/confirm_delete.html", context, status=status)
 
