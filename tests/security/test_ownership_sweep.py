@@ -8,11 +8,13 @@ staff before and after must be the same. See tests/security/sweep.py and docs/se
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
 from services.notifications.seed import recipient_id, seed_demo
+from tests.services.auth.conftest import active_family, staff_headers
 from tests.services.billing.conftest import ALSH
 from tests.services.billing.conftest import Portal as BillingPortal
 from tests.services.bookings.conftest import ContractStandIn
@@ -304,6 +306,74 @@ async def test_notifications_refuses_every_foreign_id(
             "GET /contact-recipients": "the structure's recipients (names), shown to every family",
         },
         reads_b=[f"/contact-messages/{thread_b}", f"/families/{family_b.id}/email-preferences"],
+    )
+
+    await sweep(target)
+
+
+# Routes of auth reached without a bearer token: their own secret (a link's token, a
+# session token, client credentials) is what they check.
+BY_THEIR_OWN_SECRET = "public: the link's, session's or client's own secret is the credential"
+AUTH_PUBLIC = (
+    "POST /invitations/accept",
+    "POST /invitations/check",
+    "POST /invitations/renew",
+    "POST /mfa/enrolment",
+    "POST /mfa/enrolment/confirm",
+    "POST /oauth/token",
+    "POST /password-resets",
+    "POST /password-resets/check",
+    "POST /password-resets/confirm",
+    "POST /sessions",
+    "DELETE /sessions/current",
+    "POST /sessions/refresh",
+)
+AUTH_OWN = (
+    "GET /accounts/me",
+    "PATCH /accounts/me",
+    "POST /accounts/me/password",
+    "POST /accounts/me/totp",
+    "POST /accounts/me/totp/confirm",
+    "POST /accounts/me/totp/disable",
+)
+
+
+async def test_auth_refuses_every_foreign_id(auth_client, signer: TestSigner) -> None:
+    auth = await auth_client()
+    accounts = {}
+    for name in ("a", "b"):
+        family_id = str(uuid.uuid4())
+        account = (await active_family(auth, signer, family_id=family_id))["account"]
+        accounts[name] = (family_id, account["id"])
+    (family_a, account_a), (family_b, account_b) = accounts["a"], accounts["b"]
+    administrator = staff_headers(signer, "agent", "administrator")
+    created = await auth.post(
+        "/api-clients",
+        json={"name": "Logiciel SWEEP", "scopes": ["bookings:read"]},
+        headers=administrator,
+    )
+    assert created.status == 201, await created.text()
+    target = Target(
+        name="auth",
+        client=auth,
+        staff=administrator,
+        parent_a=signer.headers(subject=account_a, families=[family_a]),
+        parent_b=signer.headers(subject=account_b, families=[family_b]),
+        family_a=family_a,
+        family_b=family_b,
+        ids_b={
+            "family_id": family_b,
+            "account_id": account_b,
+            "client_id": (await created.json())["id"],
+        },
+        shared_ids=frozenset({"client_id"}),
+        allowed={
+            "GET /.well-known/jwks.json": "public keys, public by design",
+            "POST /password-rule": "checks a candidate password, stores and reads nothing",
+            **dict.fromkeys(AUTH_PUBLIC, BY_THEIR_OWN_SECRET),
+            **dict.fromkeys(AUTH_OWN, OWN),
+        },
+        reads_b=[f"/accounts/{account_b}"],
     )
 
     await sweep(target)
