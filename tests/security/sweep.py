@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +19,8 @@ from aiohttp.test_utils import TestClient
 
 Client = TestClient[web.Request, web.Application]
 METHODS = ("get", "post", "put", "patch", "delete")
-# "(staff)", "(staff, or families:write)", "(administrators)", "Staff's inbox", a `staff` tag
-# or a /staff/ path:
-# how the services document the routes families may not use.
+# How the services document the routes families may not use: "(staff)", "(staff, or
+# families:write)", "(administrators)", "Staff's inbox"…; or a `staff` tag, or a /staff/ path.
 STAFF_SUMMARY = re.compile(r"\((staff|administrators)\b|finance department|staff queue|^Staff's")
 # A parent's token answers a foreign or staff-only id with one of these, nothing else: a 422
 # would mean the body was judged before the caller, a 409 that the resource was reached.
@@ -422,6 +421,3 @@ async def sweep(target: Target, document: Mapping[str, Any] | None = None) -> Re
         print(f"  {name}: {', '.join(answers)}")
     assert not report.findings, f"{target.name}:\n" + "\n".join(map(str, report.findings))
     return report
-
-
-Seeder = Callable[[], Awaitable[Target]]
