@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
-from .portal import PARENT_EMAIL, Portal
+import pytest
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, requires_chromium
+
+from .portal import PARENT_EMAIL, PASSWORD, Portal
 from .test_pages import csrf, sign_in, text_of
 
 
@@ -32,3 +36,42 @@ async def test_a_second_request_is_refused_in_english_on_english_pages(portal: P
     shown = text_of(await english.text())
     assert "This child already has a registration (requested or accepted)" in shown
     assert "a déjà une inscription" not in shown
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(180)
+@requires_chromium
+async def test_the_english_refusal_reads_well_on_a_phone(portal: Portal) -> None:
+    from playwright.async_api import async_playwright
+
+    base = portal.base_url
+    choice = f"{portal.activity['id']}|{portal.period['id']}"
+    page_url = f"{base}/inscriptions?famille={portal.family_id}&personne={portal.child_id}"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(
+                viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True
+            )
+            page = await context.new_page()
+            await page.goto(f"{base}/connexion")
+            await page.get_by_label("Adresse électronique").fill(PARENT_EMAIL)
+            await page.get_by_label("Mot de passe").fill(PASSWORD)
+            await page.get_by_role("button", name="Se connecter").click()
+            await page.wait_for_load_state()
+            for _ in range(2):  # the second request is refused
+                await page.goto(page_url + "&lang=en")
+                await page.locator("select#choix").select_option(choice)
+                await page.locator("form[action='/inscriptions/demande'] button").click()
+                await page.wait_for_load_state()
+
+            alert = await page.get_by_role("alert").inner_text()
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            await page.screenshot(path=str(SCREENSHOTS / "bookings-refusal-en.png"), full_page=True)
+        finally:
+            await browser.close()
+
+    assert alert.startswith("This child already has a registration")
+    assert width <= 360
