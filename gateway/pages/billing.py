@@ -10,6 +10,7 @@ to PayFiP's page (the offline simulator in dev); the way back lands on `/facture
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -28,6 +29,9 @@ from ..session import require_signed_in, require_staff_page
 from .notifications import MONTHS
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+FAMILY_ID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PARIS = ZoneInfo("Europe/Paris")
 VIEWS = {"a_payer": "to_pay", "soldees": "settled", "toutes": "all"}
@@ -252,10 +256,30 @@ async def run_action(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/agents/facturation/{run_id}?" + urlencode({"ok": done}))
 
 
+@dataclass(frozen=True)
+class FamilySearch:
+    """What staff typed in « Famille »: a name searched in the families service."""
+
+    text: str
+    found: list[dict[str, Any]] | None  # None: the families service did not answer
+    too_short: bool = False
+
+
+async def _search_families(request: web.Request, text: str) -> FamilySearch:
+    """Families whose name (a person's name, an e-mail) matches, through /agents/familles' API."""
+    if len(text) < 2:
+        return FamilySearch(text, [], too_short=True)
+    result = await fetch_json(request, "families", "/staff/families", q=text, size="20")
+    return FamilySearch(text, None if result is None else list(result["items"]))
+
+
 async def _invoices_staff_page(
     request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
 ) -> web.Response:
-    family_id = _id(request.query.get("famille"))
+    typed = request.query.get("famille", "").strip()[:100]
+    # A raw id (links from the runs, the statement) still chooses the family directly.
+    family_id = typed if FAMILY_ID.match(typed) else None
+    search = await _search_families(request, typed) if typed and not family_id else None
     params = {"family_id": family_id} if family_id else {}
     listed = await fetch_json(request, "billing", "/staff/invoices", **params)
     statement = (
@@ -266,6 +290,7 @@ async def _invoices_staff_page(
     context = _context(
         listed=listed,
         family_id=family_id or "",
+        search=search,
         statement=statement,
         notice=notice,
         error=error,

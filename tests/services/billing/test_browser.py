@@ -121,5 +121,16 @@ async def test_the_staff_invoice_list_scrolls_inside_its_box_on_a_phone(portal: 
             # family field shrinks: the page is no wider than the phone (it was 658, then 390).
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= narrow["width"], width
+
+            # Staff find the family by its name and pick it (no raw id to type).
+            await page.get_by_label("Famille : nom ou identifiant").fill("payeu")
+            await page.get_by_role("button", name="Rechercher").click()
+            await page.get_by_role("heading", name="Choisir la famille").wait_for()
+            await page.screenshot(path="/tmp/billing-staff-family-search-phone.png", full_page=True)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= narrow["width"], width
+            await page.get_by_role("link", name="PAYEUR").first.click()
+            await page.get_by_role("heading", name="Relevé de compte").wait_for()
+            assert "famille=" in page.url
         finally:
             await browser.close()

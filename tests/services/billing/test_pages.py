@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
+import string
 from datetime import date
 
 from tests.gateway.conftest import same_origin
@@ -274,3 +276,40 @@ async def test_an_empty_preview_says_nothing_to_invoice_and_offers_no_publicatio
     assert "Rien à facturer pour ce mois : l'aperçu ne contient aucune facture." in page
     english = await (await portal.gateway.get(f"/agents/facturation/{run_id}?lang=en")).text()
     assert "Nothing to invoice for this month" in english
+
+
+async def test_staff_find_a_family_by_name_for_its_invoices_and_the_raw_id_still_works(
+    portal: Portal,
+) -> None:
+    family, invoice = await issued_invoice(portal)
+    # Names of this test only: the families service keeps the other tests' households.
+    tag = "".join(secrets.choice(string.ascii_uppercase) for _ in range(8))
+    berri = await portal.family(f"ETCHE{tag}BERRI", quotient=None)
+    garay = await portal.family(f"ETCHE{tag}GARAY", quotient=None)
+    await sign_in(portal, "agent@example.org")
+
+    async def staff_page(typed: str) -> str:
+        response = await portal.gateway.get("/agents/factures", params={"famille": typed})
+        assert response.status == 200
+        return html.unescape(await response.text())
+
+    page = await staff_page(f"etche{tag.lower()}ber")
+    assert "Famille : nom ou identifiant" in page and "1 famille trouvée" in page
+    assert f'href="/agents/factures?famille={berri}">ETCHE{tag}BERRI</a>' in page
+    assert garay not in page and "Relevé de compte" not in page
+    both = await staff_page(f"ETCHE{tag}")
+    assert "2 familles trouvées" in both and f">ETCHE{tag}GARAY</a>" in both
+    picked = await staff_page(berri)  # the link chosen: the raw id
+    assert "Relevé de compte" in picked and f'name="famille" value="{berri}"' in picked
+    with_invoice = await staff_page(family)
+    assert "Relevé de compte" in with_invoice and invoice["number"] in with_invoice
+
+    assert "Aucune famille ne correspond à « ZZZ" in await staff_page(f"ZZZ{tag}")
+    short = await staff_page("p")
+    assert "Saisissez au moins 2 caractères." in short and 'aria-invalid="true"' in short
+    english = await (
+        await portal.gateway.get(
+            "/agents/factures", params={"famille": f"ETCHE{tag}", "lang": "en"}
+        )
+    ).text()
+    assert "2 families found" in english and "Family: name or identifier" in english
