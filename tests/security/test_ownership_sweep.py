@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
 from services.notifications.seed import recipient_id, seed_demo
 from tests.services.auth.conftest import active_family, staff_headers
-from tests.services.billing.conftest import ALSH
+from tests.services.billing.conftest import ALSH, point_at
 from tests.services.billing.conftest import Portal as BillingPortal
 from tests.services.bookings.conftest import ContractStandIn
 from tests.services.bookings.factories import parent as booking_parent
@@ -65,15 +66,59 @@ async def test_families_refuses_every_foreign_id(service_client, signer: TestSig
 
 # A save answers each change on its own (« refusé : pas d'inscription… »), never the batch.
 SAVE = "each change is judged on its own: another family's person is refused in its result"
+
+
+def url_of(client: Any) -> str:
+    """The address a test server listens on, without a trailing slash."""
+    return str(client.make_url("")).rstrip("/")
+
+
+async def household(people: Any) -> tuple[str, str]:
+    """A family with a child of 7 in spring 2027, in the real families service."""
+    family = await people.family()
+    child = await people.person(family["id"], first_name="Enfant", birth_date="2019-05-12")
+    return family["id"], child["id"]
+
+
 # The catalogue is the structure's, shown to every family: no family owns an activity.
 CATALOGUE = "the structure's catalogue, shown to every family: owned by no family"
 
 
 async def test_bookings_refuses_every_foreign_id(
-    bookings, stand_in: ContractStandIn, signer: TestSigner
+    service_client,
+    make_documents,
+    bookings_app,
+    gateway,
+    stand_in: ContractStandIn,
+    signer: TestSigner,
 ) -> None:
-    setup = await setup_reservations(bookings, signer, stand_in, children=2)
-    (family_a, _), (family_b, person_b) = setup.children
+    # Real families and documents behind the real gateway: bookings asks them who a child
+    # is and whether its file is complete (no document type: complete).
+    people = await families_api(await service_client("families"), signer)
+    documents = await make_documents()
+    front = await gateway(
+        {"families": url_of(people.client), "documents": url_of(documents)},
+        upstream_deadline_seconds=10.0,
+    )
+    point_at(documents, gateway_url=url_of(front))
+    bookings = await bookings_app(gateway_url=url_of(front))
+    # The catalogue only (no child: the stand-in is not asked), then real households.
+    setup = await setup_reservations(bookings, signer, stand_in, children=0)
+    households = [await household(people) for _ in "ab"]
+    for family_id, person_id in households:
+        registered = await bookings.post(
+            f"/families/{family_id}/registrations",
+            json={
+                "person_id": person_id,
+                "activity_id": setup.activity["id"],
+                "period_id": setup.period["id"],
+            },
+            headers=booking_parent(signer, family_id),
+        )
+        assert registered.status == 201, await registered.text()
+        assert (await registered.json())["state"] == "accepted"
+    assert stand_in.authorizations == []  # every person was read from families itself
+    (family_a, _), (family_b, person_b) = households
     status, saved = await save(bookings, signer, family_b, [book(person_b, setup.opening(TUE))])
     assert status == 200, saved
     listed = await bookings.get(
@@ -200,11 +245,13 @@ async def test_billing_refuses_every_foreign_id(billing_portal: BillingPortal) -
 UPLOAD = "POST /families/{family_id}/documents/{type_id}/files"
 
 
-async def test_documents_refuses_every_foreign_id(documents, members, signer: TestSigner) -> None:
-    _, directory = members
-    family_a, family_b = documents_api.new_family(), documents_api.new_family()
-    directory.add(family_a, "Enfant A")
-    child_b = directory.add(family_b, "Enfant B")
+async def test_documents_refuses_every_foreign_id(
+    service_client, make_documents, gateway, signer: TestSigner
+) -> None:
+    people = await families_api(await service_client("families"), signer)
+    (family_a, _), (family_b, child_b) = [await household(people) for _ in "ab"]
+    front = await gateway({"families": url_of(people.client)})
+    documents = await make_documents(gateway_url=url_of(front))
     kind = await documents_api.create_type(documents, signer, concerns="child", mandatory=True)
     parent_b = documents_api.parent(signer, family_b)
     sent = await documents_api.upload(
