@@ -48,8 +48,12 @@ async def call_service(
     json: Any = None,
     params: dict[str, str] | None = None,
     deadline: float | None = None,
+    bearer: str | None = None,
 ) -> ServiceReply:
     """Call `service` at `path` with the visitor's token; down/slow → 502/503/504 problems.
+
+    `bearer`: the token of a session made by this very request (a sign-in), not yet the
+    request's own.
 
     Pages render those problems as French error pages; a page that can do without the
     service catches them (`services.kit.problems.Problem`) and says so instead.
@@ -68,8 +72,9 @@ async def call_service(
         )
     headers = {}
     session = request.get(SESSION)
-    if session is not None and session.jwt:
-        headers["Authorization"] = f"Bearer {session.jwt}"
+    token = bearer or (session.jwt if session is not None else None)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     limit = deadline or settings.upstream_deadline_seconds
     try:
         async with asyncio.timeout(limit):

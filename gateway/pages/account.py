@@ -20,8 +20,9 @@ from aiohttp import ClientError, web
 from services.kit.problems import Forbidden, ServiceUnavailable
 
 from ..clientip import client_ip
-from ..i18n import translator_of
+from ..i18n import LANG_COOKIE, translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, SESSIONS, UPSTREAM_CLIENT
+from ..language_preference import remember_language_at_sign_in
 from ..qr import qr_svg
 from ..rendering import render
 from ..session import (
@@ -269,6 +270,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
             request, suite=suite, email=email, error=WRONG_CREDENTIALS, status=401
         )
     await _end_previous_session(request)
+    await remember_language_at_sign_in(request, signed_in.jwt, request.cookies.get(LANG_COOKIE))
     response = web.HTTPSeeOther(suite)
     set_session_cookie(request, response, signed_in.session_token)
     raise response

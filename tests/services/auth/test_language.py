@@ -80,17 +80,38 @@ async def test_switching_the_pages_to_english_makes_the_familys_emails_english(
     assert from_elsewhere.status == 200 and 'lang="fr"' in await from_elsewhere.text()
     (changed,) = await events(auth, "account.language_changed", account_id=account_id)
     assert changed["data"]["language"] == "en" and changed["data"]["family_ids"] == [family]
+
     me = await auth.get("/accounts/me", headers={"Authorization": f"Bearer {parent['token']}"})
     assert (await me.json())["language"] == "en"
+
+    # Signed out (the session forgotten, the `lang` cookie kept), back to French, signed in
+    # again: the language chosen on this browser becomes the account's.
+    portal.session.cookie_jar.clear(lambda cookie: cookie.key != "lang")
+    assert (await portal.get("/connexion?lang=fr")).status == 200
+    assert len(await events(auth, "account.language_changed", account_id=account_id)) == 1
+    again = await portal.post(
+        "/connexion",
+        data={"email": parent["email"], "password": parent["password"]},
+        headers=same_origin(portal),
+        allow_redirects=False,
+    )
+    assert again.status == 303
+    back = await events(auth, "account.language_changed", account_id=account_id)
+    assert [e["data"]["language"] for e in back] == ["en", "fr"]
+    switched_again = await portal.get("/mot-de-passe?lang=en")  # no Sec-Fetch-Site: our own
+    assert switched_again.status == 200
+    changes = await events(auth, "account.language_changed", account_id=account_id)
+    assert [e["data"]["language"] for e in changes] == ["en", "fr", "en"]
 
     smtp = SmtpServer()
     smtp.start()
     database = await _notifications_database(service_databases)
     try:
         settings = settings_for(smtp.port)
+        # In the order auth wrote them (the consumer keeps the newest it is told).
         for event_type in ("account.invited", "account.activated", "account.language_changed"):
-            (message,) = await events(auth, event_type, account_id=account_id)
-            await deliver(database, settings, message)
+            for message in await events(auth, event_type, account_id=account_id):
+                await deliver(database, settings, message)
         refusal = of_type(
             "registration.refused",
             family,
