@@ -57,6 +57,22 @@ def change_result_label(request: web.Request, result: dict[str, Any]) -> str:
     return _by_key(request, key, **values) or label
 
 
+# The problems an upload can meet; the upload script gets their English sentences by type.
+UPLOAD_PROBLEMS = (
+    "file-refused", "upload-too-large", "uploads-busy", "person-not-found",
+    "document-type-not-found", "members-unavailable", "storage-unavailable",
+)  # fmt: skip
+
+
+def script_messages(request: web.Request, slugs: tuple[str, ...]) -> dict[str, str]:
+    """For a page's script that shows an API's problem itself: the page's sentence for each
+    problem type, {} on a French page (the service's `detail` is the French text)."""
+    if translator_of(request).language == "fr":
+        return {}
+    found = {slug: _by_key(request, f"problem:{slug}") for slug in slugs}
+    return {slug: sentence for slug, sentence in found.items() if sentence}
+
+
 def _by_key(request: web.Request, key: str, **values: object) -> str:
     """The catalog's sentence for `key`, or "" when it has none."""
     try:

@@ -24,7 +24,7 @@ from ..calls import ServiceReply, call_service, chosen_family, fetch_json, probl
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
 from ..rendering import render
-from ..service_messages import problem_text
+from ..service_messages import UPLOAD_PROBLEMS, problem_text, script_messages
 from ..session import require_signed_in, require_staff_page
 
 # Ids go into service paths: nothing but an id's characters (no "..", no "/").
@@ -138,6 +138,7 @@ async def document_page(request: web.Request) -> web.StreamResponse:
         "family_id": family_id,
         "item": item,
         "owner": owner,
+        "upload_messages": script_messages(request, UPLOAD_PROBLEMS),
         "unavailable": overview is None,
         "upload_url": upload_url,
         "done_url": "/documents/piece?" + urlencode({**back, "type": type_id, "envoye": "1"}),

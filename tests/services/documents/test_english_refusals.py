@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from pathlib import Path
 
+import pytest
 from aiohttp import FormData
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, requires_chromium
 from tests.gateway.conftest import same_origin
+from tests.gateway.fakes import PASSWORD
 
 from . import files
 from .portal import portal as _portal
@@ -62,3 +66,44 @@ async def test_a_refused_upload_reads_in_english_on_english_pages(
     fixed_text = _text(await fixed.text())
     assert "The file's name cannot start with a dot." in fixed_text
     assert "ne peut pas commencer" not in fixed_text
+
+
+@pytest.mark.browser
+@requires_chromium
+async def test_the_upload_script_says_a_refusal_in_english_on_english_pages(
+    service_client, make_documents, gateway, upstream, signer, tmp_path: Path
+) -> None:
+    from playwright.async_api import async_playwright
+
+    client, _, _, child_id, type_id = await _portal(
+        service_client, make_documents, gateway, upstream, signer
+    )
+    base = str(client.make_url("")).rstrip("/")
+    hostile = tmp_path / "vaccins.pdf"
+    hostile.write_bytes(files.HTML)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 360, "height": 780}, is_mobile=True)
+            await page.goto(f"{base}/connexion")
+            await page.get_by_label("Adresse électronique").fill("famille.test@example.org")
+            await page.get_by_label("Mot de passe").fill(PASSWORD)
+            await page.get_by_role("button", name="Se connecter").click()
+            await page.wait_for_url(f"{base}/")
+            await page.goto(f"{base}/documents/piece?type={type_id}&personne={child_id}&lang=en")
+            await page.locator("input[type=file]").set_input_files(str(hostile))
+            await page.locator("form[data-upload] button[type=submit]").click()
+            status = page.locator("[data-upload-status]")
+            await status.filter(has_text="This file was refused").wait_for()
+            shown = await status.inner_text()
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            await page.screenshot(
+                path=str(SCREENSHOTS / "documents-refused-en.png"), full_page=True
+            )
+        finally:
+            await browser.close()
+
+    assert "page HTML" not in shown
+    assert width <= 360
