@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tests.gateway.conftest import gateway, upstream  # noqa: F401
 from tests.services.auth.conftest import auth_client  # noqa: F401
-from tests.services.billing.conftest import portal as billing_portal  # noqa: F401
 from tests.services.bookings.conftest import (  # noqa: F401
     _leave_no_pending_events,
     bookings,

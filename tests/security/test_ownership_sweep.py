@@ -8,30 +8,40 @@ staff before and after must be the same. See tests/security/sweep.py and docs/se
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from datetime import date
+from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import text
+
 from services.kit.database import Database
+from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
 from services.notifications.seed import recipient_id, seed_demo
 from tests.services.auth.conftest import active_family, staff_headers
-from tests.services.billing.conftest import ALSH, point_at
-from tests.services.billing.conftest import Portal as BillingPortal
-from tests.services.bookings.conftest import ContractStandIn
+from tests.services.billing.conftest import TABLES as BILLING_TABLES
+from tests.services.billing.conftest import point_at
 from tests.services.bookings.factories import parent as booking_parent
 from tests.services.bookings.factories import staff as booking_staff
-from tests.services.bookings.planning import book, save, setup_reservations
+from tests.services.bookings.planning import Setup, book, save, setup_reservations
 from tests.services.documents import api as documents_api
 from tests.services.documents import files
-from tests.services.families.conftest import families_api
+from tests.services.families.conftest import FamiliesApi, families_api
 from tests.services.notifications.test_contact import GUICHET, Family, solve
 
 from .sweep import Target, sweep
 
+Client = TestClient[web.Request, web.Application]
 # The caller's own data, whatever ids the caller holds: nothing of another family to reach.
 OWN = "the caller's own (token subject), no id of another family to pass"
-TUE = "2027-04-20"  # a day of the bookings tests' spring period
+# A summer period of the bookings tests' school year, its window open at their frozen clock;
+# a month no other test books, so that billing's run of it holds this test's lines only.
+AUGUST = {"name": "Été SWEEP", "starts_on": "2027-08-02", "ends_on": "2027-08-13"}
+DAY = "2027-08-03"
 
 
 async def test_families_refuses_every_foreign_id(service_client, signer: TestSigner) -> None:
@@ -84,26 +94,37 @@ async def household(people: Any) -> tuple[str, str]:
 CATALOGUE = "the structure's catalogue, shown to every family: owned by no family"
 
 
-async def test_bookings_refuses_every_foreign_id(
-    service_client,
-    make_documents,
-    bookings_app,
-    gateway,
-    stand_in: ContractStandIn,
-    signer: TestSigner,
-) -> None:
-    # Real families and documents behind the real gateway: bookings asks them who a child
-    # is and whether its file is complete (no document type: complete).
+@dataclass
+class Booked:
+    """Real families and bookings behind the real gateway; A and B each with a child
+    registered to an activity, B with a reservation."""
+
+    people: FamiliesApi
+    bookings: Client
+    front: Client
+    setup: Setup
+    family_a: str
+    family_b: str
+    person_b: str
+    reservation_b: str
+
+
+@pytest.fixture
+async def booked(
+    service_client, make_documents, bookings_app, gateway, stand_in, signer: TestSigner
+) -> Booked:
+    """Bookings asks families who a child is and documents whether its file is complete."""
     people = await families_api(await service_client("families"), signer)
-    documents = await make_documents()
+    documents = await make_documents()  # no document type: every file is complete
     front = await gateway(
         {"families": url_of(people.client), "documents": url_of(documents)},
         upstream_deadline_seconds=10.0,
     )
     point_at(documents, gateway_url=url_of(front))
     bookings = await bookings_app(gateway_url=url_of(front))
-    # The catalogue only (no child: the stand-in is not asked), then real households.
-    setup = await setup_reservations(bookings, signer, stand_in, children=0)
+    # The catalogue only (no child: the stand-in is never asked), in a month of its own so
+    # that billing's run holds this test's reservations only.
+    setup = await setup_reservations(bookings, signer, stand_in, children=0, period=AUGUST)
     households = [await household(people) for _ in "ab"]
     for family_id, person_id in households:
         registered = await bookings.post(
@@ -119,8 +140,21 @@ async def test_bookings_refuses_every_foreign_id(
         assert (await registered.json())["state"] == "accepted"
     assert stand_in.authorizations == []  # every person was read from families itself
     (family_a, _), (family_b, person_b) = households
-    status, saved = await save(bookings, signer, family_b, [book(person_b, setup.opening(TUE))])
-    assert status == 200, saved
+    reservations = {}
+    for family_id, person_id in households:
+        status, saved = await save(
+            bookings, signer, family_id, [book(person_id, setup.opening(DAY))]
+        )
+        assert status == 200 and saved["results"][0]["ok"], saved
+        reservations[family_id] = saved["results"][0]["reservation_id"]
+    return Booked(
+        people, bookings, front, setup, family_a, family_b, person_b, reservations[family_b]
+    )
+
+
+async def test_bookings_refuses_every_foreign_id(booked: Booked, signer: TestSigner) -> None:
+    bookings, setup = booked.bookings, booked.setup
+    family_a, family_b, person_b = booked.family_a, booked.family_b, booked.person_b
     listed = await bookings.get(
         f"/families/{family_b}/registrations", headers=booking_parent(signer, family_b)
     )
@@ -143,10 +177,10 @@ async def test_bookings_refuses_every_foreign_id(
             "family_id": family_b,
             "person_id": person_b,
             "registration_id": registration_b["id"],
-            "reservation_id": saved["results"][0]["reservation_id"],
+            "reservation_id": booked.reservation_b,
             "activity_id": activity["id"],
             "period_id": setup.period["id"],
-            "opening_id": setup.opening(TUE),
+            "opening_id": setup.opening(DAY),
             "group_id": activity["groups"][0]["id"],
             "unit_id": activity["units"][0]["id"],
         },
@@ -165,8 +199,8 @@ async def test_bookings_refuses_every_foreign_id(
         bodies={
             "POST /families/{family_id}/reservations/repeat": {
                 "person_id": person_b,
-                "week_of": "2027-04-19",
-                "until": "2027-04-30",
+                "week_of": "2027-08-02",
+                "until": "2027-08-13",
             }
         },
         batches={
@@ -192,32 +226,70 @@ BILLING_STAFF_ROUTES = frozenset(
 )
 
 
-async def test_billing_refuses_every_foreign_id(billing_portal: BillingPortal) -> None:
-    portal = billing_portal
-    await portal.tariff(mode="brackets", brackets=[{"qf_min": 0, "price_cents": 1200}])
-    family_a = await portal.family("SWEEP A", quotient=700)
-    family_b = await portal.family("SWEEP B", quotient=700, email="sweep-b@example.org")
-    for family in (family_a, family_b):
-        portal.lines.add(family, "kid", "Kid SWEEP", date(2026, 3, 2))
-    run = await portal.publish((await portal.preview("2026-03"))["id"])
-    invoice_b = (await portal.invoices(family_b))["items"][0]
-    started = await portal.billing.post(
-        f"/families/{family_b}/invoices/{invoice_b['id']}/payfip", headers=portal.parent(family_b)
+async def test_billing_refuses_every_foreign_id(
+    booked: Booked, service_client, gateway, signer: TestSigner
+) -> None:
+    billing = await service_client(
+        "billing", s3_bucket=f"sweep-{uuid.uuid4().hex[:12]}", payfip_mode="simulator"
+    )
+    async with billing.app[DATABASE].transaction() as session:
+        await session.execute(text(f"TRUNCATE {BILLING_TABLES} CASCADE"))
+    # Billing reads the month's lines from the real bookings, the families from families.
+    front = await gateway(
+        {
+            "families": url_of(booked.people.client),
+            "bookings": url_of(booked.bookings),
+            "billing": url_of(billing),
+        },
+        upstream_deadline_seconds=10.0,
+    )
+    point_at(billing, gateway_url=url_of(front), public_base_url=url_of(front))
+    staff = signer.headers(role="staff", subject="agent@example.org")
+    activity = booked.setup.activity
+    # A price for every activity booked that month (other tests' too: the run needs them all).
+    lines = await booked.bookings.get("/billable-lines", params={"month": DAY[:7]}, headers=staff)
+    booked_units = {
+        (i["activity_id"], i["activity_name"], i["unit"]) for i in (await lines.json())["items"]
+    }
+    for (activity_id, name, unit), resident in itertools.product(booked_units, (True, False)):
+        tariff = await billing.post(
+            "/tariffs",
+            json={"activity_id": activity_id, "activity_name": name, "unit": unit,
+                  "resident": resident, "valid_from": "2027-01-01", "mode": "brackets",
+                  "brackets": [{"qf_min": 0, "price_cents": 1200}]},
+            headers=staff,
+        )  # fmt: skip
+        assert tariff.status == 201, await tariff.text()
+    preview = await billing.post("/runs", json={"month": DAY[:7]}, headers=staff)
+    assert preview.status == 201, await preview.text()
+    run = await preview.json()
+    billed = {invoice["family_id"] for invoice in run["invoices"]}
+    assert {booked.family_a, booked.family_b} <= billed, run
+    published = await billing.post(f"/runs/{run['id']}/publish", headers=staff)
+    assert published.status == 200, await published.text()
+    family_a, family_b = booked.family_a, booked.family_b
+    parent_b = signer.headers(subject="parent-b", families=[family_b])
+    invoices_b = await billing.get(
+        f"/families/{family_b}/invoices", params={"state": "all"}, headers=parent_b
+    )
+    (invoice_b,) = (await invoices_b.json())["items"]
+    started = await billing.post(
+        f"/families/{family_b}/invoices/{invoice_b['id']}/payfip", headers=parent_b
     )
     assert started.status == 201, await started.text()
-    paid = await portal.billing.post(
+    paid = await billing.post(
         "/payments",
         json={"family_id": family_b, "amount_cents": 100, "method": "cheque",
-              "received_on": "2026-04-01"},
-        headers=portal.staff,
+              "received_on": "2027-08-20"},
+        headers=staff,
     )  # fmt: skip
     assert paid.status == 201, await paid.text()
     target = Target(
         name="billing",
-        client=portal.billing,
-        staff=portal.staff,
-        parent_a=portal.parent(family_a),
-        parent_b=portal.parent(family_b),
+        client=billing,
+        staff=staff,
+        parent_a=signer.headers(subject="parent-a", families=[family_a]),
+        parent_b=parent_b,
         family_a=family_a,
         family_b=family_b,
         ids_b={
@@ -226,7 +298,7 @@ async def test_billing_refuses_every_foreign_id(billing_portal: BillingPortal) -
             "attempt_id": (await started.json())["attempt_id"],
             "payment_id": (await paid.json())["id"],
             "run_id": run["id"],
-            "activity_id": ALSH,
+            "activity_id": activity["id"],
         },
         shared_ids=frozenset({"activity_id", "run_id"}),
         allowed={
