@@ -114,9 +114,10 @@ async def test_the_planning_still_reads_with_two_statements(
         mine = connection.sync_connection
 
         def _count(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-            # Only this connection's (not the outbox relay's, running beside), and not the
-            # kit's `BEGIN IMMEDIATE` on SQLite: the reads.
-            if conn is mine and not statement.startswith("BEGIN"):
+            # Only this connection's (not the outbox relay's, running beside), and only the
+            # reads: not the kit's `BEGIN IMMEDIATE` on SQLite nor any driver housekeeping.
+            is_read = statement.lstrip().upper().startswith(("SELECT", "WITH"))
+            if conn is mine and is_read:
                 statements.append(statement)
 
         event.listen(database.engine.sync_engine, "before_cursor_execute", _count)
