@@ -194,8 +194,13 @@ async def _call(
     if body is not None and is_upload_path(request):
         deadline = settings.upload_deadline_seconds
     # sock_read runs while the body is still being sent: it must not be shorter than the call.
+    # A down service is known by the TCP connect (sock_connect); waiting for a pooled
+    # connection in a burst is normal queueing, bounded by the call's deadline (connect).
     timeout = ClientTimeout(
-        total=None, connect=settings.upstream_connect_timeout_seconds, sock_read=deadline
+        total=None,
+        connect=deadline,
+        sock_connect=settings.upstream_connect_timeout_seconds,
+        sock_read=deadline,
     )
     headers = upstream_request_headers(request)
     started = time.perf_counter()
