@@ -20,7 +20,7 @@ from .ports import PortInUse, check_ports_free
 from .seeding import seeded_services
 from .state import write_state
 from .summary import render_summary
-from .supervisor import Supervisor, run_supervised
+from .supervisor import Child, Supervisor, run_supervised
 
 Report = Callable[[str], None]
 
@@ -114,9 +114,16 @@ async def run_portal(portal: Portal, *, report: Report = print, stop_timeout: fl
         )
         report(summary)
 
+    def on_restarted(_child: Child) -> None:
+        # `portail status` must show the new pid, not the dead one's.
+        write_state(portal.layout.state_file, supervisor.children)
+
     try:
         return await run_supervised(
-            supervisor, lambda: _start_everything(portal, supervisor, commands, report), on_ready
+            supervisor,
+            lambda: _start_everything(portal, supervisor, commands, report),
+            on_ready,
+            on_restarted,
         )
     finally:
         portal.layout.state_file.unlink(missing_ok=True)

@@ -295,11 +295,13 @@ async def run_supervised(
     supervisor: Supervisor,
     startup: Callable[[], Coroutine[Any, Any, T]],
     on_ready: Callable[[T], None],
+    on_restarted: Callable[[Child], None] = lambda _child: None,
 ) -> int:
     """Start with `startup`, then run until SIGINT/SIGTERM or a crash loop; stop everything.
 
     Returns 0 after a requested stop, 1 when a child failed to start or kept dying.
-    A signal during the startup stops what was started so far.
+    A signal during the startup stops what was started so far. `on_restarted` gets each
+    child started again in a dead one's place (the launcher rewrites its pid note).
     """
     report = supervisor.report
     loop = asyncio.get_running_loop()
@@ -328,7 +330,7 @@ async def run_supervised(
             code = 1
         else:
             on_ready(starting.result())
-            code = await _until_stop_or_death(supervisor, stop_wait)
+            code = await _until_stop_or_death(supervisor, stop_wait, on_restarted)
     finally:
         report("Arrêt / stopping …")
         await supervisor.stop_all()
@@ -339,7 +341,11 @@ async def run_supervised(
     return code
 
 
-async def _until_stop_or_death(supervisor: Supervisor, stop_wait: asyncio.Task[bool]) -> int:
+async def _until_stop_or_death(
+    supervisor: Supervisor,
+    stop_wait: asyncio.Task[bool],
+    on_restarted: Callable[[Child], None],
+) -> int:
     report = supervisor.report
     while True:
         exited = asyncio.create_task(supervisor.next_exit())
@@ -373,7 +379,9 @@ async def _until_stop_or_death(supervisor: Supervisor, stop_wait: asyncio.Task[b
         if isinstance(error := restarting.exception(), ChildFailed):
             _explain(error, report)
             return 1
-        report(f"  {child.spec.name} redémarré / restarted (pid {restarting.result().pid})")
+        replacement = restarting.result()
+        on_restarted(replacement)
+        report(f"  {child.spec.name} redémarré / restarted (pid {replacement.pid})")
 
 
 def _explain(error: ChildFailed, report: Report) -> None:

@@ -106,8 +106,11 @@ async def test_a_killed_child_is_started_again_and_the_others_keep_running(
         os.kill(os.getpid(), signal.SIGTERM)  # what a Ctrl-C or `kill` of the launcher does
         return steady, victim
 
+    replacements: list[int] = []
     attack = asyncio.create_task(kill_the_victim_then_stop())
-    code = await run_supervised(supervisor, startup, lambda _: running.set())
+    code = await run_supervised(
+        supervisor, startup, lambda _: running.set(), lambda new: replacements.append(new.pid)
+    )
     steady, victim = await attack
 
     assert code == 0
@@ -115,6 +118,8 @@ async def test_a_killed_child_is_started_again_and_the_others_keep_running(
     assert _lines(marker).count("steady started") == 1, "the others were left running"
     assert steady in [c.pid for c in supervisor.children]
     assert victim not in [c.pid for c in supervisor.children]
+    # The launcher rewrites devstack.json from this hook: `portail status` shows the new pid.
+    assert len(replacements) == 1 and replacements[0] in [c.pid for c in supervisor.children]
     assert _wait_gone([c.pid for c in supervisor.children]) == []
 
 
