@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from services.bookings.schemas_reservations import RESERVATION_LABELS
 from services.kit.identity import Identity
 from services.kit.problems import Problem
 
@@ -361,7 +362,13 @@ async def staff_decisions(request: web.Request) -> web.StreamResponse:
     reply = await call_service(
         request, "bookings", "POST", "/reservations/decisions", json={"decisions": decisions}
     )
-    results = reply.data["results"] if reply.ok else [{"ok": False, "detail": "Erreur."}]
+    if not reply.ok:
+        return await _staff_page(request, results=[{"ok": False, "detail": "Erreur."}], source=form)
+    # The decisions answer a state code ("confirmed"); the page says it as the planning does.
+    results = [
+        {**r, "label": RESERVATION_LABELS.get(r.get("state") or "", "")}
+        for r in reply.data["results"]
+    ]
     return await _staff_page(request, results=results, source=form)
 
 

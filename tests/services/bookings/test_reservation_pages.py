@@ -162,3 +162,58 @@ async def test_a_unit_excluded_by_a_booked_journee_is_shown_incompatible_with_it
     ), html
     english = await (await client.get("/reservations", params={**query, "lang": "en"})).text()
     assert "cannot be booked on the same day ({day})" in english
+
+
+async def test_staff_accept_a_pending_reservation_and_read_its_new_state(
+    portal: Portal, signer: TestSigner
+) -> None:
+    """Deciding from « Réservations — listes et présences » answers with the page and each
+    request's new state in French (it was a 500: the page read a `label` the decisions
+    results have not)."""
+    openings = await ready_child(portal, signer)
+    staff = signer.headers(role="staff", subject="agent-1")
+    manual = await portal.gateway.patch(
+        f"/api/bookings/activities/{portal.activity['id']}",
+        json={"validation": "manual"},
+        headers=staff,
+    )
+    assert manual.status == 200, await manual.text()
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, PARENT_EMAIL)
+    query = {"famille": portal.family_id, "personne": portal.child_id, "semaine": WED_1}
+    html = await (await client.get("/reservations", params=query)).text()
+    form = [
+        ("csrf_token", csrf(html)), ("famille", portal.family_id),
+        ("personne", portal.child_id), ("semaine", WED_1), ("cle", "decision-test-cle"),
+        ("reserver", openings[(WED_1, "journee")]),
+    ]  # fmt: skip
+    asked = await client.post("/reservations/enregistrer", data=form, headers={"Origin": base})
+    assert ": demande en attente" in text_of(await asked.text())
+
+    await sign_in(client, base, STAFF_EMAIL)
+    queue = await client.get("/agents/reservations", params={"activite": portal.activity["id"]})
+    queue_html = await queue.text()
+    pending = re.findall(r'name="ids" value="([^"]+)"', queue_html)
+    assert len(set(pending)) == 1, queue_html
+    decided = await client.post(
+        "/agents/reservations/decisions",
+        data={"csrf_token": csrf(queue_html), "ids": pending[0], "decision": "accept"},
+        headers={"Origin": base},
+    )
+    shown = text_of(await decided.text())
+    assert decided.status == 200, shown
+    assert "réservé" in shown and "confirmed" not in shown, shown
+    # Marking the child present answers the page with « présent » too (results without `detail`).
+    roster = await client.get(
+        "/agents/reservations", params={"activite": portal.activity["id"], "jour": WED_1}
+    )
+    roster_html = await roster.text()
+    field = re.search(r'name="(presence-[^"]+)" value="present"', roster_html)
+    assert field, roster_html
+    marked = await client.post(
+        "/agents/reservations/presences",
+        data={"csrf_token": csrf(roster_html), field.group(1): "present"},
+        headers={"Origin": base},
+    )
+    marked_text = text_of(await marked.text())
+    assert marked.status == 200 and "présent" in marked_text, marked_text
