@@ -66,7 +66,10 @@ class BillingRuntime:
         self._lock = threading.Lock()
 
     async def _http(self) -> Any:
-        return create_http_client(self.settings.http_timeout_seconds)
+        return create_http_client(
+            self.settings.http_timeout_seconds,
+            connect_timeout=self.settings.http_connect_timeout_seconds,
+        )
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run `coroutine` on this process's loop."""

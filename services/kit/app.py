@@ -100,7 +100,10 @@ def openapi_document(app: web.Application) -> dict[str, object]:
 
 
 async def _http_client_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[HTTP_CLIENT] = create_http_client(app[SETTINGS].http_timeout_seconds)
+    app[HTTP_CLIENT] = create_http_client(
+        app[SETTINGS].http_timeout_seconds,
+        connect_timeout=app[SETTINGS].http_connect_timeout_seconds,
+    )
     yield
     await app[HTTP_CLIENT].close()
 

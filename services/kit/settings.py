@@ -52,6 +52,9 @@ class BaseServiceSettings(BaseSettings):
     jwt_audience: str = Field("portail", validation_alias="JWT_AUDIENCE")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     http_timeout_seconds: float = Field(4.0, gt=0, le=60, validation_alias="HTTP_TIMEOUT_SECONDS")
+    http_connect_timeout_seconds: float = Field(
+        1.0, gt=0, le=30, validation_alias="HTTP_CONNECT_TIMEOUT_SECONDS"
+    )
     # The relay is woken by each commit that writes an event; this poll is the safety net.
     outbox_relay_interval_seconds: float = Field(
         1.0, gt=0, validation_alias="OUTBOX_RELAY_INTERVAL"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 
 from services.auth.context import AUTH
@@ -39,10 +38,13 @@ async def test_login_takes_as_long_for_unknown_emails_as_for_known_ones(
     parent = await active_family(client, signer)
     hasher = client.app[AUTH].passwords.hasher
     stored = hasher.hash("reference")
-    started = time.perf_counter()
-    for _ in range(3):
+    hash_times = []
+    for _ in range(5):
+        started = time.perf_counter()
         hasher.verify(stored, "reference")
-    one_hash = (time.perf_counter() - started) / 3
+        hash_times.append(time.perf_counter() - started)
+    # The fastest of each: on a loaded machine, noise only ever adds time.
+    one_hash = min(hash_times)
 
     known, unknown = [], []
     for _ in range(TRIES):  # interleaved, so that machine noise hits both alike
@@ -50,11 +52,11 @@ async def test_login_takes_as_long_for_unknown_emails_as_for_known_ones(
         unknown.append(
             await _timed(lambda: sign_in(client, unique_email("ghost"), "wrong password!"))
         )
-    known_median, unknown_median = statistics.median(known), statistics.median(unknown)
+    known_fastest, unknown_fastest = min(known), min(unknown)
     # The unknown path really verifies a (dummy) hash...
-    assert unknown_median >= 0.7 * one_hash, (unknown_median, one_hash)
-    # ...so both medians are within 30 % of each other.
-    assert 0.7 <= unknown_median / known_median <= 1.3, (known_median, unknown_median)
+    assert unknown_fastest >= 0.7 * one_hash, (unknown_fastest, one_hash)
+    # ...so both take the same time, within 30 %.
+    assert 0.7 <= unknown_fastest / known_fastest <= 1.3, (known_fastest, unknown_fastest)
 
 
 async def test_forgotten_password_answers_alike_in_body_status_and_time(

@@ -34,7 +34,14 @@ async def portal(gateway, auth_client):  # type: ignore[no-untyped-def]
     """The gateway in front of a real auth service, trusting the keys auth publishes."""
     auth = await auth_client()
     jwks = await (await auth.get("/.well-known/jwks.json")).json()
-    client = await gateway({"auth": str(auth.make_url("")).rstrip("/")}, jwks_json=json.dumps(jwks))
+    # The gateway fixture's 1 s deadline is for deadline tests; here every service shares
+    # the test's event loop with Argon2 hashing, and a loaded machine may take longer.
+    client = await gateway(
+        {"auth": str(auth.make_url("")).rstrip("/")},
+        jwks_json=json.dumps(jwks),
+        upstream_deadline_seconds=10.0,
+        upstream_connect_timeout_seconds=10.0,
+    )
     return client, auth
 
 

@@ -221,6 +221,9 @@ async def portal(
         s3_endpoint_url=s3_endpoint,
         s3_bucket=f"billing-{uuid.uuid4().hex[:12]}",
         payfip_mode="simulator",
+        # Every service shares the test's event loop: a 1 s connect timer would measure its
+        # lag under a loaded machine, not the network.
+        http_connect_timeout_seconds=10.0,
     )
     async with billing.app[DATABASE].transaction() as session:
         await session.execute(text(f"TRUNCATE {TABLES} CASCADE"))
@@ -235,6 +238,7 @@ async def portal(
             "billing": str(billing.make_url("")).rstrip("/"),
         },
         upstream_deadline_seconds=10.0,
+        upstream_connect_timeout_seconds=10.0,
     )
     gateway_url = str(gw.make_url("")).rstrip("/")
     point_at(billing, gateway_url=gateway_url, public_base_url=gateway_url)
