@@ -78,6 +78,17 @@ async def test_a_parent_books_two_wednesdays_then_cancels_one_in_a_browser(
             await page.wait_for_load_state()
             assert "annulé" in await page.locator(".results").inner_text()
 
+            # The private calendar link is one long URL: it wraps instead of widening the page.
+            await page.get_by_text("Répéter, copier, calendrier").click()
+            await page.get_by_role("button", name="Lien de calendrier (iCalendar)").click()
+            await page.wait_for_load_state()
+            link = await page.locator(".notice--ok").inner_text()
+            assert "/api/bookings/calendar/" in link and ".ics" in link, link
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], width
+            await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-calendar.png"),
+                                  full_page=True)  # fmt: skip
+
             desktop = await browser.new_context(viewport=DESKTOP)
             wide = await desktop.new_page()
             await _sign_in(wide, base, PARENT_EMAIL)
