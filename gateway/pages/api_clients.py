@@ -6,8 +6,10 @@ never again): the auth service keeps only its hash.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -30,7 +32,16 @@ SERVICE_LABELS = {
     "auth": "Comptes",
 }
 NOTICES = {"revoque": "Le client est révoqué : il n'obtient plus de jeton."}
+PARIS = ZoneInfo("Europe/Paris")
 ADMINISTRATORS_ONLY = "Les clients API sont réservés aux administrateurs."
+
+
+def _paris_minute(instant: str) -> str:
+    """« 28/11/2026 21:59 »: the service's UTC instant as people read it, in Paris time."""
+    moment = datetime.fromisoformat(instant)
+    if moment.tzinfo is None:  # the service's instants are UTC, with or without their "Z"
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
 
 
 async def _require_administrator(request: web.Request) -> None:
@@ -51,7 +62,10 @@ async def _page(
     if answer.status != 200:
         raise Forbidden(ADMINISTRATORS_ONLY)
     context = {
-        "clients": answer.body.get("items", []),
+        "clients": [
+            {**client, "created_shown": _paris_minute(client["created_at"])}
+            for client in answer.body.get("items", [])
+        ],
         "services": [(name, SERVICE_LABELS[name]) for name in SERVICES],
         "created": created,
         "values": values or {"name": "", "scopes": []},

@@ -8,6 +8,7 @@ import time
 import aiohttp
 import pyotp
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.gateway.conftest import same_origin
 
 from .conftest import GOOD_PASSWORD, staff_headers, unique_email, wait_for_event
@@ -61,6 +62,36 @@ async def token_answer(auth, client_id: str, secret: str):  # type: ignore[no-un
     )
 
 
+async def the_page_fits_a_phone(client) -> None:  # type: ignore[no-untyped-def]
+    """In Chromium at 360 px with `client`'s session: the client list scrolls inside its box
+    (a 36-character id made the page 487 px wide) and each right's box sits beside its word."""
+    if not CHROMIUM.exists():
+        return
+    from playwright.async_api import async_playwright
+
+    base = str(client.make_url("")).rstrip("/")
+    cookies = [{"name": c.key, "value": c.value, "url": base} for c in client.session.cookie_jar]
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(viewport={"width": 360, "height": 740})
+            await context.add_cookies(cookies)  # type: ignore[arg-type]
+            page = await context.new_page()
+            await page.goto(f"{base}/agents/clients-api")
+            await page.screenshot(path=str(SCREENSHOTS / "api-clients-360.png"), full_page=True)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, width
+            box = await page.locator("input[value='bookings:read']").bounding_box()
+            word = await page.locator("label", has=page.locator("input[value='bookings:read']"))\
+                .bounding_box()  # fmt: skip
+            assert box is not None and word is not None
+            assert box["height"] < 30 and word["height"] < 50, (box, word)
+        finally:
+            await browser.close()
+
+
 async def test_an_administrator_creates_shows_once_and_revokes_an_api_client(
     gateway, auth_client, signer
 ) -> None:
@@ -98,6 +129,9 @@ async def test_an_administrator_creates_shows_once_and_revokes_an_api_client(
     assert granted.status == 200 and (await granted.json())["scope"] == "bookings:read"
     listed = await body(await client.get("/agents/clients-api"))
     assert client_id in listed and secret not in listed, "the secret is shown once"
+    # Created « 28/11/2026 21:59 » in Paris time, not the service's ISO UTC instant.
+    assert re.search(r"<td>\d\d/\d\d/\d{4} \d\d:\d\d</td>", listed), listed
+    await the_page_fits_a_phone(client)
 
     revoked = await client.post(
         f"/agents/clients-api/{client_id}/revoquer",
