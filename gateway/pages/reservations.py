@@ -283,7 +283,13 @@ async def _staff_page(
         "day": day.isoformat(),
         "days": days,
         "roster": roster,
-        "pending": [] if pending is None else pending["items"],
+        # Oldest day first, each written 21/04/2027 as the rest of the pages do.
+        "pending": [
+            {**r, "day_shown": _french_date(r["day"])}
+            for r in sorted(
+                (pending or {}).get("items", []), key=lambda r: (r["day"], r["person_name"])
+            )
+        ],
         "results": results or [],
     }
     return await render(request, "bookings/agents_reservations.html", context, status=status)

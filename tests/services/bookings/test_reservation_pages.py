@@ -195,6 +195,7 @@ async def test_staff_accept_a_pending_reservation_and_read_its_new_state(
     queue_html = await queue.text()
     pending = re.findall(r'name="ids" value="([^"]+)"', queue_html)
     assert len(set(pending)) == 1, queue_html
+    assert "<td>21/04/2027</td>" in queue_html and WED_1 not in text_of(queue_html), queue_html
     decided = await client.post(
         "/agents/reservations/decisions",
         data={"csrf_token": csrf(queue_html), "ids": pending[0], "decision": "accept"},
