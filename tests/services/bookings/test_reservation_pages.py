@@ -218,3 +218,25 @@ async def test_staff_accept_a_pending_reservation_and_read_its_new_state(
     )
     marked_text = text_of(await marked.text())
     assert marked.status == 200 and "présent" in marked_text, marked_text
+
+
+async def test_the_planning_cells_and_legend_are_english_on_an_english_page(
+    portal: Portal, signer: TestSigner
+) -> None:
+    """The cells' states and fixed reasons come from the service in French; an English page
+    shows them in English (it showed « disponible », « fermé », « Pas d'accueil ce jour-là. »)."""
+    await ready_child(portal, signer)
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, PARENT_EMAIL)
+    query = {
+        "famille": portal.family_id, "personne": portal.child_id, "semaine": WED_1,
+        "lang": "en",
+    }  # fmt: skip
+    page = await client.get("/reservations", params=query)
+    shown = text_of(await page.text())
+    assert page.status == 200, shown
+    assert "available (" in shown and "No care that day." in shown, shown
+    legend = shown.split("Key")[1]
+    assert "last places" in legend and "outside the period" in legend, legend
+    for french in ("disponible", "dernières places", "hors période", "Pas d'accueil ce jour-là"):
+        assert french not in shown, french
