@@ -72,7 +72,10 @@ def _activities() -> list[Activity]:
             created_at=now,
             validation="manual",
             waiting_list=True,
-            documents_required=True,
+            # The manual's family still has its 4 documents « attendus » and books ALSH days:
+            # the ALSH asks none, so the demo can be followed; the périscolaire and the
+            # cantine ask them, so a refusal for missing documents can be seen too.
+            documents_required=False,
             add_notice={"kind": "weekday_before", "weekday": 2, "at": "12:00:00"},
             cancel_notice={
                 "kind": "days_before",

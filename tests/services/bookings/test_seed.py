@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from services.kit.testing import TestSigner
 from tests import support
 
 from .factories import parent
+from .planning import book, save
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "bookings" / "migrations"
 
@@ -89,3 +91,38 @@ async def test_the_demo_child_has_a_few_confirmed_reservations_once(tmp_path: Pa
                 assert opening is not None and opening.booked == 1
     finally:
         await database.dispose()
+
+
+async def test_the_demo_child_can_book_an_alsh_day_as_the_manual_does(
+    service_client, signer: TestSigner
+) -> None:
+    """The manual books ALSH days for Enfant TEST while its documents are still « attendus »."""
+    client = await service_client("bookings")
+    database = Database(support.async_url(support.database_name("bookings")))
+    try:
+        await seed_demo(database)
+    finally:
+        await database.dispose()
+    headers = parent(signer, DEMO_FAMILY_ID)
+    bookable = []
+    for weeks_ahead in (2, 3, 4, 5):
+        starts_on = (date.today() + timedelta(weeks=weeks_ahead)).isoformat()
+        response = await client.get(
+            f"/families/{DEMO_FAMILY_ID}/persons/{DEMO_CHILD_ID}/planning",
+            params={"starts_on": starts_on},
+            headers=headers,
+        )
+        assert response.status == 200, await response.text()
+        grid = await response.json()
+        bookable += [
+            cell["opening_id"]
+            for activity in grid["activities"]
+            if activity["activity_name"] == DEMO_ACTIVITY_ALSH
+            for row in activity["rows"]
+            for cell in row["cells"]
+            if cell.get("bookable") and cell.get("opening_id")
+        ]
+    assert bookable, "some ALSH day is open to booking in the coming weeks"
+    # No documents service runs here: an activity asking documents could not say yes.
+    status, body = await save(client, signer, DEMO_FAMILY_ID, [book(DEMO_CHILD_ID, bookable[0])])
+    assert status == 200 and body["results"][0]["ok"], body
