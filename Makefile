@@ -5,7 +5,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint typecheck pytest clean
+.PHONY: install run status test lint typecheck pytest clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -18,6 +18,10 @@ install: $(if $(findstring .tools,$(UV)),.tools/bin/uv)
 # Ctrl-C stops every process it started. See docs/dev-profile.md.
 run: install
 	$(UV) run --frozen --all-extras portail run
+
+# What of a running `make run` answers (in another terminal).
+status: install
+	$(UV) run --frozen --all-extras portail status
 
 lint: install
 	$(UV) run ruff check .

@@ -17,11 +17,11 @@ class PortInUse(Exception):
             "Port(s) déjà utilisé(s), le portail ne démarre pas :\n"
             + "\n".join(lines)
             + "\nArrêtez le programme qui l'utilise (`ss -ltnp | grep :PORT`) "
-            "ou un `make run` déjà lancé (`uv run portail status`).\n"
+            "ou un `make run` déjà lancé (`make status`).\n"
             "Port(s) already in use, the portal does not start:\n"
             + "\n".join(lines)
             + "\nStop whatever listens there (`ss -ltnp | grep :PORT`) "
-            "or a `make run` already running (`uv run portail status`)."
+            "or a `make run` already running (`make status`)."
         )
         super().__init__(message)
 

@@ -68,7 +68,7 @@ def render_summary(
         lines.append("    (pas de comptes de démo : le service auth n'a pas de seed)")
     lines += [
         "",
-        "  Ctrl-C arrête tout / stops everything.   État : uv run portail status",
+        "  Ctrl-C arrête tout / stops everything.   État : make status",
         "",
     ]
     return "\n".join(lines)
