@@ -10,10 +10,8 @@ build, logs or redirects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from aiohttp import ClientError, web
 
@@ -23,6 +21,7 @@ from ..clientip import client_ip
 from ..i18n import LANG_COOKIE, translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, SESSIONS, UPSTREAM_CLIENT
 from ..language_preference import remember_language_at_sign_in
+from ..paris_time import paris_minute
 from ..qr import qr_svg
 from ..rendering import render
 from ..session import (
@@ -43,7 +42,6 @@ TOO_MANY = "Trop de tentatives. Réessayez dans {minutes} minute(s)."
 STATES = {"invited": "Invité", "active": "Actif", "disabled": "Désactivé"}
 KINDS = {"family": "Famille", "staff": "Agent"}
 ROLES = {"agent": "agent", "administrator": "administrateur"}
-PARIS = ZoneInfo("Europe/Paris")
 RIGHTS = {"book": "Réserver", "invoices": "Factures", "edit": "Modifier"}
 STAFF_ACTIONS = {
     "desactiver": ("disable", "Le compte est désactivé ; ses sessions sont fermées."),
@@ -575,13 +573,7 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
 def _account_row(account: dict[str, Any]) -> dict[str, Any]:
     """An account as the list shows it: roles in French, last sign-in in Paris time."""
     roles = [ROLES.get(role, role) for role in account.get("staff_roles") or []]
-    last = account.get("last_login_at")
-    try:
-        moment = datetime.fromisoformat(last).astimezone(PARIS) if last else None
-    except ValueError:
-        moment = None
-    shown = moment.strftime("%d/%m/%Y %H:%M") if moment else ""
-    return {**account, "roles": roles, "last_login": shown}
+    return {**account, "roles": roles, "last_login": paris_minute(account.get("last_login_at"))}
 
 
 async def staff_action(request: web.Request) -> web.StreamResponse:

@@ -6,16 +6,15 @@ never again): the auth service keeps only its hash.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from services.auth.schemas import SERVICE_SCOPES
 from services.kit.problems import Forbidden
 
+from ..paris_time import paris_minute
 from ..rendering import render
 from ..session import require_staff_page
 from .account import call_auth
@@ -32,16 +31,7 @@ SERVICE_LABELS = {
     "auth": "Comptes",
 }
 NOTICES = {"revoque": "Le client est révoqué : il n'obtient plus de jeton."}
-PARIS = ZoneInfo("Europe/Paris")
 ADMINISTRATORS_ONLY = "Les clients API sont réservés aux administrateurs."
-
-
-def _paris_minute(instant: str) -> str:
-    """« 28/11/2026 21:59 »: the service's UTC instant as people read it, in Paris time."""
-    moment = datetime.fromisoformat(instant)
-    if moment.tzinfo is None:  # the service's instants are UTC, with or without their "Z"
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
 
 
 async def _require_administrator(request: web.Request) -> None:
@@ -63,7 +53,7 @@ async def _page(
         raise Forbidden(ADMINISTRATORS_ONLY)
     context = {
         "clients": [
-            {**client, "created_shown": _paris_minute(client["created_at"])}
+            {**client, "created_shown": paris_minute(client["created_at"])}
             for client in answer.body.get("items", [])
         ],
         "services": [(name, SERVICE_LABELS[name]) for name in SERVICES],

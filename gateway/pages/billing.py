@@ -15,7 +15,6 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -24,6 +23,7 @@ from services.kit.identity import Identity
 
 from ..calls import call_service, chosen_family, fetch_json, problem_detail
 from ..i18n import translator_of
+from ..paris_time import PARIS
 from ..rendering import render
 from ..session import require_signed_in, require_staff_page
 from .notifications import MONTHS
@@ -33,7 +33,6 @@ FAMILY_ID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-PARIS = ZoneInfo("Europe/Paris")
 VIEWS = {"a_payer": "to_pay", "soldees": "settled", "toutes": "all"}
 ATTEMPT_MESSAGES = {
     "paid": ("ok", "Votre paiement a été enregistré. Merci."),

@@ -22,9 +22,10 @@ from services.kit.problems import BadGateway, NotFound
 
 from ..calls import ServiceReply, call_service, fetch_json, problem_detail
 from ..i18n import translator_of
+from ..paris_time import PARIS
 from ..rendering import render
 from ..session import require_staff_page
-from .notifications import MONTHS, PARIS, WEEKDAYS, Translate, when
+from .notifications import MONTHS, WEEKDAYS, Translate, when
 
 # Ids go into service paths: nothing but an id's characters (no "..", no "/").
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -14,7 +14,6 @@ import re
 from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from aiohttp import ClientError, FormData, web
 
@@ -23,6 +22,7 @@ from services.kit.problems import BadGateway, GatewayTimeout, Problem
 from ..calls import ServiceReply, call_service, chosen_family, fetch_json, problem_detail
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
+from ..paris_time import PARIS
 from ..rendering import render
 from ..service_messages import UPLOAD_PROBLEMS, problem_text, script_messages
 from ..session import require_signed_in, require_staff_page
@@ -30,7 +30,6 @@ from ..session import require_signed_in, require_staff_page
 # Ids go into service paths: nothing but an id's characters (no "..", no "/").
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_FIELD = 200
-PARIS = ZoneInfo("Europe/Paris")
 FORMAT_LABELS = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG"}
 ACCEPT = {"pdf": ".pdf,application/pdf", "jpeg": ".jpg,.jpeg,image/jpeg", "png": ".png,image/png"}
 

@@ -12,10 +12,9 @@ service decides what the visitor may see and do; these pages only lay it out.
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -24,12 +23,12 @@ from services.kit.problems import Forbidden, NotFound, Problem
 
 from ..calls import ServiceReply, call_service
 from ..i18n import translator_of
+from ..paris_time import paris_day
 from ..rendering import render
 from ..service_messages import message_text, problem_text
 from ..session import require_signed_in, require_staff_page
 
 SERVICE = "families"
-PARIS = ZoneInfo("Europe/Paris")
 SAVED = "Votre demande a été correctement enregistrée."
 NOTICES = {
     "enregistre": SAVED,
@@ -175,15 +174,6 @@ def display(name: str, value: Any) -> str:
             return str(value)
     labels = dict(CHOICES.get(name, []))
     return labels.get(str(value), str(value))
-
-
-def paris_day(instant: str) -> str:
-    """The day of an API instant in Paris, `dd/mm/yyyy` (late evenings are already the next
-    day in UTC)."""
-    try:
-        return datetime.fromisoformat(instant).astimezone(PARIS).strftime("%d/%m/%Y")
-    except (TypeError, ValueError):
-        return "—"
 
 
 def form_value(name: str, value: Any) -> str:

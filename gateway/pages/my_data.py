@@ -25,7 +25,6 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -33,10 +32,10 @@ from services.kit.identity import Identity
 from services.kit.problems import NotFound, Problem
 
 from ..calls import call_service, chosen_family
+from ..paris_time import PARIS
 from ..rendering import render
 from ..session import require_signed_in, require_staff_page
 
-PARIS = ZoneInfo("Europe/Paris")
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Each service reads a whole family's history: more than a page's 5 s may be needed.
 EXPORT_DEADLINE_SECONDS = 20.0

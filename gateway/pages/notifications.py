@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from aiohttp import ClientError, web
 
@@ -26,6 +25,7 @@ from ..calls import ServiceReply, call_service, chosen_family, fetch_json
 from ..clientip import client_ip
 from ..i18n import translator_of
 from ..keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
+from ..paris_time import PARIS, paris_day
 from ..rendering import render
 from ..session import require_signed_in, require_staff_page
 
@@ -33,7 +33,6 @@ SERVICE = "notifications"
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-PARIS = ZoneInfo("Europe/Paris")
 PAGE_SIZE = 20
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (
@@ -656,16 +655,6 @@ async def news_page(request: web.Request) -> web.StreamResponse:
     return await _news_page(request, notice="Actualité publiée." if "ok" in request.query else None)
 
 
-def _day_fr(moment: str | None) -> str:
-    """`2023-03-01T00:00:00+00:00` → `01/03/2023` (the day in Paris); empty without a date."""
-    if not moment:
-        return ""
-    try:
-        return datetime.fromisoformat(moment).astimezone(PARIS).strftime("%d/%m/%Y")
-    except ValueError:
-        return moment[:10]
-
-
 async def _news_page(
     request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
 ) -> web.Response:
@@ -679,8 +668,8 @@ async def _news_page(
         else [
             {
                 **n,
-                "from_day": _day_fr(n["visible_from"]),
-                "until_day": _day_fr(n["visible_until"]),
+                "from_day": paris_day(n["visible_from"], missing=""),
+                "until_day": paris_day(n["visible_until"], missing=""),
                 "activity_name": names.get(n.get("activity_id") or "", n.get("activity_id")),
             }
             for n in data["items"]
