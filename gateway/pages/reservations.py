@@ -113,9 +113,9 @@ async def _page(
     else:
         first = date.fromisoformat(planning["starts_on"])
         context["planning"] = planning
-        context["first_day"] = _french_date(planning["starts_on"])
-        context["last_day"] = _french_date(planning["ends_on"])
-        context["day_labels"] = [_day_label(d) for d in planning["days"]]
+        context["first_day"] = _day_shown(request, planning["starts_on"], weekday=False)
+        context["last_day"] = _day_shown(request, planning["ends_on"], weekday=False)
+        context["day_labels"] = [_day_shown(request, d, year=False) for d in planning["days"]]
         context["week"] = first
         context["previous"] = (first - timedelta(days=7 if view != "mois" else 1)).isoformat()
         following = date.fromisoformat(planning["ends_on"]) + timedelta(days=1)
@@ -125,18 +125,23 @@ async def _page(
     return await render(request, "bookings/reservations.html", context, status=status)
 
 
-SHORT_WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+SHORT_WEEKDAYS = {
+    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
 
 
-def _day_label(value: str) -> str:
-    """ "mer. 21/04" for a column header."""
-    day = date.fromisoformat(value)
-    return f"{SHORT_WEEKDAYS[day.weekday()]} {day.strftime('%d/%m')}"
-
-
-def _french_date(value: str) -> str:
-    """ "2026-12-09" → "09/12/2026", as French pages write dates."""
-    return date.fromisoformat(value).strftime("%d/%m/%Y")
+def _day_shown(request: web.Request, value: str | date, *, weekday: bool = True,
+               year: bool = True) -> str:  # fmt: skip
+    """A day as the page's language writes it: "mer. 21/04/2027" (French) or
+    "Wed 21/04/2027" (English), "21/04" without year, "21/04/2027" without weekday. The
+    one place the reservations pages write a day, so both languages stay alike."""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    shown = day.strftime("%d/%m/%Y" if year else "%d/%m")
+    if not weekday:
+        return shown
+    names = SHORT_WEEKDAYS.get(request.get(LANGUAGE, "fr"), SHORT_WEEKDAYS["fr"])
+    return f"{names[day.weekday()]} {shown}"
 
 
 def _with_day_label(request: web.Request, result: dict[str, Any]) -> dict[str, Any]:
@@ -146,9 +151,7 @@ def _with_day_label(request: web.Request, result: dict[str, Any]) -> dict[str, A
     day = _day(result.get("day"))
     if day is None:
         return result
-    french = request.get(LANGUAGE, "fr") == "fr"
-    weekday = SHORT_WEEKDAYS[day.weekday()] if french else day.strftime("%a")
-    return {**result, "day": f"{weekday} {day.strftime('%d/%m/%Y')}"}
+    return {**result, "day": _day_shown(request, day)}
 
 
 def _back(family_id: str, person_id: str, week: date | None, view: str) -> dict[str, Any]:
@@ -263,7 +266,7 @@ async def calendar_link(request: web.Request) -> web.StreamResponse:
 
 async def _staff_page(
     request: web.Request, *, results: list[dict[str, Any]] | None = None, status: int = 200,
-    source: Any = None,
+    source: Any = None, subjects: dict[str, str] | None = None,
 ) -> web.Response:  # fmt: skip
     query = source if source is not None else request.query
     activity_id = str(query.get("activite", ""))
@@ -276,7 +279,14 @@ async def _staff_page(
             request, "bookings", "/roster",
             activity_id=activity_id, day=day.isoformat(), days=str(days),
         )  # fmt: skip
-    pending = await _get(request, "bookings", "/reservations", state="requested", limit="200")
+    pending = await _pending(request)
+    # The services answer each result with a reservation id only: name who and when from the
+    # lists this page shows (the roster for attendance, the queue before a decision).
+    subjects = {
+        **_roster_subjects(request, roster),
+        **_queue_subjects(request, pending),
+        **(subjects or {}),
+    }
     context = {
         "activities": [] if activities is None else activities["items"],
         "activity_id": activity_id,
@@ -285,14 +295,44 @@ async def _staff_page(
         "roster": roster,
         # Oldest day first, each written 21/04/2027 as the rest of the pages do.
         "pending": [
-            {**r, "day_shown": _french_date(r["day"])}
-            for r in sorted(
-                (pending or {}).get("items", []), key=lambda r: (r["day"], r["person_name"])
-            )
+            {**r, "day_shown": _day_shown(request, r["day"], weekday=False)} for r in pending
         ],
-        "results": results or [],
+        "results": [
+            {**r, "subject": subjects.get(str(r.get("reservation_id", "")))} for r in results or []
+        ],
     }
     return await render(request, "bookings/agents_reservations.html", context, status=status)
+
+
+async def _pending(request: web.Request) -> list[dict[str, Any]]:
+    """The requests waiting for a decision, oldest day first."""
+    pending = await _get(request, "bookings", "/reservations", state="requested", limit="200")
+    items = (pending or {}).get("items", [])
+    return sorted(items, key=lambda r: (r["day"], r["person_name"]))
+
+
+def _subject(request: web.Request, person: str, activity: str, unit: str, day: str) -> str:
+    """ "Enfant TEST — ALSH Josta Leku, Journée, mer. 21/04/2027": whose reservation, when."""
+    return f"{person} — {activity}, {unit}, {_day_shown(request, day)}"
+
+
+def _queue_subjects(request: web.Request, pending: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        r["id"]: _subject(request, r["person_name"], r["activity_name"], r["unit_label"], r["day"])
+        for r in pending
+    }
+
+
+def _roster_subjects(request: web.Request, roster: dict[str, Any] | None) -> dict[str, str]:
+    if roster is None:
+        return {}
+    return {
+        p["reservation_id"]: _subject(
+            request, p["person_name"], roster["activity_name"], o["unit_label"], o["day"]
+        )
+        for o in roster["openings"]
+        for p in o["booked_persons"] + o["waiting"]
+    }
 
 
 async def staff_reservations(request: web.Request) -> web.StreamResponse:
@@ -365,6 +405,8 @@ async def staff_decisions(request: web.Request) -> web.StreamResponse:
         results = [{"ok": False, "detail": "Sélectionnez des demandes (et un motif pour refuser)."}]
         return await _staff_page(request, results=results, status=422, source=form)
     decisions = [{"reservation_id": i, "decision": decision, "reason": reason} for i in ids]
+    # Read before deciding: a decided request leaves the queue the result lines are named from.
+    subjects = _queue_subjects(request, await _pending(request))
     reply = await call_service(
         request, "bookings", "POST", "/reservations/decisions", json={"decisions": decisions}
     )
@@ -375,7 +417,7 @@ async def staff_decisions(request: web.Request) -> web.StreamResponse:
         {**r, "label": RESERVATION_LABELS.get(r.get("state") or "", "")}
         for r in reply.data["results"]
     ]
-    return await _staff_page(request, results=results, source=form)
+    return await _staff_page(request, results=results, source=form, subjects=subjects)
 
 
 async def staff_closure(request: web.Request) -> web.StreamResponse:

@@ -203,7 +203,11 @@ async def test_staff_accept_a_pending_reservation_and_read_its_new_state(
     )
     shown = text_of(await decided.text())
     assert decided.status == 200, shown
-    assert "réservé" in shown and "confirmed" not in shown, shown
+    assert "confirmed" not in shown, shown
+    # The result line says whose request and which day (it said « réservé (1501ff5c) »).
+    name = portal.activity["name"]
+    assert f"Enfant TEST — {name}, Journée, mer. 21/04/2027 : réservé" in shown, shown
+    assert f"({pending[0][:8]})" not in shown, shown
     # Marking the child present answers the page with « présent » too (results without `detail`).
     roster = await client.get(
         "/agents/reservations", params={"activite": portal.activity["id"], "jour": WED_1}
@@ -213,11 +217,17 @@ async def test_staff_accept_a_pending_reservation_and_read_its_new_state(
     assert field, roster_html
     marked = await client.post(
         "/agents/reservations/presences",
-        data={"csrf_token": csrf(roster_html), field.group(1): "present"},
+        data={
+            "csrf_token": csrf(roster_html),
+            "activite": portal.activity["id"],
+            "jour": WED_1,
+            field.group(1): "present",
+        },
         headers={"Origin": base},
     )
     marked_text = text_of(await marked.text())
-    assert marked.status == 200 and "présent" in marked_text, marked_text
+    assert marked.status == 200, marked_text
+    assert f"Enfant TEST — {name}, Journée, mer. 21/04/2027 : présent" in marked_text
 
 
 async def test_the_planning_cells_and_legend_are_english_on_an_english_page(
@@ -240,3 +250,28 @@ async def test_the_planning_cells_and_legend_are_english_on_an_english_page(
     assert "last places" in legend and "outside the period" in legend, legend
     for french in ("disponible", "dernières places", "hors période", "Pas d'accueil ce jour-là"):
         assert french not in shown, french
+
+
+async def test_the_planning_writes_its_days_in_the_page_language(
+    portal: Portal, signer: TestSigner
+) -> None:
+    """The day headers and the week heading follow the page's language (they stayed
+    « mer. 21/04 » on an English page); the French page is unchanged."""
+    await ready_child(portal, signer)
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, PARENT_EMAIL)
+    query = {"famille": portal.family_id, "personne": portal.child_id, "semaine": WED_1}
+    english = await (await client.get("/reservations", params={**query, "lang": "en"})).text()
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', english)
+    assert headers[1:] == [
+        "Mon 19/04", "Tue 20/04", "Wed 21/04", "Thu 22/04", "Fri 23/04", "Sat 24/04", "Sun 25/04",
+    ], headers  # fmt: skip
+    assert "From 19/04/2027 to 25/04/2027" in text_of(english)
+    assert "mer. " not in english and "Du 19/04" not in english
+    french = await (await client.get("/reservations", params={**query, "lang": "fr"})).text()
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', french)
+    assert headers[1:] == [
+        "lun. 19/04", "mar. 20/04", "mer. 21/04", "jeu. 22/04", "ven. 23/04", "sam. 24/04",
+        "dim. 25/04",
+    ], headers  # fmt: skip
+    assert "Du 19/04/2027 au 25/04/2027" in text_of(french)
