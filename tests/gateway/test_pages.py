@@ -97,12 +97,12 @@ async def test_the_dashboard_shows_every_tile_even_when_services_are_down_or_slo
     signed_in, upstream
 ) -> None:
     families = await upstream(dashboard_app({"famille": {"count": 1}}))
-    bookings = await upstream(dashboard_app({"inscriptions": {"count": 2}}, delay=3))
+    bookings = await upstream(dashboard_app({"inscriptions": {"count": 2}}, delay=6))
     documents = await upstream(
         dashboard_app({"documents": {"count": 4}, "documentation": {"count": 8}})
     )
     notifications = await upstream(
-        dashboard_app({"historique": {"count": 3}, "contact": {"count": 0}}, delay=3)
+        dashboard_app({"historique": {"count": 3}, "contact": {"count": 0}}, delay=6)
     )
     client = await signed_in(
         {
@@ -112,15 +112,16 @@ async def test_the_dashboard_shows_every_tile_even_when_services_are_down_or_slo
             "notifications": notifications.url,
             "billing": dead_url(),
         },
-        dashboard_deadline_seconds=0.5,
+        dashboard_deadline_seconds=1.0,
     )
     started = time.perf_counter()
     response = await client.get("/")
     elapsed = time.perf_counter() - started
     assert response.status == 200
     html = await response.text()
-    # Two services hang 3 s, each cut at 0.5 s: asked one after the other it would take ≥ 1 s.
-    assert elapsed < 1.0
+    # Two services hang 6 s, each cut at 1 s: asked one after the other it would take ≥ 2 s
+    # (the margin is for a loaded machine, where the cut itself comes late).
+    assert elapsed < 2.0
 
     assert tile(html, "famille") == "Ma famille 1 Personne Afficher ma famille"
     unavailable = "Service momentanément indisponible"
