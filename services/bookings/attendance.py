@@ -38,7 +38,8 @@ from .schemas_reservations import (
 )
 
 
-def _reads() -> Any:
+def reservation_rows() -> Any:
+    """Reservations with their activity, group and unit names (the lists, the export)."""
     return (
         select(Reservation, Activity.name, ActivityGroup.name, Unit.code, Unit.label)
         .join(Activity, Activity.id == Reservation.activity_id)
@@ -49,7 +50,7 @@ def _reads() -> Any:
 
 
 def reservation_read(row: Any) -> ReservationRead:
-    """The API's view of a reservation row of `_reads()`."""
+    """The API's view of a reservation row of `reservation_rows()`."""
     r: Reservation = row[0]
     return ReservationRead(
         id=r.id,
@@ -76,7 +77,7 @@ async def list_reservations(
     session: AsyncSession, *, query: ReservationQuery
 ) -> list[ReservationRead]:
     """Reservations of every family by filters (staff queue, municipal reads)."""
-    statement = _reads()
+    statement = reservation_rows()
     if query.activity_id:
         statement = statement.where(Reservation.activity_id == query.activity_id)
     if query.family_id:

@@ -305,13 +305,13 @@ async def _save_request(
 async def _locked_view(
     session: AsyncSession, *, registration_id: str, family_id: str | None
 ) -> RegistrationView:
-    statement = _views().where(Registration.id == registration_id)
+    statement = registration_rows().where(Registration.id == registration_id)
     if family_id is not None:
         statement = statement.where(Registration.family_id == family_id)
     row = (await session.execute(statement.with_for_update(of=Registration))).first()
     if row is None:
         raise RegistrationNotFound("Inscription inconnue.")
-    return _view(row)
+    return registration_view(row)
 
 
 async def cancel_registration(
@@ -373,11 +373,13 @@ async def _release(session: AsyncSession, registration: Registration) -> None:
 ViewSelect = Select[Registration, str, str, str, str]
 
 
-def _view(row: Row[Registration, str, str, str, str]) -> RegistrationView:
+def registration_view(row: Row[Registration, str, str, str, str]) -> RegistrationView:
+    """A row of `registration_rows()` as the view the API answers with."""
     return RegistrationView(row[0], row[1], row[2], row[3], row[4])
 
 
-def _views() -> ViewSelect:
+def registration_rows() -> ViewSelect:
+    """Registrations with their activity, period and group names (lists, queue, export)."""
     return (
         select(Registration, Activity.name, Period.name, Period.school_year, ActivityGroup.name)
         .join(Activity, Activity.id == Registration.activity_id)
@@ -404,35 +406,35 @@ async def family_registrations(
     session: AsyncSession, *, family_id: str, query: FamilyRegistrationQuery
 ) -> list[RegistrationView]:
     """A family's registrations matching the filters, newest first."""
-    statement = _filtered(_views().where(Registration.family_id == family_id), query)
+    statement = _filtered(registration_rows().where(Registration.family_id == family_id), query)
     statement = statement.order_by(Registration.created_at.desc(), Registration.id).limit(500)
-    return [_view(row) for row in (await session.execute(statement)).all()]
+    return [registration_view(row) for row in (await session.execute(statement)).all()]
 
 
 async def family_registration(
     session: AsyncSession, *, family_id: str, registration_id: str
 ) -> RegistrationView:
     """One of the family's registrations; another family's answers like a missing one."""
-    statement = _views().where(
+    statement = registration_rows().where(
         Registration.id == registration_id, Registration.family_id == family_id
     )
     row = (await session.execute(statement)).first()
     if row is None:
         raise RegistrationNotFound("Inscription inconnue.")
-    return _view(row)
+    return registration_view(row)
 
 
 async def all_registrations(
     session: AsyncSession, *, query: RegistrationQuery
 ) -> list[RegistrationView]:
     """Registrations of every family (staff queue, municipal reads), oldest change first."""
-    statement = _filtered(_views(), query)
+    statement = _filtered(registration_rows(), query)
     if query.family_id:
         statement = statement.where(Registration.family_id == query.family_id)
     if query.since is not None:
         statement = statement.where(Registration.updated_at >= query.since)
     statement = statement.order_by(Registration.updated_at, Registration.id).limit(query.limit)
-    return [_view(row) for row in (await session.execute(statement)).all()]
+    return [registration_view(row) for row in (await session.execute(statement)).all()]
 
 
 async def count_pending(session: AsyncSession, *, family_id: str) -> int:

@@ -19,11 +19,9 @@ from services.kit.keys import DATABASE
 from services.kit.openapi import operation
 from services.kit.outbox import utcnow
 
-from .attendance import _reads as reservation_rows
-from .attendance import reservation_read
+from .attendance import reservation_read, reservation_rows
 from .models import CalendarFeed, Registration, Reservation
-from .registrations import _view as registration_view
-from .registrations import _views as registration_rows
+from .registrations import registration_rows, registration_view
 from .schemas import RegistrationRead
 from .schemas_reservations import ReservationRead
 from .views_registrations import registration_read
