@@ -522,18 +522,23 @@ class RefusalCreate(_In):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class Decision(_In):
-    """One decision of a batch."""
+class StaffDecision(_In):
+    """Staff accept or refuse something a family asked; a refusal says why."""
 
-    registration_id: str = Field(min_length=1, max_length=36)
     decision: Literal["accept", "refuse"]
     reason: str | None = Field(None, max_length=500)
 
     @model_validator(mode="after")
-    def _refusal_has_reason(self) -> Decision:
+    def _refusal_has_reason(self) -> StaffDecision:
         if self.decision == "refuse" and not (self.reason and self.reason.strip()):
             raise ValueError("a refusal needs a reason")
         return self
+
+
+class Decision(StaffDecision):
+    """One decision of a batch of registration requests."""
+
+    registration_id: str = Field(min_length=1, max_length=36)
 
 
 class DecisionBatch(_In):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from .schemas import _In
+from .schemas import StaffDecision, _In
 
 # A save holds at most this many changes; beyond it the whole save is refused (422) before
 # anything is checked: a week of a whole family is far below it, a script gone wrong is not.
@@ -267,18 +267,10 @@ class AttendanceResult(BaseModel):
     results: list[dict[str, str | bool]]
 
 
-class ReservationDecision(_In):
+class ReservationDecision(StaffDecision):
     """Staff accept or refuse a pending reservation."""
 
     reservation_id: str = Field(min_length=1, max_length=36)
-    decision: Literal["accept", "refuse"]
-    reason: str | None = Field(None, max_length=500)
-
-    @model_validator(mode="after")
-    def _reason(self) -> ReservationDecision:
-        if self.decision == "refuse" and not (self.reason or "").strip():
-            raise ValueError("a refusal needs a reason")
-        return self
 
 
 class ReservationDecisionBatch(_In):
