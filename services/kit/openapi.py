@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 _OPERATION_ATTR = "__openapi_operation__"
@@ -100,8 +102,19 @@ def build_document(app: web.Application, *, title: str, version: str) -> dict[st
     }
 
 
+class _ServedJsonSchema(GenerateJsonSchema):
+    """Pydantic's JSON Schema, saying what the services really write."""
+
+    def time_schema(self, schema: core_schema.TimeSchema) -> JsonSchemaValue:
+        # A time of day leaves as « 08:30:00 », without an offset: RFC 3339's partial-time.
+        # JSON Schema's `time` format is full-time (offset required), which no answer holds.
+        return {"type": "string", "format": "partial-time"}
+
+
 def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
-    document = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    document = model.model_json_schema(
+        ref_template="#/components/schemas/{model}", schema_generator=_ServedJsonSchema
+    )
     for name, definition in document.pop("$defs", {}).items():
         schemas[name] = definition
     schemas[model.__name__] = document
