@@ -32,7 +32,7 @@ from .migrations import upgrade_async
 from .openapi import build_document
 from .outbox import AckStore, OutboxMessageMixin, OutboxRelay
 from .problems import problem_middleware
-from .queue import create_celery, publish_event
+from .queue import create_celery, publish_events
 from .request_context import request_id_middleware
 from .settings import BaseServiceSettings
 
@@ -157,7 +157,7 @@ def _outbox_relay_ctx(model: type[OutboxMessageMixin]) -> CleanupContext:
         relay = OutboxRelay(
             app[DATABASE],
             model,
-            lambda message: publish_event(celery, message),
+            lambda messages: publish_events(celery, messages),
             AckStore(app[REDIS]),
             interval=settings.outbox_relay_interval_seconds,
             republish_after=settings.outbox_republish_after_seconds,

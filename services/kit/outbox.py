@@ -117,6 +117,15 @@ class AckStore:
         """Say that `event_id` was handled."""
         await self.redis.set(ACK_KEY.format(event_id), "1", ex=ACK_TTL_SECONDS)
 
+    async def confirm_many(self, event_ids: Sequence[str]) -> None:
+        """Say that each of `event_ids` was handled, in one round trip."""
+        if not event_ids:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for event_id in event_ids:
+                pipe.set(ACK_KEY.format(event_id), "1", ex=ACK_TTL_SECONDS)
+            await pipe.execute()
+
     async def confirmed(self, event_ids: Sequence[str]) -> set[str]:
         """Those of `event_ids` that were acknowledged."""
         if not event_ids:
@@ -125,7 +134,8 @@ class AckStore:
         return {i for i, v in zip(event_ids, values, strict=True) if v is not None}
 
 
-Publisher = Callable[[dict[str, Any]], None]
+# Publishes a pass's messages, in order (several per broker message: kit.queue.publish_events).
+Publisher = Callable[[list[dict[str, Any]]], None]
 
 
 class OutboxRelay:
@@ -220,7 +230,8 @@ class OutboxRelay:
                 return unacked
             already = await self.acks.confirmed([r.id for r in rows if r.published_at])
             to_publish = [r for r in rows if r.id not in already]
-            await asyncio.to_thread(self._publish_all, [r.message for r in to_publish])
+            if to_publish:
+                await asyncio.to_thread(self.publish, [r.message for r in to_publish])
             for row in rows:
                 if row.id in already:
                     row.confirmed_at = now
@@ -266,7 +277,3 @@ class OutboxRelay:
             if row.id in acknowledged:
                 row.confirmed_at = now
         return len(acknowledged)
-
-    def _publish_all(self, messages: list[dict[str, Any]]) -> None:
-        for message in messages:
-            self.publish(message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -11,7 +12,14 @@ from kombu import Exchange, Queue  # type: ignore[attr-defined]
 from .context import current_request_id
 
 QUEUES = ("events", "email", "billing")
+# One event per task: what relays published before batches; still consumed, so that a
+# queue filled by an older relay drains during a rolling update.
 EVENT_TASK = "events.deliver"
+# Several events per task, in the order their producer committed them: the broker, the
+# worker's pool hand-over and the acknowledgement are paid once per batch, not per event
+# (docs/performance.md, e-mails).
+EVENTS_TASK = "events.deliver_many"
+EVENT_BATCH = 50
 # Long enough for the slowest task; kombu re-delivers an unacknowledged task after it.
 VISIBILITY_TIMEOUT_SECONDS = 600
 
@@ -40,7 +48,11 @@ def create_celery(broker_url: str, *, name: str = "portail") -> Celery:
             for name in QUEUES
         ],
         task_default_queue="events",
-        task_routes={EVENT_TASK: {"queue": "events"}, "email.*": {"queue": "email"}},
+        task_routes={
+            EVENT_TASK: {"queue": "events"},
+            EVENTS_TASK: {"queue": "events"},
+            "email.*": {"queue": "email"},
+        },
         worker_hijack_root_logger=False,
         enable_utc=True,
         timezone="Europe/Paris",
@@ -70,7 +82,7 @@ def _unbind_request_id(**_: Any) -> None:
 
 
 def publish_event(app: Celery, message: dict[str, Any]) -> None:
-    """Send one event to the `events` queue (blocking; the outbox relay calls it in a thread)."""
+    """Send one event to the `events` queue, alone in its task (blocking)."""
     app.send_task(
         EVENT_TASK,
         args=[message],
@@ -78,3 +90,16 @@ def publish_event(app: Celery, message: dict[str, Any]) -> None:
         retry=False,
         headers={"request_id": message.get("request_id") or ""},
     )
+
+
+def publish_events(app: Celery, messages: Sequence[dict[str, Any]]) -> None:
+    """Send events to the `events` queue, `EVENT_BATCH` per task, in their order (blocking;
+    the outbox relay calls it in a thread). Each event keeps its own `request_id`, which the
+    consumer binds while it handles that event."""
+    for start in range(0, len(messages), EVENT_BATCH):
+        app.send_task(
+            EVENTS_TASK,
+            args=[list(messages[start : start + EVENT_BATCH])],
+            queue="events",
+            retry=False,
+        )

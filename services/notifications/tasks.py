@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from collections import Counter
 from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -22,7 +23,7 @@ from redis.asyncio import Redis
 
 from services.kit.database import Database
 from services.kit.outbox import AckStore
-from services.kit.queue import EVENT_TASK, create_celery
+from services.kit.queue import EVENT_TASK, EVENTS_TASK, create_celery
 from services.kit.settings import load_settings
 
 from . import digest, service
@@ -130,16 +131,57 @@ def _close_runtime(**_: Any) -> None:
         _Holder.runtime = None
 
 
+@shared_task(name=EVENTS_TASK, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
+def deliver_many(messages: Any) -> dict[str, int]:
+    """Handle a batch of events from one relay pass, in order; exactly one effect per event id."""
+    current = runtime()
+    return current.run(deliver_many_async(current, messages))
+
+
 @shared_task(name=EVENT_TASK, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
 def deliver(message: Any) -> str:
-    """Handle one event from any service's outbox; exactly one effect per event id."""
+    """Handle one event (as published before batches); exactly one effect per event id."""
     current = runtime()
     return current.run(deliver_async(current, message))
 
 
+async def deliver_many_async(current: ConsumerRuntime, messages: Any) -> dict[str, int]:
+    """Each event in its own transaction, then one acknowledgement for those handled.
+
+    An event that fails (database unreachable, a conflict) is logged and left unacknowledged:
+    its producer's relay publishes it again, and the batch's other events go on. A batch that
+    is not a list is one malformed message, a dead letter like any other.
+    """
+    batch = messages if isinstance(messages, list) else [messages]
+    handled: list[str] = []
+    outcomes: Counter[str] = Counter()
+    for message in batch:
+        request_id = message.get("request_id") if isinstance(message, dict) else None
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                delivery = await handle_and_send(current, message)
+            except Exception as exc:
+                outcomes["failed"] += 1
+                log.warning("event_failed", error=type(exc).__name__, detail=str(exc)[:200])
+                continue
+        outcomes[delivery.outcome.value] += 1
+        if delivery.ack_id is not None:
+            handled.append(delivery.ack_id)
+    # After the commits, never before: an acknowledged event must be a handled one.
+    await current.acks.confirm_many(handled)
+    return dict(outcomes)
+
+
 async def deliver_async(current: ConsumerRuntime, message: Any) -> str:
-    """Handle the message and send the e-mails it owes in one transaction, commit, then
-    acknowledge to the producer.
+    """Handle one event, then acknowledge it to its producer."""
+    delivery = await handle_and_send(current, message)
+    if delivery.ack_id is not None:
+        await current.acks.confirm(delivery.ack_id)
+    return delivery.outcome.value
+
+
+async def handle_and_send(current: ConsumerRuntime, message: Any) -> service.Delivery:
+    """Handle the message and send the e-mails it owes in one transaction, and commit.
 
     The e-mails leave before the COMMIT, over this process's connection, their rows written
     as sent (sending.send_new): a send task per e-mail would cost a second trip through the
@@ -147,20 +189,17 @@ async def deliver_async(current: ConsumerRuntime, message: Any) -> str:
     (docs/performance.md). While the server was lately unreachable, they are enqueued after
     the commit instead: a send may wait a whole SMTP timeout, and events must not.
 
-    An exception (database or Redis unreachable) fails the task: the producer's relay
-    publishes the event again since no acknowledgement came, and the claim makes the
-    second delivery a no-op if the first had committed.
+    An exception (database unreachable) leaves the event unacknowledged: the producer's
+    relay publishes it again, and the claim makes the second delivery a no-op if the first
+    had committed.
     """
     async with current.database.transaction() as session:
         delivery = await service.handle_event(session, raw=message, settings=current.settings)
         untried = await send_new(session, current.settings, current.smtp, delivery.emails)
     # After the commit, never before: a send task must never find its row missing.
     current.enqueue_emails([row.id for row in untried])
-    # After the commit, never before: an acknowledged event must be a handled one.
-    if delivery.ack_id is not None:
-        await current.acks.confirm(delivery.ack_id)
     log.info("event_delivered", event_id=delivery.ack_id, outcome=delivery.outcome.value)
-    return delivery.outcome.value
+    return delivery
 
 
 @shared_task(name=PURGE_TASK)  # type: ignore[untyped-decorator]

@@ -13,6 +13,7 @@ import redis
 
 from portail.registry import service
 from services.kit.migrations import upgrade
+from services.kit.queue import EVENTS_TASK
 
 from .. import support
 from .processes import ProcessSet
@@ -56,12 +57,16 @@ def redis_index() -> Iterator[redis.Redis]:
 
 
 def queued_events(client: redis.Redis, queue: str = "events") -> list[dict[str, object]]:
-    """The event messages waiting in a Celery queue on Redis, oldest first."""
-    messages = []
+    """The event messages waiting in a Celery queue on Redis, oldest first, whether each
+    task carries one event (`events.deliver`) or a batch (`events.deliver_many`)."""
+    messages: list[dict[str, object]] = []
     for raw in reversed(client.lrange(queue, 0, -1)):
         envelope = json.loads(raw)
         args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
-        messages.append(args[0])
+        if envelope["headers"]["task"] == EVENTS_TASK:
+            messages.extend(args[0])
+        else:
+            messages.append(args[0])
     return messages
 
 

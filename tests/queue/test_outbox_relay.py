@@ -19,7 +19,7 @@ from services.families.config import FamiliesSettings
 from services.families.models import OutboxMessage
 from services.kit.database import Database
 from services.kit.outbox import AckStore, OutboxRelay, record_event, utcnow
-from services.kit.queue import create_celery, publish_event
+from services.kit.queue import create_celery, publish_events
 from services.kit.testing import TestSigner
 
 from .. import support
@@ -60,7 +60,7 @@ def relay_for(
     return OutboxRelay(
         database,
         OutboxMessage,
-        lambda message: publish_event(app, message),
+        lambda messages: publish_events(app, messages),
         acks,
         interval=0.05,
         republish_after=republish_after,
@@ -229,7 +229,7 @@ async def test_confirmed_rows_are_purged_after_their_retention_and_pending_ones_
     relay = OutboxRelay(
         families_db,
         OutboxMessage,
-        lambda message: publish_event(celery_app, message),
+        lambda messages: publish_events(celery_app, messages),
         acks,
         interval=0.05,
         republish_after=30,
