@@ -115,6 +115,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=180.0)
     # One `portail worker`; its pool processes (1: everything in one process).
     parser.add_argument("--concurrency", type=int, default=1)
+    # Events each pool process handles at once (NOTIFICATIONS_EVENT_LANES).
+    parser.add_argument("--lanes", type=int, default=4)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from tests.queue.processes import redis_server_binary
@@ -134,6 +136,7 @@ def main() -> None:
         "SMTP_FROM": f"Mairie <ne-pas-repondre@{DOMAIN}>",
         "PUBLIC_BASE_URL": "https://portail.example.org",
         "LOG_LEVEL": os.environ.get("BENCH_WORKER_LOG_LEVEL", "WARNING"),
+        "NOTIFICATIONS_EVENT_LANES": str(args.lanes),
     }
     settings = NotificationsSettings(
         PORTAIL_PROFILE="test", SMTP_PORT=smtp_port, SMTP_FROM=f"Mairie <x@{DOMAIN}>"
@@ -199,6 +202,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "raw_smtp_client": raw,
         "worker_pool_processes": args.concurrency,
+        "lanes_per_process": args.lanes,
         "load_average_at_end": os.getloadavg()[0],
         "end_to_end_one_worker": end_to_end,
         "ratio": round(end_to_end["per_second"] / raw["per_second"], 2),

@@ -55,6 +55,9 @@ class NotificationsSettings(BaseServiceSettings):
     org_logo_url: str = Field("", validation_alias="ORG_LOGO_URL")
 
     # E-mails: the relay loop of this service re-enqueues what is still pending.
+    # Events of a batch handled at once by a worker process, each lane with its own database
+    # and SMTP connections; one family's (or account's) events stay in order in one lane.
+    event_lanes: int = Field(4, ge=1, le=32)
     email_relay_enabled: bool = True
     email_relay_interval_seconds: float = Field(1.0, gt=0, le=60)
     email_requeue_after_seconds: float = Field(30.0, gt=0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Coroutine
 from datetime import timedelta
@@ -60,11 +61,15 @@ class ConsumerRuntime:
         # restarted) fails one task, whose work comes back (the producer re-publishes
         # an unacknowledged event, the relay re-enqueues a pending e-mail), and the pool
         # replaces its connections.
-        self.database = Database(settings.database_url, pool_size=2, pre_ping=False)
+        self.database = Database(
+            settings.database_url, pool_size=settings.event_lanes + 1, pre_ping=False
+        )
         self.redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
         self.acks = AckStore(self.redis)
-        # One SMTP connection per worker process, reused from e-mail to e-mail.
-        self.smtp = SmtpSender(settings)
+        # One SMTP connection per lane, reused from e-mail to e-mail; lane 0's also sends
+        # the `email.send` tasks.
+        self.lanes = [SmtpSender(settings) for _ in range(settings.event_lanes)]
+        self.smtp = self.lanes[0]
         # Its own producer on the same broker: the send tasks of the e-mails an event owes.
         self.celery = create_celery(settings.redis_url)
         # The loop is not thread-safe: should a threaded pool be used, tasks take turns.
@@ -78,7 +83,8 @@ class ConsumerRuntime:
     def close(self) -> None:
         """Close connections, then the loop."""
         try:
-            self.run(self.smtp.close())
+            for sender in self.lanes:
+                self.run(sender.close())
             self.run(self.database.dispose())
             self.run(self.redis.aclose())
             self.celery.close()
@@ -148,18 +154,52 @@ def deliver(message: Any) -> str:
 async def deliver_many_async(current: ConsumerRuntime, messages: Any) -> dict[str, int]:
     """Each event in its own transaction, then one acknowledgement for those handled.
 
-    An event that fails (database unreachable, a conflict) is logged and left unacknowledged:
-    its producer's relay publishes it again, and the batch's other events go on. A batch that
-    is not a list is one malformed message, a dead letter like any other.
+    The batch is shared among the process's lanes, which run at once: while one waits for
+    PostgreSQL or the SMTP server, another works. A family's events (or an account's) all go
+    to one lane, in their order. An event that fails (database unreachable, a conflict) is
+    logged and left unacknowledged: its producer's relay publishes it again, and the batch's
+    other events go on. A batch that is not a list is one malformed message, a dead letter
+    like any other.
     """
     batch = messages if isinstance(messages, list) else [messages]
+    shares: dict[int, list[Any]] = {}
+    for message in batch:
+        shares.setdefault(lane_of(message, len(current.lanes)), []).append(message)
     handled: list[str] = []
     outcomes: Counter[str] = Counter()
-    for message in batch:
+    await asyncio.gather(
+        *(
+            _run_lane(current, current.lanes[lane], share, handled, outcomes)
+            for lane, share in shares.items()
+        )
+    )
+    # After the commits, never before: an acknowledged event must be a handled one.
+    await current.acks.confirm_many(handled)
+    return dict(outcomes)
+
+
+def lane_of(message: Any, lanes: int) -> int:
+    """The lane of an event: by its family, else its account, else its own id."""
+    if not isinstance(message, dict):
+        return 0
+    data = message.get("data")
+    key = message.get("family_id") or (data.get("account_id") if isinstance(data, dict) else None)
+    key = key or message.get("id")
+    return zlib.crc32(str(key).encode()) % lanes
+
+
+async def _run_lane(
+    current: ConsumerRuntime,
+    smtp: SmtpSender,
+    share: list[Any],
+    handled: list[str],
+    outcomes: Counter[str],
+) -> None:
+    for message in share:
         request_id = message.get("request_id") if isinstance(message, dict) else None
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             try:
-                delivery = await handle_and_send(current, message)
+                delivery = await handle_and_send(current, message, smtp)
             except Exception as exc:
                 outcomes["failed"] += 1
                 log.warning("event_failed", error=type(exc).__name__, detail=str(exc)[:200])
@@ -167,20 +207,19 @@ async def deliver_many_async(current: ConsumerRuntime, messages: Any) -> dict[st
         outcomes[delivery.outcome.value] += 1
         if delivery.ack_id is not None:
             handled.append(delivery.ack_id)
-    # After the commits, never before: an acknowledged event must be a handled one.
-    await current.acks.confirm_many(handled)
-    return dict(outcomes)
 
 
 async def deliver_async(current: ConsumerRuntime, message: Any) -> str:
     """Handle one event, then acknowledge it to its producer."""
-    delivery = await handle_and_send(current, message)
+    delivery = await handle_and_send(current, message, current.smtp)
     if delivery.ack_id is not None:
         await current.acks.confirm(delivery.ack_id)
     return delivery.outcome.value
 
 
-async def handle_and_send(current: ConsumerRuntime, message: Any) -> service.Delivery:
+async def handle_and_send(
+    current: ConsumerRuntime, message: Any, smtp: SmtpSender
+) -> service.Delivery:
     """Handle the message and send the e-mails it owes in one transaction, and commit.
 
     The e-mails leave before the COMMIT, over this process's connection, their rows written
@@ -195,7 +234,7 @@ async def handle_and_send(current: ConsumerRuntime, message: Any) -> service.Del
     """
     async with current.database.transaction() as session:
         delivery = await service.handle_event(session, raw=message, settings=current.settings)
-        untried = await send_new(session, current.settings, current.smtp, delivery.emails)
+        untried = await send_new(session, current.settings, smtp, delivery.emails)
     # After the commit, never before: a send task must never find its row missing.
     current.enqueue_emails([row.id for row in untried])
     log.info("event_delivered", event_id=delivery.ack_id, outcome=delivery.outcome.value)

@@ -92,6 +92,41 @@ def test_the_task_handles_acknowledges_and_keeps_its_loop(consumer_env: str) -> 
     acks.close()
 
 
+def test_a_batch_is_handled_event_by_event_and_acknowledged_once_handled(
+    consumer_env: str, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch, empty_email_queue: None
+) -> None:
+    monkeypatch.setenv("SMTP_PORT", str(smtp.port))
+    monkeypatch.setenv("NOTIFICATIONS_EVENT_LANES", "3")
+    tasks._close_runtime()
+    seen = event()
+    assert tasks.deliver.run(seen) == "handled"
+    invitations = [invited(str(uuid.uuid4()), f"parent-{n}@example.org") for n in range(6)]
+    batch = [*invitations, "garbage", seen, event()]
+
+    outcomes = tasks.deliver_many.run(batch)
+
+    assert outcomes == {"handled": 7, "dead_letter": 1, "duplicate": 1}
+    acks = redis.Redis.from_url(support.redis_url())
+    handled = [m["id"] for m in batch if isinstance(m, dict)]
+    assert [acks.get(ACK_KEY.format(i)) for i in handled] == [b"1"] * 8
+    acks.close()
+    assert sorted(str(m["To"]) for m in smtp.inbox.messages) == sorted(
+        f"parent-{n}@example.org" for n in range(6)
+    )
+    assert [journal_lines(consumer_env, m["id"]) for m in (seen, batch[-1])] == [1, 1]
+    assert len(tasks.runtime().lanes) == 3
+
+
+def test_a_familys_events_share_one_lane_and_keep_their_order() -> None:
+    family = str(uuid.uuid4())
+    same_family = [event(family_id=family) for _ in range(20)]
+    others = [event() for _ in range(200)]
+
+    assert {tasks.lane_of(m, 4) for m in same_family} == {tasks.lane_of(same_family[0], 4)}
+    assert {tasks.lane_of(m, 4) for m in others} == {0, 1, 2, 3}, "the lanes share the work"
+    assert tasks.lane_of("garbage", 4) == 0
+
+
 def test_without_redis_the_effect_commits_and_the_next_delivery_acknowledges(
     consumer_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
