@@ -114,7 +114,11 @@ def _database_ctx(spec: ServiceSpec) -> CleanupContext:
         if settings.run_migrations_at_start:
             # A dev convenience only: deploy runs migrations as a one-shot job.
             await upgrade_async(spec.migrations_dir, settings.database_url)
-        database = Database(settings.database_url, pool_size=settings.database_pool_size)
+        database = Database(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         app[DATABASE] = database
         app[READINESS].add("database", database.ping)
         yield

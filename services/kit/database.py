@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -29,22 +30,61 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10, pre_ping: bool = True) -> AsyncEngine:
+# A pooled connection idle for longer than this is tested before use (`pre_ping`).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, pre_ping: bool = True, max_overflow: int | None = None
+) -> AsyncEngine:
     """An engine tuned for the backend: pooled asyncpg, or SQLite taking its write lock upfront.
 
-    `pre_ping` tests a pooled connection before each use (one round trip); a caller whose
-    failed transaction is retried anyway, like a worker's task, may do without it.
+    `pre_ping` tests a pooled connection before use when it sat idle in the pool for more
+    than `PING_AFTER_IDLE_SECONDS` (`_ping_when_idle`); a caller whose failed transaction is
+    retried anyway, like a worker's task, may do without it. `max_overflow` connections
+    (default: `pool_size`) may be opened beyond the pool in a burst; each is closed when
+    handed back.
     """
     if not is_sqlite(url):
-        return create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping
-        )
+        overflow = pool_size if max_overflow is None else max_overflow
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=overflow)
+        if pre_ping:
+            _ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
+        return engine
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})
     _take_sqlite_write_lock_at_begin(engine)
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    # SQLAlchemy's own pre-ping tests every checkout, and asyncpg's ping outside a
+    # transaction is three round trips (BEGIN, an empty statement, ROLLBACK): under load it
+    # was a good part of a bookings request's database time. What it guards against, a
+    # connection the server or the network dropped while it sat in the pool (a database
+    # restart, a proxy's idle cut), needs the connection to have been idle for a while; a
+    # connection handed back a moment ago is used as it is. A failed ping discards every
+    # pooled connection opened before it and the checkout retries with a new one, as the
+    # pre-ping does.
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned <= idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.InvalidatePoolError(str(error)) from error
+            raise
 
 
 def _take_sqlite_write_lock_at_begin(engine: AsyncEngine) -> None:
@@ -71,9 +111,18 @@ OUTBOX_WRITTEN = "outbox_written"
 class Database:
     """An engine and its session factory, opened with the app and disposed with it."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, pre_ping: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        pre_ping: bool = True,
+        max_overflow: int | None = None,
+    ) -> None:
         self.url = url
-        self.engine = create_engine(url, pool_size=pool_size, pre_ping=pre_ping)
+        self.engine = create_engine(
+            url, pool_size=pool_size, pre_ping=pre_ping, max_overflow=max_overflow
+        )
         # Set when a transaction that wrote an outbox row commits, so that the relay
         # publishes at once instead of waiting for its next poll.
         self.outbox_committed = asyncio.Event()

@@ -37,6 +37,11 @@ class BaseServiceSettings(BaseSettings):
     # Fields that must come from the environment in `prod`: a dev default would be a
     # silent misconfiguration there.
     required_in_prod: ClassVar[tuple[str, ...]] = ("database_url", "redis_url", "jwks_url")
+    # Connections opened beyond `database_pool_size` in a burst and closed when handed back
+    # (None: as many as the pool). A service whose requests are short and many sets 0: a
+    # burst then waits a moment for a pooled connection instead of opening (and preparing
+    # its statements on) a new one per request.
+    database_max_overflow: ClassVar[int | None] = None
 
     profile: Profile = Field("dev", validation_alias="PORTAIL_PROFILE")
     host: str = "127.0.0.1"
