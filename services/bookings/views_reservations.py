@@ -70,17 +70,17 @@ async def read_planning(request: web.Request) -> web.Response:
     query = read_query(request, PlanningQuery)
     now = request.app[CLOCK]()
     days = grid.planning_range(query.starts_on, query.days, query.view, now.date())
+    person_id = request.match_info["person_id"]
     async with request.app[DATABASE].reads() as connection:
-        await calendar_feed.require_registered(
-            connection, family_id=family_id, person_id=request.match_info["person_id"]
-        )
         result = await grid.planning(
-            connection,
-            family_id=family_id,
-            person_id=request.match_info["person_id"],
-            days=days,
-            now=now,
+            connection, family_id=family_id, person_id=person_id, days=days, now=now
         )
+        if not result.activities:
+            # An accepted registration of this family already proved the person is theirs;
+            # without one, a person of no registration at all (or another family's) is 404.
+            await calendar_feed.require_registered(
+                connection, family_id=family_id, person_id=person_id
+            )
     return json_response(result)
 
 

@@ -136,6 +136,40 @@ async def test_the_planning_still_reads_with_two_statements(
     assert len(statements) == 2, statements  # not one more per cell or per held unit
 
 
+async def test_the_planning_answers_over_http_with_those_two_statements_only(
+    client: TestClient, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    # The person's accepted registration, read by the planning's first statement, proves
+    # they belong to the family: no third statement asks it again. A person of no
+    # registration of this family is still asked about, and still 404.
+    setup = await setup_reservations(client, signer, stand_in, children=2)
+    (family_id, child), (other_family, other_child) = setup.children
+    engine = client.app[DATABASE].engine.sync_engine
+    statements: list[str] = []
+
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # The reads of the request, not the outbox relay's running beside it.
+        is_read = statement.lstrip().upper().startswith(("SELECT", "WITH"))
+        if is_read and "outbox" not in statement:
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        await _grid(client, signer, family_id, child)
+        assert len(statements) == 2, statements
+        statements.clear()
+        response = await client.get(
+            f"/families/{family_id}/persons/{other_child}/planning",
+            params={"starts_on": WED},
+            headers=as_parent(signer, family_id),
+        )
+        assert response.status == 404, await response.text()
+        assert len(statements) == 2, statements  # no registration read, then the 404's
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+    assert other_family != family_id
+
+
 async def test_the_save_refuses_an_incompatible_unit_naming_both_units_by_their_label(
     client: TestClient, signer: TestSigner, stand_in: ContractStandIn
 ) -> None:
