@@ -2,14 +2,17 @@
 the bare conditional UPDATE in the same run.
 
     uv run python -m bench.bookings_reservations [--families 10000] [--reservations 1000000]
-        [--bookings-processes 1]
+        [--bookings-processes 1] [--fresh-town]
 
 Starts the bookings service (`--bookings-processes` copies sharing one port, as replicas
 would) and the gateway as separate processes (PostgreSQL, Redis), seeds the town
-(bench/bookings_seed.py), then measures with an aiohttp client:
+(bench/bookings_seed.py) into a template database kept between runs (`pf_bench_bookings_town`;
+`--fresh-town` seeds it anew), copies it (`CREATE DATABASE … TEMPLATE`: every run starts
+from the same town, so two runs back to back compare code, not towns), then measures with an
+aiohttp client:
 1. one child's week (`GET …/planning`) — closed loop, `--connections` at once, requests/s
-   and p50/p95/p99; then the same with `--light-connections` at once (the latency when the
-   machine is not saturated);
+   and p50/p95/p99; then the same with each of `--light-connections` (4 and 8 by default: the
+   latency when requests are not queued behind one another);
 2. saving a week of 10 changes — distinct children, 8 at once, p50/p95;
 3. the opening-day rush — 1,000 saves at once for one opening of 20 places: statuses,
    confirmed count, p95, attempts/s;
@@ -42,8 +45,16 @@ import asyncpg
 
 from services.kit.testing import TestSigner
 
-from .bookings_seed import seed
-from .harness import RESULTS, free_port, process, recreate_database, run_async, wait_http
+from .bookings_seed import Town, seed
+from .harness import (
+    POSTGRES_ADMIN_URL,
+    RESULTS,
+    free_port,
+    process,
+    recreate_database,
+    run_async,
+    wait_http,
+)
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 LIMITS = """
@@ -226,6 +237,105 @@ async def _bare(dsn: str, attempts: int, template: str) -> dict[str, Any]:
             "attempts_per_second": round(attempts / elapsed, 1), "taken": taken}  # fmt: skip
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used so far (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class _CpuMeter:
+    """CPU milliseconds per request of the bookings and gateway processes, phase by phase: a
+    figure the machine's other load hardly changes (it does not wait for a core)."""
+
+    def __init__(self, bookings: list[int], gateway: list[int]) -> None:
+        self.bookings, self.gateway = bookings, gateway
+
+    def measure(self, phase, requests_of):  # type: ignore[no-untyped-def]
+        before = _cpu_seconds(self.bookings), _cpu_seconds(self.gateway)
+        result = phase()
+        requests = requests_of(result)
+        spent = _cpu_seconds(self.bookings) - before[0], _cpu_seconds(self.gateway) - before[1]
+        result["cpu_ms_per_request"] = {
+            "bookings": round(spent[0] * 1000 / max(requests, 1), 2),
+            "gateway": round(spent[1] * 1000 / max(requests, 1), 2),
+        }
+        return result
+
+
+TEMPLATE = "pf_bench_bookings_town"
+DATABASE = "pf_bench_bookings"
+
+
+async def _kept_town(dsn: str, families: int, reservations: int) -> tuple[Town, float] | None:
+    """The town the template holds, if it was seeded with these sizes."""
+    try:
+        connection = await asyncpg.connect(dsn)
+    except asyncpg.InvalidCatalogNameError:
+        return None
+    try:
+        row = await connection.fetchrow("SELECT town FROM bench_town")
+    except asyncpg.UndefinedTableError:
+        return None
+    finally:
+        await connection.close()
+    kept = json.loads(row["town"]) if row else None
+    if not kept or (kept["families"], kept["asked"]) != (families, reservations):
+        return None
+    town = Town(
+        activity_id=kept["activity_id"],
+        children=[tuple(c) for c in kept["children"]],  # type: ignore[misc]
+        rush_opening=kept["rush_opening"],
+        rush_children=[tuple(c) for c in kept["rush_children"]],  # type: ignore[misc]
+        openings=kept["openings"],
+        reservations=kept["reservations"],
+    )
+    return town, kept["seed_seconds"]
+
+
+async def _keep_town(dsn: str, town: Town, families: int, reservations: int, seconds: float):  # type: ignore[no-untyped-def]
+    document = {**town.__dict__, "families": families, "asked": reservations,
+                "seed_seconds": seconds}  # fmt: skip
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("CREATE TABLE bench_town (town text)")
+        await connection.execute("INSERT INTO bench_town VALUES ($1)", json.dumps(document))
+    finally:
+        await connection.close()
+
+
+async def _copy_of_template() -> str:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{DATABASE}" TEMPLATE "{TEMPLATE}"')
+    finally:
+        await connection.close()
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{DATABASE}"
+
+
+def _town(families: int, reservations: int, fresh: bool) -> tuple[str, Town, float]:
+    """A copy of the kept town (seeded first when missing, of other sizes, or `fresh`)."""
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    kept = None if fresh else run_async(_kept_town(f"{base}/{TEMPLATE}", families, reservations))
+    if kept is None:
+        url = run_async(recreate_database(TEMPLATE))
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+        subprocess.run(
+            [sys.executable, "-m", "portail.cli", "migrate", "bookings"],
+            env={**os.environ, "BOOKINGS_DATABASE_URL": url}, check=True, capture_output=True,
+        )  # fmt: skip
+        began = time.perf_counter()
+        town = asyncio.run(seed(dsn, families=families, reservations=reservations))
+        seconds = round(time.perf_counter() - began, 1)
+        run_async(_keep_town(dsn, town, families, reservations, seconds))
+        kept = (town, seconds)
+    return run_async(_copy_of_template()), *kept
+
+
 def main() -> None:
     """Seed, start, measure, write."""
     parser = argparse.ArgumentParser()
@@ -233,20 +343,20 @@ def main() -> None:
     parser.add_argument("--reservations", type=int, default=1000000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--light-connections", type=int, default=4)
+    parser.add_argument("--light-connections", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--bookings-processes", type=int, default=1)
     parser.add_argument("--saves", type=int, default=200)
+    parser.add_argument("--fresh-town", action="store_true")
+    parser.add_argument("--rush-only", action="store_true", help="measure only the rush")
+    parser.add_argument(
+        "--py-spy", metavar="DIR",
+        help="record the bookings and gateway processes with py-spy (path in $PY_SPY or on "
+        "the PATH) into DIR, as collapsed stacks",
+    )  # fmt: skip
     args = parser.parse_args()
     signer = TestSigner()
-    url = run_async(recreate_database("pf_bench_bookings"))
+    url, town, seed_seconds = _town(args.families, args.reservations, args.fresh_town)
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    subprocess.run(
-        [sys.executable, "-m", "portail.cli", "migrate", "bookings"],
-        env={**os.environ, "BOOKINGS_DATABASE_URL": url}, check=True, capture_output=True,
-    )  # fmt: skip
-    began = time.perf_counter()
-    town = asyncio.run(seed(dsn, families=args.families, reservations=args.reservations))
-    seed_seconds = round(time.perf_counter() - began, 1)
     work = Path(tempfile.mkdtemp(prefix="pf-bench-bookings-"))
     (work / "limits.yaml").write_text(LIMITS)
     service_port, gateway_port = free_port(), free_port()
@@ -255,14 +365,15 @@ def main() -> None:
     gateway = f"http://127.0.0.1:{gateway_port}"
     load_before = os.getloadavg()
     with ExitStack() as stack:
+        bookings_pids = []
         for n in range(args.bookings_processes):
-            stack.enter_context(process(
+            bookings_pids.append(stack.enter_context(process(
                 [sys.executable, "-m", "services.bookings.app"],
                 {**common, "BOOKINGS_DATABASE_URL": url, "BOOKINGS_PORT": str(service_port),
                  "GATEWAY_URL": gateway, "BOOKINGS_REUSE_PORT": "true"},
                 work / f"bookings-{n}.log",
-            ))  # fmt: skip
-        stack.enter_context(process(
+            )).pid)  # fmt: skip
+        gateway_pid = stack.enter_context(process(
             [sys.executable, "-m", "gateway.app"],
             {**common, "GATEWAY_PORT": str(gateway_port),
              "BOOKINGS_SERVICE_URL": f"http://127.0.0.1:{service_port}",
@@ -271,15 +382,45 @@ def main() -> None:
              # default 1 s connect timeout then answers 504 for requests never sent.
              "GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECONDS": "10"},
             work / "gateway.log",
-        ))  # fmt: skip
+        )).pid  # fmt: skip
+        cpu = _CpuMeter(bookings_pids, [gateway_pid])
+        if args.py_spy:
+            for name, pid in [*((f"bookings-{n}", p) for n, p in enumerate(bookings_pids)),
+                              ("gateway", gateway_pid)]:  # fmt: skip
+                stack.enter_context(process(
+                    [os.environ.get("PY_SPY", "py-spy"), "record", "--pid", str(pid),
+                     "--format", "raw", "--rate", "250", "--nonblocking",
+                     "-o", str(Path(args.py_spy) / f"{name}.txt")],
+                    {}, work / f"py-spy-{name}.log",
+                ))  # fmt: skip
         wait_http(f"http://127.0.0.1:{service_port}/readyz")
         wait_http(f"{gateway}/healthz")
         tokens = [(f, p, signer.token(families=[f], ttl=3600)) for f, p in town.children[:300]]
         asyncio.run(_week(gateway, tokens, 2, args.connections))  # warm-up
-        week = asyncio.run(_week(gateway, tokens, args.seconds, args.connections))
-        week_light = asyncio.run(_week(gateway, tokens, args.seconds, args.light_connections))
-        saves = asyncio.run(_saves(gateway, dsn, town.children[300:], signer, args.saves, 8))
-        rush = asyncio.run(_rush(gateway, dsn, town.rush_opening, town.rush_children, signer))
+        by_count = lambda result: result["requests"]  # noqa: E731
+        week: dict[str, Any] = {}
+        lights: list[dict[str, Any]] = [{}]
+        saves: dict[str, Any] = {}
+        if not args.rush_only:
+            week = cpu.measure(
+                lambda: asyncio.run(_week(gateway, tokens, args.seconds, args.connections)),
+                by_count,
+            )
+            lights = [
+                {**cpu.measure(lambda n=n: asyncio.run(_week(gateway, tokens, args.seconds, n)),
+                               by_count), "connections": n}
+                for n in args.light_connections
+            ]  # fmt: skip
+            saves = cpu.measure(
+                lambda: asyncio.run(
+                    _saves(gateway, dsn, town.children[300:], signer, args.saves, 8)
+                ),
+                lambda result: result["saves"],
+            )
+        rush = cpu.measure(
+            lambda: asyncio.run(_rush(gateway, dsn, town.rush_opening, town.rush_children, signer)),
+            lambda result: result["attempts"],
+        )
         bare = asyncio.run(_bare(dsn, len(town.rush_children), town.rush_opening))
     report = {
         "bookings_processes": args.bookings_processes,
@@ -290,7 +431,7 @@ def main() -> None:
                  "openings": town.openings, "reservations": town.reservations,
                  "seed_seconds": seed_seconds},
         "week": {**week, "connections": args.connections},
-        "week_light": {**week_light, "connections": args.light_connections},
+        "week_light": lights[0], "week_light_others": lights[1:],
         "save_10": saves, "rush": rush, "bare_update": bare,
         "path_vs_bare": round(rush["attempts_per_second"] / bare["attempts_per_second"], 3),
     }  # fmt: skip
