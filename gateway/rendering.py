@@ -10,10 +10,12 @@ import jinja2
 from aiohttp import web
 
 from .csrf import CSRF_FIELD, csrf_token
+from .formats import formats_of
 from .headers import csp_nonce
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, translator_of
 from .keys import GATEWAY_SETTINGS, LANGUAGE
 from .menu import is_current, menu_for
+from .service_messages import message_text
 from .session import current_claims, current_identity
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -41,8 +43,10 @@ def static_url(request: web.Request, filename: str) -> str:
 
 
 async def shell_context(request: web.Request) -> dict[str, Any]:
-    """What the base layout needs: language, menu, identity, CSRF token, CSP nonce."""
+    """What the base layout needs: language, menu, identity, CSRF token, CSP nonce, and the
+    page language's formats (`euros`, `date_text`, `day_text`, `minute_text`) and `said`."""
     language = request.get(LANGUAGE, DEFAULT_LANGUAGE)
+    formats = formats_of(request)
     other = next(code for code in LANGUAGES if code != language)
     identity = await current_identity(request)
     return {
@@ -60,6 +64,13 @@ async def shell_context(request: web.Request) -> dict[str, Any]:
         "csrf_token": csrf_token(request),
         "csp_nonce": csp_nonce(request),
         "static": lambda filename: static_url(request, filename),
+        "euros": formats.euros,
+        "date_text": formats.date_text,
+        "day_text": formats.day,
+        "minute_text": formats.minute,
+        # A service's French sentence (a refusal, a planning cell's reason) in the page's
+        # language when the catalog knows it or its template (service_messages.py).
+        "said": lambda message: message_text(request, message) if message else "",
     }
 
 

@@ -4,27 +4,52 @@ Services write their messages for people in French (a refusal's reason, a proble
 `detail`), often with names and dates in them. A French page shows them as they are. An
 English page shows, in this order:
 1. the catalog's translation of the exact sentence, for the fixed ones (« Activité inconnue. »);
-2. else the catalog's sentence for what the answer says happened — the problem's `type`
+2. else the catalog's template of that sentence (`sentence:<French template>`), filled with
+   the values read from the French one — names kept (« Enfant TEST will be 2 on 26/04/2027 »),
+   amounts and days rewritten the English way (« 5,00 € » → « €5.00 », « mardi 10 mars 2026
+   à 10:00 » → « Tuesday 10 March 2026 at 10:00 »);
+3. else the catalog's sentence for what the answer says happened — the problem's `type`
    (`problem:<slug>`), a refused reservation change's `code` (`refusal:<code>`) — filled with
    the values the answer carries apart from the sentence (a change's day, unit, activity);
-3. else the service's French, as it is: better than a message that says less.
+4. else the service's French, as it is: better than a message that says less.
 So the service's French sentence stays the French text, and no service learns English.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 
 from .calls import problem_detail
+from .formats import formats_in
 from .i18n import translator_of
 
 
 def message_text(request: web.Request, message: str) -> str:
-    """A service's sentence in the page's language when the catalog knows it, else as it is."""
-    return translator_of(request)(message)
+    """A service's sentence in the page's language when the catalog knows it (as such or by
+    its template), else as it is."""
+    _ = translator_of(request)
+    if _.language == "fr" or _(message) != message:
+        return _(message)
+    if said := sentence_text(request, message):
+        return said
+    lone_value = any(p.fullmatch(message) for p in (FRENCH_DEADLINE, FRENCH_AMOUNT, FRENCH_DAY))
+    return _value(request, message) if lone_value else message
+
+
+def sentence_text(request: web.Request, message: str) -> str:
+    """The catalog's template matching a service's French sentence, filled with its values in
+    the page's language; "" when no template matches."""
+    _ = translator_of(request)
+    for pattern, template in _.sentences:
+        found = pattern.fullmatch(message.strip())
+        if found is not None:
+            values = {name: _value(request, text) for name, text in found.groupdict().items()}
+            return template.format(**values)
+    return ""
 
 
 def problem_text(request: web.Request, data: Any, fallback: str) -> str:
@@ -36,6 +61,8 @@ def problem_text(request: web.Request, data: Any, fallback: str) -> str:
         return detail
     if _(detail) != detail:
         return _(detail)
+    if said := sentence_text(request, detail):
+        return said
     slug = str(data.get("type", "")).rsplit("/", 1)[-1] if isinstance(data, dict) else ""
     return (_by_key(request, f"problem:{slug}") if slug else "") or detail
 
@@ -47,10 +74,12 @@ def change_result_label(request: web.Request, result: dict[str, Any]) -> str:
     _ = translator_of(request)
     if _.language == "fr" or result.get("ok"):
         return _(label)
+    if said := sentence_text(request, label):
+        return said
     key = f"refusal:{result.get('code') or ''}"
     day = result.get("day")
     values = {
-        "day": _english_day(day) if isinstance(day, str) else "",
+        "day": formats_in(_.language).weekday_date(day) if isinstance(day, str) else "",
         "unit": result.get("unit_label") or "",
         "activity": result.get("activity_name") or "",
     }
@@ -82,8 +111,50 @@ def _by_key(request: web.Request, key: str, **values: object) -> str:
     return "" if translated == key else translated
 
 
-def _english_day(value: str) -> str:
-    try:
-        return date.fromisoformat(value).strftime("%a %d/%m/%Y")
-    except ValueError:
-        return value
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+    "octobre", "novembre", "décembre",
+)  # fmt: skip
+# How services write amounts and days in their sentences (services/billing/money.py,
+# bookings' say_day and describe_deadline): « 1 234,50 € », « mercredi 21/04/2027 »,
+# « mardi 10 mars 2026 à 10:00 ».
+FRENCH_AMOUNT = re.compile(r"(-?)(\d{1,3}(?:[\u202f\u00a0 ]\d{3})*),(\d{2})\u00a0€")
+FRENCH_DAY = re.compile(rf"(?:({'|'.join(WEEKDAYS)}) )?(\d{{2}})/(\d{{2}})/(\d{{4}})")
+FRENCH_DEADLINE = re.compile(
+    rf"({'|'.join(WEEKDAYS)}) (\d{{1,2}}) ({'|'.join(MONTHS)}) (\d{{4}}) à (\d{{2}}):(\d{{2}})"
+)
+
+
+def _value(request: web.Request, text: str) -> str:
+    """A value read from a service's French sentence, as the page's language writes it:
+    amounts and days rewritten, a known word (« demandée ») translated, data as it is."""
+    _ = translator_of(request)
+    formats = formats_in(_.language)
+    if _(text) != text:
+        return _(text)
+
+    def amount(found: re.Match[str]) -> str:
+        cents = int(re.sub(r"\D", "", found[2])) * 100 + int(found[3])
+        return formats.euros(-cents if found[1] else cents)
+
+    def day(found: re.Match[str]) -> str:
+        try:
+            shown = date(int(found[4]), int(found[3]), int(found[2]))
+        except ValueError:
+            return found[0]
+        return formats.weekday_date(shown) if found[1] else formats.date_text(shown)
+
+    def deadline(found: re.Match[str]) -> str:
+        try:
+            moment = datetime(
+                int(found[4]), MONTHS.index(found[3]) + 1, int(found[2]),
+                int(found[5]), int(found[6]),
+            )  # fmt: skip
+        except ValueError:
+            return found[0]
+        return formats.long_minute(moment)
+
+    text = FRENCH_DEADLINE.sub(deadline, text)
+    text = FRENCH_AMOUNT.sub(amount, text)
+    return FRENCH_DAY.sub(day, text)

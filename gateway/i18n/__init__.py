@@ -8,6 +8,7 @@ needs no catalog: the French text is the key.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -24,12 +25,22 @@ LANG_COOKIE = "lang"
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
+# A catalog key `sentence:<French template>` translates a service's sentence that carries
+# values (« Enfant TEST aura 2 ans le … »): `{name}` in the template matches any text.
+SENTENCE = "sentence:"
+
+
 class Translator:
     """Translates French text into one language; unknown text stays French."""
 
     def __init__(self, language: str, catalog: dict[str, str]) -> None:
         self.language = language
         self._catalog = catalog
+        templates = [key.removeprefix(SENTENCE) for key in catalog if key.startswith(SENTENCE)]
+        # The most written-out template first: « {name} a déjà une inscription {state} … »
+        # before a shorter one that the same sentence would also match.
+        templates.sort(key=lambda t: len(re.sub(r"\{\w+\}", "", t)), reverse=True)
+        self.sentences = [(_template_pattern(t), catalog[SENTENCE + t]) for t in templates]
 
     def __call__(self, text: str, **values: object) -> str:
         """The translation of `text`, with `{name}` placeholders filled from `values`."""
@@ -40,6 +51,16 @@ class Translator:
         """`singular` or `plural` by `count` (French: 0 and 1 are singular), translated."""
         text = singular if (count <= 1 if self.language == "fr" else count == 1) else plural
         return self(text, count=count, **values)
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """`{name} a {age} ans.` → a pattern whose groups `name`, `age` take the values."""
+    parts = re.split(r"\{(\w+)\}", template)
+    pattern = "".join(
+        re.escape(part) if position % 2 == 0 else f"(?P<{part}>.+?)"
+        for position, part in enumerate(parts)
+    )
+    return re.compile(pattern, re.DOTALL)
 
 
 def load_catalogs(directory: Path = CATALOG_DIR) -> dict[str, Translator]:

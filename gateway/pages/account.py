@@ -18,10 +18,10 @@ from aiohttp import ClientError, web
 from services.kit.problems import Forbidden, ServiceUnavailable
 
 from ..clientip import client_ip
+from ..formats import formats_of
 from ..i18n import LANG_COOKIE, translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, SESSIONS, UPSTREAM_CLIENT
 from ..language_preference import remember_language_at_sign_in
-from ..paris_time import paris_minute
 from ..qr import qr_svg
 from ..rendering import render
 from ..session import (
@@ -556,7 +556,7 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
     if answer.status != 200:
         raise Forbidden("The account list is not available to this account.")
     context = {
-        "accounts": [_account_row(a) for a in answer.body.get("items", [])],
+        "accounts": [_account_row(request, a) for a in answer.body.get("items", [])],
         "total": answer.body.get("total", 0),
         "q": q,
         "state": state,
@@ -570,10 +570,12 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
     return await render(request, "account/staff_accounts.html", context)
 
 
-def _account_row(account: dict[str, Any]) -> dict[str, Any]:
-    """An account as the list shows it: roles in French, last sign-in in Paris time."""
+def _account_row(request: web.Request, account: dict[str, Any]) -> dict[str, Any]:
+    """An account as the list shows it: roles in French (translated by the template), last
+    sign-in in Paris time, written in the page's language."""
     roles = [ROLES.get(role, role) for role in account.get("staff_roles") or []]
-    return {**account, "roles": roles, "last_login": paris_minute(account.get("last_login_at"))}
+    last_login = formats_of(request).minute(account.get("last_login_at"))
+    return {**account, "roles": roles, "last_login": last_login}
 
 
 async def staff_action(request: web.Request) -> web.StreamResponse:

@@ -14,7 +14,7 @@ from aiohttp import web
 from services.auth.schemas import SERVICE_SCOPES
 from services.kit.problems import Forbidden
 
-from ..paris_time import paris_minute
+from ..formats import formats_of
 from ..rendering import render
 from ..session import require_staff_page
 from .account import call_auth
@@ -53,7 +53,7 @@ async def _page(
         raise Forbidden(ADMINISTRATORS_ONLY)
     context = {
         "clients": [
-            {**client, "created_shown": paris_minute(client["created_at"])}
+            {**client, "created_shown": formats_of(request).minute(client["created_at"])}
             for client in answer.body.get("items", [])
         ],
         "services": [(name, SERVICE_LABELS[name]) for name in SERVICES],

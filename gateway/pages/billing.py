@@ -18,13 +18,13 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from services.billing.money import euros
 from services.kit.identity import Identity
 
-from ..calls import call_service, chosen_family, fetch_json, problem_detail
+from ..calls import call_service, chosen_family, fetch_json
 from ..i18n import translator_of
 from ..paris_time import PARIS
 from ..rendering import render
+from ..service_messages import problem_text
 from ..session import require_signed_in, require_staff_page
 from .notifications import MONTHS
 
@@ -60,13 +60,6 @@ METHODS = (
 )
 
 
-def french_date(value: str | None) -> str:
-    """`2020-03-01` → `01/03/2020`."""
-    if not value:
-        return ""
-    return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
-
-
 def month_parts(value: str | None) -> tuple[str, str]:
     """`2026-10` → (`octobre`, `2026`): the month's French name (translated by the page)."""
     text = value or ""
@@ -91,13 +84,8 @@ def api(path: str) -> str:
     return "/api/billing" + path
 
 
-FILTERS = {"euros": euros, "french_date": french_date}
-
-
 def _context(**values: Any) -> dict[str, Any]:
     return {
-        "euros": euros,
-        "french_date": french_date,
         "month_parts": month_parts,
         "api": api,
         **values,
@@ -165,7 +153,9 @@ async def pay(request: web.Request) -> web.StreamResponse:
         attempt_id = _id(reply.data.get("attempt_id"))
         if attempt_id is not None:
             raise web.HTTPSeeOther(f"/factures/paiement?tentative={attempt_id}&precedent=1")
-    detail = problem_detail(reply.data, "Le paiement en ligne n'a pas pu commencer. Réessayez.")
+    detail = problem_text(
+        request, reply.data, "Le paiement en ligne n'a pas pu commencer. Réessayez."
+    )
     return await _invoices_page(request, identity, error=detail, status=reply.status)
 
 
@@ -222,7 +212,7 @@ async def prepare(request: web.Request) -> web.StreamResponse:
         return await _runs_page(request, error="Indiquez un mois (AAAA-MM).", status=422)
     reply = await call_service(request, "billing", "POST", "/runs", json={"month": month})
     if not reply.ok:
-        detail = problem_detail(reply.data, "La facturation n'a pas pu être préparée.")
+        detail = problem_text(request, reply.data, "La facturation n'a pas pu être préparée.")
         return await _runs_page(request, error=detail, status=reply.status)
     raise web.HTTPSeeOther(f"/agents/facturation/{reply.data['id']}")
 
@@ -249,7 +239,7 @@ async def run_action(request: web.Request) -> web.StreamResponse:
         request, "billing", "POST", f"/runs/{run_id}/{action}", deadline=300.0
     )
     if not reply.ok:
-        detail = problem_detail(reply.data, "L'opération a échoué.")
+        detail = problem_text(request, reply.data, "L'opération a échoué.")
         raise web.HTTPSeeOther(f"/agents/facturation/{run_id}?" + urlencode({"erreur": detail}))
     done = "Factures émises." if action == "publish" else "Aperçu abandonné."
     raise web.HTTPSeeOther(f"/agents/facturation/{run_id}?" + urlencode({"ok": done}))
@@ -318,7 +308,7 @@ async def credit(request: web.Request) -> web.StreamResponse:
         request, "billing", "POST", f"/invoices/{invoice_id}/credit", json=body
     )
     if not reply.ok:
-        detail = problem_detail(reply.data, "L'avoir n'a pas pu être émis.")
+        detail = problem_text(request, reply.data, "L'avoir n'a pas pu être émis.")
         return await _invoices_staff_page(request, error=detail, status=reply.status)
     note = reply.data["credit_note"]["number"]
     return await _invoices_staff_page(
@@ -332,7 +322,7 @@ async def transmit(request: web.Request) -> web.StreamResponse:
     invoice_id = _id(request.match_info["invoice_id"])
     reply = await call_service(request, "billing", "POST", f"/invoices/{invoice_id}/transmit")
     if not reply.ok:
-        detail = problem_detail(reply.data, "La facture n'a pas pu être transmise.")
+        detail = problem_text(request, reply.data, "La facture n'a pas pu être transmise.")
         return await _invoices_staff_page(request, error=detail, status=reply.status)
     number = reply.data["number"]
     return await _invoices_staff_page(
@@ -370,7 +360,7 @@ async def record_payment(request: web.Request) -> web.StreamResponse:
     }
     reply = await call_service(request, "billing", "POST", "/payments", json=body)
     if not reply.ok:
-        detail = problem_detail(reply.data, "Le règlement n'a pas été enregistré.")
+        detail = problem_text(request, reply.data, "Le règlement n'a pas été enregistré.")
         return await _invoices_staff_page(request, error=detail, status=reply.status)
     return await _invoices_staff_page(
         request,

@@ -16,7 +16,7 @@ from aiohttp import web
 from services.kit.identity import Identity
 from services.kit.problems import Problem
 
-from ..calls import call_service, problem_detail
+from ..calls import call_service
 from ..rendering import render
 from ..service_messages import message_text, problem_text
 from ..session import require_signed_in, require_staff_page
@@ -242,7 +242,7 @@ async def staff_decisions(request: web.Request) -> web.StreamResponse:
         request, "bookings", "POST", "/registrations/decisions", json={"decisions": decisions}
     )
     if not reply.ok:
-        detail = problem_detail(reply.data, "Les décisions n'ont pas pu être enregistrées.")
+        detail = problem_text(request, reply.data, "Les décisions n'ont pas pu être enregistrées.")
         return await _queue_page(
             request, activity_id=activity_id, results=[{"ok": False, "detail": detail}], status=422
         )

@@ -21,11 +21,12 @@ from multidict import MultiDict, MultiDictProxy
 from services.kit.problems import BadGateway, NotFound
 
 from ..calls import ServiceReply, call_service, fetch_json, problem_detail
+from ..formats import formats_in
 from ..i18n import translator_of
 from ..paris_time import PARIS
 from ..rendering import render
 from ..session import require_staff_page
-from .notifications import MONTHS, WEEKDAYS, Translate, when
+from .notifications import WEEKDAYS, Translate, when
 
 # Ids go into service paths: nothing but an id's characters (no "..", no "/").
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -247,8 +248,7 @@ def _notice(request: web.Request) -> str | None:
 
 def day_label(value: str, _: Translate) -> str:
     """`mercredi 21/04/2027`, in the page's language."""
-    day = date.fromisoformat(value)
-    return f"{_(WEEKDAYS[day.weekday()])} {day:%d/%m/%Y}"
+    return formats_in(getattr(_, "language", "fr")).weekday_date(value)
 
 
 def local_input(value: str) -> str:
@@ -612,7 +612,7 @@ def _shown_month(period: dict[str, Any], asked: str | None) -> str:
 def month_label(value: str, _: Translate) -> str:
     """`avril 2027`, in the page's language."""
     year, month = value.split("-")
-    return f"{_(MONTHS[int(month) - 1])} {year}"
+    return formats_in(getattr(_, "language", "fr")).month(int(year), int(month))
 
 
 def bulk_body(form: Form) -> dict[str, Any]:

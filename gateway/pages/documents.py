@@ -19,7 +19,7 @@ from aiohttp import ClientError, FormData, web
 
 from services.kit.problems import BadGateway, GatewayTimeout, Problem
 
-from ..calls import ServiceReply, call_service, chosen_family, fetch_json, problem_detail
+from ..calls import ServiceReply, call_service, chosen_family, fetch_json
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
 from ..paris_time import PARIS
@@ -232,7 +232,7 @@ async def decide(request: web.Request) -> web.StreamResponse:
         return await _review_page(request, error="Choisissez accepter ou refuser.", status=422)
     reply = await call_service(request, "documents", "POST", path, json=body)
     if not reply.ok:
-        detail = problem_detail(reply.data, "La décision n'a pas pu être enregistrée.")
+        detail = problem_text(request, reply.data, "La décision n'a pas pu être enregistrée.")
         return await _review_page(request, error=detail, status=reply.status)
     name = reply.data.get("document_type_name", "Document")
     done = "accepté" if decision == "accept" else "refusé"
@@ -312,7 +312,9 @@ async def save_type(request: web.Request) -> web.StreamResponse:
             request, "documents", "PATCH", f"/document-types/{type_id}", json=body
         )
     if not reply.ok:
-        detail = problem_detail(reply.data, "Le type de document n'a pas pu être enregistré.")
+        detail = problem_text(
+            request, reply.data, "Le type de document n'a pas pu être enregistré."
+        )
         return await _types_page(request, error=detail, status=reply.status)
     return await _types_page(request, notice=f"« {reply.data['name']} » enregistré.")
 
@@ -361,7 +363,7 @@ async def publish(request: web.Request) -> web.StreamResponse:
             body[field] = datetime.combine(day, time(0), PARIS).isoformat()
     reply = await call_service(request, "documents", "POST", "/org-documents", json=body)
     if not reply.ok:
-        detail = problem_detail(reply.data, "Le document n'a pas pu être enregistré.")
+        detail = problem_text(request, reply.data, "Le document n'a pas pu être enregistré.")
         return await _publications_page(request, error=detail, status=reply.status)
     return await _publications_page(
         request,
@@ -381,7 +383,7 @@ async def attach_file(request: web.Request) -> web.StreamResponse:
         request, f"/org-documents/{document_id}/files", await request.post()
     )
     if not reply.ok:
-        detail = problem_detail(reply.data, "Le fichier n'a pas pu être enregistré.")
+        detail = problem_text(request, reply.data, "Le fichier n'a pas pu être enregistré.")
         return await _publications_page(request, error=detail, status=reply.status)
     raise web.HTTPSeeOther("/agents/documentation?ok=1")
 
@@ -394,7 +396,7 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     reply = await call_service(request, "documents", "DELETE", f"/org-documents/{document_id}")
     if not reply.ok:
-        detail = problem_detail(reply.data, "Le document n'a pas pu être retiré.")
+        detail = problem_text(request, reply.data, "Le document n'a pas pu être retiré.")
         return await _publications_page(request, error=detail, status=reply.status)
     return await _publications_page(request, notice="Document retiré.")
 

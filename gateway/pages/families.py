@@ -12,7 +12,7 @@ service decides what the visitor may see and do; these pages only lay it out.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,8 +22,8 @@ from services.kit.identity import Identity
 from services.kit.problems import Forbidden, NotFound, Problem
 
 from ..calls import ServiceReply, call_service
+from ..formats import FORMATS, Formats, formats_of
 from ..i18n import translator_of
-from ..paris_time import paris_day
 from ..rendering import render
 from ..service_messages import message_text, problem_text
 from ..session import require_signed_in, require_staff_page
@@ -161,17 +161,15 @@ def _errors_of(request: web.Request, reply: ServiceReply) -> tuple[dict[str, str
 # --- Forms ---------------------------------------------------------------------------
 
 
-def display(name: str, value: Any) -> str:
-    """A stored value as a French screen shows it."""
+def display(name: str, value: Any, formats: Formats = FORMATS["fr"]) -> str:
+    """A stored value as a screen shows it (a date in the page's language; the rest is
+    translated by the template)."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "Oui" if value else "Non"
     if name in DATE_FIELDS or name.endswith("_date"):
-        try:
-            return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
-        except ValueError:
-            return str(value)
+        return formats.date_text(str(value))
     labels = dict(CHOICES.get(name, []))
     return labels.get(str(value), str(value))
 
@@ -202,6 +200,7 @@ def build_fields(
     submitted: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     pending: list[str] | None = None,
+    formats: Formats = FORMATS["fr"],
 ) -> list[dict[str, Any]]:
     """What a form template needs per field: label, `*`, value, widget, error, pending."""
     fields = []
@@ -216,7 +215,7 @@ def build_fields(
                 "mandatory": rule["mandatory"],
                 "writable": writable,
                 "value": value,
-                "shown": display(name, record.get(name)),
+                "shown": display(name, record.get(name), formats),
                 "widget": _widget(name),
                 "input_type": INPUT_TYPES.get(name, "date" if name in DATE_FIELDS else "text"),
                 "choices": CHOICES.get(name, []),
@@ -279,7 +278,9 @@ async def family_page(request: web.Request) -> web.StreamResponse:
         _read(request, f"/families/{family_id}/persons"),
         _read(request, f"/families/{family_id}/requests"),
     )
-    fields = build_fields(family["fields"], family, pending=family["pending_fields"])
+    fields = build_fields(
+        family["fields"], family, pending=family["pending_fields"], formats=formats_of(request)
+    )
     name_billing_contact(fields, persons)
     return await render(
         request,
@@ -294,8 +295,8 @@ async def family_page(request: web.Request) -> web.StreamResponse:
             "notice": NOTICES.get(request.query.get("ok", "")),
             "role_labels": ROLE_LABELS,
             "state_labels": STATE_LABELS,
-            "display": display,
-            "day": paris_day,
+            "display": partial(display, formats=formats_of(request)),
+            "day": formats_of(request).day,
         },
     )
 
@@ -311,7 +312,12 @@ async def person_page(request: web.Request) -> web.StreamResponse:
         {
             "person": person,
             "family_id": family_id,
-            "fields": build_fields(person["fields"], person, pending=person["pending_fields"]),
+            "fields": build_fields(
+                person["fields"],
+                person,
+                pending=person["pending_fields"],
+                formats=formats_of(request),
+            ),
             "role_labels": ROLE_LABELS,
             "notice": NOTICES.get(request.query.get("ok", "")),
         },
@@ -427,8 +433,8 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
             "failure": None,
             "failed_id": None,
             "family_filter": family_id,
-            "display": display,
-            "day": paris_day,
+            "display": partial(display, formats=formats_of(request)),
+            "day": formats_of(request).day,
         },
     )
 
@@ -473,8 +479,8 @@ async def decide(request: web.Request) -> web.StreamResponse:
             "failed_id": request_id,
             "family_filter": family_filter,
             "error": False,
-            "display": display,
-            "day": paris_day,
+            "display": partial(display, formats=formats_of(request)),
+            "day": formats_of(request).day,
         },
         status=reply.status,
     )
@@ -537,21 +543,23 @@ async def record_page(request: web.Request) -> web.StreamResponse:
         _read(request, "/staff/policy"),
     )
     person_rules = [r for r in policy["rules"] if r["entity"] == "person" and r["role"] == "staff"]
-    fields = build_fields(family["fields"], family)
+    fields = build_fields(family["fields"], family, formats=formats_of(request))
     name_billing_contact(fields, persons)
     return await render(
         request,
         "families/record.html",
         {
             "family": family,
-            "display": display,
-            "day": paris_day,
+            "display": partial(display, formats=formats_of(request)),
+            "day": formats_of(request).day,
             "fields": fields,
             "persons": [
                 {
                     "person": p,
                     "fields": build_fields(
-                        [{**r, "mandatory": r["access"] == "mandatory"} for r in person_rules], p
+                        [{**r, "mandatory": r["access"] == "mandatory"} for r in person_rules],
+                        p,
+                        formats=formats_of(request),
                     ),
                 }
                 for p in persons

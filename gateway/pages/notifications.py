@@ -23,9 +23,10 @@ from services.kit.problems import BadGateway, GatewayTimeout
 
 from ..calls import ServiceReply, call_service, chosen_family, fetch_json
 from ..clientip import client_ip
+from ..formats import Formats, formats_in, formats_of
 from ..i18n import translator_of
 from ..keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
-from ..paris_time import PARIS, paris_day
+from ..paris_time import PARIS
 from ..rendering import render
 from ..session import require_signed_in, require_staff_page
 
@@ -133,9 +134,14 @@ def when(value: str, _: Translate = _french) -> str:
     return _(
         "{weekday} {day} à {hour}",
         weekday=_(WEEKDAYS[moment.weekday()]),
-        day=f"{moment:%d/%m/%Y}",
+        day=_formats(_).date_text(moment.date()),
         hour=f"{moment:%H:%M}",
     )
+
+
+def _formats(_: Translate) -> Formats:
+    """The formats of a translator's language (French for `_french`)."""
+    return formats_in(getattr(_, "language", "fr"))
 
 
 def _detail(entry: dict[str, Any], _: Translate = _french) -> str:
@@ -187,8 +193,8 @@ def period_of(
             end = datetime.combine(monday + timedelta(days=7), time(0), PARIS)
             label = _(
                 "semaine du {first} au {last}",
-                first=f"{monday:%d/%m/%Y}",
-                last=f"{monday + timedelta(days=6):%d/%m/%Y}",
+                first=_formats(_).date_text(monday),
+                last=_formats(_).date_text(monday + timedelta(days=6)),
             )
             return "semaine", week, label, start, end
     if (match := MONTH.match(month)) and 1 <= int(match[2]) <= 12:
@@ -196,7 +202,7 @@ def period_of(
         following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
         start = datetime.combine(first, time(0), PARIS)
         end = datetime.combine(following, time(0), PARIS)
-        return "mois", month, f"{_(MONTHS[first.month - 1])} {first.year}", start, end
+        return "mois", month, _formats(_).month(first.year, first.month), start, end
     return "", "", "", None, None
 
 
@@ -204,9 +210,10 @@ def _week_steps(since: datetime, _: Translate) -> list[tuple[str, str, dict[str,
     """(rel, text, query) of the weeks before and after the one shown."""
     monday = since.date()
     before, after = monday - timedelta(days=7), monday + timedelta(days=7)
+    shown = _formats(_).date_text
     return [
-        ("prev", _("Semaine du {day}", day=f"{before:%d/%m/%Y}"), {"semaine": _iso_week(before)}),
-        ("next", _("Semaine du {day}", day=f"{after:%d/%m/%Y}"), {"semaine": _iso_week(after)}),
+        ("prev", _("Semaine du {day}", day=shown(before)), {"semaine": _iso_week(before)}),
+        ("next", _("Semaine du {day}", day=shown(after)), {"semaine": _iso_week(after)}),
     ]
 
 
@@ -668,8 +675,8 @@ async def _news_page(
         else [
             {
                 **n,
-                "from_day": paris_day(n["visible_from"], missing=""),
-                "until_day": paris_day(n["visible_until"], missing=""),
+                "from_day": formats_of(request).day(n["visible_from"], missing=""),
+                "until_day": formats_of(request).day(n["visible_until"], missing=""),
                 "activity_name": names.get(n.get("activity_id") or "", n.get("activity_id")),
             }
             for n in data["items"]

@@ -22,7 +22,8 @@ from services.bookings.schemas_reservations import RESERVATION_LABELS
 from services.kit.identity import Identity
 from services.kit.problems import Problem
 
-from ..calls import call_service, problem_detail
+from ..calls import call_service
+from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, LANGUAGE
 from ..rendering import render
 from ..service_messages import change_result_label, message_text, problem_text
@@ -298,7 +299,13 @@ async def _staff_page(
             {**r, "day_shown": _day_shown(request, r["day"], weekday=False)} for r in pending
         ],
         "results": [
-            {**r, "subject": subjects.get(str(r.get("reservation_id", "")))} for r in results or []
+            {
+                **r,
+                "subject": subjects.get(str(r.get("reservation_id", ""))),
+                # The service's (or this page's) French sentence, in the page's language.
+                "detail": message_text(request, str(r["detail"])) if r.get("detail") else None,
+            }
+            for r in results or []
         ],
     }
     return await render(request, "bookings/agents_reservations.html", context, status=status)
@@ -435,13 +442,16 @@ async def staff_closure(request: web.Request) -> web.StreamResponse:
         json={"day": day.isoformat(), "reason": reason},
     )  # fmt: skip
     if reply.ok:
-        detail = (
-            f"Fermeture du {day.strftime('%d/%m/%Y')} : {reply.data['cancelled']} réservation(s) "
-            "annulée(s), familles prévenues."
+        detail = translator_of(request)(
+            "Fermeture du {day} : {count} réservation(s) annulée(s), familles prévenues.",
+            day=_day_shown(request, day, weekday=False),
+            count=reply.data["cancelled"],
         )
         results = [{"ok": True, "detail": detail}]
     else:
-        results = [{"ok": False, "detail": problem_detail(reply.data, "Fermeture impossible.")}]
+        results = [
+            {"ok": False, "detail": problem_text(request, reply.data, "Fermeture impossible.")}
+        ]
     return await _staff_page(request, results=results, source=form)
 
 

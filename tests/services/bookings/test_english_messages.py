@@ -1,5 +1,5 @@
-"""Registration refusals of the real bookings service, on English pages (by the problem's
-`type`), while French pages keep the service's own sentence."""
+"""Registration refusals of the real bookings service, on English pages (by the template of
+the service's sentence, names kept), while French pages keep the service's own sentence."""
 
 from __future__ import annotations
 
@@ -34,7 +34,12 @@ async def test_a_second_request_is_refused_in_english_on_english_pages(portal: P
     assert french.status == english.status == 409
     assert "Enfant TEST a déjà une inscription demandée" in text_of(await french.text())
     shown = text_of(await english.text())
-    assert "This child already has a registration (requested or accepted)" in shown
+    # The child, the activity and the period, as the French sentence names them.
+    activity = portal.activity["name"]
+    assert (
+        f"Enfant TEST already has a registration (requested) to “{activity}” for "
+        "“Vacances de printemps 2027”." in shown
+    )
     assert "a déjà une inscription" not in shown
 
 
@@ -73,5 +78,5 @@ async def test_the_english_refusal_reads_well_on_a_phone(portal: Portal) -> None
         finally:
             await browser.close()
 
-    assert alert.startswith("This child already has a registration")
+    assert alert.startswith("Enfant TEST already has a registration (requested) to “")
     assert width <= 360

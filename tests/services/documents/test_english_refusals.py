@@ -61,7 +61,10 @@ async def test_a_refused_upload_reads_in_english_on_english_pages(
     assert french.status == named.status == fixed.status == 422
     assert "extension est .exe" in _text(await french.text())
     named_text = _text(await named.text())
-    assert "This file was refused: send a readable PDF, JPEG or PNG file" in named_text
+    # The file's name and its found format, as the French sentence says them.
+    assert "The file “x.pdf.exe” is a PDF but its extension is .exe: rename it to .pdf." in (
+        named_text
+    )
     assert "extension est" not in named_text
     fixed_text = _text(await fixed.text())
     assert "The file's name cannot start with a dot." in fixed_text

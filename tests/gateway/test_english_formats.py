@@ -1,0 +1,339 @@
+"""English pages write amounts and dates the English way, and the services' French sentences
+(refusals naming a child, a date, an amount) in English with their names and values kept.
+
+The formats and the sentence templates are checked on their own, with sentences the
+services really write (their code is called); then through the real gateway in front of
+the real billing, families and bookings services: the invoices of a family, a payment
+refused on the staff page, an activity named twice in the catalogue.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+from datetime import date
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from gateway.formats import FORMATS
+from gateway.i18n import SENTENCE, load_catalogs
+from gateway.keys import LANGUAGE, TRANSLATOR
+from gateway.service_messages import change_result_label, message_text, problem_text
+from services.billing.money import euros
+from services.documents.inspection import inspect_file
+from services.documents.uploads import too_large
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.services.billing.conftest import Portal
+from tests.services.billing.conftest import portal as billing_portal  # noqa: F401
+from tests.services.billing.test_payments import issued_invoice
+
+from .conftest import same_origin
+from .fakes import PASSWORD
+from .test_catalogue_pages import BackOffice, _activity_with_units, office  # noqa: F401
+from .test_i18n_coverage import french_left
+
+ENGLISH = load_catalogs()["en"]._catalog  # the merged catalog, read only
+PROBLEM = "https://portail-famille.example/problems/"
+# A French amount (« 24,00 € », « 1 234,50 € »): none may be left on an English page.
+FRENCH_AMOUNT = re.compile(r"\d,\d{2}[\u00a0\u202f ]?€")
+
+
+def page_request(language: str) -> web.Request:
+    request = make_mocked_request("GET", "/")
+    request[TRANSLATOR] = load_catalogs()[language]
+    request[LANGUAGE] = language
+    return request
+
+
+# ---- formats ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cents", "french", "english"),
+    [
+        (3500, "35,00\u00a0€", "€35.00"),
+        (5, "0,05\u00a0€", "€0.05"),
+        (123450, "1\u202f234,50\u00a0€", "€1,234.50"),
+        (-150, "-1,50\u00a0€", "-€1.50"),
+    ],
+)
+def test_amounts_follow_the_pages_language(cents: int, french: str, english: str) -> None:
+    assert FORMATS["fr"].euros(cents) == euros(cents) == french
+    assert FORMATS["en"].euros(cents) == english
+
+
+def test_days_and_moments_follow_the_pages_language() -> None:
+    fr, en = FORMATS["fr"], FORMATS["en"]
+    assert fr.date_text("2027-05-05") == en.date_text(date(2027, 5, 5)) == "05/05/2027"
+    assert fr.weekday_date("2027-05-05") == "mercredi 05/05/2027"
+    assert en.weekday_date("2027-05-05") == "Wednesday 05/05/2027"
+    assert (fr.month(2027, 5), en.month(2027, 5)) == ("mai 2027", "May 2027")
+    # 23:30 UTC on the 28th is already the 29th in Paris.
+    assert en.day("2026-11-28T23:30:00Z") == "29/11/2026"
+    assert en.minute("2026-11-28T20:59:00+00:00") == "28/11/2026 21:59"
+    assert en.date_text("not a day") == "not a day" and en.date_text(None) == ""
+
+
+# ---- the services' sentences ----------------------------------------------------------
+
+
+def test_sentence_templates_keep_their_placeholders_once_each() -> None:
+    templates = {k.removeprefix(SENTENCE): v for k, v in ENGLISH.items() if k.startswith(SENTENCE)}
+    assert len(templates) > 40, "the catalog's sentence templates are gone"
+
+    def names(text: str) -> list[str]:
+        return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+
+    assert not [t for t in templates if len(names(t)) != len(set(names(t)))]
+    assert not [t for t, e in templates.items() if set(names(t)) != set(names(e))]
+
+
+def _sentences_the_services_write() -> list[tuple[str, str]]:
+    """(French detail, its English) from the services' own code, so a reworded French
+    sentence fails here instead of falling back to a generic English one on the pages."""
+    pairs = []
+    for raw, name, expected in (
+        (b"", "bulletin.pdf", "The file “bulletin.pdf” is empty."),
+        (
+            b"%PDF-1.4\n",
+            "bulletin.png",
+            "The file “bulletin.png” is a PDF but its extension is .png: rename it to .pdf.",
+        ),
+    ):
+        try:
+            inspect_file(raw, name)
+        except Exception as refused:
+            pairs.append((str(getattr(refused, "detail", refused)), expected))
+    pairs.append(
+        (
+            too_large(10 * 1024 * 1024).detail,
+            "The files sent are larger than allowed (10 MB in all). Make them smaller "
+            "(a PDF scan or a lighter photo) and try again.",
+        )
+    )
+    return pairs
+
+
+def test_the_services_own_sentences_have_english_templates() -> None:
+    found = _sentences_the_services_write()
+    assert len(found) == 3
+    for french, english in found:
+        assert message_text(page_request("en"), french) == english
+        assert message_text(page_request("fr"), french) == french
+
+
+@pytest.mark.parametrize(
+    ("slug", "french", "english"),
+    [
+        (
+            "age-not-eligible",
+            "Enfant TEST aura 2 ans le 26/04/2027 : « ALSH Josta Leku » accueille les enfants "
+            "de 3 à 11 ans.",
+            "Enfant TEST will be 2 on 26/04/2027: “ALSH Josta Leku” takes children from 3 to 11 "
+            "years old.",
+        ),
+        (
+            "already-registered",
+            "Enfant TEST a déjà une inscription acceptée à « ALSH » pour « Printemps 2027 ».",
+            "Enfant TEST already has a registration (accepted) to “ALSH” for “Printemps 2027”.",
+        ),
+        (
+            "registration-window-closed",
+            "Les inscriptions à « ALSH » pour « Printemps » sont ouvertes du lundi 29 mars 2027 "
+            "à 00:00 au jeudi 8 avril 2027 à 23:59 : la demande est en dehors de cette période.",
+            "Registrations to “ALSH” for “Printemps” are open from Monday 29 March 2027 at 00:00 "
+            "to Thursday 8 April 2027 at 23:59: the request is outside that window.",
+        ),
+        (
+            "allocation-refused",
+            "Le règlement dépasse de 1\u202f234,50\u00a0€ ce que la famille doit : rien n'a été "
+            "enregistré.",
+            "The payment is €1,234.50 more than the family owes: nothing was recorded.",
+        ),
+        (
+            "invoice-state",
+            "La facture F260300001 n'est pas payable en ligne (état : paid, solde : 0,00\u00a0€).",
+            "The invoice F260300001 cannot be paid online (state: paid, balance: €0.00).",
+        ),
+    ],
+)
+def test_a_refusal_keeps_its_names_dates_and_amounts_in_english(
+    slug: str, french: str, english: str
+) -> None:
+    problem = {"type": PROBLEM + slug, "status": 409, "detail": french}
+    assert problem_text(page_request("en"), problem, "x") == english
+    assert problem_text(page_request("fr"), problem, "x") == french
+
+
+def test_a_late_change_says_until_when_in_english() -> None:
+    result = {
+        "ok": False, "code": "past-deadline", "day": "2027-04-21", "unit_label": "Journée",
+        "label": "refusé : hors délai : le mercredi 21/04/2027 (Journée) pouvait être réservé "
+        "jusqu'au lundi 19 avril 2027 à 10:00",
+    }  # fmt: skip
+    assert change_result_label(page_request("en"), result) == (
+        "refused: too late, Wednesday 21/04/2027 (Journée) could be booked until "
+        "Monday 19 April 2027 at 10:00"
+    )
+
+
+def test_a_planning_deadline_alone_is_written_in_english() -> None:
+    assert message_text(page_request("en"), "mardi 10 mars 2026 à 10:00") == (
+        "Tuesday 10 March 2026 at 10:00"
+    )
+    assert message_text(page_request("en"), "jusqu'au mercredi précédent à 12:00") == (
+        "until the previous Wednesday at 12:00"
+    )
+    # An unknown French sentence stays whole rather than half translated.
+    unknown = "Une phrase neuve du mercredi 21/04/2027."
+    assert message_text(page_request("en"), unknown) == unknown
+
+
+# ---- through the real gateway -----------------------------------------------------------
+
+
+async def _sign_in(portal: Portal, email: str) -> str:
+    """Sign in through the form, in English; the session's CSRF token."""
+    client = portal.gateway
+    client.session.cookie_jar.clear()
+    signed = await client.post(
+        "/connexion?lang=en",
+        data={"email": email, "password": PASSWORD},
+        headers=same_origin(client),
+        allow_redirects=False,
+    )
+    assert signed.status in (302, 303), await signed.text()
+    page = await (await client.get("/factures")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, page
+    return token.group(1)
+
+
+async def _page(portal: Portal, path: str) -> str:
+    response = await portal.gateway.get(path)
+    text = html.unescape(await response.text())
+    assert response.status == 200, (path, text[:300])
+    return text
+
+
+async def test_invoices_show_english_amounts_and_dates_on_english_pages(
+    billing_portal: Portal,  # noqa: F811
+) -> None:
+    family, invoice = await issued_invoice(billing_portal)  # 2 × 12,00 €
+    billing_portal.auth.accounts["famille.test@example.org"] = [family]
+    data = (invoice["number"], "Mairie de Hasparren", "PAYEUR", "Trésor Public")
+
+    await _sign_in(billing_portal, "famille.test@example.org")
+    english = await _page(billing_portal, "/factures?lang=en")
+    assert "€24.00" in english and not FRENCH_AMOUNT.search(english)
+    assert french_left(english, data) == []
+    french = await _page(billing_portal, "/factures?lang=fr")
+    assert "24,00\u00a0€" in french and "€24.00" not in french
+
+    await _sign_in(billing_portal, "agent@example.org")
+    staff = await _page(billing_portal, f"/agents/factures?famille={family}&lang=en")
+    assert "€24.00" in staff and not FRENCH_AMOUNT.search(staff)
+    assert f"Invoice {invoice['number']}" in staff  # the statement's line, not « Facture … »
+    runs = await _page(billing_portal, "/agents/facturation?lang=en")
+    run_id = re.search(r"/agents/facturation/([0-9a-f-]{36})", runs)
+    assert run_id, runs
+    run = await _page(billing_portal, f"/agents/facturation/{run_id.group(1)}?lang=en")
+    assert "total €24.00" in run and not FRENCH_AMOUNT.search(run)
+
+
+async def test_a_refused_payment_is_explained_in_english_on_the_staff_page(
+    billing_portal: Portal,  # noqa: F811
+) -> None:
+    family, _ = await issued_invoice(billing_portal)
+    token = await _sign_in(billing_portal, "agent@example.org")
+    form = {
+        "csrf_token": token, "famille": family, "montant": "1234,5", "mode": "cheque",
+        "date": date.today().isoformat(),
+    }  # fmt: skip
+    answers = {}
+    for language in ("fr", "en"):
+        response = await billing_portal.gateway.post(
+            f"/agents/reglements?famille={family}&lang={language}",
+            data=form,
+            headers=same_origin(billing_portal.gateway),
+        )
+        assert response.status == 422
+        answers[language] = html.unescape(await response.text())
+
+    assert "Le règlement dépasse de 1\u202f210,50\u00a0€ ce que la famille doit" in answers["fr"]
+    english = answers["en"]
+    assert "The payment is €1,210.50 more than the family owes: nothing was recorded." in english
+    assert "dépasse" not in english and not FRENCH_AMOUNT.search(english)
+
+
+async def test_an_activity_named_twice_is_refused_in_english_with_its_name(
+    office: BackOffice,  # noqa: F811
+) -> None:
+    activity_id, _ = await _activity_with_units(office)
+    existing = (await office.api(f"/activities/{activity_id}"))["name"]
+    twice = await office.post(
+        "/agents/activites/nouvelle?lang=en", {"nom": existing, "validation": "manual"}
+    )
+    assert twice.status == 409
+    shown = html.unescape(await twice.text())
+    assert f"An activity named “{existing}” already exists." in shown
+    assert "existe déjà" not in shown
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(180)
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
+async def test_english_invoices_read_well_on_a_phone_and_a_desktop(
+    billing_portal: Portal,  # noqa: F811
+) -> None:
+    """Screenshots to look at: /tmp/en-invoices-phone.png, /tmp/en-staff-invoices-desktop.png,
+    /tmp/en-staff-refusal-desktop.png."""
+    from playwright.async_api import async_playwright
+
+    family, invoice = await issued_invoice(billing_portal)
+    billing_portal.auth.accounts["famille.test@example.org"] = [family]
+    base = billing_portal.gateway_url
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            phone = await browser.new_page(
+                viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True
+            )
+            await phone.goto(f"{base}/connexion?lang=en")
+            await phone.fill("#email", "famille.test@example.org")
+            await phone.fill("#password", PASSWORD)
+            await phone.click("button[type=submit].button")
+            await phone.goto(f"{base}/factures")  # the `lang` cookie keeps English
+            row = phone.locator(f"[data-invoice='{invoice['number']}']")
+            assert "€24.00 Amount due" in " ".join((await row.inner_text()).split())
+            width = await phone.evaluate("document.documentElement.scrollWidth")
+            await phone.screenshot(path=str(SCREENSHOTS / "en-invoices-phone.png"), full_page=True)
+
+            desk = await browser.new_page(viewport={"width": 1280, "height": 900})
+            await desk.goto(f"{base}/connexion?lang=en")
+            await desk.fill("#email", "agent@example.org")
+            await desk.fill("#password", PASSWORD)
+            await desk.click("button[type=submit].button")
+            await desk.goto(f"{base}/agents/factures?famille={family}")
+            table = await desk.locator(f"tr[data-invoice='{invoice['number']}']").inner_text()
+            await desk.screenshot(
+                path=str(SCREENSHOTS / "en-staff-invoices-desktop.png"), full_page=True
+            )
+            await desk.fill("#montant", "1234,5")
+            await desk.get_by_role("button", name="Save", exact=True).first.click()
+            await desk.wait_for_load_state()
+            alert = await desk.get_by_role("alert").first.inner_text()
+            await desk.screenshot(
+                path=str(SCREENSHOTS / "en-staff-refusal-desktop.png"), full_page=True
+            )
+        finally:
+            await browser.close()
+
+    assert width <= 360
+    assert "€24.00" in table and not FRENCH_AMOUNT.search(table)
+    assert alert == "The payment is €1,210.50 more than the family owes: nothing was recorded."
