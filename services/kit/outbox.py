@@ -104,7 +104,9 @@ async def claim_event(
         .on_conflict_do_nothing(index_elements=["event_id"])
         .returning(model.event_id)
     )
-    return (await session.execute(statement)).first() is not None
+    # On the session's connection: a Core statement, without the ORM's execution path.
+    connection = await session.connection()
+    return (await connection.execute(statement)).first() is not None
 
 
 class AckStore:

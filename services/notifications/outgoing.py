@@ -192,12 +192,19 @@ async def _recipients(
     return sorted(unique.items())
 
 
+# `session.info` key: the address rows this transaction learnt, by account id.
+LEARNT_ADDRESSES = "notifications.learnt_addresses"
+
+
 async def _address_of(session: AsyncSession, account_id: str) -> AccountAddress | None:
     if not account_id:
         return None
-    # A row learnt from this very event is still pending: `get` would flush it and then
-    # SELECT it back. Flushed first, it is found in the session without a query.
-    await session.flush()
+    # A row learnt from this very event may still be pending, which `get` would flush (a
+    # statement and a unit of work) before reading; it is taken as it is instead, and
+    # written with the e-mail's row at the one flush before the send.
+    learnt: dict[str, AccountAddress] = session.info.get(LEARNT_ADDRESSES, {})
+    if account_id in learnt:
+        return learnt[account_id]
     return await session.get(AccountAddress, account_id)
 
 
@@ -260,6 +267,7 @@ async def _learn_account(session: AsyncSession, event: EventEnvelope) -> None:
     if row is None:
         row = AccountAddress(account_id=account_id, language="fr", disabled=False)
         session.add(row)
+    session.info.setdefault(LEARNT_ADDRESSES, {})[account_id] = row
     row.updated_at = event.occurred_at
     email = _str(event.data.get("email"))
     if email:
