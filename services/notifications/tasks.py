@@ -139,7 +139,8 @@ def _close_runtime(**_: Any) -> None:
 
 @shared_task(name=EVENTS_TASK, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]
 def deliver_many(messages: Any) -> dict[str, int]:
-    """Handle a batch of events from one relay pass, in order; exactly one effect per event id."""
+    """Handle a batch of events from one relay pass (each family's in order); exactly one
+    effect per event id."""
     current = runtime()
     return current.run(deliver_many_async(current, messages))
 
