@@ -4,9 +4,10 @@ A save is a list of changes (book or cancel one person on one opening). **Each c
 applied or refused on its own, with its reason**; a save holds at most `MAX_CHANGES`
 (beyond: 422, nothing checked). The steps, and why they are in this order:
 
-1. everything the rules need is read at once, three Core statements per save whatever its
-   size (openings with their activity, unit, period and closure; the persons' accepted
-   registrations; their active reservations on those days with their units' exclusions);
+1. everything the rules need is read at once, whatever the save's size: the openings with
+   their activity, unit, period and closure; the persons' accepted registrations; their
+   active reservations on those days with their units' exclusions; and the stored answer of
+   the `Idempotency-Key` — one statement on PostgreSQL, up to four on the embedded database;
 2. the rules are judged in memory: registration required (accepted, same group), period
    and closures, notice deadline (Europe/Paris, French holidays), unit incompatibilities
    (counting the save's own cancellations and bookings), twice the same cell;
@@ -14,10 +15,14 @@ applied or refused on its own, with its reason**; a save holds at most `MAX_CHAN
    all at once, outside any transaction;
 4. one transaction for the whole save: the notice deadline is checked again with a fresh
    "now"; the bookings' rows are inserted in one statement with ON CONFLICT DO NOTHING on
-   the active-reservation index (a double click books once); then, in opening-id order (two
-   saves lock openings in the same order and cannot deadlock), each place is taken by one
-   conditional UPDATE; the events go to the outbox in one INSERT at commit. A cancellation
-   gives its place to the first waiting request in the same transaction
+   the active-reservation index (a double click books once); the events (one INSERT) and the
+   `Idempotency-Key` with its answer are written as if every booking got its place; then,
+   last before the commit, every opening's places are taken by one conditional UPDATE
+   locking them in opening-id order (two saves lock openings in the same order and cannot
+   deadlock), so that the locks concurrent saves wait on are held for one statement and
+   the commit. A booking that found no place after all goes on the waiting list or is
+   removed, its event and the stored answer corrected, in the same transaction. A
+   cancellation gives its place to the first waiting request in the same transaction
    (`reservation.promoted`).
 """
 
@@ -31,8 +36,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select, text, update
+from sqlalchemy import JSON, String, and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.kit.database import Database
@@ -305,6 +311,103 @@ async def _context(
     return context
 
 
+# On PostgreSQL the same reads, and the stored answer of an Idempotency-Key, in one
+# statement (one round trip instead of four): each part as a JSON array of positional rows.
+# The persons' registrations and reservations are those of the openings' activities and days.
+_SAVE_READS = (
+    text(
+        """
+        WITH o AS (
+            SELECT o.id, o.activity_id, o.period_id, o.group_id, o.unit_id, o.day, o.capacity,
+                   o.booked, o.closed, u.code, u.label, u.excludes, a.name, a.validation,
+                   a.waiting_list, a.documents_required, a.add_notice, a.cancel_notice,
+                   p.name AS period_name, c.id AS closure_id, c.reason AS closure_reason
+            FROM openings o
+            JOIN units u ON u.id = o.unit_id
+            JOIN activities a ON a.id = o.activity_id
+            JOIN periods p ON p.id = o.period_id
+            LEFT JOIN closures c ON c.activity_id = o.activity_id AND c.day = o.day
+            WHERE o.id = ANY(:opening_ids)
+        )
+        SELECT
+            (SELECT k.response FROM idempotency_keys k
+             WHERE k.family_id = :family_id AND k.key = :key) AS answer,
+            (SELECT json_agg(json_build_array(
+                o.id, o.activity_id, o.period_id, o.group_id, o.unit_id, o.day, o.capacity,
+                o.booked, o.closed, o.code, o.label, o.excludes, o.name, o.validation,
+                o.waiting_list, o.documents_required, o.add_notice, o.cancel_notice,
+                o.period_name, o.closure_id, o.closure_reason))
+             FROM o) AS openings,
+            (SELECT json_agg(json_build_array(
+                r.person_id, r.activity_id, r.period_id, r.group_id, r.person_name))
+             FROM registrations r
+             WHERE r.family_id = :family_id AND r.person_id = ANY(:person_ids)
+               AND r.activity_id IN (SELECT activity_id FROM o) AND r.state = 'accepted'
+            ) AS registrations,
+            (SELECT json_agg(json_build_array(
+                res.id, res.person_id, res.opening_id, res.activity_id, res.day, u.code,
+                res.state, res.attendance, u.excludes, u.label))
+             FROM reservations res JOIN units u ON u.id = res.unit_id
+             WHERE res.family_id = :family_id AND res.person_id = ANY(:person_ids)
+               AND res.day IN (SELECT day FROM o)
+               AND res.state IN ('requested', 'confirmed', 'waiting')
+            ) AS current
+        """
+    )
+    .bindparams(
+        bindparam("opening_ids", type_=ARRAY(String)),
+        bindparam("person_ids", type_=ARRAY(String)),
+        bindparam("family_id", type_=String),
+        bindparam("key", type_=String),
+    )
+    .columns(answer=JSON, openings=JSON, registrations=JSON, current=JSON)
+)
+
+
+async def _save_reads(
+    connection: AsyncConnection, *, family_id: str, changes: list[Change], key: str | None
+) -> tuple[dict[str, Any] | None, _Context]:
+    """The stored answer of `key` (None without one, or when its save has not finished) and
+    what the rules need: one statement on PostgreSQL, up to four on the embedded database."""
+    if connection.dialect.name != "postgresql":
+        stored = None
+        if key is not None:
+            stored = await _stored_answer(connection, family_id=family_id, key=key)
+        return stored, await _context(connection, family_id=family_id, changes=changes)
+    row = (
+        await connection.execute(
+            _SAVE_READS,
+            {
+                "opening_ids": sorted({c.opening_id for c in changes}),
+                "person_ids": sorted({c.person_id for c in changes}),
+                "family_id": family_id,
+                "key": key,
+            },
+        )
+    ).one()
+    context = _Context()
+    for item in row.openings or ():
+        item[5] = date.fromisoformat(item[5])
+        info = opening_info(item)
+        context.openings[info.id] = info
+        context.excludes[(info.activity_id, info.unit_code)] = info.excludes
+        context.labels[(info.activity_id, info.unit_code)] = info.unit_label
+        if item[19] is not None:
+            context.closures[(info.activity_id, info.day)] = item[20] or "fermeture"
+    for person_id, activity_id, period_id, group_id, person_name in row.registrations or ():
+        context.registrations[(person_id, activity_id, period_id)] = (group_id, person_name)
+    for rid, person_id, opening_id, activity_id, day, code, state, attendance, excl, label in (
+        row.current or ()
+    ):
+        context.current[(person_id, opening_id)] = Current(
+            rid, person_id, opening_id, activity_id, date.fromisoformat(day), code, state,
+            attendance,
+        )  # fmt: skip
+        context.excludes[(activity_id, code)] = tuple(excl or ())
+        context.labels[(activity_id, code)] = label
+    return row.answer or None, context
+
+
 def _refused(
     change: Change, code: str, reason: str, info: OpeningInfo | None = None
 ) -> ChangeResult:
@@ -520,9 +623,11 @@ def _event_data(
     }
 
 
-def record(session: AsyncSession, event_type: str, family_id: str, data: dict[str, Any]) -> None:
-    """Write a reservation event in the caller's transaction."""
-    record_event(
+def record(
+    session: AsyncSession, event_type: str, family_id: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Write a reservation event in the caller's transaction; returns the message."""
+    return record_event(
         session,
         OutboxMessage,
         source=BookingsSettings.service_name,
@@ -601,16 +706,29 @@ async def _insert_bookings(
 
 
 async def _apply(
-    session: AsyncSession, plan: _Plan, *, family_id: str, now: datetime, by: str
-) -> None:
+    session: AsyncSession,
+    plan: _Plan,
+    *,
+    family_id: str,
+    now: datetime,
+    by: str,
+    count: int,
+    key: str | None,
+) -> SaveResult:
     """Apply the judged changes in the save's transaction; each result goes in `plan`.
 
     The bookings' rows go in first, in one INSERT; cancellations follow (each gives its place
-    to the first waiting request); then every opening's places are taken at once, in opening
-    id order (`take_opening_places`): the openings' row locks, the ones every save of a rush
-    waits on, are held only from that statement to the commit. A save with cancellations
-    first locks all its openings in id order, so that its cancellations and bookings cannot
-    lock them in another order than a concurrent save. The events go in one INSERT at commit.
+    to the first waiting request). Then everything is written as if every booking got its
+    place: the events (one INSERT), and the answer under the `Idempotency-Key` (claimed
+    here: a twin holding the same key waits on this INSERT, then replays the first answer).
+    Only then are every opening's places taken at once, in opening id order
+    (`take_opening_places`): the openings' row locks, the ones concurrent saves of the same
+    school (and every save of a rush) wait on, are held from that statement to the commit
+    alone, with no other statement and no Python work in between. When an opening had fewer
+    places left than wanted (rare outside a rush), the bookings left out are put on the
+    waiting list or removed, and their events and the stored answer corrected, in the same
+    transaction. A save with cancellations first locks all its openings in id order, so that
+    its cancellations and bookings cannot lock them in another order than a concurrent save.
     """
     ops = sorted(plan.ops, key=lambda o: (o.info.id, o.change.action != "cancel"))
     bookings: list[_Op] = []
@@ -634,32 +752,79 @@ async def _apply(
     for op in bookings:
         if op.index not in inserted:  # a concurrent twin inserted it first
             plan.results[op.index] = _refused(op.change, "already-booked", "déjà réservé", op.info)
-    left = await take_opening_places(session, Counter(op.info.id for op in booked))
-    waiting: list[str] = []
-    full: list[str] = []
-    events: list[tuple[str, dict[str, Any]]] = []
+    events: dict[int, str] = {}  # op index -> id of its event
     for op in booked:  # in opening-id order, then in the save's order
-        reservation_id = inserted[op.index]
         state = CONFIRMED if op.info.validation == "automatic" else RES_REQUESTED
+        events[op.index] = _record_booking(session, plan, op, family_id, inserted[op.index], state)
+    summary = _summary(plan, count)
+    if key is not None:
+        await _claim(session, family_id=family_id, key=key, now=now, answer=summary)
+    if not booked:
+        return summary
+    await session.flush()  # the events' INSERT, before the locks
+    left = await take_opening_places(session, Counter(op.info.id for op in booked))
+    short: list[_Op] = []
+    for op in booked:  # the first ones in this order get the places left
         if left.get(op.info.id, 0) > 0:
             left[op.info.id] -= 1
-        elif op.info.waiting_list:
-            state = WAITING
+        else:
+            short.append(op)
+    if not short:
+        return summary
+    await _left_out(session, plan, short, inserted=inserted, events=events, family_id=family_id)
+    summary = _summary(plan, count)
+    if key is not None:
+        await session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.family_id == family_id, IdempotencyRecord.key == key)
+            .values(response=summary.model_dump(mode="json"))
+            .execution_options(synchronize_session=False)
+        )
+    return summary
+
+
+def _record_booking(
+    session: AsyncSession, plan: _Plan, op: _Op, family_id: str, reservation_id: str, state: str
+) -> str:
+    """The booking's event and result in `state`; returns the event's id."""
+    data = _event_data(
+        reservation_id=reservation_id,
+        family_id=family_id,
+        person_id=op.change.person_id,
+        person_name=op.person_name,
+        info=op.info,
+        state=state,
+    )
+    plan.results[op.index] = _applied(op, state, reservation_id, _LABEL_OF_STATE.get(state))
+    return str(record(session, _EVENT_OF_STATE[state], family_id, data)["id"])
+
+
+async def _left_out(
+    session: AsyncSession,
+    plan: _Plan,
+    short: list[_Op],
+    *,
+    inserted: dict[int, str],
+    events: dict[int, str],
+    family_id: str,
+) -> None:
+    """Bookings that found no place left: on the waiting list when the activity keeps one,
+    else removed (« complet »); the events written for them replaced."""
+    await session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.id.in_([events[op.index] for op in short]))
+        .execution_options(synchronize_session=False)
+    )
+    waiting: list[str] = []
+    full: list[str] = []
+    for op in short:
+        reservation_id = inserted[op.index]
+        if op.info.waiting_list:
             waiting.append(reservation_id)
+            _record_booking(session, plan, op, family_id, reservation_id, WAITING)
         else:
             full.append(reservation_id)
             plan.results[op.index] = _full(op.change, op.info)
-            continue
-        data = _event_data(
-            reservation_id=reservation_id,
-            family_id=family_id,
-            person_id=op.change.person_id,
-            person_name=op.person_name,
-            info=op.info,
-            state=state,
-        )
-        events.append((_EVENT_OF_STATE[state], data))
-        plan.results[op.index] = _applied(op, state, reservation_id, _LABEL_OF_STATE.get(state))
     if waiting:
         await session.execute(
             update(Reservation)
@@ -673,8 +838,6 @@ async def _apply(
             .where(Reservation.id.in_(full))
             .execution_options(synchronize_session=False)
         )
-    for event_type, data in events:
-        record(session, event_type, family_id, data)
 
 
 async def release_place(
@@ -753,37 +916,31 @@ async def save_changes(
     """Judge and apply a save's changes; each is applied or refused on its own.
 
     With an `idempotency_key`, a stored answer is looked for first; else the key is claimed
-    first thing in the save's transaction and the answer stored in it before commit: a retry
-    (or a twin waiting on the key) gets the stored answer through `Replay`, never a second
-    booking.
+    in the save's transaction together with its answer, before the places are taken: a
+    retry (or a twin, whose INSERT of the key waits for this one's commit) gets the stored
+    answer through `Replay` and its own transaction is rolled back, never a second booking.
     """
     async with database.reads() as connection:
-        if idempotency_key is not None:
-            # A retry of a finished save: its answer, before any work (same connection).
-            stored = await _stored_answer(connection, family_id=family_id, key=idempotency_key)
-            if stored:
-                raise Replay(stored)
-        context = await _context(connection, family_id=family_id, changes=changes)
+        stored, context = await _save_reads(
+            connection, family_id=family_id, changes=changes, key=idempotency_key
+        )
+    if stored:
+        # A retry of a finished save: its answer, before any work.
+        raise Replay(stored)
     plan = judge(changes=changes, now=clock(), context=context)
     await _check_documents(plan, upstream=upstream, family_id=family_id)
     if not plan.ops and idempotency_key is None:
         return _summary(plan, len(changes))
     async with database.transaction() as session:
-        now = clock()
-        if idempotency_key is not None:
-            await _claim(session, family_id=family_id, key=idempotency_key, now=now)
-        await _apply(session, plan, family_id=family_id, now=now, by=by)
-        summary = _summary(plan, len(changes))
-        if idempotency_key is not None:
-            await session.execute(
-                update(IdempotencyRecord)
-                .where(
-                    IdempotencyRecord.family_id == family_id,
-                    IdempotencyRecord.key == idempotency_key,
-                )
-                .values(response=summary.model_dump(mode="json"))
-            )
-    return summary
+        return await _apply(
+            session,
+            plan,
+            family_id=family_id,
+            now=clock(),
+            by=by,
+            count=len(changes),
+            key=idempotency_key,
+        )
 
 
 class Replay(Exception):
@@ -807,11 +964,16 @@ async def _stored_answer(
     return (await connection.execute(_STORED, {"family_id": family_id, "key": key})).scalar()
 
 
-async def _claim(session: AsyncSession, *, family_id: str, key: str, now: datetime) -> None:
-    # A twin holding the same key makes this INSERT wait until it commits, then do nothing.
+async def _claim(
+    session: AsyncSession, *, family_id: str, key: str, now: datetime, answer: SaveResult
+) -> None:
+    # A twin holding the same key makes this INSERT wait until it commits, then do nothing:
+    # this save is then rolled back and the twin's answer replayed.
     claimed = await session.execute(
         _insert_for(session)(IdempotencyRecord)
-        .values(family_id=family_id, key=key, created_at=now)
+        .values(
+            family_id=family_id, key=key, created_at=now, response=answer.model_dump(mode="json")
+        )
         .on_conflict_do_nothing(index_elements=["family_id", "key"])
         .returning(IdempotencyRecord.key)
     )

@@ -2,7 +2,8 @@
 per booking): siblings on the same opening, the waiting list and « complet » in one save,
 the planning's two reads and every kind of cell they tell, a retry answered from the stored
 answer read with the rules' reads, and crosswise saves that would deadlock were the openings
-locked out of order — on PostgreSQL and on the embedded database alike."""
+locked out of order; the places taken last before the commit, the answer stored before
+and corrected when places ran short — on PostgreSQL and on the embedded database alike."""
 
 from __future__ import annotations
 
@@ -211,3 +212,80 @@ async def test_the_planning_tells_each_kind_of_cell_and_why(
     last = await journee("2027-04-26")
     assert last["2027-05-01"][0] == "ferme" and "jour férié" in last["2027-05-01"][1]
     assert last["2027-05-02"][0] == "hors_periode"
+
+
+async def test_a_retry_replays_the_corrected_answer_when_places_ran_short(
+    client: TestClient, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    # The answer is stored as if every booking got its place, before the places are taken;
+    # the sibling beyond them is told « liste d'attente » and the stored answer says so too.
+    setup = await setup_reservations(
+        client, signer, stand_in, capacity=2, children=3, families=1, waiting_list=True
+    )
+    family_id = setup.children[0][0]
+    opening = setup.opening(WED)
+    changes = [book(person, opening) for _, person in setup.children]
+    answers = []
+    for _ in range(2):
+        response = await client.post(
+            f"/families/{family_id}/reservations/changes",
+            json={"changes": changes},
+            headers={**as_parent(signer, family_id), "Idempotency-Key": "short-1"},
+        )
+        assert response.status == 200, await response.text()
+        answers.append(await response.json())
+    first, replayed = answers
+    assert [r["state"] for r in first["results"]] == ["confirmed", "confirmed", "waiting"]
+    assert replayed == first
+    booked, states, events = await _rows(client, opening)
+    assert booked == 2 and states == {"confirmed": 2, "waiting": 1}
+    assert sorted(e["type"] for e in events) == [
+        "reservation.confirmed",
+        "reservation.confirmed",
+        "reservation.waitlisted",
+    ]
+
+
+async def test_the_places_are_taken_last_before_the_commit(
+    client: TestClient, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    # The openings' locks, which concurrent saves of the same openings wait on, are held
+    # from the statement taking the places to the commit, with nothing sent in between (the
+    # events and the Idempotency-Key's answer are written before).
+    from sqlalchemy import event
+
+    setup = await setup_reservations(client, signer, stand_in, capacity=5, children=1)
+    family_id, child = setup.children[0]
+    engine = client.app[DATABASE].engine.sync_engine
+    sent: list[tuple[Any, str]] = []
+
+    def _statement(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        flat = " ".join(statement.split()).upper()
+        what = "TAKE" if "UPDATE OPENINGS" in flat else flat[:40]
+        sent.append((conn, what))
+
+    def _commit(conn: Any) -> None:
+        sent.append((conn, "COMMIT"))
+
+    event.listen(engine, "before_cursor_execute", _statement)
+    event.listen(engine, "commit", _commit)
+    try:
+        response = await client.post(
+            f"/families/{family_id}/reservations/changes",
+            json={"changes": [book(child, setup.opening(d)) for d in (WED, THU, FRI)]},
+            headers={**as_parent(signer, family_id), "Idempotency-Key": "last-1"},
+        )
+        assert response.status == 200, await response.text()
+    finally:
+        event.remove(engine, "before_cursor_execute", _statement)
+        event.remove(engine, "commit", _commit)
+    # The save's transaction only (the outbox relay runs beside it on its own connection).
+    saving = next(conn for conn, what in sent if what == "TAKE")
+    mine = [what for conn, what in sent if conn is saving]
+    first = mine.index("TAKE")
+    last = len(mine) - 1 - mine[::-1].index("TAKE")
+    # One statement on PostgreSQL, one per place on the embedded database, then the commit.
+    assert set(mine[first : last + 1]) == {"TAKE"}, mine
+    assert mine[last + 1] == "COMMIT", mine
+    assert any(w.startswith("INSERT INTO OUTBOX_MESSAGES") for w in mine[:first]), mine
+    assert any(w.startswith("INSERT INTO IDEMPOTENCY_KEYS") for w in mine[:first]), mine
