@@ -89,6 +89,10 @@ async def read_body(request: web.Request, model: type[ModelT]) -> ModelT:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        # A few KB of `[[[[…` nest deeper than the parser's recursion limit: the caller's
+        # mistake (or an attack), not ours.
+        raise BadRequest("The body's JSON nests too deeply.") from None
     return parse(model, document)
 
 

@@ -34,6 +34,10 @@ async def read_json(request: web.Request, model: type[ModelT]) -> ModelT:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+    except RecursionError:
+        # A few KB of `[[[[…` nest deeper than the parser's recursion limit: the caller's
+        # mistake (or an attack), not ours.
+        raise BadRequest("The body's JSON nests too deeply.") from None
     try:
         return model.model_validate(document)
     except ValidationError as exc:

@@ -41,3 +41,12 @@ async def test_a_valid_body_is_read(aiohttp_client) -> None:
     client = await _client(aiohttp_client)
     response = await client.post("/named", json={"name": "TEST"})
     assert await response.json() == {"name": "TEST"}
+
+
+async def test_a_deeply_nested_body_is_a_400_not_a_500(aiohttp_client) -> None:
+    client = await _client(aiohttp_client)
+    deep = b"[" * 30_000 + b"]" * 30_000  # 60 KB: under the gateway's 64 KiB limit
+    response = await client.post("/named", data=deep, headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert response.content_type == "application/problem+json"
+    assert "nests too deeply" in (await response.json())["detail"]

@@ -141,3 +141,13 @@ async def test_the_search_page_size_is_capped(api: FamiliesApi) -> None:
     assert (await response.json())["size"] == 50
     short = await api.client.get("/staff/families?q=a", headers=api.staff())
     assert (await _errors(short)) == {"q": "Ce champ est trop court."}
+
+
+async def test_a_body_nested_too_deeply_is_a_400_not_a_500(api: FamiliesApi) -> None:
+    deep = b"[" * 30_000 + b"]" * 30_000  # 60 KB: under the gateway's 64 KiB limit
+    response = await api.client.post(
+        "/families", data=deep, headers={**api.staff(), "Content-Type": "application/json"}
+    )
+    assert response.status == 400, await response.text()
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert "nests too deeply" in (await response.json())["detail"]
