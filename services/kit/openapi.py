@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -178,4 +179,5 @@ def _multipart_schema(files: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _path_parameters(path: str) -> list[str]:
-    return [part[1:-1].split(":")[0] for part in path.split("/") if part.startswith("{")]
+    # A parameter may share its segment with text (`/calendar/{token}.ics`).
+    return re.findall(r"\{([^{}:]+)(?::[^{}]*)?\}", path)

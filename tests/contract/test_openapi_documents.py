@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,13 @@ def test_command_writes_then_checks(tmp_path: Path, capsys: pytest.CaptureFixtur
 
     assert main(["openapi", "--check", "--output", str(tmp_path), "documents"]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_every_path_parameter_is_named_as_in_its_path(name: str) -> None:
+    document = build_document(name)
+    for path, operations in document["paths"].items():
+        in_path = re.findall(r"\{([^{}]+)\}", path)
+        for method, operation in operations.items():
+            declared = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+            assert declared == in_path, f"{method.upper()} {path}: {declared}"
