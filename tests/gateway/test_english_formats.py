@@ -12,7 +12,9 @@ from __future__ import annotations
 import html
 import re
 import string
+import uuid
 from datetime import date
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -33,7 +35,7 @@ from tests.services.billing.test_payments import issued_invoice
 from .conftest import same_origin
 from .fakes import PASSWORD
 from .test_catalogue_pages import BackOffice, _activity_with_units, office  # noqa: F401
-from .test_i18n_coverage import french_left
+from .test_i18n_coverage import french_left, portal, whole_portal  # noqa: F401
 
 ENGLISH = load_catalogs()["en"]._catalog  # the merged catalog, read only
 PROBLEM = "https://portail-famille.example/problems/"
@@ -195,9 +197,9 @@ def test_a_planning_deadline_alone_is_written_in_english() -> None:
 # ---- through the real gateway -----------------------------------------------------------
 
 
-async def _sign_in(portal: Portal, email: str) -> str:
+async def _sign_in(billing: Portal, email: str) -> str:
     """Sign in through the form, in English; the session's CSRF token."""
-    client = portal.gateway
+    client = billing.gateway
     client.session.cookie_jar.clear()
     signed = await client.post(
         "/connexion?lang=en",
@@ -212,8 +214,8 @@ async def _sign_in(portal: Portal, email: str) -> str:
     return token.group(1)
 
 
-async def _page(portal: Portal, path: str) -> str:
-    response = await portal.gateway.get(path)
+async def _page(billing: Portal, path: str) -> str:
+    response = await billing.gateway.get(path)
     text = html.unescape(await response.text())
     assert response.status == 200, (path, text[:300])
     return text
@@ -281,6 +283,33 @@ async def test_an_activity_named_twice_is_refused_in_english_with_its_name(
     shown = html.unescape(await twice.text())
     assert f"An activity named “{existing}” already exists." in shown
     assert "existe déjà" not in shown
+
+
+async def test_a_publications_days_are_the_paris_days_it_was_given(
+    whole_portal: dict[str, Any],  # noqa: F811
+) -> None:
+    """The page cut the UTC instant (« du 14/03/2026 » for a document published from the 15th:
+    midnight in Paris is 23:00 UTC the day before); it now shows the Paris day, in both
+    languages."""
+    agent = whole_portal["agent"]
+    form_page = await (await agent.get("/agents/documentation")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form_page)
+    assert token, form_page
+    title = f"Règlement intérieur {uuid.uuid4().hex[:6]}"
+    published = await agent.post(
+        "/agents/documentation",
+        data={"csrf_token": token.group(1), "titre": title, "categorie": "Règlements",
+              "debut": "2026-03-15", "fin": "2027-03-15"},
+        headers=same_origin(agent),
+    )  # fmt: skip
+    assert published.status == 200, await published.text()
+    for language, words in (("fr", ("du", "au")), ("en", ("from", "to"))):
+        listed = html.unescape(
+            await (await agent.get(f"/agents/documentation?lang={language}")).text()
+        )
+        row = listed.split(f'data-org-document="{title}"', 1)[1].split("</tr>", 1)[0]
+        shown = " ".join(re.sub(r"<[^>]+>", " ", row).split())
+        assert f"{words[0]} 15/03/2026 {words[1]} 15/03/2027" in shown, shown
 
 
 @pytest.mark.browser
