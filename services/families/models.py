@@ -13,7 +13,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.kit.columns import UtcDateTime
 from services.kit.outbox import OutboxMessageMixin
 
 
@@ -51,8 +51,8 @@ class Family(Base):
     quotient_source: Mapped[str | None] = mapped_column(String(30))
     billing_person_id: Mapped[str | None] = mapped_column(ForeignKey("persons.id"))
     status: Mapped[str] = mapped_column(String(20), default="active")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     # Optimistic concurrency: every write bumps it, a stale write is refused.
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -90,8 +90,8 @@ class Person(Base):
     may_leave_alone: Mapped[bool | None] = mapped_column(Boolean)
     insurance_company: Mapped[str | None] = mapped_column(String(120))
     insurance_number: Mapped[str | None] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
@@ -104,7 +104,7 @@ class FamilyMember(Base):
 
     family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), primary_key=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ChangeRequest(Base):
@@ -121,9 +121,9 @@ class ChangeRequest(Base):
     # [{"field": ..., "old": ..., "new": ...}] in JSON form (dates as ISO strings).
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     submitted_by: Mapped[str] = mapped_column(String(100))
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(100))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reason: Mapped[str | None] = mapped_column(String(500))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -140,7 +140,7 @@ class FieldPolicy(Base):
     field: Mapped[str] = mapped_column(String(40), primary_key=True)
     role: Mapped[str] = mapped_column(String(10), primary_key=True)  # "family" or "staff"
     access: Mapped[str] = mapped_column(String(10))  # hidden, read, edit, mandatory
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(String(100))
 
 
