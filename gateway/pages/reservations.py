@@ -294,6 +294,7 @@ async def _staff_page(
         "day": day.isoformat(),
         "days": days,
         "roster": roster,
+        "day_shown": lambda day: _day_shown(request, day),  # « Wed 21/04/2027 »
         # Oldest day first, each written 21/04/2027 as the rest of the pages do.
         "pending": [
             {**r, "day_shown": _day_shown(request, r["day"], weekday=False)} for r in pending

@@ -120,6 +120,10 @@ async def test_staff_decisions_and_closures_read_in_english(
     assert "Closed on 28/04/2027: 0 booking(s) cancelled, families told." in text_of(
         answers["closed"]
     )
+    # The day's lists are headed by the day as people write it, not the service's ISO day.
+    roster = await client.get("/agents/reservations", params={**lists, "jour": WED_1})
+    headed = text_of(await roster.text())
+    assert "Wed 21/04/2027 — primaire — Journée" in headed and f"{WED_1} —" not in headed
 
 
 async def _pending_of(portal: Portal, signer: TestSigner) -> list[str]:
