@@ -235,8 +235,8 @@ async def decide(request: web.Request) -> web.StreamResponse:
         detail = problem_text(request, reply.data, "La décision n'a pas pu être enregistrée.")
         return await _review_page(request, error=detail, status=reply.status)
     name = reply.data.get("document_type_name", "Document")
-    done = "accepté" if decision == "accept" else "refusé"
-    return await _review_page(request, notice=f"{name} : {done}.")
+    done = "{name} : accepté." if decision == "accept" else "{name} : refusé."
+    return await _review_page(request, notice=translator_of(request)(done, name=name))
 
 
 def _type_body(form: Any) -> tuple[dict[str, Any], str | None]:
@@ -316,7 +316,8 @@ async def save_type(request: web.Request) -> web.StreamResponse:
             request, reply.data, "Le type de document n'a pas pu être enregistré."
         )
         return await _types_page(request, error=detail, status=reply.status)
-    return await _types_page(request, notice=f"« {reply.data['name']} » enregistré.")
+    saved = translator_of(request)("« {name} » enregistré.", name=reply.data["name"])
+    return await _types_page(request, notice=saved)
 
 
 async def _publications_page(

@@ -312,6 +312,30 @@ async def test_a_publications_days_are_the_paris_days_it_was_given(
         assert f"{words[0]} 15/03/2026 {words[1]} 15/03/2027" in shown, shown
 
 
+async def test_a_document_type_saved_then_named_twice_reads_in_english(
+    whole_portal: dict[str, Any],  # noqa: F811
+) -> None:
+    """The notice was built in French by the page (« « X » enregistré. ») and the refusal was
+    the service's French detail."""
+    agent = whole_portal["agent"]
+    form_page = await (await agent.get("/agents/types-documents")).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form_page)
+    assert token, form_page
+    name = f"Attestation {uuid.uuid4().hex[:6]}"
+    shown = []
+    for _ in range(2):
+        response = await agent.post(
+            "/agents/types-documents?lang=en",
+            data={"csrf_token": token.group(1), "nom": name, "concerne": "family"},
+            headers=same_origin(agent),
+        )
+        shown.append((response.status, html.unescape(await response.text())))
+    assert shown[0][0] == 200 and f"“{name}” saved." in shown[0][1]
+    assert shown[1][0] == 409
+    assert f"A document type named “{name}” already exists." in shown[1][1]
+    assert "existe déjà" not in shown[1][1] and "enregistré" not in shown[0][1]
+
+
 @pytest.mark.browser
 @pytest.mark.timeout(180)
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
