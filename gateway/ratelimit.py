@@ -4,10 +4,17 @@ The path → bucket table is data (`rate_limits.yaml`, or `GATEWAY_RATE_LIMITS_F
 cannot be reached, reads and buckets marked `fail_open` go through (the portal stays usable;
 the failure is logged and counted), the others (login, reset, contact) answer 503: they are
 the ones that stop password guessing and spam, which must not run unmetered.
+
+A bucket may also set `concurrency`: at most that many of its requests are handled at once
+by this gateway process; the others wait in line, in arrival order, for up to
+`queue_seconds` (then 503 with Retry-After). The upstream deadline starts once a request
+is let through, so an opening-day rush waits in line at the gateway instead of piling up in
+the service until the deadline answers 504.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import time
@@ -28,6 +35,7 @@ from .clientip import client_ip
 from .keys import GATEWAY_SETTINGS, RATE_LIMITER, UPSTREAM_METRICS
 
 log = structlog.get_logger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics", "/static/")
@@ -61,6 +69,8 @@ class Bucket:
     per_ip: int
     per_identity: int
     fail_open: bool = True
+    concurrency: int | None = None
+    queue_seconds: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,8 @@ class RateLimitTable:
                 per_ip=int(spec["per_ip"]),
                 per_identity=int(spec["per_identity"]),
                 fail_open=bool(spec.get("fail_open", True)),
+                concurrency=int(spec["concurrency"]) if spec.get("concurrency") else None,
+                queue_seconds=float(spec.get("queue_seconds", 20.0)),
             )
             for name, spec in document["buckets"].items()
         }
@@ -136,6 +148,32 @@ class RateLimiter:
         self._prefix = prefix
         self._script = redis.register_script(_COUNT_SCRIPT)
         self._last_error_logged = 0.0
+        # Buckets with a `concurrency`: their line (this process's, created on first use).
+        self._lines: dict[str, asyncio.Semaphore] = {}
+
+    async def handle_in_line(
+        self, bucket: Bucket, request: web.Request, handler: Handler
+    ) -> web.StreamResponse:
+        """Run `handler` once one of the bucket's `concurrency` places is free (503 after
+        waiting `queue_seconds`); at once for a bucket without one."""
+        if bucket.concurrency is None:
+            return await handler(request)
+        line = self._lines.get(bucket.name)
+        if line is None:
+            line = self._lines[bucket.name] = asyncio.Semaphore(bucket.concurrency)
+        try:
+            async with asyncio.timeout(bucket.queue_seconds):
+                await line.acquire()
+        except TimeoutError:
+            request.app[UPSTREAM_METRICS].rate_limited.labels(f"{bucket.name}:queue").inc()
+            raise ServiceUnavailable(
+                "Many requests are being handled right now; please try again in a moment.",
+                headers={"Retry-After": "5"},
+            ) from None
+        try:
+            return await handler(request)
+        finally:
+            line.release()
 
     def report_store_error(self, error: Exception) -> None:
         """Log a Redis failure, at most once per interval: an outage must not flood the logs."""
@@ -169,9 +207,6 @@ def identity_key(request: web.Request) -> str | None:
     return hashlib.sha256(secret.encode()).hexdigest()[:32]
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
 @web.middleware
 async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """429 with Retry-After when the caller's bucket is full."""
@@ -185,7 +220,7 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
         request.app[UPSTREAM_METRICS].rate_limit_errors.inc()
         limiter.report_store_error(exc)
         if request.method in SAFE_METHODS or bucket.fail_open:
-            return await handler(request)
+            return await limiter.handle_in_line(bucket, request, handler)
         raise ServiceUnavailable(
             "This action is briefly unavailable; please try again in a moment.",
             headers={"Retry-After": "5"},
@@ -196,4 +231,4 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
             f"Too many requests; try again in {verdict.retry_after} seconds.",
             headers={"Retry-After": str(verdict.retry_after)},
         )
-    return await handler(request)
+    return await limiter.handle_in_line(bucket, request, handler)

@@ -1,11 +1,14 @@
-"""Rate limits in Redis: 429 with Retry-After, stricter buckets, per identity, Redis down."""
+"""Rate limits in Redis: 429 with Retry-After, stricter buckets, per identity, Redis down; a
+bucket's line (`concurrency`): that many at once, the others wait, 503 past `queue_seconds`."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 import yaml
+from aiohttp import web
 
 from gateway.config import DEFAULT_RATE_LIMITS
 from gateway.ratelimit import RateLimitTable
@@ -107,6 +110,9 @@ def test_the_shipped_table_puts_sensitive_paths_in_strict_buckets() -> None:
         assert table.bucket_for(method, path).name == bucket, (method, path)
     assert table.buckets["login"].per_ip < table.buckets["default"].per_ip
     assert not table.buckets["login"].fail_open
+    # An opening-day rush waits in line at the gateway (a place per pooled connection and more).
+    assert table.buckets["booking"].concurrency == 16
+    assert table.buckets["default"].concurrency is None
 
 
 def test_a_table_naming_an_unknown_bucket_is_refused() -> None:
@@ -117,3 +123,89 @@ def test_a_table_naming_an_unknown_bucket_is_refused() -> None:
                 "rules": [{"pattern": "x", "bucket": "nope"}],
             }
         )
+
+
+class _Held:
+    """A service holding every request until `gate` opens: how many it holds, the most at once."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.inside = 0
+        self.most = 0
+        self.changed = asyncio.Condition()
+
+    def app(self) -> web.Application:
+        app = web.Application()
+
+        async def held(_request: web.Request) -> web.Response:
+            async with self.changed:
+                self.inside += 1
+                self.most = max(self.most, self.inside)
+                self.changed.notify_all()
+            try:
+                await self.gate.wait()
+            finally:
+                self.inside -= 1
+            return web.json_response({})
+
+        app.router.add_route("*", "/{tail:.*}", held)
+        return app
+
+    async def until_inside(self, count: int) -> None:
+        async with self.changed:
+            await asyncio.wait_for(self.changed.wait_for(lambda: self.inside == count), 10)
+
+
+def _table_with_a_line(tmp_path: Path, concurrency: int, queue_seconds: float) -> Path:
+    table = {
+        "buckets": {
+            "default": {"window": 60, "per_ip": 1000, "per_identity": 1000},
+            "booking": {"window": 60, "per_ip": 1000, "per_identity": 1000,
+                        "concurrency": concurrency, "queue_seconds": queue_seconds},
+        },
+        "rules": [{"pattern": "^/api/bookings/", "methods": ["POST"], "bucket": "booking"}],
+    }  # fmt: skip
+    path = tmp_path / "limits.yaml"
+    path.write_text(yaml.safe_dump(table))
+    return path
+
+
+async def test_a_bucket_with_a_concurrency_lets_that_many_through_the_others_wait_in_line(
+    gateway, upstream, tmp_path
+) -> None:
+    held = _Held()
+    bookings = await upstream(held.app())
+    client = await gateway(
+        {"bookings": bookings.url},
+        rate_limits_file=_table_with_a_line(tmp_path, concurrency=2, queue_seconds=30),
+        upstream_deadline_seconds=30.0,
+    )
+    saves = [asyncio.ensure_future(client.post("/api/bookings/x", json={})) for _ in range(5)]
+    await held.until_inside(2)
+    await asyncio.sleep(0.5)  # room for a third to (wrongly) reach the service
+    assert held.inside == 2
+    held.gate.set()
+    statuses = [(await save).status for save in saves]
+    assert statuses == [200] * 5
+    assert held.most == 2
+
+
+async def test_past_queue_seconds_a_request_waiting_in_line_gets_503(
+    gateway, upstream, tmp_path
+) -> None:
+    held = _Held()
+    bookings = await upstream(held.app())
+    client = await gateway(
+        {"bookings": bookings.url},
+        rate_limits_file=_table_with_a_line(tmp_path, concurrency=1, queue_seconds=0.5),
+        upstream_deadline_seconds=30.0,
+    )
+    first = asyncio.ensure_future(client.post("/api/bookings/x", json={}))
+    await held.until_inside(1)
+    second = await client.post("/api/bookings/x", json={})
+    assert second.status == 503
+    assert second.content_type == "application/problem+json"
+    assert second.headers["Retry-After"] == "5"
+    held.gate.set()
+    assert (await first).status == 200
+    assert held.most == 1
