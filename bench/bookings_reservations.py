@@ -18,6 +18,8 @@ aiohttp client:
    confirmed count, p95, attempts/s;
 4. the bare `UPDATE openings SET booked = booked + 1 WHERE id = $1 AND booked < capacity
    RETURNING` with asyncpg (pool of 20), 1,000 at once on another 20-place opening.
+The gateway runs with the shipped rate-limit table (`gateway/rate_limits.yaml`: its rules and
+the booking bucket's line), its counts raised out of reach.
 Writes bench/results/bookings_reservations.json (`…_N_processes.json` with N copies) and
 prints the results.
 """
@@ -57,11 +59,20 @@ from .harness import (
 )
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-LIMITS = """
-buckets:
-  default: {window: 60, per_ip: 100000000, per_identity: 100000000, fail_open: true}
-rules: []
-"""
+SHIPPED_LIMITS = Path(__file__).resolve().parent.parent / "gateway" / "rate_limits.yaml"
+
+
+def _limits() -> str:
+    """The shipped rate-limit table (its buckets, rules and lines: the booking bucket's
+    `concurrency`), with counts no benchmark reaches."""
+    import yaml
+
+    table = yaml.safe_load(SHIPPED_LIMITS.read_text())
+    for bucket in table["buckets"].values():
+        bucket.update(per_ip=100_000_000, per_identity=100_000_000)
+    return yaml.safe_dump(table)
+
+
 WEEK = date(2027, 1, 11)  # a Monday with seeded reservations
 SAVE_WEEK = date(2027, 3, 1)  # a Monday after the seeded ones: free cells
 
@@ -347,7 +358,11 @@ def main() -> None:
     parser.add_argument("--bookings-processes", type=int, default=1)
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--fresh-town", action="store_true")
-    parser.add_argument("--rush-only", action="store_true", help="measure only the rush")
+    parser.add_argument(
+        "--phases",
+        default="week,save,rush",
+        help="of week,save: which to measure (the rush and bare UPDATE always run)",
+    )
     parser.add_argument(
         "--py-spy", metavar="DIR",
         help="record the bookings and gateway processes with py-spy (path in $PY_SPY or on "
@@ -358,7 +373,7 @@ def main() -> None:
     url, town, seed_seconds = _town(args.families, args.reservations, args.fresh_town)
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
     work = Path(tempfile.mkdtemp(prefix="pf-bench-bookings-"))
-    (work / "limits.yaml").write_text(LIMITS)
+    (work / "limits.yaml").write_text(_limits())
     service_port, gateway_port = free_port(), free_port()
     common = {"PORTAIL_PROFILE": "test", "REDIS_URL": REDIS_URL,
               "JWKS_JSON": json.dumps(signer.jwks), "LOG_LEVEL": "WARNING"}  # fmt: skip
@@ -401,7 +416,8 @@ def main() -> None:
         week: dict[str, Any] = {}
         lights: list[dict[str, Any]] = [{}]
         saves: dict[str, Any] = {}
-        if not args.rush_only:
+        phases = set(args.phases.split(","))
+        if "week" in phases:
             week = cpu.measure(
                 lambda: asyncio.run(_week(gateway, tokens, args.seconds, args.connections)),
                 by_count,
@@ -411,6 +427,7 @@ def main() -> None:
                                by_count), "connections": n}
                 for n in args.light_connections
             ]  # fmt: skip
+        if "save" in phases:
             saves = cpu.measure(
                 lambda: asyncio.run(
                     _saves(gateway, dsn, town.children[300:], signer, args.saves, 8)
