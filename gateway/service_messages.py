@@ -43,11 +43,18 @@ def message_text(request: web.Request, message: str) -> str:
 def sentence_text(request: web.Request, message: str) -> str:
     """The catalog's template matching a service's French sentence, filled with its values in
     the page's language; "" when no template matches."""
-    _ = translator_of(request)
-    for pattern, template in _.sentences:
-        found = pattern.fullmatch(message.strip())
+    return _fill(request, translator_of(request).sentences, message)
+
+
+def _fill(
+    request: web.Request, templates: list[tuple[re.Pattern[str], str]], text: str, depth: int = 0
+) -> str:
+    for pattern, template in templates:
+        found = pattern.fullmatch(text.strip())
         if found is not None:
-            values = {name: _value(request, text) for name, text in found.groupdict().items()}
+            values = {
+                name: _value(request, value, depth + 1) for name, value in found.groupdict().items()
+            }
             return template.format(**values)
     return ""
 
@@ -126,13 +133,16 @@ FRENCH_DEADLINE = re.compile(
 )
 
 
-def _value(request: web.Request, text: str) -> str:
+def _value(request: web.Request, text: str, depth: int = 1) -> str:
     """A value read from a service's French sentence, as the page's language writes it:
-    amounts and days rewritten, a known word (« demandée ») translated, data as it is."""
+    a known word (« demandée ») or value template (`value:…`) translated, amounts and days
+    rewritten, data as it is."""
     _ = translator_of(request)
     formats = formats_in(_.language)
     if _(text) != text:
         return _(text)
+    if depth <= 3 and (filled := _fill(request, _.values + _.sentences, text, depth)):
+        return filled
 
     def amount(found: re.Match[str]) -> str:
         cents = int(re.sub(r"\D", "", found[2])) * 100 + int(found[3])

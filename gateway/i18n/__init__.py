@@ -27,7 +27,11 @@ LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 # A catalog key `sentence:<French template>` translates a service's sentence that carries
 # values (« Enfant TEST aura 2 ans le … »): `{name}` in the template matches any text.
+# `value:<French template>` does the same for a value inside such a sentence only (« 3
+# inscriptions (dont 1 en cours ou acceptée) »): tried on a whole sentence, a template as
+# loose as « {a}, {b} » would claim sentences it knows nothing of.
 SENTENCE = "sentence:"
+VALUE = "value:"
 
 
 class Translator:
@@ -36,11 +40,8 @@ class Translator:
     def __init__(self, language: str, catalog: dict[str, str]) -> None:
         self.language = language
         self._catalog = catalog
-        templates = [key.removeprefix(SENTENCE) for key in catalog if key.startswith(SENTENCE)]
-        # The most written-out template first: « {name} a déjà une inscription {state} … »
-        # before a shorter one that the same sentence would also match.
-        templates.sort(key=lambda t: len(re.sub(r"\{\w+\}", "", t)), reverse=True)
-        self.sentences = [(_template_pattern(t), catalog[SENTENCE + t]) for t in templates]
+        self.sentences = _templates(catalog, SENTENCE)
+        self.values = _templates(catalog, VALUE)
 
     def __call__(self, text: str, **values: object) -> str:
         """The translation of `text`, with `{name}` placeholders filled from `values`."""
@@ -51,6 +52,15 @@ class Translator:
         """`singular` or `plural` by `count` (French: 0 and 1 are singular), translated."""
         text = singular if (count <= 1 if self.language == "fr" else count == 1) else plural
         return self(text, count=count, **values)
+
+
+def _templates(catalog: dict[str, str], prefix: str) -> list[tuple[re.Pattern[str], str]]:
+    """(pattern, translation) of the catalog's `prefix` templates, the most written-out first:
+    « {name} a déjà une inscription {state} … » before a shorter one the same sentence would
+    also match."""
+    templates = [key.removeprefix(prefix) for key in catalog if key.startswith(prefix)]
+    templates.sort(key=lambda t: len(re.sub(r"\{\w+\}", "", t)), reverse=True)
+    return [(_template_pattern(t), catalog[prefix + t]) for t in templates]
 
 
 def _template_pattern(template: str) -> re.Pattern[str]:

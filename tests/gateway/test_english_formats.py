@@ -34,7 +34,12 @@ from tests.services.billing.test_payments import issued_invoice
 
 from .conftest import same_origin
 from .fakes import PASSWORD
-from .test_catalogue_pages import BackOffice, _activity_with_units, office  # noqa: F401
+from .test_catalogue_pages import (  # noqa: F401 (office: the catalogue tests' fixture)
+    BackOffice,
+    _activity_with_units,
+    _registration_in,
+    office,
+)
 from .test_i18n_coverage import french_left, portal, whole_portal  # noqa: F401
 
 ENGLISH = load_catalogs()["en"]._catalog  # the merged catalog, read only
@@ -283,6 +288,31 @@ async def test_an_activity_named_twice_is_refused_in_english_with_its_name(
     shown = html.unescape(await twice.text())
     assert f"An activity named “{existing}” already exists." in shown
     assert "existe déjà" not in shown
+
+
+async def test_a_deletion_refused_for_what_depends_on_it_is_explained_in_english(
+    office: BackOffice,  # noqa: F811
+    service_databases: dict[str, str],
+) -> None:
+    """The service's sentence names the group and counts what depends on it; the English
+    page said it in French (there is no English sentence for the problem type)."""
+    activity_id, period_id = await _activity_with_units(office)
+    here = f"/agents/activites/{activity_id}"
+    primaire = next(
+        g for g in (await office.api(f"/activities/{activity_id}"))["groups"]
+        if g["name"] == "primaire"
+    )  # fmt: skip
+    await _registration_in(service_databases, activity_id, period_id, primaire["id"])
+    refused = await office.post(
+        f"{here}/groupes/{primaire['id']}/supprimer?lang=en", {"confirme": "oui"}, token_from=here
+    )
+    assert refused.status == 409
+    shown = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", await refused.text())).split())
+    assert (
+        "The group “primaire” cannot be deleted, because data depend on it: 1 registration "
+        "(1 requested or accepted) — cancelled and refused ones count too, they stay in the "
+        "families' history. To stop offering it, close its openings instead." in shown
+    ), shown
 
 
 async def test_a_publications_days_are_the_paris_days_it_was_given(
