@@ -145,8 +145,11 @@ def _formats(_: Translate) -> Formats:
 
 
 def _detail(entry: dict[str, Any], _: Translate = _french) -> str:
+    """« Enfant TEST — ALSH — 21/04/2027 — Journée »: the event's names, its day as the page
+    writes days (the service keeps the ISO day)."""
     summary = entry.get("summary") or {}
-    parts = [str(summary[k]) for k in DETAIL_FIELDS if summary.get(k)]
+    shown = {**summary, "date": _formats(_).date_text(summary.get("date"))}
+    parts = [str(shown[k]) for k in DETAIL_FIELDS if shown.get(k)]
     if summary.get("reason"):
         parts.append(_("motif : {reason}", reason=summary["reason"]))
     return " — ".join(parts)

@@ -187,6 +187,20 @@ def test_a_late_change_says_until_when_in_english() -> None:
     )
 
 
+def test_the_journal_writes_an_events_day_as_the_pages_do() -> None:
+    """« Mon historique » showed the service's ISO day (« 2027-04-21 ») in both languages."""
+    from gateway.pages.notifications import _detail
+
+    summary = {"person_name": "Enfant TEST", "activity_name": "ALSH", "date": "2027-04-21",
+               "unit_name": "Journée", "reason": "complet"}  # fmt: skip
+    assert _detail({"summary": summary}) == (
+        "Enfant TEST — ALSH — 21/04/2027 — Journée — motif : complet"
+    )
+    english = _detail({"summary": summary}, load_catalogs()["en"])
+    assert english.startswith("Enfant TEST — ALSH — 21/04/2027 — Journée — ")
+    assert "motif" not in english
+
+
 def test_a_planning_deadline_alone_is_written_in_english() -> None:
     assert message_text(page_request("en"), "mardi 10 mars 2026 à 10:00") == (
         "Tuesday 10 March 2026 at 10:00"
