@@ -1,8 +1,8 @@
 """The planning grid of one person: a row per unit, a cell per day, each cell's state and why.
 
-Read with two statements whatever the range (the registrations with their activities and
-units; the openings with the person's reservations, periods and closures), never one per
-cell. The states are those of the legend:
+Read with one statement on PostgreSQL, two on the embedded database, whatever the range (the
+registrations with their activities and units; the openings with the person's reservations,
+periods and closures), never one per cell. The states are those of the legend:
 possible (fermé, hors période, non inscrit, hors délai, incompatible, disponible, dernières
 places, complet) and booked (demande en attente, réservé, en liste d'attente, refusé, présent,
 absent justifié, absent non justifié).
@@ -10,8 +10,9 @@ absent justifié, absent non justifié).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, bindparam, text
@@ -81,31 +82,31 @@ def few_left(capacity: int, booked: int) -> bool:
 
 # The person's accepted registrations with their activity and its units: one row per
 # (registration, unit), the activity's columns repeated (a handful of rows).
-_REGISTERED = text(
-    """
+_REGISTERED_SQL = """
         SELECT r.activity_id, r.period_id, r.group_id, r.person_name,
                a.name, a.add_notice, a.cancel_notice, a.waiting_list,
-               u.id AS unit_id, u.code, u.label, u.excludes
+               u.id AS unit_id, u.code, u.label, u.excludes, u.starts_at
         FROM registrations r
         JOIN activities a ON a.id = r.activity_id
         LEFT JOIN units u ON u.activity_id = r.activity_id
         WHERE r.family_id = :family_id AND r.person_id = :person_id AND r.state = 'accepted'
-        ORDER BY a.name, u.starts_at, u.code
-        """
-).columns(add_notice=JSON, cancel_notice=JSON, waiting_list=Boolean, excludes=JSON)
+"""
+_REGISTERED = text(_REGISTERED_SQL + " ORDER BY a.name, u.starts_at, u.code").columns(
+    add_notice=JSON, cancel_notice=JSON, waiting_list=Boolean, excludes=JSON
+)
 # Everything dated in the range for those activities, in one statement, four kinds of rows
 # sharing one shape (`kind` says which; the other kinds' columns are NULL):
 # - `opening`: an opening of the person's group, with the person's reservation on it, if any;
 # - `any`: an (activity, unit, day) with an opening for some group ("non inscrit" when none
 #   is the person's), so that other groups' openings are not sent one by one;
 # - `period`: a period of the activity overlapping the range; `closure`: a closed day.
-_DATED = (
-    text(
-        """
-        WITH mine AS (
+_MINE_SQL = """
+        mine AS (
             SELECT activity_id, period_id, group_id FROM registrations
             WHERE family_id = :family_id AND person_id = :person_id AND state = 'accepted'
         )
+"""
+_DATED_SQL = """
         SELECT 'opening' AS kind, o.activity_id, o.day, CAST(NULL AS DATE) AS ends_on, o.unit_id,
                o.id AS opening_id, o.capacity, o.booked, o.closed,
                res.id AS reservation_id, res.state, res.attendance, res.reason, res.updated_at
@@ -132,11 +133,77 @@ _DATED = (
                NULL, c.reason, NULL
         FROM closures c
         WHERE c.activity_id IN (SELECT activity_id FROM mine) AND c.day BETWEEN :first AND :last
-        """
-    )
+"""
+_DATED = (
+    text("WITH " + _MINE_SQL + _DATED_SQL)
     .bindparams(bindparam("first", type_=Date), bindparam("last", type_=Date))
     .columns(day=Date, ends_on=Date, closed=Boolean, updated_at=UtcDateTime)
 )
+# On PostgreSQL both in one statement (one round trip instead of two): each part as a JSON
+# array of positional rows, read back into rows of the same names as the two statements'.
+_PLANNING = (
+    text(
+        "WITH "  # noqa: S608 (constant SQL parts of this module; values are bound)
+        + _MINE_SQL
+        + ", reg AS ("
+        + _REGISTERED_SQL
+        + "), dated AS ("
+        + _DATED_SQL
+        + """)
+        SELECT
+            (SELECT json_agg(json_build_array(
+                activity_id, period_id, group_id, person_name, name, add_notice,
+                cancel_notice, waiting_list, unit_id, code, label, excludes)
+                ORDER BY name, starts_at, code)
+             FROM reg) AS registered,
+            (SELECT json_agg(json_build_array(
+                kind, activity_id, day, ends_on, unit_id, opening_id, capacity, booked, closed,
+                reservation_id, state, attendance, reason, updated_at))
+             FROM dated) AS dated
+        """
+    )
+    .bindparams(bindparam("first", type_=Date), bindparam("last", type_=Date))
+    .columns(registered=JSON, dated=JSON)
+)
+_Registered = namedtuple(
+    "_Registered",
+    "activity_id period_id group_id person_name name add_notice cancel_notice waiting_list "
+    "unit_id code label excludes",
+)
+_Dated = namedtuple(
+    "_Dated",
+    "kind activity_id day ends_on unit_id opening_id capacity booked closed reservation_id "
+    "state attendance reason updated_at",
+)
+
+
+def _dated(item: list[Any]) -> _Dated:
+    """A row of `_PLANNING`'s `dated` (dates and instants as JSON strings) as `_DATED`'s."""
+    row = _Dated(*item)
+    return row._replace(
+        day=date.fromisoformat(row.day),
+        ends_on=date.fromisoformat(row.ends_on) if row.ends_on else None,
+        updated_at=datetime.fromisoformat(row.updated_at).astimezone(UTC)
+        if row.updated_at
+        else None,
+    )
+
+
+async def _reads(
+    connection: AsyncConnection, who: dict[str, str], first: date, last: date
+) -> tuple[list[Any], list[Any]]:
+    """The person's registrations (with activities and units) and the range's dated rows."""
+    if connection.dialect.name == "postgresql":
+        row = (await connection.execute(_PLANNING, {**who, "first": first, "last": last})).one()
+        return (
+            [_Registered(*item) for item in row.registered or ()],
+            [_dated(item) for item in row.dated or ()],
+        )
+    registered = list((await connection.execute(_REGISTERED, who)).all())
+    if not registered:
+        return [], []
+    dated = (await connection.execute(_DATED, {**who, "first": first, "last": last})).all()
+    return registered, list(dated)
 
 
 @dataclass(frozen=True)
@@ -168,11 +235,12 @@ async def planning(
 ) -> Planning:
     """The person's planning over `days` (registrations of `family_id` only).
 
-    Two statements whatever the range, read with Core (no ORM objects on this hot path).
+    One statement on PostgreSQL (two on SQLite) whatever the range, read with Core (no ORM
+    objects on this hot path).
     """
     first, last = days[0], days[-1]
     who = {"family_id": family_id, "person_id": person_id}
-    registered = (await connection.execute(_REGISTERED, who)).all()
+    registered, dated = await _reads(connection, who, first, last)
     result = Planning(
         person_id=person_id,
         person_name=registered[0].person_name if registered else "",
@@ -199,7 +267,7 @@ async def planning(
     mine: dict[tuple[str, str, date], _Opening] = {}  # the person's group's, per cell
     opened: set[tuple[str, str, date]] = set()  # cells with an opening for some group
     reservations: list[tuple[datetime, str, str, str, str | None, str | None]] = []
-    for row in (await connection.execute(_DATED, {**who, "first": first, "last": last})).all():
+    for row in dated:
         if row.kind == "period":
             periods.append((row.activity_id, row.day, row.ends_on))
         elif row.kind == "closure":
