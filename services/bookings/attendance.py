@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from . import feed
 from .errors import ActivityNotFound
 from .models import (
     CONFIRMED,
@@ -30,6 +31,7 @@ from .schemas_reservations import (
     AttendanceMark,
     BillableLine,
     ClosureCancellationResult,
+    ReservationList,
     ReservationQuery,
     ReservationRead,
     Roster,
@@ -73,10 +75,8 @@ def reservation_read(row: Any) -> ReservationRead:
     )
 
 
-async def list_reservations(
-    session: AsyncSession, *, query: ReservationQuery
-) -> list[ReservationRead]:
-    """Reservations of every family by filters (staff queue, municipal reads)."""
+async def list_reservations(session: AsyncSession, *, query: ReservationQuery) -> ReservationList:
+    """Reservations of every family by filters (staff queue, municipal reads), page by page."""
     statement = reservation_rows()
     if query.activity_id:
         statement = statement.where(Reservation.activity_id == query.activity_id)
@@ -92,8 +92,12 @@ async def list_reservations(
         statement = statement.where(Reservation.day <= query.ends_on)
     if query.since is not None:
         statement = statement.where(Reservation.updated_at >= query.since)
+    if query.cursor is not None:
+        position = feed.Position.decode(query.cursor)
+        statement = statement.where(feed.after(Reservation.updated_at, Reservation.id, position))
     statement = statement.order_by(Reservation.updated_at, Reservation.id).limit(query.limit)
-    return [reservation_read(row) for row in (await session.execute(statement)).all()]
+    items = [reservation_read(row) for row in (await session.execute(statement)).all()]
+    return ReservationList(items=items, next_cursor=feed.next_cursor(items, query.limit))
 
 
 async def roster(

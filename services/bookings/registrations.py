@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kit.database import Database
 from services.kit.outbox import record_event
 
-from . import events
+from . import events, feed
 from .catalogue import get_activity, window_open
 from .clock import Clock
 from .config import BookingsSettings
@@ -433,6 +433,9 @@ async def all_registrations(
         statement = statement.where(Registration.family_id == query.family_id)
     if query.since is not None:
         statement = statement.where(Registration.updated_at >= query.since)
+    if query.cursor is not None:
+        position = feed.Position.decode(query.cursor)
+        statement = statement.where(feed.after(Registration.updated_at, Registration.id, position))
     statement = statement.order_by(Registration.updated_at, Registration.id).limit(query.limit)
     return [registration_view(row) for row in (await session.execute(statement)).all()]
 

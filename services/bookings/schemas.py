@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .feed import Position
 from .notice_rules import NoticeRule
 from .workdays import as_utc
 
@@ -488,9 +489,11 @@ class RegistrationRead(BaseModel):
 
 
 class RegistrationList(BaseModel):
-    """Registrations, newest first for families, oldest change first for `since` reads."""
+    """Registrations, newest first for families, oldest change first for `since` reads (a
+    full page of those names the next one: `next_cursor`)."""
 
     items: list[RegistrationRead]
+    next_cursor: str | None = None
 
 
 class FamilyRegistrationQuery(_In):
@@ -508,12 +511,20 @@ class RegistrationQuery(FamilyRegistrationQuery):
 
     family_id: str | None = Field(None, max_length=36)
     since: datetime | None = None
+    cursor: str | None = Field(None, max_length=200)
     limit: int = Field(100, ge=1, le=500)
 
     @field_validator("since")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else as_utc(value)
+
+    @field_validator("cursor")
+    @classmethod
+    def _ours(cls, value: str | None) -> str | None:
+        if value is not None:
+            Position.decode(value)
+        return value
 
 
 class RefusalCreate(_In):

@@ -12,6 +12,7 @@ from services.kit.problems import Problem
 
 from . import registrations
 from .clock import CLOCK
+from .feed import next_cursor
 from .registrations import RegistrationView
 from .schemas import (
     STATE_LABELS,
@@ -147,10 +148,16 @@ async def cancel_registration(request: web.Request) -> web.Response:
 @routes.get("/registrations")
 @operation(
     "Registrations of every family: the staff queue (state=requested) and municipal reads "
-    "(since=, changed at or after, oldest first)",
+    "(since=, changed at or after, oldest first; a full page gives next_cursor for cursor=)",
     tags=TAGS,
     response=RegistrationList,
-    query={**FAMILY_FILTERS, "family_id": "string", "since": "string", "limit": "integer"},
+    query={
+        **FAMILY_FILTERS,
+        "family_id": "string",
+        "since": "string",
+        "cursor": "string",
+        "limit": "integer",
+    },
 )
 async def list_registrations(request: web.Request) -> web.Response:
     """GET /registrations (staff, or bookings:read)."""
@@ -158,7 +165,8 @@ async def list_registrations(request: web.Request) -> web.Response:
     query = read_query(request, RegistrationQuery)
     async with request.app[DATABASE].sessions() as session:
         views = await registrations.all_registrations(session, query=query)
-    return json_response(RegistrationList(items=[registration_read(v) for v in views]))
+    items = [registration_read(v) for v in views]
+    return json_response(RegistrationList(items=items, next_cursor=next_cursor(items, query.limit)))
 
 
 async def _decide(request: web.Request, *, accept: bool, reason: str | None) -> web.Response:

@@ -160,8 +160,8 @@ async def family_reservations(request: web.Request) -> web.Response:
     query = read_query(request, ReservationQuery)
     query = query.model_copy(update={"family_id": family_id})
     async with request.app[DATABASE].sessions() as session:
-        items = await attendance.list_reservations(session, query=query)
-    return json_response(ReservationList(items=items))
+        page = await attendance.list_reservations(session, query=query)
+    return json_response(page)
 
 
 @routes.post("/families/{family_id}/persons/{person_id}/calendar-feed")
@@ -230,7 +230,7 @@ async def read_feed(request: web.Request) -> web.Response:
 @routes.get("/reservations")
 @operation(
     "Reservations of every family by period (staff queue: state=requested; municipal reads: "
-    "since=, changed at or after, oldest first)",
+    "since=, changed at or after, oldest first; a full page gives next_cursor for cursor=)",
     tags=STAFF_TAGS,
     response=ReservationList,
     query={
@@ -241,6 +241,7 @@ async def read_feed(request: web.Request) -> web.Response:
         "starts_on": "string",
         "ends_on": "string",
         "since": "string",
+        "cursor": "string",
         "limit": "integer",
     },
 )
@@ -249,8 +250,8 @@ async def list_reservations(request: web.Request) -> web.Response:
     require_scope(request, "bookings:read")
     query = read_query(request, ReservationQuery)
     async with request.app[DATABASE].sessions() as session:
-        items = await attendance.list_reservations(session, query=query)
-    return json_response(ReservationList(items=items))
+        page = await attendance.list_reservations(session, query=query)
+    return json_response(page)
 
 
 @routes.post("/reservations/decisions")
