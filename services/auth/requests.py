@@ -76,6 +76,7 @@ def basic_credentials(header: str) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
+BASIC_CHALLENGE = 'Basic realm="portail", charset="UTF-8"'
 BASIC_CREDENTIALS: web.RequestKey[tuple[str, str] | None] = web.RequestKey("basic_credentials")
 
 
@@ -93,7 +94,11 @@ async def client_basic_auth_middleware(
         return await handler(request)
     credentials = basic_credentials(header)
     if credentials is None:
-        raise InvalidClient("Malformed Basic credentials.", error="invalid_client")
+        raise InvalidClient(
+            "Malformed Basic credentials.",
+            error="invalid_client",
+            headers={"WWW-Authenticate": BASIC_CHALLENGE},
+        )
     headers = CIMultiDict(request.headers)
     del headers["Authorization"]
     stripped = request.clone(headers=headers)

@@ -12,7 +12,7 @@ from services.kit.problems import BadRequest, UnsupportedMediaType, ValidationFa
 from . import clients
 from .context import AUTH
 from .errors import InvalidClient
-from .requests import BASIC_CREDENTIALS, require_administrator
+from .requests import BASIC_CHALLENGE, BASIC_CREDENTIALS, require_administrator
 from .schemas import (
     AccessToken,
     ApiClientCreate,
@@ -90,9 +90,15 @@ async def oauth_token(request: web.Request) -> web.Response:
         client_id, client_secret = data.client_id, data.client_secret
     else:
         raise InvalidClient("Client credentials are missing.", error="invalid_client")
-    token, scopes = await clients.exchange(
-        request.app[AUTH], client_id=client_id, client_secret=client_secret, scope=data.scope
-    )
+    try:
+        token, scopes = await clients.exchange(
+            request.app[AUTH], client_id=client_id, client_secret=client_secret, scope=data.scope
+        )
+    except InvalidClient as refused:
+        if basic is not None:
+            # RFC 6749 §5.2: a client that authenticated with Basic gets that challenge back.
+            refused.headers["WWW-Authenticate"] = BASIC_CHALLENGE
+        raise
     body = AccessToken(
         access_token=token,
         token_type="Bearer",  # noqa: S106 - the OAuth token type

@@ -143,3 +143,20 @@ async def test_a_revoked_client_gets_no_more_tokens(auth_client, signer) -> None
         assert await session.scalar(
             select(ApiClient.revoked_at).where(ApiClient.id == created["id"])
         )
+
+
+async def test_a_client_refused_over_basic_is_told_the_scheme(auth_client, signer) -> None:
+    """RFC 6749 §5.2: a 401 to a client that sent Authorization carries WWW-Authenticate."""
+    client = await auth_client()
+    created = await create_client(client, signer)
+    wrong = base64.b64encode(f"{created['id']}:wrong".encode()).decode()
+    for header in (f"Basic {wrong}", "Basic !!!"):
+        response = await client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": header},
+        )
+        assert response.status == 401, header
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        assert response.headers.get("WWW-Authenticate", "").startswith("Basic "), header
+        assert (await response.json())["error"] == "invalid_client"
