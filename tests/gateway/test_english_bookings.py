@@ -17,7 +17,7 @@ from tests.services.bookings.conftest import (  # noqa: F401 (the bookings tests
 )
 from tests.services.bookings.conftest import portal as bookings_portal  # noqa: F401
 from tests.services.bookings.portal import PARENT_EMAIL, STAFF_EMAIL, Portal
-from tests.services.bookings.test_pages import csrf, sign_in, text_of
+from tests.services.bookings.test_pages import csrf, queued_id, sign_in, text_of
 from tests.services.bookings.test_reservation_pages import WED_1, WED_2, ready_child
 
 from .test_i18n_coverage import french_left
@@ -172,3 +172,40 @@ async def _names_in_the_database(portal: Portal, signer: TestSigner) -> tuple[st
     )
     found |= {r["person_name"] for r in (await pending.json())["items"]}
     return tuple(sorted(found, key=len, reverse=True))
+
+
+async def test_staff_registration_decisions_read_in_english(
+    bookings_portal: Portal,  # noqa: F811
+    signer: TestSigner,
+) -> None:
+    """A decision on a request already decided answered with the service's French sentence
+    (« Cette demande est déjà acceptée. »), a refusal without reason with the page's own."""
+    portal = bookings_portal
+    client, base = portal.gateway, portal.base_url
+    member = {"famille": portal.family_id, "personne": portal.child_id}
+    await sign_in(client, base, PARENT_EMAIL)
+    html = await (await client.get("/inscriptions", params=member)).text()
+    choice = f"{portal.activity['id']}|{portal.period['id']}"
+    sent = await client.post(
+        "/inscriptions/demande",
+        data={"csrf_token": csrf(html), **member, "choix": choice},
+        headers={"Origin": base},
+    )
+    assert sent.status == 200
+
+    await sign_in(client, base, STAFF_EMAIL)
+    lists = {"activite": portal.activity["id"], "lang": "en"}
+    queue = await (await client.get("/agents/inscriptions", params=lists)).text()
+    registration_id = queued_id(queue, portal.activity["name"])
+    answers = []
+    for body in ({"decision": "refuse"}, {"decision": "accept"}, {"decision": "accept"}):
+        response = await client.post(
+            "/agents/inscriptions/decisions?lang=en",
+            data={"csrf_token": csrf(queue), "ids": registration_id, **body},
+            headers={"Origin": base},
+        )
+        answers.append(text_of(await response.text()))
+    assert "Give the reason for refusing: the family will read it." in answers[0]
+    assert "Request accepted." in answers[1], answers[1]
+    assert "This request is already accepted." in answers[2], answers[2]
+    assert "déjà" not in answers[2] and "motif" not in answers[0]
