@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, web
 
-from services.kit.problems import UnsupportedMediaType
+from services.kit.problems import BadRequest, UnsupportedMediaType
 
 from .errors import FileRefused, UploadTooLarge
 
@@ -45,6 +45,18 @@ async def read_files(request: web.Request, *, limit: int, max_files: int) -> lis
         raise too_large(limit)
     if request.content_type != "multipart/form-data":
         raise UnsupportedMediaType("Envoyez les fichiers en multipart/form-data.")
+    try:
+        return await _read_parts(request, limit=limit, max_files=max_files)
+    except ValueError:
+        # aiohttp's reader says so when the boundary is missing, absent from the body or
+        # never closed: the client's mistake, not ours.
+        raise BadRequest(
+            "Le corps n'est pas un envoi multipart/form-data lisible (délimiteur absent ou "
+            "envoi tronqué) : renvoyez le fichier."
+        ) from None
+
+
+async def _read_parts(request: web.Request, *, limit: int, max_files: int) -> list[UploadedFile]:
     reader = await request.multipart()
     files: list[UploadedFile] = []
     total = 0

@@ -186,3 +186,31 @@ async def test_a_replica_holds_a_bounded_amount_of_uploads_at_once(
     )
     assert after.status == 201
     assert len(bucket_of(documents).keys()) == 2
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b"no boundary declared"),
+        ("multipart/form-data; boundary=xyz", b"garbage without the boundary"),
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\nContent-Disposition: form-data"),
+    ],
+)
+async def test_a_broken_multipart_body_is_a_400_not_a_500(
+    documents, signer: TestSigner, content_type: str, body: bytes
+) -> None:
+    family = new_family()
+    kind = await create_type(documents, signer)
+    response = await documents.post(
+        f"/families/{family}/documents/{kind['id']}/files",
+        data=body,
+        headers={**parent(signer, family), "Content-Type": content_type},
+    )
+    assert response.status == 400, await response.text()
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert "multipart/form-data" in (await response.json())["detail"]
+    async with documents.app[DATABASE].sessions() as session:
+        stored = await session.scalar(
+            select(func.count()).select_from(Submission).where(Submission.family_id == family)
+        )
+    assert stored == 0
