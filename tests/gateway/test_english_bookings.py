@@ -60,7 +60,7 @@ async def test_a_parents_save_reads_in_english_with_the_services_reasons(
     page = await saved.text()
     shown = text_of(page)
     assert saved.status == 200, shown
-    assert "(Journée) : request pending (approval by the structure)" in shown, shown
+    assert "(Journée): request pending (approval by the structure)" in shown, shown
     assert "refused: “Matin” cannot be booked on the same day as “Journée”" in shown, shown
     # The planning below: the rules above the grid and the incompatible cell's reason.
     assert "booking until the day starts; cancelling until the day starts" in shown, shown
@@ -112,7 +112,7 @@ async def test_staff_decisions_and_closures_read_in_english(
         assert french_left(answers[name], data) == [], name
 
     activity = portal.activity["name"]
-    assert f"Enfant TEST — {activity}, Journée, Wed 21/04/2027 : refused" in text_of(
+    assert f"Enfant TEST — {activity}, Journée, Wed 21/04/2027: refused" in text_of(
         answers["refused"]
     )
     assert "Unknown request, or already decided." in text_of(answers["again"])
