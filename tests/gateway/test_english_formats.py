@@ -21,7 +21,7 @@ from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from gateway.formats import FORMATS
-from gateway.i18n import SENTENCE, load_catalogs
+from gateway.i18n import SENTENCE, VALUE, load_catalogs
 from gateway.keys import LANGUAGE, TRANSLATOR
 from gateway.service_messages import change_result_label, message_text, problem_text
 from services.billing.money import euros
@@ -88,7 +88,11 @@ def test_days_and_moments_follow_the_pages_language() -> None:
 
 
 def test_sentence_templates_keep_their_placeholders_once_each() -> None:
-    templates = {k.removeprefix(SENTENCE): v for k, v in ENGLISH.items() if k.startswith(SENTENCE)}
+    templates = {
+        k.removeprefix(SENTENCE).removeprefix(VALUE): v
+        for k, v in ENGLISH.items()
+        if k.startswith((SENTENCE, VALUE))
+    }
     assert len(templates) > 40, "the catalog's sentence templates are gone"
 
     def names(text: str) -> list[str]:
@@ -173,6 +177,21 @@ def test_a_refusal_keeps_its_names_dates_and_amounts_in_english(
     problem = {"type": PROBLEM + slug, "status": 409, "detail": french}
     assert problem_text(page_request("en"), problem, "x") == english
     assert problem_text(page_request("fr"), problem, "x") == french
+
+
+def test_a_period_that_would_leave_openings_out_says_which_in_english() -> None:
+    """The counts and plurals come from the service's own `plural`."""
+    from services.bookings.catalogue import plural
+
+    french = (
+        f"Ces dates laisseraient {plural(3, 'ouverture', 'ouvertures')} (et "
+        f"{plural(1, 'réservation', 'réservations')} en cours) en dehors de la période. Elle "
+        "doit couvrir au moins du 21/04/2027 au 05/05/2027, ses premier et dernier jours ouverts."
+    )
+    assert message_text(page_request("en"), french) == (
+        "These dates would leave 3 slots (and 1 booking current) outside the period. It must "
+        "cover at least 21/04/2027 to 05/05/2027, its first and last open days."
+    )
 
 
 def test_a_late_change_says_until_when_in_english() -> None:
