@@ -118,6 +118,7 @@ def _sentences_the_services_write() -> list[tuple[str, str]]:
             inspect_file(raw, name)
         except Exception as refused:
             pairs.append((str(getattr(refused, "detail", refused)), expected))
+    pairs.extend(_bookings_sentences())
     pairs.append(
         (
             too_large(10 * 1024 * 1024).detail,
@@ -128,9 +129,67 @@ def _sentences_the_services_write() -> list[tuple[str, str]]:
     return pairs
 
 
+def _bookings_sentences() -> list[tuple[str, str]]:
+    """Registrations, notice rules and deletions, as bookings' own functions write them."""
+    from datetime import time
+
+    from services.bookings.models import Activity, Period
+    from services.bookings.notice_rules import (
+        DaysBefore,
+        WeekdayBefore,
+        describe_deadline,
+        describe_rule,
+    )
+    from services.bookings.registrations import _already, _missing_detail
+    from services.bookings.removals import Uses, _refusal
+    from services.bookings.upstream import Completeness
+    from services.bookings.workdays import paris_to_utc
+
+    activity, period = Activity(name="ALSH"), Period(name="Printemps 2027")
+    waiting = Completeness(complete=False, missing=("Vaccins", "Fiche"), waiting=("Vaccins",))
+    deletion = _refusal(
+        "Le groupe « primaire » ne peut pas être supprimé",
+        Uses(registrations=2, active_registrations=2, reservations=1, booked_openings=1),
+        "Pour ne plus le proposer, fermez plutôt ses ouvertures.",
+    )
+    deadline = describe_deadline(paris_to_utc(date(2027, 4, 19), time(10, 0)))
+    return [
+        (
+            str(_already("Enfant TEST", "accepted", activity, period).detail),
+            "Enfant TEST already has a registration (accepted) to “ALSH” for “Printemps 2027”.",
+        ),
+        (
+            _missing_detail("Enfant TEST", waiting),
+            "Documents not yet checked by the structure for Enfant TEST: Vaccins. To send from "
+            "“My documents”: Fiche. The registration can be requested once the documents are "
+            "accepted.",
+        ),
+        (
+            describe_rule(
+                DaysBefore(
+                    kind="days_before", days=2, at=time(10, 0), skip_weekends_and_holidays=True
+                )
+            ),
+            "up to 2 working day(s) before, at 10:00",
+        ),
+        (
+            describe_rule(WeekdayBefore(kind="weekday_before", weekday=2)),
+            "until the previous Wednesday at 12:00",
+        ),
+        (deadline, "Monday 19 April 2027 at 10:00"),
+        (
+            str(deletion.detail),
+            "The group “primaire” cannot be deleted, because data depend on it: 2 registrations "
+            "(2 requested or accepted), 1 booking on 1 slot — cancelled and refused ones count "
+            "too, they stay in the families' history. To stop offering it, close its openings "
+            "instead.",
+        ),
+    ]
+
+
 def test_the_services_own_sentences_have_english_templates() -> None:
     found = _sentences_the_services_write()
-    assert len(found) == 3
+    assert len(found) == 9
     for french, english in found:
         assert message_text(page_request("en"), french) == english
         assert message_text(page_request("fr"), french) == french
