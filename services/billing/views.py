@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -319,7 +321,7 @@ def _idop(value: object) -> str:
 )
 async def payfip_notification(request: web.Request) -> web.Response:
     """POST /payfip/notifications: the detail is asked by this server before anything."""
-    form = await request.post()
+    form = await _posted_form(request)
     idop = _idop(form.get("idop") or form.get("idOp") or request.query.get("idop"))
     result = await payments.settle(
         request.app[DATABASE],
@@ -328,6 +330,15 @@ async def payfip_notification(request: web.Request) -> web.Response:
         idop=idop,
     )
     return web.json_response({"outcome": result.outcome, "state": result.attempt.state})
+
+
+async def _posted_form(request: web.Request) -> Mapping[str, Any]:
+    """The posted form, or 400 when aiohttp cannot read it (not UTF-8, no multipart boundary):
+    these addresses are public, a malformed body is the sender's mistake, never a 500."""
+    try:
+        return await request.post()
+    except ValueError:
+        raise BadRequest("Le formulaire envoyé est illisible.") from None
 
 
 async def _attempt_by_idop(request: web.Request, idop: str) -> PaymentAttempt:
@@ -349,10 +360,9 @@ async def payfip_return(request: web.Request) -> web.StreamResponse:
     """
     if request.method not in ("GET", "POST"):
         raise web.HTTPMethodNotAllowed(request.method, ["GET", "POST"])
-    form = await request.post() if request.method == "POST" else {}
-    raw = form.get("idop") or request.query.get("idop")
     try:
-        idop = _idop(raw)
+        form = await _posted_form(request) if request.method == "POST" else {}
+        idop = _idop(form.get("idop") or request.query.get("idop"))
         attempt = await _attempt_by_idop(request, idop)
     except (BadRequest, NotFound):
         raise web.HTTPSeeOther("/factures?paiement=inconnu") from None

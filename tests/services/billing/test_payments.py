@@ -378,6 +378,25 @@ async def test_bad_notifications_are_refused_with_a_precise_reason(portal: Porta
         assert response.status == 400, bad
 
 
+async def test_an_unreadable_payfip_form_is_a_400_or_the_unknown_page_not_a_500(
+    portal: Portal,
+) -> None:
+    broken = [
+        ("application/x-www-form-urlencoded", b"idop=\xff\xfe"),
+        ("multipart/form-data", b"no boundary declared"),
+    ]
+    for content_type, body in broken:
+        headers = {"Content-Type": content_type}
+        notified = await portal.billing.post("/payfip/notifications", data=body, headers=headers)
+        assert notified.status == 400, (content_type, await notified.text())
+        assert notified.headers["Content-Type"].startswith("application/problem+json")
+        back = await portal.billing.post(
+            "/payfip/return", data=body, headers=headers, allow_redirects=False
+        )
+        assert back.status == 303, (content_type, await back.text())
+        assert back.headers["Location"] == "/factures?paiement=inconnu"
+
+
 async def test_finance_records_a_payment_allocated_with_a_receipt(portal: Portal) -> None:
     family, invoice = await issued_invoice(portal)
     finance = portal.signer.headers(role="service", subject="finances", scopes=["billing:write"])
