@@ -117,7 +117,10 @@ async def _token_request(request: web.Request) -> TokenRequest:
         return await read_json(request, TokenRequest)
     if request.content_type != "application/x-www-form-urlencoded":
         raise UnsupportedMediaType("Send the form as application/x-www-form-urlencoded or JSON.")
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError:  # bytes that are not UTF-8
+        raise BadRequest("The form is not valid UTF-8.", error="invalid_request") from None
     try:
         return TokenRequest.model_validate({k: str(v) for k, v in form.items()})
     except ValidationError as exc:

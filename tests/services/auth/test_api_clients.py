@@ -160,3 +160,15 @@ async def test_a_client_refused_over_basic_is_told_the_scheme(auth_client, signe
         assert response.headers["Content-Type"].startswith("application/problem+json")
         assert response.headers.get("WWW-Authenticate", "").startswith("Basic "), header
         assert (await response.json())["error"] == "invalid_client"
+
+
+async def test_a_token_form_that_is_not_utf8_is_a_400(auth_client) -> None:
+    client = await auth_client()
+    response = await client.post(
+        "/oauth/token",
+        data=b"grant_type=\xff\xfe",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status == 400, await response.text()
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert (await response.json())["error"] == "invalid_request"
