@@ -16,8 +16,10 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
 
-from services.kit.problems import Forbidden
+from services.kit.problems import BadRequest, Forbidden
 
 from .keys import GATEWAY_SETTINGS
 
@@ -57,14 +59,31 @@ def same_origin(request: web.Request) -> bool:
     return False
 
 
+def _is_page_form(request: web.Request) -> bool:
+    # Forms are read only on the gateway's own pages: proxied bodies are streamed untouched.
+    return not request.path.startswith("/api/") and request.content_type in FORM_TYPES
+
+
+async def _page_form(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | FileField]:
+    """The page's form, read once here (aiohttp keeps it for the handler), or 400.
+
+    aiohttp raises ValueError for a multipart body without its boundary and for bytes that
+    are not UTF-8: the sender's mistake, which every page would otherwise answer with a 500.
+    """
+    try:
+        return await request.post()
+    except ValueError:
+        raise BadRequest("Le formulaire envoyé est illisible.") from None
+
+
 async def _submitted_token(request: web.Request) -> str:
     header = request.headers.get(CSRF_HEADER)
     if header:
         return header
-    # Forms are read only on the gateway's own pages: proxied bodies are streamed untouched.
-    if not request.path.startswith("/api/") and request.content_type in FORM_TYPES:
-        form = await request.post()
-        value = form.get(CSRF_FIELD)
+    if _is_page_form(request):
+        value = (await _page_form(request)).get(CSRF_FIELD)
         return value if isinstance(value, str) else ""
     return ""
 
@@ -87,4 +106,6 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         expected = csrf_token_for(settings.secret_key, cookie)
         if not hmac.compare_digest(await _submitted_token(request), expected):
             raise Forbidden("The form has expired or its security token is missing.")
+    elif _is_page_form(request):
+        await _page_form(request)  # signed out (sign-in, first sign-in, reset): read it too
     return await handler(request)
