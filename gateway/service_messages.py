@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
 
 from .calls import problem_detail
 from .formats import formats_in
-from .i18n import translator_of
+from .i18n import Translator, translator_of
 
 
 def message_text(request: web.Request, message: str) -> str:
@@ -34,26 +35,37 @@ def message_text(request: web.Request, message: str) -> str:
     _ = translator_of(request)
     if _.language == "fr" or _(message) != message:
         return _(message)
-    if said := sentence_text(request, message):
+    return _translated(_, message)
+
+
+@lru_cache(maxsize=8192)
+def _translated(_: Translator, message: str) -> str:
+    # Cached: a month's planning says the same few reasons and deadlines in every cell, and
+    # each costs up to a hundred template matches.
+    if said := _sentence(_, message):
         return said
     lone_value = any(p.fullmatch(message) for p in (FRENCH_DEADLINE, FRENCH_AMOUNT, FRENCH_DAY))
-    return _value(request, message) if lone_value else message
+    return _value(_, message) if lone_value else message
 
 
 def sentence_text(request: web.Request, message: str) -> str:
     """The catalog's template matching a service's French sentence, filled with its values in
     the page's language; "" when no template matches."""
-    return _fill(request, translator_of(request).sentences, message)
+    return _sentence(translator_of(request), message)
+
+
+def _sentence(_: Translator, message: str) -> str:
+    return _fill(_, _.sentences, message)
 
 
 def _fill(
-    request: web.Request, templates: list[tuple[re.Pattern[str], str]], text: str, depth: int = 0
+    _: Translator, templates: list[tuple[re.Pattern[str], str]], text: str, depth: int = 0
 ) -> str:
     for pattern, template in templates:
         found = pattern.fullmatch(text.strip())
         if found is not None:
             values = {
-                name: _value(request, value, depth + 1) for name, value in found.groupdict().items()
+                name: _value(_, value, depth + 1) for name, value in found.groupdict().items()
             }
             return template.format(**values)
     return ""
@@ -133,15 +145,14 @@ FRENCH_DEADLINE = re.compile(
 )
 
 
-def _value(request: web.Request, text: str, depth: int = 1) -> str:
+def _value(_: Translator, text: str, depth: int = 1) -> str:
     """A value read from a service's French sentence, as the page's language writes it:
     a known word (« demandée ») or value template (`value:…`) translated, amounts and days
     rewritten, data as it is."""
-    _ = translator_of(request)
     formats = formats_in(_.language)
     if _(text) != text:
         return _(text)
-    if depth <= 3 and (filled := _fill(request, _.values + _.sentences, text, depth)):
+    if depth <= 3 and (filled := _fill(_, _.values + _.sentences, text, depth)):
         return filled
 
     def amount(found: re.Match[str]) -> str:
