@@ -3,8 +3,8 @@
 10 March 2026 at 10:00 » on English ones.
 
 English pages write British English (« cancelled », « catalogue » in the catalogs), so their
-formats are en_GB's: day first, 21/04/2027 as on the French pages, so that a date reads the
-same in both languages and no reader takes 05/04 for the 4th of May. Babel's CLDR data
+formats are en_GB's: day first, 21/04/2027 as on the French pages (a date reads the same in
+both languages, and staff switching language compare the same figures). Babel's CLDR data
 writes the names of days and months and the amounts.
 """
 
