@@ -112,6 +112,42 @@ UPLOAD_PROBLEMS = (
 )  # fmt: skip
 
 
+# The upload's own sentences (a refused file named, its found format), for the script.
+UPLOAD_SENTENCES = (
+    "Le fichier",
+    "Le nom du fichier",
+    "Le PDF",
+    "L'image",
+    "Les fichiers",
+    "Envoyez",
+)
+
+
+def script_sentences(request: web.Request, starts: tuple[str, ...]) -> dict[str, Any]:
+    """For a page's script: the catalog's templates of the French sentences that begin with
+    one of `starts` (a JavaScript pattern and its English, `{name}` filled from the pattern's
+    groups) and the English of the words those sentences carry; {} on a French page."""
+    _ = translator_of(request)
+    if _.language == "fr":
+        return {}
+    prefixes = tuple(re.escape(start) for start in starts)
+    templates = [
+        # Python's named groups (?P<name>…) are (?<name>…) in JavaScript.
+        {"pattern": pattern.pattern.replace("(?P<", "(?<"), "text": text}
+        for pattern, text in _.sentences
+        if pattern.pattern.startswith(prefixes)
+    ]
+    return {"templates": templates, "words": {w: _(w) for w in UPLOAD_WORDS if _(w) != w}}
+
+
+# What an upload's refusal names besides the file: the kind of content found (documents'
+# `sniff`).
+UPLOAD_WORDS = (
+    "programme exécutable (ELF)", "programme exécutable Windows", "archive compressée",
+    "image SVG", "page HTML", "format inconnu", "(aucune)",
+)  # fmt: skip
+
+
 def script_messages(request: web.Request, slugs: tuple[str, ...]) -> dict[str, str]:
     """For a page's script that shows an API's problem itself: the page's sentence for each
     problem type, {} on a French page (the service's `detail` is the French text)."""

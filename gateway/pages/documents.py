@@ -24,7 +24,13 @@ from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
 from ..paris_time import PARIS
 from ..rendering import render
-from ..service_messages import UPLOAD_PROBLEMS, problem_text, script_messages
+from ..service_messages import (
+    UPLOAD_PROBLEMS,
+    UPLOAD_SENTENCES,
+    problem_text,
+    script_messages,
+    script_sentences,
+)
 from ..session import require_signed_in, require_staff_page
 
 # Ids go into service paths: nothing but an id's characters (no "..", no "/").
@@ -138,6 +144,7 @@ async def document_page(request: web.Request) -> web.StreamResponse:
         "item": item,
         "owner": owner,
         "upload_messages": script_messages(request, UPLOAD_PROBLEMS),
+        "upload_sentences": script_sentences(request, UPLOAD_SENTENCES),
         "unavailable": overview is None,
         "upload_url": upload_url,
         "done_url": "/documents/piece?" + urlencode({**back, "type": type_id, "envoye": "1"}),

@@ -195,6 +195,22 @@ def test_the_services_own_sentences_have_english_templates() -> None:
         assert message_text(page_request("fr"), french) == french
 
 
+def test_the_upload_script_gets_the_templates_of_the_file_refusals_on_english_pages() -> None:
+    """The script shows them instead of the type's generic sentence (see the browser test in
+    tests/services/documents/test_english_refusals.py)."""
+    from gateway.service_messages import UPLOAD_SENTENCES, script_sentences
+
+    assert script_sentences(page_request("fr"), UPLOAD_SENTENCES) == {}
+    given = script_sentences(page_request("en"), UPLOAD_SENTENCES)
+    french = _sentences_the_services_write()[1][0]  # a PDF named .png
+    matching = [
+        t for t in given["templates"]
+        if re.fullmatch(t["pattern"].replace("(?<", "(?P<"), french)
+    ]  # fmt: skip
+    assert len(matching) == 1 and matching[0]["text"].startswith("The file “{name}” is a {kind}")
+    assert given["words"]["page HTML"] == "HTML page"
+
+
 @pytest.mark.parametrize(
     ("slug", "french", "english"),
     [
