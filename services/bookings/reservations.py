@@ -691,12 +691,14 @@ async def _insert_bookings(
         }
         for op in ops
     ]
+    # On the table, not the mapped class: the ORM's DML preparation is not needed here.
+    table = Reservation.__table__
     statement = (
-        _insert_for(session)(Reservation)
+        _insert_for(session)(table)
         .on_conflict_do_nothing(
             index_elements=["person_id", "opening_id"], index_where=_ACTIVE_WHERE
         )
-        .returning(Reservation.id)
+        .returning(table.c.id)
     )
     # Executed with a list of rows: SQLAlchemy's "insertmanyvalues" sends one multi-row
     # INSERT from a statement compiled once (`.values(rows)` was compiled anew each save).

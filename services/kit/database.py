@@ -120,6 +120,7 @@ class Database:
         max_overflow: int | None = None,
     ) -> None:
         self.url = url
+        self._sqlite = is_sqlite(url)  # asked at every `reads()`: parsed once
         self.engine = create_engine(
             url, pool_size=pool_size, pre_ping=pre_ping, max_overflow=max_overflow
         )
@@ -159,7 +160,7 @@ class Database:
         transaction anyway. SQLite keeps its usual transaction.
         """
         async with self.engine.connect() as connection:
-            if not is_sqlite(self.url):
+            if not self._sqlite:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
 
