@@ -7,10 +7,16 @@ minute in the page's language).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris_today() -> date:
+    """Today in the town: from 00:00 to 02:00 Paris time, the server's UTC date is still
+    yesterday."""
+    return datetime.now(PARIS).date()
 
 
 def in_paris(instant: str) -> datetime | None:

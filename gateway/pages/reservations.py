@@ -25,6 +25,7 @@ from services.kit.problems import Problem
 from ..calls import call_service
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, LANGUAGE
+from ..paris_time import paris_today
 from ..rendering import render
 from ..service_messages import change_result_label, message_text, problem_text
 from ..session import require_signed_in, require_staff_page
@@ -122,7 +123,7 @@ async def _page(
         following = date.fromisoformat(planning["ends_on"]) + timedelta(days=1)
         context["next"] = following.isoformat()
         context["last_week"] = (first - timedelta(days=7)).isoformat()
-        context["today"] = date.today().isoformat()
+        context["today"] = paris_today().isoformat()
     return await render(request, "bookings/reservations.html", context, status=status)
 
 
@@ -271,7 +272,7 @@ async def _staff_page(
 ) -> web.Response:  # fmt: skip
     query = source if source is not None else request.query
     activity_id = str(query.get("activite", ""))
-    day = _day(str(query.get("jour", ""))) or date.today()
+    day = _day(str(query.get("jour", ""))) or paris_today()
     days = 7 if str(query.get("duree", "")) == "7" else 1
     activities = await _get(request, "bookings", "/activities")
     roster = None
@@ -353,7 +354,7 @@ async def staff_csv(request: web.Request) -> web.StreamResponse:
     """GET /agents/reservations.csv: the same list as CSV (for a spreadsheet)."""
     await require_staff_page(request)
     activity_id = request.query.get("activite", "")
-    day = _day(request.query.get("jour")) or date.today()
+    day = _day(request.query.get("jour")) or paris_today()
     days = "7" if request.query.get("duree") == "7" else "1"
     if not ID.match(activity_id):
         raise web.HTTPNotFound()

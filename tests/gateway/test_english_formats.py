@@ -24,6 +24,7 @@ from gateway.formats import FORMATS
 from gateway.i18n import SENTENCE, VALUE, load_catalogs
 from gateway.keys import LANGUAGE, TRANSLATOR
 from gateway.service_messages import change_result_label, message_text, problem_text
+from services.billing import clock
 from services.billing.money import euros
 from services.documents.inspection import inspect_file
 from services.documents.uploads import too_large
@@ -366,7 +367,7 @@ async def test_a_refused_payment_is_explained_in_english_on_the_staff_page(
     token = await _sign_in(billing_portal, "agent@example.org")
     form = {
         "csrf_token": token, "famille": family, "montant": "1234,5", "mode": "cheque",
-        "date": date.today().isoformat(),
+        "date": clock.today().isoformat(),
     }  # fmt: skip
     answers = {}
     for language in ("fr", "en"):

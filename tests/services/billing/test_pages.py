@@ -7,8 +7,8 @@ import html
 import re
 import secrets
 import string
-from datetime import date
 
+from services.billing import clock
 from tests.gateway.conftest import same_origin
 from tests.gateway.fakes import PASSWORD
 
@@ -68,7 +68,7 @@ async def test_staff_prepare_publish_credit_and_record_a_payment_from_the_pages(
         montant="12,5",
         mode="cheque",
         reference="CHQ 1",
-        date=date.today().isoformat(),
+        date=clock.today().isoformat(),
     )
     assert status == 200 and "Règlement enregistré : reçu R" in page
     assert (await portal.invoices(fam.alpha))["items"][0]["balance_cents"] == 1430
@@ -79,7 +79,7 @@ async def test_staff_prepare_publish_credit_and_record_a_payment_from_the_pages(
         famille=fam.alpha,
         montant="12,505",
         mode="cheque",
-        date=date.today().isoformat(),
+        date=clock.today().isoformat(),
     )
     assert status == 422 and "Montant invalide" in page
 
@@ -123,7 +123,7 @@ async def test_paying_a_settled_invoice_says_why_on_the_page(portal: Portal) -> 
             "family_id": family,
             "amount_cents": 2400,
             "method": "cheque",
-            "received_on": date.today().isoformat(),
+            "received_on": clock.today().isoformat(),
         },
         headers=portal.staff,
     )
@@ -241,7 +241,7 @@ async def test_refusals_shown_to_people_write_euros_not_cents(portal: Portal) ->
             "family_id": family,
             "amount_cents": 2400,
             "method": "cheque",
-            "received_on": date.today().isoformat(),
+            "received_on": clock.today().isoformat(),
         },
         headers=portal.staff,
     )
@@ -253,7 +253,7 @@ async def test_refusals_shown_to_people_write_euros_not_cents(portal: Portal) ->
         famille=family,
         montant="1234,5",
         mode="cheque",
-        date=date.today().isoformat(),
+        date=clock.today().isoformat(),
     )
     assert status == 422
     assert "Le règlement dépasse de 1\u202f234,50\u00a0€ ce que la famille doit" in page

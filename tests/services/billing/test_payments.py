@@ -13,6 +13,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from services.billing import clock
 from services.billing.payfip_simulator import SIMULATOR, SimulatorState
 
 from .conftest import Portal
@@ -406,7 +407,7 @@ async def test_finance_records_a_payment_allocated_with_a_receipt(portal: Portal
             "family_id": family,
             "amount_cents": 3000,
             "method": "tresor_public",
-            "received_on": date.today().isoformat(),
+            "received_on": clock.today().isoformat(),
         },
         headers=finance,
     )
@@ -417,7 +418,7 @@ async def test_finance_records_a_payment_allocated_with_a_receipt(portal: Portal
             "family_id": family,
             "amount_cents": "12,5",
             "method": "cheque",
-            "received_on": date.today().isoformat(),
+            "received_on": clock.today().isoformat(),
         },
         headers=finance,
     )
@@ -429,7 +430,7 @@ async def test_finance_records_a_payment_allocated_with_a_receipt(portal: Portal
             "amount_cents": 1000,
             "method": "cheque",
             "reference": "CHQ 42",
-            "received_on": date.today().isoformat(),
+            "received_on": clock.today().isoformat(),
             "allocations": [{"invoice_id": invoice["id"], "amount_cents": 1000}],
         },
         headers=finance,
@@ -443,7 +444,7 @@ async def test_finance_records_a_payment_allocated_with_a_receipt(portal: Portal
             "amount_cents": 1000,
             "method": "cheque",
             "reference": "CHQ 42",
-            "received_on": date.today().isoformat(),
+            "received_on": clock.today().isoformat(),
             "allocations": [{"invoice_id": invoice["id"], "amount_cents": 1000}],
         },
         headers=finance,
@@ -465,7 +466,7 @@ async def test_finance_records_a_payment_allocated_with_a_receipt(portal: Portal
             "family_id": family,
             "amount_cents": 1400,
             "method": "tresor_public",
-            "received_on": date.today().isoformat(),
+            "received_on": clock.today().isoformat(),
         },
         headers=finance,
     )
