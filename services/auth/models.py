@@ -2,48 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
     String,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
+from services.kit.columns import UtcDateTime
 from services.kit.outbox import OutboxMessageMixin
 
 ACCOUNT_KINDS = ("family", "staff")
 ACCOUNT_STATES = ("invited", "active", "disabled")
 LANGUAGES = ("fr", "en")
 TOKEN_PURPOSES = ("invitation", "reset", "enrolment")
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in and out, on PostgreSQL and on SQLite (which forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Store UTC (a naive value is taken as UTC already)."""
-        if value is None or value.tzinfo is None:
-            return value
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Give back an aware UTC datetime whatever the backend returned."""
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from services.kit.columns import UtcDateTime
 from services.kit.outbox import OutboxMessageMixin
 
 
@@ -56,7 +56,7 @@ class Tariff(Base):
     rate_cents_per_qf: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
     floor_cents: Mapped[int | None] = mapped_column(Integer)
     ceiling_cents: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     brackets: Mapped[list[TariffBracket]] = relationship(
         back_populates="tariff",
@@ -114,9 +114,9 @@ class InvoicingRun(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), index=True)
     state: Mapped[str] = mapped_column(String(12))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     invoice_count: Mapped[int] = mapped_column(Integer, default=0)
     total_cents: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -129,7 +129,7 @@ class InvoicedMonth(Base):
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("invoicing_runs.id"))
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Invoice(Base):
@@ -170,8 +170,8 @@ class Invoice(Base):
     credits_invoice_id: Mapped[str | None] = mapped_column(ForeignKey("invoices.id"))
     replaces_invoice_id: Mapped[str | None] = mapped_column(ForeignKey("invoices.id"))
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice",
@@ -220,7 +220,7 @@ class Payment(Base):
     # One payment per PayFiP operation, whatever the number of notifications.
     payfip_idop: Mapped[str | None] = mapped_column(String(64), unique=True)
     recorded_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     allocations: Mapped[list[PaymentAllocation]] = relationship(
         back_populates="payment", cascade="all, delete-orphan", lazy="selectin"
@@ -263,9 +263,9 @@ class PaymentAttempt(Base):
     numcli: Mapped[str] = mapped_column(String(6))
     amount_cents: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(12), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(String(300))
 

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from services.kit.columns import UtcDateTime
 from services.kit.outbox import OutboxMessageMixin
 
 # What a submission goes through; the screens' words are in schemas.STATE_LABELS.
@@ -59,7 +59,7 @@ class DocumentType(Base):
     activity_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Submission(Base):
@@ -80,16 +80,16 @@ class Submission(Base):
     document_type_id: Mapped[str] = mapped_column(ForeignKey("document_types.id"))
     state: Mapped[str] = mapped_column(String(12), index=True)
     submitted_by: Mapped[str] = mapped_column(String(64))
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(64))
     refusal_reason: Mapped[str | None] = mapped_column(Text)
     valid_until: Mapped[date | None] = mapped_column(Date)
     scan_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    scanned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    scanned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Set by the decision that ends the file's usefulness; the nightly purge removes the
     # row and its objects once it is past.
-    purge_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    purge_after: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
     document_type: Mapped[DocumentType] = relationship(lazy="joined")
     files: Mapped[list[SubmissionFile]] = relationship(
@@ -129,8 +129,8 @@ class OrgDocument(Base):
     title: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(80))
     # Start of publication; families see the document from then until `published_until`.
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    published_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    published_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     description: Mapped[str] = mapped_column(Text, default="")
     to_return: Mapped[bool] = mapped_column(Boolean, default=False)
     document_type_id: Mapped[str | None] = mapped_column(
@@ -140,7 +140,7 @@ class OrgDocument(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     content_type: Mapped[str | None] = mapped_column(String(60))
     size: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class OutboxMessage(OutboxMessageMixin, Base):

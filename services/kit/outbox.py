@@ -19,11 +19,12 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from sqlalchemy import JSON, ColumnElement, DateTime, Integer, String, and_, delete, or_, select
+from sqlalchemy import JSON, ColumnElement, Integer, String, and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .columns import UtcDateTime
 from .context import current_request_id
 from .database import OUTBOX_WRITTEN, Database
 
@@ -47,10 +48,10 @@ class OutboxMessageMixin:
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(100))
     message: Mapped[dict[str, Any]] = mapped_column(JSON)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     publish_count: Mapped[int] = mapped_column(Integer, default=0)
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
 
 
 class ProcessedEventMixin:
@@ -58,7 +59,7 @@ class ProcessedEventMixin:
 
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(100))
-    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 def record_event(

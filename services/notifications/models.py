@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.kit.columns import UtcDateTime
 from services.kit.outbox import ProcessedEventMixin
 
 
@@ -44,7 +44,7 @@ class JournalEntry(Base):
     family_id: Mapped[str] = mapped_column(String(36))
     account_id: Mapped[str | None] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(100))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     # The journal is always read one family at a time, newest first.
@@ -57,7 +57,7 @@ class DeadLetter(Base):
     __tablename__ = "dead_letters"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[Any] = mapped_column(JSON)
 
@@ -88,11 +88,11 @@ class OutgoingEmail(Base):
     state: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
     # When a send task was last put on the queue; the relay re-enqueues after a delay.
-    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    enqueued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         UniqueConstraint("source_id", "position", name="uq_outgoing_emails_source_position"),
@@ -112,7 +112,7 @@ class AccountAddress(Base):
     language: Mapped[str] = mapped_column(String(5), default="fr")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # The time of the newest event applied: an older event arriving late changes nothing.
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class AccountFamily(Base):
@@ -141,7 +141,7 @@ class EmailPreference(Base):
     family_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     category: Mapped[str] = mapped_column(String(30), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class PendingRequest(Base):
@@ -152,7 +152,7 @@ class PendingRequest(Base):
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))
     family_id: Mapped[str | None] = mapped_column(String(36))
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ContactRecipient(Base):
@@ -165,7 +165,7 @@ class ContactRecipient(Base):
     email: Mapped[str] = mapped_column(String(320))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ContactMessage(Base):
@@ -180,8 +180,8 @@ class ContactMessage(Base):
     subject: Mapped[str] = mapped_column(String(500))
     # open: waiting for staff; answered: staff replied last.
     state: Mapped[str] = mapped_column(String(10), default="open")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ContactPost(Base):
@@ -194,7 +194,7 @@ class ContactPost(Base):
     author_role: Mapped[str] = mapped_column(String(10))
     author_id: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class News(Base):
@@ -205,8 +205,8 @@ class News(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
-    visible_from: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    visible_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    visible_from: Mapped[datetime] = mapped_column(UtcDateTime())
+    visible_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     activity_id: Mapped[str | None] = mapped_column(String(36))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(64))
