@@ -506,13 +506,11 @@ class FamilyRegistrationQuery(_In):
     school_year: str | None = Field(None, max_length=9)
 
 
-class RegistrationQuery(FamilyRegistrationQuery):
-    """Filters of the staff queue and of municipal reads (`since`: changed at or after)."""
+class ChangedSince(_In):
+    """A municipal read's page: rows changed at or after `since` (UTC), from `cursor` on."""
 
-    family_id: str | None = Field(None, max_length=36)
     since: datetime | None = None
     cursor: str | None = Field(None, max_length=200)
-    limit: int = Field(100, ge=1, le=500)
 
     @field_validator("since")
     @classmethod
@@ -525,6 +523,13 @@ class RegistrationQuery(FamilyRegistrationQuery):
         if value is not None:
             Position.decode(value)
         return value
+
+
+class RegistrationQuery(FamilyRegistrationQuery, ChangedSince):
+    """Filters of the staff queue and of municipal reads."""
+
+    family_id: str | None = Field(None, max_length=36)
+    limit: int = Field(100, ge=1, le=500)
 
 
 class RefusalCreate(_In):

@@ -8,9 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from .feed import Position
-from .schemas import StaffDecision, _In
-from .workdays import as_utc
+from .schemas import ChangedSince, StaffDecision, _In
 
 # A save holds at most this many changes; beyond it the whole save is refused (422) before
 # anything is checked: a week of a whole family is far below it, a script gone wrong is not.
@@ -192,7 +190,7 @@ class ReservationList(BaseModel):
     next_cursor: str | None = None
 
 
-class ReservationQuery(_In):
+class ReservationQuery(ChangedSince):
     """Filters of the staff and municipal reads."""
 
     activity_id: str | None = Field(None, max_length=36)
@@ -201,21 +199,7 @@ class ReservationQuery(_In):
     state: ReservationState | None = None
     starts_on: date | None = None
     ends_on: date | None = None
-    since: datetime | None = None
-    cursor: str | None = Field(None, max_length=200)
     limit: int = Field(500, ge=1, le=5000)
-
-    @field_validator("since")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else as_utc(value)
-
-    @field_validator("cursor")
-    @classmethod
-    def _ours(cls, value: str | None) -> str | None:
-        if value is not None:
-            Position.decode(value)
-        return value
 
 
 class RosterQuery(_In):
