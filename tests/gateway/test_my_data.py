@@ -120,7 +120,11 @@ async def signed_in(gateway: Any, portal: Portal, email: str, **services: str) -
 
 async def staff_signed_in(gateway: Any, portal: Portal, signer: TestSigner) -> Any:
     """The gateway with an agent signed in: invited, password chosen, authenticator enrolled."""
-    client = await gateway(portal.urls, jwks_json=portal.jwks)
+    # Six services answer from this test's loop: a connection may wait its turn on a loaded
+    # machine (CI once saw the 1 s connect timeout cut one part, and no file was given).
+    client = await gateway(
+        portal.urls, jwks_json=portal.jwks, upstream_connect_timeout_seconds=10.0
+    )
     email = unique_email("agent")
     hired = await portal.auth.post(
         "/staff",

@@ -30,7 +30,11 @@ async def test_a_parent_downloads_the_zip_from_the_dashboard_on_a_phone(
     from playwright.async_api import async_playwright
 
     portal = await start_portal(service_client, signer)
-    client = await gateway(portal.urls, jwks_json=portal.jwks)
+    # Six services answer from this test's loop: a connection may wait its turn on a loaded
+    # machine (CI once saw the 1 s connect timeout cut one part, and no file was given).
+    client = await gateway(
+        portal.urls, jwks_json=portal.jwks, upstream_connect_timeout_seconds=10.0
+    )
     broken = await gateway({**portal.urls, "documents": dead_url()}, jwks_json=portal.jwks)
     violations: list[str] = []
 
