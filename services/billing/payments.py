@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import structlog
 from aiohttp import ClientSession
@@ -229,13 +229,8 @@ EARLIER_PAID = (
 SUPERSEDED = "remplacé par un nouveau paiement : aucun résultat chez PayFiP"
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite (the dev profile) gives back naive datetimes, PostgreSQL aware ones: both are UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _just_started(attempt: PaymentAttempt) -> bool:
-    return utcnow() - _aware(attempt.created_at) < JUST_STARTED
+    return utcnow() - attempt.created_at < JUST_STARTED
 
 
 async def _ask_about_pending(
@@ -454,7 +449,7 @@ async def settle(
 
 
 def _expired(attempt: PaymentAttempt) -> bool:
-    return _aware(attempt.expires_at) <= utcnow()
+    return attempt.expires_at <= utcnow()
 
 
 async def _expire_if_due(database: Database, attempt: PaymentAttempt) -> Settlement:

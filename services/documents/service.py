@@ -340,8 +340,8 @@ async def accept(
         )
     superseded_at = now + timedelta(days=settings.superseded_retention_days)
     for older in await _same_subject(session, submission):
-        if older.state == ACCEPTED and _aware(older.submitted_at) < _aware(submission.submitted_at):
-            current = _aware(older.purge_after) if older.purge_after else superseded_at
+        if older.state == ACCEPTED and older.submitted_at < submission.submitted_at:
+            current = older.purge_after if older.purge_after else superseded_at
             older.purge_after = min(current, superseded_at)
     _record(session, events.DOCUMENT_ACCEPTED, submission, valid_until=_iso(valid_until))
     await session.flush()
@@ -377,11 +377,6 @@ def _require_pending(submission: Submission) -> None:
         raise NotReviewable(
             f"Ce document a déjà été traité ({STATE_LABELS[submission.state].lower()})."
         )
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes (stored UTC); PostgreSQL aware ones.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _iso(day: date | None) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -41,11 +41,6 @@ from .models import (
 log = structlog.get_logger(__name__)
 # Fixed namespace: the id of an e-mail is a function of its source and rank, nothing random.
 EMAIL_NAMESPACE = uuid.UUID("6f1f5a52-4a43-4b47-9a1e-2f3c3e0a5e11")
-
-
-def aware(moment: datetime) -> datetime:
-    """A stored instant, aware: SQLite gives naive UTC values back, PostgreSQL aware ones."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def message_id_for(source_id: str, position: int, domain: str) -> str:
@@ -261,7 +256,7 @@ async def _learn_account(session: AsyncSession, event: EventEnvelope) -> None:
     if not account_id:
         return
     row = await session.get(AccountAddress, account_id)
-    if row is not None and aware(row.updated_at) > event.occurred_at:
+    if row is not None and row.updated_at > event.occurred_at:
         return  # an older event, re-published late: what we know is newer
     known_before = row is not None
     if row is None:
