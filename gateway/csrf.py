@@ -22,6 +22,7 @@ from multidict import MultiDictProxy
 from services.kit.problems import BadRequest, Forbidden
 
 from .keys import GATEWAY_SETTINGS
+from .paths import is_api_path
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -61,7 +62,7 @@ def same_origin(request: web.Request) -> bool:
 
 def _is_page_form(request: web.Request) -> bool:
     # Forms are read only on the gateway's own pages: proxied bodies are streamed untouched.
-    return not request.path.startswith("/api/") and request.content_type in FORM_TYPES
+    return not is_api_path(request.path) and request.content_type in FORM_TYPES
 
 
 async def _page_form(
@@ -99,7 +100,7 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     settings = request.app[GATEWAY_SETTINGS]
     cookie = request.cookies.get(settings.session_cookie_name)
-    is_page = not request.path.startswith("/api/")
+    is_page = not is_api_path(request.path)
     if (cookie or is_page) and not same_origin(request):
         raise Forbidden("This request does not come from the portal's own pages.")
     if cookie:

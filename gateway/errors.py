@@ -10,6 +10,7 @@ from aiohttp import web
 from services.kit.problems import Problem, problem_from_http_exception, problem_response
 
 from .i18n import translator_of
+from .paths import is_api_path
 from .proxy import StreamAborted
 from .rendering import render
 
@@ -53,7 +54,7 @@ PAGE_ERRORS: dict[int, tuple[str, str]] = {
 
 def wants_problem(request: web.Request) -> bool:
     """API callers get problem+json; people on pages get a page."""
-    return request.path.startswith("/api/") or request.path in ("/readyz", "/healthz", "/metrics")
+    return is_api_path(request.path) or request.path in ("/readyz", "/healthz", "/metrics")
 
 
 async def render_error(request: web.Request, problem: Problem) -> web.Response:

@@ -14,6 +14,7 @@ from aiohttp import web
 from services.kit.context import REQUEST_ID_HEADER, current_request_id
 
 from .keys import CSP_NONCE, GATEWAY_SETTINGS
+from .paths import is_api_path
 
 HSTS = "max-age=63072000; includeSubDomains"
 PERMISSIONS_POLICY = (
@@ -65,7 +66,7 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     if request.app[GATEWAY_SETTINGS].hsts:
         headers["Strict-Transport-Security"] = HSTS
     path = request.path
-    if path.startswith("/api/"):
+    if is_api_path(path):
         # A service may know better for its own answers (a sandbox for downloads): keep it.
         headers.setdefault("Content-Security-Policy", API_CSP)
     else:

@@ -74,3 +74,19 @@ async def test_errors_carry_security_headers_and_speak_to_their_caller(
         page = await response.text()
         assert '<html lang="fr"' in page
         assert PAGE_ERRORS[status][0].replace("'", "&#39;") in page
+
+
+async def test_the_api_root_without_its_slash_answers_as_the_api_root(gateway, upstream) -> None:
+    families = await upstream(echo_app())
+    client = await gateway({"families": families.url})
+
+    with_slash = await client.get("/api/")
+    without_slash = await client.get("/api")
+
+    assert with_slash.status == without_slash.status == 404
+    assert without_slash.content_type == with_slash.content_type == "application/problem+json"
+    assert (await without_slash.json())["type"] == (await with_slash.json())["type"]
+    assert (
+        without_slash.headers["Content-Security-Policy"]
+        == with_slash.headers["Content-Security-Policy"]
+    )
