@@ -72,10 +72,16 @@ async def start_portal(
     signer: TestSigner,
     s3_endpoint: str,
     activity_name: str,
-    bookings_settings: dict[str, Any] | None = None,
+    caller_http_settings: dict[str, Any] | None = None,
     **gateway_settings: Any,
 ) -> Portal:
-    """Start every process on random ports and create family TEST, Enfant TEST and the ALSH."""
+    """Start every process on random ports and create family TEST, Enfant TEST and the ALSH.
+
+    `caller_http_settings` (e.g. HTTP_TIMEOUT_SECONDS) go to both services that call back
+    through the gateway: bookings (person, documents) and documents (the family's members).
+    A rush test gives both the same room, or the documents check would time out first.
+    """
+    caller_http_settings = caller_http_settings or {}
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     families = await service_client("families")
@@ -84,12 +90,13 @@ async def start_portal(
         s3_endpoint_url=s3_endpoint,
         s3_bucket=f"bookings-{uuid.uuid4().hex[:8]}",
         gateway_url=base_url,
+        **caller_http_settings,
     )
     # The documents database is this run's, shared with the documents tests: a mandatory type
     # they left (the demo's « Photocopie des vaccinations ») would refuse every request here.
     async with documents.app[DATABASE].transaction() as session:
         await session.execute(text(f"TRUNCATE {DOCUMENT_TABLES} CASCADE"))
-    bookings = await bookings_app(gateway_url=base_url, **(bookings_settings or {}))
+    bookings = await bookings_app(gateway_url=base_url, **caller_http_settings)
     staff = signer.headers(role="staff", subject="agent-1")
     family = await (await families.post("/families", json={"name": "TEST"}, headers=staff)).json()
     child = await families.post(

@@ -70,7 +70,8 @@ async def test_a_hundred_parents_at_once_through_the_gateway_get_exactly_twenty_
         service_client=service_client, bookings_app=bookings_app, signer=signer,
         s3_endpoint=s3_endpoint, activity_name=unique("ALSH rush"), rate_limits_file=LIMITS,
         upstream_deadline_seconds=DEADLINE, upstream_connect_timeout_seconds=10.0,
-        bookings_settings={"HTTP_TIMEOUT_SECONDS": DEADLINE, "HTTP_CONNECT_TIMEOUT_SECONDS": 10.0},
+        caller_http_settings={"HTTP_TIMEOUT_SECONDS": DEADLINE,
+                              "HTTP_CONNECT_TIMEOUT_SECONDS": 10.0},
     )  # fmt: skip
     gateway, staff = portal.gateway, signer.headers(role="staff", subject="agent-1")
     activity = await (

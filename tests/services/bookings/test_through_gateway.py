@@ -93,7 +93,7 @@ async def test_concurrent_requests_through_the_gateway_never_exceed_the_places(
         service_client=service_client, bookings_app=bookings_app, signer=signer,
         s3_endpoint=s3_endpoint, activity_name=unique("ALSH Josta Leku"),
         upstream_deadline_seconds=RUSH_DEADLINE, upstream_connect_timeout_seconds=10.0,
-        bookings_settings={
+        caller_http_settings={
             "HTTP_TIMEOUT_SECONDS": RUSH_DEADLINE,
             # All the services share the test's one event loop: under a rush it lags, and
             # a 1 s connect timer would measure that lag, not the network.
