@@ -409,12 +409,17 @@ class MyFamily(BaseModel):
     persons_count: int
 
 
+CHANGES_PAGE = 200
+MAX_CHANGES = 500
+
+
 class ChangesQuery(_Input):
     """The municipal feed: from a date (first call), then from the cursor it returned."""
 
     since: datetime | None = None
     cursor: Annotated[str, Field(max_length=200)] | None = None
-    limit: int = Field(200, ge=1)
+    # One page is one read held in memory and one answer: beyond, follow the cursor.
+    limit: int = Field(CHANGES_PAGE, ge=1, le=MAX_CHANGES)
 
     @model_validator(mode="after")
     def _one_start(self) -> ChangesQuery:

@@ -22,6 +22,8 @@ from .access import WRITE_SCOPE, family_editor, family_reader, policy_role, reco
 from .errors import StaleVersion
 from .policy import load_policy, read_policy, update_policy
 from .schemas import (
+    CHANGES_PAGE,
+    MAX_CHANGES,
     BatchDecision,
     BatchOutcome,
     BatchResult,
@@ -58,7 +60,6 @@ routes = web.RouteTableDef()
 
 MAX_SEARCH_PAGE = 50
 MAX_QUEUE_PAGE = 100
-MAX_CHANGES = 500
 MAX_ID_LENGTH = 36
 
 
@@ -431,13 +432,16 @@ async def link_person(request: web.Request) -> web.Response:
     "Families and persons changed since a date (staff, or families:read)",
     tags=("records",),
     response=ChangesRead,
-    query={"since": "string", "cursor": "string", "limit": "integer"},
+    query={
+        "since": "string",
+        "cursor": "string",
+        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_CHANGES, "default": CHANGES_PAGE},
+    },
 )
 async def changes(request: web.Request) -> web.Response:
     """GET /changes?since=2026-01-01T00:00:00Z, then ?cursor=… until `next_cursor` is null."""
     records_reader(request)
     query = read_params(request, ChangesQuery)
-    limit = min(query.limit, MAX_CHANGES)
     position = (
         service.FeedPosition(query.since)
         if query.since is not None
@@ -445,7 +449,7 @@ async def changes(request: web.Request) -> web.Response:
     )
     async with request.app[DATABASE].sessions() as session:
         families, persons, next_position = await service.changes_after(
-            session, position=position, limit=limit
+            session, position=position, limit=query.limit
         )
         households = await service.households_of(session, [p.id for p in persons])
     return respond(

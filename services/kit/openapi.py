@@ -13,6 +13,8 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 F = TypeVar("F", bound=Callable[..., Any])
+# A query parameter: its JSON type ("string"), or its whole schema when it has bounds.
+QueryParameter = str | dict[str, Any]
 _OPERATION_ATTR = "__openapi_operation__"
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -40,7 +42,7 @@ class Operation:
     response_status: int = 200
     errors: tuple[int, ...] = ()
     auth: bool = True
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, QueryParameter] = field(default_factory=dict)
     many: bool = False
     files: tuple[str, ...] = ()
 
@@ -54,7 +56,7 @@ def operation(
     status: int = 200,
     errors: tuple[int, ...] = (),
     auth: bool = True,
-    query: dict[str, str] | None = None,
+    query: dict[str, QueryParameter] | None = None,
     many: bool = False,
     files: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
@@ -112,6 +114,10 @@ class _ServedJsonSchema(GenerateJsonSchema):
         return {"type": "string", "format": "partial-time"}
 
 
+def _query_schema(parameter: QueryParameter) -> dict[str, Any]:
+    return {"type": parameter} if isinstance(parameter, str) else dict(parameter)
+
+
 def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
     document = model.model_json_schema(
         ref_template="#/components/schemas/{model}", schema_generator=_ServedJsonSchema
@@ -145,7 +151,7 @@ def _operation_object(described: Operation, path: str, schemas: dict[str, Any]) 
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in _path_parameters(path)
     ] + [
-        {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+        {"name": name, "in": "query", "required": False, "schema": _query_schema(kind)}
         for name, kind in described.query.items()
     ]
     result: dict[str, Any] = {

@@ -210,6 +210,25 @@ async def test_the_changes_feed_wants_an_aware_date(api: FamiliesApi) -> None:
     assert response.status == 422
 
 
+async def test_the_changes_feed_refuses_a_page_over_500_records(api: FamiliesApi) -> None:
+    since = "2026-01-01T00:00:00Z"
+    largest = await api.client.get(
+        "/changes", params={"since": since, "limit": "500"}, headers=api.staff()
+    )
+    too_large = await api.client.get(
+        "/changes", params={"since": since, "limit": "501"}, headers=api.staff()
+    )
+
+    assert largest.status == 200
+    assert too_large.status == 422
+    assert too_large.content_type == "application/problem+json"
+    assert [e["field"] for e in (await too_large.json())["errors"]] == ["limit"]
+    document = await (await api.client.get("/openapi.json")).json()
+    parameters = document["paths"]["/changes"]["get"]["parameters"]
+    limit = next(p for p in parameters if p["name"] == "limit")
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 500, "default": 200}
+
+
 async def test_the_openapi_document_describes_every_route(api: FamiliesApi) -> None:
     document = await (await api.client.get("/openapi.json")).json()
     for path in (
