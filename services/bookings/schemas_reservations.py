@@ -202,13 +202,24 @@ class ReservationQuery(ChangedSince):
     limit: int = Field(500, ge=1, le=5000)
 
 
+ROSTER_SPANS = (1, 7)
+
+
 class RosterQuery(_In):
     """A day or a week of an activity, optionally one group."""
 
     activity_id: str = Field(min_length=1, max_length=36)
     day: date
-    days: int = Field(1, ge=1, le=7)
+    days: int = 1
     group_id: str | None = Field(None, max_length=36)
+
+    @field_validator("days")
+    @classmethod
+    def _a_day_or_a_week(cls, value: int) -> int:
+        # The planning shows a day or a week: 3 days would be a view no page offers.
+        if value not in ROSTER_SPANS:
+            raise ValueError("days is 1 (one day) or 7 (a week)")
+        return value
 
 
 class RosterPerson(BaseModel):

@@ -19,6 +19,7 @@ from .clock import CLOCK
 from .models import Reservation
 from .repeat import repeat_changes
 from .schemas_reservations import (
+    ROSTER_SPANS,
     AttendanceBatch,
     AttendanceResult,
     BillableLines,
@@ -304,7 +305,12 @@ async def decide_reservations(request: web.Request) -> web.Response:
     tags=STAFF_TAGS,
     response=Roster,
     errors=(404,),
-    query={"activity_id": "string", "day": "string", "days": "integer", "group_id": "string"},
+    query={
+        "activity_id": "string",
+        "day": "string",
+        "days": {"type": "integer", "enum": list(ROSTER_SPANS), "default": 1},
+        "group_id": "string",
+    },
 )
 async def read_roster(request: web.Request) -> web.Response:
     """GET /roster (staff, or bookings:read)."""
