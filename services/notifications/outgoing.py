@@ -187,8 +187,35 @@ async def _recipients(
     return sorted(unique.items())
 
 
-# `session.info` key: the address rows this transaction learnt, by account id.
-LEARNT_ADDRESSES = "notifications.learnt_addresses"
+# `session.info` key: the address rows this transaction knows, by account id — read ahead for
+# a batch (`read_addresses`) or learnt from one of its events; None: known to be absent.
+ADDRESS_BOOK = "notifications.address_book"
+
+
+async def read_addresses(session: AsyncSession, account_ids: Sequence[str]) -> None:
+    """Read the address rows of `account_ids` in one statement, for the lookups that follow.
+
+    A batch of events would otherwise read each account's row on its own (a round trip per
+    event); a row learnt later in the transaction replaces its entry (`_learn_account`).
+    """
+    book: dict[str, AccountAddress | None] = session.info.setdefault(ADDRESS_BOOK, {})
+    wanted = {account_id for account_id in account_ids if account_id} - set(book)
+    if not wanted:
+        return
+    found = await session.scalars(
+        select(AccountAddress).where(AccountAddress.account_id.in_(sorted(wanted)))
+    )
+    book.update(dict.fromkeys(wanted))
+    book.update({row.account_id: row for row in found})
+
+
+def account_read_by(event: EventEnvelope) -> str:
+    """The account whose address row handling `event` reads ("" if none): auth's events
+    update it, and e-mails to an event's address or account take its language from it."""
+    rule = MAILERS.get(event.type)
+    if event.source == "auth" or (rule is not None and rule.audience != "family"):
+        return _str(event.data.get("account_id"))
+    return ""
 
 
 async def _address_of(session: AsyncSession, account_id: str) -> AccountAddress | None:
@@ -196,10 +223,10 @@ async def _address_of(session: AsyncSession, account_id: str) -> AccountAddress 
         return None
     # A row learnt from this very event may still be pending, which `get` would flush (a
     # statement and a unit of work) before reading; it is taken as it is instead, and
-    # written with the e-mail's row at the one flush before the send.
-    learnt: dict[str, AccountAddress] = session.info.get(LEARNT_ADDRESSES, {})
-    if account_id in learnt:
-        return learnt[account_id]
+    # written with the e-mail's row at the one flush before the commit.
+    book: dict[str, AccountAddress | None] = session.info.get(ADDRESS_BOOK, {})
+    if account_id in book:
+        return book[account_id]
     return await session.get(AccountAddress, account_id)
 
 
@@ -255,14 +282,14 @@ async def _learn_account(session: AsyncSession, event: EventEnvelope) -> None:
     account_id = _str(event.data.get("account_id"))
     if not account_id:
         return
-    row = await session.get(AccountAddress, account_id)
+    row = await _address_of(session, account_id)
     if row is not None and row.updated_at > event.occurred_at:
         return  # an older event, re-published late: what we know is newer
     known_before = row is not None
     if row is None:
         row = AccountAddress(account_id=account_id, language="fr", disabled=False)
         session.add(row)
-    session.info.setdefault(LEARNT_ADDRESSES, {})[account_id] = row
+    session.info.setdefault(ADDRESS_BOOK, {})[account_id] = row
     row.updated_at = event.occurred_at
     email = _str(event.data.get("email"))
     if email:

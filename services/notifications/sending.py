@@ -1,25 +1,32 @@
 """Sending one owed e-mail: lock its row, hand it to SMTP, record what happened.
 
-The row is locked (`SELECT … FOR UPDATE SKIP LOCKED`) for the whole send, in one
-transaction: a second task for the same e-mail (re-enqueued by the relay, restored by
-kombu) finds it locked and skips, or finds it sent and skips. A worker killed mid-send
-drops its connection, PostgreSQL releases the lock and rolls back: the row is still
-pending and the relay enqueues it again. The one window left — the server accepted the
-message, the worker died before COMMIT — resends it with the same `Message-ID`; the row's
-new state is written before the send so that only the COMMIT stands in that window.
+Two ways. A send task (`email.send`, from the relay, the digest, a resend) locks the row
+(`SELECT … FOR UPDATE SKIP LOCKED`) for the whole send, in one transaction: a second task
+for the same e-mail (re-enqueued by the relay, restored by kombu) finds it locked and skips,
+or finds it sent and skips. A worker killed mid-send drops its connection, PostgreSQL
+releases the lock and rolls back: the row is still pending and the relay enqueues it again.
+The one window left — the server accepted the message, the worker died before COMMIT —
+resends it with the same `Message-ID`; the row's new state is written before the send so
+that only the COMMIT stands in that window.
+
+The consumer (`send_committed`) sends the rows it has just committed without a lock: they
+are leased to it (the relay leaves them alone for `email_requeue_after_seconds`), and each
+is marked sent by one autocommitted statement right after the server's 250 — the same
+one-e-mail window, per lane.
 """
 
 from __future__ import annotations
 
 import enum
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from services.kit.outbox import utcnow
 
@@ -63,28 +70,49 @@ async def send_email(
     return await _hand_over(settings, sender, row)
 
 
-async def send_new(
-    session: AsyncSession,
+# Runs one statement durably on its own (autocommit on PostgreSQL: one round trip).
+Record = Callable[[Executable], Awaitable[object]]
+
+
+async def send_committed(
+    record: Record,
     settings: NotificationsSettings,
     sender: SmtpSender,
-    rows: Sequence[OutgoingEmail],
-) -> list[OutgoingEmail]:
-    """Send e-mails written in the caller's transaction, before it commits; returns those
-    left untried because the server could not be reached (to enqueue once committed).
+    row: OutgoingEmail,
+    *,
+    deadline: float,
+) -> SendOutcome:
+    """Send an e-mail its writer committed a moment ago, within its lease, and `record` the
+    outcome (one statement, durable at once).
 
-    Nobody else can see, hence send, a row not yet committed: it needs no lock. As in
-    `send_email`, its `sent` state is written before the message goes out, so that after
-    the server's 250 only the COMMIT is left.
+    Nobody else sends the row during its lease (the relay leaves it alone for
+    `email_requeue_after_seconds` after its `enqueued_at`), so it needs no lock; the send is
+    given up at `deadline` (loop time), before the lease ends. The `sent` state is written
+    right after the server's 250: a worker killed between the two leaves this one e-mail
+    pending, and the relay sends it again, with the same `Message-ID`, once the lease is over.
     """
-    for index, row in enumerate(rows):
-        if sender.recently_unreachable:
-            return list(rows[index:])
-        row.attempts += 1
-        row.state, row.sent_at, row.last_error = "sent", utcnow(), None
-        await session.flush()
-        outcome = await _hand_over(settings, sender, row)
-        log.info("email_send", email_id=row.id, outcome=outcome.value)
-    return []
+    row.attempts += 1
+    try:
+        await sender.send(build_message(row, settings), deadline=deadline)
+    except SmtpFailure as failure:
+        outcome = _record_failure(settings, row, failure)
+        values = {
+            "state": row.state,
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+            "next_attempt_at": row.next_attempt_at,
+            "enqueued_at": row.enqueued_at,
+        }
+    else:
+        outcome, row.state, row.sent_at = SendOutcome.SENT, "sent", utcnow()
+        values = {"state": "sent", "attempts": row.attempts, "sent_at": row.sent_at}
+    await record(
+        update(OutgoingEmail)
+        .where(OutgoingEmail.id == row.id, OutgoingEmail.state == "pending")
+        .values(**values)
+    )
+    log.info("email_send", email_id=row.id, outcome=outcome.value)
+    return outcome
 
 
 async def _hand_over(

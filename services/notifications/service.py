@@ -6,21 +6,23 @@ import enum
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.kit.outbox import claim_event, utcnow
+from services.kit.outbox import utcnow
 
 from .config import NotificationsSettings
 from .errors import UnhandledEvent
 from .events import EVENT_ID_PATTERN, JOURNALERS, MAILERS, EventEnvelope
 from .models import DeadLetter, JournalEntry, OutgoingEmail, ProcessedEvent
-from .outgoing import emails_for_event, learn_from_event
+from .outgoing import account_read_by, emails_for_event, learn_from_event, read_addresses
 
 MAX_DEAD_LETTER_REASON = 1000
 
@@ -52,12 +54,49 @@ async def handle_event(
     that a crash between them is impossible: either both are committed or neither is, and
     a re-delivery after a commit is recognised and skipped.
     """
-    try:
-        event = _parse(raw)
-    except UnhandledEvent as exc:
-        return await _dead_letter(session, raw, exc.reason)
-    if not await claim_event(session, ProcessedEvent, {"id": event.id, "type": event.type}):
-        return Delivery(Outcome.DUPLICATE, event.id)
+    (delivery,) = await handle_events(session, raws=[raw], settings=settings)
+    return delivery
+
+
+async def handle_events(
+    session: AsyncSession, *, raws: Sequence[Any], settings: NotificationsSettings
+) -> list[Delivery]:
+    """Handle several messages in the caller's transaction, in their order: one `Delivery` each.
+
+    The same rules as one at a time, in fewer round trips: every id is claimed by one
+    statement, the accounts the events name are read by one, and the rows the events add are
+    written together at the flush before the COMMIT. Claims and effects commit together or
+    not at all, so that the batch is handled exactly once, whatever happens to the worker.
+    """
+    parsed: list[EventEnvelope | UnhandledEvent] = []
+    for raw in raws:
+        try:
+            parsed.append(_parse(raw))
+        except UnhandledEvent as exc:
+            parsed.append(exc)
+    ids = [_claimable_id(raw, item) for raw, item in zip(raws, parsed, strict=True)]
+    claimed = await claim_events(session, [(i, t) for i, t in ids if i is not None])
+    await read_addresses(
+        session, [account_read_by(item) for item in parsed if isinstance(item, EventEnvelope)]
+    )
+    deliveries = []
+    for raw, item, (event_id, _) in zip(raws, parsed, ids, strict=True):
+        if event_id is not None and event_id not in claimed:
+            deliveries.append(Delivery(Outcome.DUPLICATE, event_id))
+            continue
+        claimed.discard(event_id)  # a second copy in this batch is a duplicate
+        if isinstance(item, UnhandledEvent):
+            _add_dead_letter(session, raw, item.reason)
+            deliveries.append(Delivery(Outcome.DEAD_LETTER, event_id))
+        else:
+            deliveries.append(await _apply(session, settings, raw, item))
+    return deliveries
+
+
+async def _apply(
+    session: AsyncSession, settings: NotificationsSettings, raw: Any, event: EventEnvelope
+) -> Delivery:
+    """The effects of one claimed event: journal line, what it teaches, e-mails it owes."""
     journaler = JOURNALERS.get(event.type)
     if journaler is None and event.type not in MAILERS:
         _add_dead_letter(session, raw, f"unknown event type {event.type!r}")
@@ -81,6 +120,48 @@ async def handle_event(
     return Delivery(Outcome.HANDLED, event.id, tuple(emails))
 
 
+def _claimable_id(raw: Any, item: EventEnvelope | UnhandledEvent) -> tuple[str | None, str]:
+    """The id and type to claim a message by; no id for a message without a usable one."""
+    if isinstance(item, EventEnvelope):
+        return item.id, item.type
+    # A malformed message that still carries a usable id is claimed and acknowledged: its
+    # producer would otherwise re-publish it forever, and each copy would be a new letter.
+    event_id = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(event_id, str) or not re.fullmatch(EVENT_ID_PATTERN, event_id):
+        return None, ""
+    return event_id, str(raw.get("type") or "unknown")[:100]
+
+
+async def claim_events(session: AsyncSession, claims: Sequence[tuple[str, str]]) -> set[str]:
+    """Mark each (event id, type) handled in the caller's transaction, in one statement;
+    returns the ids claimed now (not those handled before).
+
+    Ids are inserted in sorted order: two batches sharing ids, delivered at once to two
+    processes, then wait for each other in the same order instead of deadlocking. The loser
+    sees the winner's rows once it commits and skips them.
+    """
+    unique = dict(claims)
+    if not unique:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    statement = (
+        insert(ProcessedEvent)
+        .values(
+            [
+                {"event_id": event_id, "event_type": unique[event_id], "processed_at": now}
+                for event_id in sorted(unique)
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(ProcessedEvent.event_id)
+    )
+    # On the session's connection: a Core statement, without the ORM's execution path.
+    connection = await session.connection()
+    return set((await connection.execute(statement)).scalars())
+
+
 def _parse(raw: Any) -> EventEnvelope:
     if not isinstance(raw, dict):
         raise UnhandledEvent(f"the message is a {type(raw).__name__}, not an object")
@@ -92,20 +173,6 @@ def _parse(raw: Any) -> EventEnvelope:
             for error in exc.errors(include_url=False, include_input=False)
         )
         raise UnhandledEvent(f"malformed envelope: {fields}") from None
-
-
-async def _dead_letter(session: AsyncSession, raw: Any, reason: str) -> Delivery:
-    # A malformed message that still carries a usable id is claimed and acknowledged: its
-    # producer would otherwise re-publish it forever, and each copy would be a new letter.
-    event_id = raw.get("id") if isinstance(raw, dict) else None
-    if not isinstance(event_id, str) or not re.fullmatch(EVENT_ID_PATTERN, event_id):
-        _add_dead_letter(session, raw, reason)
-        return Delivery(Outcome.DEAD_LETTER, None)
-    event_type = str(raw.get("type") or "unknown")[:100]
-    if not await claim_event(session, ProcessedEvent, {"id": event_id, "type": event_type}):
-        return Delivery(Outcome.DUPLICATE, event_id)
-    _add_dead_letter(session, raw, reason)
-    return Delivery(Outcome.DEAD_LETTER, event_id)
 
 
 def _add_dead_letter(session: AsyncSession, raw: Any, reason: str) -> None:

@@ -7,6 +7,7 @@ is neither: the e-mail waits, as long as it takes, and leaves when the server is
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email.utils
 import hashlib
@@ -134,10 +135,19 @@ class SmtpSender:
             timeout=s.smtp_timeout_seconds,
         )
 
-    async def send(self, message: Outgoing) -> None:
-        """Hand `message` to the server; raise `SmtpFailure` unless it accepted it."""
+    async def send(self, message: Outgoing, *, deadline: float | None = None) -> None:
+        """Hand `message` to the server; raise `SmtpFailure` unless it accepted it.
+
+        Past `deadline` (loop time) the connection is dropped and the server's answer never
+        known: "unreachable", like a timeout of the client's own (the message is in doubt).
+        """
         try:
-            await self._send(message)
+            async with asyncio.timeout_at(deadline):
+                await self._send(message)
+        except TimeoutError:
+            self._drop()
+            self._unreachable_at = time.monotonic()
+            raise SmtpFailure("unreachable", "no answer before the deadline") from None
         except SmtpFailure as failure:
             if failure.kind == "unreachable":
                 self._unreachable_at = time.monotonic()
@@ -179,6 +189,12 @@ class SmtpSender:
                 await self._client.rset()
             except (aiosmtplib.SMTPException, OSError, TimeoutError):
                 await self.close()
+
+    def _drop(self) -> None:
+        # After a cancelled command the connection's state is unknown: no QUIT, just close.
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     async def close(self) -> None:
         """Say QUIT (or just drop the connection when the server is gone)."""

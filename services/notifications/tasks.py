@@ -9,11 +9,12 @@ closed when the process stops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ import structlog
 from celery import shared_task, signals
 from celery.schedules import crontab
 from redis.asyncio import Redis
+from sqlalchemy.sql import Executable
 
 from services.kit.database import Database
 from services.kit.outbox import AckStore
@@ -29,7 +31,8 @@ from services.kit.settings import load_settings
 
 from . import digest, service
 from .config import NotificationsSettings
-from .sending import SEND_TASK, SendOutcome, enqueue_email, send_email, send_new
+from .models import OutgoingEmail
+from .sending import SEND_TASK, Record, SendOutcome, enqueue_email, send_committed, send_email
 from .smtp import SmtpSender
 
 log = structlog.get_logger(__name__)
@@ -98,6 +101,24 @@ class ConsumerRuntime:
         log.info("email_send", email_id=email_id, outcome=outcome.value)
         return outcome
 
+    @contextlib.asynccontextmanager
+    async def recorder(self) -> AsyncIterator[Record]:
+        """Statements each durable on its own, for the lane's marks after each send: on
+        PostgreSQL one connection in autocommit (one round trip a statement); on SQLite, which
+        takes its write lock at BEGIN, a short transaction each."""
+        engine = self.database.engine
+        if engine.dialect.name == "sqlite":
+
+            async def in_transaction(statement: Executable) -> object:
+                async with engine.begin() as connection:
+                    return await connection.execute(statement)
+
+            yield in_transaction
+            return
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection.execute
+
     def enqueue_emails(self, email_ids: tuple[str, ...] | list[str]) -> None:
         """Put a send task on the `email` queue for each id; a failure is left to the relay."""
         try:
@@ -153,7 +174,8 @@ def deliver(message: Any) -> str:
 
 
 async def deliver_many_async(current: ConsumerRuntime, messages: Any) -> dict[str, int]:
-    """Each event in its own transaction, then one acknowledgement for those handled.
+    """Each lane's share of the batch in one transaction, its e-mails sent after the commit,
+    then one acknowledgement for the events handled.
 
     The batch is shared among the process's lanes, which run at once: while one waits for
     PostgreSQL or the SMTP server, another works. A family's events (or an account's) all go
@@ -196,50 +218,110 @@ async def _run_lane(
     handled: list[str],
     outcomes: Counter[str],
 ) -> None:
-    for message in share:
-        request_id = message.get("request_id") if isinstance(message, dict) else None
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                delivery = await handle_and_send(current, message, smtp)
-            except Exception as exc:
-                outcomes["failed"] += 1
-                log.warning("event_failed", error=type(exc).__name__, detail=str(exc)[:200])
-                continue
+    # The e-mails' lease starts before their rows are written: measured from here, it ends
+    # no later than the relay's own reckoning from `enqueued_at`.
+    leased_at = asyncio.get_running_loop().time()
+    deliveries = await commit_share(current, share)
+    for delivery in deliveries:
+        if delivery is None:
+            outcomes["failed"] += 1
+            continue
         outcomes[delivery.outcome.value] += 1
         if delivery.ack_id is not None:
             handled.append(delivery.ack_id)
+    rows = [row for delivery in deliveries if delivery is not None for row in delivery.emails]
+    await send_owed(current, smtp, rows, leased_at=leased_at)
 
 
 async def deliver_async(current: ConsumerRuntime, message: Any) -> str:
-    """Handle one event, then acknowledge it to its producer."""
-    delivery = await handle_and_send(current, message, current.smtp)
+    """Handle one event, send what it owes, then acknowledge it to its producer."""
+    leased_at = asyncio.get_running_loop().time()
+    (delivery,) = await _commit(current, [message])
+    await send_owed(current, current.smtp, list(delivery.emails), leased_at=leased_at)
     if delivery.ack_id is not None:
         await current.acks.confirm(delivery.ack_id)
     return delivery.outcome.value
 
 
-async def handle_and_send(
-    current: ConsumerRuntime, message: Any, smtp: SmtpSender
-) -> service.Delivery:
-    """Handle the message and send the e-mails it owes in one transaction, and commit.
+async def commit_share(current: ConsumerRuntime, share: list[Any]) -> list[service.Delivery | None]:
+    """Handle a lane's share in one transaction; should it fail, each event in its own.
 
-    The e-mails leave before the COMMIT, over this process's connection, their rows written
-    as sent (sending.send_new): a send task per e-mail would cost a second trip through the
-    broker, the pool and the database for each, most of an e-mail's time in the worker
-    (docs/performance.md). While the server was lately unreachable, they are enqueued after
-    the commit instead: a send may wait a whole SMTP timeout, and events must not.
-
-    An exception (database unreachable) leaves the event unacknowledged: the producer's
-    relay publishes it again, and the claim makes the second delivery a no-op if the first
-    had committed.
+    One transaction for the share costs one BEGIN, one claim, one read of the addresses,
+    one INSERT per table and one COMMIT, instead of all of them for each event. If anything
+    in it fails (an event a constraint refuses, a conflict with another process), nothing of
+    it was committed, and the events are handled again one by one, so that one bad event
+    does not hold back the others. None: that event failed (left unacknowledged).
     """
+    try:
+        return list(await _commit(current, share))
+    except Exception as exc:
+        if len(share) == 1:
+            log.warning("event_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            return [None]
+        log.warning("batch_failed", error=type(exc).__name__, detail=str(exc)[:200])
+    deliveries: list[service.Delivery | None] = []
+    for message in share:
+        try:
+            deliveries += await _commit(current, [message])
+        except Exception as exc:
+            log.warning("event_failed", error=type(exc).__name__, detail=str(exc)[:200])
+            deliveries.append(None)
+    return deliveries
+
+
+async def _commit(current: ConsumerRuntime, messages: list[Any]) -> list[service.Delivery]:
+    """Handle `messages` in one transaction and commit: their claims, journal lines, address
+    book and e-mail rows (pending, `enqueued_at` now: the lease of the sender to come)."""
     async with current.database.transaction() as session:
-        delivery = await service.handle_event(session, raw=message, settings=current.settings)
-        untried = await send_new(session, current.settings, smtp, delivery.emails)
-    # After the commit, never before: a send task must never find its row missing.
-    current.enqueue_emails([row.id for row in untried])
-    log.info("event_delivered", event_id=delivery.ack_id, outcome=delivery.outcome.value)
-    return delivery
+        deliveries = await service.handle_events(session, raws=messages, settings=current.settings)
+    for message, delivery in zip(messages, deliveries, strict=True):
+        request_id = message.get("request_id") if isinstance(message, dict) else None
+        log.info(
+            "event_delivered",
+            event_id=delivery.ack_id,
+            outcome=delivery.outcome.value,
+            request_id=request_id,
+        )
+    return deliveries
+
+
+async def send_owed(
+    current: ConsumerRuntime, smtp: SmtpSender, rows: list[OutgoingEmail], *, leased_at: float
+) -> None:
+    """Send committed e-mails over the lane's connection, each recorded as soon as it is sent.
+
+    Their rows are leased to this lane from `leased_at` for `email_requeue_after_seconds`:
+    the relay does not enqueue them before. A send starts only in the first half of the
+    lease and is given up at three quarters of it, so that no row is ever sent by the lane
+    and by a send task; those left go with the relay when the lease ends. While the server
+    was lately unreachable, the rows are enqueued instead: a send may wait a whole SMTP
+    timeout, and the next batches must not.
+    """
+    if not rows:
+        return
+    lease = current.settings.email_requeue_after_seconds
+    start_before, deadline = leased_at + lease / 2, leased_at + lease * 3 / 4
+    loop = asyncio.get_running_loop()
+    index = 0
+    try:
+        async with current.recorder() as record:
+            for index, row in enumerate(rows):
+                if smtp.recently_unreachable:
+                    current.enqueue_emails([left.id for left in rows[index:]])
+                    return
+                if loop.time() >= start_before:
+                    log.warning("emails_left_to_the_relay", count=len(rows) - index)
+                    return
+                await send_committed(record, current.settings, smtp, row, deadline=deadline)
+    except Exception as exc:
+        # The database lost (a mark not written): the rows still pending go with the relay
+        # once their lease ends; the events are handled, their acknowledgement still due.
+        log.warning(
+            "emails_left_to_the_relay",
+            count=len(rows) - index,
+            error=type(exc).__name__,
+            detail=str(exc)[:200],
+        )
 
 
 @shared_task(name=PURGE_TASK)  # type: ignore[untyped-decorator]
