@@ -19,9 +19,9 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from sqlalchemy import JSON, ColumnElement, Integer, String, and_, delete, or_, select
+from sqlalchemy import JSON, ColumnElement, Integer, String, and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .columns import UtcDateTime
@@ -213,14 +213,22 @@ class OutboxRelay:
         return removed
 
     async def relay_once(self) -> int:
-        """One pass; returns how many rows it handled."""
+        """One pass; returns how many rows it handled.
+
+        Core statements on the pass's connection, not ORM objects: a pass reads only the
+        columns it uses (the ids alone of the rows waiting for an acknowledgement) and marks
+        its rows with one UPDATE each way, instead of loading every row's message into the
+        session and flushing one UPDATE per row — this runs in the service's process, after
+        every commit that wrote an event, beside the requests it serves.
+        """
         model = self.model
         now = utcnow()
         async with self.database.transaction() as session:
+            connection = await session.connection()
             # SKIP LOCKED lets several replicas relay without publishing a row twice at once.
             rows = (
-                await session.scalars(
-                    select(model)
+                await connection.execute(
+                    select(model.id, model.message, model.published_at)
                     .where(model.confirmed_at.is_(None))
                     .where(self._due(now))
                     .order_by(model.occurred_at)
@@ -228,22 +236,36 @@ class OutboxRelay:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            unacked = await self._confirm_acknowledged(session, now)
+            unacked = await self._confirm_acknowledged(connection, now)
             if not rows:
                 return unacked
             already = await self.acks.confirmed([r.id for r in rows if r.published_at])
             to_publish = [r for r in rows if r.id not in already]
             if to_publish:
                 await asyncio.to_thread(self.publish, [r.message for r in to_publish])
-            for row in rows:
-                if row.id in already:
-                    row.confirmed_at = now
-                else:
-                    row.published_at = now
-                    row.publish_count += 1
-            if any(r.publish_count > 1 for r in to_publish):
-                log.info("outbox_republished", count=sum(r.publish_count > 1 for r in to_publish))
+                await connection.execute(
+                    update(model)
+                    .where(model.id.in_([r.id for r in to_publish]))
+                    .values(published_at=now, publish_count=model.publish_count + 1)
+                    .execution_options(synchronize_session=False)
+                )
+            await self._mark_confirmed(connection, already, now)
+            again = sum(r.published_at is not None for r in to_publish)
+            if again:
+                log.info("outbox_republished", count=again)
             return len(rows) + unacked
+
+    async def _mark_confirmed(
+        self, connection: AsyncConnection, event_ids: set[str], now: datetime
+    ) -> None:
+        if event_ids:
+            model = self.model
+            await connection.execute(
+                update(model)
+                .where(model.id.in_(sorted(event_ids)))
+                .values(confirmed_at=now)
+                .execution_options(synchronize_session=False)
+            )
 
     def _due(self, now: datetime) -> ColumnElement[bool]:
         """Never published, or published `publish_count` times and unacknowledged for long enough.
@@ -264,19 +286,17 @@ class OutboxRelay:
         )
         return or_(model.published_at.is_(None), *waits)
 
-    async def _confirm_acknowledged(self, session: AsyncSession, now: datetime) -> int:
+    async def _confirm_acknowledged(self, connection: AsyncConnection, now: datetime) -> int:
         model = self.model
         waiting = (
-            await session.scalars(
-                select(model)
+            await connection.scalars(
+                select(model.id)
                 .where(model.confirmed_at.is_(None), model.published_at.is_not(None))
                 .order_by(model.published_at)
                 .limit(RELAY_BATCH)
                 .with_for_update(skip_locked=True)
             )
         ).all()
-        acknowledged = await self.acks.confirmed([r.id for r in waiting])
-        for row in waiting:
-            if row.id in acknowledged:
-                row.confirmed_at = now
+        acknowledged = await self.acks.confirmed(waiting)
+        await self._mark_confirmed(connection, acknowledged, now)
         return len(acknowledged)
