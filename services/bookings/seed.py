@@ -1,7 +1,7 @@
 """The demo catalogue of the manual, with "Enfant TEST" registered to ALSH Josta Leku (idempotent).
 
-Dates follow today's date: the current school year and the next spring holidays, both with
-their registration window open now, and openings for the coming weeks.
+Dates follow today's date in Paris (the town's): the current school year and the next spring
+holidays, both with their registration window open now, and openings for the coming weeks.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from portail.demo import (
 )
 from services.kit.database import Database
 
+from .clock import Clock, system_clock
 from .models import (
     ACCEPTED,
     CONFIRMED,
@@ -41,7 +42,7 @@ from .models import (
 from .openings import create_openings
 from .places import take_place
 from .schemas import OpeningsBulkCreate
-from .workdays import as_utc
+from .workdays import as_utc, paris_day
 
 OPENING_WEEKS = 6
 MON_TUE_THU_FRI = [0, 1, 3, 4]
@@ -176,10 +177,11 @@ OPENINGS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-async def seed_demo(database: Database) -> None:
+async def seed_demo(database: Database, *, clock: Clock = system_clock) -> None:
     """Create what is missing of the demo catalogue; running it again changes nothing."""
     # No events: demo data is a starting point, not something that happened.
-    today = date.today()
+    # The town's date: seeded at 00:30 in Paris, the openings start that day, not yesterday.
+    today = paris_day(clock())
     async with database.transaction() as session:
         for activity in _activities():
             if await session.get(Activity, activity.id) is None:

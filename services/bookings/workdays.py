@@ -32,6 +32,12 @@ def paris_to_utc(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=PARIS).astimezone(UTC)
 
 
+def paris_day(moment: datetime) -> date:
+    """The date in Paris at the aware instant `moment`: from 22:00 or 23:00 UTC it is already
+    the next day there."""
+    return moment.astimezone(PARIS).date()
+
+
 def as_utc(moment: datetime) -> datetime:
     """An instant in UTC; a naive datetime is read as Paris local time (how staff think)."""
     if moment.tzinfo is None:

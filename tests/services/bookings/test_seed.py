@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from portail.demo import DEMO_ACTIVITY_ALSH, DEMO_CHILD_ID, DEMO_FAMILY_ID
+from portail.demo import (
+    DEMO_ACTIVITY_ALSH,
+    DEMO_ACTIVITY_PERISCOLAIRE_ID,
+    DEMO_CHILD_ID,
+    DEMO_FAMILY_ID,
+)
 from services.bookings.models import Activity, Opening, Period, Registration
 from services.bookings.seed import seed_demo
 from services.kit.database import Database
@@ -126,3 +131,23 @@ async def test_the_demo_child_can_book_an_alsh_day_as_the_manual_does(
     # No documents service runs here: an activity asking documents could not say yes.
     status, body = await save(client, signer, DEMO_FAMILY_ID, [book(DEMO_CHILD_ID, bookable[0])])
     assert status == 200 and body["results"][0]["ok"], body
+
+
+async def test_the_seed_dates_from_the_towns_day_not_the_utc_one(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'paris.sqlite'}"
+    await upgrade_async(MIGRATIONS, url)
+    database = Database(url)
+    # Thursday 23:30 UTC is Friday 00:30 in Paris: the openings start on Friday.
+    thursday_night = datetime(2027, 2, 4, 23, 30, tzinfo=UTC)
+    try:
+        await seed_demo(database, clock=lambda: thursday_night)
+        async with database.sessions() as session:
+            first = await session.scalar(
+                select(func.min(Opening.day))
+                .join(Period, Period.id == Opening.period_id)
+                .where(Opening.activity_id == DEMO_ACTIVITY_PERISCOLAIRE_ID)
+                .where(Period.name.like("Année scolaire%"))
+            )
+    finally:
+        await database.dispose()
+    assert first == date(2027, 2, 5)
