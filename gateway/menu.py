@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -11,6 +12,8 @@ class MenuEntry:
 
     label: str
     href: str
+    # The staff role the page requires (its handler refuses the others); None: every agent.
+    staff_role: str | None = None
 
 
 MENU: tuple[MenuEntry, ...] = (
@@ -47,15 +50,21 @@ STAFF_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("Destinataires des messages", "/agents/destinataires"),
     MenuEntry("Courriels envoyés", "/agents/courriels"),
     MenuEntry("Comptes", "/agents/comptes"),
-    MenuEntry("Clients API (systèmes municipaux)", "/agents/clients-api"),
+    MenuEntry("Clients API (systèmes municipaux)", "/agents/clients-api", "administrator"),
     MenuEntry("Règles des champs", "/agents/champs"),
     MenuEntry("Événements non traités", "/agents/lettres-mortes"),
 )
 
 
-def menu_for(role: str | None) -> tuple[MenuEntry, ...]:
-    """The navigation of a visitor: the back office for staff, the manual's menu otherwise."""
-    return STAFF_MENU if role == "staff" else MENU
+def menu_for(role: str | None, staff_roles: Iterable[str] = ()) -> tuple[MenuEntry, ...]:
+    """The navigation of a visitor: the back office for staff, the manual's menu otherwise.
+
+    An agent is not shown the pages of a role it lacks: each would only answer « Accès refusé ».
+    """
+    if role != "staff":
+        return MENU
+    held = frozenset(staff_roles)
+    return tuple(e for e in STAFF_MENU if e.staff_role is None or e.staff_role in held)
 
 
 def is_current(entry: MenuEntry, path: str) -> bool:

@@ -14,7 +14,7 @@ from .formats import formats_of
 from .headers import csp_nonce
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, translator_of
 from .keys import GATEWAY_SETTINGS, LANGUAGE
-from .menu import is_current, menu_for
+from .menu import MENU, is_current, menu_for
 from .service_messages import message_text
 from .session import current_claims, current_identity
 
@@ -54,7 +54,7 @@ async def shell_context(request: web.Request) -> dict[str, Any]:
         "lang": language,
         "switch_language_url": str(request.rel_url.update_query(lang=other)),
         "switch_language_code": other,
-        "menu": menu_for(identity.role if identity else None),
+        "menu": menu_for(identity.role, identity.staff_roles) if identity else MENU,
         "is_current": lambda entry: is_current(entry, request.path),
         "path": request.path,
         "org_name": request.app[GATEWAY_SETTINGS].org_name,

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from ..dashboard import compose
 from ..keys import SESSION
-from ..menu import STAFF_MENU
+from ..menu import menu_for
 from ..rendering import render
 from ..session import require_signed_in
 
@@ -23,7 +23,8 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
     identity = await require_signed_in(request)
     if identity.role == "staff":
         # Staff belong to no family: their home is the back office's list of sections.
-        return await render(request, "staff_home.html", {"sections": STAFF_MENU[1:]})
+        sections = menu_for("staff", identity.staff_roles)[1:]
+        return await render(request, "staff_home.html", {"sections": sections})
     session = request.get(SESSION)
     assert session is not None and session.jwt is not None  # signed in implies both
     family_ids = [membership.family_id for membership in identity.memberships]

@@ -9,10 +9,17 @@ from .fakes import PASSWORD, FakeAuth
 
 
 def test_staff_get_the_back_office_menu_and_families_the_manual_s() -> None:
-    assert menu_for("staff") is STAFF_MENU
+    assert menu_for("staff", {"administrator"}) == STAFF_MENU
     assert menu_for("family") is MENU
     assert menu_for(None) is MENU
     assert all(entry.href == "/" or entry.href.startswith("/agents/") for entry in STAFF_MENU)
+
+
+def test_an_agent_is_not_shown_the_administrators_pages() -> None:
+    shown = {entry.href for entry in menu_for("staff", {"agent"})}
+    assert "/agents/clients-api" not in shown
+    assert "/agents/clients-api" in {entry.href for entry in menu_for("staff", {"administrator"})}
+    assert "/agents/demandes" in shown
 
 
 def test_every_back_office_entry_is_a_page_of_the_gateway() -> None:
