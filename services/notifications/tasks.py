@@ -109,9 +109,9 @@ class ConsumerRuntime:
         engine = self.database.engine
         if engine.dialect.name == "sqlite":
 
-            async def in_transaction(statement: Executable) -> object:
+            async def in_transaction(statement: Executable, parameters: dict[str, Any]) -> object:
                 async with engine.begin() as connection:
-                    return await connection.execute(statement)
+                    return await connection.execute(statement, parameters)
 
             yield in_transaction
             return
