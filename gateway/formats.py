@@ -1,11 +1,12 @@
 """Amounts and dates in the page's language: « 35,00 € », « mercredi 21/04/2027 », « mardi
-10 mars 2026 à 10:00 » on French pages; « €35.00 », « Wednesday 21/04/2027 », « Tuesday
+10 mars 2026 à 10:00 » on French pages; « €35.00 », « Wednesday 21 April 2027 », « Tuesday
 10 March 2026 at 10:00 » on English ones.
 
 English pages write British English (« cancelled », « catalogue » in the catalogs), so their
-formats are en_GB's: day first, 21/04/2027 as on the French pages (a date reads the same in
-both languages, and staff switching language compare the same figures). Babel's CLDR data
-writes the names of days and months and the amounts.
+formats are en_GB's with the month named: « 21 April 2027 », never « 21/04/2027 », which an
+English reader may take for a month first. Where a French page is short (« mer. 21/04 » in
+the planning's columns and result lines), the English one abbreviates the month too (« Wed
+21 Apr »). Babel's CLDR data writes the names of days and months and the amounts.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from .paris_time import in_paris
 
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 # Babel patterns, by page language.
-DAY = {"fr": "dd/MM/y", "en": "dd/MM/y"}
-MINUTE = {"fr": "dd/MM/y HH:mm", "en": "dd/MM/y HH:mm"}
-WEEKDAY_DAY = {"fr": "EEEE dd/MM/y", "en": "EEEE dd/MM/y"}
+DAY = {"fr": "dd/MM/y", "en": "d MMMM y"}
+MINUTE = {"fr": "dd/MM/y HH:mm", "en": "d MMMM y 'at' HH:mm"}
+WEEKDAY_DAY = {"fr": "EEEE dd/MM/y", "en": "EEEE d MMMM y"}
+SHORT_DAY = {"fr": "EEE dd/MM/y", "en": "EEE d MMM y"}
+SHORT_DAY_IN_YEAR = {"fr": "EEE dd/MM", "en": "EEE d MMM"}
 LONG_MINUTE = {"fr": "EEEE d MMMM y 'à' HH:mm", "en": "EEEE d MMMM y 'at' HH:mm"}
 MONTH = {"fr": "LLLL y", "en": "LLLL y"}
 
@@ -47,14 +50,22 @@ class Formats:
         return euros(cents, self.locale)
 
     def date_text(self, value: date | str | None, missing: str = "") -> str:
-        """A calendar day (a `date` or `2027-05-05`) → « 05/05/2027 » in both languages."""
+        """A calendar day (a `date` or `2027-05-05`) → « 05/05/2027 » / « 5 May 2027 »."""
         day = _as_date(value)
         return self._date(day, DAY) if day else (missing if not value else str(value))
 
     def weekday_date(self, value: date | str | None) -> str:
-        """« mercredi 05/05/2027 » / « Wednesday 05/05/2027 »."""
+        """« mercredi 05/05/2027 » / « Wednesday 5 May 2027 »."""
         day = _as_date(value)
         return self._date(day, WEEKDAY_DAY) if day else str(value or "")
+
+    def short_day(self, value: date | str, *, year: bool = True) -> str:
+        """« mer. 05/05/2027 » / « Wed 5 May 2027 »; « mer. 05/05 » / « Wed 5 May » without
+        the year (a week's columns)."""
+        day = _as_date(value)
+        if day is None:
+            return str(value)
+        return self._date(day, SHORT_DAY if year else SHORT_DAY_IN_YEAR)
 
     def long_minute(self, moment: datetime) -> str:
         """« mardi 10 mars 2026 à 10:00 » / « Tuesday 10 March 2026 at 10:00 » (a naive
@@ -72,7 +83,7 @@ class Formats:
         return self._moment(moment, DAY) if moment else missing
 
     def minute(self, instant: str | None, missing: str = "") -> str:
-        """The Paris time of an instant: « 28/11/2026 21:59 »."""
+        """The Paris time of an instant: « 28/11/2026 21:59 » / « 28 November 2026 at 21:59 »."""
         moment = in_paris(instant) if instant else None
         return self._moment(moment, MINUTE) if moment else missing
 

@@ -23,8 +23,9 @@ from services.kit.identity import Identity
 from services.kit.problems import Problem
 
 from ..calls import call_service
+from ..formats import formats_of
 from ..i18n import translator_of
-from ..keys import GATEWAY_SETTINGS, LANGUAGE
+from ..keys import GATEWAY_SETTINGS
 from ..paris_time import paris_today
 from ..rendering import render
 from ..service_messages import change_result_label, message_text, problem_text
@@ -127,23 +128,13 @@ async def _page(
     return await render(request, "bookings/reservations.html", context, status=status)
 
 
-SHORT_WEEKDAYS = {
-    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
-
-
 def _day_shown(request: web.Request, value: str | date, *, weekday: bool = True,
                year: bool = True) -> str:  # fmt: skip
     """A day as the page's language writes it: "mer. 21/04/2027" (French) or
-    "Wed 21/04/2027" (English), "21/04" without year, "21/04/2027" without weekday. The
-    one place the reservations pages write a day, so both languages stay alike."""
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    shown = day.strftime("%d/%m/%Y" if year else "%d/%m")
-    if not weekday:
-        return shown
-    names = SHORT_WEEKDAYS.get(request.get(LANGUAGE, "fr"), SHORT_WEEKDAYS["fr"])
-    return f"{names[day.weekday()]} {shown}"
+    "Wed 21 Apr 2027" (English), "mer. 21/04" / "Wed 21 Apr" without year, "21/04/2027" /
+    "21 April 2027" without weekday. The one place the reservations pages write a day."""
+    formats = formats_of(request)
+    return formats.short_day(value, year=year) if weekday else formats.date_text(value)
 
 
 def _with_day_label(request: web.Request, result: dict[str, Any]) -> dict[str, Any]:

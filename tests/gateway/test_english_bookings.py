@@ -112,18 +112,18 @@ async def test_staff_decisions_and_closures_read_in_english(
         assert french_left(answers[name], data) == [], name
 
     activity = portal.activity["name"]
-    assert f"Enfant TEST — {activity}, Journée, Wed 21/04/2027: refused" in text_of(
+    assert f"Enfant TEST — {activity}, Journée, Wed 21 Apr 2027: refused" in text_of(
         answers["refused"]
     )
     assert "Unknown request, or already decided." in text_of(answers["again"])
     assert "Select requests (and a reason to refuse)." in text_of(answers["nothing"])
-    assert "Closed on 28/04/2027: 0 booking(s) cancelled, families told." in text_of(
+    assert "Closed on 28 April 2027: 0 booking(s) cancelled, families told." in text_of(
         answers["closed"]
     )
     # The day's lists are headed by the day as people write it, not the service's ISO day.
     roster = await client.get("/agents/reservations", params={**lists, "jour": WED_1})
     headed = text_of(await roster.text())
-    assert "Wed 21/04/2027 — primaire — Journée" in headed and f"{WED_1} —" not in headed
+    assert "Wed 21 Apr 2027 — primaire — Journée" in headed and f"{WED_1} —" not in headed
 
 
 async def _pending_of(portal: Portal, signer: TestSigner) -> list[str]:

@@ -75,13 +75,26 @@ def test_amounts_follow_the_pages_language(cents: int, french: str, english: str
 
 def test_days_and_moments_follow_the_pages_language() -> None:
     fr, en = FORMATS["fr"], FORMATS["en"]
-    assert fr.date_text("2027-05-05") == en.date_text(date(2027, 5, 5)) == "05/05/2027"
+    # French stays day-first in figures; English names the month (« 05/05 » could be read
+    # month first).
+    assert fr.date_text("2027-05-05") == "05/05/2027"
+    assert en.date_text(date(2027, 5, 5)) == "5 May 2027"
     assert fr.weekday_date("2027-05-05") == "mercredi 05/05/2027"
-    assert en.weekday_date("2027-05-05") == "Wednesday 05/05/2027"
+    assert en.weekday_date("2027-05-05") == "Wednesday 5 May 2027"
+    assert (fr.short_day("2027-09-15"), en.short_day("2027-09-15")) == (
+        "mer. 15/09/2027",
+        "Wed 15 Sept 2027",
+    )
+    assert (fr.short_day("2027-04-21", year=False), en.short_day("2027-04-21", year=False)) == (
+        "mer. 21/04",
+        "Wed 21 Apr",
+    )
     assert (fr.month(2027, 5), en.month(2027, 5)) == ("mai 2027", "May 2027")
     # 23:30 UTC on the 28th is already the 29th in Paris.
-    assert en.day("2026-11-28T23:30:00Z") == "29/11/2026"
-    assert en.minute("2026-11-28T20:59:00+00:00") == "28/11/2026 21:59"
+    assert fr.day("2026-11-28T23:30:00Z") == "29/11/2026"
+    assert en.day("2026-11-28T23:30:00Z") == "29 November 2026"
+    assert fr.minute("2026-11-28T20:59:00+00:00") == "28/11/2026 21:59"
+    assert en.minute("2026-11-28T20:59:00+00:00") == "28 November 2026 at 21:59"
     assert en.date_text("not a day") == "not a day" and en.date_text(None) == ""
 
 
@@ -219,7 +232,7 @@ def test_the_upload_script_gets_the_templates_of_the_file_refusals_on_english_pa
             "age-not-eligible",
             "Enfant TEST aura 2 ans le 26/04/2027 : « ALSH Josta Leku » accueille les enfants "
             "de 3 à 11 ans.",
-            "Enfant TEST will be 2 on 26/04/2027: “ALSH Josta Leku” takes children from 3 to 11 "
+            "Enfant TEST will be 2 on 26 April 2027: “ALSH Josta Leku” takes children from 3 to 11 "
             "years old.",
         ),
         (
@@ -266,7 +279,7 @@ def test_a_period_that_would_leave_openings_out_says_which_in_english() -> None:
     )
     assert message_text(page_request("en"), french) == (
         "These dates would leave 3 slots (and 1 booking current) outside the period. It must "
-        "cover at least 21/04/2027 to 05/05/2027, its first and last open days."
+        "cover at least 21 April 2027 to 5 May 2027, its first and last open days."
     )
 
 
@@ -277,7 +290,7 @@ def test_a_late_change_says_until_when_in_english() -> None:
         "jusqu'au lundi 19 avril 2027 à 10:00",
     }  # fmt: skip
     assert change_result_label(page_request("en"), result) == (
-        "refused: too late, Wednesday 21/04/2027 (Journée) could be booked until "
+        "refused: too late, Wednesday 21 April 2027 (Journée) could be booked until "
         "Monday 19 April 2027 at 10:00"
     )
 
@@ -292,7 +305,7 @@ def test_the_journal_writes_an_events_day_as_the_pages_do() -> None:
         "Enfant TEST — ALSH — 21/04/2027 — Journée — motif : complet"
     )
     english = _detail({"summary": summary}, load_catalogs()["en"])
-    assert english.startswith("Enfant TEST — ALSH — 21/04/2027 — Journée — ")
+    assert english.startswith("Enfant TEST — ALSH — 21 April 2027 — Journée — ")
     assert "motif" not in english
 
 
@@ -442,13 +455,16 @@ async def test_a_publications_days_are_the_paris_days_it_was_given(
         headers=same_origin(agent),
     )  # fmt: skip
     assert published.status == 200, await published.text()
-    for language, words in (("fr", ("du", "au")), ("en", ("from", "to"))):
+    for language, first, last in (
+        ("fr", "du 15/03/2026", "au 15/03/2027"),
+        ("en", "from 15 March 2026", "to 15 March 2027"),
+    ):
         listed = html.unescape(
             await (await agent.get(f"/agents/documentation?lang={language}")).text()
         )
         row = listed.split(f'data-org-document="{title}"', 1)[1].split("</tr>", 1)[0]
         shown = " ".join(re.sub(r"<[^>]+>", " ", row).split())
-        assert f"{words[0]} 15/03/2026 {words[1]} 15/03/2027" in shown, shown
+        assert f"{first} {last}" in shown, shown
 
 
 async def test_a_document_type_saved_then_named_twice_reads_in_english(

@@ -578,10 +578,13 @@ def test_dates_of_the_notifications_pages_follow_the_language() -> None:
     from gateway.pages.notifications import period_of, when
 
     en = load_catalogs()["en"]
-    assert when("2026-11-28T17:05:00+00:00", en) == "Saturday 28/11/2026 at 18:05"
+    assert when("2026-11-28T17:05:00+00:00", en) == "Saturday 28 November 2026 at 18:05"
     assert when("2026-11-28T17:05:00+00:00") == "samedi 28/11/2026 à 18:05"
     today = date(2026, 11, 28)
-    assert period_of({"semaine": "2026-W48"}, today, en)[2] == "week from 23/11/2026 to 29/11/2026"
+    assert (
+        period_of({"semaine": "2026-W48"}, today, en)[2]
+        == "week from 23 November 2026 to 29 November 2026"
+    )
     assert period_of({"mois": "2026-08"}, today, en)[2] == "August 2026"
     assert period_of({"mois": "2026-08"}, today)[2] == "août 2026"
 

@@ -131,8 +131,8 @@ FULL = {
 @pytest.mark.parametrize(
     ("result", "english"),
     [
-        (FULL, "refused: full, no place left on Wednesday 21/04/2027 (Journée)"),
-        ({**FULL, "code": "closed"}, "refused: “ALSH” is closed on Wednesday 21/04/2027"),
+        (FULL, "refused: full, no place left on Wednesday 21 April 2027 (Journée)"),
+        ({**FULL, "code": "closed"}, "refused: “ALSH” is closed on Wednesday 21 April 2027"),
         ({"ok": True, "label": "en liste d'attente"}, "on the waiting list"),
         ({**FULL, "code": "a-code-of-tomorrow"}, FULL["label"]),  # unknown: the French stays
     ],

@@ -62,7 +62,7 @@ async def test_any_day_of_a_week_filters_that_week_and_links_lead_to_the_next_on
     assert "Cette date n'est pas valable : choisissez un jour (JJ/MM/AAAA)." in page
     assert 'aria-invalid="true"' in page and "Filtre :" not in page  # no week was guessed
     english = await (await client.get("/historique?jour=2026-03-04&lang=en")).text()
-    assert "Pick any day of the week you want." in english and "Week of 09/03/2026" in english
+    assert "Pick any day of the week you want." in english and "Week of 9 March 2026" in english
 
 
 @pytest.mark.browser
