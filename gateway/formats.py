@@ -29,6 +29,8 @@ DAY = {"fr": "dd/MM/y", "en": "d MMMM y"}
 MINUTE = {"fr": "dd/MM/y HH:mm", "en": "d MMMM y 'at' HH:mm"}
 WEEKDAY_DAY = {"fr": "EEEE dd/MM/y", "en": "EEEE d MMMM y"}
 SHORT_DAY = {"fr": "EEE dd/MM/y", "en": "EEE d MMM y"}
+# Read aloud by screen readers: words, not figures (« 21/04/2027 » is read digit by digit).
+SPOKEN_DAY = {"fr": "EEEE d MMMM y", "en": "EEEE d MMMM y"}
 SHORT_DAY_IN_YEAR = {"fr": "EEE dd/MM", "en": "EEE d MMM"}
 LONG_MINUTE = {"fr": "EEEE d MMMM y 'à' HH:mm", "en": "EEEE d MMMM y 'at' HH:mm"}
 MONTH = {"fr": "LLLL y", "en": "LLLL y"}
@@ -36,7 +38,8 @@ MONTH = {"fr": "LLLL y", "en": "LLLL y"}
 
 @dataclass(frozen=True)
 class Formats:
-    """A page's formatters; templates get `euros`, `date_text`, `day_text`, `minute_text`."""
+    """A page's formatters; templates get `euros`, `date_text`, `day_text`, `minute_text`,
+    `spoken_day`."""
 
     language: str
 
@@ -58,6 +61,11 @@ class Formats:
         """« mercredi 05/05/2027 » / « Wednesday 5 May 2027 »."""
         day = _as_date(value)
         return self._date(day, WEEKDAY_DAY) if day else str(value or "")
+
+    def spoken_day(self, value: date | str) -> str:
+        """« mercredi 21 avril 2027 » / « Wednesday 21 April 2027 »: a day for screen readers."""
+        day = _as_date(value)
+        return self._date(day, SPOKEN_DAY) if day else str(value)
 
     def short_day(self, value: date | str, *, year: bool = True) -> str:
         """« mer. 05/05/2027 » / « Wed 5 May 2027 »; « mer. 05/05 » / « Wed 5 May » without

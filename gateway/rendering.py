@@ -44,7 +44,8 @@ def static_url(request: web.Request, filename: str) -> str:
 
 async def shell_context(request: web.Request) -> dict[str, Any]:
     """What the base layout needs: language, menu, identity, CSRF token, CSP nonce, and the
-    page language's formats (`euros`, `date_text`, `day_text`, `minute_text`) and `said`."""
+    page language's formats (`euros`, `date_text`, `day_text`, `minute_text`, `spoken_day`)
+    and `said`."""
     language = request.get(LANGUAGE, DEFAULT_LANGUAGE)
     formats = formats_of(request)
     other = next(code for code in LANGUAGES if code != language)
@@ -68,6 +69,7 @@ async def shell_context(request: web.Request) -> dict[str, Any]:
         "date_text": formats.date_text,
         "day_text": formats.day,
         "minute_text": formats.minute,
+        "spoken_day": formats.spoken_day,
         # A service's French sentence (a refusal, a planning cell's reason) in the page's
         # language when the catalog knows it or its template (service_messages.py).
         "said": lambda message: message_text(request, message) if message else "",

@@ -12,6 +12,12 @@ from .test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, 
 from .test_reservation_pages import ready_child
 
 WED_1, WED_2 = "2027-04-21", "2027-04-28"
+# How each box's hidden label says its day to screen readers (and so to get_by_label).
+SPOKEN = {
+    "2027-04-21": "mercredi 21 avril 2027",
+    "2027-04-22": "jeudi 22 avril 2027",
+    "2027-04-28": "mercredi 28 avril 2027",
+}
 
 pytestmark = [
     pytest.mark.browser,
@@ -52,8 +58,8 @@ async def test_a_parent_books_two_wednesdays_then_cancels_one_in_a_browser(
             await page.get_by_role("link", name="Enfant TEST").click()
             await page.wait_for_load_state()
             await page.goto(month)
-            await page.get_by_label(f"Journée {WED_1} — réserver").check()
-            await page.get_by_label(f"Journée {WED_2} — réserver").check()
+            await page.get_by_label(f"Journée {SPOKEN[WED_1]} — réserver").check()
+            await page.get_by_label(f"Journée {SPOKEN[WED_2]} — réserver").check()
             pending = page.locator("#pending")
             assert "2 changement(s) non enregistré(s)" in await pending.inner_text()
             await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-ticked.png"),
@@ -73,7 +79,7 @@ async def test_a_parent_books_two_wednesdays_then_cancels_one_in_a_browser(
             await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-saved.png"),
                                   full_page=True)  # fmt: skip
 
-            await page.get_by_label(f"Journée {WED_2} — annuler").check()
+            await page.get_by_label(f"Journée {SPOKEN[WED_2]} — annuler").check()
             await page.get_by_role("button", name="ENREGISTRER").click()
             await page.wait_for_load_state()
             assert "annulé" in await page.locator(".results").inner_text()
@@ -148,14 +154,14 @@ async def test_incompatible_units_are_shown_locked_and_two_ticked_the_same_day_a
                 assert await locked.locator("input").count() == 0
                 clashes = page.locator("#clashes")
                 assert not await clashes.is_visible()
-                await page.get_by_label(f"Journée {thu} — réserver").check()
-                await page.get_by_label(f"Matin {thu} — réserver").check()
+                await page.get_by_label(f"Journée {SPOKEN[thu]} — réserver").check()
+                await page.get_by_label(f"Matin {SPOKEN[thu]} — réserver").check()
                 said = await clashes.inner_text()
                 assert "« Journée » et « Matin » ne peuvent pas être réservés le même jour" in (
                     said
                 ), said
                 assert await page.locator("td.cell--clash").count() == 2
-                matin = page.get_by_label(f"Matin {thu} — réserver")
+                matin = page.get_by_label(f"Matin {SPOKEN[thu]} — réserver")
                 assert await matin.get_attribute("aria-invalid") == "true"
                 await page.screenshot(
                     path=str(SCREENSHOTS / f"reservations-{name}-incompatible.png"),

@@ -252,6 +252,28 @@ async def test_the_planning_cells_and_legend_are_english_on_an_english_page(
         assert french not in shown, french
 
 
+async def test_a_cells_spoken_label_says_its_day_in_words(
+    portal: Portal, signer: TestSigner
+) -> None:
+    """Screen readers read each box's hidden label: it gave the service's ISO day
+    (« Journée 2027-04-21 — réserver ») on French and English pages alike."""
+    await ready_child(portal, signer)
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, PARENT_EMAIL)
+    query = {"famille": portal.family_id, "personne": portal.child_id, "semaine": WED_1}
+    for language, spoken in (
+        ("fr", "Journée mercredi 21 avril 2027 — réserver"),
+        ("en", "Journée Wednesday 21 April 2027 — book"),
+    ):
+        page = await (await client.get("/reservations", params={**query, "lang": language})).text()
+        labels = [
+            " ".join(label.split())
+            for label in re.findall(r'<span class="visually-hidden">([^<]*)</span>', page)
+        ]
+        assert spoken in labels, labels
+        assert not [label for label in labels if re.search(r"\d{4}-\d{2}-\d{2}", label)], labels
+
+
 async def test_the_planning_writes_its_days_in_the_page_language(
     portal: Portal, signer: TestSigner
 ) -> None:
