@@ -166,6 +166,7 @@ def _outbox_relay_ctx(model: type[OutboxMessageMixin]) -> CleanupContext:
             interval=settings.outbox_relay_interval_seconds,
             republish_after=settings.outbox_republish_after_seconds,
             keep_confirmed_for=settings.outbox_keep_confirmed_days * 86400,
+            gather=settings.outbox_relay_gather_seconds,
         )
         task = asyncio.create_task(relay.run_forever(), name="outbox-relay")
         yield

@@ -62,6 +62,42 @@ class ProcessedEventMixin:
     processed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+def event_message(
+    *, source: str, event_type: str, data: dict[str, Any], family_id: str | None = None
+) -> dict[str, Any]:
+    """A new event's message, as the outbox row keeps it and the queue carries it."""
+    return {
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "source": source,
+        "occurred_at": utcnow().isoformat(),
+        "family_id": family_id,
+        "request_id": current_request_id.get(),
+        "data": data,
+    }
+
+
+def add_event(
+    session: AsyncSession, model: type[OutboxMessageMixin], message: dict[str, Any]
+) -> None:
+    """Add `message` (from `event_message`) to the outbox, in the caller's transaction."""
+    session.add(
+        model(  # type: ignore[call-arg]
+            id=message["id"],
+            event_type=message["type"],
+            message=message,
+            occurred_at=datetime.fromisoformat(message["occurred_at"]),
+        )
+    )
+    events_written(session)
+
+
+def events_written(session: AsyncSession) -> None:
+    """Say that the caller's transaction wrote outbox rows (by `add_event`, or by a statement
+    of its own), so that its commit wakes the relay."""
+    session.info[OUTBOX_WRITTEN] = True
+
+
 def record_event(
     session: AsyncSession,
     model: type[OutboxMessageMixin],
@@ -72,20 +108,8 @@ def record_event(
     family_id: str | None = None,
 ) -> dict[str, Any]:
     """Add an event to the outbox, in the caller's transaction. Returns the message."""
-    now = utcnow()
-    message = {
-        "id": str(uuid.uuid4()),
-        "type": event_type,
-        "source": source,
-        "occurred_at": now.isoformat(),
-        "family_id": family_id,
-        "request_id": current_request_id.get(),
-        "data": data,
-    }
-    session.add(
-        model(id=message["id"], event_type=event_type, message=message, occurred_at=now)  # type: ignore[call-arg]
-    )
-    session.info[OUTBOX_WRITTEN] = True
+    message = event_message(source=source, event_type=event_type, data=data, family_id=family_id)
+    add_event(session, model, message)
     return message
 
 
@@ -154,6 +178,7 @@ class OutboxRelay:
         interval: float,
         republish_after: float,
         keep_confirmed_for: float | None = None,
+        gather: float = 0.0,
     ) -> None:
         self.database = database
         self.model = model
@@ -161,6 +186,7 @@ class OutboxRelay:
         self.acks = acks
         self.interval = interval
         self.republish_after = timedelta(seconds=republish_after)
+        self.gather = gather
         # None keeps confirmed rows forever; unconfirmed rows are never purged.
         self.keep_confirmed_for = (
             timedelta(seconds=keep_confirmed_for) if keep_confirmed_for is not None else None
@@ -193,9 +219,15 @@ class OutboxRelay:
     async def _wait_for_work(self) -> None:
         # Woken by a commit that wrote an event; the poll interval still catches rows that
         # another replica or a crashed process left, and re-publications that fall due.
+        committed = self.database.outbox_committed
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.database.outbox_committed.wait(), self.interval)
-        self.database.outbox_committed.clear()
+            await asyncio.wait_for(committed.wait(), self.interval)
+        if committed.is_set() and self.gather > 0:
+            # The commits of the next moment join this pass: under load a pass per commit
+            # (its statements, its Redis calls, its thread) took the CPU of the requests
+            # served beside it, for a handful of events each.
+            await asyncio.sleep(self.gather)
+        committed.clear()
 
     async def purge_confirmed(self) -> int:
         """Delete rows confirmed longer ago than `keep_confirmed_for`; returns how many."""

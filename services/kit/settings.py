@@ -64,6 +64,12 @@ class BaseServiceSettings(BaseSettings):
     outbox_relay_interval_seconds: float = Field(
         1.0, gt=0, validation_alias="OUTBOX_RELAY_INTERVAL"
     )
+    # Once woken, the relay waits this long for the commits that follow before its pass:
+    # events leave at most this much later, and a busy service runs a pass per moment
+    # rather than one per commit.
+    outbox_relay_gather_seconds: float = Field(
+        0.05, ge=0, le=5, validation_alias="OUTBOX_RELAY_GATHER"
+    )
     outbox_republish_after_seconds: float = Field(
         30.0, gt=0, validation_alias="OUTBOX_REPUBLISH_AFTER"
     )
