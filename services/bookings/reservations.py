@@ -15,8 +15,9 @@ applied or refused on its own, with its reason**; a save holds at most `MAX_CHAN
    all at once, outside any transaction;
 4. one transaction for the whole save: the notice deadline is checked again with a fresh
    "now"; the bookings' rows are inserted in one statement with ON CONFLICT DO NOTHING on
-   the active-reservation index (a double click books once); the events (one INSERT) and the
-   `Idempotency-Key` with its answer are written as if every booking got its place; then,
+   the active-reservation index (a double click books once); the events and the
+   `Idempotency-Key` with its answer are written as if every booking got its place (one
+   statement on PostgreSQL); then,
    last before the commit, every opening's places are taken by one conditional UPDATE
    locking them in opening-id order (two saves lock openings in the same order and cannot
    deadlock), so that the locks concurrent saves wait on are held for one statement and
@@ -29,20 +30,22 @@ applied or refused on its own, with its reason**; a save holds at most `MAX_CHAN
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import JSON, String, and_, bindparam, delete, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from services.kit.columns import UtcDateTime
 from services.kit.database import Database
-from services.kit.outbox import record_event
+from services.kit.outbox import add_event, event_message, events_written, record_event
 
 from . import events
 from .clock import Clock
@@ -721,8 +724,9 @@ async def _apply(
 
     The bookings' rows go in first, in one INSERT; cancellations follow (each gives its place
     to the first waiting request). Then everything is written as if every booking got its
-    place: the events (one INSERT), and the answer under the `Idempotency-Key` (claimed
-    here: a twin holding the same key waits on this INSERT, then replays the first answer).
+    place: the events and the answer under the `Idempotency-Key` (claimed here: a twin
+    holding the same key waits on this INSERT, then replays the first answer), in one
+    statement on PostgreSQL.
     Only then are every opening's places taken at once, in opening id order
     (`take_opening_places`): the openings' row locks, the ones concurrent saves of the same
     school (and every save of a rush) wait on, are held from that statement to the commit
@@ -754,16 +758,23 @@ async def _apply(
     for op in bookings:
         if op.index not in inserted:  # a concurrent twin inserted it first
             plan.results[op.index] = _refused(op.change, "already-booked", "déjà réservé", op.info)
-    events: dict[int, str] = {}  # op index -> id of its event
-    for op in booked:  # in opening-id order, then in the save's order
-        state = CONFIRMED if op.info.validation == "automatic" else RES_REQUESTED
-        events[op.index] = _record_booking(session, plan, op, family_id, inserted[op.index], state)
+    messages = [  # in opening-id order, then in the save's order
+        _booking_event(
+            plan,
+            op,
+            family_id,
+            inserted[op.index],
+            CONFIRMED if op.info.validation == "automatic" else RES_REQUESTED,
+        )
+        for op in booked
+    ]
+    events = {op.index: message["id"] for op, message in zip(booked, messages, strict=True)}
     summary = _summary(plan, count)
-    if key is not None:
-        await _claim(session, family_id=family_id, key=key, now=now, answer=summary)
+    await _write_events_and_key(
+        session, messages, family_id=family_id, key=key, now=now, answer=summary
+    )
     if not booked:
         return summary
-    await session.flush()  # the events' INSERT, before the locks
     left = await take_opening_places(session, Counter(op.info.id for op in booked))
     short: list[_Op] = []
     for op in booked:  # the first ones in this order get the places left
@@ -785,10 +796,10 @@ async def _apply(
     return summary
 
 
-def _record_booking(
-    session: AsyncSession, plan: _Plan, op: _Op, family_id: str, reservation_id: str, state: str
-) -> str:
-    """The booking's event and result in `state`; returns the event's id."""
+def _booking_event(
+    plan: _Plan, op: _Op, family_id: str, reservation_id: str, state: str
+) -> dict[str, Any]:
+    """The booking's result in `state` (in `plan`), and its event's message."""
     data = _event_data(
         reservation_id=reservation_id,
         family_id=family_id,
@@ -798,7 +809,83 @@ def _record_booking(
         state=state,
     )
     plan.results[op.index] = _applied(op, state, reservation_id, _LABEL_OF_STATE.get(state))
-    return str(record(session, _EVENT_OF_STATE[state], family_id, data)["id"])
+    return event_message(
+        source=BookingsSettings.service_name,
+        event_type=_EVENT_OF_STATE[state],
+        data=data,
+        family_id=family_id,
+    )
+
+
+# The bookings' events and the Idempotency-Key with its answer, in one statement on
+# PostgreSQL (one round trip fewer per save); the events come as one JSON array, so the
+# statement is the same whatever their number.
+_INSERT_EVENTS = text(
+    """
+    INSERT INTO outbox_messages (id, event_type, message, occurred_at, publish_count)
+    SELECT m ->> 'id', m ->> 'type', m, CAST(m ->> 'occurred_at' AS timestamptz), 0
+    FROM json_array_elements(CAST(:messages AS json)) AS m
+    """
+)
+_INSERT_EVENTS_AND_KEY = text(
+    """
+    WITH events AS (
+        INSERT INTO outbox_messages (id, event_type, message, occurred_at, publish_count)
+        SELECT m ->> 'id', m ->> 'type', m, CAST(m ->> 'occurred_at' AS timestamptz), 0
+        FROM json_array_elements(CAST(:messages AS json)) AS m
+    )
+    INSERT INTO idempotency_keys (family_id, key, created_at, response)
+    VALUES (:family_id, :key, :created_at, CAST(:response AS json))
+    ON CONFLICT (family_id, key) DO NOTHING
+    RETURNING key
+    """
+).bindparams(bindparam("created_at", type_=UtcDateTime()))
+
+
+async def _write_events_and_key(
+    session: AsyncSession,
+    messages: list[dict[str, Any]],
+    *,
+    family_id: str,
+    key: str | None,
+    now: datetime,
+    answer: SaveResult,
+) -> None:
+    """Write the bookings' events and claim the key with its answer (`_claim`)."""
+    if session.get_bind().dialect.name != "postgresql":
+        for message in messages:
+            add_event(session, OutboxMessage, message)
+        if key is not None:
+            await _claim(session, family_id=family_id, key=key, now=now, answer=answer)
+        await session.flush()
+        return
+    await session.flush()  # the cancellations' changes, if any: before the places' locks
+    if messages:
+        events_written(session)
+    connection = await session.connection()
+    if key is None:
+        if messages:
+            await connection.execute(_INSERT_EVENTS, {"messages": json.dumps(messages)})
+        return
+    claimed = await connection.execute(
+        _INSERT_EVENTS_AND_KEY,
+        {
+            "messages": json.dumps(messages),
+            "family_id": family_id,
+            "key": key,
+            "created_at": now,
+            "response": json.dumps(answer.model_dump(mode="json")),
+        },
+    )
+    if claimed.first() is None:
+        await _replay_stored(session, family_id=family_id, key=key)
+
+
+def _record_booking(
+    session: AsyncSession, plan: _Plan, op: _Op, family_id: str, reservation_id: str, state: str
+) -> None:
+    """The booking's event (in the session) and result in `state`."""
+    add_event(session, OutboxMessage, _booking_event(plan, op, family_id, reservation_id, state))
 
 
 async def _left_out(
@@ -980,8 +1067,12 @@ async def _claim(
         .returning(IdempotencyRecord.key)
     )
     if claimed.first() is None:
-        stored = await session.get(IdempotencyRecord, (family_id, key))
-        raise Replay(stored.response if stored is not None and stored.response else {})
+        await _replay_stored(session, family_id=family_id, key=key)
+
+
+async def _replay_stored(session: AsyncSession, *, family_id: str, key: str) -> NoReturn:
+    stored = await session.get(IdempotencyRecord, (family_id, key))
+    raise Replay(stored.response if stored is not None and stored.response else {})
 
 
 def _summary(plan: _Plan, count: int) -> SaveResult:
