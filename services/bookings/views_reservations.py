@@ -41,6 +41,7 @@ from .schemas_reservations import (
     SaveResult,
 )
 from .upstream import Upstream
+from .workdays import paris_day
 
 routes = web.RouteTableDef()
 TAGS = ("reservations",)
@@ -70,7 +71,8 @@ async def read_planning(request: web.Request) -> web.Response:
     require_family(request, family_id)
     query = read_query(request, PlanningQuery)
     now = request.app[CLOCK]()
-    days = grid.planning_range(query.starts_on, query.days, query.view, now.date())
+    # Without a start, the town's week or month: near midnight in Paris, UTC is a day behind.
+    days = grid.planning_range(query.starts_on, query.days, query.view, paris_day(now))
     person_id = request.match_info["person_id"]
     async with request.app[DATABASE].reads() as connection:
         result = await grid.planning(
