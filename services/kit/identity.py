@@ -213,11 +213,19 @@ def require_family(request: web.Request, family_id: str, right: str | None = Non
     """The caller when it may act on `family_id` (staff always may).
 
     A family that is not the caller's answers 404, exactly like one that does not exist:
-    a foreign id must not be distinguishable from a missing one.
+    a foreign id must not be distinguishable from a missing one. A municipal system gets 403
+    whatever the id (the route is not for it, which tells nothing about the family), with
+    RFC 6750's `insufficient_scope` so that its integrators see why at once.
     """
     identity = caller(request)
     if identity.role == "staff":
         return identity
+    if identity.role == "service":
+        raise Forbidden(
+            "This operation is for the family's own account or the structure's staff;"
+            " municipal systems use the staff-wide reads their scopes allow.",
+            headers={"WWW-Authenticate": 'Bearer error="insufficient_scope"'},
+        )
     membership = identity.membership(family_id)
     if identity.role != "family" or membership is None:
         raise NotFound("No such family.")

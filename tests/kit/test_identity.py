@@ -1,4 +1,4 @@
-"""The kit's token verification refuses every forged or misused token."""
+"""The kit's token checks: forged or misused tokens refused, family routes kept to theirs."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import time
 
 import jwt
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from cryptography.hazmat.primitives import serialization
 
-from services.kit.identity import Identity, TokenVerifier
+from services.kit.identity import IDENTITY, Identity, Membership, TokenVerifier, require_family
+from services.kit.problems import Forbidden, NotFound
 from services.kit.testing import TestSigner
 
 
@@ -117,3 +120,22 @@ async def test_a_refused_token_is_not_cached() -> None:
     for _ in range(2):
         with pytest.raises(jwt.PyJWTError):
             await verifier.verify(forged)
+
+
+def _request_by(identity: Identity) -> web.Request:
+    request = make_mocked_request("GET", "/families/f-1")
+    request[IDENTITY] = identity
+    return request
+
+
+def test_a_family_route_refuses_others_as_missing_and_municipal_systems_as_forbidden() -> None:
+    own = Identity(subject="p", role="family", memberships=(Membership("f-1"),))
+    assert require_family(_request_by(own), "f-1") is own
+    with pytest.raises(NotFound):
+        require_family(_request_by(own), "f-2")
+    # Whatever the family (existing or not), a municipal system is told the route is not its.
+    system = Identity(subject="compta", role="service", scopes=frozenset({"bookings:read"}))
+    for family_id in ("f-1", "unknown"):
+        with pytest.raises(Forbidden) as refused:
+            require_family(_request_by(system), family_id)
+        assert "insufficient_scope" in refused.value.headers["WWW-Authenticate"]
