@@ -58,7 +58,8 @@
 
   function count() {
     var n = form.querySelectorAll("input[data-change]:checked").length;
-    pending.textContent = n ? n + " changement(s) non enregistré(s)" : "";
+    // The page's sentence, in its language (« {n} changement(s) non enregistré(s) »).
+    pending.textContent = n ? pending.getAttribute("data-message").replace("{n}", n) : "";
     form.querySelectorAll("td.cell").forEach(function (td) {
       var box = td.querySelector("input[data-change]");
       td.classList.toggle("cell--changed", !!(box && box.checked));

@@ -174,6 +174,16 @@ async def test_incompatible_units_are_shown_locked_and_two_ticked_the_same_day_a
                 await matin.uncheck()
                 assert await clashes.inner_text() == ""
                 assert await page.locator("td.cell--clash").count() == 0
+                if name == "phone":
+                    # English names the months (« Thu 22 Apr »): still no page-wide scroll.
+                    await page.goto(f"{week}&lang=en")
+                    await page.get_by_label("Journée Thursday 22 April 2027 — book").check()
+                    assert await page.locator("#pending").inner_text() == "1 unsaved change(s)"
+                    await page.screenshot(
+                        path=str(SCREENSHOTS / "reservations-phone-en.png"), full_page=True
+                    )
+                    width = await page.evaluate("document.documentElement.scrollWidth")
+                    assert width <= PHONE["width"]
                 await context.close()
         finally:
             await browser.close()
