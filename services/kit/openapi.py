@@ -63,7 +63,9 @@ def operation(
     """Describe a handler for the service's OpenAPI document.
 
     `many`: the success body is a JSON array of `response`. `files`: the request is a
-    multipart/form-data upload with these file fields (besides any JSON `request`).
+    multipart/form-data upload with these file fields (besides any JSON `request`). `query`:
+    each parameter's JSON type, or its whole schema when it has bounds (`{"type": "integer",
+    "maximum": 500}`), so that callers and the contract tests know them.
     """
 
     def decorate(handler: F) -> F:
