@@ -16,8 +16,8 @@ applied or refused on its own, with its reason**; a save holds at most `MAX_CHAN
 4. one transaction for the whole save: the notice deadline is checked again with a fresh
    "now"; the bookings' rows are inserted in one statement with ON CONFLICT DO NOTHING on
    the active-reservation index (a double click books once); the events and the
-   `Idempotency-Key` with its answer are written as if every booking got its place (one
-   statement on PostgreSQL); then,
+   `Idempotency-Key` with its answer are written as if every booking got its place (on
+   PostgreSQL, with the rows in one statement when the save only books); then,
    last before the commit, every opening's places are taken by one conditional UPDATE
    locking them in opening-id order (two saves lock openings in the same order and cannot
    deadlock), so that the locks concurrent saves wait on are held for one statement and
@@ -666,16 +666,14 @@ _LABEL_OF_STATE = {
 }
 
 
-async def _insert_bookings(
-    session: AsyncSession, ops: list[_Op], *, family_id: str, now: datetime, by: str
-) -> dict[int, str]:
-    """Insert every booking's row in one statement; op index -> id of the rows inserted.
+def _booked_state(op: _Op) -> str:
+    return CONFIRMED if op.info.validation == "automatic" else RES_REQUESTED
 
-    ON CONFLICT DO NOTHING on the active-reservation index: a row a concurrent twin (a double
-    click in two tabs) inserted first is left out, and that change is « déjà réservé ».
-    """
-    ids = {op.index: str(uuid.uuid4()) for op in ops}
-    rows = [
+
+def _booking_rows(
+    ops: list[_Op], ids: dict[int, str], *, family_id: str, now: datetime, by: str
+) -> list[dict[str, Any]]:
+    return [
         {
             "id": ids[op.index],
             "family_id": family_id,
@@ -685,7 +683,7 @@ async def _insert_bookings(
             "opening_id": op.info.id,
             "day": op.info.day,
             "unit_id": op.info.unit_id,
-            "state": CONFIRMED if op.info.validation == "automatic" else RES_REQUESTED,
+            "state": _booked_state(op),
             "holds_place": True,
             "changed_by": by,
             "created_at": now,
@@ -694,6 +692,18 @@ async def _insert_bookings(
         }
         for op in ops
     ]
+
+
+async def _insert_bookings(
+    session: AsyncSession, ops: list[_Op], *, family_id: str, now: datetime, by: str
+) -> dict[int, str]:
+    """Insert every booking's row in one statement; op index -> id of the rows inserted.
+
+    ON CONFLICT DO NOTHING on the active-reservation index: a row a concurrent twin (a double
+    click in two tabs) inserted first is left out, and that change is « déjà réservé ».
+    """
+    ids = {op.index: str(uuid.uuid4()) for op in ops}
+    rows = _booking_rows(ops, ids, family_id=family_id, now=now, by=by)
     # On the table, not the mapped class: the ORM's DML preparation is not needed here.
     table = Reservation.__table__
     statement = (
@@ -723,7 +733,8 @@ async def _apply(
     """Apply the judged changes in the save's transaction; each result goes in `plan`.
 
     The bookings' rows go in first, in one INSERT; cancellations follow (each gives its place
-    to the first waiting request). Then everything is written as if every booking got its
+    to the first waiting request). A save that only books does this and the next step in
+    one statement on PostgreSQL (`_BOOK`). Then everything is written as if every booking got its
     place: the events and the answer under the `Idempotency-Key` (claimed here: a twin
     holding the same key waits on this INSERT, then replays the first answer), in one
     statement on PostgreSQL.
@@ -745,34 +756,35 @@ async def _apply(
             plan.results[op.index] = _refused(op.change, "past-deadline", late, op.info)
         else:
             (bookings if op.change.action == "book" else cancellations).append(op)
-    inserted = (
-        await _insert_bookings(session, bookings, family_id=family_id, now=now, by=by)
-        if bookings
-        else {}
-    )
-    if cancellations:
-        await lock_openings(session, sorted({op.info.id for op in ops}))
-    for op in cancellations:
-        plan.results[op.index] = await _cancel(session, op, family_id=family_id, now=now, by=by)
-    booked = [op for op in bookings if op.index in inserted]
-    for op in bookings:
-        if op.index not in inserted:  # a concurrent twin inserted it first
-            plan.results[op.index] = _refused(op.change, "already-booked", "déjà réservé", op.info)
-    messages = [  # in opening-id order, then in the save's order
-        _booking_event(
-            plan,
-            op,
-            family_id,
-            inserted[op.index],
-            CONFIRMED if op.info.validation == "automatic" else RES_REQUESTED,
+    if bookings and not cancellations and session.get_bind().dialect.name == "postgresql":
+        inserted, events = await _book_in_one_statement(
+            session, plan, bookings, family_id=family_id, now=now, by=by, count=count, key=key
         )
-        for op in booked
-    ]
-    events = {op.index: message["id"] for op, message in zip(booked, messages, strict=True)}
-    summary = _summary(plan, count)
-    await _write_events_and_key(
-        session, messages, family_id=family_id, key=key, now=now, answer=summary
-    )
+        booked = [op for op in bookings if op.index in inserted]
+        summary = _summary(plan, count)
+        if key is not None and len(booked) < len(bookings):  # twins were first: corrected
+            await _store_answer(session, family_id=family_id, key=key, answer=summary)
+    else:
+        inserted = (
+            await _insert_bookings(session, bookings, family_id=family_id, now=now, by=by)
+            if bookings
+            else {}
+        )
+        if cancellations:
+            await lock_openings(session, sorted({op.info.id for op in ops}))
+        for op in cancellations:
+            plan.results[op.index] = await _cancel(session, op, family_id=family_id, now=now, by=by)
+        booked = [op for op in bookings if op.index in inserted]
+        _refuse_twins(plan, bookings, inserted)
+        messages = [  # in opening-id order, then in the save's order
+            _booking_event(plan, op, family_id, inserted[op.index], _booked_state(op))
+            for op in booked
+        ]
+        events = {op.index: message["id"] for op, message in zip(booked, messages, strict=True)}
+        summary = _summary(plan, count)
+        await _write_events_and_key(
+            session, messages, family_id=family_id, key=key, now=now, answer=summary
+        )
     if not booked:
         return summary
     left = await take_opening_places(session, Counter(op.info.id for op in booked))
@@ -787,13 +799,114 @@ async def _apply(
     await _left_out(session, plan, short, inserted=inserted, events=events, family_id=family_id)
     summary = _summary(plan, count)
     if key is not None:
-        await session.execute(
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.family_id == family_id, IdempotencyRecord.key == key)
-            .values(response=summary.model_dump(mode="json"))
-            .execution_options(synchronize_session=False)
-        )
+        await _store_answer(session, family_id=family_id, key=key, answer=summary)
     return summary
+
+
+def _refuse_twins(plan: _Plan, bookings: list[_Op], inserted: dict[int, str]) -> None:
+    for op in bookings:
+        if op.index not in inserted:  # a concurrent twin inserted it first
+            plan.results[op.index] = _refused(op.change, "already-booked", "déjà réservé", op.info)
+
+
+async def _store_answer(
+    session: AsyncSession, *, family_id: str, key: str, answer: SaveResult
+) -> None:
+    """Correct the answer stored under the key (claimed with an earlier one)."""
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.family_id == family_id, IdempotencyRecord.key == key)
+        .values(response=answer.model_dump(mode="json"))
+        .execution_options(synchronize_session=False)
+    )
+
+
+# A save of bookings alone, on PostgreSQL: the rows (ON CONFLICT DO NOTHING on the active
+# index, as `_insert_bookings`), the events of the rows that went in, and the key with the
+# answer written as if all went in — one statement, one round trip. Rows and events come
+# as JSON arrays, so the statement is the same whatever the save's size.
+_BOOK = text(
+    """
+    WITH booked AS (
+        INSERT INTO reservations (id, family_id, person_id, person_name, activity_id,
+                                  opening_id, day, unit_id, state, holds_place, changed_by,
+                                  created_at, updated_at, arrival)
+        SELECT id, family_id, person_id, person_name, activity_id, opening_id, day, unit_id,
+               state, holds_place, changed_by, created_at, updated_at, arrival
+        FROM json_populate_recordset(NULL::reservations, CAST(:rows AS json))
+        ON CONFLICT (person_id, opening_id)
+            WHERE state IN ('requested', 'confirmed', 'waiting') DO NOTHING
+        RETURNING id
+    ), events AS (
+        INSERT INTO outbox_messages (id, event_type, message, occurred_at, publish_count)
+        SELECT m ->> 'id', m ->> 'type', m, CAST(m ->> 'occurred_at' AS timestamptz), 0
+        FROM json_array_elements(CAST(:messages AS json)) AS m
+        WHERE m -> 'data' ->> 'reservation_id' IN (SELECT id FROM booked)
+    ), claimed AS (
+        INSERT INTO idempotency_keys (family_id, key, created_at, response)
+        SELECT CAST(:family_id AS varchar), CAST(:key AS varchar),
+               CAST(:created_at AS timestamptz), CAST(:response AS json)
+        WHERE CAST(:key AS varchar) IS NOT NULL
+        ON CONFLICT (family_id, key) DO NOTHING
+        RETURNING key
+    )
+    SELECT ARRAY(SELECT id FROM booked) AS inserted,
+           CAST(:key AS varchar) IS NULL OR EXISTS (SELECT 1 FROM claimed) AS claimed
+    """
+).bindparams(bindparam("created_at", type_=UtcDateTime()))
+
+
+async def _book_in_one_statement(
+    session: AsyncSession,
+    plan: _Plan,
+    bookings: list[_Op],
+    *,
+    family_id: str,
+    now: datetime,
+    by: str,
+    count: int,
+    key: str | None,
+) -> tuple[dict[int, str], dict[int, str]]:
+    """`_BOOK`; (op index -> id of the rows inserted, op index -> id of their event)."""
+    ids = {op.index: str(uuid.uuid4()) for op in bookings}
+    rows = _booking_rows(bookings, ids, family_id=family_id, now=now, by=by)
+    messages = [  # in opening-id order, then in the save's order
+        _booking_event(plan, op, family_id, ids[op.index], _booked_state(op)) for op in bookings
+    ]
+    answer = _summary(plan, count)
+    connection = await session.connection()
+    result = (
+        await connection.execute(
+            _BOOK,
+            {
+                "rows": json.dumps(rows, default=_iso),
+                "messages": json.dumps(messages),
+                "family_id": family_id,
+                "key": key,
+                "created_at": now,
+                "response": json.dumps(answer.model_dump(mode="json")),
+            },
+        )
+    ).one()
+    if not result.claimed:
+        await _replay_stored(session, family_id=family_id, key=str(key))
+    went_in = set(result.inserted)
+    inserted = {index: rid for index, rid in ids.items() if rid in went_in}
+    _refuse_twins(plan, bookings, inserted)
+    if inserted:
+        events_written(session)
+    events = {
+        op.index: message["id"]
+        for op, message in zip(bookings, messages, strict=True)
+        if op.index in inserted
+    }
+    return inserted, events
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
 
 
 def _booking_event(

@@ -8,11 +8,15 @@ and corrected when places ran short — on PostgreSQL and on the embedded databa
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from services.bookings.models import OutboxMessage
 from services.kit.keys import DATABASE
@@ -290,3 +294,64 @@ async def test_the_places_are_taken_last_before_the_commit(
     # (On PostgreSQL the events and the key go in one statement, a data-modifying WITH.)
     assert any("INSERT INTO OUTBOX_MESSAGES" in w for w in mine[:first]), mine
     assert any("INSERT INTO IDEMPOTENCY_KEYS" in w for w in mine[:first]), mine
+
+
+async def test_a_row_a_twin_inserted_first_is_refused_and_gets_no_event_nor_a_stale_answer(
+    client: TestClient, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    # Another tab's save has inserted Wednesday's row and not committed yet: this save's
+    # reads cannot see it, its INSERT waits on the active index, then leaves it out. That
+    # change is « déjà réservé », no event is written for it, and the answer stored under
+    # the key (written with the rows, as if all went in) is corrected.
+    database = client.app[DATABASE]
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: the twin would hold the save back whole")
+    setup = await setup_reservations(client, signer, stand_in, capacity=5, children=1)
+    family_id, child = setup.children[0]
+    wed, thu = setup.opening(WED), setup.opening(THU)
+    # Connections of their own: the service's pool has no room beyond its size.
+    outside = create_async_engine(database.url, poolclass=NullPool)
+    async with outside.connect() as twin, outside.connect() as watcher:
+        await twin.begin()
+        await twin.execute(
+            text(
+                "INSERT INTO reservations (id, family_id, person_id, person_name, activity_id,"
+                " opening_id, day, unit_id, state, holds_place, changed_by, created_at,"
+                " updated_at, arrival) SELECT :id, :family, :person, 'TWIN', activity_id, id,"
+                " day, unit_id, 'confirmed', true, 'twin', now(), now(), 0"
+                " FROM openings WHERE id = :opening"
+            ),
+            {"id": str(uuid.uuid4()), "family": family_id, "person": child, "opening": wed},
+        )
+        await twin.execute(
+            text("UPDATE openings SET booked = booked + 1 WHERE id = :o"), {"o": wed}
+        )
+        saving = asyncio.create_task(
+            save(
+                client, signer, family_id, [book(child, wed), book(child, thu)],
+                **{"Idempotency-Key": "twin-1"},
+            )
+        )  # fmt: skip
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        async with asyncio.timeout(20):
+            while not (await watcher.execute(waiting)).scalar():  # noqa: ASYNC110 (polls SQL)
+                await asyncio.sleep(0.02)
+        await twin.commit()
+        status, body = await saving
+    await outside.dispose()
+    assert status == 200, body
+    assert [r["code"] for r in body["results"]] == ["already-booked", None], body
+    assert body["results"][1]["state"] == "confirmed" and body["applied"] == 1
+    booked, states, events = await _rows(client, wed)
+    assert booked == 1 and states == {"confirmed": 1}
+    assert events == []  # the twin's own save would have written its event
+    _, _, thursday = await _rows(client, thu)
+    assert [e["data"]["reservation_id"] for e in thursday] == [body["results"][1]["reservation_id"]]
+    again = await save(
+        client, signer, family_id, [book(child, wed), book(child, thu)],
+        **{"Idempotency-Key": "twin-1"},
+    )  # fmt: skip
+    assert again == (200, body)
