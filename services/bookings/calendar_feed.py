@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from .errors import PersonNotFound
 from .models import CONFIRMED, Activity, CalendarFeed, Registration, Reservation, Unit
-from .workdays import PARIS
+from .workdays import PARIS, paris_day
 
 FEED_PAST_DAYS = 31
 
@@ -101,7 +101,7 @@ async def feed_text(session: AsyncSession, *, token: str, now: datetime) -> str 
     )
     if feed is None:
         return None
-    since = now.date() - timedelta(days=FEED_PAST_DAYS)
+    since = paris_day(now) - timedelta(days=FEED_PAST_DAYS)
     rows = (
         await session.execute(
             select(
