@@ -69,7 +69,9 @@ async def test_a_parent_downloads_the_zip_from_the_dashboard_on_a_phone(
                 )
                 button = page.get_by_role("button", name="Télécharger mes données (ZIP)")
                 if name == "ok":
-                    async with page.expect_download() as waiting:
+                    # Six services answer from this test's one loop: on a loaded machine the
+                    # archive took over Playwright's default 30 s (seen at load 8).
+                    async with page.expect_download(timeout=90_000) as waiting:
                         await button.click()
                     download = await waiting.value
                     saved = tmp_path / download.suggested_filename
