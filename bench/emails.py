@@ -7,9 +7,10 @@ Real processes: a redis-server of its own (empty), PostgreSQL (a fresh `bench_no
 database), an SMTP sink (bench/smtp_sink.py) in its own process, and `portail worker
 --concurrency N`. First the raw rate: this process sends `--emails` messages of the same
 size over one aiosmtplib connection. Then the end-to-end rate: it publishes `--emails`
-`account.invited` events (an invitation each) to the `events` queue; the worker handles each
-in one transaction (claim, address, rendered e-mail row) and sends the e-mail over its
-process's connection before committing (docs/notifications.md). The clock runs from the
+`account.invited` events (an invitation each) to the `events` queue, as the outbox relay
+publishes them (50 a task); the worker handles each lane's share of a task in one transaction
+(claims, addresses, rendered e-mail rows), then sends the e-mails over the lane's connection,
+marking each sent after its 250 (docs/notifications.md). The clock runs from the
 first event published to the last message accepted by the sink. Lost and duplicated are
 counted by `Message-ID`. `--concurrency` sets the worker's pool processes.
 Writes bench/results/emails.json and prints a Markdown table for docs/performance.md.
