@@ -28,3 +28,5 @@ SESSION: web.RequestKey[SessionState | None] = web.RequestKey("session")
 CSP_NONCE: web.RequestKey[str] = web.RequestKey("csp_nonce")
 LANGUAGE: web.RequestKey[str] = web.RequestKey("language")
 TRANSLATOR: web.RequestKey[Translator] = web.RequestKey("translator")
+# The session's cached JWT, read by the rate limiter in its own Redis call (None: not cached).
+CACHED_JWT: web.RequestKey[bytes | None] = web.RequestKey("cached_jwt")

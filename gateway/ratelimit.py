@@ -32,7 +32,7 @@ from redis.exceptions import RedisError
 from services.kit.problems import ServiceUnavailable, TooManyRequests
 
 from .clientip import client_ip
-from .keys import GATEWAY_SETTINGS, RATE_LIMITER, UPSTREAM_METRICS
+from .keys import CACHED_JWT, GATEWAY_SETTINGS, RATE_LIMITER, SESSIONS, UPSTREAM_METRICS
 
 log = structlog.get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -41,11 +41,15 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNLIMITED_PATHS = ("/healthz", "/readyz", "/metrics", "/static/")
 STORE_ERROR_LOG_INTERVAL_SECONDS = 10.0
 
-# INCR every key, start its window on the first hit, answer (count, seconds left) per key.
+# INCR the first ARGV[2] keys, start each window on its first hit, answer (count, seconds
+# left) per key; then the value of the key after them, if one is given (the session's cached
+# JWT: read in this call rather than in a second round trip).
 _COUNT_SCRIPT = """
 local window = tonumber(ARGV[1])
+local counted = tonumber(ARGV[2])
 local result = {}
-for _, key in ipairs(KEYS) do
+for index = 1, counted do
+  local key = KEYS[index]
   local count = redis.call('INCR', key)
   if count == 1 then redis.call('EXPIRE', key, window) end
   local ttl = redis.call('TTL', key)
@@ -55,6 +59,9 @@ for _, key in ipairs(KEYS) do
   end
   table.insert(result, count)
   table.insert(result, ttl)
+end
+if #KEYS > counted then
+  table.insert(result, redis.call('GET', KEYS[counted + 1]))
 end
 return result
 """
@@ -138,6 +145,7 @@ class Verdict:
 
     allowed: bool
     retry_after: int = 0
+    read: bytes | None = None  # the value of `hit`'s `also_read` key
 
 
 class RateLimiter:
@@ -182,20 +190,27 @@ class RateLimiter:
             self._last_error_logged = now
             log.warning("rate_limit_store_unavailable", error=type(error).__name__)
 
-    async def hit(self, bucket: Bucket, ip: str, identity: str | None) -> Verdict:
-        """Count one request of `ip` (and `identity`) in `bucket`; raises `RedisError`."""
+    async def hit(
+        self, bucket: Bucket, ip: str, identity: str | None, *, also_read: str | None = None
+    ) -> Verdict:
+        """Count one request of `ip` (and `identity`) in `bucket`, and read `also_read`'s
+        value in the same call; raises `RedisError`."""
         keys = [f"{self._prefix}:{bucket.name}:ip:{ip}"]
         limits = [bucket.per_ip]
         if identity is not None:
             keys.append(f"{self._prefix}:{bucket.name}:id:{identity}")
             limits.append(bucket.per_identity)
-        counts = await self._script(keys=keys, args=[bucket.window])
+        counted = len(keys)
+        if also_read is not None:
+            keys.append(also_read)
+        answer = await self._script(keys=keys, args=[bucket.window, counted])
         retry_after = 0
         for index, limit in enumerate(limits):
-            count, ttl = int(counts[2 * index]), int(counts[2 * index + 1])
+            count, ttl = int(answer[2 * index]), int(answer[2 * index + 1])
             if count > limit:
                 retry_after = max(retry_after, max(ttl, 1))
-        return Verdict(allowed=retry_after == 0, retry_after=retry_after)
+        read = answer[2 * counted] if also_read is not None and len(answer) > 2 * counted else None
+        return Verdict(allowed=retry_after == 0, retry_after=retry_after, read=read)
 
 
 def identity_key(request: web.Request) -> str | None:
@@ -214,8 +229,15 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
         return await handler(request)
     limiter = request.app[RATE_LIMITER]
     bucket = limiter.table.bucket_for(request.method, request.path)
+    # A browser's session: its cached JWT comes back with the counts (one Redis round trip
+    # per request instead of two); the session middleware then does not ask again.
+    cookie = request.cookies.get(request.app[GATEWAY_SETTINGS].session_cookie_name)
+    sessions = request.app.get(SESSIONS) if cookie else None
+    cache_key = sessions.cache_key(cookie) if sessions is not None and cookie else None
     try:
-        verdict = await limiter.hit(bucket, client_ip(request), identity_key(request))
+        verdict = await limiter.hit(
+            bucket, client_ip(request), identity_key(request), also_read=cache_key
+        )
     except (RedisError, OSError) as exc:
         request.app[UPSTREAM_METRICS].rate_limit_errors.inc()
         limiter.report_store_error(exc)
@@ -225,6 +247,8 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
             "This action is briefly unavailable; please try again in a moment.",
             headers={"Retry-After": "5"},
         ) from None
+    if cache_key is not None:
+        request[CACHED_JWT] = verdict.read
     if not verdict.allowed:
         request.app[UPSTREAM_METRICS].rate_limited.labels(bucket.name).inc()
         raise TooManyRequests(

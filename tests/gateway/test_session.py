@@ -8,6 +8,8 @@ import jwt
 import pytest
 from yarl import URL
 
+from gateway.keys import REDIS
+
 from .conftest import echo_app, same_origin, settings_of
 from .fakes import PASSWORD, FakeAuth
 
@@ -91,6 +93,33 @@ async def test_the_session_is_forwarded_as_the_auth_token_never_the_clients_own(
         assert claims["sub"] == EMAIL
         assert "Cookie" not in sent
     assert fake.refreshes == 0  # the JWT from the sign-in was cached in Redis
+
+
+async def test_a_signed_in_request_costs_one_redis_round_trip(gateway, auth, upstream) -> None:
+    # The rate limiter's call also reads the session's cached JWT: the session middleware
+    # does not ask Redis a second time.
+    fake, auth_url = auth
+    families = await upstream(echo_app())
+    client = await gateway({"auth": auth_url, "families": families.url})
+    await sign_in(client)
+    redis = client.app[REDIS]
+    sent: list[str] = []
+    real = redis.execute_command
+
+    async def counted(*args, **options):  # type: ignore[no-untyped-def]
+        sent.append(str(args[0]))
+        return await real(*args, **options)
+
+    redis.execute_command = counted  # type: ignore[method-assign]
+    for _ in range(3):
+        response = await client.get("/api/families/x")
+        sent_headers = (await response.json())["headers"]
+        claims = jwt.decode(
+            sent_headers["Authorization"].split()[1], options={"verify_signature": False}
+        )
+        assert claims["sub"] == EMAIL
+    assert sent == ["EVALSHA"] * 3, sent
+    assert fake.refreshes == 0
 
 
 async def test_an_expired_session_loses_its_cookie_and_pages_ask_to_sign_in(gateway, auth) -> None:
