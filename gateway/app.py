@@ -30,6 +30,7 @@ from services.kit.metrics import HttpMetrics, metrics_middleware, metrics_view
 from services.kit.request_context import request_id_middleware
 from services.kit.settings import load_settings_or_exit
 
+from .api_index import api_index
 from .bodylimit import body_limit_middleware
 from .breaker import Breakers
 from .config import GatewaySettings
@@ -88,6 +89,8 @@ def create_app(settings: GatewaySettings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/api", api_index)
+    app.router.add_get("/api/", api_index)
     app.router.add_route("*", "/api/{service}/{tail:.*}", proxy, name="proxy")
     load_pages(app)
     return app

@@ -18,7 +18,7 @@ ONE_REQUEST_A_MINUTE = {
 }
 # (method, path, body): what makes the gateway answer each status, on the API and on pages.
 CASES = {
-    (404, "api"): ("GET", "/api/", None),
+    (404, "api"): ("GET", "/api/nothing-here", None),
     (404, "page"): ("GET", "/nulle-part", None),
     (405, "api"): ("DELETE", "/readyz", None),
     (405, "page"): ("DELETE", "/connexion", None),
@@ -76,17 +76,27 @@ async def test_errors_carry_security_headers_and_speak_to_their_caller(
         assert PAGE_ERRORS[status][0].replace("'", "&#39;") in page
 
 
-async def test_the_api_root_without_its_slash_answers_as_the_api_root(gateway, upstream) -> None:
+async def test_the_api_root_lists_each_service_s_document_with_or_without_its_slash(
+    gateway, upstream
+) -> None:
     families = await upstream(echo_app())
     client = await gateway({"families": families.url})
 
     with_slash = await client.get("/api/")
     without_slash = await client.get("/api")
 
-    assert with_slash.status == without_slash.status == 404
-    assert without_slash.content_type == with_slash.content_type == "application/problem+json"
-    assert (await without_slash.json())["type"] == (await with_slash.json())["type"]
+    assert with_slash.status == without_slash.status == 200
+    index = await with_slash.json()
+    assert index == await without_slash.json()
+    assert index["services"]["families"]["openapi"].endswith("/api/families/openapi.json")
+    assert set(index["services"]) == {
+        "auth", "families", "bookings", "billing", "documents", "notifications"
+    }  # fmt: skip
+    assert index["token"]["url"].endswith("/api/auth/oauth/token")
+    # The API's own headers, not a page's.
     assert (
         without_slash.headers["Content-Security-Policy"]
         == with_slash.headers["Content-Security-Policy"]
     )
+    unknown = await client.get("/api/nothing-here")
+    assert unknown.content_type == "application/problem+json"
