@@ -362,6 +362,16 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
         if person_id
         else "Modifier les coordonnées de la famille"
     )
+    fields = build_fields(
+        record["fields"],
+        record,
+        submitted=submitted,
+        errors=errors,
+        pending=record["pending_fields"],
+        formats=formats_of(request),
+    )
+    if not person_id:  # read-only for families: shown by name, not by its id
+        name_billing_contact(fields, await _read(request, f"/families/{family_id}/persons"))
     return await render(
         request,
         "families/edit.html",
@@ -371,13 +381,7 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
             "version": version,
             "action": request.path,
             "cancel": (f"/famille/personnes/{person_id}" if person_id else "/famille"),
-            "fields": build_fields(
-                record["fields"],
-                record,
-                submitted=submitted,
-                errors=errors,
-                pending=record["pending_fields"],
-            ),
+            "fields": fields,
             "general": general,
             "errors": errors,
             "staff": False,
@@ -623,7 +627,9 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
         if person_id
         else translator_of(request)("Modifier la famille {name}", name=record["name"])
     )
-    fields = build_fields(rules, record, submitted=submitted, errors=errors)
+    fields = build_fields(
+        rules, record, submitted=submitted, errors=errors, formats=formats_of(request)
+    )
     if not person_id:
         persons = await _read(request, f"/families/{family_id}/persons")
         for f in fields:

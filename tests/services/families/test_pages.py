@@ -84,6 +84,56 @@ async def test_a_wrong_phone_gets_a_french_message_next_to_the_field(portal: Por
     assert await portal_requests(portal) == []
 
 
+async def test_the_error_summary_names_each_field_it_links_to(portal: Portal) -> None:
+    parent = await portal.visitor(PARENT_EMAIL)
+    response = await post_form(
+        parent, "/famille/modifier", "/famille/modifier",
+        {"version": "1", "famille": portal.family["id"], "address": "1 rue des Écoles",
+         "postal_code": "642", "city": "Hasparren", "email": portal.family["email"],
+         "phone": "12"},
+    )  # fmt: skip
+    assert response.status == 422
+    html = await response.text()
+    start = html.index('id="erreurs"')
+    summary = text_of(html[start : html.index("</ul>", start)])
+    # In the form's order, each message after its field's name, not « Ce champ est … » alone.
+    assert re.search(r"Code postal : Code postal invalide.*Téléphone du domicile : Numéro", summary)
+    assert '<a href="#postal_code">' in html and '<a href="#phone">' in html
+
+
+async def test_the_edit_form_names_the_billing_contact_and_dates_in_the_page_language(
+    portal: Portal,
+) -> None:
+    family_id = portal.family["id"]
+    staff = portal.api.staff()
+    persons = await (
+        await portal.api.client.get(f"/families/{family_id}/persons", headers=staff)
+    ).json()
+    maia = next(p for p in persons if p["first_name"] == "Maïa")
+    patched = await portal.api.client.patch(
+        f"/families/{family_id}",
+        json={"version": portal.family["version"], "billing_person_id": maia["id"]},
+        headers=staff,
+    )
+    assert patched.status == 200, await patched.text()
+    quotient = await portal.api.client.put(
+        f"/families/{family_id}/quotient",
+        json={"version": (await patched.json())["version"], "quotient": 850,
+              "quotient_date": "2026-01-15", "quotient_source": "CAF"},
+        headers=staff,
+    )  # fmt: skip
+    assert quotient.status == 200, await quotient.text()
+
+    parent = await portal.visitor(PARENT_EMAIL)
+    form = text_of(await (await parent.get("/famille/modifier")).text())
+    assert "Contact de facturation Maïa Etcheverry" in form  # read-only: a name, not its id
+    assert maia["id"] not in form
+    assert "Date du quotient 15/01/2026" in form
+    english = text_of(await (await parent.get("/famille/modifier?lang=en")).text())
+    assert "Quotient date 15 January 2026" in english
+    assert "Billing contact Maïa Etcheverry" in english
+
+
 async def test_a_parent_withdraws_a_pending_request_from_the_page(portal: Portal) -> None:
     request = await portal.api.requested(portal.family["id"], {"city": "Bayonne"}, version=1)
     parent = await portal.visitor(PARENT_EMAIL)
