@@ -1,0 +1,63 @@
+"""The hand-written style sheets, measured in a real (headless) Chromium.
+
+Each check lays out the markup the templates write with the sheets of `gateway/static/`,
+without services: what is measured is the cascade, not the data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+]
+
+STATIC = Path(__file__).resolve().parents[2] / "gateway" / "static"
+
+
+def _page(lang: str, sheets: tuple[str, ...], body: str) -> str:
+    styles = "\n".join((STATIC / name).read_text(encoding="utf-8") for name in sheets)
+    head = f'<!doctype html><html lang="{lang}"><head><style>{styles}</style></head>'
+    return f"{head}<body>{body}</body></html>"
+
+
+async def _with_page(html: str, check, viewport=None):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
+            await page.set_content(html)
+            return await check(page)
+        finally:
+            await browser.close()
+
+
+async def test_a_message_box_looks_like_the_other_fields() -> None:
+    # « Contacter la structure », a staff reply: the textarea had the browser's thin grey
+    # border and font beside the inputs' 2 px border.
+    html = _page(
+        "fr",
+        ("portail.css", "notifications.css"),
+        '<div class="field"><label for="o">Objet</label><input id="o"></div>'
+        '<div class="field"><label for="c">Contenu</label><textarea id="c"></textarea></div>',
+    )
+
+    async def styles(page):
+        return await page.evaluate(
+            """() => ['o', 'c'].map(id => {
+                 const s = getComputedStyle(document.getElementById(id));
+                 return [s.borderTopWidth, s.borderTopColor, s.fontFamily, s.fontSize];
+               })"""
+        )
+
+    field, box = await _with_page(html, styles)
+    assert box == field
