@@ -61,3 +61,24 @@ async def test_a_message_box_looks_like_the_other_fields() -> None:
 
     field, box = await _with_page(html, styles)
     assert box == field
+
+
+@pytest.mark.parametrize("sheet", ["billing.css", "bookings.css"])
+async def test_a_filter_button_sits_on_the_line_of_its_fields(sheet: str) -> None:
+    # « Mes factures », « Mes inscriptions », the staff queues: « Filtrer » hung 1 rem below
+    # the select beside it (the field's bottom margin).
+    html = _page(
+        "fr",
+        ("portail.css", sheet),
+        '<form class="filters"><div class="field"><label for="a">Année</label>'
+        '<select id="a"><option>Toutes</option></select></div>'
+        '<button id="b" class="button button--secondary">Filtrer</button></form>',
+    )
+
+    async def bottoms(page):
+        return await page.evaluate(
+            "() => ['a', 'b'].map(id => document.getElementById(id).getBoundingClientRect().bottom)"
+        )
+
+    select, button = await _with_page(html, bottoms)
+    assert abs(select - button) <= 1
