@@ -82,3 +82,28 @@ async def test_a_filter_button_sits_on_the_line_of_its_fields(sheet: str) -> Non
 
     select, button = await _with_page(html, bottoms)
     assert abs(select - button) <= 1
+
+
+@pytest.mark.parametrize(
+    ("sheet", "table"),
+    [("notifications.css", "history"), ("bookings.css", "registrations"), ("families.css", "diff")],
+)
+@pytest.mark.parametrize(("lang", "label"), [("fr", "Action : "), ("en", "Action: ")])
+async def test_a_phone_writes_a_cells_label_with_the_colon_of_the_page_language(
+    sheet: str, table: str, lang: str, label: str
+) -> None:
+    # On a phone each cell is preceded by its column's name: « Jour et heure : » in French,
+    # « Day and time: » in English (it read « Day and time : »).
+    html = _page(
+        lang,
+        ("portail.css", sheet),
+        f'<table class="{table}"><tbody><tr><td id="c" data-label="Action">Sign in</td></tr>'
+        "</tbody></table>",
+    )
+
+    async def content(page):
+        return await page.evaluate(
+            "() => getComputedStyle(document.getElementById('c'), '::before').content"
+        )
+
+    assert await _with_page(html, content, PHONE) == f'"{label}"'
