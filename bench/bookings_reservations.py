@@ -60,6 +60,7 @@ from .harness import (
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 SHIPPED_LIMITS = Path(__file__).resolve().parent.parent / "gateway" / "rate_limits.yaml"
+RELAY_PROCESS_INTERVAL = 0.2  # seconds: how late an event may leave with `--relay-process`
 
 
 def _limits() -> str:
@@ -258,20 +259,20 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 
 class _CpuMeter:
-    """CPU milliseconds per request of the bookings and gateway processes, phase by phase: a
-    figure the machine's other load hardly changes (it does not wait for a core)."""
+    """CPU milliseconds per request of the bookings and gateway processes (and of the outbox
+    relay's, when it runs apart), phase by phase: a figure the machine's other load hardly
+    changes (it does not wait for a core)."""
 
-    def __init__(self, bookings: list[int], gateway: list[int]) -> None:
-        self.bookings, self.gateway = bookings, gateway
+    def __init__(self, bookings: list[int], gateway: list[int], relay: list[int]) -> None:
+        self.processes = {"bookings": bookings, "gateway": gateway, "relay": relay}
 
     def measure(self, phase, requests_of):  # type: ignore[no-untyped-def]
-        before = _cpu_seconds(self.bookings), _cpu_seconds(self.gateway)
+        before = {name: _cpu_seconds(pids) for name, pids in self.processes.items() if pids}
         result = phase()
-        requests = requests_of(result)
-        spent = _cpu_seconds(self.bookings) - before[0], _cpu_seconds(self.gateway) - before[1]
+        requests = max(requests_of(result), 1)
         result["cpu_ms_per_request"] = {
-            "bookings": round(spent[0] * 1000 / max(requests, 1), 2),
-            "gateway": round(spent[1] * 1000 / max(requests, 1), 2),
+            name: round((_cpu_seconds(self.processes[name]) - spent) * 1000 / requests, 2)
+            for name, spent in before.items()
         }
         return result
 
@@ -359,6 +360,11 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--fresh-town", action="store_true")
     parser.add_argument(
+        "--relay-process", action="store_true",
+        help="run the outbox relay as a process of its own (`portail outbox-relay bookings`, "
+        "polling every 0.2 s) instead of inside the bookings process",
+    )  # fmt: skip
+    parser.add_argument(
         "--phases",
         default="week,save,rush",
         help="of week,save: which to measure (the rush and bare UPDATE always run)",
@@ -385,7 +391,8 @@ def main() -> None:
             bookings_pids.append(stack.enter_context(process(
                 [sys.executable, "-m", "services.bookings.app"],
                 {**common, "BOOKINGS_DATABASE_URL": url, "BOOKINGS_PORT": str(service_port),
-                 "GATEWAY_URL": gateway, "BOOKINGS_REUSE_PORT": "true"},
+                 "GATEWAY_URL": gateway, "BOOKINGS_REUSE_PORT": "true",
+                 "OUTBOX_RELAY_IN_PROCESS": str(not args.relay_process).lower()},
                 work / f"bookings-{n}.log",
             )).pid)  # fmt: skip
         gateway_pid = stack.enter_context(process(
@@ -398,7 +405,15 @@ def main() -> None:
              "GATEWAY_UPSTREAM_CONNECT_TIMEOUT_SECONDS": "10"},
             work / "gateway.log",
         )).pid  # fmt: skip
-        cpu = _CpuMeter(bookings_pids, [gateway_pid])
+        relay_pids = []
+        if args.relay_process:
+            relay_pids.append(stack.enter_context(process(
+                [sys.executable, "-m", "portail.cli", "outbox-relay", "bookings"],
+                {**common, "BOOKINGS_DATABASE_URL": url, "GATEWAY_URL": gateway,
+                 "OUTBOX_RELAY_INTERVAL": str(RELAY_PROCESS_INTERVAL)},
+                work / "relay.log",
+            )).pid)  # fmt: skip
+        cpu = _CpuMeter(bookings_pids, [gateway_pid], relay_pids)
         if args.py_spy:
             for name, pid in [*((f"bookings-{n}", p) for n, p in enumerate(bookings_pids)),
                               ("gateway", gateway_pid)]:  # fmt: skip
@@ -441,6 +456,7 @@ def main() -> None:
         bare = asyncio.run(_bare(dsn, len(town.rush_children), town.rush_opening))
     report = {
         "bookings_processes": args.bookings_processes,
+        "relay": "own process" if args.relay_process else "in the bookings process",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in os.getloadavg()]},

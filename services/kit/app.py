@@ -75,7 +75,7 @@ def create_service_app(settings: BaseServiceSettings, spec: ServiceSpec) -> web.
     app[METRICS] = HttpMetrics(settings.service_name)
     app[READINESS] = ReadinessChecks()
     app.cleanup_ctx.extend([_http_client_ctx, _database_ctx(spec), _redis_ctx, _verifier_ctx])
-    if spec.outbox_model is not None:
+    if spec.outbox_model is not None and settings.outbox_relay_in_process:
         app.cleanup_ctx.append(_outbox_relay_ctx(spec.outbox_model))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -64,6 +64,9 @@ class BaseServiceSettings(BaseSettings):
     outbox_relay_interval_seconds: float = Field(
         1.0, gt=0, validation_alias="OUTBOX_RELAY_INTERVAL"
     )
+    # false: this process serves requests only, and `portail outbox-relay <service>` runs
+    # its outbox relay as a process of its own (services/kit/relay_process.py).
+    outbox_relay_in_process: bool = Field(True, validation_alias="OUTBOX_RELAY_IN_PROCESS")
     # Once woken, the relay waits this long for the commits that follow before its pass:
     # events leave at most this much later, and a busy service runs a pass per moment
     # rather than one per commit.

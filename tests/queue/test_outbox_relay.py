@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -20,6 +21,7 @@ from services.families.models import OutboxMessage
 from services.kit.database import Database
 from services.kit.outbox import AckStore, OutboxRelay, record_event, utcnow
 from services.kit.queue import create_celery, publish_events
+from services.kit.relay_process import run_relay
 from services.kit.testing import TestSigner
 
 from .. import support
@@ -190,6 +192,7 @@ async def test_with_the_broker_down_decisions_commit_and_events_leave_when_it_re
     broker.start()
     queue = redis.Redis.from_url(broker.url)
     try:
+
         async def all_queued() -> bool:
             return len(queued_ids(queue)) >= 5
 
@@ -212,7 +215,6 @@ async def test_with_the_broker_down_decisions_commit_and_events_leave_when_it_re
         await eventually(all_confirmed, within=10, what="every row confirmed")
     finally:
         queue.close()
-
 
 
 async def test_confirmed_rows_are_purged_after_their_retention_and_pending_ones_never(
@@ -238,3 +240,42 @@ async def test_confirmed_rows_are_purged_after_their_retention_and_pending_ones_
 
     assert await relay.purge_confirmed() == 1
     assert set(await outbox(families_db)) == {recent_confirmed, old_pending}
+
+
+async def test_a_service_without_its_relay_leaves_its_events_to_the_relay_process(
+    aiohttp_client: Any, queue_families_url: str, families_db: Database, signer: TestSigner
+) -> None:
+    # OUTBOX_RELAY_IN_PROCESS=false: the service only serves; `portail outbox-relay
+    # families` (run_relay) publishes what it committed.
+    settings = FamiliesSettings(
+        database_url=queue_families_url,
+        redis_url=support.redis_url(),
+        jwks_json=json.dumps(signer.jwks),
+        profile="test",
+        OUTBOX_RELAY_INTERVAL=0.1,
+        OUTBOX_RELAY_IN_PROCESS=False,
+    )
+    client = await aiohttp_client(create_families_app(settings))
+    staff = signer.headers(role="staff")
+    for n in range(3):
+        response = await client.post("/families", json={"name": f"RELAIS {n}"}, headers=staff)
+        assert response.status == 201
+    await asyncio.sleep(0.5)
+    rows = await outbox(families_db)
+    assert len(rows) == 3
+    assert all(row.published_at is None for row in rows.values())  # nobody relayed them
+
+    relay = asyncio.create_task(run_relay(settings, OutboxMessage))
+    queue = redis.Redis.from_url(support.redis_url())
+    try:
+
+        async def all_published() -> bool:
+            return all(r.published_at is not None for r in (await outbox(families_db)).values())
+
+        await eventually(all_published, within=10, what="the relay process publishes the 3")
+        assert set(rows) <= set(queued_ids(queue))
+    finally:
+        relay.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay
+        queue.close()
