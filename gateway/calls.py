@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json as jsonlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import structlog
 from aiohttp import ClientError, web
@@ -114,6 +116,17 @@ async def fetch_json(request: web.Request, service: str, path: str, **params: st
     except Problem:
         return None
     return reply.data if reply.ok else None
+
+
+async def family_names(request: web.Request, family_ids: Iterable[str]) -> dict[str, str]:
+    """Each family's name, for staff pages whose service knows only the id (documents to
+    review, messages). Read from the families service side by side; a family it could not
+    read is left out, and the page falls back to a plain link."""
+    wanted = sorted(set(family_ids))
+    records = await asyncio.gather(
+        *(fetch_json(request, "families", f"/families/{quote(i, safe='')}") for i in wanted)
+    )
+    return {i: r["name"] for i, r in zip(wanted, records, strict=True) if r and r.get("name")}
 
 
 def problem_detail(data: Any, fallback: str) -> str:

@@ -19,7 +19,7 @@ from aiohttp import ClientError, FormData, web
 
 from services.kit.problems import BadGateway, GatewayTimeout, Problem
 
-from ..calls import ServiceReply, call_service, chosen_family, fetch_json
+from ..calls import ServiceReply, call_service, chosen_family, family_names, fetch_json
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
 from ..paris_time import PARIS
@@ -200,8 +200,11 @@ async def _review_page(
     request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
 ) -> web.Response:
     queue = await fetch_json(request, "documents", "/review/submissions", limit="100")
+    items = None if queue is None else queue["items"]
     context = {
-        "queue": None if queue is None else queue["items"],
+        "queue": items,
+        # The documents service knows a family by its id only: the agent needs its name.
+        "family_names": await family_names(request, (s["family_id"] for s in items or [])),
         "notice": notice,
         "error": error,
         "api": api,

@@ -66,8 +66,9 @@ async def test_a_parent_sends_vaccinations_and_staff_accept_them(
     staff_csrf = await _sign_in(staff_client, "agent@example.org")
     queue = await (await staff_client.get("/agents/documents")).text()
     assert "Photocopie des vaccinations" in queue and "Enfant TEST" in queue
-    # The family is a link to its record, not a bare identifier the agent cannot use.
-    assert f'<a href="/agents/familles/{family_id}">Fiche de la famille</a>' in queue
+    # The family is a link to its record, named: « Fiche de la famille » on every line did not
+    # tell the agent whose document it was.
+    assert f'<a href="/agents/familles/{family_id}">Famille TEST</a>' in queue
     decided = await staff_client.post(
         f"/agents/documents/{submission['id']}/decision",
         data={"csrf_token": staff_csrf, "decision": "accept"},
