@@ -21,7 +21,7 @@ from aiohttp import ClientError, web
 from services.kit.identity import Identity
 from services.kit.problems import BadGateway, GatewayTimeout
 
-from ..calls import ServiceReply, call_service, chosen_family, fetch_json
+from ..calls import ServiceReply, call_service, chosen_family, family_names, fetch_json
 from ..clientip import client_ip
 from ..formats import Formats, formats_in, formats_of
 from ..i18n import translator_of
@@ -454,12 +454,20 @@ async def thread_page(request: web.Request) -> web.StreamResponse:
         {
             "thread": thread,
             "posts": _posts(thread, translator_of(request)),
+            "family_name": await _family_name(request, thread, identity.role == "staff"),
             "staff_view": identity.role == "staff",
             "sent": "envoye" in request.query,
             "action": f"/contact/{message_id}/repondre",
             "error": None,
         },
     )
+
+
+async def _family_name(request: web.Request, thread: dict[str, Any], staff: bool) -> str | None:
+    """The writing family's name, for staff (the notifications service knows only its id)."""
+    if not staff:
+        return None
+    return (await family_names(request, [thread["family_id"]])).get(thread["family_id"])
 
 
 def _posts(thread: dict[str, Any], _: Translate = _french) -> list[dict[str, Any]]:
@@ -493,6 +501,7 @@ async def _reply(request: web.Request, back: str) -> web.StreamResponse:
         {
             "thread": thread,
             "posts": _posts(thread, translator_of(request)),
+            "family_name": await _family_name(request, thread, identity.role == "staff"),
             "staff_view": identity.role == "staff",
             "sent": False,
             "action": f"{back}/{message_id}/repondre",
@@ -563,17 +572,19 @@ async def inbox_page(request: web.Request) -> web.StreamResponse:
     state = request.query.get("etat", "open")
     params = {"page_size": "100"} | ({"state": state} if state in ("open", "answered") else {})
     data = await fetch_json(request, "notifications", "/contact-messages", **params)
+    items = None if data is None else data["items"]
     return await render(
         request,
         "notifications/inbox.html",
         {
             "threads": None
-            if data is None
+            if items is None
             else [
-                {**t, "when": when(t["last_activity_at"], translator_of(request))}
-                for t in data["items"]
+                {**t, "when": when(t["last_activity_at"], translator_of(request))} for t in items
             ],
             "state": state,
+            # The notifications service knows a family by its id: the agent needs its name.
+            "family_names": await family_names(request, (t["family_id"] for t in items or [])),
         },
     )
 
@@ -595,6 +606,7 @@ async def staff_thread_page(request: web.Request) -> web.StreamResponse:
         {
             "thread": thread,
             "posts": _posts(thread, translator_of(request)),
+            "family_name": await _family_name(request, thread, True),
             "staff_view": True,
             "sent": "envoye" in request.query,
             "action": f"/agents/messages/{message_id}/repondre",

@@ -47,11 +47,13 @@ async def make_portal(
     smtp_port: int,
     *,
     more_services: dict[str, str] | None = None,
+    family_id: str | None = None,
 ) -> Portal:
     """Seeded notifications service, the parent known by address, the gateway in front
-    (with `more_services`, other real services' addresses by name)."""
+    (with `more_services`, other real services' addresses by name; `family_id`, a family
+    one of them knows)."""
     await seed_demo(database)
-    family_id = str(uuid.uuid4())
+    family_id = family_id or str(uuid.uuid4())
     settings = settings_for(smtp_port)
     # The parent's account id is the token's subject: the fake auth signs with the e-mail.
     await deliver(database, settings, invited(family_id, PARENT, account_id=PARENT))

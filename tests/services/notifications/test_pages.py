@@ -179,3 +179,51 @@ async def test_a_family_turns_off_invoice_emails_on_its_preferences_page(
     assert "Vos choix sont enregistrés." in page
     assert re.search(r'id="cat-factures" name="factures">', page), "unchecked"
     assert re.search(r'id="cat-rappels" name="rappels" checked>', page)
+
+
+async def test_staff_see_which_family_wrote_in_the_inbox_and_the_thread(
+    database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
+    smtp: SmtpServer,
+) -> None:  # fmt: skip
+    # The notifications service knows a family by its id; the agent read « La famille » and
+    # had to open the family's history to learn who wrote.
+    families = await service_client("families")
+    staff = signer.headers(role="staff", subject="agent-1")
+    created = await families.post(
+        "/families", json={"name": "ETCHEVERRY", "email": "e@example.org"}, headers=staff
+    )
+    assert created.status == 201, await created.text()
+    family_id = (await created.json())["id"]
+    portal = await make_portal(
+        database, service_client, gateway, upstream, signer, smtp.port,
+        more_services={"families": str(families.make_url("")).rstrip("/")}, family_id=family_id,
+    )  # fmt: skip
+    client = portal.client
+    csrf = await sign_in(client, PARENT)
+    form = await (await client.get("/contact")).text()
+    fields = {"csrf_token": csrf, "famille": family_id, "destinataire": recipient_id(GUICHET),
+              "objet": "Cantine", "message": "Reste-t-il des places ?",
+              "captcha": solve(challenge_in(form))}  # fmt: skip
+    sent = await client.post(
+        "/contact", data=fields, headers=same_origin(client), allow_redirects=False
+    )
+    assert sent.status == 303, await sent.text()
+    message_id = sent.headers["Location"].split("/")[2].split("?")[0]
+    await client.post("/deconnexion", data={"csrf_token": csrf}, headers=same_origin(client))
+    staff_csrf = await sign_in(client, AGENT)
+
+    inbox = html.unescape(await (await client.get("/agents/messages")).text())
+    assert f'<a href="/agents/familles/{family_id}">ETCHEVERRY</a>' in inbox
+    page = html.unescape(await (await client.get(f"/agents/messages/{message_id}")).text())
+    assert "Famille ETCHEVERRY —" in page and "La famille —" not in page
+    english = html.unescape(
+        await (await client.get(f"/agents/messages/{message_id}?lang=en")).text()
+    )
+    assert "ETCHEVERRY family —" in english
+    empty = await client.post(
+        f"/agents/messages/{message_id}/repondre",
+        data={"csrf_token": staff_csrf, "message": ""},
+        headers=same_origin(client),
+    )
+    # The page asking for a text (in English now: the `lang` cookie) still names the family.
+    assert empty.status == 422 and "ETCHEVERRY family —" in html.unescape(await empty.text())
