@@ -52,6 +52,15 @@ async def test_a_parent_sends_vaccinations_and_staff_accept_them(
         await (await client.get(f"/documents/piece?type={type_id}&personne={child_id}")).text()
     )
     assert "En attente de validation" in piece and "vaccins.pdf" in piece
+    size = -(-len(files.pdf()) // 1024)  # kilobytes, rounded up as the page does
+    assert f"vaccins.pdf ({size} Ko)" in piece
+    english = _text(
+        await (
+            await client.get(f"/documents/piece?type={type_id}&personne={child_id}&lang=en")
+        ).text()
+    )
+    assert f"vaccins.pdf ({size} KB)" in english  # it read « Ko » on the English page
+    await client.get("/documents?lang=fr")  # the rest of the visit in French again
 
     download = await client.get(
         f"/api/documents/families/{family_id}/submissions/{submission['id']}"
