@@ -234,8 +234,10 @@ def name_billing_contact(fields: list[dict[str, Any]], persons: list[dict[str, A
     """Show the billing contact by name rather than by id."""
     names = {p["id"]: f"{p['first_name']} {p['last_name']}" for p in persons}
     for f in fields:
-        if f["name"] == "billing_person_id" and f["value"] in names:
-            f["shown"] = names[f["value"]]
+        # `shown` is the stored id; `value` is empty in a form sent back with errors (a
+        # read-only field is not posted).
+        if f["name"] == "billing_person_id" and f["shown"] in names:
+            f["shown"] = names[f["shown"]]
 
 
 def _widget(name: str) -> str:

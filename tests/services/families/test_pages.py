@@ -132,6 +132,13 @@ async def test_the_edit_form_names_the_billing_contact_and_dates_in_the_page_lan
     english = text_of(await (await parent.get("/famille/modifier?lang=en")).text())
     assert "Quotient date 15 January 2026" in english
     assert "Billing contact Maïa Etcheverry" in english
+    refused = await post_form(
+        parent, "/famille/modifier", "/famille/modifier",
+        {"version": "3", "famille": family_id, "address": "1 rue des Écoles",
+         "postal_code": "642", "city": "Hasparren", "email": portal.family["email"]},
+    )  # fmt: skip
+    assert refused.status == 422  # the form sent back with its errors keeps the name too
+    assert "Billing contact Maïa Etcheverry" in text_of(await refused.text())
 
 
 async def test_a_parent_withdraws_a_pending_request_from_the_page(portal: Portal) -> None:
