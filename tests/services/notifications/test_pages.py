@@ -227,3 +227,14 @@ async def test_staff_see_which_family_wrote_in_the_inbox_and_the_thread(
     )
     # The page asking for a text (in English now: the `lang` cookie) still names the family.
     assert empty.status == 422 and "ETCHEVERRY family —" in html.unescape(await empty.text())
+
+
+def test_every_event_the_journal_keeps_has_a_label_for_the_history_page() -> None:
+    # « Historique de mes actions » showed « Action : reservation.requested » — the raw type
+    # of the events journaled without a label (requested, cancelled, waiting list, promoted).
+    from gateway.pages.notifications import EVENT_LABELS
+    from services.notifications.events import JOURNALERS, nothing
+
+    journaled = {kind for kind, journaler in JOURNALERS.items() if journaler is not nothing}
+    assert "reservation.confirmed" in journaled  # the set is the journal's, not empty
+    assert sorted(journaled - set(EVENT_LABELS)) == []
