@@ -34,6 +34,8 @@ SERVICE = "notifications"
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# Browsers without a month picker (Firefox, Safari on a computer) show a text box: « 11/2026 ».
+TYPED_MONTH = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{4})\s*$")
 PAGE_SIZE = 20
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (
@@ -185,11 +187,19 @@ def parse_day(text: str) -> date | None:
     return None
 
 
+def month_of(query: Any) -> str:
+    """The `mois` asked for as YYYY-MM, from the picker's value or a typed « MM/AAAA »."""
+    month = str(query.get("mois", ""))[:20]
+    if typed := TYPED_MONTH.match(month):
+        return f"{typed[2]}-{int(typed[1]):02d}"
+    return month
+
+
 def period_of(
     query: Any, today: date, _: Translate = _french
 ) -> tuple[str, str, str, datetime | None, datetime | None]:
     """(kind, value, label, since, until) of the week or month filter, Paris days."""
-    week, month = week_of(query), str(query.get("mois", ""))
+    week, month = week_of(query), month_of(query)
     if match := WEEK.match(week):
         try:
             monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
@@ -249,6 +259,12 @@ async def _journal(
         if typed_day.strip() and parse_day(typed_day) is None
         else None
     )
+    # A month that cannot be read says so, instead of showing the whole history unfiltered.
+    month_error = (
+        "Ce mois n'est pas valable : choisissez un mois (MM/AAAA)."
+        if month_of(request.query).strip() and not kind
+        else None
+    )
     try:
         page = max(1, min(int(request.query.get("page", "1")), 10_000))
     except ValueError:
@@ -285,11 +301,12 @@ async def _journal(
         "filter_label": label,
         "week_day": since.date().isoformat() if kind == "semaine" and since else typed_day,
         "day_error": day_error,
+        "month_error": month_error,
         "week_steps": [
             (rel, text, base + "?" + urlencode({**extra, **query}))
             for rel, text, query in (_week_steps(since, _) if kind == "semaine" and since else [])
         ],
-        "month_value": value if kind == "mois" else "",
+        "month_value": value if kind == "mois" else str(request.query.get("mois", ""))[:20],
         "shortcuts": [
             (name, base + "?" + urlencode({**extra, **q})) for name, q in _shortcuts(today)
         ],

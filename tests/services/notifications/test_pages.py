@@ -70,6 +70,25 @@ async def test_historique_lists_sign_ins_and_actions_with_week_and_month_filters
     assert 'data-label="Détail"' not in sign_in_row, sign_in_row
 
 
+async def test_historique_reads_a_typed_month_and_says_when_a_month_cannot_be_read(
+    database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
+    smtp: SmtpServer,
+) -> None:  # fmt: skip
+    # Firefox and Safari on a computer have no month picker: the parent types « 11/2026 ».
+    # A month the page could not read showed the whole history as if filtered.
+    portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
+    client = portal.client
+    await sign_in(client, PARENT)
+
+    typed = html.unescape(await (await client.get("/historique?mois=11/2026")).text())
+    assert "Filtre : novembre 2026" in typed and 'value="2026-11"' in typed
+    unreadable = html.unescape(await (await client.get("/historique?mois=novembre")).text())
+    assert "Ce mois n'est pas valable : choisissez un mois (MM/AAAA)." in unreadable
+    assert 'aria-invalid="true"' in unreadable and "Filtre :" not in unreadable
+    fine = html.unescape(await (await client.get("/historique?mois=2026-11")).text())
+    assert "Filtre : novembre 2026" in fine and "pas valable" not in fine
+
+
 async def test_a_parent_writes_to_the_guichet_and_staff_answer_from_their_inbox(
     database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
     smtp: SmtpServer,
