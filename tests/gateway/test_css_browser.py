@@ -107,3 +107,26 @@ async def test_a_phone_writes_a_cells_label_with_the_colon_of_the_page_language(
         )
 
     assert await _with_page(html, content, PHONE) == f'"{label}"'
+
+
+async def test_buttons_side_by_side_keep_apart_when_a_phone_wraps_them() -> None:
+    # « Ce lien a déjà été utilisé »: « Se connecter » and « Mot de passe oublié » touched once
+    # wrapped on a phone (two buttons in a paragraph, only a space between them).
+    html = _page(
+        "fr",
+        ("portail.css",),
+        '<div class="card"><p class="form__actions"><a id="a" class="button" href="#">Se '
+        'connecter</a> <a id="b" class="button button--secondary" href="#">Mot de passe '
+        "oublié</a></p></div>",
+    )
+
+    async def boxes(page):
+        return await page.evaluate(
+            """() => ['a', 'b'].map(id => {
+                 const r = document.getElementById(id).getBoundingClientRect();
+                 return [r.top, r.bottom];
+               })"""
+        )
+
+    (_, a_bottom), (b_top, _) = await _with_page(html, boxes, {"width": 360, "height": 800})
+    assert b_top >= a_bottom + 8  # wrapped, one under the other, apart
