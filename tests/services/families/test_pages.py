@@ -276,5 +276,9 @@ async def test_the_queue_pages_and_filters_by_state(portal: Portal) -> None:
             await agent.get(f"/agents/demandes?etat=withdrawn&famille={portal.family['id']}")
         ).text()
     )
-    assert "2 demande(s)" in withdrawn and "Bayonne" in withdrawn and "Anglet" in withdrawn
+    assert "2 demandes" in withdrawn and "Bayonne" in withdrawn and "Anglet" in withdrawn
     assert "Accepter" not in withdrawn  # decided requests offer no decision
+    one = text_of(
+        await (await agent.get(f"/agents/demandes?famille={portal.family['id']}&lang=en")).text()
+    )
+    assert "0 requests" in one  # a plural in each language, not « demande(s) »
