@@ -130,3 +130,42 @@ async def test_buttons_side_by_side_keep_apart_when_a_phone_wraps_them() -> None
 
     (_, a_bottom), (b_top, _) = await _with_page(html, boxes, {"width": 360, "height": 800})
     assert b_top >= a_bottom + 8  # wrapped, one under the other, apart
+
+
+def _staff_roster_filters() -> str:
+    """The filter form of « Réservations — listes et présences », from its template."""
+    import re
+
+    import jinja2
+
+    source = (STATIC.parent / "templates" / "bookings" / "agents_reservations.html").read_text()
+    form = re.search(r'<form method="get" action="/agents/reservations".*?</form>', source, re.S)
+    assert form
+    return (
+        jinja2.Environment(autoescape=True)
+        .from_string(form.group(0))
+        .render(
+            _=lambda text, **values: text.format(**values),
+            activities=[{"id": "a1", "name": "ALSH Josta Leku"}],
+            activity_id="a1",
+            day="2026-11-30",
+            days=1,
+        )
+    )
+
+
+async def test_a_staff_filter_keeps_each_label_on_the_line_of_its_field_on_a_phone() -> None:
+    # « Réservations — listes et présences » on a phone: « Jour » ended a line and its date
+    # began the next, so the label read as belonging to the activity's select.
+    html = _page("fr", ("portail.css", "reservations.css"), _staff_roster_filters())
+
+    async def middles(page):
+        return await page.evaluate(
+            """() => ['label[for=jour]', '#jour', 'label[for=duree]', '#duree'].map(s => {
+                 const r = document.querySelector(s).getBoundingClientRect();
+                 return (r.top + r.bottom) / 2;
+               })"""
+        )
+
+    day_label, day, view_label, view = await _with_page(html, middles, PHONE)
+    assert abs(day_label - day) <= 2 and abs(view_label - view) <= 2
