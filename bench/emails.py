@@ -1,19 +1,27 @@
 """E-mails per second end to end (event on the queue → accepted by the SMTP server) with one
-worker, against the raw rate of the SMTP client alone on one persistent connection.
+worker, against two raw rates of the SMTP client alone on one persistent connection.
 
     uv run python -m bench.emails [--emails 2000] [--concurrency 1]
 
 Real processes: a redis-server of its own (empty), PostgreSQL (a fresh `bench_notifications`
 database), an SMTP sink (bench/smtp_sink.py) in its own process, and `portail worker
---concurrency N`. First the raw rate: this process sends `--emails` messages of the same
-size over one aiosmtplib connection. Then the end-to-end rate: it publishes `--emails`
+--concurrency N`. The raw rates, measured before and after the end-to-end phase:
+
+- the **bare loop**: this process sends `--emails` messages of the same size over one
+  aiosmtplib connection, without Celery;
+- the **Celery task**: a worker started like `portail worker` (same broker, pool processes
+  and flags; bench/emails_celery_task.py) runs one task per e-mail, each sending a prepared
+  message over the connection its process keeps — the shape of issue #5's reference figure.
+  Timed from the first task enqueued to the last message accepted by the sink.
+
+Then the end-to-end rate: it publishes `--emails`
 `account.invited` events (an invitation each) to the `events` queue, as the outbox relay
 publishes them (50 a task); the worker handles each lane's share of a task in one transaction
 (claims, addresses, rendered e-mail rows), then sends the e-mails over the lane's connection,
 marking each sent after its 250 (docs/notifications.md). The clock runs from the
 first event published to the last message accepted by the sink. Lost and duplicated are
-counted by `Message-ID`. Then the raw rate once more: the ratio is to the mean of both.
-`--concurrency` sets the worker's pool processes.
+counted by `Message-ID`. Each ratio is to the mean of its raw rate's two runs.
+`--concurrency` sets the pool processes of both workers.
 Writes bench/results/emails.json and prints a Markdown table for docs/performance.md.
 """
 
@@ -39,11 +47,9 @@ from services.kit.migrations import upgrade
 from services.kit.outbox import RELAY_BATCH
 from services.kit.queue import create_celery, publish_events
 from services.notifications.config import NotificationsSettings
-from services.notifications.emails import render
-from services.notifications.models import OutgoingEmail
 from services.notifications.outgoing import message_id_for
-from services.notifications.smtp import build_message
 
+from .emails_celery_task import enqueue, prepared_message
 from .harness import RESULTS, free_port, process, recreate_database, run_async
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,20 +92,11 @@ def sink_lines(path: Path) -> list[tuple[float, str]]:
 
 async def raw_rate(settings: NotificationsSettings, count: int) -> dict[str, Any]:
     """The SMTP client alone: `count` messages of the real size over one connection."""
-    rendered = render("invitation", settings=settings, data={}, link="https://x.example.org/a")
-    now = datetime.now(UTC)
     # Built beforehand: this measures the client and the connection alone.
     messages = [
-        build_message(
-            OutgoingEmail(
-                recipient=f"raw-{n}@example.org", subject=rendered.subject,
-                text_body=rendered.text, html_body=rendered.html, language="fr",
-                created_at=now, message_id=message_id_for(f"raw-{n}", 0, DOMAIN),
-            ),
-            settings,
-        )
+        prepared_message(settings, f"raw-{n}@example.org", message_id_for(f"raw-{n}", 0, DOMAIN))
         for n in range(count)
-    ]  # fmt: skip
+    ]
     client = aiosmtplib.SMTP(hostname="127.0.0.1", port=settings.smtp_port, timeout=10)
     await client.connect()
     started = time.perf_counter()
@@ -110,8 +107,90 @@ async def raw_rate(settings: NotificationsSettings, count: int) -> dict[str, Any
     return {"emails": count, "seconds": round(seconds, 3), "per_second": round(count / seconds, 1)}
 
 
+def wait_for_sink(sink_log: Path, skip: int, count: int, timeout: float) -> None:
+    """Until the sink has accepted `count` messages after its first `skip`, or `timeout`."""
+    deadline = time.monotonic() + timeout
+    while len(sink_lines(sink_log)) - skip < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def counted(lines: list[tuple[float, str]], expected: set[str], started: float) -> dict[str, Any]:
+    """Rate, lost and duplicated of a phase timed from `started` to its last acceptance."""
+    received = Counter(message_id for _, message_id in lines)
+    last = max((stamp for stamp, _ in lines), default=started)
+    seconds = last - started
+    delivered = len(set(received) & expected)
+    return {
+        "emails": len(expected),
+        "seconds": round(seconds, 3),
+        "per_second": round(delivered / seconds, 1) if seconds > 0 else 0.0,
+        "lost": len(expected - set(received)),
+        "duplicated": sum(n - 1 for n in received.values()),
+    }
+
+
+def warm_up(sink_log: Path, send_one: Any) -> int:
+    """One message through the whole chain proves the worker ready; the sink's count after it."""
+    skip = len(sink_lines(sink_log))
+    send_one()
+    wait_for_sink(sink_log, skip, 1, 60)
+    if len(sink_lines(sink_log)) <= skip:
+        raise TimeoutError("worker not ready")
+    return len(sink_lines(sink_log))
+
+
+def celery_task_rate(
+    env: dict[str, str], sink_log: Path, log: Path, args: argparse.Namespace, label: str
+) -> dict[str, Any]:
+    """The SMTP client driven by Celery: one task per e-mail, one connection per process."""
+    worker = [sys.executable, "-m", "bench.emails_celery_task"]
+    with process([*worker, "--concurrency", str(args.concurrency)], env, log):
+        celery = create_celery(env["REDIS_URL"])
+        skip = warm_up(sink_log, lambda: enqueue(celery, [f"<warm-up-{label}@{DOMAIN}>"]))
+        ids = [message_id_for(f"celery-{label}-{n}", 0, DOMAIN) for n in range(args.emails)]
+        started = enqueue(celery, ids)
+        enqueued = time.time() - started
+        wait_for_sink(sink_log, skip, args.emails, args.timeout)
+        time.sleep(0.5)
+        celery.close()
+    return {
+        **counted(sink_lines(sink_log)[skip:], set(ids), started),
+        # Shorter than the phase: the producer is not what limits the rate.
+        "enqueue_seconds": round(enqueued, 3),
+    }
+
+
+def end_to_end_rate(
+    env: dict[str, str], sink_log: Path, log: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Events on the queue, handled by `portail worker`, until their e-mails are accepted."""
+    worker = [sys.executable, "-m", "portail.cli", "worker"]
+    with process([*worker, "--concurrency", str(args.concurrency)], env, log):
+        celery = create_celery(env["REDIS_URL"])
+        skip = warm_up(sink_log, lambda: publish_events(celery, [invitation(-1)]))
+        events = [invitation(n) for n in range(args.emails)]
+        expected = {message_id_for(e["id"], 0, DOMAIN) for e in events}
+        started = time.time()
+        # As the outbox relay publishes them: at most RELAY_BATCH per pass, in batches.
+        for start in range(0, len(events), RELAY_BATCH):
+            publish_events(celery, events[start : start + RELAY_BATCH])
+        published = time.time() - started
+        wait_for_sink(sink_log, skip, args.emails, args.timeout)
+        time.sleep(2.0)  # late duplicates would show up now
+        celery.close()
+    return {
+        **counted(sink_lines(sink_log)[skip:], expected, started),
+        "publish_seconds": round(published, 3),
+    }
+
+
+def mean_rate(*runs: dict[str, Any]) -> float:
+    """The mean e-mails per second of a raw rate's runs."""
+    return sum(r["per_second"] for r in runs) / len(runs)
+
+
 def main() -> None:
-    """Run both measurements and write the results."""
+    """Run the measurements, interleaved, and write the results."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--emails", type=int, default=2000)
     parser.add_argument("--timeout", type=float, default=180.0)
@@ -154,68 +233,40 @@ def main() -> None:
     ]
     sink_args = [sys.executable, "-m", "bench.smtp_sink", "--port", str(smtp_port)]
     sink_args += ["--out", str(sink_log)]
+    # The sink keeps appending to its file: each phase counts the lines after its start.
     with (
         process(redis_args, {}, work / "redis.log"),
         process(sink_args, {}, work / "sink.out"),
     ):
         time.sleep(1.0)
+        # Each raw rate before and after the end-to-end phase: one run of it lasts a second
+        # or two, and the load of those seconds moves it by a factor of two or more
+        # (docs/performance.md); each ratio is to the mean of its two runs.
         raw = asyncio.run(raw_rate(settings, args.emails))
-        # The sink keeps appending to its file: each phase counts the lines after its start.
-        skip = len(sink_lines(sink_log))
-        with process(
-            [sys.executable, "-m", "portail.cli", "worker", "--concurrency", str(args.concurrency)],
-            env,
-            work / "worker.log",
-        ):
-            celery = create_celery(env["REDIS_URL"])
-            # Warm-up: one e-mail through the whole chain proves the worker is ready.
-            publish_events(celery, [invitation(-1)])
-            deadline = time.monotonic() + 60
-            while len(sink_lines(sink_log)) <= skip:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("worker not ready")
-                time.sleep(0.1)
-            skip = len(sink_lines(sink_log))
-            events = [invitation(n) for n in range(args.emails)]
-            expected = {message_id_for(e["id"], 0, DOMAIN) for e in events}
-            started = time.time()
-            # As the outbox relay publishes them: at most RELAY_BATCH per pass, in batches.
-            for start in range(0, len(events), RELAY_BATCH):
-                publish_events(celery, events[start : start + RELAY_BATCH])
-            published = time.time() - started
-            deadline = time.monotonic() + args.timeout
-            while len(sink_lines(sink_log)) - skip < args.emails and time.monotonic() < deadline:
-                time.sleep(0.2)
-            time.sleep(2.0)  # late duplicates would show up now
-            celery.close()
-        lines = sink_lines(sink_log)[skip:]
-        # The raw rate again: one run of it lasts about a second, and the load of that second
-        # moves it by a factor of two or more (docs/performance.md); the ratio is to the mean.
+        celery_raw = celery_task_rate(env, sink_log, work / "celery-before.log", args, "before")
+        end_to_end = end_to_end_rate(env, sink_log, work / "worker.log", args)
+        celery_after = celery_task_rate(env, sink_log, work / "celery-after.log", args, "after")
         raw_after = asyncio.run(raw_rate(settings, args.emails))
-    received = Counter(message_id for _, message_id in lines)
-    last = max((stamp for stamp, _ in lines), default=started)
-    seconds = last - started
-    end_to_end = {
-        "emails": args.emails,
-        "seconds": round(seconds, 3),
-        "per_second": round(len(set(received) & expected) / seconds, 1) if seconds > 0 else 0.0,
-        "publish_seconds": round(published, 3),
-        "lost": len(expected - set(received)),
-        "duplicated": sum(n - 1 for n in received.values()),
-    }
-    raw_mean = (raw["per_second"] + raw_after["per_second"]) / 2
+    e2e = end_to_end["per_second"]
     result = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "order": "bare loop, Celery task, end to end, Celery task, bare loop",
         "raw_smtp_client": raw,
         "raw_smtp_client_after": raw_after,
+        "raw_smtp_client_celery_task": celery_raw,
+        "raw_smtp_client_celery_task_after": celery_after,
         "worker_pool_processes": args.concurrency,
         "lanes_per_process": args.lanes,
         "load_average_at_end": os.getloadavg()[0],
         "end_to_end_one_worker": end_to_end,
-        "ratio": round(end_to_end["per_second"] / raw_mean, 2),
-        "ratio_to_each_raw_run": [
-            round(end_to_end["per_second"] / r["per_second"], 2) for r in (raw, raw_after)
-        ],
+        # Issue #5's reference: "a Celery task reusing one SMTP connection per worker process".
+        "ratio_to_celery_task": round(e2e / mean_rate(celery_raw, celery_after), 2),
+        # Stricter: the client without Celery.
+        "ratio_to_bare_loop": round(e2e / mean_rate(raw, raw_after), 2),
+        "ratio_to_each_raw_run": {
+            "celery_task": [round(e2e / r["per_second"], 2) for r in (celery_raw, celery_after)],
+            "bare_loop": [round(e2e / r["per_second"], 2) for r in (raw, raw_after)],
+        },
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "emails.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -223,17 +274,20 @@ def main() -> None:
     print()
     print("| measure | e-mails | seconds | e-mails/s | lost | duplicated |")
     print("|---|---|---|---|---|---|")
-    e2e = end_to_end
-    for label, r in (("before", raw), ("after", raw_after)):
+    rows = [
+        ("SMTP client alone, bare loop, before", raw),
+        ("SMTP client alone, Celery task, before", celery_raw),
+        ("end to end, one worker", end_to_end),
+        ("SMTP client alone, Celery task, after", celery_after),
+        ("SMTP client alone, bare loop, after", raw_after),
+    ]
+    for label, r in rows:
         print(
-            f"| SMTP client alone, {label} | {r['emails']} | {r['seconds']} | {r['per_second']}"
-            " | | |"
+            f"| {label} | {r['emails']} | {r['seconds']} | {r['per_second']} "
+            f"| {r.get('lost', '')} | {r.get('duplicated', '')} |"
         )
-    print(
-        f"| end to end, one worker | {e2e['emails']} | {e2e['seconds']} | {e2e['per_second']} "
-        f"| {e2e['lost']} | {e2e['duplicated']} |"
-    )
-    print(f"| ratio (to the raw runs' mean) | | | {result['ratio']} | | |")
+    print(f"| ratio to the Celery task (mean) | | | {result['ratio_to_celery_task']} | | |")
+    print(f"| ratio to the bare loop (mean) | | | {result['ratio_to_bare_loop']} | | |")
 
 
 if __name__ == "__main__":
