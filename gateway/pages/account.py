@@ -17,6 +17,7 @@ from aiohttp import ClientError, web
 
 from services.kit.problems import Forbidden, ServiceUnavailable
 
+from ..calls import family_names
 from ..clientip import client_ip
 from ..formats import formats_of
 from ..i18n import LANG_COOKIE, translator_of
@@ -555,8 +556,13 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
     answer = await call_auth(request, "GET", "/accounts", params=params, bearer=True)
     if answer.status != 200:
         raise Forbidden("The account list is not available to this account.")
+    items = answer.body.get("items", [])
     context = {
-        "accounts": [_account_row(request, a) for a in answer.body.get("items", [])],
+        "accounts": [_account_row(request, a) for a in items],
+        # Auth knows a family by its id: the agent needs its name (the families service's).
+        "family_names": await family_names(
+            request, (m["family_id"] for a in items for m in a.get("memberships") or [])
+        ),
         "total": answer.body.get("total", 0),
         "q": q,
         "state": state,

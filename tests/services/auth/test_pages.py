@@ -30,14 +30,15 @@ from .conftest import (
 NEW_PASSWORD = "une phrase de passe toute neuve"
 
 
-async def portal(gateway, auth_client):  # type: ignore[no-untyped-def]
-    """The gateway in front of a real auth service, trusting the keys auth publishes."""
-    auth = await auth_client()
+async def portal(gateway, auth_client, auth=None, **services):  # type: ignore[no-untyped-def]
+    """The gateway in front of a real auth service (`auth`, else a new one), trusting the keys
+    auth publishes (and other services' addresses by name)."""
+    auth = auth or await auth_client()
     jwks = await (await auth.get("/.well-known/jwks.json")).json()
     # The gateway fixture's 1 s deadline is for deadline tests; here every service shares
     # the test's event loop with Argon2 hashing, and a loaded machine may take longer.
     client = await gateway(
-        {"auth": str(auth.make_url("")).rstrip("/")},
+        {"auth": str(auth.make_url("")).rstrip("/"), **services},
         jwks_json=json.dumps(jwks),
         upstream_deadline_seconds=10.0,
         upstream_connect_timeout_seconds=10.0,
@@ -246,8 +247,25 @@ async def test_changing_the_password_from_its_page(gateway, auth_client, signer)
     assert without_csrf.status == 403
 
 
-async def test_staff_enrol_totp_then_manage_family_accounts(gateway, auth_client, signer) -> None:
-    client, auth = await portal(gateway, auth_client)
+async def test_staff_enrol_totp_then_manage_family_accounts(
+    gateway, auth_client, signer, service_client
+) -> None:
+    auth = await auth_client()
+    # The families service trusts auth's keys too: it reads the agent's session token.
+    auth_keys = (await (await auth.get("/.well-known/jwks.json")).json())["keys"]
+    families = await service_client(
+        "families", jwks_json=json.dumps({"keys": auth_keys + signer.jwks["keys"]})
+    )
+    created = await families.post(
+        "/families",
+        json={"name": "ETCHEVERRY", "email": "e@example.org"},
+        headers=signer.headers(role="staff", subject="agent-1"),
+    )
+    assert created.status == 201, await created.text()
+    family = (await created.json())["id"]
+    client, auth = await portal(
+        gateway, auth_client, auth, families=str(families.make_url("")).rstrip("/")
+    )
     email = unique_email("agent")
     invited = await auth.post(
         "/staff",
@@ -314,7 +332,7 @@ async def test_staff_enrol_totp_then_manage_family_accounts(gateway, auth_client
         data={
             "csrf_token": csrf,
             "email": family_email,
-            "family_id": "fam-page",
+            "family_id": family,
             "rights": ["book", "invoices"],
         },
         headers=same_origin(client),
@@ -323,7 +341,9 @@ async def test_staff_enrol_totp_then_manage_family_accounts(gateway, auth_client
     listed = await client.get(f"/agents/comptes?q={family_email}")
     html = await body(listed)
     family_id = re.search(r'data-account="([^"]+)"', html).group(1)
-    assert "Invité" in html and "fam-page" in html
+    assert "Invité" in html
+    # The family by its name, a link to its record — not its id, which told the agent nothing.
+    assert f'<a href="/agents/familles/{family}">ETCHEVERRY</a>' in html
     disabled = await client.post(
         f"/agents/comptes/{family_id}/desactiver",
         data={"csrf_token": csrf},
