@@ -169,3 +169,26 @@ async def test_a_staff_filter_keeps_each_label_on_the_line_of_its_field_on_a_pho
 
     day_label, day, view_label, view = await _with_page(html, middles, PHONE)
     assert abs(day_label - day) <= 2 and abs(view_label - view) <= 2
+
+
+async def test_a_table_without_a_sheet_of_its_own_has_ruled_padded_left_aligned_cells() -> None:
+    # « Comptes des familles et des agents »: centred headers and cells with no space between
+    # them (« Actif » ran into the family's name).
+    html = _page(
+        "fr",
+        ("portail.css",),
+        '<div class="card table-scroll"><table><caption>Comptes</caption><thead><tr>'
+        '<th id="h" scope="col">État</th><th scope="col">Familles</th></tr></thead><tbody><tr>'
+        '<td id="c">Actif</td><td>TEST</td></tr></tbody></table></div>',
+    )
+
+    async def styles(page):
+        return await page.evaluate(
+            """() => ['h', 'c'].map(id => {
+                 const s = getComputedStyle(document.getElementById(id));
+                 return [s.textAlign, parseFloat(s.paddingLeft), s.borderBottomStyle];
+               })"""
+        )
+
+    for align, padding, rule in await _with_page(html, styles):
+        assert align in ("left", "start") and padding >= 8 and rule == "solid"
