@@ -16,7 +16,7 @@ from aiohttp import web
 from services.kit.identity import Identity
 from services.kit.problems import Problem
 
-from ..calls import call_service
+from ..calls import call_service, family_names
 from ..rendering import render
 from ..service_messages import message_text, problem_text
 from ..session import require_signed_in, require_staff_page
@@ -204,8 +204,11 @@ async def _queue_page(
         params["activity_id"] = activity_id
     queue = await _get(request, "bookings", "/registrations", **params)
     activities = await _get(request, "bookings", "/activities")
+    items = None if queue is None else queue["items"]
     context = {
-        "queue": None if queue is None else queue["items"],
+        "queue": items,
+        # Bookings knows a family by its id only: the agent deciding needs its name.
+        "family_names": await family_names(request, (r["family_id"] for r in items or [])),
         "results": results or [],
         "activities": [] if activities is None else activities["items"],
         "activity_id": params.get("activity_id", ""),

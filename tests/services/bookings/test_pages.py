@@ -103,6 +103,37 @@ async def test_a_parent_requests_sees_the_refusal_reason_and_staff_accept(
     assert 'action="/inscriptions/' in disclosure.group(1)
 
 
+async def test_the_staff_queue_names_the_family_and_the_time_of_the_request(
+    portal: Portal,
+) -> None:
+    """The agent deciding sees whose request it is (a link to the family's record, named by
+    the families service) and when it was made (Paris time: the bookings clock is frozen at
+    30/03/2027 08:00 UTC, 10:00 in Paris)."""
+    client, base = portal.gateway, portal.base_url
+    member = {"famille": portal.family_id, "personne": portal.child_id}
+    await sign_in(client, base, PARENT_EMAIL)
+    html = await (await client.get("/inscriptions", params=member)).text()
+    choice = f"{portal.activity['id']}|{portal.period['id']}"
+    sent = await client.post(
+        "/inscriptions/demande",
+        data={"csrf_token": csrf(html), **member, "choix": choice},
+        headers={"Origin": base},
+    )
+    assert sent.status == 200
+
+    await sign_in(client, base, STAFF_EMAIL)
+    for language, requested in (("fr", "30/03/2027 10:00"), ("en", "30 March 2027 at 10:00")):
+        queue = await client.get(
+            "/agents/inscriptions", params={"activite": portal.activity["id"], "lang": language}
+        )
+        assert queue.status == 200
+        rows = re.findall(r'<tr data-registration="[^"]+">(.*?)</tr>', await queue.text(), re.S)
+        assert len(rows) == 1
+        link = f'<a href="/agents/familles/{portal.family_id}">TEST</a>'
+        assert link in rows[0], rows[0]
+        assert requested in text_of(rows[0]), text_of(rows[0])
+
+
 async def test_parents_cannot_open_the_staff_queue(portal: Portal) -> None:
     client = portal.gateway
     await sign_in(client, portal.base_url, PARENT_EMAIL)
