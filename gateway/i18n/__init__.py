@@ -1,7 +1,8 @@
 """French first, English on request: small JSON catalogs keyed by the French text.
 
 A language's catalog is every `gateway/i18n/<lang>.json` and `<lang>.<anything>.json` merged,
-so that pages added by others bring their own `en.<page>.json` without editing ours. French
+so that pages added by others bring their own `en.<page>.json` without editing ours, over
+the families' field labels the e-mails share (`services/kit/field_labels.en.json`). French
 needs no catalog: the French text is the key.
 """
 
@@ -13,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
+
+from services.kit.field_labels import english_field_labels
 
 from ..cookies import add_cookie_header
 from ..keys import GATEWAY_SETTINGS, LANGUAGE, TRANSLATOR
@@ -77,7 +80,8 @@ def load_catalogs(directory: Path = CATALOG_DIR) -> dict[str, Translator]:
     """A translator per supported language."""
     translators = {}
     for language in LANGUAGES:
-        catalog: dict[str, str] = {}
+        # The families' field labels, shared with the e-mails (services/kit/field_labels.py).
+        catalog: dict[str, str] = dict(english_field_labels()) if language == "en" else {}
         for path in sorted(directory.glob(f"{language}.json")) + sorted(
             directory.glob(f"{language}.*.json")
         ):

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markupsafe import Markup
 
+from services.kit.field_labels import field_label
+
 from .config import NotificationsSettings
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -35,17 +37,21 @@ LINK_FALLBACK = {
     "fr": "Si le bouton ne fonctionne pas, copiez ce lien dans votre navigateur :",
     "en": "If the button does not work, copy this link into your browser:",
 }
+# An older event names its fields by code only: the families screens' labels of the usual
+# ones (services/families/fields.py), which services/kit/field_labels.py also puts in English.
 FIELD_LABELS = {
-    "address": "adresse",
-    "postal_code": "code postal",
-    "city": "ville",
-    "phone": "téléphone",
-    "mobile_phone": "téléphone portable",
-    "email": "adresse électronique",
-    "first_name": "prénom",
-    "last_name": "nom",
-    "birth_date": "date de naissance",
-    "quotient": "quotient familial",
+    "address": "Adresse",
+    "address_complement": "Complément d'adresse",
+    "postal_code": "Code postal",
+    "city": "Commune",
+    "phone": "Téléphone du domicile",
+    "phone_other": "Autre téléphone",
+    "phone_mobile": "Téléphone portable",
+    "email": "Courriel",
+    "first_name": "Prénom",
+    "last_name": "Nom",
+    "birth_date": "Date de naissance",
+    "quotient": "Quotient familial",
 }
 
 
@@ -129,20 +135,23 @@ def _values(
         "expires": _day_or_instant(data.get("expires_at") or data.get("expires_on"), language),
         "day": _day_or_instant(data.get("date"), language),
         "amount": format_cents(data.get("total_cents", data.get("amount_cents"))),
-        "fields": _field_names(data),
+        "fields": _field_names(data, language),
     }
 
 
-def _field_names(data: dict[str, Any]) -> str:
-    """The fields an event names, as a sentence shows them: the producer's own labels when it
-    sends them (families sends those of its screens), else the known names."""
+def _field_names(data: dict[str, Any], language: str) -> str:
+    """The fields an event names, as a sentence shows them: the producer's own French labels
+    when it sends them (families sends those of its screens), else the known names of their
+    codes; in English, their translations shared with the gateway's pages."""
     labels = [str(label) for label in data.get("labels") or [] if label]
-    if labels:
-        # "Téléphone du domicile" reads "téléphone du domicile" mid-sentence; "PAI" stays.
-        return ", ".join(
-            label[0].lower() + label[1:] if label[1:2].islower() else label for label in labels
-        )
-    return ", ".join(FIELD_LABELS.get(str(f), str(f)) for f in data.get("fields") or [] if f)
+    if not labels:
+        labels = [FIELD_LABELS.get(str(f), str(f)) for f in data.get("fields") or [] if f]
+    labels = [field_label(label, language) for label in labels]
+    # "Téléphone du domicile" reads "téléphone du domicile" mid-sentence, "E-mail" "e-mail";
+    # "PAI" stays.
+    return ", ".join(
+        label if label[1:2].isupper() else label[0].lower() + label[1:] for label in labels
+    )
 
 
 def format_instant(moment: datetime, language: str = "fr") -> str:

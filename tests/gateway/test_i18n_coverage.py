@@ -27,6 +27,7 @@ from sqlalchemy import text
 from gateway.i18n import load_catalogs
 from gateway.rendering import TEMPLATES_DIR
 from portail.demo import DEMO_CONTACT_RECIPIENTS
+from services.kit.field_labels import ENGLISH_CATALOG as ENGLISH_FIELD_LABELS
 from services.kit.keys import DATABASE
 from services.notifications.seed import DEMO_NEWS_TEXT, DEMO_NEWS_TITLE
 from tests.services.documents.conftest import TABLES as DOCUMENT_TABLES
@@ -219,7 +220,8 @@ def test_an_area_catalog_does_not_redefine_another_catalogs_text() -> None:
     """Catalogs are merged in name order: a text translated twice differently depends on it."""
     import json
 
-    files = sorted(CATALOGS.glob("en.json")) + sorted(CATALOGS.glob("en.*.json"))
+    shared = [ENGLISH_FIELD_LABELS]  # merged first: the field labels the e-mails share
+    files = shared + sorted(CATALOGS.glob("en.json")) + sorted(CATALOGS.glob("en.*.json"))
     seen: dict[str, tuple[str, str]] = {}
     clashes = []
     for path in files:
@@ -227,7 +229,7 @@ def test_an_area_catalog_does_not_redefine_another_catalogs_text() -> None:
             if french in seen and seen[french][1] != english_text:
                 clashes.append((french, seen[french], (path.name, english_text)))
             seen.setdefault(french, (path.name, english_text))
-    ours = {f"en.{area}.json" for area in AREAS}
+    ours = {f"en.{area}.json" for area in AREAS} | {ENGLISH_FIELD_LABELS.name}
     assert not [c for c in clashes if c[1][0] in ours or c[2][0] in ours]
 
 

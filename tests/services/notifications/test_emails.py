@@ -32,7 +32,7 @@ CASES: dict[str, tuple[str, dict[str, Any], str, str, str]] = {
     "account.password_reset_requested": ("auth", {"email": PARENT, "link": f"{BASE}/reinitialisation?jeton=R"}, "Réinitialisation de votre mot de passe", "/reinitialisation?jeton=R", "choisir un nouveau mot de passe"),  # noqa: E501
     "account.password_changed": ("auth", {}, "Votre mot de passe a été modifié", "/mot-de-passe", "a été modifié le"),  # noqa: E501
     "account.password_reset_completed": ("auth", {}, "Votre mot de passe a été modifié", "/mot-de-passe", "Toutes vos autres sessions ont été fermées"),  # noqa: E501
-    "family.change_accepted": ("families", {"fields": ["phone"]}, "demande de modification a été acceptée", "/famille", "(téléphone) a été acceptée"),  # noqa: E501
+    "family.change_accepted": ("families", {"fields": ["phone"]}, "demande de modification a été acceptée", "/famille", "(téléphone du domicile) a été acceptée"),  # noqa: E501
     "family.change_refused": ("families", {"fields": ["email"], "reason": "Adresse illisible"}, "demande de modification a été refusée", "/famille", "Motif : Adresse illisible"),  # noqa: E501
     "registration.accepted": ("bookings", {"person_name": "Enfant TEST", "activity_name": "ALSH Josta Leku", "period_name": "Vacances de printemps 2023"}, "Demande d'inscription acceptée", "/inscriptions", "Enfant TEST à l'activité ALSH Josta Leku (Vacances de printemps 2023) a été acceptée"),  # noqa: E501
     "registration.refused": ("bookings", {"person_name": "Enfant TEST", "activity_name": "ALSH Josta Leku", "reason": "complet"}, "Demande d'inscription refusée", "/inscriptions", "Motif : complet"),  # noqa: E501

@@ -1,0 +1,102 @@
+"""An account that chose English gets e-mails with no French left in what the portal writes:
+the fields of a family change request, sent by the families service as French labels (or as
+codes in an older event), reach a real SMTP server in English."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from services.families.fields import FAMILY_FIELDS, PERSON_FIELDS
+from services.kit.database import Database
+from services.kit.field_labels import english_field_labels
+
+from .factories import invited, of_type, settings_for
+from .mailing import deliver, send_pending
+from .smtp_server import SmtpServer
+
+PARENT = "parent.en@example.org"
+# The French the families service writes in a change request's labels.
+FRENCH_FIELD_WORDS = re.compile(
+    r"(?i)\b(complément|adresse|autre|téléphone|domicile|courriel|commune|régime)\b"
+)
+
+
+async def english_parent(database: Database, settings: Any, family_id: str) -> str:
+    """A parent of `family_id` whose account chose English (auth's invitation says so)."""
+    account = str(uuid.uuid4())
+    await deliver(database, settings, invited(family_id, PARENT, account_id=account, language="en"))
+    return account
+
+
+def parts_of(message: EmailMessage) -> tuple[str, str]:
+    """The plain text (one line) and the HTML of a received e-mail."""
+    text, html = (message.get_body(preferencelist=(kind,)) for kind in ("plain", "html"))
+    assert text is not None and html is not None
+    return " ".join(str(text.get_content()).split()), str(html.get_content())
+
+
+async def received_for(
+    database: Database, smtp: SmtpServer, event_type: str, **data: Any
+) -> tuple[str, str]:
+    """Deliver `event_type` to an English parent's family and send; the e-mail's parts."""
+    settings = settings_for(smtp.port)
+    family = str(uuid.uuid4())
+    account = await english_parent(database, settings, family)
+    message = of_type(event_type, family, source="families", account_id=account, **data)
+    await deliver(database, settings, message)
+    await send_pending(database, settings)
+    [mail] = [
+        m for m in smtp.inbox.to(PARENT) if str(m["Message-ID"]).startswith(f"<{message['id']}.")
+    ]
+    assert mail["Content-Language"] == "en"
+    return parts_of(mail)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "decision"),
+    [("family.change_accepted", "accepted"), ("family.change_refused", "refused")],
+)
+async def test_a_change_decision_names_the_fields_in_english(
+    database: Database, smtp: SmtpServer, event_type: str, decision: str
+) -> None:
+    text, html = await received_for(
+        database,
+        smtp,
+        event_type,
+        request_id=str(uuid.uuid4()),
+        target="family",
+        fields=["address_complement", "phone_other", "allocataire_regime"],
+        labels=["Complément d'adresse", "Autre téléphone", "Régime (CAF, MSA…)"],
+        reason="Justificatif manquant" if decision == "refused" else None,
+    )
+
+    fields = "(address line 2, other phone, benefits scheme (CAF, MSA…))"
+    assert f"Your request to change your family's details {fields} was {decision}" in text
+    assert fields in html
+    assert not FRENCH_FIELD_WORDS.search(text), text
+    assert not FRENCH_FIELD_WORDS.search(html), html
+
+
+async def test_an_older_event_with_field_codes_only_names_them_in_english(
+    database: Database, smtp: SmtpServer
+) -> None:
+    text, html = await received_for(
+        database, smtp, "family.change_accepted", fields=["phone", "city", "email"]
+    )
+
+    assert "(home phone, town, e-mail) was accepted" in text
+    assert "(home phone, town, e-mail)" in html
+    assert not FRENCH_FIELD_WORDS.search(text), text
+
+
+def test_every_field_label_of_the_families_catalogue_has_its_english() -> None:
+    labels = {spec.label for spec in FAMILY_FIELDS + PERSON_FIELDS}
+    missing = sorted(labels - set(english_field_labels()))
+    assert not missing
+    unused = sorted(set(english_field_labels()) - labels)
+    assert not unused, "only the families' field labels belong in the shared catalog"
