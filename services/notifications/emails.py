@@ -12,12 +12,14 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from babel.numbers import format_currency
 from markupsafe import Markup
 
 from services.kit.field_labels import field_label
@@ -134,7 +136,7 @@ def _values(
         "when": format_instant(occurred_at, language) if occurred_at else "",
         "expires": _day_or_instant(data.get("expires_at") or data.get("expires_on"), language),
         "day": _day_or_instant(data.get("date"), language),
-        "amount": format_cents(data.get("total_cents", data.get("amount_cents"))),
+        "amount": format_cents(data.get("total_cents", data.get("amount_cents")), language),
         "fields": _field_names(data, language),
     }
 
@@ -173,10 +175,14 @@ def _day_or_instant(value: Any, language: str) -> str:
         return ""
 
 
-def format_cents(cents: Any) -> str:
-    """`35,00 €` from 3500 (integer cents); empty when not a number."""
+def format_cents(cents: Any, language: str = "fr") -> str:
+    """`35,00 €` from 3500 (integer cents), `€35.00` in English as the English pages write it
+    (gateway/formats.py: en_GB); empty when not a number."""
     if not isinstance(cents, int) or isinstance(cents, bool):
         return ""
+    if language == "en":
+        # Decimal, never float: the cents are exact, and scaleb keeps them so.
+        return format_currency(Decimal(cents).scaleb(-2), "EUR", locale="en_GB")
     euros, rest = divmod(abs(cents), 100)
     sign = "-" if cents < 0 else ""
     grouped = f"{euros:,}".replace(",", "\u202f")

@@ -1,6 +1,7 @@
 """An account that chose English gets e-mails with no French left in what the portal writes:
 the fields of a family change request, sent by the families service as French labels (or as
-codes in an older event), reach a real SMTP server in English."""
+codes in an older event), and the amounts of invoices and payments reach a real SMTP server
+in English."""
 
 from __future__ import annotations
 
@@ -41,13 +42,17 @@ def parts_of(message: EmailMessage) -> tuple[str, str]:
 
 
 async def received_for(
-    database: Database, smtp: SmtpServer, event_type: str, **data: Any
+    database: Database,
+    smtp: SmtpServer,
+    event_type: str,
+    source: str = "families",
+    **data: Any,
 ) -> tuple[str, str]:
     """Deliver `event_type` to an English parent's family and send; the e-mail's parts."""
     settings = settings_for(smtp.port)
     family = str(uuid.uuid4())
     account = await english_parent(database, settings, family)
-    message = of_type(event_type, family, source="families", account_id=account, **data)
+    message = of_type(event_type, family, source=source, account_id=account, **data)
     await deliver(database, settings, message)
     await send_pending(database, settings)
     [mail] = [
@@ -92,6 +97,29 @@ async def test_an_older_event_with_field_codes_only_names_them_in_english(
     assert "(home phone, town, e-mail) was accepted" in text
     assert "(home phone, town, e-mail)" in html
     assert not FRENCH_FIELD_WORDS.search(text), text
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data", "words", "amount"),
+    [
+        ("invoice.issued", {"number": "F1", "total_cents": 123450}, "of {} is", "€1,234.50"),
+        ("payment.received", {"receipt_number": "R7", "amount_cents": 1500}, "of {} (", "€15.00"),
+    ],
+)  # fmt: skip
+async def test_amounts_are_written_the_english_way(
+    database: Database,
+    smtp: SmtpServer,
+    event_type: str,
+    data: dict[str, Any],
+    words: str,
+    amount: str,
+) -> None:
+    text, html = await received_for(database, smtp, event_type, source="billing", **data)
+
+    assert words.format(amount) in text
+    assert f"<strong>{amount}</strong>" in html
+    # « 1 234,50 € », « 15,00 € »: a comma before the cents, the sign after the figure.
+    assert not re.search(r"\d,\d\d\s*€", text + html), text
 
 
 def test_every_field_label_of_the_families_catalogue_has_its_english() -> None:
