@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jinja2
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from markupsafe import Markup
 
@@ -156,11 +157,17 @@ def _field_names(data: dict[str, Any], language: str) -> str:
     )
 
 
+# English writes the month's name, as the English pages do (gateway/formats.py, en_GB): an
+# English reader may take « 05/04/2026 » for May the 4th.
+ENGLISH_DAY = "d MMMM y"
+ENGLISH_MINUTE = "d MMMM y 'at' HH:mm"
+
+
 def format_instant(moment: datetime, language: str = "fr") -> str:
-    """`28/11/2026 à 18:05` in Paris time (`11/28/2026 at 18:05` in English)."""
+    """`28/11/2026 à 18:05` in Paris time (`28 November 2026 at 18:05` in English)."""
     local = moment.astimezone(PARIS)
     if language == "en":
-        return local.strftime("%d/%m/%Y at %H:%M")
+        return format_datetime(local, ENGLISH_MINUTE, locale="en_GB")
     return local.strftime("%d/%m/%Y à %H:%M")
 
 
@@ -170,9 +177,12 @@ def _day_or_instant(value: Any, language: str) -> str:
     try:
         if "T" in value:
             return format_instant(datetime.fromisoformat(value), language)
-        return date.fromisoformat(value).strftime("%d/%m/%Y")
+        day = date.fromisoformat(value)
     except ValueError:
         return ""
+    if language == "en":
+        return format_date(day, ENGLISH_DAY, locale="en_GB")
+    return day.strftime("%d/%m/%Y")
 
 
 def format_cents(cents: Any, language: str = "fr") -> str:

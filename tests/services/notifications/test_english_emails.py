@@ -1,7 +1,7 @@
 """An account that chose English gets e-mails with no French left in what the portal writes:
 the fields of a family change request, sent by the families service as French labels (or as
-codes in an older event), and the amounts of invoices and payments reach a real SMTP server
-in English."""
+codes in an older event), the amounts of invoices and payments, and the dates reach a real
+SMTP server in English."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ async def received_for(
     smtp: SmtpServer,
     event_type: str,
     source: str = "families",
+    occurred_at: str | None = None,
     **data: Any,
 ) -> tuple[str, str]:
     """Deliver `event_type` to an English parent's family and send; the e-mail's parts."""
@@ -53,6 +54,7 @@ async def received_for(
     family = str(uuid.uuid4())
     account = await english_parent(database, settings, family)
     message = of_type(event_type, family, source=source, account_id=account, **data)
+    message["occurred_at"] = occurred_at or message["occurred_at"]
     await deliver(database, settings, message)
     await send_pending(database, settings)
     [mail] = [
@@ -120,6 +122,55 @@ async def test_amounts_are_written_the_english_way(
     assert f"<strong>{amount}</strong>" in html
     # « 1 234,50 € », « 15,00 € »: a comma before the cents, the sign after the figure.
     assert not re.search(r"\d,\d\d\s*€", text + html), text
+
+
+# « 05/04/2026 », « 02/03/2026 à 09:00 »: the French figures, or the French « à ».
+FRENCH_DATE = re.compile(r"\d\d/\d\d/\d{4}|\bà\b")
+
+
+BOOKED = {"person_name": "Enfant TEST", "date": "2026-04-05"}
+EXPIRING = {"document_type_name": "Attestation", "expires_on": "2026-12-31"}
+
+
+@pytest.mark.parametrize(
+    ("event_type", "source", "data", "words", "day"),
+    [
+        ("reservation.confirmed", "bookings", BOOKED, "on {} is confirmed", "5 April 2026"),
+        ("reservation.refused", "bookings", BOOKED, "on {} was refused", "5 April 2026"),
+        ("reservation.place_freed", "bookings", BOOKED, "on {}, now has", "5 April 2026"),
+        ("document.expiring", "documents", EXPIRING, "expires on {}", "31 December 2026"),
+        ("account.password_changed", "auth", {}, "changed on {}.", "2 March 2026 at 09:00"),
+    ],
+)  # fmt: skip
+async def test_dates_name_the_month_in_english(
+    database: Database,
+    smtp: SmtpServer,
+    event_type: str,
+    source: str,
+    data: dict[str, Any],
+    words: str,
+    day: str,
+) -> None:
+    text, html = await received_for(
+        database, smtp, event_type, source=source, occurred_at="2026-03-02T08:00:00+00:00", **data
+    )
+
+    assert words.format(day) in text
+    assert day in html
+    assert not FRENCH_DATE.search(text + html), text
+
+
+async def test_an_invitation_says_until_when_in_english(
+    database: Database, smtp: SmtpServer
+) -> None:
+    await english_parent(database, settings_for(smtp.port), str(uuid.uuid4()))
+    await send_pending(database, settings_for(smtp.port))
+
+    [mail] = smtp.inbox.to(PARENT)
+    text, html = parts_of(mail)
+    assert "(valid until 5 December 2026 at 11:00)" in text
+    assert "(valid until 5 December 2026 at 11:00)" in html
+    assert not FRENCH_DATE.search(text + html), text
 
 
 def test_every_field_label_of_the_families_catalogue_has_its_english() -> None:

@@ -11,8 +11,16 @@ from typing import Any
 import jinja2
 import jinja2.meta
 import pytest
+from babel.dates import format_date
 
-from services.notifications.emails import TEMPLATES, Rendered, environment, format_cents, render
+from services.notifications.emails import (
+    ENGLISH_DAY,
+    TEMPLATES,
+    Rendered,
+    environment,
+    format_cents,
+    render,
+)
 from services.notifications.events import MAILERS
 
 from .factories import SETTINGS
@@ -119,7 +127,9 @@ def _values(data: dict[str, Any], language: str = "fr") -> list[str]:
             found += [item["label"] for item in value if isinstance(item, dict)]
     for key in ("date", "expires_on"):
         if key in data:
-            found.append(date.fromisoformat(data[key]).strftime("%d/%m/%Y"))
+            day = date.fromisoformat(data[key])
+            english = format_date(day, ENGLISH_DAY, locale="en_GB")
+            found.append(english if language == "en" else day.strftime("%d/%m/%Y"))
     for key in ("total_cents", "amount_cents"):
         if key in data:
             found.append(format_cents(data[key], language))
