@@ -139,7 +139,23 @@ def _values(
         "day": _day_or_instant(data.get("date"), language),
         "amount": format_cents(data.get("total_cents", data.get("amount_cents")), language),
         "fields": _field_names(data, language),
+        "reason": _reason(data, language),
     }
+
+
+# The one refusal reason a producer writes itself rather than staff: the documents service's
+# when its antivirus deletes a file (its event carries the signature found).
+ANTIVIRUS_REASON_EN = (
+    "The antivirus found malicious content in this file: it has been deleted. "
+    "Send another copy of the document."
+)
+
+
+def _reason(data: dict[str, Any], language: str) -> str:
+    """A refusal's reason: staff's own words as typed, the antivirus's in the e-mail's language."""
+    if language == "en" and data.get("antivirus_signature"):
+        return ANTIVIRUS_REASON_EN
+    return str(data.get("reason") or "")
 
 
 def _field_names(data: dict[str, Any], language: str) -> str:

@@ -1,7 +1,8 @@
 """An account that chose English gets e-mails with no French left in what the portal writes:
 the fields of a family change request, sent by the families service as French labels (or as
-codes in an older event), the amounts of invoices and payments, and the dates reach a real
-SMTP server in English."""
+codes in an older event), the amounts of invoices and payments, the dates, and the reason
+the documents service writes itself when its antivirus refuses a file reach a real SMTP
+server in English."""
 
 from __future__ import annotations
 
@@ -171,6 +172,41 @@ async def test_an_invitation_says_until_when_in_english(
     assert "(valid until 5 December 2026 at 11:00)" in text
     assert "(valid until 5 December 2026 at 11:00)" in html
     assert not FRENCH_DATE.search(text + html), text
+
+
+async def test_the_antivirus_refusal_gives_its_reason_in_english(
+    database: Database, smtp: SmtpServer
+) -> None:
+    french_reason = (  # as services/documents/service.py writes it
+        "L'antivirus a détecté un contenu malveillant dans ce fichier : il a été supprimé. "
+        "Envoyez une autre copie du document."
+    )
+    text, html = await received_for(
+        database,
+        smtp,
+        "document.refused",
+        source="documents",
+        document_type_name="Attestation",
+        reason=french_reason,
+        antivirus_signature="Eicar-Signature",
+    )
+
+    assert "Reason: The antivirus found malicious content in this file" in text
+    assert "The antivirus found malicious content in this file" in html
+    assert not re.search(r"(?i)\b(antivirus a|détecté|malveillant|fichier|envoyez)\b", text + html)
+
+
+async def test_a_reason_typed_by_staff_stays_as_typed(database: Database, smtp: SmtpServer) -> None:
+    text, _ = await received_for(
+        database,
+        smtp,
+        "document.refused",
+        source="documents",
+        document_type_name="Attestation",
+        reason="Pièce illisible",
+    )
+
+    assert "Reason: Pièce illisible" in text
 
 
 def test_every_field_label_of_the_families_catalogue_has_its_english() -> None:
