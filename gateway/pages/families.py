@@ -563,7 +563,12 @@ async def record_page(request: web.Request) -> web.StreamResponse:
                 {
                     "person": p,
                     "fields": build_fields(
-                        [{**r, "mandatory": r["access"] == "mandatory"} for r in person_rules],
+                        [
+                            {**r, "mandatory": r["access"] == "mandatory"}
+                            for r in person_rules
+                            # A child's record has no adult's field (the service's rule).
+                            if not (p["role"] == "child" and r.get("adults_only"))
+                        ],
                         p,
                         formats=formats_of(request),
                     ),
@@ -747,7 +752,7 @@ async def policy_page(request: web.Request) -> web.StreamResponse:
         row = rows.setdefault(
             (rule["entity"], rule["field"]),
             {"entity": rule["entity"], "field": rule["field"], "label": rule["label"],
-             "protected": rule["protected"]},
+             "protected": rule["protected"], "adults_only": rule.get("adults_only", False)},
         )  # fmt: skip
         row[rule["role"]] = rule
     return await render(

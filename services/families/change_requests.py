@@ -30,7 +30,7 @@ from .errors import (
     PendingRequestConflict,
     RequestAlreadyDecided,
 )
-from .fields import CATALOGUE, WRITABLE, Entity, is_protected
+from .fields import CATALOGUE, WRITABLE, Entity, applies_to, is_protected
 from .models import ChangeRequest, Family, Person
 from .policy import load_policy
 from .schemas import (
@@ -42,7 +42,16 @@ from .schemas import (
     StaffChangeRequestRead,
     StaffFieldChange,
 )
-from .service import apply_values, check_version, emit, get_family, get_person, json_value
+from .service import (
+    NOT_FOR_A_CHILD,
+    apply_values,
+    check_applies,
+    check_version,
+    emit,
+    get_family,
+    get_person,
+    json_value,
+)
 from .validation import parse
 
 PENDING = "pending"
@@ -61,7 +70,8 @@ async def submit(
     if entity == "person":
         assert data.person_id is not None  # checked by the schema
         record = await get_person(session, family_id=family_id, person_id=data.person_id)
-    values = await _validated_values(session, entity, data.changes)
+    person_role = record.role if isinstance(record, Person) else None
+    values = await _validated_values(session, entity, data.changes, person_role)
     check_version(record, data.version)
 
     changes = [
@@ -102,7 +112,7 @@ async def submit(
 
 
 async def _validated_values(
-    session: AsyncSession, entity: Entity, changes: dict[str, Any]
+    session: AsyncSession, entity: Entity, changes: dict[str, Any], person_role: str | None
 ) -> dict[str, Any]:
     """The requested values, parsed; 422 listing every field a family may not write."""
     policy = await load_policy(session)
@@ -112,6 +122,8 @@ async def _validated_values(
             message = "Champ protégé : seule la structure peut le modifier."
         elif name not in CATALOGUE[entity]:
             message = "Champ inconnu."
+        elif not applies_to(entity, name, person_role):
+            message = NOT_FOR_A_CHILD
         elif policy.access(entity, name, "family") not in WRITABLE:
             message = "Ce champ n'est pas modifiable en ligne."
         else:
@@ -231,7 +243,13 @@ async def decide(
             )
         model = FIELDS_MODEL[request.target]
         values = model.model_validate({c["field"]: c["new"] for c in request.changes})
-        apply_values(record, values.model_dump(include={c["field"] for c in request.changes}))
+        new_values = values.model_dump(include={c["field"] for c in request.changes})
+        # A request filed before its fields were ruled out for a child cannot apply them.
+        if isinstance(record, Person) and (errors := check_applies(record.role, new_values)):
+            raise ValidationFailed(
+                "Ces champs ne concernent pas un enfant : refusez la demande.", errors=errors
+            )
+        apply_values(record, new_values)
     request.state = "accepted" if accept else "refused"
     request.decided_at = utcnow()
     request.decided_by = subject

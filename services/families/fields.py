@@ -83,6 +83,14 @@ CATALOGUE: dict[Entity, dict[str, FieldSpec]] = {
     "person": {spec.name: spec for spec in PERSON_FIELDS},
 }
 
+# A person's fields that describe an adult around the child — a work phone, an e-mail of
+# one's own, the « lien avec l'enfant », being called in an emergency or fetching the child:
+# a child's record never offers them, whatever the policy (docs/families.md). The mobile
+# stays: a teenager may have one.
+ADULTS_ONLY: frozenset[str] = frozenset(
+    {"phone_work", "email", "relationship", "emergency_contact", "authorised_pickup"}
+)
+
 # Never in a family's request: identifiers and bookkeeping, refused as protected (not unknown).
 SYSTEM_FIELDS: frozenset[str] = frozenset(
     {"id", "family_id", "person_id", "version", "created_at", "updated_at", "family_ids"}
@@ -93,6 +101,11 @@ def is_protected(entity: Entity, name: str) -> bool:
     """Whether a family may never write `name` on `entity`."""
     spec = CATALOGUE[entity].get(name)
     return name in SYSTEM_FIELDS or (spec is not None and spec.protected)
+
+
+def applies_to(entity: Entity, name: str, person_role: str | None) -> bool:
+    """Whether `name` belongs on a record of `person_role` (None: not a person's)."""
+    return not (entity == "person" and person_role == "child" and name in ADULTS_ONLY)
 
 
 def default_access(entity: Entity, name: str, role: PolicyRole) -> Access:

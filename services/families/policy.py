@@ -9,11 +9,13 @@ from services.kit.outbox import utcnow
 from services.kit.problems import ValidationFailed
 
 from .fields import (
+    ADULTS_ONLY,
     CATALOGUE,
     WRITABLE,
     Access,
     Entity,
     PolicyRole,
+    applies_to,
     default_access,
     is_protected,
 )
@@ -39,10 +41,15 @@ class Policy:
             return "read"
         return access
 
-    def rules(self, entity: Entity, role: PolicyRole) -> list[FieldRule]:
-        """What a caller of `role` sees of `entity`: every visible field with its access."""
+    def rules(
+        self, entity: Entity, role: PolicyRole, person_role: str | None = None
+    ) -> list[FieldRule]:
+        """What a caller of `role` sees of `entity`: every visible field with its access;
+        of a person of `person_role`, only the fields that apply to it (no adult's on a child)."""
         rules = []
         for name, spec in CATALOGUE[entity].items():
+            if not applies_to(entity, name, person_role):
+                continue
             access = self.access(entity, name, role)
             if access != "hidden":
                 rules.append(
@@ -79,6 +86,7 @@ async def read_policy(session: AsyncSession) -> list[PolicyEntry]:
                         access=policy.access(entity, name, role),
                         default=default_access(entity, name, role),
                         protected=spec.protected,
+                        adults_only=entity == "person" and name in ADULTS_ONLY,
                     )
                 )
     return entries

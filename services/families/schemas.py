@@ -335,6 +335,9 @@ class PolicyEntry(BaseModel):
     access: Access
     default: Access
     protected: bool
+    adults_only: bool = Field(
+        False, description="a person's field a child's record never offers, whatever its access"
+    )
 
 
 class PolicyRead(BaseModel):

@@ -18,7 +18,7 @@ from services.kit.problems import ValidationFailed
 from . import events
 from .config import FamiliesSettings
 from .errors import FamilyNotFound, PersonNotFound, StaleVersion
-from .fields import WRITABLE, Entity, PolicyRole
+from .fields import ADULTS_ONLY, WRITABLE, Entity, PolicyRole, applies_to
 from .models import ChangeRequest, Family, FamilyMember, OutboxMessage, Person
 from .policy import Policy, load_policy
 from .schemas import (
@@ -32,6 +32,7 @@ from .schemas import (
 )
 
 ROLE_ORDER = {"responsable": 0, "child": 1, "contact": 2}
+NOT_FOR_A_CHILD = "Ce champ ne concerne pas un enfant."
 
 
 def json_value(value: Any) -> Any:
@@ -65,6 +66,16 @@ def check_writes(
         elif access == "mandatory" and value is None:
             errors.append({"field": name, "message": "Ce champ est obligatoire."})
     return errors
+
+
+def check_applies(person_role: str | None, values: dict[str, Any]) -> list[dict[str, str]]:
+    """Field errors for values given to a person's fields that are not for its role (an
+    adult's field on a child). Emptying one is allowed: a record made a child is cleaned so."""
+    return [
+        {"field": name, "message": NOT_FOR_A_CHILD}
+        for name, value in values.items()
+        if value is not None and not applies_to("person", name, person_role)
+    ]
 
 
 def check_version(record: Family | Person, version: int) -> None:
@@ -185,11 +196,14 @@ async def create_person(
     policy = await load_policy(session)
     errors = [
         {"field": name, "message": "Ce champ est obligatoire."}
-        for name, _ in _mandatory_fields(policy, "person", "staff")
+        for name, _ in _mandatory_fields(policy, "person", "staff", values["role"])
         if values.get(name) is None
     ]
     if errors:
         raise ValidationFailed("Certains champs obligatoires manquent.", errors=errors)
+    errors = check_applies(values["role"], values)
+    if errors:
+        raise ValidationFailed("Certains champs ne concernent pas un enfant.", errors=errors)
     now = utcnow()
     person = Person(id=str(uuid.uuid4()), created_at=now, updated_at=now, **values)
     session.add(person)
@@ -200,10 +214,13 @@ async def create_person(
     return person
 
 
-def _mandatory_fields(policy: Policy, entity: Entity, role: PolicyRole) -> list[tuple[str, str]]:
+def _mandatory_fields(
+    policy: Policy, entity: Entity, role: PolicyRole, person_role: str | None = None
+) -> list[tuple[str, str]]:
+    # A child is never asked for an adult's field, even one staff made mandatory.
     return [
         (rule.field, rule.label)
-        for rule in policy.rules(entity, role)
+        for rule in policy.rules(entity, role, person_role)
         if rule.access == "mandatory"
     ]
 
@@ -222,6 +239,14 @@ async def update_person(
     check_version(person, data.version)
     values = data.model_dump(exclude_unset=True, exclude={"version"})
     errors = check_writes(await load_policy(session), "person", role, values)
+    person_role = values.get("role") or person.role
+    errors += check_applies(person_role, values)
+    # A person made a child keeps no adult's value it had: the edit must empty them too.
+    stored = {n: getattr(person, n) for n in ADULTS_ONLY if n not in values}
+    errors += [
+        {"field": e["field"], "message": "Videz ce champ : il ne concerne pas un enfant."}
+        for e in check_applies(person_role, stored)
+    ]
     if errors:
         raise ValidationFailed("Certains champs ne peuvent pas être écrits.", errors=errors)
     apply_values(person, values)

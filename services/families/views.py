@@ -174,7 +174,7 @@ async def read_person(request: web.Request) -> web.Response:
             session, family_id=family_id, state="pending"
         )
     detail = PersonDetail.model_validate(person, from_attributes=True)
-    detail.fields = policy.rules("person", role)
+    detail.fields = policy.rules("person", role, person.role)
     detail.pending_fields = change_requests.pending_fields(pending, "person", person_id)
     return respond(detail, exclude=policy.hidden("person", role))
 

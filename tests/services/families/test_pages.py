@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from .conftest import Portal
 from .pages import PARENT_EMAIL, STAFF_EMAIL, post_form, text_of
@@ -175,6 +176,59 @@ async def test_a_parent_edits_a_child_from_its_page(portal: Portal) -> None:
         "allergies": "Arachide",
         "photo_authorised": True,
     }
+
+
+ADULT_FIELDS = {
+    "phone_work": "Téléphone professionnel",
+    "email": "Courriel",
+    "relationship": "Lien avec l'enfant",
+    "emergency_contact": "À prévenir en cas d'urgence",
+    "authorised_pickup": "Autorisé(e) à venir chercher l'enfant",
+}
+
+
+def field_labels(html: str) -> set[str]:
+    """The labels of a form's fields (« Courriel » is also in the page's footer)."""
+    found = re.findall(r'<(?:label for="[^"]+"|legend)>([^<]*)', html)
+    return {unescape(label).strip() for label in found}
+
+
+async def test_a_childs_pages_offer_no_adult_field_and_an_adults_do(portal: Portal) -> None:
+    """« Ma famille » → a child → Modifier: no e-mail, « Lien avec l'enfant », pick-up…; the
+    mobile stays (a teenager's). The parent's own form, and the staff's pages, keep adults'."""
+    persons = await (
+        await portal.api.client.get(
+            f"/families/{portal.family['id']}/persons", headers=portal.api.staff()
+        )
+    ).json()
+    child = next(p for p in persons if p["role"] == "child")
+    adult = next(p for p in persons if p["role"] == "responsable")
+    parent = await portal.visitor(PARENT_EMAIL)
+    agent = await portal.visitor(STAFF_EMAIL)
+    family_id = portal.family["id"]
+    pages = (
+        (parent, "/famille/personnes/{}/modifier"),
+        (agent, f"/agents/familles/{family_id}/personnes/{{}}/modifier"),
+    )
+    for visitor, page in pages:
+        child_form = await (await visitor.get(page.format(child["id"]))).text()
+        adult_form = await (await visitor.get(page.format(adult["id"]))).text()
+        assert 'name="phone_mobile"' in child_form and 'name="allergies"' in child_form
+        for name, label in ADULT_FIELDS.items():
+            assert f'name="{name}"' not in child_form, (page, name)
+            assert label not in field_labels(child_form), (page, label)
+            assert label in field_labels(adult_form), (page, label)
+            assert f'name="{name}"' in adult_form, (page, name)
+    child_page = text_of(await (await parent.get(f"/famille/personnes/{child['id']}")).text())
+    assert "Lien avec l'enfant" not in child_page and "Allergies" in child_page
+
+    record = await (await agent.get(f"/agents/familles/{family_id}")).text()
+    sections = dict(re.findall(r"<summary>([^<]*?) — [^<]*</summary>(.*?)</details>", record, re.S))
+    assert "Lien avec l&#39;enfant" not in sections["Enfant TEST"]
+    assert "Lien avec l&#39;enfant" in sections["Maïa Etcheverry"]
+    rules = text_of(await (await agent.get("/agents/champs")).text())
+    assert "Lien avec l'enfant (adultes seulement)" in rules
+    assert "Téléphone portable (adultes seulement)" not in rules
 
 
 async def test_staff_pages_are_refused_to_parents_and_anonymous_visitors(portal: Portal) -> None:
