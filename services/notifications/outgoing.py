@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 from sqlalchemy import delete, func, select
@@ -75,7 +76,7 @@ def add_email(
         settings=settings,
         language=language,
         data=data,
-        link=link,
+        link=link_in_language(link, language) if link else None,
         occurred_at=occurred_at,
     )
     now = utcnow()
@@ -107,6 +108,17 @@ def add_email(
 def portal_link(settings: NotificationsSettings, path: str) -> str:
     """An absolute link to a portal page, from the configured base URL (never a Host header)."""
     return settings.public_base_url.rstrip("/") + path
+
+
+def link_in_language(link: str, language: str) -> str:
+    """`link` opening the portal in the account's English (`?lang=en`): the pages follow the
+    browser's `lang` cookie, which a browser that never chose English does not have. French,
+    the portal's default, needs nothing."""
+    if language != "en":
+        return link
+    parts = urlsplit(link)
+    query = f"{parts.query}&lang=en" if parts.query else "lang=en"
+    return urlunsplit(parts._replace(query=query))
 
 
 async def emails_for_event(

@@ -10,6 +10,7 @@ import re
 import uuid
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -215,3 +216,38 @@ def test_every_field_label_of_the_families_catalogue_has_its_english() -> None:
     assert not missing
     unused = sorted(set(english_field_labels()) - labels)
     assert not unused, "only the families' field labels belong in the shared catalog"
+
+
+ENGLISH_LINK = re.compile(r'href="(https://[^"]+)"')
+
+
+async def test_the_links_of_an_english_e_mail_open_the_portal_in_english(
+    database: Database, smtp: SmtpServer
+) -> None:
+    """A browser that never chose English would otherwise land on French pages."""
+    _, html = await received_for(
+        database, smtp, "invoice.issued", source="billing", number="F1", total_cents=100
+    )
+    [(invitation_text, invitation_html)] = [
+        parts for parts in map(parts_of, smtp.inbox.to(PARENT)) if "connexion" in parts[1]
+    ]
+
+    links = ENGLISH_LINK.findall(html)
+    assert links and all(urlsplit(link).query == "lang=en" for link in links), links
+    # The invitation's own link keeps its token and adds the language.
+    assert "/premiere-connexion?jeton=SECRET&amp;lang=en" in invitation_html
+    assert "/premiere-connexion?jeton=SECRET&lang=en" in invitation_text
+
+
+async def test_the_links_of_a_french_e_mail_stay_as_they_are(
+    database: Database, smtp: SmtpServer
+) -> None:
+    settings = settings_for(smtp.port)
+    family = str(uuid.uuid4())
+    await deliver(database, settings, invited(family, "parent.fr@example.org"))
+    await send_pending(database, settings)
+
+    [mail] = smtp.inbox.to("parent.fr@example.org")
+    text, html = parts_of(mail)
+    assert "/premiere-connexion?jeton=SECRET " in text + " "
+    assert "lang=" not in text + " ".join(ENGLISH_LINK.findall(html))
