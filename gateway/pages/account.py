@@ -156,8 +156,17 @@ async def first_signin_page(request: web.Request) -> web.StreamResponse:
 async def _first_signin_form(
     request: web.Request, token: str, email_hint: str, errors: list[str], status: int = 200
 ) -> web.Response:
+    if not email_hint and errors:
+        email_hint = await _email_hint(request, token)
     context = {"token": token, "email_hint": email_hint, "errors": errors, **_rule_context()}
     return await render(request, "account/first_signin.html", context, status=status)
+
+
+async def _email_hint(request: web.Request, token: str) -> str:
+    """The invited account's masked address (« d***@… »), asked again after a refusal: the
+    form does not carry it, and the page would otherwise stop saying whose password this is."""
+    answer = await call_auth(request, "POST", "/invitations/check", json={"token": token})
+    return str(answer.body.get("email_hint", "")) if answer.status == 200 else ""
 
 
 async def first_signin(request: web.Request) -> web.StreamResponse:
