@@ -39,6 +39,9 @@ MIN_LENGTH, MIN_DIGITS_ONLY, MAX_LENGTH = 12, 16, 256  # the rule, as auth appli
 WRONG_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
 MISSING_FIELDS = "Saisissez votre adresse électronique et votre mot de passe."
 NOT_THE_SAME = "Les deux mots de passe saisis ne sont pas identiques."
+BROKEN_RULE = "Ce mot de passe ne respecte pas la règle."
+# A password form's errors: a field's name → its messages; "" for the form as a whole.
+PasswordErrors = dict[str, list[str]]
 TOO_MANY = "Trop de tentatives. Réessayez dans {minutes} minute(s)."
 STATES = {"invited": "Invité", "active": "Actif", "disabled": "Désactivé"}
 KINDS = {"family": "Famille", "staff": "Agent"}
@@ -139,6 +142,20 @@ def _rule_context() -> dict[str, int]:
     return {"min_length": MIN_LENGTH, "min_digits_only": MIN_DIGITS_ONLY, "max_length": MAX_LENGTH}
 
 
+async def _not_the_same(request: web.Request, password: str) -> PasswordErrors:
+    """Two entries that differ, and what the first breaks in the rule (auth's check, nothing
+    stored): every error at once, rather than the rule's only once the two agree."""
+    errors: PasswordErrors = {"password_confirm": [NOT_THE_SAME]}
+    answer = await call_auth(request, "POST", "/password-rule", json={"password": password})
+    breaks = answer.body.get("breaks") if answer.status == 200 else None
+    messages = [str(b.get("message")) for b in breaks or [] if b.get("message")]
+    return {"password": messages, **errors} if messages else errors
+
+
+def _rule_errors(answer: AuthAnswer) -> PasswordErrors:
+    return {"password": answer.rule_messages() or [BROKEN_RULE]}
+
+
 # ---- first sign-in (the invitation link) -----------------------------------------------
 
 
@@ -150,11 +167,11 @@ async def first_signin_page(request: web.Request) -> web.StreamResponse:
     answer = await call_auth(request, "POST", "/invitations/check", json={"token": token})
     if answer.status != 200:
         return await _link_problem(request, "invitation", answer.problem, token)
-    return await _first_signin_form(request, token, answer.body.get("email_hint", ""), [])
+    return await _first_signin_form(request, token, answer.body.get("email_hint", ""), {})
 
 
 async def _first_signin_form(
-    request: web.Request, token: str, email_hint: str, errors: list[str], status: int = 200
+    request: web.Request, token: str, email_hint: str, errors: PasswordErrors, status: int = 200
 ) -> web.Response:
     if not email_hint and errors:
         email_hint = await _email_hint(request, token)
@@ -174,17 +191,16 @@ async def first_signin(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     token, password = form.get("token", ""), form.get("password", "")
     if password != form.get("password_confirm", ""):
-        return await _first_signin_form(request, token, "", [NOT_THE_SAME], status=400)
+        errors = await _not_the_same(request, password)
+        return await _first_signin_form(request, token, "", errors, status=400)
     answer = await call_auth(
         request, "POST", "/invitations/accept", json={"token": token, "password": password}
     )
     if answer.status == 422:
-        messages = answer.rule_messages() or ["Ce mot de passe ne respecte pas la règle."]
-        return await _first_signin_form(request, token, "", messages, status=422)
+        return await _first_signin_form(request, token, "", _rule_errors(answer), status=422)
     if answer.status == 429:
-        return await _first_signin_form(
-            request, token, "", [_too_many(request, answer.retry_after)], status=429
-        )
+        errors = {"": [_too_many(request, answer.retry_after)]}
+        return await _first_signin_form(request, token, "", errors, status=429)
     if answer.status != 201:
         return await _link_problem(request, "invitation", answer.problem, token)
     if answer.body.get("mfa_enrolment_required"):
@@ -388,11 +404,11 @@ async def reset_page(request: web.Request) -> web.StreamResponse:
     answer = await call_auth(request, "POST", "/password-resets/check", json={"token": token})
     if answer.status != 200:
         return await _link_problem(request, "reset", answer.problem, token)
-    return await _reset_form(request, token, [])
+    return await _reset_form(request, token, {})
 
 
 async def _reset_form(
-    request: web.Request, token: str, errors: list[str], status: int = 200
+    request: web.Request, token: str, errors: PasswordErrors, status: int = 200
 ) -> web.Response:
     context = {"token": token, "errors": errors, **_rule_context()}
     return await render(request, "account/reset.html", context, status=status)
@@ -403,15 +419,15 @@ async def reset(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     token, password = form.get("token", ""), form.get("password", "")
     if password != form.get("password_confirm", ""):
-        return await _reset_form(request, token, [NOT_THE_SAME], status=400)
+        return await _reset_form(request, token, await _not_the_same(request, password), 400)
     answer = await call_auth(
         request, "POST", "/password-resets/confirm", json={"token": token, "password": password}
     )
     if answer.status == 422:
-        messages = answer.rule_messages() or ["Ce mot de passe ne respecte pas la règle."]
-        return await _reset_form(request, token, messages, status=422)
+        return await _reset_form(request, token, _rule_errors(answer), status=422)
     if answer.status == 429:
-        return await _reset_form(request, token, [_too_many(request, answer.retry_after)], 429)
+        errors = {"": [_too_many(request, answer.retry_after)]}
+        return await _reset_form(request, token, errors, status=429)
     if answer.status != 204:
         return await _link_problem(request, "reset", answer.problem, token)
     response = await render(request, "account/reset_done.html", {})
@@ -426,11 +442,11 @@ async def reset(request: web.Request) -> web.StreamResponse:
 async def change_page(request: web.Request) -> web.StreamResponse:
     """GET /mot-de-passe."""
     await require_signed_in(request)
-    return await _change_form(request, errors=[], done=False)
+    return await _change_form(request, errors={}, done=False)
 
 
 async def _change_form(
-    request: web.Request, *, errors: list[str], done: bool, status: int = 200
+    request: web.Request, *, errors: PasswordErrors, done: bool, status: int = 200
 ) -> web.Response:
     context = {"errors": errors, "done": done, **_rule_context()}
     return await render(request, "account/change_password.html", context, status=status)
@@ -442,7 +458,8 @@ async def change(request: web.Request) -> web.StreamResponse:
     form = await _form(request)
     new = form.get("password", "")
     if new != form.get("password_confirm", ""):
-        return await _change_form(request, errors=[NOT_THE_SAME], done=False, status=400)
+        errors = await _not_the_same(request, new)
+        return await _change_form(request, errors=errors, done=False, status=400)
     session = request.get(SESSION)
     assert session is not None  # signed in
     answer = await call_auth(
@@ -454,15 +471,14 @@ async def change(request: web.Request) -> web.StreamResponse:
         bearer=True,
     )
     if answer.status == 204:
-        return await _change_form(request, errors=[], done=True)
+        return await _change_form(request, errors={}, done=True)
     if answer.status == 403:
-        message = "Le mot de passe actuel n'est pas le bon."
-        return await _change_form(request, errors=[message], done=False, status=403)
+        errors = {"current": ["Le mot de passe actuel n'est pas le bon."]}
+        return await _change_form(request, errors=errors, done=False, status=403)
     if answer.status == 429:
-        message = _too_many(request, answer.retry_after)
-        return await _change_form(request, errors=[message], done=False, status=429)
-    messages = answer.rule_messages() or ["Ce mot de passe ne respecte pas la règle."]
-    return await _change_form(request, errors=messages, done=False, status=422)
+        errors = {"": [_too_many(request, answer.retry_after)]}
+        return await _change_form(request, errors=errors, done=False, status=429)
+    return await _change_form(request, errors=_rule_errors(answer), done=False, status=422)
 
 
 # ---- optional TOTP for one's own account -----------------------------------------------

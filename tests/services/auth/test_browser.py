@@ -100,3 +100,39 @@ async def test_each_line_of_the_password_rule_shows_one_mark_not_a_bullet_beside
             assert lines and all(line.startswith("• ") for line in lines), lines
         finally:
             await browser.close()
+
+
+async def test_a_phone_shows_every_password_error_under_its_field(
+    gateway, auth_client, signer
+) -> None:
+    from playwright.async_api import async_playwright
+
+    client, auth = await portal(gateway, auth_client)
+    _, link = await invite(auth, signer)
+    base = str(client.make_url("")).rstrip("/")
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport=PHONE, is_mobile=True)
+            await page.goto(base + local(link))
+            await page.get_by_label("Mot de passe", exact=True).fill("court")
+            await page.get_by_label("Confirmez le mot de passe").fill("différent")
+            await page.get_by_role("button", name="Créer mon mot de passe et me connecter").click()
+            summary = page.get_by_role("alert")
+            await summary.wait_for()
+            await page.screenshot(path="/tmp/auth-password-errors-phone.png", full_page=True)
+
+            assert await summary.get_by_role("link").count() == 2
+            assert await page.locator("#password-erreur").is_visible()
+            assert await page.locator("#password_confirm-erreur").is_visible()
+            confirm = page.get_by_label("Confirmez le mot de passe")
+            assert await confirm.get_attribute("aria-invalid") == "true"
+            await summary.get_by_role("link", name="identiques").click()
+            assert await confirm.evaluate("field => document.activeElement === field")
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"]
+        finally:
+            await browser.close()
