@@ -566,8 +566,9 @@ async def record_page(request: web.Request) -> web.StreamResponse:
                         [
                             {**r, "mandatory": r["access"] == "mandatory"}
                             for r in person_rules
-                            # A child's record has no adult's field (the service's rule).
-                            if not (p["role"] == "child" and r.get("adults_only"))
+                            # A child's record has no adult's field, an adult's no child's
+                            # (the service's rule).
+                            if not r.get("adults_only" if p["role"] == "child" else "children_only")
                         ],
                         p,
                         formats=formats_of(request),
@@ -752,7 +753,8 @@ async def policy_page(request: web.Request) -> web.StreamResponse:
         row = rows.setdefault(
             (rule["entity"], rule["field"]),
             {"entity": rule["entity"], "field": rule["field"], "label": rule["label"],
-             "protected": rule["protected"], "adults_only": rule.get("adults_only", False)},
+             "protected": rule["protected"], "adults_only": rule.get("adults_only", False),
+             "children_only": rule.get("children_only", False)},
         )  # fmt: skip
         row[rule["role"]] = rule
     return await render(

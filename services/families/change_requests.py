@@ -43,7 +43,6 @@ from .schemas import (
     StaffFieldChange,
 )
 from .service import (
-    NOT_FOR_A_CHILD,
     apply_values,
     check_applies,
     check_version,
@@ -51,6 +50,7 @@ from .service import (
     get_family,
     get_person,
     json_value,
+    not_for,
 )
 from .validation import parse
 
@@ -123,7 +123,7 @@ async def _validated_values(
         elif name not in CATALOGUE[entity]:
             message = "Champ inconnu."
         elif not applies_to(entity, name, person_role):
-            message = NOT_FOR_A_CHILD
+            message = not_for(person_role)
         elif policy.access(entity, name, "family") not in WRITABLE:
             message = "Ce champ n'est pas modifiable en ligne."
         else:
@@ -244,11 +244,13 @@ async def decide(
         model = FIELDS_MODEL[request.target]
         values = model.model_validate({c["field"]: c["new"] for c in request.changes})
         new_values = values.model_dump(include={c["field"] for c in request.changes})
-        # A request filed before its fields were ruled out for a child cannot apply them.
+        # A request filed before the person's role changed cannot apply fields that no
+        # longer concern it (an adult's on a child, a child's on an adult).
         if isinstance(record, Person) and (errors := check_applies(record.role, new_values)):
-            raise ValidationFailed(
-                "Ces champs ne concernent pas un enfant : refusez la demande.", errors=errors
-            )
+            message = "Ces champs ne concernent pas un adulte : refusez la demande."
+            if record.role == "child":
+                message = "Ces champs ne concernent pas un enfant : refusez la demande."
+            raise ValidationFailed(message, errors=errors)
         apply_values(record, new_values)
     request.state = "accepted" if accept else "refused"
     request.decided_at = utcnow()

@@ -91,6 +91,28 @@ ADULTS_ONLY: frozenset[str] = frozenset(
     {"phone_work", "email", "relationship", "emergency_contact", "authorised_pickup"}
 )
 
+# A person's fields that describe the child in care — school and class, the « fiche
+# sanitaire » (doctor, diet, allergies, PAI, vaccinations), the photo authorisation and going
+# home alone: an adult's record (a responsable's, another contact's) never offers them,
+# whatever the policy (docs/families.md). The insurance stays: the parents' contract often
+# covers the child.
+CHILDREN_ONLY: frozenset[str] = frozenset(
+    {
+        "school",
+        "school_class",
+        "doctor_name",
+        "doctor_phone",
+        "diet",
+        "allergies",
+        "pai",
+        "pai_end_date",
+        "vaccination_dtp_date",
+        "vaccination_ror_date",
+        "photo_authorised",
+        "may_leave_alone",
+    }
+)
+
 # Never in a family's request: identifiers and bookkeeping, refused as protected (not unknown).
 SYSTEM_FIELDS: frozenset[str] = frozenset(
     {"id", "family_id", "person_id", "version", "created_at", "updated_at", "family_ids"}
@@ -104,8 +126,10 @@ def is_protected(entity: Entity, name: str) -> bool:
 
 
 def applies_to(entity: Entity, name: str, person_role: str | None) -> bool:
-    """Whether `name` belongs on a record of `person_role` (None: not a person's)."""
-    return not (entity == "person" and person_role == "child" and name in ADULTS_ONLY)
+    """Whether `name` belongs on a record of `person_role` (None: not a person's, or any)."""
+    if entity != "person" or person_role is None:
+        return True
+    return name not in (ADULTS_ONLY if person_role == "child" else CHILDREN_ONLY)
 
 
 def default_access(entity: Entity, name: str, role: PolicyRole) -> Access:

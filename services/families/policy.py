@@ -11,6 +11,7 @@ from services.kit.problems import ValidationFailed
 from .fields import (
     ADULTS_ONLY,
     CATALOGUE,
+    CHILDREN_ONLY,
     WRITABLE,
     Access,
     Entity,
@@ -45,7 +46,8 @@ class Policy:
         self, entity: Entity, role: PolicyRole, person_role: str | None = None
     ) -> list[FieldRule]:
         """What a caller of `role` sees of `entity`: every visible field with its access;
-        of a person of `person_role`, only the fields that apply to it (no adult's on a child)."""
+        of a person of `person_role`, only the fields that apply to it (no adult's on a child,
+        no child's on an adult)."""
         rules = []
         for name, spec in CATALOGUE[entity].items():
             if not applies_to(entity, name, person_role):
@@ -87,6 +89,7 @@ async def read_policy(session: AsyncSession) -> list[PolicyEntry]:
                         default=default_access(entity, name, role),
                         protected=spec.protected,
                         adults_only=entity == "person" and name in ADULTS_ONLY,
+                        children_only=entity == "person" and name in CHILDREN_ONLY,
                     )
                 )
     return entries

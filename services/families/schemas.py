@@ -338,6 +338,9 @@ class PolicyEntry(BaseModel):
     adults_only: bool = Field(
         False, description="a person's field a child's record never offers, whatever its access"
     )
+    children_only: bool = Field(
+        False, description="a person's field an adult's record never offers, whatever its access"
+    )
 
 
 class PolicyRead(BaseModel):

@@ -18,7 +18,7 @@ from services.kit.problems import ValidationFailed
 from . import events
 from .config import FamiliesSettings
 from .errors import FamilyNotFound, PersonNotFound, StaleVersion
-from .fields import ADULTS_ONLY, WRITABLE, Entity, PolicyRole, applies_to
+from .fields import ADULTS_ONLY, CHILDREN_ONLY, WRITABLE, Entity, PolicyRole, applies_to
 from .models import ChangeRequest, Family, FamilyMember, OutboxMessage, Person
 from .policy import Policy, load_policy
 from .schemas import (
@@ -33,6 +33,12 @@ from .schemas import (
 
 ROLE_ORDER = {"responsable": 0, "child": 1, "contact": 2}
 NOT_FOR_A_CHILD = "Ce champ ne concerne pas un enfant."
+NOT_FOR_AN_ADULT = "Ce champ ne concerne pas un adulte."
+
+
+def not_for(person_role: str | None) -> str:
+    """The message for a field written on a person it does not concern."""
+    return NOT_FOR_A_CHILD if person_role == "child" else NOT_FOR_AN_ADULT
 
 
 def json_value(value: Any) -> Any:
@@ -70,9 +76,10 @@ def check_writes(
 
 def check_applies(person_role: str | None, values: dict[str, Any]) -> list[dict[str, str]]:
     """Field errors for values given to a person's fields that are not for its role (an
-    adult's field on a child). Emptying one is allowed: a record made a child is cleaned so."""
+    adult's field on a child, a child's on an adult). Emptying one is allowed: a record whose
+    role changes is cleaned so."""
     return [
-        {"field": name, "message": NOT_FOR_A_CHILD}
+        {"field": name, "message": not_for(person_role)}
         for name, value in values.items()
         if value is not None and not applies_to("person", name, person_role)
     ]
@@ -203,7 +210,10 @@ async def create_person(
         raise ValidationFailed("Certains champs obligatoires manquent.", errors=errors)
     errors = check_applies(values["role"], values)
     if errors:
-        raise ValidationFailed("Certains champs ne concernent pas un enfant.", errors=errors)
+        message = "Certains champs ne concernent pas un adulte."
+        if values["role"] == "child":
+            message = "Certains champs ne concernent pas un enfant."
+        raise ValidationFailed(message, errors=errors)
     now = utcnow()
     person = Person(id=str(uuid.uuid4()), created_at=now, updated_at=now, **values)
     session.add(person)
@@ -217,7 +227,8 @@ async def create_person(
 def _mandatory_fields(
     policy: Policy, entity: Entity, role: PolicyRole, person_role: str | None = None
 ) -> list[tuple[str, str]]:
-    # A child is never asked for an adult's field, even one staff made mandatory.
+    # A child is never asked for an adult's field, nor an adult for a child's, even one staff
+    # made mandatory.
     return [
         (rule.field, rule.label)
         for rule in policy.rules(entity, role, person_role)
@@ -241,11 +252,17 @@ async def update_person(
     errors = check_writes(await load_policy(session), "person", role, values)
     person_role = values.get("role") or person.role
     errors += check_applies(person_role, values)
-    # A person made a child keeps no adult's value it had: the edit must empty them too.
-    stored = {n: getattr(person, n) for n in ADULTS_ONLY if n not in values}
+    # A person made a child keeps no adult's value it had (nor one made an adult a child's):
+    # the edit must empty them too. Other edits leave alone a value stored before these
+    # rules, which no form shows (docs/families.md).
+    stored: dict[str, Any] = {}
+    if person_role != person.role:
+        stored = {n: getattr(person, n) for n in ADULTS_ONLY | CHILDREN_ONLY if n not in values}
+    empty_it = "Videz ce champ : il ne concerne pas un adulte."
+    if person_role == "child":
+        empty_it = "Videz ce champ : il ne concerne pas un enfant."
     errors += [
-        {"field": e["field"], "message": "Videz ce champ : il ne concerne pas un enfant."}
-        for e in check_applies(person_role, stored)
+        {"field": e["field"], "message": empty_it} for e in check_applies(person_role, stored)
     ]
     if errors:
         raise ValidationFailed("Certains champs ne peuvent pas être écrits.", errors=errors)

@@ -231,6 +231,68 @@ async def test_a_childs_pages_offer_no_adult_field_and_an_adults_do(portal: Port
     assert "Téléphone portable (adultes seulement)" not in rules
 
 
+CHILD_FIELDS = {
+    "school": "École",
+    "school_class": "Classe",
+    "doctor_name": "Médecin traitant",
+    "doctor_phone": "Téléphone du médecin",
+    "diet": "Régime alimentaire",
+    "allergies": "Allergies",
+    "pai": "PAI (projet d'accueil individualisé)",
+    "pai_end_date": "Fin du PAI",
+    "vaccination_dtp_date": "Dernier rappel DTP",
+    "vaccination_ror_date": "Vaccin ROR",
+    "photo_authorised": "Autorisation photo",
+    "may_leave_alone": "Autorisé(e) à partir seul(e)",
+}
+# The PAI is the structure's to record: a parent's form shows it, not as an input.
+READ_BY_FAMILIES = {"pai", "pai_end_date"}
+
+
+async def test_an_adults_pages_offer_no_child_field_and_a_childs_do(portal: Portal) -> None:
+    """« Ma famille » → the parent's own record → Modifier: no school, allergies, PAI, photo
+    authorisation…; the insurance stays. The child's forms, parent's and staff's, keep them."""
+    persons = await (
+        await portal.api.client.get(
+            f"/families/{portal.family['id']}/persons", headers=portal.api.staff()
+        )
+    ).json()
+    child = next(p for p in persons if p["role"] == "child")
+    adult = next(p for p in persons if p["role"] == "responsable")
+    parent = await portal.visitor(PARENT_EMAIL)
+    agent = await portal.visitor(STAFF_EMAIL)
+    family_id = portal.family["id"]
+    pages = (
+        (parent, "/famille/personnes/{}/modifier", set(CHILD_FIELDS) - READ_BY_FAMILIES),
+        (agent, f"/agents/familles/{family_id}/personnes/{{}}/modifier", set(CHILD_FIELDS)),
+    )
+    for visitor, page, inputs in pages:
+        adult_form = await (await visitor.get(page.format(adult["id"]))).text()
+        child_form = await (await visitor.get(page.format(child["id"]))).text()
+        assert 'name="insurance_company"' in adult_form and 'name="email"' in adult_form
+        for name, label in CHILD_FIELDS.items():
+            assert f'name="{name}"' not in adult_form, (page, name)
+            assert label not in field_labels(adult_form), (page, label)
+            if name in inputs:
+                assert label in field_labels(child_form), (page, label)
+                assert f'name="{name}"' in child_form, (page, name)
+    adult_page = text_of(await (await parent.get(f"/famille/personnes/{adult['id']}")).text())
+    assert "Autorisation photo" not in adult_page and "Assurance" in adult_page
+    child_page = text_of(await (await parent.get(f"/famille/personnes/{child['id']}")).text())
+    assert "Fin du PAI" in child_page
+
+    record = await (await agent.get(f"/agents/familles/{family_id}")).text()
+    sections = dict(re.findall(r"<summary>([^<]*?) — [^<]*</summary>(.*?)</details>", record, re.S))
+    assert "Autorisation photo" in sections["Enfant TEST"]
+    assert "Autorisation photo" not in sections["Maïa Etcheverry"]
+    assert "Assurance" in sections["Maïa Etcheverry"]
+    rules = text_of(await (await agent.get("/agents/champs")).text())
+    assert "Autorisation photo (enfants seulement)" in rules
+    assert "PAI (projet d'accueil individualisé) (enfants seulement)" in rules
+    assert "Assurance (enfants seulement)" not in rules
+    assert "Lien avec l'enfant (adultes seulement)" in rules
+
+
 async def test_staff_pages_are_refused_to_parents_and_anonymous_visitors(portal: Portal) -> None:
     parent = await portal.visitor(PARENT_EMAIL)
     for path in ("/agents/demandes", "/agents/familles", "/agents/champs"):
