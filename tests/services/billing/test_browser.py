@@ -134,3 +134,46 @@ async def test_the_staff_invoice_list_scrolls_inside_its_box_on_a_phone(portal: 
             assert "famille=" in page.url
         finally:
             await browser.close()
+
+
+async def test_the_staff_invoices_read_as_labelled_blocks_on_a_phone(portal: Portal) -> None:
+    """At 390 px the state and the actions sat off to the side in a scrolling box, beside
+    tall empty rows: each invoice is now a block whose lines say what they are."""
+    from playwright.async_api import async_playwright
+
+    await issued_invoice(portal)
+    base = portal.gateway_url
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport=PHONE, is_mobile=True)
+            await page.goto(f"{base}/connexion")
+            await page.get_by_label("Adresse électronique").fill("agent@example.org")
+            await page.get_by_label("Mot de passe").fill(PASSWORD)
+            await page.get_by_role("button", name="Se connecter").click()
+            await page.wait_for_url(f"{base}/")
+            await page.goto(f"{base}/agents/factures")
+            await page.screenshot(path="/tmp/billing-staff-invoices-390.png", full_page=True)
+
+            row = page.locator("table.billing-table tbody tr").first
+            state = row.locator("td").nth(4)
+            actions = row.locator("td").nth(5)
+            for cell in (state, actions):
+                box = await cell.bounding_box()
+                assert box is not None
+                assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+            label = await state.evaluate("cell => getComputedStyle(cell, '::before').content")
+            assert "État" in label, label
+            assert await actions.get_by_role("button", name="Avoir").is_visible()
+            # No tall row of empty cells: the row is not much taller than its contents.
+            row_box, actions_box = await row.bounding_box(), await actions.bounding_box()
+            assert row_box and actions_box
+            assert (
+                row_box["y"] + row_box["height"] - (actions_box["y"] + actions_box["height"]) < 40
+            )
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], width
+        finally:
+            await browser.close()
