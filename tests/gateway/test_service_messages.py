@@ -54,7 +54,10 @@ def fixed_sentences() -> set[str]:
     """The French sentences without values that uploads and change requests answer with."""
     sentences: set[object] = set()
     sources = [
-        *(SERVICES / "documents" / name for name in ("inspection.py", "uploads.py", "budget.py")),
+        *(
+            SERVICES / "documents" / name
+            for name in ("inspection.py", "uploads.py", "budget.py", "workflow.py")
+        ),
         *(SERVICES / "families" / name for name in ("change_requests.py", "formats.py")),
         SERVICES / "families" / "policy.py",
         SERVICES / "families" / "validation.py",
@@ -62,7 +65,13 @@ def fixed_sentences() -> set[str]:
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                if node.func.id in ("FileRefused", "ValueError", "UploadsBusy", "ValidationFailed"):
+                if node.func.id in (
+                    "FileRefused",
+                    "ValueError",
+                    "UploadsBusy",
+                    "ValidationFailed",
+                    "ServiceUnavailable",
+                ):
                     sentences |= {a.value for a in node.args if isinstance(a, ast.Constant)}
             if isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):

@@ -21,8 +21,11 @@ class FakeAuthWithStaff(FakeAuth):
         return super().token(email)
 
 
-async def portal(service_client, make_documents, gateway, upstream, signer, **services):  # type: ignore[no-untyped-def]
-    """Families (with a child), documents (with the vaccinations type), auth, gateway."""
+async def portal(
+    service_client, make_documents, gateway, upstream, signer, documents_settings=None, **services
+):  # type: ignore[no-untyped-def]
+    """Families (with a child), documents (with the vaccinations type and
+    `documents_settings`), auth, gateway."""
     families = await service_client("families")
     families_url = str(families.make_url("")).rstrip("/")
     staff = signer.headers(role="staff")
@@ -35,7 +38,9 @@ async def portal(service_client, make_documents, gateway, upstream, signer, **se
         )
     ).json()
     documents = await make_documents(
-        gateway_url=families_url, members_path="/families/{family_id}/persons"
+        gateway_url=families_url,
+        members_path="/families/{family_id}/persons",
+        **(documents_settings or {}),
     )
     vaccins = await create_type(
         documents, signer, name="Photocopie des vaccinations", concerns="child", mandatory=True,

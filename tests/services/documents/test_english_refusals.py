@@ -111,3 +111,34 @@ async def test_the_upload_script_says_a_refusal_in_english_on_english_pages(
 
     assert "(content found: HTML page)" in shown and "page HTML" not in shown
     assert width <= 360
+
+
+async def test_the_antivirus_refusal_reads_in_english_on_the_english_document_page(
+    service_client, make_documents, gateway, upstream, signer, clamd
+) -> None:
+    """The documents service writes this one reason itself, in French; staff's own reasons
+    stay as typed."""
+    client, _, family_id, child_id, type_id = await _portal(
+        service_client, make_documents, gateway, upstream, signer,
+        documents_settings={"clamd_host": "127.0.0.1", "clamd_port": clamd.port},
+    )  # fmt: skip
+    csrf = await _sign_in(client, "famille.test@example.org")
+    clamd.verdict = "Eicar-Test-Signature"
+    sent = await client.post(
+        "/documents/envoyer",
+        data=_form(csrf, family_id, type_id, child_id, "vaccins.pdf"),
+        headers=same_origin(client),
+    )
+    assert sent.status < 500
+    piece = f"/documents/piece?type={type_id}&personne={child_id}"
+
+    french = _text(await (await client.get(piece + "&lang=fr")).text())
+    english = _text(await (await client.get(piece + "&lang=en")).text())
+
+    assert "L'antivirus a détecté un contenu malveillant dans ce fichier" in french
+    assert (
+        "The antivirus found malicious content in this file: it has been deleted. "
+        "Send another copy of the document." in english
+    ), english
+    reason = english.split("Reason for refusal:", 1)[1].split("Choose files", 1)[0]
+    assert not re.search(r"(?i)antivirus a|détecté|malveillant|envoyez", reason), reason
