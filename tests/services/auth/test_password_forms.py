@@ -150,3 +150,19 @@ async def test_a_wrong_current_password_is_tied_to_its_field(gateway, auth_clien
     page = await body(refused)
     assert "actuel n'est pas le bon" in described_by(page, "current")
     assert "actuel n'est pas le bon" in summary_of(page)
+
+
+async def test_an_english_e_mail_link_opens_the_first_connection_page_in_english(
+    gateway, auth_client, signer
+) -> None:
+    """The notifications service adds `lang=en` to an English account's links: a browser
+    that never chose English opens the page in English, and keeps it (the `lang` cookie)."""
+    client, auth = await portal(gateway, auth_client)
+    _, link = await invite(auth, signer)
+
+    page = await client.get(local(link) + "&lang=en")
+
+    assert page.status == 200
+    html = await body(page)
+    assert "My first sign-in" in html and "Create the password for the account" in html
+    assert "lang=en" in page.headers.get("Set-Cookie", "")
