@@ -110,9 +110,11 @@ async def gateway(
             "jwks_json": json.dumps(signer.jwks),
             "public_base_url": f"http://127.0.0.1:{port}",
             "secret_key": "a-test-secret-of-enough-length",
-            "upstream_deadline_seconds": 1.0,
-            # Room for a loaded machine (services share the test's loop); the test of the
-            # dashboard's deadline sets its own.
+            # Room for a loaded machine: the services share the test's one loop, and CI saw
+            # auth's answer to a language switch cut at a 1 s deadline (then 1 s connect).
+            # The tests of the deadlines and timeouts set their own.
+            "upstream_deadline_seconds": 5.0,
+            "upstream_connect_timeout_seconds": 5.0,
             "dashboard_deadline_seconds": 5.0,
             **{f"{name}_service_url": url for name, url in urls.items()},
         }
