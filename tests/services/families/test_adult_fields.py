@@ -10,8 +10,6 @@ keep them all; the insurance stays on both (the parents' contract often covers t
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import update
 
@@ -19,6 +17,7 @@ from services.families.models import Person
 from services.kit.keys import DATABASE
 
 from .conftest import FamiliesApi
+from .person_reads import offered, read_as_parent
 
 CHILDREN_ONLY = {
     "school", "school_class", "doctor_name", "doctor_phone", "diet", "allergies", "pai",
@@ -43,18 +42,6 @@ CHILD_VALUES = {
 # The PAI is the structure's to record: a family only reads it (fields.py defaults).
 FAMILY_WRITABLE = CHILDREN_ONLY - {"pai", "pai_end_date"}
 NOT_FOR_AN_ADULT = "Ce champ ne concerne pas un adulte."
-
-
-def offered(person: dict[str, Any]) -> set[str]:
-    return {rule["field"] for rule in person["fields"]}
-
-
-async def read_as_parent(api: FamiliesApi, family_id: str, person_id: str) -> dict[str, Any]:
-    response = await api.client.get(
-        f"/families/{family_id}/persons/{person_id}", headers=api.parent(family_id)
-    )
-    assert response.status == 200, await response.text()
-    return await response.json()
 
 
 async def test_an_adults_rules_leave_out_the_child_fields_a_childs_keep_them(

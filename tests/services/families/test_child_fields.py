@@ -8,11 +8,10 @@ naming each field, and nothing is saved. Adults (responsables, other contacts) k
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from .conftest import FamiliesApi
+from .person_reads import offered, read_as_parent
 
 ADULTS_ONLY = {"phone_work", "email", "relationship", "emergency_contact", "authorised_pickup"}
 # One valid value per adult-only field: refused on a child, accepted on an adult.
@@ -24,18 +23,6 @@ ADULT_VALUES = {
     "authorised_pickup": True,
 }
 NOT_FOR_A_CHILD = "Ce champ ne concerne pas un enfant."
-
-
-def offered(person: dict[str, Any]) -> set[str]:
-    return {rule["field"] for rule in person["fields"]}
-
-
-async def read_as_parent(api: FamiliesApi, family_id: str, person_id: str) -> dict[str, Any]:
-    response = await api.client.get(
-        f"/families/{family_id}/persons/{person_id}", headers=api.parent(family_id)
-    )
-    assert response.status == 200, await response.text()
-    return await response.json()
 
 
 async def test_a_childs_rules_leave_out_the_adult_fields_an_adults_keep_them(
