@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from typing import Any
 
 from .conftest import Portal
 from .pages import PARENT_EMAIL, STAFF_EMAIL, post_form, text_of
@@ -193,9 +194,10 @@ def field_labels(html: str) -> set[str]:
     return {unescape(label).strip() for label in found}
 
 
-async def test_a_childs_pages_offer_no_adult_field_and_an_adults_do(portal: Portal) -> None:
-    """« Ma famille » → a child → Modifier: no e-mail, « Lien avec l'enfant », pick-up…; the
-    mobile stays (a teenager's). The parent's own form, and the staff's pages, keep adults'."""
+async def child_adult_and_visitors(
+    portal: Portal,
+) -> tuple[dict[str, Any], dict[str, Any], Any, Any]:
+    """The household's child and responsable, and a signed-in parent and agent."""
     persons = await (
         await portal.api.client.get(
             f"/families/{portal.family['id']}/persons", headers=portal.api.staff()
@@ -203,8 +205,19 @@ async def test_a_childs_pages_offer_no_adult_field_and_an_adults_do(portal: Port
     ).json()
     child = next(p for p in persons if p["role"] == "child")
     adult = next(p for p in persons if p["role"] == "responsable")
-    parent = await portal.visitor(PARENT_EMAIL)
-    agent = await portal.visitor(STAFF_EMAIL)
+    return child, adult, await portal.visitor(PARENT_EMAIL), await portal.visitor(STAFF_EMAIL)
+
+
+async def record_sections(agent: Any, family_id: str) -> dict[str, str]:
+    """The staff family record's person sections (their HTML), by « First Last »."""
+    record = await (await agent.get(f"/agents/familles/{family_id}")).text()
+    return dict(re.findall(r"<summary>([^<]*?) — [^<]*</summary>(.*?)</details>", record, re.S))
+
+
+async def test_a_childs_pages_offer_no_adult_field_and_an_adults_do(portal: Portal) -> None:
+    """« Ma famille » → a child → Modifier: no e-mail, « Lien avec l'enfant », pick-up…; the
+    mobile stays (a teenager's). The parent's own form, and the staff's pages, keep adults'."""
+    child, adult, parent, agent = await child_adult_and_visitors(portal)
     family_id = portal.family["id"]
     pages = (
         (parent, "/famille/personnes/{}/modifier"),
@@ -222,8 +235,7 @@ async def test_a_childs_pages_offer_no_adult_field_and_an_adults_do(portal: Port
     child_page = text_of(await (await parent.get(f"/famille/personnes/{child['id']}")).text())
     assert "Lien avec l'enfant" not in child_page and "Allergies" in child_page
 
-    record = await (await agent.get(f"/agents/familles/{family_id}")).text()
-    sections = dict(re.findall(r"<summary>([^<]*?) — [^<]*</summary>(.*?)</details>", record, re.S))
+    sections = await record_sections(agent, family_id)
     assert "Lien avec l&#39;enfant" not in sections["Enfant TEST"]
     assert "Lien avec l&#39;enfant" in sections["Maïa Etcheverry"]
     rules = text_of(await (await agent.get("/agents/champs")).text())
@@ -252,15 +264,7 @@ READ_BY_FAMILIES = {"pai", "pai_end_date"}
 async def test_an_adults_pages_offer_no_child_field_and_a_childs_do(portal: Portal) -> None:
     """« Ma famille » → the parent's own record → Modifier: no school, allergies, PAI, photo
     authorisation…; the insurance stays. The child's forms, parent's and staff's, keep them."""
-    persons = await (
-        await portal.api.client.get(
-            f"/families/{portal.family['id']}/persons", headers=portal.api.staff()
-        )
-    ).json()
-    child = next(p for p in persons if p["role"] == "child")
-    adult = next(p for p in persons if p["role"] == "responsable")
-    parent = await portal.visitor(PARENT_EMAIL)
-    agent = await portal.visitor(STAFF_EMAIL)
+    child, adult, parent, agent = await child_adult_and_visitors(portal)
     family_id = portal.family["id"]
     pages = (
         (parent, "/famille/personnes/{}/modifier", set(CHILD_FIELDS) - READ_BY_FAMILIES),
@@ -281,8 +285,7 @@ async def test_an_adults_pages_offer_no_child_field_and_a_childs_do(portal: Port
     child_page = text_of(await (await parent.get(f"/famille/personnes/{child['id']}")).text())
     assert "Fin du PAI" in child_page
 
-    record = await (await agent.get(f"/agents/familles/{family_id}")).text()
-    sections = dict(re.findall(r"<summary>([^<]*?) — [^<]*</summary>(.*?)</details>", record, re.S))
+    sections = await record_sections(agent, family_id)
     assert "Autorisation photo" in sections["Enfant TEST"]
     assert "Autorisation photo" not in sections["Maïa Etcheverry"]
     assert "Assurance" in sections["Maïa Etcheverry"]
