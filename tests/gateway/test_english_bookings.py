@@ -17,7 +17,13 @@ from tests.services.bookings.conftest import (  # noqa: F401 (the bookings tests
 )
 from tests.services.bookings.conftest import portal as bookings_portal  # noqa: F401
 from tests.services.bookings.portal import PARENT_EMAIL, STAFF_EMAIL, Portal
-from tests.services.bookings.test_pages import csrf, queued_id, sign_in, text_of
+from tests.services.bookings.test_pages import (
+    csrf,
+    queued_id,
+    request_the_activity_as_the_parent,
+    sign_in,
+    text_of,
+)
 from tests.services.bookings.test_reservation_pages import WED_1, WED_2, ready_child
 
 from .test_i18n_coverage import french_left
@@ -182,16 +188,7 @@ async def test_staff_registration_decisions_read_in_english(
     (« Cette demande est déjà acceptée. »), a refusal without reason with the page's own."""
     portal = bookings_portal
     client, base = portal.gateway, portal.base_url
-    member = {"famille": portal.family_id, "personne": portal.child_id}
-    await sign_in(client, base, PARENT_EMAIL)
-    html = await (await client.get("/inscriptions", params=member)).text()
-    choice = f"{portal.activity['id']}|{portal.period['id']}"
-    sent = await client.post(
-        "/inscriptions/demande",
-        data={"csrf_token": csrf(html), **member, "choix": choice},
-        headers={"Origin": base},
-    )
-    assert sent.status == 200
+    await request_the_activity_as_the_parent(portal)
 
     await sign_in(client, base, STAFF_EMAIL)
     lists = {"activite": portal.activity["id"], "lang": "en"}

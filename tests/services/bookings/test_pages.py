@@ -26,6 +26,22 @@ def csrf(html: str) -> str:
     return match.group(1)
 
 
+async def request_the_activity_as_the_parent(portal: Portal) -> None:
+    """The parent asks, from « Mes inscriptions », to register Enfant TEST to the portal's
+    activity and period."""
+    client, base = portal.gateway, portal.base_url
+    member = {"famille": portal.family_id, "personne": portal.child_id}
+    await sign_in(client, base, PARENT_EMAIL)
+    html = await (await client.get("/inscriptions", params=member)).text()
+    choice = f"{portal.activity['id']}|{portal.period['id']}"
+    sent = await client.post(
+        "/inscriptions/demande",
+        data={"csrf_token": csrf(html), **member, "choix": choice},
+        headers={"Origin": base},
+    )
+    assert sent.status == 200
+
+
 def queued_id(html: str, activity_name: str) -> str:
     """The id of the queue's row for this activity (the queue holds every family's requests)."""
     rows = re.findall(r'<tr data-registration="([^"]+)">(.*?)</tr>', html, re.S)
@@ -110,16 +126,7 @@ async def test_the_staff_queue_names_the_family_and_the_time_of_the_request(
     the families service) and when it was made (Paris time: the bookings clock is frozen at
     30/03/2027 08:00 UTC, 10:00 in Paris)."""
     client, base = portal.gateway, portal.base_url
-    member = {"famille": portal.family_id, "personne": portal.child_id}
-    await sign_in(client, base, PARENT_EMAIL)
-    html = await (await client.get("/inscriptions", params=member)).text()
-    choice = f"{portal.activity['id']}|{portal.period['id']}"
-    sent = await client.post(
-        "/inscriptions/demande",
-        data={"csrf_token": csrf(html), **member, "choix": choice},
-        headers={"Origin": base},
-    )
-    assert sent.status == 200
+    await request_the_activity_as_the_parent(portal)
 
     await sign_in(client, base, STAFF_EMAIL)
     for language, requested in (("fr", "30/03/2027 10:00"), ("en", "30 March 2027 at 10:00")):
