@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -21,6 +22,15 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
 ]
+
+
+async def sign_in(page: Any, base: str, email: str) -> None:
+    """Sign in through the page, as a person would, and land on the home page."""
+    await page.goto(f"{base}/connexion")
+    await page.get_by_label("Adresse électronique").fill(email)
+    await page.get_by_label("Mot de passe").fill(PASSWORD)
+    await page.get_by_role("button", name="Se connecter").click()
+    await page.wait_for_url(f"{base}/")
 
 
 async def test_a_parent_downloads_an_invoice_pays_it_online_and_sees_it_settled(
@@ -46,11 +56,7 @@ async def test_a_parent_downloads_an_invoice_pays_it_online_and_sees_it_settled(
                 "console",
                 lambda m: violations.append(m.text) if "Content Security" in m.text else None,
             )
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill(PARENT)
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, PARENT)
 
             await page.goto(f"{base}/factures")
             main = page.locator("main")
@@ -109,11 +115,7 @@ async def test_the_staff_invoice_list_scrolls_inside_its_box_on_a_phone(portal: 
         try:
             narrow = {"width": 360, "height": 740}  # the smallest phone the pages must fit
             page = await browser.new_page(viewport=narrow, is_mobile=True)
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill("agent@example.org")
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, "agent@example.org")
             await page.goto(f"{base}/agents/factures")
             await page.screenshot(path="/tmp/billing-staff-invoices-phone.png", full_page=True)
             assert await page.locator("table.billing-table tbody tr").count() >= 1
@@ -149,11 +151,7 @@ async def test_the_staff_invoices_read_as_labelled_blocks_on_a_phone(portal: Por
         )
         try:
             page = await browser.new_page(viewport=PHONE, is_mobile=True)
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill("agent@example.org")
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
+            await sign_in(page, base, "agent@example.org")
             await page.goto(f"{base}/agents/factures")
             await page.screenshot(path="/tmp/billing-staff-invoices-390.png", full_page=True)
 
