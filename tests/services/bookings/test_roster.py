@@ -13,16 +13,21 @@ from .factories import create_activity, staff
 WED = "2027-04-21"
 
 
-@pytest.mark.parametrize("days", ["1", "7"])
-async def test_the_roster_reads_a_day_or_a_week(
-    bookings: Any, signer: TestSigner, days: str
-) -> None:
+async def roster_of_a_new_activity(bookings: Any, signer: TestSigner, days: str) -> Any:
+    """Staff ask a new activity's roster from Wednesday WED for `days`."""
     activity = await create_activity(bookings, signer)
-    response = await bookings.get(
+    return await bookings.get(
         "/roster",
         params={"activity_id": activity["id"], "day": WED, "days": days},
         headers=staff(signer),
     )
+
+
+@pytest.mark.parametrize("days", ["1", "7"])
+async def test_the_roster_reads_a_day_or_a_week(
+    bookings: Any, signer: TestSigner, days: str
+) -> None:
+    response = await roster_of_a_new_activity(bookings, signer, days)
     assert response.status == 200, await response.text()
 
 
@@ -30,12 +35,7 @@ async def test_the_roster_reads_a_day_or_a_week(
 async def test_the_roster_refuses_other_spans_on_days(
     bookings: Any, signer: TestSigner, days: str
 ) -> None:
-    activity = await create_activity(bookings, signer)
-    response = await bookings.get(
-        "/roster",
-        params={"activity_id": activity["id"], "day": WED, "days": days},
-        headers=staff(signer),
-    )
+    response = await roster_of_a_new_activity(bookings, signer, days)
     assert response.status == 422
     assert response.content_type == "application/problem+json"
     [error] = (await response.json())["errors"]
