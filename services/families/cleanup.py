@@ -33,6 +33,13 @@ class InapplicableValues:
     family_ids: tuple[str, ...]
     fields: tuple[str, ...]
 
+    @classmethod
+    def of(
+        cls, person: Person, family_ids: tuple[str, ...], fields: tuple[str, ...]
+    ) -> InapplicableValues:
+        """The person's entry, with their households and the fields concerned."""
+        return cls(person.id, person.role, person.first_name, person.last_name, family_ids, fields)
+
 
 def inapplicable_fields(person: Person) -> tuple[str, ...]:
     """The person's fields that hold a value and do not apply to their role, sorted."""
@@ -65,14 +72,7 @@ async def find_inapplicable(session: AsyncSession) -> list[InapplicableValues]:
     ).all()
     households = await households_of(session, [p.id for p in persons])
     return [
-        InapplicableValues(
-            person_id=p.id,
-            role=p.role,
-            first_name=p.first_name,
-            last_name=p.last_name,
-            family_ids=tuple(households.get(p.id, [])),
-            fields=inapplicable_fields(p),
-        )
+        InapplicableValues.of(p, tuple(households.get(p.id, [])), inapplicable_fields(p))
         for p in persons
     ]
 
@@ -104,11 +104,4 @@ async def clear_inapplicable(
             by=actor,
         )
     await session.flush()
-    return InapplicableValues(
-        person_id=person.id,
-        role=person.role,
-        first_name=person.first_name,
-        last_name=person.last_name,
-        family_ids=family_ids,
-        fields=fields,
-    )
+    return InapplicableValues.of(person, family_ids, fields)
