@@ -101,6 +101,16 @@ def service_settings(
         "redis_url": redis_url(),
         "jwks_json": json.dumps(jwks),
         "profile": "test",
+        # A service's calls to another (through a stand-in or the gateway) share the test's
+        # one loop with everything else: under 200 requests at once, CI saw the 1 s connect
+        # timeout measure the loop's lag, not the network. The tests that mean a timeout
+        # set their own.
+        "http_timeout_seconds": 10.0,
+        "http_connect_timeout_seconds": 10.0,
         **PER_SERVICE_DEFAULTS.get(service_name, {}),
     }
-    return cls(**{**values, **extra})
+    # An override may be spelt as the field or as its environment name: one spelling, so
+    # that it replaces the default above instead of losing to it.
+    names = {f.validation_alias: n for n, f in cls.model_fields.items() if f.validation_alias}
+    overrides = {names.get(key, key): value for key, value in extra.items()}
+    return cls(**{**values, **overrides})
