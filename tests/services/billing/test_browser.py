@@ -175,3 +175,61 @@ async def test_the_staff_invoices_read_as_labelled_blocks_on_a_phone(portal: Por
             assert width <= PHONE["width"], width
         finally:
             await browser.close()
+
+
+async def statement_cells_on(page: Any, base: str, family: str, lang: str) -> Any:
+    """The account statement's cells, the page opened in `lang`."""
+    await page.goto(f"{base}/agents/factures?famille={family}&lang={lang}")
+    name = "Relevé de compte" if lang == "fr" else "Account statement"
+    return page.get_by_role("table", name=name).locator("tbody td")
+
+
+async def test_the_account_statement_reads_as_labelled_blocks_on_a_phone(portal: Portal) -> None:
+    """At 390 px the « Relevé de compte » scrolled sideways in its box, the balance out of
+    sight: each line is now a block whose values say what they are; the desktop keeps the
+    table and its column headers."""
+    from playwright.async_api import async_playwright
+
+    family, _invoice = await issued_invoice(portal)
+    base = portal.gateway_url
+    before = "cell => getComputedStyle(cell, '::before').content"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport=PHONE, is_mobile=True)
+            await sign_in(page, base, "agent@example.org")
+            await page.goto(f"{base}/agents/factures?famille={family}")
+            await page.get_by_label("Montant (€)").fill("10")  # a credit line too
+            await page.get_by_role("button", name="Enregistrer", exact=True).click()
+            await page.wait_for_load_state()
+
+            for lang, balance in (("fr", "Solde : "), ("en", "Balance: ")):
+                cells = await statement_cells_on(page, base, family, lang)
+                await page.screenshot(
+                    path=f"/tmp/helperA-statement-phone-{lang}.png", full_page=True
+                )
+                assert await cells.count() >= 10  # the invoice and the payment
+                table = page.locator("table.billing-table").first
+                assert await table.evaluate("t => t.scrollWidth <= t.clientWidth")
+                width = await page.evaluate("document.documentElement.scrollWidth")
+                assert width <= await page.evaluate("window.innerWidth"), width
+                for cell in await cells.all():
+                    box = await cell.bounding_box()
+                    assert box is None or box["x"] + box["width"] <= PHONE["width"], box
+                assert balance in await cells.nth(4).evaluate(before)
+
+            await page.set_viewport_size({"width": 1280, "height": 900})
+            for lang in ("fr", "en"):
+                cells = await statement_cells_on(page, base, family, lang)
+                await page.screenshot(
+                    path=f"/tmp/helperA-statement-desktop-{lang}.png", full_page=True
+                )
+                header = page.get_by_role(
+                    "columnheader", name="Solde" if lang == "fr" else "Balance"
+                )
+                assert await header.first.is_visible()
+                assert await cells.nth(4).evaluate(before) in ("none", "normal")
+        finally:
+            await browser.close()
