@@ -7,12 +7,13 @@ import json as jsonlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import structlog
 from aiohttp import ClientError, web
 from multidict import CIMultiDictProxy
+from pydantic import TypeAdapter, ValidationError
 
+from services.families.schemas import MAX_FAMILY_NAMES, Id
 from services.kit.identity import Identity
 from services.kit.problems import (
     BadGateway,
@@ -25,6 +26,8 @@ from services.kit.problems import (
 from .keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT, UPSTREAM_METRICS
 
 log = structlog.get_logger(__name__)
+
+_FAMILY_ID: TypeAdapter[str] = TypeAdapter(Id)
 
 
 @dataclass(frozen=True)
@@ -120,13 +123,41 @@ async def fetch_json(request: web.Request, service: str, path: str, **params: st
 
 async def family_names(request: web.Request, family_ids: Iterable[str]) -> dict[str, str]:
     """Each family's name, for staff pages whose service knows only the id (documents to
-    review, messages). Read from the families service side by side; a family it could not
-    read is left out, and the page falls back to a plain link."""
-    wanted = sorted(set(family_ids))
-    records = await asyncio.gather(
-        *(fetch_json(request, "families", f"/families/{quote(i, safe='')}") for i in wanted)
-    )
-    return {i: r["name"] for i, r in zip(wanted, records, strict=True) if r and r.get("name")}
+    review, messages, accounts, registrations). One call to the families service per
+    MAX_FAMILY_NAMES ids; a family it could not read is left out, and the page falls back to
+    a plain link."""
+    wanted = sorted({i for i in family_ids if _could_be_a_family_id(i)})
+    chunks = [
+        wanted[start : start + MAX_FAMILY_NAMES]
+        for start in range(0, len(wanted), MAX_FAMILY_NAMES)
+    ]
+    found = await asyncio.gather(*(_names_of_families(request, chunk) for chunk in chunks))
+    return {family_id: name for names in found for family_id, name in names.items()}
+
+
+def _could_be_a_family_id(value: str) -> bool:
+    # One id the service refuses (422) would cost the names of the whole chunk.
+    try:
+        _FAMILY_ID.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+async def _names_of_families(request: web.Request, family_ids: list[str]) -> dict[str, str]:
+    """The names the families service gives for these ids, or none when it cannot answer."""
+    try:
+        reply = await call_service(
+            request, "families", "POST", "/families/names", json={"ids": family_ids}
+        )
+    except Problem:
+        return {}
+    families = reply.data.get("families") if reply.ok and isinstance(reply.data, dict) else None
+    return {
+        f["id"]: f["name"]
+        for f in families or []
+        if isinstance(f, dict) and isinstance(f.get("id"), str) and f.get("name")
+    }
 
 
 def problem_detail(data: Any, fallback: str) -> str:

@@ -415,6 +415,28 @@ class MyFamily(BaseModel):
     persons_count: int
 
 
+MAX_FAMILY_NAMES = 200
+
+
+class FamilyNamesQuery(_Input):
+    """The families whose names a staff list shows (one call for a whole page)."""
+
+    ids: list[Id] = Field(max_length=MAX_FAMILY_NAMES, description="Family ids, 200 at most")
+
+
+class FamilyName(BaseModel):
+    """A family's id and name, nothing else."""
+
+    id: str
+    name: str
+
+
+class FamilyNames(BaseModel):
+    """The names of the families asked for that exist; unknown ids are simply absent."""
+
+    families: list[FamilyName]
+
+
 CHANGES_PAGE = 200
 MAX_CHANGES = 500
 

@@ -23,6 +23,7 @@ from .models import ChangeRequest, Family, FamilyMember, OutboxMessage, Person
 from .policy import Policy, load_policy
 from .schemas import (
     FamilyCreate,
+    FamilyName,
     FamilySummary,
     FamilyUpdate,
     MyFamily,
@@ -315,6 +316,20 @@ async def my_families(session: AsyncSession, *, family_ids: frozenset[str]) -> l
         )
     ).all()
     return [MyFamily(id=r[0], name=r[1], persons_count=int(r[2])) for r in rows]
+
+
+async def family_names(session: AsyncSession, *, family_ids: Sequence[str]) -> list[FamilyName]:
+    """The id and name of each of these families that exists, by name (one query)."""
+    if not family_ids:
+        return []
+    rows = (
+        await session.execute(
+            select(Family.id, Family.name)
+            .where(Family.id.in_(set(family_ids)))
+            .order_by(Family.name, Family.id)
+        )
+    ).all()
+    return [FamilyName(id=r[0], name=r[1]) for r in rows]
 
 
 def _like(text: str) -> str:

@@ -35,6 +35,8 @@ from .schemas import (
     FamilyCreate,
     FamilyDetail,
     FamilyExport,
+    FamilyNames,
+    FamilyNamesQuery,
     FamilyRead,
     FamilyUpdate,
     MemberLink,
@@ -464,6 +466,24 @@ async def changes(request: web.Request) -> web.Response:
             next_cursor=next_position.encode() if next_position else None,
         )
     )
+
+
+@routes.post("/families/names")
+@operation(
+    "The names of many families at once, for staff lists (staff, or families:read)",
+    tags=("records",),
+    request=FamilyNamesQuery,
+    response=FamilyNames,
+)
+async def names_of_families(request: web.Request) -> web.Response:
+    """POST /families/names {"ids": [...]} (200 at most): the names of those that exist.
+
+    A body, not a query string: 200 ids would not fit in a request line."""
+    records_reader(request)
+    query = await read_body(request, FamilyNamesQuery)
+    async with request.app[DATABASE].sessions() as session:
+        found = await service.family_names(session, family_ids=query.ids)
+    return respond(FamilyNames(families=found))
 
 
 # --- Staff back office ------------------------------------------------------------------

@@ -6,13 +6,14 @@ import re
 from html import unescape
 from typing import Any
 
-from aiohttp import FormData, web
+from aiohttp import ClientSession, FormData, web
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.kit.testing import TestSigner
-from tests.gateway.conftest import same_origin
+from tests.gateway.conftest import same_origin, settings_of
 
 from . import files
-from .api import multipart, staff
+from .api import create_type, multipart, new_family, parent, staff, upload
 from .portal import portal as _portal
 from .portal import sign_in as _sign_in
 
@@ -257,3 +258,52 @@ async def test_the_hostile_corpus_and_a_refusal_through_the_gateway(
     ).json()
     (item,) = listed["members"][0]["documents"]
     assert (item["state_label"], item["refusal_reason"]) == ("Refusé", "Page illisible")
+
+
+async def _calls(session: ClientSession, families_url: str, method: str, route: str) -> float:
+    """How many requests the families service has answered on this route (its /metrics)."""
+    text = await (await session.get(f"{families_url}/metrics")).text()
+    return sum(
+        sample.value
+        for metric in text_string_to_metric_families(text)
+        for sample in metric.samples
+        if sample.name == "http_requests_total"
+        and (sample.labels["method"], sample.labels["route"]) == (method, route)
+    )
+
+
+async def test_the_review_queue_names_its_families_in_one_call_to_families(
+    service_client, make_documents, gateway, upstream, signer: TestSigner
+) -> None:
+    client, documents, _, _, _ = await _portal(
+        service_client, make_documents, gateway, upstream, signer
+    )
+    families_url = settings_of(client).families_service_url
+    async with ClientSession() as session:
+        others = [
+            await (
+                await session.post(
+                    f"{families_url}/families", json={"name": name}, headers=staff(signer)
+                )
+            ).json()
+            for name in ("ETCHEVERRY", "DUHALDE", "OSPITAL")
+        ]
+        unknown = new_family()  # a family the families service does not know (or no more)
+        book = await create_type(documents, signer, name="Livret de famille", concerns="family")
+        for sender in [*(f["id"] for f in others), unknown]:
+            sent = await upload(
+                documents, parent(signer, sender), sender, book["id"], [("l.pdf", files.pdf())]
+            )
+            assert sent.status == 201, await sent.text()
+        await _sign_in(client, "agent@example.org")
+
+        reads_before = await _calls(session, families_url, "GET", "/families/{family_id}")
+        batches_before = await _calls(session, families_url, "POST", "/families/names")
+        queue = await (await client.get("/agents/documents")).text()
+        reads = await _calls(session, families_url, "GET", "/families/{family_id}")
+        batches = await _calls(session, families_url, "POST", "/families/names")
+
+    for other in others:
+        assert f'<a href="/agents/familles/{other["id"]}">Famille {other["name"]}</a>' in queue
+    assert f'<a href="/agents/familles/{unknown}">Fiche de la famille</a>' in queue
+    assert (batches - batches_before, reads - reads_before) == (1, 0)

@@ -65,6 +65,7 @@ def staff_routes(ids: dict[str, str]) -> list[Route]:
         ("PATCH", f"/families/{a}/persons/{pa}", {"version": 1, "first_name": "Autre"}),
         ("POST", f"/families/{a}/members", {"person_id": ids["pB"]}),
         ("GET", "/changes?since=2020-01-01T00:00:00Z", None),
+        ("POST", "/families/names", {"ids": [a, ids["B"]]}),
         ("GET", "/staff/families?q=FAM", None),
         ("GET", "/staff/requests", None),
         ("GET", f"/staff/requests/{ra}", None),
