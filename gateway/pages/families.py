@@ -272,6 +272,13 @@ def _here(path: str, family_id: str, **query: str) -> str:
     return f"{path}?{urlencode({'famille': family_id, **query})}"
 
 
+def _without_notice(request: web.Request) -> str:
+    """This page without its `ok=`, other parameters kept: where a confirmation's « Ok » leads
+    when no script closes it in place."""
+    kept = [(name, value) for name, value in request.rel_url.query.items() if name != "ok"]
+    return str(request.rel_url.with_query(kept))
+
+
 async def family_page(request: web.Request) -> web.StreamResponse:
     """GET /famille: the household, its persons, its requests and their state."""
     identity, family_id = await _family_of(request)
@@ -295,6 +302,7 @@ async def family_page(request: web.Request) -> web.StreamResponse:
             "persons": persons,
             "requests": requests,
             "notice": NOTICES.get(request.query.get("ok", "")),
+            "dismiss_url": _without_notice(request),
             "role_labels": ROLE_LABELS,
             "state_labels": STATE_LABELS,
             "display": partial(display, formats=formats_of(request)),
@@ -322,6 +330,7 @@ async def person_page(request: web.Request) -> web.StreamResponse:
             ),
             "role_labels": ROLE_LABELS,
             "notice": NOTICES.get(request.query.get("ok", "")),
+            "dismiss_url": _without_notice(request),
         },
     )
 
