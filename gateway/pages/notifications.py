@@ -98,6 +98,9 @@ EVENT_LABELS = {
     "invoice.cancelled": "Facture annulée",
     "payment.received": "Paiement reçu",
 }
+# `portail families-inapplicable-fields --apply` (event marked `maintenance`): the town emptied
+# fields, which must not read as something the family did.
+MAINTENANCE_LABEL = "Maintenance : champs vidés"
 DETAIL_FIELDS = (
     "person_name",
     "activity_name",
@@ -150,10 +153,25 @@ def _formats(_: Translate) -> Formats:
     return formats_in(getattr(_, "language", "fr"))
 
 
+def _is_maintenance(entry: dict[str, Any]) -> bool:
+    summary = entry.get("summary") or {}
+    return entry.get("event_type") == "person.updated" and summary.get("maintenance") is True
+
+
+def _label(entry: dict[str, Any]) -> str:
+    """What the line says happened (French; the template translates it)."""
+    if _is_maintenance(entry):
+        return MAINTENANCE_LABEL
+    return EVENT_LABELS.get(entry["event_type"], entry["event_type"])
+
+
 def _detail(entry: dict[str, Any], _: Translate = _french) -> str:
     """« Enfant TEST — ALSH — 21/04/2027 — Journée »: the event's names, its day as the page
-    writes days (the service keeps the ISO day)."""
+    writes days (the service keeps the ISO day); for a maintenance, the fields emptied."""
     summary = entry.get("summary") or {}
+    if _is_maintenance(entry):
+        emptied = [_(str(label)) for label in summary.get("labels") or summary.get("fields") or []]
+        return _("{fields} (ne concernaient pas cette personne)", fields=", ".join(emptied))
     shown = {**summary, "date": _formats(_).date_text(summary.get("date"))}
     parts = [str(shown[k]) for k in DETAIL_FIELDS if shown.get(k)]
     if summary.get("reason"):
@@ -286,7 +304,7 @@ async def _journal(
         else [
             {
                 "when": when(e["occurred_at"], translator_of(request)),
-                "label": EVENT_LABELS.get(e["event_type"], e["event_type"]),
+                "label": _label(e),
                 "detail": _detail(e, translator_of(request)),
                 "type": e["event_type"],
             }

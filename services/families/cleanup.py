@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import events
-from .fields import ADULTS_ONLY, CHILDREN_ONLY, applies_to
+from .fields import ADULTS_ONLY, CATALOGUE, CHILDREN_ONLY, applies_to
 from .models import Person
 from .service import apply_values, emit, households_of
 
@@ -81,7 +81,8 @@ async def clear_inapplicable(
     session: AsyncSession, *, person_id: str, actor: str = MAINTENANCE
 ) -> InapplicableValues | None:
     """Empty the person's values that do not concern their role, in the caller's transaction,
-    with a `person.updated` event per household (the journal: which fields, by whom, when).
+    with a `person.updated` event per household marked `maintenance` (the journal: which
+    fields, that the town emptied them, when).
 
     The row is locked and read again, so a staff edit or a second run in between is seen:
     None when nothing (or no one) is left to clear.
@@ -101,7 +102,11 @@ async def clear_inapplicable(
             family_id,
             person_id=person.id,
             fields=list(fields),
+            # The family's journal names the fields as its screens do.
+            labels=[CATALOGUE["person"][name].label for name in fields],
             by=actor,
+            # Says the line is the town's maintenance, not an edit by the family or an agent.
+            maintenance=True,
         )
     await session.flush()
     return InapplicableValues.of(person, family_ids, fields)

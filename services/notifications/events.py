@@ -78,7 +78,9 @@ JOURNALERS: dict[str, Journaler] = {
     "family.created": journal("name"),
     "family.updated": journal("fields"),
     "person.created": journal("person_id"),
-    "person.updated": journal("person_id", "fields"),
+    # `maintenance`: the town emptied fields (portail families-inapplicable-fields), not the
+    # family nor an agent; `labels`: those fields as the families screens name them.
+    "person.updated": journal("person_id", "fields", "labels", "maintenance"),
     "family.change_requested": journal("fields"),
     "family.change_accepted": journal("fields"),
     "family.change_refused": journal("fields", "reason"),

@@ -161,6 +161,13 @@ async def test_dry_run_lists_exactly_them_apply_empties_and_journals_then_nothin
         ]
     )
 
+    # Marked as the town's maintenance, with the fields as the screens name them: the family's
+    # journal says so (tests/services/notifications/test_maintenance_journal.py).
+    assert all(m["data"]["maintenance"] is True for m in journaled)
+    assert {
+        tuple(m["data"]["labels"]) for m in journaled if m["data"]["person_id"] == parent["id"]
+    } == {("Allergies", "PAI (projet d'accueil individualisé)", "École")}
+
     # The RGPD export no longer carries them.
     export = await api.client.get(f"/families/{home['id']}/export", headers=api.staff())
     assert export.status == 200, await export.text()
