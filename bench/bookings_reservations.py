@@ -45,6 +45,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from services.kit import event_loop
 from services.kit.testing import TestSigner
 
 from .bookings_seed import Town, seed
@@ -453,11 +454,12 @@ def main() -> None:
             lambda: asyncio.run(_rush(gateway, dsn, town.rush_opening, town.rush_children, signer)),
             lambda result: result["attempts"],
         )
-        bare = asyncio.run(_bare(dsn, len(town.rush_children), town.rush_opening))
+        bare = event_loop.run(_bare(dsn, len(town.rush_children), town.rush_opening))
     report = {
         "bookings_processes": args.bookings_processes,
         "relay": "own process" if args.relay_process else "in the bookings process",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "event_loop": event_loop.chosen_loop(),
                     "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in os.getloadavg()]},
         "town": {"families": args.families, "children": len(town.children),

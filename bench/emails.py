@@ -28,7 +28,6 @@ Writes bench/results/emails.json and prints a Markdown table for docs/performanc
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -43,6 +42,7 @@ from typing import Any
 
 import aiosmtplib
 
+from services.kit import event_loop
 from services.kit.migrations import upgrade
 from services.kit.outbox import RELAY_BATCH
 from services.kit.queue import create_celery, publish_events
@@ -253,14 +253,15 @@ def main() -> None:
         # Each raw rate before and after the end-to-end phase: one run of it lasts a second
         # or two, and the load of those seconds moves it by a factor of two or more
         # (docs/performance.md); each ratio is to the mean of its two runs.
-        raw = asyncio.run(raw_rate(settings, args.emails))
+        raw = event_loop.run(raw_rate(settings, args.emails))
         celery_raw = celery_task_rate(env, sink_log, work / "celery-before.log", args, "before")
         end_to_end = end_to_end_rate(env, sink_log, work / "worker.log", args)
         celery_after = celery_task_rate(env, sink_log, work / "celery-after.log", args, "after")
-        raw_after = asyncio.run(raw_rate(settings, args.emails))
+        raw_after = event_loop.run(raw_rate(settings, args.emails))
     e2e = end_to_end["per_second"]
     result = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "event_loop": event_loop.chosen_loop()},
         "order": "bare loop, Celery task, end to end, Celery task, bare loop",
         "raw_smtp_client": raw,
         "raw_smtp_client_after": raw_after,

@@ -24,6 +24,7 @@ from typing import Any
 import aiosmtplib
 from celery import Celery, signals
 
+from services.kit import event_loop
 from services.kit.logs import configure_logging
 from services.kit.queue import QUEUES, create_celery
 from services.kit.settings import load_settings
@@ -65,7 +66,7 @@ def _process() -> _Process:
     global _current
     if _current is None or _current.pid != os.getpid():
         settings = load_settings(NotificationsSettings)
-        loop = asyncio.new_event_loop()
+        loop = event_loop.new_event_loop()
         client = aiosmtplib.SMTP(hostname=settings.smtp_host, port=settings.smtp_port, timeout=10)
         loop.run_until_complete(client.connect())
         message = prepared_message(settings, "celery-raw@example.org", PLACEHOLDER)

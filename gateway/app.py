@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
+from services.kit.event_loop import run_web_app
 from services.kit.health import ReadinessChecks, healthz
 from services.kit.http_client import create_http_client
 from services.kit.identity import TokenVerifier
@@ -137,7 +138,7 @@ def _resources_ctx(table: RateLimitTable):  # type: ignore[no-untyped-def]
 def main() -> None:
     """Run the gateway on its configured host and port (GATEWAY_HOST, GATEWAY_PORT)."""
     settings = load_settings_or_exit(GatewaySettings)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
+    run_web_app(create_app(settings), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import importlib
 import sys
 from typing import Any
 
+from services.kit.event_loop import run as run_on_chosen_loop
 from services.kit.logs import configure_logging
 from services.kit.relay_process import run_relay
 from services.kit.settings import load_settings
@@ -25,7 +25,7 @@ def _relay(args: argparse.Namespace) -> int:
     settings = load_settings(entry.settings_class())
     configure_logging(f"{entry.name}-relay", settings.log_level)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_relay(settings, model))
+        run_on_chosen_loop(run_relay(settings, model))
     return 0
 
 

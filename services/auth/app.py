@@ -8,6 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from services.kit.app import REDIS, ServiceSpec, create_service_app
+from services.kit.event_loop import run_web_app
 from services.kit.identity import identity_middleware
 from services.kit.keys import DATABASE, HTTP_CLIENT, TOKEN_VERIFIER
 from services.kit.settings import load_settings_or_exit
@@ -62,7 +63,7 @@ def _auth_ctx(settings: AuthSettings) -> Callable[[web.Application], AsyncIterat
 def main() -> None:
     """Run the service on its configured host and port."""
     settings = load_settings_or_exit(AuthSettings)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
+    run_web_app(create_app(settings), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ Celery cannot run `async def`: each worker process keeps one loop and its resour
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from collections.abc import Coroutine
@@ -23,6 +22,7 @@ from celery import shared_task, signals
 from celery.schedules import crontab
 
 from services.kit.database import Database
+from services.kit.event_loop import new_event_loop
 from services.kit.http_client import create_http_client
 from services.kit.problems import Problem
 from services.kit.settings import load_settings
@@ -59,7 +59,7 @@ class BillingRuntime:
 
     def __init__(self, settings: BillingSettings) -> None:
         self.settings = settings
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         self.database = Database(settings.database_url, pool_size=2)
         self.storage = Storage(settings)
         self.http = self.loop.run_until_complete(self._http())

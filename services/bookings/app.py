@@ -8,6 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from services.kit.app import ServiceSpec, create_service_app
+from services.kit.event_loop import run_web_app
 from services.kit.problems import NotFound
 from services.kit.settings import load_settings_or_exit
 
@@ -50,11 +51,10 @@ async def path_ids_middleware(request: web.Request, handler: Handler) -> web.Str
 def main() -> None:
     """Run the service on its configured host and port."""
     settings = load_settings_or_exit(BookingsSettings)
-    web.run_app(
+    run_web_app(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        access_log=None,
         reuse_port=settings.reuse_port or None,
     )
 

@@ -9,6 +9,7 @@ import structlog
 from aiohttp import web
 
 from services.kit.app import ServiceSpec, create_service_app
+from services.kit.event_loop import run_web_app
 from services.kit.keys import READINESS
 from services.kit.settings import load_settings_or_exit
 
@@ -67,7 +68,7 @@ async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:
 def main() -> None:
     """Run the service on its configured host and port."""
     settings = load_settings_or_exit(DocumentsSettings)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
+    run_web_app(create_app(settings), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

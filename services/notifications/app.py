@@ -10,6 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from services.kit.app import ServiceSpec, create_service_app
+from services.kit.event_loop import run_web_app
 from services.kit.settings import load_settings_or_exit
 
 from . import views, views_contact, views_export, views_mail
@@ -38,7 +39,7 @@ def create_app(settings: NotificationsSettings) -> web.Application:
 def main() -> None:
     """Run the service on its configured host and port."""
     settings = load_settings_or_exit(NotificationsSettings)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
+    run_web_app(create_app(settings), host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

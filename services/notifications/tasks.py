@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 from sqlalchemy.sql import Executable
 
 from services.kit.database import Database
+from services.kit.event_loop import new_event_loop
 from services.kit.outbox import AckStore
 from services.kit.queue import EVENT_TASK, EVENTS_TASK, create_celery
 from services.kit.settings import load_settings
@@ -58,7 +59,7 @@ class ConsumerRuntime:
 
     def __init__(self, settings: NotificationsSettings) -> None:
         self.settings = settings
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         # A prefork child runs one task at a time: a small pool is enough. No ping before
         # each transaction (a round trip per e-mail): a connection found dead (database
         # restarted) fails one task, whose work comes back (the producer re-publishes
