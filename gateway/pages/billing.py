@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from services.billing.payment_methods import METHOD_LABELS, RECORDED_METHODS
 from services.kit.identity import Identity
 
 from ..calls import call_service, chosen_family, fetch_json
@@ -49,14 +50,6 @@ ATTEMPT_MESSAGES = {
 EARLIER_PAID = (
     "Le paiement en ligne commencé plus tôt pour cette facture a abouti : elle est réglée. "
     "Rien de plus n'a été débité."
-)
-METHODS = (
-    ("tresor_public", "Encaissement du Trésor Public"),
-    ("cheque", "Chèque"),
-    ("especes", "Espèces"),
-    ("virement", "Virement"),
-    ("cesu", "CESU"),
-    ("autre", "Autre"),
 )
 
 
@@ -283,7 +276,7 @@ async def _invoices_staff_page(
         statement=statement,
         notice=notice,
         error=error,
-        methods=METHODS,
+        methods=[(code, METHOD_LABELS[code]) for code in RECORDED_METHODS],
         today=datetime.now(PARIS).date().isoformat(),
     )
     return await render(request, "billing/staff_invoices.html", context, status=status)

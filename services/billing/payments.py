@@ -40,6 +40,7 @@ from .invoicing import SOURCE
 from .models import Invoice, OutboxMessage, Payment, PaymentAllocation, PaymentAttempt
 from .money import euros
 from .payfip import PAID, PayfipClient, PayfipFault, PaymentRequest, summarize
+from .payment_methods import PAYFIP
 from .schemas import TO_PAY_STATES, PaymentCreate
 
 log = structlog.get_logger(__name__)
@@ -491,7 +492,7 @@ async def _apply_detail(
             settings,
             family_id=attempt.family_id,
             amount=attempt.amount_cents,
-            method="payfip",
+            method=PAYFIP,
             reference=detail.get("numauto") or None,
             received_on=_transaction_date(detail),
             actor="payfip",

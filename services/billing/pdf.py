@@ -16,6 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from .money import NARROW_NO_BREAK_SPACE, NO_BREAK_SPACE, euros
+from .payment_methods import method_label
 
 TREASURY_WARNING = (
     "Attention : seuls les avis des sommes à payer envoyés par le Trésor Public sont à utiliser "
@@ -246,17 +247,6 @@ def render_invoice(doc: InvoiceDoc, header: Header) -> bytes:
     return buffer.getvalue()
 
 
-METHODS = {
-    "payfip": "Paiement en ligne (PayFiP)",
-    "tresor_public": "Encaissement du Trésor Public",
-    "cheque": "Chèque",
-    "especes": "Espèces",
-    "virement": "Virement",
-    "cesu": "CESU",
-    "autre": "Autre",
-}
-
-
 def render_receipt(
     number: str,
     received_on: date,
@@ -281,7 +271,7 @@ def render_receipt(
     y = height - 50 * mm
     for text in (
         f"Reçu le {received_on:%d/%m/%Y} la somme de {amount(amount_cents)}",
-        f"Mode de règlement : {METHODS.get(method, method)}",
+        f"Mode de règlement : {method_label(method)}",
     ):
         canvas.drawString(left, y, text)
         y -= 6 * mm

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .payment_methods import RecordedMethod
+
 Id = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[^\x00-\x1f]+$")]
 Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 Cents = Annotated[int, Field(ge=0, le=100_000_000, description="centimes d'euro")]
@@ -256,7 +258,7 @@ class PaymentCreate(_Input):
 
     family_id: Id
     amount_cents: Annotated[int, Field(gt=0, le=100_000_000)]
-    method: Literal["tresor_public", "cheque", "especes", "virement", "cesu", "autre"]
+    method: RecordedMethod
     reference: Annotated[str, Field(max_length=80, pattern=r"^[^\x00-\x1f]*$")] | None = None
     received_on: date
     allocations: list[AllocationIn] = Field(default_factory=list, max_length=100)

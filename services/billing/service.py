@@ -17,6 +17,7 @@ from .errors import InvoiceNotFound, InvoiceStateConflict
 from .invoicing import SOURCE, issue, issued_event
 from .models import Invoice, InvoiceLine, OutboxMessage, Payment, PaymentAllocation
 from .money import euros
+from .payment_methods import method_label
 from .pdfs import ensure_pdf
 from .schemas import SETTLED_STATES, TO_PAY_STATES, StatementEntry
 from .storage import Storage
@@ -258,7 +259,7 @@ async def statement(session: AsyncSession, *, family_id: str) -> tuple[list[Stat
                 payment.received_on,
                 2,
                 "payment",
-                f"Règlement {payment.receipt_number} ({payment.method})",
+                f"Règlement {payment.receipt_number} — {method_label(payment.method)}",
                 0,
                 payment.amount_cents,
             )

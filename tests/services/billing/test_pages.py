@@ -7,14 +7,17 @@ import html
 import re
 import secrets
 import string
+from datetime import date
 
+from gateway.i18n import load_catalogs
 from services.billing import clock
+from services.billing.payment_methods import RECORDED_METHODS, method_label
 from tests.gateway.conftest import same_origin
 from tests.gateway.fakes import PASSWORD
 
 from . import scenario
 from .conftest import Portal
-from .test_payments import choose, issued_invoice, payments_of, simulator
+from .test_payments import choose, issued_invoice, payments_of, simulator, start
 
 
 async def sign_in(portal: Portal, email: str) -> str:
@@ -313,3 +316,44 @@ async def test_staff_find_a_family_by_name_for_its_invoices_and_the_raw_id_still
         )
     ).text()
     assert "2 families found" in english and "Family: name or identifier" in english
+
+
+async def test_the_statement_names_each_payment_method_in_the_pages_language(
+    portal: Portal,
+) -> None:
+    family, invoice = await issued_invoice(portal)
+    started = await start(portal, family, invoice)
+    await choose(portal, started, "P")  # paid online
+    portal.lines.add(family, "kid", "Kid PAYEUR", date(2026, 4, 2))
+    await portal.publish((await portal.preview("2026-04"))["id"])  # still 12,00 € due
+    recorded = await portal.billing.post(
+        "/payments",
+        json={
+            "family_id": family,
+            "amount_cents": 500,
+            "method": "cheque",
+            "received_on": clock.today().isoformat(),
+        },
+        headers=portal.staff,
+    )
+    assert recorded.status == 201, await recorded.text()
+    await sign_in(portal, "agent@example.org")
+
+    async def statement(language: str) -> str:
+        query = {"famille": family, "lang": language}
+        page = await (await portal.gateway.get("/agents/factures", params=query)).text()
+        return html.unescape(page).split('id="releve"', 1)[1].split("</table>", 1)[0]
+
+    french, english = await statement("fr"), await statement("en")
+    assert re.search(r"Règlement R\d+ — Paiement en ligne \(PayFiP\)", french), french
+    assert re.search(r"Règlement R\d+ — Chèque", french), french
+    assert re.search(r"Payment R\d+ — Online payment \(PayFiP\)", english), english
+    assert re.search(r"Payment R\d+ — Cheque", english), english
+    assert "payfip)" not in french + english and "cheque" not in french + english
+
+
+def test_every_payment_method_has_a_french_name_and_its_english() -> None:
+    catalog = load_catalogs()["en"]
+    for code in ("payfip", *RECORDED_METHODS):
+        label = method_label(code)
+        assert label != code and catalog(label) != label, code
