@@ -4,6 +4,7 @@ with the PayFiP simulator, and finds it under « SOLDÉES »."""
 from __future__ import annotations
 
 import io
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +234,79 @@ async def test_the_account_statement_reads_as_labelled_blocks_on_a_phone(portal:
                 assert await cells.nth(4).evaluate(before) in ("none", "normal")
         finally:
             await browser.close()
+
+
+# Each staff billing page's tables and the label its first row's first and last cells carry
+# on a phone, in French and in English.
+RUN_TABLE_LABELS = {
+    "runs": {"fr": ("Mois : ", "Total : "), "en": ("Month: ", "Total: ")},
+    "run": {"fr": ("Famille : ", "Montant : "), "en": ("Family: ", "Amount: ")},
+}
+
+
+async def test_the_billing_runs_read_as_labelled_blocks_on_a_phone(portal: Portal) -> None:
+    """At 390 px the runs and a run's invoices scrolled sideways in their box, the amounts out
+    of sight: each row is now a block whose values say what they are; the desktop keeps the
+    table and its column headers. The other staff billing pages fit the phone too."""
+    from playwright.async_api import async_playwright
+
+    family, _invoice = await issued_invoice(portal)
+    portal.lines.add(family, "kid", "Kid PAYEUR", date(2026, 4, 2))
+    # A household's long name, as the town has them: wider than a phone's columns.
+    long_name = await portal.family("ETCHEVERRY-HARISPURU-LARRALDE", quotient=700)
+    portal.lines.add(long_name, "kid2", "Kid ETCHEVERRY", date(2026, 4, 2))
+    preview = await portal.preview("2026-04")
+    addresses = {"runs": "/agents/facturation", "run": f"/agents/facturation/{preview['id']}"}
+    others = ("/agents/factures", f"/agents/factures?famille={family}")
+    base = portal.gateway_url
+    before = "cell => getComputedStyle(cell, '::before').content"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport=PHONE, is_mobile=True)
+            await sign_in(page, base, "agent@example.org")
+            for name, address in addresses.items():
+                for lang, (first, last) in RUN_TABLE_LABELS[name].items():
+                    await page.goto(f"{base}{address}?lang={lang}")
+                    await page.screenshot(
+                        path=f"/tmp/helperC-{name}-phone-{lang}.png", full_page=True
+                    )
+                    await fits_the_phone(page)
+                    title = "Invoicing: April 2026" if lang == "en" else "Facturation : avril 2026"
+                    if name == "run":
+                        assert await page.get_by_role("heading", name=title).is_visible()
+                    cells = page.locator("table.billing-table tbody tr").first.locator("td")
+                    assert first in await cells.first.evaluate(before)
+                    assert last in await cells.last.evaluate(before)
+                    assert await cells.last.is_visible()
+            for number, address in enumerate(others):
+                await page.goto(f"{base}{address}")
+                await page.screenshot(path=f"/tmp/helperC-other-{number}.png", full_page=True)
+                await fits_the_phone(page)
+
+            await page.set_viewport_size({"width": 1280, "height": 900})
+            for name, address in addresses.items():
+                for lang, (first, _last) in RUN_TABLE_LABELS[name].items():
+                    await page.goto(f"{base}{address}?lang={lang}")
+                    await page.screenshot(
+                        path=f"/tmp/helperC-{name}-desktop-{lang}.png", full_page=True
+                    )
+                    header = first.rstrip(" :")
+                    assert await page.get_by_role("columnheader", name=header).is_visible()
+                    cell = page.locator("table.billing-table tbody td").first
+                    assert await cell.evaluate(before) in ("none", "normal")
+        finally:
+            await browser.close()
+
+
+async def fits_the_phone(page: Any) -> None:
+    """No sideways scrolling: neither the page nor any table is wider than the screen."""
+    screen = await page.evaluate("window.innerWidth")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= screen, (page.url, width)
+    for table in await page.locator("table").all():
+        assert await table.evaluate("t => t.scrollWidth <= t.clientWidth"), page.url
+        box = await table.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= screen, box
