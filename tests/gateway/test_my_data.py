@@ -305,6 +305,8 @@ async def test_the_page_reads_in_english(
     html = await (await client.get("/mes-donnees?lang=en")).text()
     assert "Download my data (ZIP)" in html and "What the file holds" in html
     assert "Télécharger" not in html and "Ce que contient" not in html
+    # English puts no space before a colon: « My family (famille.json): the household… ».
+    assert "(famille.json):" in html and "(famille.json) :" not in html
 
 
 def test_every_french_text_of_the_page_has_an_english_entry() -> None:
