@@ -112,6 +112,12 @@ DETAIL_FIELDS = (
     "unit_name",
 )
 EMAIL_STATES = {"failed": "en échec", "pending": "en attente", "sent": "envoyés"}
+# The page opens on the failed e-mails: « Aucun courriel. » alone read as « nothing was sent ».
+NO_EMAILS = {
+    "failed": "Aucun courriel en échec.",
+    "pending": "Aucun courriel en attente.",
+    "sent": "Aucun courriel envoyé.",
+}
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -821,6 +827,7 @@ async def emails_page(request: web.Request) -> web.StreamResponse:
             ],
             "state": state,
             "states": EMAIL_STATES,
+            "no_emails": NO_EMAILS[state],
             "notice": request.query.get("renvoye") and "Le courriel repart dans quelques secondes.",
         },
     )
