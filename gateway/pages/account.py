@@ -283,7 +283,9 @@ async def signin(request: web.Request) -> web.StreamResponse:
             message = (
                 "Ce code n'est pas valable (ou a déjà servi)."
                 if code
-                else "Saisissez le code à 6 chiffres de votre application d'authentification."
+                # The password field comes back empty (a page never echoes a password).
+                else "Saisissez de nouveau votre mot de passe, puis le code à 6 chiffres de "
+                "votre application d'authentification."
             )
             return await _signin_form(
                 request, suite=suite, email=email, error=message, ask_code=True, status=401
