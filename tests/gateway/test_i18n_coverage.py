@@ -168,11 +168,16 @@ def _service_texts(area: str) -> set[str]:
     """French texts the services send that these pages translate: a closed list each.
 
     The families pages translate the field labels of the families catalogue; the account
-    pages translate auth's password-rule messages (the rule's numbers are fixed). Billing,
-    notifications and documents pages show no service text through the translator.
+    pages translate auth's password-rule messages (the rule's numbers are fixed); the billing
+    pages, the payment methods' names. Notifications and documents pages show no service
+    text through the translator.
     """
-    if area in ("billing", "notifications", "documents"):
+    if area in ("notifications", "documents"):
         return set()
+    if area == "billing":
+        from services.billing.payment_methods import METHOD_LABELS
+
+        return set(METHOD_LABELS.values())
     if area == "families":
         from services.families.fields import FAMILY_FIELDS, PERSON_FIELDS
 
