@@ -173,13 +173,16 @@ def _label(entry: dict[str, Any]) -> str:
 
 def _detail(entry: dict[str, Any], _: Translate = _french) -> str:
     """« Enfant TEST — ALSH — 21/04/2027 — Journée »: the event's names, its day as the page
-    writes days (the service keeps the ISO day); for a maintenance, the fields emptied."""
+    writes days (the service keeps the ISO day), the fields of a change request; for a
+    maintenance, the fields emptied."""
     summary = entry.get("summary") or {}
     if _is_maintenance(entry):
         emptied = [_(str(label)) for label in summary.get("labels") or summary.get("fields") or []]
         return _("{fields} (ne concernaient pas cette personne)", fields=", ".join(emptied))
     shown = {**summary, "date": _formats(_).date_text(summary.get("date"))}
     parts = [str(shown[k]) for k in DETAIL_FIELDS if shown.get(k)]
+    if summary.get("labels"):  # the fields of a change request, as « Ma famille » names them
+        parts.append(", ".join(_(str(label)) for label in summary["labels"]))
     if summary.get("reason"):
         parts.append(_("motif : {reason}", reason=summary["reason"]))
     return " — ".join(parts)

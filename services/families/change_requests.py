@@ -105,7 +105,7 @@ async def submit(
         request_id=request.id,
         target=entity,
         person_id=data.person_id,
-        fields=[c["field"] for c in changes],
+        **_fields_named(request),
     )
     await session.flush()
     return request
@@ -203,7 +203,9 @@ async def withdraw(
     request.state = "withdrawn"
     request.decided_at = utcnow()
     request.decided_by = subject
-    emit(session, events.CHANGE_WITHDRAWN, family_id, request_id=request.id)
+    emit(
+        session, events.CHANGE_WITHDRAWN, family_id, request_id=request.id, **_fields_named(request)
+    )
     await session.flush()
     return request
 
@@ -263,9 +265,7 @@ async def decide(
         request_id=request.id,
         target=request.target,
         person_id=request.person_id,
-        fields=[c["field"] for c in request.changes],
-        # The French labels too: the family's e-mail names the fields as its screens do.
-        labels=[_label(request.target, c["field"]) for c in request.changes],
+        **_fields_named(request),
         reason=reason,
     )
     await session.flush()
@@ -330,6 +330,15 @@ async def staff_view(session: AsyncSession, request: ChangeRequest) -> StaffChan
         decided_by=request.decided_by,
         conflict=request.state == PENDING and any(c.changed_since for c in changes),
     )
+
+
+def _fields_named(request: ChangeRequest) -> dict[str, list[str]]:
+    """The request's fields, and their French labels: the family's e-mail and « Historique de
+    mes actions » name them as its screens do."""
+    return {
+        "fields": [c["field"] for c in request.changes],
+        "labels": [_label(request.target, c["field"]) for c in request.changes],
+    }
 
 
 def _label(target: str, field: str) -> str:

@@ -81,10 +81,11 @@ JOURNALERS: dict[str, Journaler] = {
     # `maintenance`: the town emptied fields (portail families-inapplicable-fields), not the
     # family nor an agent; `labels`: those fields as the families screens name them.
     "person.updated": journal("person_id", "fields", "labels", "maintenance"),
-    "family.change_requested": journal("fields"),
-    "family.change_accepted": journal("fields"),
-    "family.change_refused": journal("fields", "reason"),
-    "family.change_withdrawn": journal("fields"),
+    # `labels`: the fields as the families screens name them, for the line's detail.
+    "family.change_requested": journal("fields", "labels"),
+    "family.change_accepted": journal("fields", "labels"),
+    "family.change_refused": journal("fields", "labels", "reason"),
+    "family.change_withdrawn": journal("fields", "labels"),
     # Sensitive access (promise 30): a family's data exported, and by whom (staff or itself).
     "family.exported": journal("role"),
     # auth: the connections of "Historique de mes actions"
