@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -210,15 +210,26 @@ async def prepare(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/agents/facturation/{reply.data['id']}")
 
 
+# What `?ok=` may say on a run's page: a key, never the text itself, so that an address
+# someone sends an agent cannot put its own words on the town's page.
+RUN_NOTICES = {"emises": "Factures émises.", "abandonne": "Aperçu abandonné."}
+
+
 async def run_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/facturation/{run_id}: the preview (or the published run)."""
     await require_staff_page(request)
+    return await _run_page(request, notice=RUN_NOTICES.get(request.query.get("ok", "")))
+
+
+async def _run_page(
+    request: web.Request, *, notice: str | None = None, error: str | None = None, status: int = 200
+) -> web.Response:
     run_id = _id(request.match_info["run_id"])
     run = await fetch_json(request, "billing", f"/runs/{run_id}") if run_id else None
     if run is None:
         raise web.HTTPNotFound()
-    context = _context(run=run, error=request.query.get("erreur"), notice=request.query.get("ok"))
-    return await render(request, "billing/run.html", context)
+    context = _context(run=run, error=error, notice=notice)
+    return await render(request, "billing/run.html", context, status=status)
 
 
 async def run_action(request: web.Request) -> web.StreamResponse:
@@ -233,9 +244,9 @@ async def run_action(request: web.Request) -> web.StreamResponse:
     )
     if not reply.ok:
         detail = problem_text(request, reply.data, "L'opération a échoué.")
-        raise web.HTTPSeeOther(f"/agents/facturation/{run_id}?" + urlencode({"erreur": detail}))
-    done = "Factures émises." if action == "publish" else "Aperçu abandonné."
-    raise web.HTTPSeeOther(f"/agents/facturation/{run_id}?" + urlencode({"ok": done}))
+        return await _run_page(request, error=detail, status=reply.status)
+    done = "emises" if action == "publish" else "abandonne"
+    raise web.HTTPSeeOther(f"/agents/facturation/{run_id}?ok={done}")
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,14 @@ async def test_staff_prepare_publish_credit_and_record_a_payment_from_the_pages(
     run_id = re.search(r"/agents/facturation/([0-9a-f-]{36})/publier", page).group(1)
     status, page = await post(portal, f"/agents/facturation/{run_id}/publier", token)
     assert status == 200 and "Factures émises." in page
+    # A refused action is said on the page it was asked from, with the service's status.
+    status, page = await post(portal, f"/agents/facturation/{run_id}/abandonner", token)
+    assert status == 409 and 'role="alert"' in page, page
+    # An address cannot put its own words on the page: `ok` is a key, `erreur` is not read.
+    forged = "Appelez vite le 0899 123 456"
+    for query in (f"ok={forged}", f"erreur={forged}"):
+        page = await (await portal.gateway.get(f"/agents/facturation/{run_id}?{query}")).text()
+        assert forged not in html.unescape(page) and 'role="alert"' not in page
     status, page = await post(portal, "/agents/facturation", token, mois="2026-03")
     assert status == 409 and "déjà facturé" in page
 
