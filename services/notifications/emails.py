@@ -68,15 +68,27 @@ class Rendered:
     language: str
 
 
+FRENCH_VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿæœ")
+
+
+def de_before(name: object) -> str:
+    """« de » before « Maïa », « d' » before « Enfant TEST »: French elides it before a vowel
+    (the templates' `de_before` filter, put in front of the name)."""
+    first = str(name)[:1] if name else ""  # an event without the name: « de »
+    return "d'" if first.lower() in FRENCH_VOWELS else "de "
+
+
 @cache
 def environment() -> jinja2.Environment:
     """The templates' environment (one per process; templates are compiled once)."""
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
         trim_blocks=True,
         keep_trailing_newline=False,
     )
+    env.filters["de_before"] = de_before
+    return env
 
 
 def template_exists(name: str, language: str = "fr") -> bool:

@@ -4,6 +4,7 @@ their writers build), in English."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, date, datetime
 from typing import Any
@@ -134,3 +135,22 @@ def _values(data: dict[str, Any], language: str = "fr") -> list[str]:
         if key in data:
             found.append(format_cents(data[key], language))
     return found
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [("Enfant TEST", "d'Enfant TEST"), ("Élodie", "d'Élodie"), ("Maïa", "de Maïa")],
+)
+@pytest.mark.parametrize(
+    "template",
+    ["registration_accepted", "reservation_confirmed", "document_accepted", "document_expiring"],
+)
+def test_french_elides_de_before_a_name_starting_with_a_vowel(
+    template: str, name: str, said: str
+) -> None:
+    data = {**samples()[template], "person_name": name}
+    mail = render(template, settings=SETTINGS, language="fr", data=data)
+    assert said in mail.text
+    page = html.unescape(mail.html)
+    assert said in re.sub(r"</?strong>", "", page)
+    assert "de Enfant" not in mail.text + page and "d'Maïa" not in mail.text + page
