@@ -1,4 +1,8 @@
-"""One place turns failures into answers: problem+json under `/api/`, French pages elsewhere."""
+"""One place turns failures into answers: problem+json under `/api/`, French pages elsewhere.
+
+A browser that opens an API address itself (a link to an invoice PDF, a document, the
+family export) is a person, not a program: it gets the page too, with the same status.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from aiohttp import web
 
 from services.kit.problems import Problem, problem_from_http_exception, problem_response
 
+from .headers import csp_nonce, page_csp
 from .i18n import translator_of
-from .paths import is_api_path
+from .paths import is_api_path, is_navigation
 from .proxy import StreamAborted
 from .rendering import render
 
@@ -50,18 +55,39 @@ PAGE_ERRORS: dict[int, tuple[str, str]] = {
         "Un service du portail met trop de temps à répondre. Réessayez dans quelques instants.",
     ),
 }
+# A link to a file (an invoice PDF, a document, the export) that is refused. Whether it does
+# not exist or belongs to another family is not said: one sentence for both.
+NOT_YOURS = (
+    "Document inaccessible",
+    "Ce document n'existe pas ou ne vous est pas accessible.",
+)
+FILE_ERRORS: dict[int, tuple[str, str]] = {
+    401: ("Connexion nécessaire", "Connectez-vous pour ouvrir ce document."),
+    403: NOT_YOURS,
+    404: NOT_YOURS,
+    410: NOT_YOURS,
+}
 
 
 def wants_problem(request: web.Request) -> bool:
-    """API callers get problem+json; people on pages get a page."""
+    """API callers get problem+json; people on pages, or opening an API address, a page."""
+    if is_navigation(request):
+        return False
     return is_api_path(request.path) or request.path in ("/readyz", "/healthz", "/metrics")
+
+
+def page_error_texts(request: web.Request, status: int) -> tuple[str, str]:
+    """The French title and sentence for `status` (a file's own for a refused API address)."""
+    if is_api_path(request.path) and status in FILE_ERRORS:
+        return FILE_ERRORS[status]
+    return PAGE_ERRORS.get(status, PAGE_ERRORS[500])
 
 
 async def render_error(request: web.Request, problem: Problem) -> web.Response:
     """The answer for `problem` on this request."""
     if wants_problem(request):
         return problem_response(problem, request.path)
-    title, text = PAGE_ERRORS.get(problem.status, PAGE_ERRORS[500])
+    title, text = page_error_texts(request, problem.status)
     _ = translator_of(request)
     retry_after = problem.headers.get("Retry-After")
     try:
@@ -83,6 +109,9 @@ async def render_error(request: web.Request, problem: Problem) -> web.Response:
             status=problem.status, text=f"{title}. {text}", content_type="text/plain"
         )
     response.headers.update(problem.headers)
+    if is_api_path(request.path):
+        # The API's policy forbids every style and script: this one answer is a page.
+        response.headers["Content-Security-Policy"] = page_csp(csp_nonce(request))
     return response
 
 

@@ -28,10 +28,12 @@ from yarl import URL
 
 from services.kit.context import REQUEST_ID_HEADER, current_request_id
 from services.kit.problems import (
+    PROBLEM_CONTENT_TYPE,
     BadGateway,
     GatewayTimeout,
     NotFound,
     PayloadTooLarge,
+    Problem,
     ServiceUnavailable,
 )
 
@@ -39,6 +41,7 @@ from .bodylimit import body_limit_of, is_upload_path
 from .breaker import CircuitBreaker
 from .clientip import client_ip
 from .keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT, UPSTREAM_METRICS
+from .paths import is_navigation
 from .upstream_metrics import UpstreamMetrics
 
 log = structlog.get_logger(__name__)
@@ -262,9 +265,25 @@ def _failed(breaker: CircuitBreaker, metrics: UpstreamMetrics, name: str, outcom
     metrics.calls.labels(name, outcome).inc()
 
 
+def _is_problem(upstream: ClientResponse) -> bool:
+    return upstream.status >= 400 and upstream.content_type == PROBLEM_CONTENT_TYPE
+
+
+def _problem_for_a_person(upstream: ClientResponse, name: str) -> Problem:
+    """The service's refusal, with its status, for the error page a browser will show:
+    its English detail and ids mean nothing to the parent who clicked a link."""
+    problem = Problem(f"The {name} service answered {upstream.status}.")
+    problem.status = upstream.status
+    if "Retry-After" in upstream.headers:
+        problem.headers["Retry-After"] = upstream.headers["Retry-After"]
+    return problem
+
+
 async def _stream_back(
     request: web.Request, upstream: ClientResponse, deadline: float, name: str
 ) -> web.StreamResponse:
+    if is_navigation(request) and _is_problem(upstream):
+        raise _problem_for_a_person(upstream, name)
     headers = response_headers(upstream)
     length = upstream.content_length
     if request.method != "HEAD" and length is not None and length <= BUFFERED_RESPONSE_BYTES:
