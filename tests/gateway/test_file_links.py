@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -213,3 +214,17 @@ async def test_clicking_a_link_to_a_refused_file_shows_the_french_page(
             await page.wait_for_url(f"{base}/")
         finally:
             await browser.close()
+
+
+def test_the_portals_file_links_are_plain_links() -> None:
+    """A link with `download` is saved as a file even when refused: Chromium then saves the
+    error page as `pdf.html` and cancels, and the person never reads it. The services send
+    `Content-Disposition: attachment`, so a plain link still downloads a file that is there."""
+    templates = Path(__file__).parents[2] / "gateway" / "templates"
+    with_download = [
+        f"{path.relative_to(templates)}: {line.strip()[:80]}"
+        for path in sorted(templates.rglob("*.html"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.search(r"<a\b[^>]*\sdownload[\s>=]", line)
+    ]
+    assert not with_download, "\n".join(with_download)
