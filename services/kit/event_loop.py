@@ -1,10 +1,10 @@
 """The event loop every long-running process of the portal runs on: uvloop by default.
 
 uvloop (libuv, by the authors of asyncpg) runs the same asyncio code with less CPU per
-socket read and write, which is most of what our processes do: an HTTP request, a
-PostgreSQL round trip, an SMTP command. `PORTAIL_EVENT_LOOP=asyncio` keeps the standard
-loop (to compare, or to debug with asyncio's own tools). docs/performance.md has the
-measures.
+socket read and write. Measured here the gain is small: about 5 % of the CPU per request of
+a bare aiohttp application, within the noise of the portal's end-to-end benches
+(docs/performance.md). `PORTAIL_EVENT_LOOP=asyncio` keeps the standard loop (to compare, or
+to debug with asyncio's own tools).
 """
 
 from __future__ import annotations
