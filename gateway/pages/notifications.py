@@ -92,6 +92,7 @@ EVENT_LABELS = {
     "document.submitted": "Document transmis",
     "document.accepted": "Document accepté",
     "document.refused": "Document refusé",
+    "document.replaced": "Document remplacé par un nouvel envoi",
     "document.downloaded": "Document consulté",
     "document.expiring": "Document bientôt expiré",
     "invoice.issued": "Facture disponible",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -26,7 +27,14 @@ SCANNING = "scanning"  # en cours d'analyse: stored, waiting for the antivirus
 PENDING = "pending"  # en attente de validation: visible to staff
 ACCEPTED = "accepted"
 REFUSED = "refused"
-SUBMISSION_STATES = (SCANNING, PENDING, ACCEPTED, REFUSED)
+# remplacé: the family sent the same document again before staff decided on this copy;
+# staff can no longer decide on it, the family still sees it in its history.
+REPLACED = "replaced"
+SUBMISSION_STATES = (SCANNING, PENDING, ACCEPTED, REFUSED, REPLACED)
+# Waiting for the antivirus or for staff: at most one such submission per subject (one
+# family, one type, one person or none), so staff never decide twice on the same document.
+WAITING_STATES = (SCANNING, PENDING)
+WAITING_SQL = "state IN ('scanning', 'pending')"
 
 CONCERNS = ("family", "child", "person")
 
@@ -68,9 +76,21 @@ class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (
         CheckConstraint(
-            "state IN ('scanning', 'pending', 'accepted', 'refused')", name="state_known"
+            "state IN ('scanning', 'pending', 'accepted', 'refused', 'replaced')",
+            name="state_known",
         ),
         Index("ix_submissions_family_type", "family_id", "document_type_id", "person_id"),
+        # The database's guarantee behind `service.create_submission`'s lock: two uploads
+        # that raced cannot both stay waiting (a family document has no person: '' then).
+        Index(
+            "uq_submissions_one_waiting",
+            "family_id",
+            "document_type_id",
+            text("coalesce(person_id, '')"),
+            unique=True,
+            postgresql_where=text(WAITING_SQL),
+            sqlite_where=text(WAITING_SQL),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

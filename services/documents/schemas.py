@@ -22,6 +22,7 @@ STATE_LABELS: dict[str, str] = {
     "expiring": "Expire bientôt",
     "expired": "Expiré",
     "refused": "Refusé",
+    "replaced": "Remplacé",
 }
 
 
@@ -124,7 +125,7 @@ class SubmissionRead(BaseModel):
     person_name: str
     document_type_id: str
     document_type_name: str
-    state: Literal["scanning", "pending", "accepted", "refused"]
+    state: Literal["scanning", "pending", "accepted", "refused", "replaced"]
     state_label: str
     refusal_reason: str | None
     valid_until: date | None

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +32,9 @@ from .models import (
     ALL_FORMATS,
     PENDING,
     REFUSED,
+    REPLACED,
     SCANNING,
+    WAITING_STATES,
     DocumentType,
     OrgDocument,
     OutboxMessage,
@@ -207,12 +209,27 @@ async def create_submission(
     files: Sequence[StoredFile],
     submitted_by: str,
     scanning: bool,
+    superseded_retention_days: int,
 ) -> Submission:
-    """Record a submission whose objects are stored; visible to staff unless `scanning`."""
+    """Record a submission whose objects are stored; visible to staff unless `scanning`.
+
+    It replaces the copy of the same document still waiting (for the antivirus or for
+    staff), so that staff decide once: under a lock on the subject, so that two uploads
+    sent together end with the later one waiting and the other replaced.
+    """
+    person_id = person.id if person else None
+    await _lock_subject(session, family_id, document_type.id, person_id)
+    await _replace_waiting(
+        session,
+        family_id=family_id,
+        document_type_id=document_type.id,
+        person_id=person_id,
+        retention=timedelta(days=superseded_retention_days),
+    )
     submission = Submission(
         id=str(uuid.uuid4()),
         family_id=family_id,
-        person_id=person.id if person else None,
+        person_id=person_id,
         person_name=person.name[:200] if person else "",
         document_type_id=document_type.id,
         document_type=document_type,
@@ -240,6 +257,53 @@ async def create_submission(
     return submission
 
 
+async def _lock_subject(
+    session: AsyncSession, family_id: str, document_type_id: str, person_id: str | None
+) -> None:
+    # Held to the commit: a second upload of the same document waits here, then finds the
+    # first one committed and replaces it. SQLite writers are serialised at BEGIN already.
+    if session.get_bind().dialect.name == "postgresql":
+        subject = f"documents-subject:{family_id}:{document_type_id}:{person_id or ''}"
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:subject, 0))"),
+            {"subject": subject},
+        )
+
+
+async def _replace_waiting(
+    session: AsyncSession,
+    *,
+    family_id: str,
+    document_type_id: str,
+    person_id: str | None,
+    retention: timedelta,
+) -> None:
+    """Mark the subject's waiting submissions replaced; their files are kept as a superseded
+    copy's are (`retention`), then purged with their row (no other row shares an object)."""
+    statement = (
+        select(Submission)
+        .where(
+            Submission.family_id == family_id,
+            Submission.document_type_id == document_type_id,
+            _same_person(person_id),
+            Submission.state.in_(WAITING_STATES),
+        )
+        .with_for_update(of=Submission)
+    )
+    now = utcnow()
+    for waiting in await session.scalars(statement):
+        seen_by_staff = waiting.state == PENDING
+        waiting.state = REPLACED
+        waiting.decided_at = now
+        # A copy the antivirus never cleared is of no use to anyone: purged the next night.
+        waiting.purge_after = now + retention if seen_by_staff else now
+        if seen_by_staff:
+            # Closes the request `document.submitted` opened (journal, staff digest).
+            _record(session, events.DOCUMENT_REPLACED, waiting)
+    # Before the new row is inserted: the unique index on waiting rows checks each statement.
+    await session.flush()
+
+
 async def get_submission(
     session: AsyncSession, *, submission_id: str, family_id: str | None = None, lock: bool = False
 ) -> Submission:
@@ -253,6 +317,14 @@ async def get_submission(
     if found is None:
         raise DocumentNotFound("Ce document n'existe pas.")
     return found
+
+
+def never_cleared(submission: Submission, *, antivirus_on: bool) -> bool:
+    """Whether the antivirus has yet to clear this submission's files (scanning, or replaced
+    while it was): nobody opens those."""
+    if submission.state == SCANNING:
+        return True
+    return antivirus_on and submission.state == REPLACED and submission.scanned_at is None
 
 
 def record_download(
@@ -373,6 +445,11 @@ async def refuse(
 def _require_pending(submission: Submission) -> None:
     if submission.state == SCANNING:
         raise NotReviewable("Ce document est encore en cours d'analyse antivirus.")
+    if submission.state == REPLACED:
+        raise NotReviewable(
+            "La famille a envoyé une nouvelle version de ce document : celle-ci est remplacée "
+            "et ne peut plus être validée ni refusée. La nouvelle version est dans la liste."
+        )
     if submission.state != PENDING:
         raise NotReviewable(
             f"Ce document a déjà été traité ({STATE_LABELS[submission.state].lower()})."
@@ -388,11 +465,15 @@ async def _same_subject(session: AsyncSession, submission: Submission) -> list[S
         Submission.family_id == submission.family_id,
         Submission.document_type_id == submission.document_type_id,
         Submission.id != submission.id,
-        Submission.person_id.is_(None)
-        if submission.person_id is None
-        else Submission.person_id == submission.person_id,
+        _same_person(submission.person_id),
     )
     return list(await session.scalars(statement))
+
+
+def _same_person(person_id: str | None) -> Any:
+    if person_id is None:
+        return Submission.person_id.is_(None)
+    return Submission.person_id == person_id
 
 
 async def review_queue(

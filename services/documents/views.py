@@ -17,7 +17,6 @@ from .downloads import stream_object
 from .errors import DocumentNotFound, MembersUnavailable, NotReviewable, PersonNotInFamily
 from .keys import CLAMD, DOCUMENTS_SETTINGS, STORAGE, UPLOAD_BUDGET
 from .members import Member, family_members
-from .models import SCANNING
 from .schemas import (
     AcceptBody,
     Completeness,
@@ -187,6 +186,7 @@ async def upload(request: web.Request) -> web.Response:
             person=person,
             uploads=uploads,
             submitted_by=identity.subject,
+            superseded_retention_days=settings.superseded_retention_days,
         )
         del uploads
     return json_response(service.submission_read(submission), status=201)
@@ -263,7 +263,7 @@ async def download_submission_file(request: web.Request) -> web.StreamResponse:
     stored = next((f for f in submission.files if f.id == request.match_info["file_id"]), None)
     if stored is None:
         raise DocumentNotFound("Ce fichier n'existe pas.")
-    if submission.state == SCANNING:
+    if service.never_cleared(submission, antivirus_on=request.app[CLAMD] is not None):
         # Fail closed: nobody opens a file the antivirus has not cleared.
         raise NotReviewable("Ce fichier est en cours d'analyse antivirus.")
     # Documents are often health data: who opened which one goes to the journal.

@@ -43,8 +43,10 @@ async def submit(
     person: Member | None,
     uploads: Sequence[UploadedFile],
     submitted_by: str,
+    superseded_retention_days: int,
 ) -> Submission:
-    """Check, store and record an upload; scan it when clamd is configured."""
+    """Check, store and record an upload (replacing the copy still waiting, if any); scan it
+    when clamd is configured."""
     accepted = tuple(document_type.accepted_formats) or ALL_FORMATS
     # Parsing PDFs and re-encoding images is CPU work: off the event loop.
     files = [await asyncio.to_thread(inspect_file, u.data, u.filename, accepted) for u in uploads]
@@ -60,6 +62,7 @@ async def submit(
                 files=stored,
                 submitted_by=submitted_by,
                 scanning=clamd is not None,
+                superseded_retention_days=superseded_retention_days,
             )
     except BaseException:
         await storage.delete_quietly(s.key for s in stored)

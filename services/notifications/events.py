@@ -119,6 +119,8 @@ JOURNALERS: dict[str, Journaler] = {
     "document.submitted": journal("document_type_name", "person_name"),
     "document.accepted": journal("document_type_name", "person_name"),
     "document.refused": journal("document_type_name", "person_name", "reason"),
+    # The family sent the document again before staff decided: the older copy left the queue.
+    "document.replaced": journal("document_type_name", "person_name"),
     # Sensitive access (promise 30): who opened a family's file — staff or the family itself.
     "document.downloaded": journal("document_type_name", "person_name", "by_role"),
     # billing
@@ -203,4 +205,5 @@ PENDING_REQUESTS: dict[str, tuple[str, str, bool]] = {
     "document.submitted": ("document", "submission_id", True),
     "document.accepted": ("document", "submission_id", False),
     "document.refused": ("document", "submission_id", False),
+    "document.replaced": ("document", "submission_id", False),
 }
