@@ -287,3 +287,11 @@ async def count_family_messages(session: AsyncSession, family_id: str) -> int:
         .where(ContactMessage.family_id == family_id)
     )
     return int(total or 0)
+
+
+async def count_unanswered(session: AsyncSession) -> int:
+    """How many threads wait for staff: the family wrote last (`open`)."""
+    total = await session.scalar(
+        select(func.count()).select_from(ContactMessage).where(ContactMessage.state == "open")
+    )
+    return int(total or 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -22,13 +23,18 @@ KIND_LABELS = {
 }
 
 
-async def owe_digest(
-    session: AsyncSession, settings: NotificationsSettings, *, today: datetime | None = None
-) -> list[str]:
-    """Add today's digest e-mails (once per day: the source is the day); returns their ids."""
-    recipients = sorted({a.strip() for a in settings.digest_recipients.split(",") if a.strip()})
-    if not recipients:
-        return []
+@dataclass(frozen=True)
+class Waiting:
+    """How many requests of one kind wait for staff, and since when the oldest."""
+
+    kind: str
+    count: int
+    oldest: datetime | str
+
+
+async def waiting_by_kind(session: AsyncSession) -> list[Waiting]:
+    """The pending requests counted per kind (kinds with none left out): the digest's lines,
+    and the figures of the staff home page (`GET /staff/waiting`)."""
     rows = (
         await session.execute(
             select(PendingRequest.kind, func.count(), func.min(PendingRequest.requested_at))
@@ -36,7 +42,18 @@ async def owe_digest(
             .order_by(PendingRequest.kind)
         )
     ).all()
-    total = sum(int(count) for _, count, _ in rows)
+    return [Waiting(kind, int(count), oldest) for kind, count, oldest in rows]
+
+
+async def owe_digest(
+    session: AsyncSession, settings: NotificationsSettings, *, today: datetime | None = None
+) -> list[str]:
+    """Add today's digest e-mails (once per day: the source is the day); returns their ids."""
+    recipients = sorted({a.strip() for a in settings.digest_recipients.split(",") if a.strip()})
+    if not recipients:
+        return []
+    rows = await waiting_by_kind(session)
+    total = sum(row.count for row in rows)
     if total == 0:
         return []
     day = (today or utcnow()).astimezone(PARIS).date()
@@ -47,11 +64,11 @@ async def owe_digest(
         "total": total,
         "lines": [
             {
-                "label": KIND_LABELS.get(kind, kind),
-                "count": int(count),
-                "oldest": _day(oldest),
+                "label": KIND_LABELS.get(row.kind, row.kind),
+                "count": row.count,
+                "oldest": _day(row.oldest),
             }
-            for kind, count, oldest in rows
+            for row in rows
         ],
     }
     return [

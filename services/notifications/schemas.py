@@ -68,6 +68,15 @@ class DashboardRead(BaseModel):
     news: list[NewsItem] = Field(default_factory=list)
 
 
+class StaffWaitingRead(BaseModel):
+    """What waits for staff this morning: the staff home page's figures."""
+
+    famille: int = Field(0, description="Family change requests not yet decided")
+    inscription: int = Field(0, description="Registration requests not yet decided")
+    document: int = Field(0, description="Submitted documents not yet checked")
+    messages: int = Field(0, description="Contact threads whose last post is the family's")
+
+
 class DeadLetterRead(BaseModel):
     """A message the consumer could not handle."""
 

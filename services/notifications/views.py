@@ -12,7 +12,7 @@ from services.kit.keys import DATABASE
 from services.kit.openapi import operation
 from services.kit.problems import NotFound
 
-from . import contact, news, service
+from . import contact, digest, news, service
 from .schemas import (
     DashboardRead,
     DeadLetterPage,
@@ -22,6 +22,7 @@ from .schemas import (
     JournalQuery,
     NewsItem,
     PageQuery,
+    StaffWaitingRead,
     Tile,
 )
 
@@ -91,6 +92,23 @@ async def read_dashboard(request: web.Request) -> web.Response:
             news=[NewsItem(title=n.title, text=n.text) for n in current],
         )
     )
+
+
+@routes.get("/staff/waiting")
+@operation(
+    "What waits for staff: undecided requests per kind, unanswered contact threads (staff)",
+    tags=("dashboard",),
+    response=StaffWaitingRead,
+    errors=(401, 403),
+)
+async def read_staff_waiting(request: web.Request) -> web.Response:
+    """GET /staff/waiting: the counts the staff home page shows on its tiles."""
+    require_staff(request)
+    async with request.app[DATABASE].sessions() as session:
+        requests = await digest.waiting_by_kind(session)
+        messages = await contact.count_unanswered(session)
+    counts = {row.kind: row.count for row in requests if row.kind in StaffWaitingRead.model_fields}
+    return json_response(StaffWaitingRead(**counts, messages=messages))
 
 
 @routes.get("/dead-letters")
