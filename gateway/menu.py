@@ -14,6 +14,8 @@ class MenuEntry:
     href: str
     # The staff role the page requires (its handler refuses the others); None: every agent.
     staff_role: str | None = None
+    # The queue of notifications' `GET /staff/waiting` whose count the staff home shows.
+    queue: str | None = None
 
 
 MENU: tuple[MenuEntry, ...] = (
@@ -34,11 +36,11 @@ MENU: tuple[MenuEntry, ...] = (
 # working day (what waits for a decision first, then the registers, then the settings).
 STAFF_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("Accueil des agents", "/"),
-    MenuEntry("Demandes de modification", "/agents/demandes"),
-    MenuEntry("Demandes d'inscription", "/agents/inscriptions"),
+    MenuEntry("Demandes de modification", "/agents/demandes", queue="famille"),
+    MenuEntry("Demandes d'inscription", "/agents/inscriptions", queue="inscription"),
     MenuEntry("Réservations et présences", "/agents/reservations"),
-    MenuEntry("Documents à valider", "/agents/documents"),
-    MenuEntry("Messages des familles", "/agents/messages"),
+    MenuEntry("Documents à valider", "/agents/documents", queue="document"),
+    MenuEntry("Messages des familles", "/agents/messages", queue="messages"),
     MenuEntry("Familles", "/agents/familles"),
     MenuEntry("Facturation mensuelle", "/agents/facturation"),
     MenuEntry("Factures", "/agents/factures"),

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import web
 
+from services.kit.problems import Problem
+
+from ..calls import call_service
 from ..dashboard import compose
-from ..keys import SESSION
-from ..menu import menu_for
+from ..keys import GATEWAY_SETTINGS, SESSION
+from ..menu import MenuEntry, menu_for
 from ..rendering import render
 from ..session import require_signed_in
 
@@ -18,13 +23,44 @@ def local_path(value: str | None, default: str = "/") -> str:
     return default
 
 
+@dataclass(frozen=True)
+class StaffTile:
+    """A section of the staff home, with how much waits in its queue (0: nothing to say)."""
+
+    entry: MenuEntry
+    waiting: int = 0
+
+
+async def waiting_counts(request: web.Request) -> dict[str, int]:
+    """Notifications' counts of what waits for staff; none when it cannot answer in time
+    (the home page is the way to every section: it never waits on a figure)."""
+    deadline = request.app[GATEWAY_SETTINGS].dashboard_deadline_seconds
+    try:
+        reply = await call_service(request, "notifications", "GET", "/staff/waiting",
+                                   deadline=deadline)  # fmt: skip
+    except Problem:
+        return {}
+    if not reply.ok or not isinstance(reply.data, dict):
+        return {}
+    return {k: v for k, v in reply.data.items() if isinstance(v, int) and v > 0}
+
+
+async def staff_home(request: web.Request, staff_roles: frozenset[str]) -> web.StreamResponse:
+    """Staff belong to no family: their home is the back office's sections, each queue's tile
+    saying how much waits in it."""
+    counts = await waiting_counts(request)
+    tiles = [
+        StaffTile(entry, counts.get(entry.queue, 0) if entry.queue else 0)
+        for entry in menu_for("staff", staff_roles)[1:]
+    ]
+    return await render(request, "staff_home.html", {"tiles": tiles})
+
+
 async def dashboard_page(request: web.Request) -> web.StreamResponse:
     """GET /: the dashboard of the chosen (or first) family of the signed-in account."""
     identity = await require_signed_in(request)
     if identity.role == "staff":
-        # Staff belong to no family: their home is the back office's list of sections.
-        sections = menu_for("staff", identity.staff_roles)[1:]
-        return await render(request, "staff_home.html", {"sections": sections})
+        return await staff_home(request, identity.staff_roles)
     session = request.get(SESSION)
     assert session is not None and session.jwt is not None  # signed in implies both
     family_ids = [membership.family_id for membership in identity.memberships]

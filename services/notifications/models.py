@@ -145,7 +145,7 @@ class EmailPreference(Base):
 
 
 class PendingRequest(Base):
-    """A family's request still waiting for staff (from events), for the staff digest."""
+    """A family's request still waiting for staff (from events): the digest, the staff home."""
 
     __tablename__ = "pending_requests"
 
