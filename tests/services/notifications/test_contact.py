@@ -284,6 +284,7 @@ async def test_parents_are_refused_every_staff_route(portal: Any) -> None:
         ("GET", "/emails", None),
         ("POST", f"/emails/{uuid.uuid4()}/resend", None),
         ("GET", "/dead-letters", None),
+        ("GET", "/staff/waiting", None),
     ]  # fmt: skip
     for method, path, body in calls:
         response = await client.request(method, path, json=body, headers=family.headers)
