@@ -17,6 +17,7 @@ from services.kit.identity import Identity
 from services.kit.problems import Problem
 
 from ..calls import call_service, family_names
+from ..i18n import translator_of
 from ..rendering import render
 from ..service_messages import message_text, problem_text
 from ..session import require_signed_in, require_staff_page
@@ -31,6 +32,20 @@ STATES = (
     ("cancelled", "annulée"),
 )
 FILTERS = {"activite": "activity_id", "etat": "state", "annee": "school_year"}
+# After a form that worked the browser is sent back to the page (Post/Redirect/Get: a refresh
+# does not send the form again); `?ok=` names one of these fixed sentences, never free text.
+NOTICES = {
+    "envoyee": "Votre demande d'inscription a été enregistrée.",
+    "annulee": "L'inscription a été annulée.",
+}
+# The staff's decisions: `?ok=` and, from the service's answer, how many (`&n=`).
+DECISION_NOTICES = {
+    "acceptees": ("Demande acceptée.", "{count} demandes acceptées."),
+    "refusees": ("Demande refusée.", "{count} demandes refusées."),
+}
+MAX_DECISIONS = 200
+# Why a period cannot be asked again (the service refuses it: the form says it beforehand).
+TAKEN = {"requested": "déjà demandée", "accepted": "déjà inscrit"}
 
 
 def _field(form: Any, name: str) -> str:
@@ -80,6 +95,7 @@ async def _family_page(
         "error": message_text(request, error) if error else None,  # shown as it is
         "notice": notice,
         "unavailable": [],
+        "taken": {},
     }
     if family_id is None:
         return await render(request, "bookings/inscriptions.html", context, status=status)
@@ -110,11 +126,21 @@ async def _family_page(
         )
         context["registrations"] = (shown or {"items": []})["items"]
         items = everything["items"]
+        context["taken"] = _taken_choices(items)
         context["activities"] = sorted({(r["activity_id"], r["activity_name"]) for r in items})
         context["years"] = sorted({r["school_year"] for r in items}, reverse=True)
     catalogue = await _get(request, "bookings", "/catalogue")
     context["catalogue"] = [] if catalogue is None else catalogue["items"]
     return await render(request, "bookings/inscriptions.html", context, status=status)
+
+
+def _taken_choices(registrations: list[dict[str, Any]]) -> dict[str, str]:
+    """`activity|period` → why the form cannot offer it (asked already, or registered)."""
+    return {
+        f"{r['activity_id']}|{r['period_id']}": TAKEN[r["state"]]
+        for r in registrations
+        if r["state"] in TAKEN
+    }
 
 
 def _back(family_id: str, person_id: str, **extra: str) -> str:
@@ -125,11 +151,7 @@ async def registrations_page(request: web.Request) -> web.StreamResponse:
     """GET /inscriptions: the family's members; a member's registrations; the request form."""
     identity = await require_signed_in(request)
     family_id = _family_of(identity, request.query.get("famille"))
-    notices = {
-        "envoyee": "Votre demande d'inscription a été enregistrée.",
-        "annulee": "L'inscription a été annulée.",
-    }
-    notice = next((text for key, text in notices.items() if key in request.query), None)
+    notice = NOTICES.get(request.query.get("ok", ""))
     return await _family_page(
         request, identity, family_id, person_id=request.query.get("personne"), notice=notice
     )
@@ -158,7 +180,7 @@ async def request_registration(request: web.Request) -> web.StreamResponse:
         request, "bookings", "POST", f"/families/{family_id}/registrations", json=body
     )
     if reply.ok:
-        raise web.HTTPSeeOther(_back(family_id, person_id, envoyee="1"))
+        raise web.HTTPSeeOther(_back(family_id, person_id, ok="envoyee"))
     detail = problem_text(request, reply.data, "La demande n'a pas pu être enregistrée.")
     return await _family_page(
         request, identity, family_id, person_id=person_id, error=detail, status=reply.status,
@@ -182,7 +204,7 @@ async def cancel_registration(request: web.Request) -> web.StreamResponse:
         f"/families/{family_id}/registrations/{registration_id}/cancel",
     )  # fmt: skip
     if reply.ok:
-        raise web.HTTPSeeOther(_back(family_id, person_id, annulee="1"))
+        raise web.HTTPSeeOther(_back(family_id, person_id, ok="annulee"))
     detail = problem_text(request, reply.data, "L'inscription n'a pas pu être annulée.")
     return await _family_page(
         request, identity, family_id, person_id=person_id, error=detail, status=reply.status
@@ -197,6 +219,7 @@ async def _queue_page(
     *,
     activity_id: str = "",
     results: list[dict[str, Any]] | None = None,
+    notice: str | None = None,
     status: int = 200,
 ) -> web.Response:
     params = {"state": "requested", "limit": "200"}
@@ -210,6 +233,7 @@ async def _queue_page(
         # Bookings knows a family by its id only: the agent deciding needs its name.
         "family_names": await family_names(request, (r["family_id"] for r in items or [])),
         "results": results or [],
+        "notice": notice,
         "activities": [] if activities is None else activities["items"],
         "activity_id": params.get("activity_id", ""),
     }
@@ -219,7 +243,19 @@ async def _queue_page(
 async def staff_queue(request: web.Request) -> web.StreamResponse:
     """GET /agents/inscriptions: the requests waiting for a decision."""
     await require_staff_page(request)
-    return await _queue_page(request, activity_id=request.query.get("activite", ""))
+    return await _queue_page(
+        request, activity_id=request.query.get("activite", ""), notice=_decision_notice(request)
+    )
+
+
+def _decision_notice(request: web.Request) -> str | None:
+    """The sentence of `?ok=` (a DECISION_NOTICES key), counted by `&n=` when it is sane."""
+    sentences = DECISION_NOTICES.get(request.query.get("ok", ""))
+    if sentences is None:
+        return None
+    count = request.query.get("n", "")
+    many = int(count) if count.isdigit() and 0 < int(count) <= MAX_DECISIONS else 1
+    return translator_of(request).plural(*sentences, many)
 
 
 async def staff_decisions(request: web.Request) -> web.StreamResponse:
@@ -227,7 +263,7 @@ async def staff_decisions(request: web.Request) -> web.StreamResponse:
     await require_staff_page(request)
     form = await request.post()
     activity_id = _field(form, "activite")
-    ids = [str(value)[:MAX_FIELD] for value in form.getall("ids", [])][:200]
+    ids = [str(value)[:MAX_FIELD] for value in form.getall("ids", [])][:MAX_DECISIONS]
     decision = _field(form, "decision")
     reason = str(form.get("motif", ""))[:500].strip() or None
     if not ids or decision not in ("accept", "refuse"):
@@ -249,7 +285,14 @@ async def staff_decisions(request: web.Request) -> web.StreamResponse:
         return await _queue_page(
             request, activity_id=activity_id, results=[{"ok": False, "detail": detail}], status=422
         )
-    return await _queue_page(request, activity_id=activity_id, results=reply.data["results"])
+    results = reply.data["results"]
+    if not all(r["ok"] for r in results):
+        # Some were refused (decided meanwhile…): each one's answer is shown on the page.
+        return await _queue_page(request, activity_id=activity_id, results=results)
+    done = {"ok": "acceptees" if decision == "accept" else "refusees", "n": str(len(results))}
+    if ID.match(activity_id):
+        done["activite"] = activity_id
+    raise web.HTTPSeeOther("/agents/inscriptions?" + urlencode(done))
 
 
 def register(app: web.Application) -> None:

@@ -212,10 +212,37 @@ async def _review_page(
     return await render(request, "documents/review.html", context, status=status)
 
 
+# After a decision the agent is sent back to the queue (Post/Redirect/Get: a refresh does not
+# decide again): `?ok=` is one of these keys, `&document=` and `&famille=` the submission
+# whose document type the notice names — read back from the service, never from the address.
+DECISION_NOTICES = {
+    "accepte": ("accepted", "{name} : accepté."),
+    "refuse": ("refused", "{name} : refusé."),
+}
+
+
+async def _decision_notice(request: web.Request) -> str | None:
+    """« Vaccinations : accepté. »; « Document : accepté. » when the submission cannot be
+    read back or is not in the state the key says."""
+    known = DECISION_NOTICES.get(request.query.get("ok", ""))
+    if known is None:
+        return None
+    state, sentence = known
+    _ = translator_of(request)
+    name = _("Document")
+    submission_id, family_id = _id(request.query.get("document")), _id(request.query.get("famille"))
+    if submission_id and family_id:
+        path = f"/families/{quote(family_id)}/submissions/{submission_id}"
+        submission = await fetch_json(request, "documents", path)
+        if submission and submission.get("state") == state:
+            name = submission["document_type_name"]
+    return _(sentence, name=name)
+
+
 async def review_page(request: web.Request) -> web.StreamResponse:
     """GET /agents/documents: the documents waiting for a decision."""
     await require_staff_page(request)
-    return await _review_page(request)
+    return await _review_page(request, notice=await _decision_notice(request))
 
 
 async def decide(request: web.Request) -> web.StreamResponse:
@@ -244,9 +271,12 @@ async def decide(request: web.Request) -> web.StreamResponse:
     if not reply.ok:
         detail = problem_text(request, reply.data, "La décision n'a pas pu être enregistrée.")
         return await _review_page(request, error=detail, status=reply.status)
-    name = reply.data.get("document_type_name", "Document")
-    done = "{name} : accepté." if decision == "accept" else "{name} : refusé."
-    return await _review_page(request, notice=translator_of(request)(done, name=name))
+    done = {
+        "ok": "accepte" if decision == "accept" else "refuse",
+        "document": submission_id,
+        "famille": str(reply.data.get("family_id", "")),
+    }
+    raise web.HTTPSeeOther("/agents/documents?" + urlencode(done))
 
 
 def _type_body(form: Any) -> tuple[dict[str, Any], str | None]:

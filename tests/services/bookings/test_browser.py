@@ -79,13 +79,25 @@ async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(porta
             await parent.screenshot(
                 path=str(SCREENSHOTS / "bookings-requested.png"), full_page=True
             )
-
-            # Asking twice: the service's precise reason is shown, in French.
-            await parent.get_by_label("Activité et période").select_option(choice)
-            await parent.get_by_role("button", name="Demander l'inscription").click()
-            await parent.wait_for_load_state()
-            alert = await parent.get_by_role("alert").inner_text()
-            assert "Enfant TEST a déjà une inscription demandée" in alert
+            # Post/Redirect/Get: the address is the page's, so a refresh sends nothing again.
+            assert "/inscriptions/demande" not in parent.url and "ok=envoyee" in parent.url
+            await parent.reload()
+            assert await parent.get_by_role("alert").count() == 0
+            assert await parent.locator(".registrations tbody tr").count() == 1
+            # The period asked is shown greyed with why, and cannot be chosen again.
+            asked = parent.locator(f"select#choix option[value='{choice}']")
+            assert await asked.is_disabled()
+            assert (await asked.inner_text()).endswith("(déjà demandée)")
+            await parent.screenshot(
+                path=str(SCREENSHOTS / "helperH-inscription-phone.png"), full_page=True
+            )
+            # A closed list shows one line: opened as a box, for the picture, to see the rest.
+            await asked.evaluate(
+                "o => { o.parentElement.parentElement.size = 8; o.scrollIntoView(); }"
+            )
+            await parent.locator("form[action='/inscriptions/demande']").screenshot(
+                path=str(SCREENSHOTS / "helperH-choices-phone.png")
+            )
 
             staff_context = await browser.new_context(viewport=DESKTOP)
             agent = await staff_context.new_page()
@@ -101,6 +113,12 @@ async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(porta
             await row.get_by_role("button", name="Accepter", exact=True).click()
             await agent.wait_for_load_state()
             assert "Demande acceptée." in await agent.get_by_role("status").inner_text()
+            assert agent.url.startswith(f"{base}/agents/inscriptions?")  # not the POST
+            await agent.reload()
+            assert await agent.get_by_role("alert").count() == 0
+            await agent.screenshot(
+                path=str(SCREENSHOTS / "helperH-decision-desktop.png"), full_page=True
+            )
 
             await parent.goto(
                 f"{base}/inscriptions?famille={portal.family_id}&personne={portal.child_id}"

@@ -78,18 +78,25 @@ async def test_a_parent_requests_sees_the_refusal_reason_and_staff_accept(
         headers={"Origin": base}, allow_redirects=False,
     )  # fmt: skip
     assert sent.status == 303, await sent.text()
+    assert sent.headers["Location"].startswith("/inscriptions?")  # a refresh asks nothing again
     after = await (await client.get(sent.headers["Location"])).text()
     assert "Votre demande d'inscription a été enregistrée." in text_of(after)
     assert "demandée" in text_of(after)
+    # The period asked is no longer offered: shown, greyed, with why.
+    assert f'<option value="{choice}" disabled>' in after
+    assert f"{portal.activity['name']} — Vacances de printemps 2027 (déjà demandée)" in text_of(
+        after
+    )
 
+    # From a page opened before (another tab), the service still refuses it.
     twice = await client.post(
         "/inscriptions/demande", data={**form, "choix": choice}, headers={"Origin": base}
     )
     assert twice.status == 409
     refused = await twice.text()
     assert "Enfant TEST a déjà une inscription demandée" in text_of(refused)
-    # The refused choice is still the one selected: the parent corrects it, not starts over.
-    assert f'<option value="{choice}" selected>' in refused
+    # The refused choice is still the one selected, now marked: the parent picks another.
+    assert f'<option value="{choice}" selected disabled>' in refused
 
     # Staff: the queue, then accept.
     staff = portal.gateway
@@ -100,11 +107,21 @@ async def test_a_parent_requests_sees_the_refusal_reason_and_staff_accept(
     registration_id = queued_id(queue_html, portal.activity["name"])
     decided = await staff.post(
         "/agents/inscriptions/decisions",
-        data={"csrf_token": csrf(queue_html), "ids": registration_id, "decision": "accept"},
+        data={
+            "csrf_token": csrf(queue_html),
+            "ids": registration_id,
+            "decision": "accept",
+            "activite": portal.activity["id"],
+        },
         headers={"Origin": base},
+        allow_redirects=False,
     )
-    assert decided.status == 200
-    assert "Demande acceptée." in text_of(await decided.text())
+    # Post/Redirect/Get: back to the queue, its filter kept; a refresh decides nothing again.
+    assert decided.status == 303, await decided.text()
+    location = decided.headers["Location"]
+    assert location.startswith("/agents/inscriptions?") and portal.activity["id"] in location
+    shown = text_of(await (await staff.get(location)).text())
+    assert "Demande acceptée." in shown and "Aucune demande en attente." in shown
 
     await sign_in(client, base, PARENT_EMAIL)
     final = await client.get(
@@ -117,6 +134,13 @@ async def test_a_parent_requests_sees_the_refusal_reason_and_staff_accept(
     assert disclosure and "<summary>Annuler</summary>" in disclosure.group(1)
     assert "Confirmer l&#39;annulation" in disclosure.group(1)
     assert 'action="/inscriptions/' in disclosure.group(1)
+    assert f'<option value="{choice}" disabled>' in final_html
+    assert "Vacances de printemps 2027 (déjà inscrit)" in text_of(final_html)
+    english = await client.get(
+        "/inscriptions",
+        params={"famille": portal.family_id, "personne": portal.child_id, "lang": "en"},
+    )
+    assert "Vacances de printemps 2027 (already registered)" in text_of(await english.text())
 
 
 async def test_the_staff_queue_names_the_family_and_the_time_of_the_request(
@@ -204,3 +228,26 @@ async def test_a_refusal_reason_and_a_failed_check_are_shown_to_the_parent(
     assert len(re.findall(r"<tr data-registration=", still)) == 1  # only the refused one
     # The bookings service stays available: the gateway did not count it as failing.
     assert (await client.get("/inscriptions", params=member)).status == 200
+
+
+async def test_notices_come_from_a_fixed_list_never_from_the_address(portal: Portal) -> None:
+    """`?ok=` only names a sentence of the page's own: words put in a link are not shown
+    (found on the billing run: /…?ok=Appelez+le+0899… was shown as a confirmation)."""
+    client, base = portal.gateway, portal.base_url
+    forged = "Appelez le 0899 123 456 pour confirmer"
+    await sign_in(client, base, PARENT_EMAIL)
+    member = {"famille": portal.family_id, "personne": portal.child_id}
+    page = await client.get("/inscriptions", params={**member, "ok": forged})
+    assert forged not in text_of(await page.text())
+    await sign_in(client, base, STAFF_EMAIL)
+    for query in ({"ok": forged}, {"ok": "acceptees", "n": forged}):
+        queue = text_of(await (await client.get("/agents/inscriptions", params=query)).text())
+        assert forged not in queue and "0899" not in queue
+    counted = await client.get("/agents/inscriptions", params={"ok": "refusees", "n": "3"})
+    assert "3 demandes refusées." in text_of(await counted.text())
+    absurd = await client.get("/agents/inscriptions", params={"ok": "acceptees", "n": "10**9"})
+    assert "Demande acceptée." in text_of(await absurd.text())
+    english = await client.get(
+        "/agents/inscriptions", params={"ok": "acceptees", "n": "2", "lang": "en"}
+    )
+    assert "2 requests accepted." in text_of(await english.text())

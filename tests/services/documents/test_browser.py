@@ -84,6 +84,12 @@ async def test_a_parent_sends_the_vaccinations_from_mes_documents_and_staff_acce
             await row.get_by_role("button", name="Accepter").click()
             await staff.get_by_text("Photocopie des vaccinations : accepté.").wait_for()
             assert "Aucun document en attente" in await staff.locator("main").inner_text()
+            # Post/Redirect/Get: the queue's own address, a refresh decides nothing again.
+            assert "/decision" not in staff.url and "/agents/documents?ok=accepte" in staff.url
+            await staff.reload()
+            assert await staff.get_by_role("alert").count() == 0
+            await staff.get_by_text("Photocopie des vaccinations : accepté.").wait_for()
+            await staff.screenshot(path=str(SCREENSHOTS / "helperH-document-decision.png"))
 
             await parent.reload()
             assert await parent.locator("[data-state]").inner_text() == "Accepté"

@@ -83,9 +83,29 @@ async def test_a_parent_sends_vaccinations_and_staff_accept_them(
         f"/agents/documents/{submission['id']}/decision",
         data={"csrf_token": staff_csrf, "decision": "accept"},
         headers=same_origin(staff_client),
+        allow_redirects=False,
     )
-    assert decided.status == 200
-    assert "Photocopie des vaccinations : accepté." in _text(await decided.text())
+    # Post/Redirect/Get: back to the queue, where a refresh decides nothing again; the notice
+    # names the document type, read back from the service by the submission's id.
+    assert decided.status == 303, await decided.text()
+    location = decided.headers["Location"]
+    assert location.startswith("/agents/documents?ok=accepte&")
+    after = _text(await (await staff_client.get(location)).text())
+    assert "Photocopie des vaccinations : accepté." in after
+    # An address cannot put its words on the page, nor claim another state than the real one.
+    forged = "Appelez le 0899 123 456"
+    for query in (
+        {"ok": forged},
+        {"ok": "refuse", "document": submission["id"], "famille": family_id},
+        {"ok": "accepte", "document": submission["id"], "famille": forged},
+    ):
+        shown = _text(await (await staff_client.get("/agents/documents", params=query)).text())
+        assert "0899" not in shown and "Photocopie des vaccinations : " not in shown, query
+    refused_notice = {"ok": "refuse", "document": submission["id"], "famille": family_id}
+    generic = _text(
+        await (await staff_client.get("/agents/documents", params=refused_notice)).text()
+    )
+    assert "Document : refusé." in generic
 
     piece = _text(
         await (await client.get(f"/documents/piece?type={type_id}&personne={child_id}")).text()
