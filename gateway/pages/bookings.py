@@ -45,7 +45,7 @@ DECISION_NOTICES = {
 }
 MAX_DECISIONS = 200
 # Why a period cannot be asked again (the service refuses it: the form says it beforehand).
-TAKEN = {"requested": "déjà demandée", "accepted": "déjà inscrit"}
+TAKEN = {"requested": "déjà demandée", "accepted": "inscription acceptée"}
 
 
 def _field(form: Any, name: str) -> str:

@@ -135,7 +135,7 @@ async def test_a_parent_requests_sees_the_refusal_reason_and_staff_accept(
     assert "Confirmer l&#39;annulation" in disclosure.group(1)
     assert 'action="/inscriptions/' in disclosure.group(1)
     assert f'<option value="{choice}" disabled>' in final_html
-    assert "Vacances de printemps 2027 (déjà inscrit)" in text_of(final_html)
+    assert "Vacances de printemps 2027 (inscription acceptée)" in text_of(final_html)
     english = await client.get(
         "/inscriptions",
         params={"famille": portal.family_id, "personne": portal.child_id, "lang": "en"},
