@@ -113,8 +113,9 @@ def run_wrk(
         [*args, url], capture_output=True, text=True, check=True, timeout=seconds + 30
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", report).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", report).group(1))  # type: ignore[union-attr]
+    # The distribution's own lines: a thread stat such as "85.50%" ends in "50%" too.
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)$", report, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)$", report, re.M).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", report)
     errors = re.search(r"Socket errors:.*?(\d+).*?(\d+).*?(\d+).*?(\d+)", report)
     return WrkResult(
