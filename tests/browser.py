@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags, Chromium keeps trying hosts this closed machine
@@ -25,3 +31,18 @@ SCREENSHOTS = Path("/tmp")
 requires_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"
 )
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium with the flags above, closed with Playwright even when a test fails."""
+    from playwright.async_api import async_playwright  # only the browser tests pay for it
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()

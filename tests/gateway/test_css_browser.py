@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.browser import CHROMIUM, PHONE, chromium
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,18 +27,10 @@ def _page(lang: str, sheets: tuple[str, ...], body: str) -> str:
 
 
 async def _with_page(html: str, check, viewport=None):
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            page = await browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
-            await page.set_content(html)
-            return await check(page)
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=viewport or {"width": 1280, "height": 900})
+        await page.set_content(html)
+        return await check(page)
 
 
 async def test_a_message_box_looks_like_the_other_fields() -> None:

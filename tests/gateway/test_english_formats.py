@@ -28,7 +28,7 @@ from services.billing import clock
 from services.billing.money import euros
 from services.documents.inspection import inspect_file
 from services.documents.uploads import too_large
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium
 from tests.services.billing.conftest import Portal
 from tests.services.billing.conftest import portal as billing_portal  # noqa: F401
 from tests.services.billing.test_payments import issued_invoice
@@ -499,48 +499,40 @@ async def test_english_invoices_read_well_on_a_phone_and_a_desktop(
 ) -> None:
     """Screenshots to look at: /tmp/en-invoices-phone.png, /tmp/en-staff-invoices-desktop.png,
     /tmp/en-staff-refusal-desktop.png."""
-    from playwright.async_api import async_playwright
-
     family, invoice = await issued_invoice(billing_portal)
     billing_portal.auth.accounts["famille.test@example.org"] = [family]
     base = billing_portal.gateway_url
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    async with chromium() as browser:
+        phone = await browser.new_page(
+            viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True
         )
-        try:
-            phone = await browser.new_page(
-                viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True
-            )
-            await phone.goto(f"{base}/connexion?lang=en")
-            await phone.fill("#email", "famille.test@example.org")
-            await phone.fill("#password", PASSWORD)
-            await phone.click("button[type=submit].button")
-            await phone.goto(f"{base}/factures")  # the `lang` cookie keeps English
-            row = phone.locator(f"[data-invoice='{invoice['number']}']")
-            assert "€24.00 Amount due" in " ".join((await row.inner_text()).split())
-            width = await phone.evaluate("document.documentElement.scrollWidth")
-            await phone.screenshot(path=str(SCREENSHOTS / "en-invoices-phone.png"), full_page=True)
+        await phone.goto(f"{base}/connexion?lang=en")
+        await phone.fill("#email", "famille.test@example.org")
+        await phone.fill("#password", PASSWORD)
+        await phone.click("button[type=submit].button")
+        await phone.goto(f"{base}/factures")  # the `lang` cookie keeps English
+        row = phone.locator(f"[data-invoice='{invoice['number']}']")
+        assert "€24.00 Amount due" in " ".join((await row.inner_text()).split())
+        width = await phone.evaluate("document.documentElement.scrollWidth")
+        await phone.screenshot(path=str(SCREENSHOTS / "en-invoices-phone.png"), full_page=True)
 
-            desk = await browser.new_page(viewport={"width": 1280, "height": 900})
-            await desk.goto(f"{base}/connexion?lang=en")
-            await desk.fill("#email", "agent@example.org")
-            await desk.fill("#password", PASSWORD)
-            await desk.click("button[type=submit].button")
-            await desk.goto(f"{base}/agents/factures?famille={family}")
-            table = await desk.locator(f"tr[data-invoice='{invoice['number']}']").inner_text()
-            await desk.screenshot(
-                path=str(SCREENSHOTS / "en-staff-invoices-desktop.png"), full_page=True
-            )
-            await desk.fill("#montant", "1234,5")
-            await desk.get_by_role("button", name="Save", exact=True).first.click()
-            await desk.wait_for_load_state()
-            alert = await desk.get_by_role("alert").first.inner_text()
-            await desk.screenshot(
-                path=str(SCREENSHOTS / "en-staff-refusal-desktop.png"), full_page=True
-            )
-        finally:
-            await browser.close()
+        desk = await browser.new_page(viewport={"width": 1280, "height": 900})
+        await desk.goto(f"{base}/connexion?lang=en")
+        await desk.fill("#email", "agent@example.org")
+        await desk.fill("#password", PASSWORD)
+        await desk.click("button[type=submit].button")
+        await desk.goto(f"{base}/agents/factures?famille={family}")
+        table = await desk.locator(f"tr[data-invoice='{invoice['number']}']").inner_text()
+        await desk.screenshot(
+            path=str(SCREENSHOTS / "en-staff-invoices-desktop.png"), full_page=True
+        )
+        await desk.fill("#montant", "1234,5")
+        await desk.get_by_role("button", name="Save", exact=True).first.click()
+        await desk.wait_for_load_state()
+        alert = await desk.get_by_role("alert").first.inner_text()
+        await desk.screenshot(
+            path=str(SCREENSHOTS / "en-staff-refusal-desktop.png"), full_page=True
+        )
 
     assert width <= 360
     assert "€24.00" in table and not FRENCH_AMOUNT.search(table)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, requires_chromium
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium
 
 from .conftest import echo_app, same_origin
 from .fakes import PASSWORD, FakeAuth
@@ -171,49 +171,41 @@ async def test_a_service_that_is_down_gives_a_page_to_a_browser_and_json_to_a_cl
 async def test_clicking_a_link_to_a_refused_file_shows_the_french_page(
     gateway, upstream, service_client, signer
 ) -> None:
-    from playwright.async_api import async_playwright
-
     client, _, _ = await _billing_and_a_signed_in_parent(gateway, upstream, service_client, signer)
     base = str(client.make_url("")).rstrip("/")
     address = _foreign_invoice_pdf()
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+        await page.goto(f"{base}/connexion")
+        await page.fill("input[name=email]", EMAIL)
+        await page.fill("input[name=password]", PASSWORD)
+        await page.click("button[type=submit]")
+        await page.wait_for_url(f"{base}/")
+        # A link the way the portal's pages write them, on a page of the portal.
+        await page.evaluate(
+            """address => {
+                const link = document.createElement('a');
+                link.href = address;
+                link.textContent = 'Facture de test';
+                link.id = 'lien-facture';
+                document.querySelector('main').prepend(link);
+            }""",
+            address,
         )
-        try:
-            page = await browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True)
-            await page.goto(f"{base}/connexion")
-            await page.fill("input[name=email]", EMAIL)
-            await page.fill("input[name=password]", PASSWORD)
-            await page.click("button[type=submit]")
-            await page.wait_for_url(f"{base}/")
-            # A link the way the portal's pages write them, on a page of the portal.
-            await page.evaluate(
-                """address => {
-                    const link = document.createElement('a');
-                    link.href = address;
-                    link.textContent = 'Facture de test';
-                    link.id = 'lien-facture';
-                    document.querySelector('main').prepend(link);
-                }""",
-                address,
-            )
-            async with page.expect_navigation() as navigation:
-                await page.click("#lien-facture")
-            response = await navigation.value
-            assert response is not None and response.status in (403, 404)
-            await page.screenshot(path=str(SCREENSHOTS / "helperE-refused-file-phone.png"))
-            assert await page.locator("h1").inner_text() == "Document inaccessible"
-            assert NOT_YOURS_FR in await page.locator("main").inner_text()
-            assert "No such family" not in await page.content()
-            home = page.get_by_role("link", name="Retour au tableau de bord")
-            assert await home.get_attribute("href") == "/"
-            await page.set_viewport_size({"width": 1280, "height": 800})
-            await page.screenshot(path=str(SCREENSHOTS / "helperE-refused-file-desktop.png"))
-            await home.click()
-            await page.wait_for_url(f"{base}/")
-        finally:
-            await browser.close()
+        async with page.expect_navigation() as navigation:
+            await page.click("#lien-facture")
+        response = await navigation.value
+        assert response is not None and response.status in (403, 404)
+        await page.screenshot(path=str(SCREENSHOTS / "helperE-refused-file-phone.png"))
+        assert await page.locator("h1").inner_text() == "Document inaccessible"
+        assert NOT_YOURS_FR in await page.locator("main").inner_text()
+        assert "No such family" not in await page.content()
+        home = page.get_by_role("link", name="Retour au tableau de bord")
+        assert await home.get_attribute("href") == "/"
+        await page.set_viewport_size({"width": 1280, "height": 800})
+        await page.screenshot(path=str(SCREENSHOTS / "helperE-refused-file-desktop.png"))
+        await home.click()
+        await page.wait_for_url(f"{base}/")
 
 
 def test_the_portals_file_links_are_plain_links() -> None:

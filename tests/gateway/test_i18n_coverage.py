@@ -30,11 +30,11 @@ from portail.demo import DEMO_CONTACT_RECIPIENTS
 from services.kit.field_labels import ENGLISH_CATALOG as ENGLISH_FIELD_LABELS
 from services.kit.keys import DATABASE
 from services.notifications.seed import DEMO_NEWS_TEXT, DEMO_NEWS_TITLE
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
 from tests.services.documents.conftest import TABLES as DOCUMENT_TABLES
 
 from .conftest import same_origin
 from .fakes import PASSWORD, FakeAuth
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
 
 GATEWAY = Path(TEMPLATES_DIR).parent
 CATALOGS = GATEWAY / "i18n"
@@ -583,27 +583,19 @@ async def test_a_parent_signs_in_and_reads_my_family_in_english_on_a_phone(
     portal: dict[str, Any],
 ) -> None:
     """Screenshots for people to look at: /tmp/gateway-en-signin.png, /tmp/gateway-en-family.png."""
-    from playwright.async_api import async_playwright
-
     base = str(portal["anonymous"].make_url("")).rstrip("/")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            page = await browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True)
-            await page.goto(f"{base}/connexion?lang=en")
-            assert await page.locator("h1").inner_text() != "Connexion"
-            await page.screenshot(path=str(SCREENSHOTS / "gateway-en-signin.png"), full_page=True)
-            await page.fill("#email", PARENT)
-            await page.fill("#password", PASSWORD)
-            await page.click("button[type=submit].button")
-            await page.goto(f"{base}/famille")  # the `lang` cookie keeps English
-            assert await page.locator("h1").inner_text() == "My family"
-            await page.screenshot(path=str(SCREENSHOTS / "gateway-en-family.png"), full_page=True)
-            assert not french_left(await page.content(), portal["data"])
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+        await page.goto(f"{base}/connexion?lang=en")
+        assert await page.locator("h1").inner_text() != "Connexion"
+        await page.screenshot(path=str(SCREENSHOTS / "gateway-en-signin.png"), full_page=True)
+        await page.fill("#email", PARENT)
+        await page.fill("#password", PASSWORD)
+        await page.click("button[type=submit].button")
+        await page.goto(f"{base}/famille")  # the `lang` cookie keeps English
+        assert await page.locator("h1").inner_text() == "My family"
+        await page.screenshot(path=str(SCREENSHOTS / "gateway-en-family.png"), full_page=True)
+        assert not french_left(await page.content(), portal["data"])
 
 
 def test_dates_of_the_notifications_pages_follow_the_language() -> None:
@@ -630,26 +622,18 @@ async def test_a_parent_reads_invoices_and_the_contact_form_in_english_on_a_phon
     whole_portal: dict[str, Any],
 ) -> None:
     """Screenshots to look at: /tmp/gateway-en-invoices.png, /tmp/gateway-en-contact.png."""
-    from playwright.async_api import async_playwright
-
     base = str(whole_portal["anonymous"].make_url("")).rstrip("/")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            page = await browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True)
-            await page.goto(f"{base}/connexion?lang=en")
-            await page.fill("#email", PARENT)
-            await page.fill("#password", PASSWORD)
-            await page.click("button[type=submit].button")
-            for path, title, shot in (
-                ("/factures", "My invoices", "gateway-en-invoices.png"),
-                ("/contact", "Contact the structure", "gateway-en-contact.png"),
-            ):
-                await page.goto(f"{base}{path}")  # the `lang` cookie keeps English
-                assert await page.locator("h1").inner_text() == title
-                await page.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
-                assert not french_left(await page.content(), whole_portal["data"])
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+        await page.goto(f"{base}/connexion?lang=en")
+        await page.fill("#email", PARENT)
+        await page.fill("#password", PASSWORD)
+        await page.click("button[type=submit].button")
+        for path, title, shot in (
+            ("/factures", "My invoices", "gateway-en-invoices.png"),
+            ("/contact", "Contact the structure", "gateway-en-contact.png"),
+        ):
+            await page.goto(f"{base}{path}")  # the `lang` cookie keeps English
+            assert await page.locator("h1").inner_text() == title
+            await page.screenshot(path=str(SCREENSHOTS / shot), full_page=True)
+            assert not french_left(await page.content(), whole_portal["data"])

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium
 from tests.services.auth.conftest import GOOD_PASSWORD
 
 from .conftest import dead_url
@@ -27,8 +27,6 @@ NARROW_PHONE = {"width": 360, "height": 740}
 async def test_a_parent_downloads_the_zip_from_the_dashboard_on_a_phone(
     gateway: Any, service_client: Any, signer: TestSigner, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright
-
     portal = await start_portal(service_client, signer)
     # Six services answer from this test's loop: a connection may wait its turn on a loaded
     # machine (CI once saw the 1 s connect timeout cut one part, and no file was given).
@@ -38,59 +36,53 @@ async def test_a_parent_downloads_the_zip_from_the_dashboard_on_a_phone(
     broken = await gateway({**portal.urls, "documents": dead_url()}, jwks_json=portal.jwks)
     violations: list[str] = []
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            for gateway_client, name in ((client, "ok"), (broken, "missing")):
-                base = str(gateway_client.make_url("")).rstrip("/")
-                context = await browser.new_context(
-                    viewport=NARROW_PHONE, device_scale_factor=2, is_mobile=True,
-                    accept_downloads=True,
-                )  # fmt: skip
-                page = await context.new_page()
-                page.on(
-                    "console",
-                    lambda m: (
-                        violations.append(m.text) if "Content Security Policy" in m.text else None
-                    ),
-                )
-                await page.goto(f"{base}/connexion")
-                await page.get_by_label("Adresse électronique").fill(portal.mine.email)
-                await page.get_by_label("Mot de passe").fill(GOOD_PASSWORD)
-                await page.get_by_role("button", name="Se connecter").click()
-                await page.wait_for_url(f"{base}/")
-                await page.get_by_role("link", name="Mes données").click()
-                await page.wait_for_url(f"{base}/mes-donnees*")
-                assert await page.title() == "Mes données — Mairie de Hasparren"
-                await page.screenshot(
-                    path=str(SCREENSHOTS / f"my-data-{name}-360.png"), full_page=True
-                )
-                button = page.get_by_role("button", name="Télécharger mes données (ZIP)")
-                if name == "ok":
-                    # Six services answer from this test's one loop: on a loaded machine the
-                    # archive took over Playwright's default 30 s (seen at load 8).
-                    async with page.expect_download(timeout=90_000) as waiting:
-                        await button.click()
-                    download = await waiting.value
-                    saved = tmp_path / download.suggested_filename
-                    await download.save_as(saved)
-                    assert saved.name.startswith("donnees-famille-")
-                    with zipfile.ZipFile(saved) as archive:
-                        assert set(archive.namelist()) == FILES
-                        family = json.loads(archive.read("famille.json"))
-                    assert family["family"]["id"] == portal.mine.id
-                else:
+    async with chromium() as browser:
+        for gateway_client, name in ((client, "ok"), (broken, "missing")):
+            base = str(gateway_client.make_url("")).rstrip("/")
+            context = await browser.new_context(
+                viewport=NARROW_PHONE, device_scale_factor=2, is_mobile=True,
+                accept_downloads=True,
+            )  # fmt: skip
+            page = await context.new_page()
+            page.on(
+                "console",
+                lambda m: (
+                    violations.append(m.text) if "Content Security Policy" in m.text else None
+                ),
+            )
+            await page.goto(f"{base}/connexion")
+            await page.get_by_label("Adresse électronique").fill(portal.mine.email)
+            await page.get_by_label("Mot de passe").fill(GOOD_PASSWORD)
+            await page.get_by_role("button", name="Se connecter").click()
+            await page.wait_for_url(f"{base}/")
+            await page.get_by_role("link", name="Mes données").click()
+            await page.wait_for_url(f"{base}/mes-donnees*")
+            assert await page.title() == "Mes données — Mairie de Hasparren"
+            await page.screenshot(
+                path=str(SCREENSHOTS / f"my-data-{name}-360.png"), full_page=True
+            )
+            button = page.get_by_role("button", name="Télécharger mes données (ZIP)")
+            if name == "ok":
+                # Six services answer from this test's one loop: on a loaded machine the
+                # archive took over Playwright's default 30 s (seen at load 8).
+                async with page.expect_download(timeout=90_000) as waiting:
                     await button.click()
-                    alert = page.get_by_role("alert")
-                    assert "Documents" in await alert.inner_text()
-                    await page.screenshot(
-                        path=str(SCREENSHOTS / "my-data-missing-part-360.png"), full_page=True
-                    )
-                width = await page.evaluate("document.documentElement.scrollWidth")
-                assert width <= NARROW_PHONE["width"]  # nothing overflows sideways
-                await context.close()
-        finally:
-            await browser.close()
+                download = await waiting.value
+                saved = tmp_path / download.suggested_filename
+                await download.save_as(saved)
+                assert saved.name.startswith("donnees-famille-")
+                with zipfile.ZipFile(saved) as archive:
+                    assert set(archive.namelist()) == FILES
+                    family = json.loads(archive.read("famille.json"))
+                assert family["family"]["id"] == portal.mine.id
+            else:
+                await button.click()
+                alert = page.get_by_role("alert")
+                assert "Documents" in await alert.inner_text()
+                await page.screenshot(
+                    path=str(SCREENSHOTS / "my-data-missing-part-360.png"), full_page=True
+                )
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= NARROW_PHONE["width"]  # nothing overflows sideways
+            await context.close()
     assert violations == []
