@@ -8,7 +8,7 @@ import time
 import aiohttp
 import pyotp
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium
 from tests.gateway.conftest import same_origin
 
 from .conftest import GOOD_PASSWORD, staff_headers, unique_email, wait_for_event
@@ -67,29 +67,21 @@ async def the_page_fits_a_phone(client) -> None:  # type: ignore[no-untyped-def]
     (a 36-character id made the page 487 px wide) and each right's box sits beside its word."""
     if not CHROMIUM.exists():
         return
-    from playwright.async_api import async_playwright
-
     base = str(client.make_url("")).rstrip("/")
     cookies = [{"name": c.key, "value": c.value, "url": base} for c in client.session.cookie_jar]
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            context = await browser.new_context(viewport={"width": 360, "height": 740})
-            await context.add_cookies(cookies)  # type: ignore[arg-type]
-            page = await context.new_page()
-            await page.goto(f"{base}/agents/clients-api")
-            await page.screenshot(path=str(SCREENSHOTS / "api-clients-360.png"), full_page=True)
-            width = await page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 360, width
-            box = await page.locator("input[value='bookings:read']").bounding_box()
-            word = await page.locator("label", has=page.locator("input[value='bookings:read']"))\
-                .bounding_box()  # fmt: skip
-            assert box is not None and word is not None
-            assert box["height"] < 30 and word["height"] < 50, (box, word)
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        context = await browser.new_context(viewport={"width": 360, "height": 740})
+        await context.add_cookies(cookies)  # type: ignore[arg-type]
+        page = await context.new_page()
+        await page.goto(f"{base}/agents/clients-api")
+        await page.screenshot(path=str(SCREENSHOTS / "api-clients-360.png"), full_page=True)
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, width
+        box = await page.locator("input[value='bookings:read']").bounding_box()
+        word = await page.locator("label", has=page.locator("input[value='bookings:read']"))\
+            .bounding_box()  # fmt: skip
+        assert box is not None and word is not None
+        assert box["height"] < 30 and word["height"] < 50, (box, word)
 
 
 async def test_an_administrator_creates_shows_once_and_revokes_an_api_client(

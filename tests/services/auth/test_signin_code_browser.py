@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import CHROMIUM, chromium
 
 from .conftest import active_family
 from .test_mfa import code_at, enrol_family
@@ -21,36 +21,28 @@ DESKTOP = {"width": 1280, "height": 800}
 
 
 async def test_the_code_step_says_to_type_the_password_again(gateway, auth_client, signer) -> None:
-    from playwright.async_api import async_playwright
-
     client, auth = await portal(gateway, auth_client)
     account = await active_family(auth, signer)
     secret, _ = await enrol_family(auth, account)
     base = str(client.make_url("")).rstrip("/")
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=DESKTOP, locale="fr-FR")
+        await page.goto(f"{base}/connexion")
+        await page.get_by_label("Adresse électronique").fill(account["email"])
+        await page.get_by_label("Mot de passe", exact=True).fill(account["password"])
+        await page.get_by_role("button", name="Se connecter").click()
+
+        alert = page.get_by_role("alert")
+        await alert.wait_for()
+        assert await alert.inner_text() == (
+            "Saisissez de nouveau votre mot de passe, puis le code à 6 chiffres "
+            "de votre application d'authentification."
         )
-        try:
-            page = await browser.new_page(viewport=DESKTOP, locale="fr-FR")
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill(account["email"])
-            await page.get_by_label("Mot de passe", exact=True).fill(account["password"])
-            await page.get_by_role("button", name="Se connecter").click()
+        assert await page.get_by_label("Mot de passe", exact=True).input_value() == ""
+        await page.screenshot(path="/tmp/auth-signin-code-step.png", full_page=True)
 
-            alert = page.get_by_role("alert")
-            await alert.wait_for()
-            assert await alert.inner_text() == (
-                "Saisissez de nouveau votre mot de passe, puis le code à 6 chiffres "
-                "de votre application d'authentification."
-            )
-            assert await page.get_by_label("Mot de passe", exact=True).input_value() == ""
-            await page.screenshot(path="/tmp/auth-signin-code-step.png", full_page=True)
-
-            await page.get_by_label("Mot de passe", exact=True).fill(account["password"])
-            await page.get_by_label("Code de vérification").fill(code_at(secret, 0))
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
-        finally:
-            await browser.close()
+        await page.get_by_label("Mot de passe", exact=True).fill(account["password"])
+        await page.get_by_label("Code de vérification").fill(code_at(secret, 0))
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.wait_for_url(f"{base}/")

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 
 from gateway.qr import qr_svg
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.browser import CHROMIUM, PHONE, chromium
 from tests.gateway.conftest import same_origin
 
 from .conftest import GOOD_PASSWORD, active_family, staff_headers, unique_email, wait_for_event
@@ -85,8 +85,6 @@ async def test_a_parent_enrolling_sees_the_qr_code_of_the_otpauth_link_and_the_g
 async def test_staff_first_sign_in_shows_the_qr_code_on_a_phone_without_csp_violation(
     gateway, auth_client, signer
 ) -> None:
-    from playwright.async_api import async_playwright
-
     client, auth = await portal(gateway, auth_client)
     email = unique_email("agent")
     invited = await auth.post(
@@ -99,32 +97,26 @@ async def test_staff_first_sign_in_shows_the_qr_code_on_a_phone_without_csp_viol
     base = str(client.make_url("")).rstrip("/")
     console_problems: list[str] = []
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    async with chromium() as browser:
+        page = await browser.new_page(viewport={**PHONE, "width": 360}, is_mobile=True)
+        page.on("console", lambda m: console_problems.append(m.text))
+        await page.goto(base + local(event["data"]["link"]))
+        await page.get_by_label("Mot de passe", exact=True).fill(GOOD_PASSWORD)
+        await page.get_by_label("Confirmez le mot de passe").fill(GOOD_PASSWORD)
+        await page.get_by_role("button", name="Créer mon mot de passe et me connecter").click()
+        qr = page.get_by_role("img", name=LABEL)
+        await qr.wait_for()
+        box = await qr.bounding_box()
+        assert box is not None and 100 < box["width"] <= 360 - 32  # fits inside the card
+        # Dark modules on white: the SVG really painted (a blocked style would leave none).
+        assert await qr.evaluate(
+            "e => getComputedStyle(e.querySelector('path[stroke]')).stroke"
+        ) in ("rgb(0, 0, 0)", "#000")
+        await page.screenshot(path="/tmp/auth-totp-qr.png", full_page=True)
+        secret = await page.locator('input[name="secret"]').input_value()
+        await page.get_by_label("Code affiché par l'application").fill(
+            pyotp.TOTP(secret).at(time.time() - 30)
         )
-        try:
-            page = await browser.new_page(viewport={**PHONE, "width": 360}, is_mobile=True)
-            page.on("console", lambda m: console_problems.append(m.text))
-            await page.goto(base + local(event["data"]["link"]))
-            await page.get_by_label("Mot de passe", exact=True).fill(GOOD_PASSWORD)
-            await page.get_by_label("Confirmez le mot de passe").fill(GOOD_PASSWORD)
-            await page.get_by_role("button", name="Créer mon mot de passe et me connecter").click()
-            qr = page.get_by_role("img", name=LABEL)
-            await qr.wait_for()
-            box = await qr.bounding_box()
-            assert box is not None and 100 < box["width"] <= 360 - 32  # fits inside the card
-            # Dark modules on white: the SVG really painted (a blocked style would leave none).
-            assert await qr.evaluate(
-                "e => getComputedStyle(e.querySelector('path[stroke]')).stroke"
-            ) in ("rgb(0, 0, 0)", "#000")
-            await page.screenshot(path="/tmp/auth-totp-qr.png", full_page=True)
-            secret = await page.locator('input[name="secret"]').input_value()
-            await page.get_by_label("Code affiché par l'application").fill(
-                pyotp.TOTP(secret).at(time.time() - 30)
-            )
-            await page.get_by_role("button", name="Activer").click()
-            await page.get_by_text("codes de secours").first.wait_for()
-        finally:
-            await browser.close()
+        await page.get_by_role("button", name="Activer").click()
+        await page.get_by_text("codes de secours").first.wait_for()
     assert [p for p in console_problems if "Content Security Policy" in p] == []

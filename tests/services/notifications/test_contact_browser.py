@@ -12,7 +12,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
 from tests.gateway.fakes import PASSWORD
 
 from .portal import PARENT, make_portal
@@ -36,38 +36,30 @@ async def test_the_contact_form_shows_before_the_anti_robot_check_is_done(
     database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
     smtp: SmtpServer,
 ) -> None:  # fmt: skip
-    from playwright.async_api import async_playwright
-
     portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
     base = str(portal.client.make_url("")).rstrip("/")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=PHONE, is_mobile=True, locale="fr-FR")
+        await page.goto(f"{base}/connexion")
+        await page.get_by_label("Adresse électronique").fill(PARENT)
+        await page.get_by_label("Mot de passe").fill(PASSWORD)
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.wait_for_url(f"{base}/")
+
+        async def slow_check(route: Any) -> None:
+            response = await route.fetch()
+            page_text = await response.text()
+            assert "&#34;challenge&#34;: &#34;" in page_text, "the page embeds a challenge"
+            await route.fulfill(response=response, body=unsolvable(page_text))
+
+        await page.route(f"{base}/contact", slow_check)
+        await page.goto(f"{base}/contact", wait_until="commit")
+        # A page busy solving does not even answer Playwright: bound the wait from here.
+        painted = await asyncio.wait_for(
+            page.wait_for_function(FIRST_PAINT, timeout=5000, polling=100), timeout=8
         )
-        try:
-            page = await browser.new_page(viewport=PHONE, is_mobile=True, locale="fr-FR")
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill(PARENT)
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
-
-            async def slow_check(route: Any) -> None:
-                response = await route.fetch()
-                page_text = await response.text()
-                assert "&#34;challenge&#34;: &#34;" in page_text, "the page embeds a challenge"
-                await route.fulfill(response=response, body=unsolvable(page_text))
-
-            await page.route(f"{base}/contact", slow_check)
-            await page.goto(f"{base}/contact", wait_until="commit")
-            # A page busy solving does not even answer Playwright: bound the wait from here.
-            painted = await asyncio.wait_for(
-                page.wait_for_function(FIRST_PAINT, timeout=5000, polling=100), timeout=8
-            )
-            assert await painted.json_value() < 2000, "first paint in ms"
-            form = page.locator("[data-contact-form]")
-            assert await form.get_attribute("data-captcha-solved") is None, "still solving"
-            await page.get_by_label("Objet du message").fill("Une question")
-            await page.screenshot(path=str(SCREENSHOTS / "contact-while-checking.png"))
-        finally:
-            await browser.close()
+        assert await painted.json_value() < 2000, "first paint in ms"
+        form = page.locator("[data-contact-form]")
+        assert await form.get_attribute("data-captcha-solved") is None, "still solving"
+        await page.get_by_label("Objet du message").fill("Une question")
+        await page.screenshot(path=str(SCREENSHOTS / "contact-while-checking.png"))

@@ -10,7 +10,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium
 from tests.gateway.fakes import PASSWORD
 
 from .factories import of_type
@@ -27,8 +27,6 @@ async def test_the_agent_sees_which_e_mails_the_empty_list_is_about(
     database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
     smtp: SmtpServer,
 ) -> None:  # fmt: skip
-    from playwright.async_api import async_playwright
-
     portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
     refusal = of_type("registration.refused", portal.family_id, source="bookings",
                       person_name="Enfant TEST", activity_name="ALSH Josta Leku", reason="complet")  # fmt: skip  # noqa: E501
@@ -38,37 +36,31 @@ async def test_the_agent_sees_which_e_mails_the_empty_list_is_about(
     assert sent, "the family got an e-mail"
     base = str(portal.client.make_url("")).rstrip("/")
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            page = await browser.new_page(viewport=DESKTOP, locale="fr-FR")
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill(AGENT)
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=DESKTOP, locale="fr-FR")
+        await page.goto(f"{base}/connexion")
+        await page.get_by_label("Adresse électronique").fill(AGENT)
+        await page.get_by_label("Mot de passe").fill(PASSWORD)
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.wait_for_url(f"{base}/")
 
-            await page.goto(f"{base}/agents/courriels")
-            main = page.get_by_role("main")
-            await main.get_by_text("Aucun courriel en échec.").wait_for()
-            assert "Aucun courriel." not in await main.inner_text()
-            shown = main.get_by_role("link", name="en échec")
-            assert await shown.get_attribute("aria-current") == "page"
-            other = main.get_by_role("link", name="envoyés")
-            assert await weight(shown) >= 700 > await weight(other)
-            await page.screenshot(path=str(SCREENSHOTS / "staff-emails-failed.png"), full_page=True)
+        await page.goto(f"{base}/agents/courriels")
+        main = page.get_by_role("main")
+        await main.get_by_text("Aucun courriel en échec.").wait_for()
+        assert "Aucun courriel." not in await main.inner_text()
+        shown = main.get_by_role("link", name="en échec")
+        assert await shown.get_attribute("aria-current") == "page"
+        other = main.get_by_role("link", name="envoyés")
+        assert await weight(shown) >= 700 > await weight(other)
+        await page.screenshot(path=str(SCREENSHOTS / "staff-emails-failed.png"), full_page=True)
 
-            await other.click()
-            await page.wait_for_url(f"{base}/agents/courriels?etat=sent")
-            assert await page.locator("tr[data-email]").count() == len(sent)
-            assert await weight(other) >= 700
+        await other.click()
+        await page.wait_for_url(f"{base}/agents/courriels?etat=sent")
+        assert await page.locator("tr[data-email]").count() == len(sent)
+        assert await weight(other) >= 700
 
-            await page.goto(f"{base}/agents/courriels?etat=pending&lang=en")
-            await page.get_by_role("main").get_by_text("No pending e-mails.").wait_for()
-        finally:
-            await browser.close()
+        await page.goto(f"{base}/agents/courriels?etat=pending&lang=en")
+        await page.get_by_role("main").get_by_text("No pending e-mails.").wait_for()
 
 
 async def weight(link: Any) -> int:

@@ -11,7 +11,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
 from tests.gateway.fakes import PASSWORD
 
 from .factories import of_type
@@ -71,35 +71,27 @@ async def test_a_parent_picks_a_day_then_steps_to_the_next_week_on_a_phone(
     database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
     smtp: SmtpServer,
 ) -> None:  # fmt: skip
-    from playwright.async_api import async_playwright
-
     portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
     await journal_of_march(database, portal)
     base = str(portal.client.make_url("")).rstrip("/")
     console: list[str] = []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            page = await browser.new_page(viewport=PHONE, is_mobile=True, locale="fr-FR")
-            page.on("console", lambda m: console.append(m.text))
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill(PARENT)
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
-            await page.goto(f"{base}/historique")
-            await page.get_by_label("Semaine", exact=True).fill("2026-03-05")
-            await page.get_by_role("button", name="Filtrer par semaine").click()
-            await page.get_by_text(WEEK_10).wait_for()
-            assert await page.locator("tr[data-event]").count() == 7
-            await page.screenshot(path=str(SCREENSHOTS / "history-week.png"), full_page=True)
-            await page.get_by_role("link", name="Semaine du 09/03/2026 →").click()
-            await page.get_by_text("semaine du 09/03/2026 au 15/03/2026").wait_for()
-            assert await page.get_by_label("Semaine", exact=True).input_value() == "2026-03-09"
-            width = await page.evaluate("document.documentElement.scrollWidth")
-            assert width <= PHONE["width"]
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=PHONE, is_mobile=True, locale="fr-FR")
+        page.on("console", lambda m: console.append(m.text))
+        await page.goto(f"{base}/connexion")
+        await page.get_by_label("Adresse électronique").fill(PARENT)
+        await page.get_by_label("Mot de passe").fill(PASSWORD)
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.wait_for_url(f"{base}/")
+        await page.goto(f"{base}/historique")
+        await page.get_by_label("Semaine", exact=True).fill("2026-03-05")
+        await page.get_by_role("button", name="Filtrer par semaine").click()
+        await page.get_by_text(WEEK_10).wait_for()
+        assert await page.locator("tr[data-event]").count() == 7
+        await page.screenshot(path=str(SCREENSHOTS / "history-week.png"), full_page=True)
+        await page.get_by_role("link", name="Semaine du 09/03/2026 →").click()
+        await page.get_by_text("semaine du 09/03/2026 au 15/03/2026").wait_for()
+        assert await page.get_by_label("Semaine", exact=True).input_value() == "2026-03-09"
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"]
     assert [c for c in console if "Content Security Policy" in c] == []

@@ -9,7 +9,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
 from tests.gateway.fakes import PASSWORD
 
 from .factories import event
@@ -27,45 +27,37 @@ async def test_on_a_phone_hidden_captions_stay_hidden_and_choices_sit_beside_the
     database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
     smtp: SmtpServer,
 ) -> None:  # fmt: skip
-    from playwright.async_api import async_playwright
-
     portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
     await deliver(database, portal.settings, event(family_id=portal.family_id))  # one action
     base = str(portal.client.make_url("")).rstrip("/")
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=PHONE, is_mobile=True)
+        await page.goto(f"{base}/connexion")
+        await page.get_by_label("Adresse électronique").fill(PARENT)
+        await page.get_by_label("Mot de passe").fill(PASSWORD)
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.wait_for_url(f"{base}/")
+
+        await page.goto(f"{base}/historique")
+        await page.screenshot(
+            path=str(SCREENSHOTS / "notifications-historique-caption.png"), full_page=True
         )
-        try:
-            page = await browser.new_page(viewport=PHONE, is_mobile=True)
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill(PARENT)
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
+        caption = await page.locator("table.history caption").bounding_box()
+        assert caption is not None and caption["height"] <= 1, caption
 
-            await page.goto(f"{base}/historique")
-            await page.screenshot(
-                path=str(SCREENSHOTS / "notifications-historique-caption.png"), full_page=True
-            )
-            caption = await page.locator("table.history caption").bounding_box()
-            assert caption is not None and caption["height"] <= 1, caption
-
-            await page.goto(f"{base}/courriels")
-            await page.screenshot(
-                path=str(SCREENSHOTS / "notifications-courriels-phone.png"), full_page=True
-            )
-            boxes = page.locator(".field--check")
-            assert await boxes.count() == 3
-            for index in range(3):
-                choice = boxes.nth(index)
-                box = await choice.locator("input[type=checkbox]").bounding_box()
-                label = await choice.locator("label").bounding_box()
-                assert box is not None and label is not None
-                assert box["width"] <= 24 and box["height"] <= 24, box
-                # Beside, not above: the label starts right of the box, on the same line.
-                assert label["x"] >= box["x"] + box["width"], (box, label)
-                assert label["y"] <= box["y"] + box["height"], (box, label)
-        finally:
-            await browser.close()
+        await page.goto(f"{base}/courriels")
+        await page.screenshot(
+            path=str(SCREENSHOTS / "notifications-courriels-phone.png"), full_page=True
+        )
+        boxes = page.locator(".field--check")
+        assert await boxes.count() == 3
+        for index in range(3):
+            choice = boxes.nth(index)
+            box = await choice.locator("input[type=checkbox]").bounding_box()
+            label = await choice.locator("label").bounding_box()
+            assert box is not None and label is not None
+            assert box["width"] <= 24 and box["height"] <= 24, box
+            # Beside, not above: the label starts right of the box, on the same line.
+            assert label["x"] >= box["x"] + box["width"], (box, label)
+            assert label["y"] <= box["y"] + box["height"], (box, label)

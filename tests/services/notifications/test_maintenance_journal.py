@@ -13,7 +13,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS, requires_chromium
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium
 from tests.gateway.fakes import PASSWORD
 from tests.services.families.conftest import FamiliesApi
 from tests.services.families.test_inapplicable_cleanup import own_api, run, store, updates
@@ -107,34 +107,26 @@ async def test_the_maintenance_line_on_a_phone_and_a_desktop(
     own_api: FamiliesApi, capsys: pytest.CaptureFixture[str], database: Database,
     service_client: Any, gateway: Any, upstream: Any, signer: TestSigner, smtp: SmtpServer,
 ) -> None:  # fmt: skip
-    from playwright.async_api import async_playwright
-
     family_id = await maintained_family(own_api, capsys)
     portal = await journaled(
         own_api, family_id, database, service_client, gateway, upstream, signer, smtp
     )
     base = str(portal.client.make_url("")).rstrip("/")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            for name, viewport, query, action in (
-                ("phone", PHONE, "", "Maintenance : champs vidés"),
-                ("desktop", {"width": 1280, "height": 800}, "?lang=en",
-                 "Maintenance: fields emptied"),
-            ):  # fmt: skip
-                page = await browser.new_page(viewport=viewport, is_mobile=name == "phone")
-                await page.goto(f"{base}/connexion")
-                await page.get_by_label("Adresse électronique").fill(PARENT)
-                await page.get_by_label("Mot de passe").fill(PASSWORD)
-                await page.get_by_role("button", name="Se connecter").click()
-                await page.wait_for_url(f"{base}/")
-                await page.goto(f"{base}/historique{query}")
-                line = page.locator('tr[data-event="person.updated"]').first
-                assert action in await line.inner_text()
-                await line.scroll_into_view_if_needed()
-                await page.screenshot(path=str(SCREENSHOTS / f"maintenance-journal-{name}.png"))
-                await page.close()
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        for name, viewport, query, action in (
+            ("phone", PHONE, "", "Maintenance : champs vidés"),
+            ("desktop", {"width": 1280, "height": 800}, "?lang=en",
+             "Maintenance: fields emptied"),
+        ):  # fmt: skip
+            page = await browser.new_page(viewport=viewport, is_mobile=name == "phone")
+            await page.goto(f"{base}/connexion")
+            await page.get_by_label("Adresse électronique").fill(PARENT)
+            await page.get_by_label("Mot de passe").fill(PASSWORD)
+            await page.get_by_role("button", name="Se connecter").click()
+            await page.wait_for_url(f"{base}/")
+            await page.goto(f"{base}/historique{query}")
+            line = page.locator('tr[data-event="person.updated"]').first
+            assert action in await line.inner_text()
+            await line.scroll_into_view_if_needed()
+            await page.screenshot(path=str(SCREENSHOTS / f"maintenance-journal-{name}.png"))
+            await page.close()

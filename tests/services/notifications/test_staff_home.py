@@ -12,7 +12,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.browser import CHROMIUM, PHONE, chromium
 from tests.gateway.fakes import PASSWORD
 
 from .factories import of_type
@@ -81,8 +81,6 @@ async def test_the_count_is_part_of_the_links_name_on_a_phone_and_a_desktop(
     database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
     smtp: SmtpServer, screen: str,
 ) -> None:  # fmt: skip
-    from playwright.async_api import async_playwright
-
     portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
     for n in range(3):
         await deliver(database, portal.settings, of_type("document.submitted", portal.family_id,
@@ -92,28 +90,22 @@ async def test_the_count_is_part_of_the_links_name_on_a_phone_and_a_desktop(
     await write_to_the_structure(database, portal.settings, portal.family_id)
     base = str(portal.client.make_url("")).rstrip("/")
     viewport = PHONE if screen == "phone" else {"width": 1280, "height": 900}
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    async with chromium() as browser:
+        page = await browser.new_page(
+            viewport=viewport, is_mobile=screen == "phone", locale="fr-FR"
         )
-        try:
-            page = await browser.new_page(
-                viewport=viewport, is_mobile=screen == "phone", locale="fr-FR"
-            )
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill(AGENT)
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
+        await page.goto(f"{base}/connexion")
+        await page.get_by_label("Adresse électronique").fill(AGENT)
+        await page.get_by_label("Mot de passe").fill(PASSWORD)
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.wait_for_url(f"{base}/")
 
-            documents = page.get_by_role("link", name="Documents à valider — 3 en attente")
-            messages = page.get_by_role("link", name="Messages des familles — 1 sans réponse")
-            # The accessible names carry the counts (role + name: what a screen reader says).
-            assert await documents.count() == 1 and await messages.count() == 1
-            await documents.focus()
-            await page.screenshot(path=SCREENSHOTS.format(screen), full_page=True)
-            width = await page.evaluate("document.documentElement.scrollWidth")
-        finally:
-            await browser.close()
+        documents = page.get_by_role("link", name="Documents à valider — 3 en attente")
+        messages = page.get_by_role("link", name="Messages des familles — 1 sans réponse")
+        # The accessible names carry the counts (role + name: what a screen reader says).
+        assert await documents.count() == 1 and await messages.count() == 1
+        await documents.focus()
+        await page.screenshot(path=SCREENSHOTS.format(screen), full_page=True)
+        width = await page.evaluate("document.documentElement.scrollWidth")
 
     assert width <= viewport["width"], "nothing overflows sideways"
