@@ -92,6 +92,15 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
+def _percentile(report: str, percent: int) -> float:
+    """A latency of wrk's distribution, in ms, read from the distribution's own lines (a thread
+    stat such as « 85.50% » ends in « 50% » too)."""
+    found = re.search(rf"^\s*{percent}%\s+(\S+)\s*$", report, re.M)
+    if found is None:
+        raise RuntimeError(f"no {percent}% line in wrk's report:\n{report}")
+    return _ms(found.group(1))
+
+
 def run_wrk(
     url: str, *, headers: dict[str, str], seconds: int, connections: int, threads: int = 1
 ) -> WrkResult:
@@ -113,9 +122,7 @@ def run_wrk(
         [*args, url], capture_output=True, text=True, check=True, timeout=seconds + 30
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))  # type: ignore[union-attr]
-    # The distribution's own lines: a thread stat such as "85.50%" ends in "50%" too.
-    p50 = _ms(re.search(r"^\s*50%\s+(\S+)$", report, re.M).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"^\s*99%\s+(\S+)$", report, re.M).group(1))  # type: ignore[union-attr]
+    p50, p99 = _percentile(report, 50), _percentile(report, 99)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", report)
     errors = re.search(r"Socket errors:.*?(\d+).*?(\d+).*?(\d+).*?(\d+)", report)
     return WrkResult(
