@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, requires_chromium
+from tests.browser import SCREENSHOTS, chromium, requires_chromium
 
 from .portal import PARENT_EMAIL, PASSWORD, Portal
 from .test_pages import csrf, sign_in, text_of
@@ -47,41 +47,33 @@ async def test_a_second_request_is_refused_in_english_on_english_pages(portal: P
 @pytest.mark.timeout(180)
 @requires_chromium
 async def test_the_english_refusal_reads_well_on_a_phone(portal: Portal) -> None:
-    from playwright.async_api import async_playwright
-
     base = portal.base_url
     choice = f"{portal.activity['id']}|{portal.period['id']}"
     page_url = f"{base}/inscriptions?famille={portal.family_id}&personne={portal.child_id}"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    async with chromium() as browser:
+        context = await browser.new_context(
+            viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True
         )
-        try:
-            context = await browser.new_context(
-                viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True
-            )
-            page = await context.new_page()
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill(PARENT_EMAIL)
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_load_state()
-            # Two tabs opened before asking: the second one's request is refused (a fresh page
-            # would not offer the period asked already).
-            stale = await context.new_page()
-            for tab in (page, stale):
-                await tab.goto(page_url + "&lang=en")
-            for tab in (page, stale):
-                await tab.locator("select#choix").select_option(choice)
-                await tab.locator("form[action='/inscriptions/demande'] button").click()
-                await tab.wait_for_load_state()
-            page = stale
+        page = await context.new_page()
+        await page.goto(f"{base}/connexion")
+        await page.get_by_label("Adresse électronique").fill(PARENT_EMAIL)
+        await page.get_by_label("Mot de passe").fill(PASSWORD)
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.wait_for_load_state()
+        # Two tabs opened before asking: the second one's request is refused (a fresh page
+        # would not offer the period asked already).
+        stale = await context.new_page()
+        for tab in (page, stale):
+            await tab.goto(page_url + "&lang=en")
+        for tab in (page, stale):
+            await tab.locator("select#choix").select_option(choice)
+            await tab.locator("form[action='/inscriptions/demande'] button").click()
+            await tab.wait_for_load_state()
+        page = stale
 
-            alert = await page.get_by_role("alert").inner_text()
-            width = await page.evaluate("document.documentElement.scrollWidth")
-            await page.screenshot(path=str(SCREENSHOTS / "bookings-refusal-en.png"), full_page=True)
-        finally:
-            await browser.close()
+        alert = await page.get_by_role("alert").inner_text()
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        await page.screenshot(path=str(SCREENSHOTS / "bookings-refusal-en.png"), full_page=True)
 
     assert alert.startswith("Enfant TEST already has a registration (requested) to “")
     assert width <= 360

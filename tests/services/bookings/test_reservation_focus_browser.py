@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 
 from services.kit.testing import TestSigner
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium
 
 from .portal import PARENT_EMAIL, Portal
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, _sign_in
+from .test_browser import _sign_in
 from .test_reservation_browser import WED_1
 from .test_reservation_pages import ready_child
 
@@ -34,35 +35,27 @@ pytestmark = [
 async def test_no_box_reached_by_tab_hides_under_the_save_bar(
     portal: Portal, signer: TestSigner
 ) -> None:
-    from playwright.async_api import async_playwright
-
     await ready_child(portal, signer)
     base = portal.base_url
     week = (
         f"{base}/reservations?famille={portal.family_id}&personne={portal.child_id}&semaine={WED_1}"
     )
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            page = await browser.new_page(viewport=LOW_DESKTOP)
-            await _sign_in(page, base, PARENT_EMAIL)
-            await page.goto(week)
-            boxes = await page.locator("input[data-change]").count()
-            assert boxes >= 2, "the week has boxes to tick"
-            await page.get_by_label("Aller à la date").focus()
-            seen: dict[str, bool] = {}
-            for _ in range(boxes + 10):
-                await page.keyboard.press("Tab")
-                focused = await page.evaluate(FOCUSED_BOX)
-                if focused is not None:
-                    seen.setdefault(focused["value"], focused["covered"])
-                    if focused["covered"]:
-                        await page.screenshot(
-                            path=str(SCREENSHOTS / "reservations-focus-hidden.png")
-                        )
-            assert len(seen) == boxes, "Tab reached every box"
-            assert not any(seen.values()), "a focused box was under the save bar"
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=LOW_DESKTOP)
+        await _sign_in(page, base, PARENT_EMAIL)
+        await page.goto(week)
+        boxes = await page.locator("input[data-change]").count()
+        assert boxes >= 2, "the week has boxes to tick"
+        await page.get_by_label("Aller à la date").focus()
+        seen: dict[str, bool] = {}
+        for _ in range(boxes + 10):
+            await page.keyboard.press("Tab")
+            focused = await page.evaluate(FOCUSED_BOX)
+            if focused is not None:
+                seen.setdefault(focused["value"], focused["covered"])
+                if focused["covered"]:
+                    await page.screenshot(
+                        path=str(SCREENSHOTS / "reservations-focus-hidden.png")
+                    )
+        assert len(seen) == boxes, "Tab reached every box"
+        assert not any(seen.values()), "a focused box was under the save bar"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp import FormData
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, requires_chromium
+from tests.browser import SCREENSHOTS, chromium, requires_chromium
 from tests.gateway.conftest import same_origin
 from tests.gateway.fakes import PASSWORD
 
@@ -76,38 +76,30 @@ async def test_a_refused_upload_reads_in_english_on_english_pages(
 async def test_the_upload_script_says_a_refusal_in_english_on_english_pages(
     service_client, make_documents, gateway, upstream, signer, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright
-
     client, _, _, child_id, type_id = await _portal(
         service_client, make_documents, gateway, upstream, signer
     )
     base = str(client.make_url("")).rstrip("/")
     hostile = tmp_path / "vaccins.pdf"
     hostile.write_bytes(files.HTML)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+    async with chromium() as browser:
+        page = await browser.new_page(viewport={"width": 360, "height": 780}, is_mobile=True)
+        await page.goto(f"{base}/connexion")
+        await page.get_by_label("Adresse électronique").fill("famille.test@example.org")
+        await page.get_by_label("Mot de passe").fill(PASSWORD)
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.wait_for_url(f"{base}/")
+        await page.goto(f"{base}/documents/piece?type={type_id}&personne={child_id}&lang=en")
+        await page.locator("input[type=file]").set_input_files(str(hostile))
+        await page.locator("form[data-upload] button[type=submit]").click()
+        status = page.locator("[data-upload-status]")
+        # The API's French sentence names the file and what it is: the script says both.
+        await status.filter(has_text="The file “vaccins.pdf” is neither a PDF").wait_for()
+        shown = await status.inner_text()
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        await page.screenshot(
+            path=str(SCREENSHOTS / "documents-refused-en.png"), full_page=True
         )
-        try:
-            page = await browser.new_page(viewport={"width": 360, "height": 780}, is_mobile=True)
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill("famille.test@example.org")
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
-            await page.goto(f"{base}/documents/piece?type={type_id}&personne={child_id}&lang=en")
-            await page.locator("input[type=file]").set_input_files(str(hostile))
-            await page.locator("form[data-upload] button[type=submit]").click()
-            status = page.locator("[data-upload-status]")
-            # The API's French sentence names the file and what it is: the script says both.
-            await status.filter(has_text="The file “vaccins.pdf” is neither a PDF").wait_for()
-            shown = await status.inner_text()
-            width = await page.evaluate("document.documentElement.scrollWidth")
-            await page.screenshot(
-                path=str(SCREENSHOTS / "documents-refused-en.png"), full_page=True
-            )
-        finally:
-            await browser.close()
 
     assert "(content found: HTML page)" in shown and "page HTML" not in shown
     assert width <= 360

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
 
 from . import files
 from .api import parent, upload
@@ -25,8 +25,6 @@ DESKTOP = {"width": 1280, "height": 800}
 async def test_a_stale_queue_line_cannot_be_accepted_once_the_family_sent_a_new_copy(
     service_client, make_documents, gateway, upstream, signer: TestSigner, size, viewport
 ) -> None:
-    from playwright.async_api import async_playwright
-
     client, documents, family_id, child_id, type_id = await portal(
         service_client, make_documents, gateway, upstream, signer
     )
@@ -38,28 +36,22 @@ async def test_a_stale_queue_line_cannot_be_accepted_once_the_family_sent_a_new_
         assert sent.status == 201, await sent.text()
 
     await send("vaccins-flou.pdf")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            staff = await browser.new_page(viewport=viewport, is_mobile=size == "phone")
-            await _sign_in(staff, base, "agent@example.org")
-            await staff.goto(f"{base}/agents/documents")
-            stale = staff.locator('[data-document="Photocopie des vaccinations"]')
-            assert "vaccins-flou.pdf" in await stale.inner_text()
-            await send("vaccins-net.pdf")  # while the agent looks at the page
+    async with chromium() as browser:
+        staff = await browser.new_page(viewport=viewport, is_mobile=size == "phone")
+        await _sign_in(staff, base, "agent@example.org")
+        await staff.goto(f"{base}/agents/documents")
+        stale = staff.locator('[data-document="Photocopie des vaccinations"]')
+        assert "vaccins-flou.pdf" in await stale.inner_text()
+        await send("vaccins-net.pdf")  # while the agent looks at the page
 
-            await stale.get_by_role("button", name="Accepter").click()
-            alert = staff.get_by_role("alert")
-            await alert.wait_for()
-            assert "nouvelle version de ce document" in await alert.inner_text()
-            await staff.screenshot(path=str(SCREENSHOTS / f"documents-replaced-{size}.png"))
-            rows = staff.locator('[data-document="Photocopie des vaccinations"]')
-            assert await rows.count() == 1
-            assert "vaccins-net.pdf" in await rows.inner_text()
-            assert "vaccins-flou.pdf" not in await staff.locator("main").inner_text()
-            width = await staff.evaluate("document.documentElement.scrollWidth")
-            assert width <= viewport["width"]
-        finally:
-            await browser.close()
+        await stale.get_by_role("button", name="Accepter").click()
+        alert = staff.get_by_role("alert")
+        await alert.wait_for()
+        assert "nouvelle version de ce document" in await alert.inner_text()
+        await staff.screenshot(path=str(SCREENSHOTS / f"documents-replaced-{size}.png"))
+        rows = staff.locator('[data-document="Photocopie des vaccinations"]')
+        assert await rows.count() == 1
+        assert "vaccins-net.pdf" in await rows.inner_text()
+        assert "vaccins-flou.pdf" not in await staff.locator("main").inner_text()
+        width = await staff.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"]

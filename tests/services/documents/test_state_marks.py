@@ -13,7 +13,7 @@ from services.documents.models import Submission
 from services.documents.service import today_in_paris
 from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, SCREENSHOTS
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
 from tests.gateway.fakes import PASSWORD
 
 from . import files
@@ -109,30 +109,22 @@ async def test_each_state_has_its_own_mark_and_its_words(
 async def test_the_marks_show_on_a_phone_without_csp_violation(
     service_client, make_documents, gateway, upstream, signer: TestSigner
 ) -> None:
-    from playwright.async_api import async_playwright
-
     client = await family_with_every_state(
         service_client, make_documents, gateway, upstream, signer
     )
     base = str(client.make_url("")).rstrip("/")
     console: list[str] = []
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            page = await browser.new_page(viewport=PHONE, is_mobile=True)
-            page.on("console", lambda m: console.append(m.text))
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill("famille.test@example.org")
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
-            await page.goto(f"{base}/documents")
-            for name, words in EXPECTED.items():
-                item = page.locator(f'[data-document="{name}"]')
-                assert await item.get_by_role("img", name=words, exact=True).is_visible()
-            await page.screenshot(path=str(SCREENSHOTS / "documents-state-marks.png"))
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        page = await browser.new_page(viewport=PHONE, is_mobile=True)
+        page.on("console", lambda m: console.append(m.text))
+        await page.goto(f"{base}/connexion")
+        await page.get_by_label("Adresse électronique").fill("famille.test@example.org")
+        await page.get_by_label("Mot de passe").fill(PASSWORD)
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.wait_for_url(f"{base}/")
+        await page.goto(f"{base}/documents")
+        for name, words in EXPECTED.items():
+            item = page.locator(f'[data-document="{name}"]')
+            assert await item.get_by_role("img", name=words, exact=True).is_visible()
+        await page.screenshot(path=str(SCREENSHOTS / "documents-state-marks.png"))
     assert [c for c in console if "Content Security Policy" in c] == []

@@ -17,7 +17,7 @@ from typing import Any
 import pyotp
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium
 
 from .real_portal import (
     PASSWORD,
@@ -65,8 +65,6 @@ async def shoot(page: Any, name: str) -> None:
 async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
     real_portal: RealPortal,
 ) -> None:
-    from playwright.async_api import async_playwright
-
     portal = real_portal
     base = portal.base_url
     family_id = portal.family["id"]
@@ -78,131 +76,125 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
             lambda m: violations.append(m.text) if "Content Security" in m.text else None,
         )
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            # --- the parent, on a small phone, from the invitation e-mail ---------------
-            parent = await (
-                await browser.new_context(
-                    viewport=SMALL_PHONE, device_scale_factor=2, is_mobile=True
-                )
-            ).new_page()
-            watch(parent)
-            invitation = await portal.mail(portal.parent_email, INVITATION)
-            await first_sign_in(parent, base, link_in(invitation, "/premiere-connexion"), PASSWORD)
-            assert parent.url == f"{base}/"
-            await parent.get_by_role("link", name="Afficher ma famille").click()
-            await parent.wait_for_load_state()
-            assert await parent.title() == "Ma famille — Mairie de Hasparren"
-
-            await parent.get_by_role("link", name="Modifier les coordonnées").click()
-            assert await parent.get_by_label("Adresse *").is_visible()  # the manual's star
-            await parent.get_by_label("Téléphone du domicile").fill("06.11.22.33.44")
-            await fits(parent, SMALL_PHONE["width"])
-            await shoot(parent, "edit-360")
-            await parent.get_by_role("button", name="Valider mes modifications").click()
-            await parent.wait_for_load_state()
-            notice = await parent.get_by_role("status").inner_text()
-            assert "Votre demande a été correctement enregistrée." in notice
-
-            await parent.goto(f"{base}/famille")
-            await parent.get_by_role("link", name="Peio Etcheverry").click()
-            await parent.get_by_role("link", name="Modifier", exact=True).click()
-            await parent.get_by_label("École").fill("École Saint-Joseph")
-            await parent.get_by_label("Allergies").fill("Arachide")
-            await parent.get_by_role("button", name="Valider mes modifications").click()
-            await parent.wait_for_load_state()
-            assert "correctement enregistrée" in await parent.get_by_role("status").inner_text()
-
-            await parent.goto(f"{base}/famille")
-            requests = parent.locator(".requests")
-            assert (await requests.inner_text()).count("En attente de validation") == 2
-            await fits(parent, SMALL_PHONE["width"])
-            await shoot(parent, "parent-pending-360")
-
-            # --- the agent, on a desktop: invitation, password, TOTP, sign-in ----------
-            agent = await (await browser.new_context(viewport=DESKTOP)).new_page()
-            watch(agent)
-            invitation = await portal.mail(portal.staff_email, INVITATION)
-            await first_sign_in(
-                agent, base, link_in(invitation, "/premiere-connexion"), STAFF_PASSWORD
+    async with chromium() as browser:
+        # --- the parent, on a small phone, from the invitation e-mail ---------------
+        parent = await (
+            await browser.new_context(
+                viewport=SMALL_PHONE, device_scale_factor=2, is_mobile=True
             )
-            assert await agent.get_by_role(
-                "heading", name="Activer la double authentification"
-            ).is_visible()
-            secret = "".join((await agent.locator("main code").inner_text()).split())
-            totp, enrolled_at = pyotp.TOTP(secret), time.time()
-            # This step's code now, the next step's at sign-in: a code is never spent twice,
-            # and both stay within the one step of drift auth allows whenever the step turns.
-            await agent.get_by_label("Code affiché par l'application").fill(totp.at(enrolled_at))
-            await agent.get_by_role("button", name="Activer").click()
-            await agent.wait_for_load_state()
-            assert "codes de secours" in await agent.get_by_role("status").inner_text()
-            await agent.get_by_role("link", name="Se connecter").click()
-            await agent.get_by_label("Adresse électronique").fill(portal.staff_email)
-            await agent.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
-            await agent.get_by_label("Code de vérification").fill(totp.at(enrolled_at + 30))
-            await agent.get_by_role("button", name="Se connecter").click()
-            await agent.wait_for_load_state()
-            assert agent.url == f"{base}/", await agent.content()
+        ).new_page()
+        watch(parent)
+        invitation = await portal.mail(portal.parent_email, INVITATION)
+        await first_sign_in(parent, base, link_in(invitation, "/premiere-connexion"), PASSWORD)
+        assert parent.url == f"{base}/"
+        await parent.get_by_role("link", name="Afficher ma famille").click()
+        await parent.wait_for_load_state()
+        assert await parent.title() == "Ma famille — Mairie de Hasparren"
 
-            await agent.goto(f"{base}/agents/familles/{family_id}")
-            await agent.get_by_role("link", name="Traiter").first.click()
-            await agent.wait_for_load_state()
-            phone_request = agent.locator(".queue__item", has_text="Téléphone du domicile")
-            allergy_request = agent.locator(".queue__item", has_text="Allergies")
-            assert "06 11 22 33 44" in await phone_request.inner_text()  # stored normalised
-            assert "Arachide" in await allergy_request.inner_text()
-            await fits(agent, DESKTOP["width"])
-            await shoot(agent, "queue-desktop")
-            await agent.set_viewport_size(SMALL_PHONE)
-            await fits(agent, SMALL_PHONE["width"])
-            await shoot(agent, "queue-360")
-            await agent.set_viewport_size(DESKTOP)
+        await parent.get_by_role("link", name="Modifier les coordonnées").click()
+        assert await parent.get_by_label("Adresse *").is_visible()  # the manual's star
+        await parent.get_by_label("Téléphone du domicile").fill("06.11.22.33.44")
+        await fits(parent, SMALL_PHONE["width"])
+        await shoot(parent, "edit-360")
+        await parent.get_by_role("button", name="Valider mes modifications").click()
+        await parent.wait_for_load_state()
+        notice = await parent.get_by_role("status").inner_text()
+        assert "Votre demande a été correctement enregistrée." in notice
 
-            await phone_request.get_by_role("button", name="Accepter", exact=True).click()
-            await agent.wait_for_load_state()
-            assert "La demande a été acceptée." in await agent.get_by_role("status").inner_text()
-            assert f"famille={family_id}" in agent.url  # still this family's queue
-            await allergy_request.get_by_label("Motif").fill(REASON)
-            await allergy_request.get_by_role("button", name="Refuser", exact=True).click()
-            await agent.wait_for_load_state()
-            assert "La demande a été refusée." in await agent.get_by_role("status").inner_text()
+        await parent.goto(f"{base}/famille")
+        await parent.get_by_role("link", name="Peio Etcheverry").click()
+        await parent.get_by_role("link", name="Modifier", exact=True).click()
+        await parent.get_by_label("École").fill("École Saint-Joseph")
+        await parent.get_by_label("Allergies").fill("Arachide")
+        await parent.get_by_role("button", name="Valider mes modifications").click()
+        await parent.wait_for_load_state()
+        assert "correctement enregistrée" in await parent.get_by_role("status").inner_text()
 
-            await agent.set_viewport_size(SMALL_PHONE)
-            for path in (
-                "/agents/champs",
-                f"/agents/familles/{family_id}",
-                "/agents/familles?q=Etcheverry",
-                f"/agents/demandes?etat=refused&famille={family_id}",
-            ):
-                await agent.goto(f"{base}{path}")
-                await fits(agent, SMALL_PHONE["width"])  # the back office works on a phone too
-            await shoot(agent, "refused-360")
+        await parent.goto(f"{base}/famille")
+        requests = parent.locator(".requests")
+        assert (await requests.inner_text()).count("En attente de validation") == 2
+        await fits(parent, SMALL_PHONE["width"])
+        await shoot(parent, "parent-pending-360")
 
-            # --- the e-mails, from the SMTP server, and the page they link to ----------
-            accepted = await portal.mail(portal.parent_email, ACCEPTED)
-            assert "famille (téléphone du domicile) a été acceptée" in text_of(accepted)
-            assert "<strong>acceptée</strong>" in html_of(accepted)
-            refused = await portal.mail(portal.parent_email, REFUSED)
-            assert "famille (école, allergies) a été refusée" in text_of(refused)
-            assert f"Motif : {REASON}" in text_of(refused)
-            assert link_in(accepted, "/famille") == "/famille"
+        # --- the agent, on a desktop: invitation, password, TOTP, sign-in ----------
+        agent = await (await browser.new_context(viewport=DESKTOP)).new_page()
+        watch(agent)
+        invitation = await portal.mail(portal.staff_email, INVITATION)
+        await first_sign_in(
+            agent, base, link_in(invitation, "/premiere-connexion"), STAFF_PASSWORD
+        )
+        assert await agent.get_by_role(
+            "heading", name="Activer la double authentification"
+        ).is_visible()
+        secret = "".join((await agent.locator("main code").inner_text()).split())
+        totp, enrolled_at = pyotp.TOTP(secret), time.time()
+        # This step's code now, the next step's at sign-in: a code is never spent twice,
+        # and both stay within the one step of drift auth allows whenever the step turns.
+        await agent.get_by_label("Code affiché par l'application").fill(totp.at(enrolled_at))
+        await agent.get_by_role("button", name="Activer").click()
+        await agent.wait_for_load_state()
+        assert "codes de secours" in await agent.get_by_role("status").inner_text()
+        await agent.get_by_role("link", name="Se connecter").click()
+        await agent.get_by_label("Adresse électronique").fill(portal.staff_email)
+        await agent.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+        await agent.get_by_label("Code de vérification").fill(totp.at(enrolled_at + 30))
+        await agent.get_by_role("button", name="Se connecter").click()
+        await agent.wait_for_load_state()
+        assert agent.url == f"{base}/", await agent.content()
 
-            await parent.goto(f"{base}{link_in(accepted, '/famille')}")
-            details = await parent.locator("#coordonnees").locator("..").inner_text()
-            assert "06 11 22 33 44" in details and "05 59 29 00 00" not in details
-            decided = await requests.inner_text()
-            assert "Acceptée" in decided and "Refusée" in decided
-            assert f"Motif : {REASON}" in decided
-            await fits(parent, SMALL_PHONE["width"])
-            await shoot(parent, "parent-decided-360")
-            await parent.set_viewport_size(DESKTOP)
-            await shoot(parent, "parent-decided-desktop")
-        finally:
-            await browser.close()
+        await agent.goto(f"{base}/agents/familles/{family_id}")
+        await agent.get_by_role("link", name="Traiter").first.click()
+        await agent.wait_for_load_state()
+        phone_request = agent.locator(".queue__item", has_text="Téléphone du domicile")
+        allergy_request = agent.locator(".queue__item", has_text="Allergies")
+        assert "06 11 22 33 44" in await phone_request.inner_text()  # stored normalised
+        assert "Arachide" in await allergy_request.inner_text()
+        await fits(agent, DESKTOP["width"])
+        await shoot(agent, "queue-desktop")
+        await agent.set_viewport_size(SMALL_PHONE)
+        await fits(agent, SMALL_PHONE["width"])
+        await shoot(agent, "queue-360")
+        await agent.set_viewport_size(DESKTOP)
+
+        await phone_request.get_by_role("button", name="Accepter", exact=True).click()
+        await agent.wait_for_load_state()
+        assert "La demande a été acceptée." in await agent.get_by_role("status").inner_text()
+        assert f"famille={family_id}" in agent.url  # still this family's queue
+        await allergy_request.get_by_label("Motif").fill(REASON)
+        await allergy_request.get_by_role("button", name="Refuser", exact=True).click()
+        await agent.wait_for_load_state()
+        assert "La demande a été refusée." in await agent.get_by_role("status").inner_text()
+
+        await agent.set_viewport_size(SMALL_PHONE)
+        for path in (
+            "/agents/champs",
+            f"/agents/familles/{family_id}",
+            "/agents/familles?q=Etcheverry",
+            f"/agents/demandes?etat=refused&famille={family_id}",
+        ):
+            await agent.goto(f"{base}{path}")
+            await fits(agent, SMALL_PHONE["width"])  # the back office works on a phone too
+        await shoot(agent, "refused-360")
+
+        # --- the e-mails, from the SMTP server, and the page they link to ----------
+        accepted = await portal.mail(portal.parent_email, ACCEPTED)
+        assert "famille (téléphone du domicile) a été acceptée" in text_of(accepted)
+        assert "<strong>acceptée</strong>" in html_of(accepted)
+        refused = await portal.mail(portal.parent_email, REFUSED)
+        assert "famille (école, allergies) a été refusée" in text_of(refused)
+        assert f"Motif : {REASON}" in text_of(refused)
+        assert link_in(accepted, "/famille") == "/famille"
+
+        await parent.goto(f"{base}{link_in(accepted, '/famille')}")
+        details = await parent.locator("#coordonnees").locator("..").inner_text()
+        assert "06 11 22 33 44" in details and "05 59 29 00 00" not in details
+        decided = await requests.inner_text()
+        assert "Acceptée" in decided and "Refusée" in decided
+        assert f"Motif : {REASON}" in decided
+        await fits(parent, SMALL_PHONE["width"])
+        await shoot(parent, "parent-decided-360")
+        await parent.set_viewport_size(DESKTOP)
+        await shoot(parent, "parent-decided-desktop")
 
     assert violations == []
     # Exactly one e-mail per decision (and the invitation): none lost, none twice.

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.browser import CHROMIUM, PHONE, chromium
 
 from .conftest import Portal
 from .pages import PARENT_EMAIL
@@ -48,72 +48,56 @@ async def child_id(portal: Portal) -> str:
 
 
 async def test_ok_closes_the_saved_confirmation_in_place_on_a_phone(portal: Portal) -> None:
-    from playwright.async_api import async_playwright
-
     family = portal.family["id"]
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            page = await parent_page(browser, portal, viewport=PHONE, is_mobile=True)
-            await page.goto(f"{portal.base_url}/famille/modifier?famille={family}")
-            await page.get_by_label("Téléphone du domicile").fill("06.11.22.33.44")
-            await page.get_by_role("button", name="Valider mes modifications").click()
-            await page.wait_for_load_state()
-            confirmation = page.get_by_role("status")
-            assert "Enregistrement" in await confirmation.inner_text()
-            ok = confirmation.get_by_role("link", name="Ok, fermer ce message", exact=True)
-            assert await ok.get_attribute("href") == f"/famille?famille={family}"
-            await page.screenshot(path="/tmp/helperA-saved-phone-fr.png", full_page=True)
-            width = await page.evaluate("document.documentElement.scrollWidth")
-            assert width <= await page.evaluate("window.innerWidth"), width
+    async with chromium() as browser:
+        page = await parent_page(browser, portal, viewport=PHONE, is_mobile=True)
+        await page.goto(f"{portal.base_url}/famille/modifier?famille={family}")
+        await page.get_by_label("Téléphone du domicile").fill("06.11.22.33.44")
+        await page.get_by_role("button", name="Valider mes modifications").click()
+        await page.wait_for_load_state()
+        confirmation = page.get_by_role("status")
+        assert "Enregistrement" in await confirmation.inner_text()
+        ok = confirmation.get_by_role("link", name="Ok, fermer ce message", exact=True)
+        assert await ok.get_attribute("href") == f"/famille?famille={family}"
+        await page.screenshot(path="/tmp/helperA-saved-phone-fr.png", full_page=True)
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= await page.evaluate("window.innerWidth"), width
 
-            await page.evaluate("window.notReloaded = true")
-            await ok.focus()
-            await page.keyboard.press("Enter")
-            assert await confirmation.count() == 0  # hidden
-            assert await page.evaluate("window.notReloaded === true")  # closed in place
-            focused = await page.evaluate("document.activeElement.textContent.trim()")
-            assert focused == "Ma famille"
-            # The address without ok=: a reload does not show the confirmation again.
-            assert page.url == f"{portal.base_url}/famille?famille={family}"
-            await page.screenshot(path="/tmp/helperA-dismissed-phone-fr.png", full_page=True)
+        await page.evaluate("window.notReloaded = true")
+        await ok.focus()
+        await page.keyboard.press("Enter")
+        assert await confirmation.count() == 0  # hidden
+        assert await page.evaluate("window.notReloaded === true")  # closed in place
+        focused = await page.evaluate("document.activeElement.textContent.trim()")
+        assert focused == "Ma famille"
+        # The address without ok=: a reload does not show the confirmation again.
+        assert page.url == f"{portal.base_url}/famille?famille={family}"
+        await page.screenshot(path="/tmp/helperA-dismissed-phone-fr.png", full_page=True)
 
-            await page.goto(f"{portal.base_url}/famille?famille={family}&ok=enregistre&lang=en")
-            english = page.get_by_role("status")
-            assert "Saved" in await english.inner_text()
-            ok = english.get_by_role("link", name="OK, close this message", exact=True)
-            assert await ok.is_visible()
-            await page.screenshot(path="/tmp/helperA-saved-phone-en.png", full_page=True)
-        finally:
-            await browser.close()
+        await page.goto(f"{portal.base_url}/famille?famille={family}&ok=enregistre&lang=en")
+        english = page.get_by_role("status")
+        assert "Saved" in await english.inner_text()
+        ok = english.get_by_role("link", name="OK, close this message", exact=True)
+        assert await ok.is_visible()
+        await page.screenshot(path="/tmp/helperA-saved-phone-en.png", full_page=True)
 
 
 async def test_ok_without_javascript_opens_the_page_without_the_confirmation(
     portal: Portal,
 ) -> None:
-    from playwright.async_api import async_playwright
-
     family, child = portal.family["id"], await child_id(portal)
     person_page = f"{portal.base_url}/famille/personnes/{child}"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            page = await parent_page(browser, portal, viewport=DESKTOP, java_script_enabled=False)
-            for lang, ok_name, title in (
-                ("fr", "Ok, fermer ce message", "Enregistrement"),
-                ("en", "OK, close this message", "Saved"),
-            ):
-                await page.goto(f"{person_page}?famille={family}&ok=enregistre&lang={lang}")
-                confirmation = page.get_by_role("status")
-                assert title in await confirmation.inner_text()
-                await page.screenshot(path=f"/tmp/helperA-saved-desktop-{lang}.png", full_page=True)
-                await confirmation.get_by_role("link", name=ok_name, exact=True).click()
-                await page.wait_for_load_state()
-                assert page.url == f"{person_page}?famille={family}&lang={lang}"
-                assert await page.get_by_role("status").count() == 0
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        page = await parent_page(browser, portal, viewport=DESKTOP, java_script_enabled=False)
+        for lang, ok_name, title in (
+            ("fr", "Ok, fermer ce message", "Enregistrement"),
+            ("en", "OK, close this message", "Saved"),
+        ):
+            await page.goto(f"{person_page}?famille={family}&ok=enregistre&lang={lang}")
+            confirmation = page.get_by_role("status")
+            assert title in await confirmation.inner_text()
+            await page.screenshot(path=f"/tmp/helperA-saved-desktop-{lang}.png", full_page=True)
+            await confirmation.get_by_role("link", name=ok_name, exact=True).click()
+            await page.wait_for_load_state()
+            assert page.url == f"{person_page}?famille={family}&lang={lang}"
+            assert await page.get_by_role("status").count() == 0
