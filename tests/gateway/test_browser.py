@@ -60,9 +60,7 @@ async def test_a_parent_signs_in_on_a_phone_and_sees_the_dashboard(
             ),
         )
         await page.goto(f"{base}/connexion")
-        await page.screenshot(
-            path=str(SCREENSHOTS / "gateway-signin-phone.png"), full_page=True
-        )
+        await page.screenshot(path=str(SCREENSHOTS / "gateway-signin-phone.png"), full_page=True)
         await page.get_by_label("Adresse électronique").fill("test@example.org")
         await page.get_by_label("Mot de passe").fill(PASSWORD)
         await page.get_by_role("button", name="Se connecter").click()
@@ -72,9 +70,7 @@ async def test_a_parent_signs_in_on_a_phone_and_sees_the_dashboard(
         assert "4 Attendus" in await tile.inner_text()
         unavailable = page.locator('[data-tile="factures"]')
         assert "Service momentanément indisponible" in await unavailable.inner_text()
-        await page.screenshot(
-            path=str(SCREENSHOTS / "gateway-dashboard-phone.png"), full_page=True
-        )
+        await page.screenshot(path=str(SCREENSHOTS / "gateway-dashboard-phone.png"), full_page=True)
 
         await page.get_by_text("Menu", exact=True).click()
         menu = page.get_by_role("navigation", name="Menu principal")

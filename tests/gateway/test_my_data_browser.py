@@ -58,9 +58,7 @@ async def test_a_parent_downloads_the_zip_from_the_dashboard_on_a_phone(
             await page.get_by_role("link", name="Mes données").click()
             await page.wait_for_url(f"{base}/mes-donnees*")
             assert await page.title() == "Mes données — Mairie de Hasparren"
-            await page.screenshot(
-                path=str(SCREENSHOTS / f"my-data-{name}-360.png"), full_page=True
-            )
+            await page.screenshot(path=str(SCREENSHOTS / f"my-data-{name}-360.png"), full_page=True)
             button = page.get_by_role("button", name="Télécharger mes données (ZIP)")
             if name == "ok":
                 # Six services answer from this test's one loop: on a loaded machine the

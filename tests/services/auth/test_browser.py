@@ -29,17 +29,13 @@ async def test_a_parent_from_the_invitation_email_to_a_password_change_and_out(
         page = await browser.new_page(viewport=PHONE, is_mobile=True)
         page.on(
             "console",
-            lambda m: (
-                console_problems.append(m.text) if m.type in ("error", "warning") else None
-            ),
+            lambda m: console_problems.append(m.text) if m.type in ("error", "warning") else None,
         )
         await page.goto(base + local(link))
         assert await page.get_by_role("heading", name="Ma première connexion").is_visible()
         await page.get_by_label("Mot de passe", exact=True).fill("court")
         length_rule = page.locator('[data-rule="length"]')
-        assert (
-            await length_rule.get_attribute("data-met") == "non"
-        )  # the script runs (CSP nonce)
+        assert await length_rule.get_attribute("data-met") == "non"  # the script runs (CSP nonce)
         await page.get_by_label("Mot de passe", exact=True).fill(GOOD_PASSWORD)
         await page.get_by_label("Confirmez le mot de passe").fill(GOOD_PASSWORD)
         assert await length_rule.get_attribute("data-met") == "oui"

@@ -43,9 +43,7 @@ async def test_a_parent_downloads_an_invoice_pays_it_online_and_sees_it_settled(
     violations: list[str] = []
 
     async with chromium() as browser:
-        context = await browser.new_context(
-            viewport=PHONE, is_mobile=True, accept_downloads=True
-        )
+        context = await browser.new_context(viewport=PHONE, is_mobile=True, accept_downloads=True)
         page = await context.new_page()
         page.on(
             "console",
@@ -147,9 +145,7 @@ async def test_the_staff_invoices_read_as_labelled_blocks_on_a_phone(portal: Por
         # No tall row of empty cells: the row is not much taller than its contents.
         row_box, actions_box = await row.bounding_box(), await actions.bounding_box()
         assert row_box and actions_box
-        assert (
-            row_box["y"] + row_box["height"] - (actions_box["y"] + actions_box["height"]) < 40
-        )
+        assert row_box["y"] + row_box["height"] - (actions_box["y"] + actions_box["height"]) < 40
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], width
 
@@ -178,9 +174,7 @@ async def test_the_account_statement_reads_as_labelled_blocks_on_a_phone(portal:
 
         for lang, balance in (("fr", "Solde : "), ("en", "Balance: ")):
             cells = await statement_cells_on(page, base, family, lang)
-            await page.screenshot(
-                path=f"/tmp/helperA-statement-phone-{lang}.png", full_page=True
-            )
+            await page.screenshot(path=f"/tmp/helperA-statement-phone-{lang}.png", full_page=True)
             assert await cells.count() >= 10  # the invoice and the payment
             table = page.locator("table.billing-table").first
             assert await table.evaluate("t => t.scrollWidth <= t.clientWidth")
@@ -194,12 +188,8 @@ async def test_the_account_statement_reads_as_labelled_blocks_on_a_phone(portal:
         await page.set_viewport_size({"width": 1280, "height": 900})
         for lang in ("fr", "en"):
             cells = await statement_cells_on(page, base, family, lang)
-            await page.screenshot(
-                path=f"/tmp/helperA-statement-desktop-{lang}.png", full_page=True
-            )
-            header = page.get_by_role(
-                "columnheader", name="Solde" if lang == "fr" else "Balance"
-            )
+            await page.screenshot(path=f"/tmp/helperA-statement-desktop-{lang}.png", full_page=True)
+            header = page.get_by_role("columnheader", name="Solde" if lang == "fr" else "Balance")
             assert await header.first.is_visible()
             assert await cells.nth(4).evaluate(before) in ("none", "normal")
 
@@ -232,9 +222,7 @@ async def test_the_billing_runs_read_as_labelled_blocks_on_a_phone(portal: Porta
         for name, address in addresses.items():
             for lang, (first, last) in RUN_TABLE_LABELS[name].items():
                 await page.goto(f"{base}{address}?lang={lang}")
-                await page.screenshot(
-                    path=f"/tmp/helperC-{name}-phone-{lang}.png", full_page=True
-                )
+                await page.screenshot(path=f"/tmp/helperC-{name}-phone-{lang}.png", full_page=True)
                 await fits_the_phone(page)
                 title = "Invoicing: April 2026" if lang == "en" else "Facturation : avril 2026"
                 if name == "run":

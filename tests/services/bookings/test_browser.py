@@ -37,9 +37,7 @@ async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(porta
         parent = await parent_context.new_page()
         parent.on(
             "console",
-            lambda m: (
-                violations.append(m.text) if "Content Security Policy" in m.text else None
-            ),
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
         )
         await _sign_in(parent, base, PARENT_EMAIL)
         await parent.goto(f"{base}/inscriptions")
@@ -57,9 +55,7 @@ async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(porta
         assert "demandée" in await parent.locator(".registrations").inner_text()
         width = await parent.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"]  # nothing overflows sideways on a phone
-        await parent.screenshot(
-            path=str(SCREENSHOTS / "bookings-requested.png"), full_page=True
-        )
+        await parent.screenshot(path=str(SCREENSHOTS / "bookings-requested.png"), full_page=True)
         # Post/Redirect/Get: the address is the page's, so a refresh sends nothing again.
         assert "/inscriptions/demande" not in parent.url and "ok=envoyee" in parent.url
         await parent.reload()
@@ -73,9 +69,7 @@ async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(porta
             path=str(SCREENSHOTS / "helperH-inscription-phone.png"), full_page=True
         )
         # A closed list shows one line: opened as a box, for the picture, to see the rest.
-        await asked.evaluate(
-            "o => { o.parentElement.parentElement.size = 8; o.scrollIntoView(); }"
-        )
+        await asked.evaluate("o => { o.parentElement.parentElement.size = 8; o.scrollIntoView(); }")
         await parent.locator("form[action='/inscriptions/demande']").screenshot(
             path=str(SCREENSHOTS / "helperH-choices-phone.png")
         )
@@ -87,9 +81,7 @@ async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(porta
         await agent.get_by_label("Activité").select_option(portal.activity["id"])
         await agent.get_by_role("button", name="Filtrer").click()
         await agent.wait_for_load_state()
-        row = agent.locator("tr", has_text="Enfant TEST").filter(
-            has_text=portal.activity["name"]
-        )
+        row = agent.locator("tr", has_text="Enfant TEST").filter(has_text=portal.activity["name"])
         await agent.screenshot(path=str(SCREENSHOTS / "bookings-queue.png"), full_page=True)
         await row.get_by_role("button", name="Accepter", exact=True).click()
         await agent.wait_for_load_state()

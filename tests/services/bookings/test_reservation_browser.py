@@ -38,15 +38,11 @@ async def test_a_parent_books_two_wednesdays_then_cancels_one_in_a_browser(
     )
     violations: list[str] = []
     async with chromium() as browser:
-        context = await browser.new_context(
-            viewport=PHONE, device_scale_factor=2, is_mobile=True
-        )
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
         page = await context.new_page()
         page.on(
             "console",
-            lambda m: (
-                violations.append(m.text) if "Content Security Policy" in m.text else None
-            ),
+            lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
         )
         await _sign_in(page, base, PARENT_EMAIL)
         await page.goto(f"{base}/reservations")
@@ -144,9 +140,9 @@ async def test_incompatible_units_are_shown_locked_and_two_ticked_the_same_day_a
             await page.get_by_label(f"Journée {SPOKEN[thu]} — réserver").check()
             await page.get_by_label(f"Matin {SPOKEN[thu]} — réserver").check()
             said = await clashes.inner_text()
-            assert "« Journée » et « Matin » ne peuvent pas être réservés le même jour" in (
+            assert "« Journée » et « Matin » ne peuvent pas être réservés le même jour" in (said), (
                 said
-            ), said
+            )
             assert await page.locator("td.cell--clash").count() == 2
             matin = page.get_by_label(f"Matin {SPOKEN[thu]} — réserver")
             assert await matin.get_attribute("aria-invalid") == "true"

@@ -54,8 +54,6 @@ async def test_no_box_reached_by_tab_hides_under_the_save_bar(
             if focused is not None:
                 seen.setdefault(focused["value"], focused["covered"])
                 if focused["covered"]:
-                    await page.screenshot(
-                        path=str(SCREENSHOTS / "reservations-focus-hidden.png")
-                    )
+                    await page.screenshot(path=str(SCREENSHOTS / "reservations-focus-hidden.png"))
         assert len(seen) == boxes, "Tab reached every box"
         assert not any(seen.values()), "a focused box was under the save bar"

@@ -97,9 +97,7 @@ async def test_the_upload_script_says_a_refusal_in_english_on_english_pages(
         await status.filter(has_text="The file “vaccins.pdf” is neither a PDF").wait_for()
         shown = await status.inner_text()
         width = await page.evaluate("document.documentElement.scrollWidth")
-        await page.screenshot(
-            path=str(SCREENSHOTS / "documents-refused-en.png"), full_page=True
-        )
+        await page.screenshot(path=str(SCREENSHOTS / "documents-refused-en.png"), full_page=True)
 
     assert "(content found: HTML page)" in shown and "page HTML" not in shown
     assert width <= 360

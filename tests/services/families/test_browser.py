@@ -79,9 +79,7 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
     async with chromium() as browser:
         # --- the parent, on a small phone, from the invitation e-mail ---------------
         parent = await (
-            await browser.new_context(
-                viewport=SMALL_PHONE, device_scale_factor=2, is_mobile=True
-            )
+            await browser.new_context(viewport=SMALL_PHONE, device_scale_factor=2, is_mobile=True)
         ).new_page()
         watch(parent)
         invitation = await portal.mail(portal.parent_email, INVITATION)
@@ -120,9 +118,7 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
         agent = await (await browser.new_context(viewport=DESKTOP)).new_page()
         watch(agent)
         invitation = await portal.mail(portal.staff_email, INVITATION)
-        await first_sign_in(
-            agent, base, link_in(invitation, "/premiere-connexion"), STAFF_PASSWORD
-        )
+        await first_sign_in(agent, base, link_in(invitation, "/premiere-connexion"), STAFF_PASSWORD)
         assert await agent.get_by_role(
             "heading", name="Activer la double authentification"
         ).is_visible()
