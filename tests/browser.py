@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser
+    from playwright.async_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags, Chromium keeps trying hosts this closed machine
@@ -46,3 +46,15 @@ async def chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+async def sign_in_on_page(
+    page: Page, base: str, email: str, password: str, *, lang: str | None = None
+) -> None:
+    """Sign in through the sign-in page, as a person would, and wait for the home page."""
+    await page.goto(f"{base}/connexion" + (f"?lang={lang}" if lang else ""))
+    # The fields' ids, not their labels: the same steps serve the English page.
+    await page.locator("#email").fill(email)
+    await page.locator("#password").fill(password)
+    await page.locator("form[action='/connexion'] button[type=submit]").click()
+    await page.wait_for_url(f"{base}/")

@@ -9,7 +9,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .mailing import send_pending
@@ -20,14 +20,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
 ]
-
-
-async def _sign_in(page: Any, base: str, email: str) -> None:
-    await page.goto(f"{base}/connexion")
-    await page.get_by_label("Adresse électronique").fill(email)
-    await page.get_by_label("Mot de passe").fill(PASSWORD)
-    await page.get_by_role("button", name="Se connecter").click()
-    await page.wait_for_url(f"{base}/")
 
 
 async def test_a_parent_writes_to_the_guichet_and_staff_read_and_answer_it(
@@ -44,7 +36,7 @@ async def test_a_parent_writes_to_the_guichet_and_staff_read_and_answer_it(
             "console",
             lambda m: violations.append(m.text) if "Content Security" in m.text else None,
         )
-        await _sign_in(parent, base, PARENT)
+        await sign_in_on_page(parent, base, PARENT, PASSWORD)
         await parent.goto(f"{base}/contact")
         assert await parent.title() == "Contacter la structure — Mairie de Hasparren"
         await parent.get_by_label("Choisir le destinataire").select_option(
@@ -64,7 +56,7 @@ async def test_a_parent_writes_to_the_guichet_and_staff_read_and_answer_it(
         assert width <= PHONE["width"]
 
         staff = await browser.new_page()
-        await _sign_in(staff, base, AGENT)
+        await sign_in_on_page(staff, base, AGENT, PASSWORD)
         await staff.goto(f"{base}/agents/messages")
         await staff.get_by_role("link", name="Inscription ALSH").click()
         body = staff.locator("[data-post=family]")

@@ -12,7 +12,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .portal import PARENT, make_portal
@@ -40,11 +40,7 @@ async def test_the_contact_form_shows_before_the_anti_robot_check_is_done(
     base = str(portal.client.make_url("")).rstrip("/")
     async with chromium() as browser:
         page = await browser.new_page(viewport=PHONE, is_mobile=True, locale="fr-FR")
-        await page.goto(f"{base}/connexion")
-        await page.get_by_label("Adresse électronique").fill(PARENT)
-        await page.get_by_label("Mot de passe").fill(PASSWORD)
-        await page.get_by_role("button", name="Se connecter").click()
-        await page.wait_for_url(f"{base}/")
+        await sign_in_on_page(page, base, PARENT, PASSWORD)
 
         async def slow_check(route: Any) -> None:
             response = await route.fetch()

@@ -10,7 +10,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .factories import of_type
@@ -38,11 +38,7 @@ async def test_the_agent_sees_which_e_mails_the_empty_list_is_about(
 
     async with chromium() as browser:
         page = await browser.new_page(viewport=DESKTOP, locale="fr-FR")
-        await page.goto(f"{base}/connexion")
-        await page.get_by_label("Adresse électronique").fill(AGENT)
-        await page.get_by_label("Mot de passe").fill(PASSWORD)
-        await page.get_by_role("button", name="Se connecter").click()
-        await page.wait_for_url(f"{base}/")
+        await sign_in_on_page(page, base, AGENT, PASSWORD)
 
         await page.goto(f"{base}/agents/courriels")
         main = page.get_by_role("main")

@@ -11,7 +11,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .factories import of_type
@@ -78,11 +78,7 @@ async def test_a_parent_picks_a_day_then_steps_to_the_next_week_on_a_phone(
     async with chromium() as browser:
         page = await browser.new_page(viewport=PHONE, is_mobile=True, locale="fr-FR")
         page.on("console", lambda m: console.append(m.text))
-        await page.goto(f"{base}/connexion")
-        await page.get_by_label("Adresse électronique").fill(PARENT)
-        await page.get_by_label("Mot de passe").fill(PASSWORD)
-        await page.get_by_role("button", name="Se connecter").click()
-        await page.wait_for_url(f"{base}/")
+        await sign_in_on_page(page, base, PARENT, PASSWORD)
         await page.goto(f"{base}/historique")
         await page.get_by_label("Semaine", exact=True).fill("2026-03-05")
         await page.get_by_role("button", name="Filtrer par semaine").click()

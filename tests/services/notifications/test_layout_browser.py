@@ -9,7 +9,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .factories import event
@@ -33,11 +33,7 @@ async def test_on_a_phone_hidden_captions_stay_hidden_and_choices_sit_beside_the
 
     async with chromium() as browser:
         page = await browser.new_page(viewport=PHONE, is_mobile=True)
-        await page.goto(f"{base}/connexion")
-        await page.get_by_label("Adresse électronique").fill(PARENT)
-        await page.get_by_label("Mot de passe").fill(PASSWORD)
-        await page.get_by_role("button", name="Se connecter").click()
-        await page.wait_for_url(f"{base}/")
+        await sign_in_on_page(page, base, PARENT, PASSWORD)
 
         await page.goto(f"{base}/historique")
         await page.screenshot(

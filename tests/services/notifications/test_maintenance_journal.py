@@ -13,7 +13,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 from tests.services.families.conftest import FamiliesApi
 from tests.services.families.test_inapplicable_cleanup import own_api, run, store, updates
@@ -119,11 +119,7 @@ async def test_the_maintenance_line_on_a_phone_and_a_desktop(
              "Maintenance: fields emptied"),
         ):  # fmt: skip
             page = await browser.new_page(viewport=viewport, is_mobile=name == "phone")
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill(PARENT)
-            await page.get_by_label("Mot de passe").fill(PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
+            await sign_in_on_page(page, base, PARENT, PASSWORD)
             await page.goto(f"{base}/historique{query}")
             line = page.locator('tr[data-event="person.updated"]').first
             assert action in await line.inner_text()

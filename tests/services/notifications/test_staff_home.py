@@ -12,7 +12,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, chromium
+from tests.browser import CHROMIUM, PHONE, chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .factories import of_type
@@ -94,11 +94,7 @@ async def test_the_count_is_part_of_the_links_name_on_a_phone_and_a_desktop(
         page = await browser.new_page(
             viewport=viewport, is_mobile=screen == "phone", locale="fr-FR"
         )
-        await page.goto(f"{base}/connexion")
-        await page.get_by_label("Adresse électronique").fill(AGENT)
-        await page.get_by_label("Mot de passe").fill(PASSWORD)
-        await page.get_by_role("button", name="Se connecter").click()
-        await page.wait_for_url(f"{base}/")
+        await sign_in_on_page(page, base, AGENT, PASSWORD)
 
         documents = page.get_by_role("link", name="Documents à valider — 3 en attente")
         messages = page.get_by_role("link", name="Messages des familles — 1 sans réponse")
