@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from tests.browser import CHROMIUM, PHONE, chromium
+from tests.browser import CHROMIUM, PHONE, chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .conftest import Portal
@@ -23,15 +23,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
 ]
-
-
-async def sign_in(page: Any, base: str, email: str) -> None:
-    """Sign in through the page, as a person would, and land on the home page."""
-    await page.goto(f"{base}/connexion")
-    await page.get_by_label("Adresse électronique").fill(email)
-    await page.get_by_label("Mot de passe").fill(PASSWORD)
-    await page.get_by_role("button", name="Se connecter").click()
-    await page.wait_for_url(f"{base}/")
 
 
 async def test_a_parent_downloads_an_invoice_pays_it_online_and_sees_it_settled(
@@ -49,7 +40,7 @@ async def test_a_parent_downloads_an_invoice_pays_it_online_and_sees_it_settled(
             "console",
             lambda m: violations.append(m.text) if "Content Security" in m.text else None,
         )
-        await sign_in(page, base, PARENT)
+        await sign_in_on_page(page, base, PARENT, PASSWORD)
 
         await page.goto(f"{base}/factures")
         main = page.locator("main")
@@ -100,7 +91,7 @@ async def test_the_staff_invoice_list_scrolls_inside_its_box_on_a_phone(portal: 
     async with chromium() as browser:
         narrow = {"width": 360, "height": 740}  # the smallest phone the pages must fit
         page = await browser.new_page(viewport=narrow, is_mobile=True)
-        await sign_in(page, base, "agent@example.org")
+        await sign_in_on_page(page, base, "agent@example.org", PASSWORD)
         await page.goto(f"{base}/agents/factures")
         await page.screenshot(path="/tmp/billing-staff-invoices-phone.png", full_page=True)
         assert await page.locator("table.billing-table tbody tr").count() >= 1
@@ -128,7 +119,7 @@ async def test_the_staff_invoices_read_as_labelled_blocks_on_a_phone(portal: Por
     base = portal.gateway_url
     async with chromium() as browser:
         page = await browser.new_page(viewport=PHONE, is_mobile=True)
-        await sign_in(page, base, "agent@example.org")
+        await sign_in_on_page(page, base, "agent@example.org", PASSWORD)
         await page.goto(f"{base}/agents/factures")
         await page.screenshot(path="/tmp/billing-staff-invoices-390.png", full_page=True)
 
@@ -166,7 +157,7 @@ async def test_the_account_statement_reads_as_labelled_blocks_on_a_phone(portal:
     before = "cell => getComputedStyle(cell, '::before').content"
     async with chromium() as browser:
         page = await browser.new_page(viewport=PHONE, is_mobile=True)
-        await sign_in(page, base, "agent@example.org")
+        await sign_in_on_page(page, base, "agent@example.org", PASSWORD)
         await page.goto(f"{base}/agents/factures?famille={family}")
         await page.get_by_label("Montant (€)").fill("10")  # a credit line too
         await page.get_by_role("button", name="Enregistrer", exact=True).click()
@@ -218,7 +209,7 @@ async def test_the_billing_runs_read_as_labelled_blocks_on_a_phone(portal: Porta
     before = "cell => getComputedStyle(cell, '::before').content"
     async with chromium() as browser:
         page = await browser.new_page(viewport=PHONE, is_mobile=True)
-        await sign_in(page, base, "agent@example.org")
+        await sign_in_on_page(page, base, "agent@example.org", PASSWORD)
         for name, address in addresses.items():
             for lang, (first, last) in RUN_TABLE_LABELS[name].items():
                 await page.goto(f"{base}{address}?lang={lang}")

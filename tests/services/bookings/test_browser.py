@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
 
 from .portal import PARENT_EMAIL, PASSWORD, STAFF_EMAIL, Portal
 
@@ -15,14 +15,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
 ]
-
-
-async def _sign_in(page, base: str, email: str) -> None:
-    await page.goto(f"{base}/connexion")
-    await page.get_by_label("Adresse électronique").fill(email)
-    await page.get_by_label("Mot de passe").fill(PASSWORD)
-    await page.get_by_role("button", name="Se connecter").click()
-    await page.wait_for_load_state()
 
 
 @pytest.mark.timeout(180)
@@ -39,7 +31,7 @@ async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(porta
             "console",
             lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
         )
-        await _sign_in(parent, base, PARENT_EMAIL)
+        await sign_in_on_page(parent, base, PARENT_EMAIL, PASSWORD)
         await parent.goto(f"{base}/inscriptions")
         assert await parent.title() == "Mes inscriptions — Mairie de Hasparren"
         await parent.get_by_role("link", name="Enfant TEST").click()
@@ -76,7 +68,7 @@ async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(porta
 
         staff_context = await browser.new_context(viewport=DESKTOP)
         agent = await staff_context.new_page()
-        await _sign_in(agent, base, STAFF_EMAIL)
+        await sign_in_on_page(agent, base, STAFF_EMAIL, PASSWORD)
         await agent.goto(f"{base}/agents/inscriptions")
         await agent.get_by_label("Activité").select_option(portal.activity["id"])
         await agent.get_by_role("button", name="Filtrer").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import SCREENSHOTS, chromium, requires_chromium
+from tests.browser import SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 
 from .portal import PARENT_EMAIL, PASSWORD, Portal
 from .test_pages import csrf, sign_in, text_of
@@ -55,11 +55,7 @@ async def test_the_english_refusal_reads_well_on_a_phone(portal: Portal) -> None
             viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True
         )
         page = await context.new_page()
-        await page.goto(f"{base}/connexion")
-        await page.get_by_label("Adresse électronique").fill(PARENT_EMAIL)
-        await page.get_by_label("Mot de passe").fill(PASSWORD)
-        await page.get_by_role("button", name="Se connecter").click()
-        await page.wait_for_load_state()
+        await sign_in_on_page(page, base, PARENT_EMAIL, PASSWORD)
         # Two tabs opened before asking: the second one's request is refused (a fresh page
         # would not offer the period asked already).
         stale = await context.new_page()

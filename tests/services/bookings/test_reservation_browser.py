@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
 
-from .portal import PARENT_EMAIL, Portal
-from .test_browser import DESKTOP, _sign_in
+from .portal import PARENT_EMAIL, PASSWORD, Portal
+from .test_browser import DESKTOP
 from .test_reservation_pages import ready_child
 
 WED_1, WED_2 = "2027-04-21", "2027-04-28"
@@ -44,7 +44,7 @@ async def test_a_parent_books_two_wednesdays_then_cancels_one_in_a_browser(
             "console",
             lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
         )
-        await _sign_in(page, base, PARENT_EMAIL)
+        await sign_in_on_page(page, base, PARENT_EMAIL, PASSWORD)
         await page.goto(f"{base}/reservations")
         await page.get_by_role("link", name="Enfant TEST").click()
         await page.wait_for_load_state()
@@ -88,7 +88,7 @@ async def test_a_parent_books_two_wednesdays_then_cancels_one_in_a_browser(
 
         desktop = await browser.new_context(viewport=DESKTOP)
         wide = await desktop.new_page()
-        await _sign_in(wide, base, PARENT_EMAIL)
+        await sign_in_on_page(wide, base, PARENT_EMAIL, PASSWORD)
         await wide.goto(month)
         cell_1 = wide.locator("td.cell--confirmed")
         assert await cell_1.count() == 1
@@ -127,7 +127,7 @@ async def test_incompatible_units_are_shown_locked_and_two_ticked_the_same_day_a
                     violations.append(m.text) if "Content Security Policy" in m.text else None
                 ),
             )
-            await _sign_in(page, base, PARENT_EMAIL)
+            await sign_in_on_page(page, base, PARENT_EMAIL, PASSWORD)
             await page.goto(week)
             locked = page.locator("td.cell--incompatible")
             assert await locked.count() == 2  # Wednesday's matin and après-midi

@@ -7,10 +7,9 @@ from __future__ import annotations
 import pytest
 
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium, sign_in_on_page
 
-from .portal import PARENT_EMAIL, Portal
-from .test_browser import _sign_in
+from .portal import PARENT_EMAIL, PASSWORD, Portal
 from .test_reservation_browser import WED_1
 from .test_reservation_pages import ready_child
 
@@ -42,7 +41,7 @@ async def test_no_box_reached_by_tab_hides_under_the_save_bar(
     )
     async with chromium() as browser:
         page = await browser.new_page(viewport=LOW_DESKTOP)
-        await _sign_in(page, base, PARENT_EMAIL)
+        await sign_in_on_page(page, base, PARENT_EMAIL, PASSWORD)
         await page.goto(week)
         boxes = await page.locator("input[data-change]").count()
         assert boxes >= 2, "the week has boxes to tick"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from . import files
@@ -17,14 +17,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
 ]
-
-
-async def _sign_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
-    await page.goto(f"{base}/connexion")
-    await page.get_by_label("Adresse électronique").fill(email)
-    await page.get_by_label("Mot de passe").fill(PASSWORD)
-    await page.get_by_role("button", name="Se connecter").click()
-    await page.wait_for_url(f"{base}/")
 
 
 async def test_a_parent_sends_the_vaccinations_from_mes_documents_and_staff_accept(
@@ -44,7 +36,7 @@ async def test_a_parent_sends_the_vaccinations_from_mes_documents_and_staff_acce
             "console",
             lambda m: violations.append(m.text) if "Content Security" in m.text else None,
         )
-        await _sign_in(parent, base, "famille.test@example.org")
+        await sign_in_on_page(parent, base, "famille.test@example.org", PASSWORD)
         await parent.goto(f"{base}/documents")
         assert "ASTUCE" in await parent.locator("main").inner_text()
         await parent.get_by_role("link", name="Enfant TEST").click()
@@ -70,7 +62,7 @@ async def test_a_parent_sends_the_vaccinations_from_mes_documents_and_staff_acce
         assert width <= PHONE["width"]
 
         staff = await browser.new_page()
-        await _sign_in(staff, base, "agent@example.org")
+        await sign_in_on_page(staff, base, "agent@example.org", PASSWORD)
         await staff.goto(f"{base}/agents/documents")
         row = staff.locator('[data-document="Photocopie des vaccinations"]')
         assert "Enfant TEST" in await row.inner_text()
@@ -99,7 +91,7 @@ async def test_the_staff_publication_list_fits_a_360_px_phone(
     narrow = {"width": 360, "height": 740}  # the smallest phone the manual's pages must fit
     async with chromium() as browser:
         staff = await browser.new_page(viewport=narrow, is_mobile=True)
-        await _sign_in(staff, base, "agent@example.org")
+        await sign_in_on_page(staff, base, "agent@example.org", PASSWORD)
         await staff.goto(f"{base}/agents/documentation")
         await staff.get_by_label("Titre").fill("Règlement intérieur")
         await staff.get_by_label("Catégorie").fill("Règlement")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiohttp import FormData
 
-from tests.browser import SCREENSHOTS, chromium, requires_chromium
+from tests.browser import SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.gateway.conftest import same_origin
 from tests.gateway.fakes import PASSWORD
 
@@ -84,11 +84,7 @@ async def test_the_upload_script_says_a_refusal_in_english_on_english_pages(
     hostile.write_bytes(files.HTML)
     async with chromium() as browser:
         page = await browser.new_page(viewport={"width": 360, "height": 780}, is_mobile=True)
-        await page.goto(f"{base}/connexion")
-        await page.get_by_label("Adresse électronique").fill("famille.test@example.org")
-        await page.get_by_label("Mot de passe").fill(PASSWORD)
-        await page.get_by_role("button", name="Se connecter").click()
-        await page.wait_for_url(f"{base}/")
+        await sign_in_on_page(page, base, "famille.test@example.org", PASSWORD)
         await page.goto(f"{base}/documents/piece?type={type_id}&personne={child_id}&lang=en")
         await page.locator("input[type=file]").set_input_files(str(hostile))
         await page.locator("form[data-upload] button[type=submit]").click()

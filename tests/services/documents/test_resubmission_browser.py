@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
+from tests.gateway.fakes import PASSWORD
 
 from . import files
 from .api import parent, upload
 from .portal import portal
-from .test_browser import _sign_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,7 +38,7 @@ async def test_a_stale_queue_line_cannot_be_accepted_once_the_family_sent_a_new_
     await send("vaccins-flou.pdf")
     async with chromium() as browser:
         staff = await browser.new_page(viewport=viewport, is_mobile=size == "phone")
-        await _sign_in(staff, base, "agent@example.org")
+        await sign_in_on_page(staff, base, "agent@example.org", PASSWORD)
         await staff.goto(f"{base}/agents/documents")
         stale = staff.locator('[data-document="Photocopie des vaccinations"]')
         assert "vaccins-flou.pdf" in await stale.inner_text()

@@ -13,7 +13,7 @@ from services.documents.models import Submission
 from services.documents.service import today_in_paris
 from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from . import files
@@ -117,11 +117,7 @@ async def test_the_marks_show_on_a_phone_without_csp_violation(
     async with chromium() as browser:
         page = await browser.new_page(viewport=PHONE, is_mobile=True)
         page.on("console", lambda m: console.append(m.text))
-        await page.goto(f"{base}/connexion")
-        await page.get_by_label("Adresse électronique").fill("famille.test@example.org")
-        await page.get_by_label("Mot de passe").fill(PASSWORD)
-        await page.get_by_role("button", name="Se connecter").click()
-        await page.wait_for_url(f"{base}/")
+        await sign_in_on_page(page, base, "famille.test@example.org", PASSWORD)
         await page.goto(f"{base}/documents")
         for name, words in EXPECTED.items():
             item = page.locator(f'[data-document="{name}"]')
