@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import CHROMIUM, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium, sign_in_on_page
 
 from .fakes import PASSWORD
 from .test_catalogue_pages import AGENT, BackOffice, start_office
@@ -46,11 +46,7 @@ async def test_an_agent_builds_the_catalogue_in_a_browser(
             "console",
             lambda m: violations.append(m.text) if "Content Security" in m.text else None,
         )
-        await desk.goto(f"{base}/connexion")
-        await desk.get_by_label("Adresse électronique").fill(AGENT)
-        await desk.get_by_label("Mot de passe").fill(PASSWORD)
-        await desk.get_by_role("button", name="Se connecter").click()
-        await desk.wait_for_load_state()
+        await sign_in_on_page(desk, base, AGENT, PASSWORD)
 
         # From the back office's home to a new activity.
         await desk.get_by_role("link", name="Activités", exact=True).first.click()

@@ -28,7 +28,7 @@ from services.billing import clock
 from services.billing.money import euros
 from services.documents.inspection import inspect_file
 from services.documents.uploads import too_large
-from tests.browser import CHROMIUM, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium, sign_in_on_page
 from tests.services.billing.conftest import Portal
 from tests.services.billing.conftest import portal as billing_portal  # noqa: F401
 from tests.services.billing.test_payments import issued_invoice
@@ -506,10 +506,7 @@ async def test_english_invoices_read_well_on_a_phone_and_a_desktop(
         phone = await browser.new_page(
             viewport={"width": 360, "height": 780}, device_scale_factor=2, is_mobile=True
         )
-        await phone.goto(f"{base}/connexion?lang=en")
-        await phone.fill("#email", "famille.test@example.org")
-        await phone.fill("#password", PASSWORD)
-        await phone.click("button[type=submit].button")
+        await sign_in_on_page(phone, base, "famille.test@example.org", PASSWORD, lang="en")
         await phone.goto(f"{base}/factures")  # the `lang` cookie keeps English
         row = phone.locator(f"[data-invoice='{invoice['number']}']")
         assert "€24.00 Amount due" in " ".join((await row.inner_text()).split())
@@ -517,10 +514,7 @@ async def test_english_invoices_read_well_on_a_phone_and_a_desktop(
         await phone.screenshot(path=str(SCREENSHOTS / "en-invoices-phone.png"), full_page=True)
 
         desk = await browser.new_page(viewport={"width": 1280, "height": 900})
-        await desk.goto(f"{base}/connexion?lang=en")
-        await desk.fill("#email", "agent@example.org")
-        await desk.fill("#password", PASSWORD)
-        await desk.click("button[type=submit].button")
+        await sign_in_on_page(desk, base, "agent@example.org", PASSWORD, lang="en")
         await desk.goto(f"{base}/agents/factures?famille={family}")
         table = await desk.locator(f"tr[data-invoice='{invoice['number']}']").inner_text()
         await desk.screenshot(

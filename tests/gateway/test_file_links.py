@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 
 from .conftest import echo_app, same_origin
 from .fakes import PASSWORD, FakeAuth
@@ -176,11 +176,7 @@ async def test_clicking_a_link_to_a_refused_file_shows_the_french_page(
     address = _foreign_invoice_pdf()
     async with chromium() as browser:
         page = await browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True)
-        await page.goto(f"{base}/connexion")
-        await page.fill("input[name=email]", EMAIL)
-        await page.fill("input[name=password]", PASSWORD)
-        await page.click("button[type=submit]")
-        await page.wait_for_url(f"{base}/")
+        await sign_in_on_page(page, base, EMAIL, PASSWORD)
         # A link the way the portal's pages write them, on a page of the portal.
         await page.evaluate(
             """address => {

@@ -30,7 +30,7 @@ from portail.demo import DEMO_CONTACT_RECIPIENTS
 from services.kit.field_labels import ENGLISH_CATALOG as ENGLISH_FIELD_LABELS
 from services.kit.keys import DATABASE
 from services.notifications.seed import DEMO_NEWS_TEXT, DEMO_NEWS_TITLE
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
 from tests.services.documents.conftest import TABLES as DOCUMENT_TABLES
 
 from .conftest import same_origin
@@ -625,10 +625,7 @@ async def test_a_parent_reads_invoices_and_the_contact_form_in_english_on_a_phon
     base = str(whole_portal["anonymous"].make_url("")).rstrip("/")
     async with chromium() as browser:
         page = await browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True)
-        await page.goto(f"{base}/connexion?lang=en")
-        await page.fill("#email", PARENT)
-        await page.fill("#password", PASSWORD)
-        await page.click("button[type=submit].button")
+        await sign_in_on_page(page, base, PARENT, PASSWORD, lang="en")
         for path, title, shot in (
             ("/factures", "My invoices", "gateway-en-invoices.png"),
             ("/contact", "Contact the structure", "gateway-en-contact.png"),

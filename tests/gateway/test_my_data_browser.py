@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, SCREENSHOTS, chromium
+from tests.browser import CHROMIUM, SCREENSHOTS, chromium, sign_in_on_page
 from tests.services.auth.conftest import GOOD_PASSWORD
 
 from .conftest import dead_url
@@ -50,11 +50,7 @@ async def test_a_parent_downloads_the_zip_from_the_dashboard_on_a_phone(
                     violations.append(m.text) if "Content Security Policy" in m.text else None
                 ),
             )
-            await page.goto(f"{base}/connexion")
-            await page.get_by_label("Adresse électronique").fill(portal.mine.email)
-            await page.get_by_label("Mot de passe").fill(GOOD_PASSWORD)
-            await page.get_by_role("button", name="Se connecter").click()
-            await page.wait_for_url(f"{base}/")
+            await sign_in_on_page(page, base, portal.mine.email, GOOD_PASSWORD)
             await page.get_by_role("link", name="Mes données").click()
             await page.wait_for_url(f"{base}/mes-donnees*")
             assert await page.title() == "Mes données — Mairie de Hasparren"
