@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium
 
 from .fakes import PASSWORD, FakeAuth, dashboard_app
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 
 

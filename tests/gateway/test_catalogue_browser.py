@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.browser import CHROMIUM, SCREENSHOTS, chromium, sign_in_on_page
+from tests.browser import SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 
 from .fakes import PASSWORD
 from .test_catalogue_pages import AGENT, BackOffice, start_office
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 PHONE_360 = {"width": 360, "height": 780}
 DESKTOP = {"width": 1280, "height": 900}

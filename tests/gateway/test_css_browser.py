@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, PHONE, chromium
+from tests.browser import PHONE, chromium, requires_chromium
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 
 STATIC = Path(__file__).resolve().parents[2] / "gateway" / "static"

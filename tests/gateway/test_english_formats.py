@@ -28,7 +28,7 @@ from services.billing import clock
 from services.billing.money import euros
 from services.documents.inspection import inspect_file
 from services.documents.uploads import too_large
-from tests.browser import CHROMIUM, SCREENSHOTS, chromium, sign_in_on_page
+from tests.browser import SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.services.billing.conftest import Portal
 from tests.services.billing.conftest import portal as billing_portal  # noqa: F401
 from tests.services.billing.test_payments import issued_invoice
@@ -493,7 +493,7 @@ async def test_a_document_type_saved_then_named_twice_reads_in_english(
 
 @pytest.mark.browser
 @pytest.mark.timeout(180)
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
+@requires_chromium
 async def test_english_invoices_read_well_on_a_phone_and_a_desktop(
     billing_portal: Portal,  # noqa: F811
 ) -> None:

@@ -30,7 +30,7 @@ from portail.demo import DEMO_CONTACT_RECIPIENTS
 from services.kit.field_labels import ENGLISH_CATALOG as ENGLISH_FIELD_LABELS
 from services.kit.keys import DATABASE
 from services.notifications.seed import DEMO_NEWS_TEXT, DEMO_NEWS_TITLE
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.services.documents.conftest import TABLES as DOCUMENT_TABLES
 
 from .conftest import same_origin
@@ -578,7 +578,7 @@ def test_the_french_detector_sees_french_and_spares_english() -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
+@requires_chromium
 async def test_a_parent_signs_in_and_reads_my_family_in_english_on_a_phone(
     portal: dict[str, Any],
 ) -> None:
@@ -617,7 +617,7 @@ def test_dates_of_the_notifications_pages_follow_the_language() -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
+@requires_chromium
 async def test_a_parent_reads_invoices_and_the_contact_form_in_english_on_a_phone(
     whole_portal: dict[str, Any],
 ) -> None:

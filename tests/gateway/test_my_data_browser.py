@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, SCREENSHOTS, chromium, sign_in_on_page
+from tests.browser import SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.services.auth.conftest import GOOD_PASSWORD
 
 from .conftest import dead_url
@@ -19,7 +19,7 @@ from .test_my_data import FILES, start_portal
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 NARROW_PHONE = {"width": 360, "height": 740}
 

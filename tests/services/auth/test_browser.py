@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import CHROMIUM, PHONE, chromium
+from tests.browser import PHONE, chromium, requires_chromium
 
 from .conftest import GOOD_PASSWORD, invite
 from .test_pages import local, portal
@@ -13,7 +13,7 @@ NEW_PASSWORD = "le nouveau mot de passe du parent"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 
 

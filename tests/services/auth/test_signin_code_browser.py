@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import CHROMIUM, chromium
+from tests.browser import chromium, requires_chromium
 
 from .conftest import active_family
 from .test_mfa import code_at, enrol_family
@@ -14,7 +14,7 @@ from .test_pages import portal
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 
 DESKTOP = {"width": 1280, "height": 800}

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 
 from gateway.qr import qr_svg
-from tests.browser import CHROMIUM, PHONE, chromium
+from tests.browser import PHONE, chromium, requires_chromium
 from tests.gateway.conftest import same_origin
 
 from .conftest import GOOD_PASSWORD, active_family, staff_headers, unique_email, wait_for_event
@@ -81,7 +81,7 @@ async def test_a_parent_enrolling_sees_the_qr_code_of_the_otpauth_link_and_the_g
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
+@requires_chromium
 async def test_staff_first_sign_in_shows_the_qr_code_on_a_phone_without_csp_violation(
     gateway, auth_client, signer
 ) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from tests.browser import CHROMIUM, PHONE, chromium, sign_in_on_page
+from tests.browser import PHONE, chromium, requires_chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .conftest import Portal
@@ -21,7 +21,7 @@ PARENT = "famille.test@example.org"
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 
 

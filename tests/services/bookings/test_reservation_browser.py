@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 
 from .portal import PARENT_EMAIL, PASSWORD, Portal
 from .test_browser import DESKTOP
@@ -22,7 +22,7 @@ SPOKEN = {
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, SCREENSHOTS, chromium, sign_in_on_page
+from tests.browser import SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 
 from .portal import PARENT_EMAIL, PASSWORD, Portal
 from .test_reservation_browser import WED_1
@@ -26,7 +26,7 @@ FOCUSED_BOX = """() => {
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 
 

@@ -13,7 +13,7 @@ from services.documents.models import Submission
 from services.documents.service import today_in_paris
 from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from . import files
@@ -105,7 +105,7 @@ async def test_each_state_has_its_own_mark_and_its_words(
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
+@requires_chromium
 async def test_the_marks_show_on_a_phone_without_csp_violation(
     service_client, make_documents, gateway, upstream, signer: TestSigner
 ) -> None:

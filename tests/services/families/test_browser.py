@@ -17,7 +17,7 @@ from typing import Any
 import pyotp
 import pytest
 
-from tests.browser import CHROMIUM, SCREENSHOTS, chromium
+from tests.browser import SCREENSHOTS, chromium, requires_chromium
 
 from .real_portal import (
     PASSWORD,
@@ -31,7 +31,7 @@ from .real_portal import (
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 
 SMALL_PHONE = {"width": 360, "height": 780}

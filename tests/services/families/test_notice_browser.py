@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from tests.browser import CHROMIUM, PHONE, chromium
+from tests.browser import PHONE, chromium, requires_chromium
 
 from .conftest import Portal
 from .pages import PARENT_EMAIL
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 
 DESKTOP = {"width": 1280, "height": 900}

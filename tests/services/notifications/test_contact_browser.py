@@ -12,7 +12,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .portal import PARENT, make_portal
@@ -31,7 +31,7 @@ def unsolvable(page: str) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
+@requires_chromium
 async def test_the_contact_form_shows_before_the_anti_robot_check_is_done(
     database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
     smtp: SmtpServer,

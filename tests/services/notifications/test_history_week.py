@@ -11,7 +11,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .factories import of_type
@@ -66,7 +66,7 @@ async def test_any_day_of_a_week_filters_that_week_and_links_lead_to_the_next_on
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
+@requires_chromium
 async def test_a_parent_picks_a_day_then_steps_to_the_next_week_on_a_phone(
     database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
     smtp: SmtpServer,

@@ -9,7 +9,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, chromium, sign_in_on_page
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .factories import event
@@ -19,7 +19,7 @@ from .smtp_server import SmtpServer
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine"),
+    requires_chromium,
 ]
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
-from tests.browser import CHROMIUM, PHONE, chromium, sign_in_on_page
+from tests.browser import PHONE, chromium, requires_chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
 from .factories import of_type
@@ -75,7 +75,7 @@ async def test_the_staff_home_shows_every_section_when_notifications_does_not_an
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium on this machine")
+@requires_chromium
 @pytest.mark.parametrize("screen", ["phone", "desktop"])
 async def test_the_count_is_part_of_the_links_name_on_a_phone_and_a_desktop(
     database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
