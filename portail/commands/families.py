@@ -18,7 +18,7 @@ from services.families.cleanup import (
     find_inapplicable,
 )
 from services.families.config import FamiliesSettings
-from services.families.fields import CATALOGUE
+from services.families.fields import label_of
 from services.kit.database import Database
 from services.kit.settings import load_settings
 
@@ -29,7 +29,7 @@ def describe(found: InapplicableValues) -> str:
     """One line per person: who, in which households, which fields (never their values)."""
     role = ROLE_NAMES.get(found.role, found.role)
     households = ", ".join(found.family_ids) or "aucune famille"
-    fields = ", ".join(f"{CATALOGUE['person'][name].label} ({name})" for name in found.fields)
+    fields = ", ".join(f"{label_of('person', name)} ({name})" for name in found.fields)
     who = f"{found.first_name} {found.last_name}"
     return f"  {who} [{role}, {found.person_id}] ({households}) : {fields}"
 

@@ -30,7 +30,7 @@ from .errors import (
     PendingRequestConflict,
     RequestAlreadyDecided,
 )
-from .fields import CATALOGUE, WRITABLE, Entity, applies_to, is_protected
+from .fields import CATALOGUE, WRITABLE, Entity, applies_to, is_protected, label_of
 from .models import ChangeRequest, Family, Person
 from .policy import load_policy
 from .schemas import (
@@ -342,8 +342,7 @@ def _fields_named(request: ChangeRequest) -> dict[str, list[str]]:
 
 
 def _label(target: str, field: str) -> str:
-    spec = CATALOGUE["person" if target == "person" else "family"].get(field)
-    return spec.label if spec else field
+    return label_of("person" if target == "person" else "family", field)
 
 
 def family_view(request: ChangeRequest, person: Person | None = None) -> ChangeRequestRead:

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import events
-from .fields import ADULTS_ONLY, CATALOGUE, CHILDREN_ONLY, applies_to
+from .fields import ADULTS_ONLY, CHILDREN_ONLY, applies_to, label_of
 from .models import Person
 from .service import apply_values, emit, households_of
 
@@ -103,7 +103,7 @@ async def clear_inapplicable(
             person_id=person.id,
             fields=list(fields),
             # The family's journal names the fields as its screens do.
-            labels=[CATALOGUE["person"][name].label for name in fields],
+            labels=[label_of("person", name) for name in fields],
             by=actor,
             # Says the line is the town's maintenance, not an edit by the family or an agent.
             maintenance=True,

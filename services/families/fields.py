@@ -125,6 +125,13 @@ def is_protected(entity: Entity, name: str) -> bool:
     return name in SYSTEM_FIELDS or (spec is not None and spec.protected)
 
 
+def label_of(entity: Entity, name: str) -> str:
+    """A field's French label as the families screens show it (an unknown field as is): what
+    the events carry, so that e-mails and « Historique de mes actions » name it alike."""
+    spec = CATALOGUE[entity].get(name)
+    return spec.label if spec else name
+
+
 def applies_to(entity: Entity, name: str, person_role: str | None) -> bool:
     """Whether `name` belongs on a record of `person_role` (None: not a person's, or any)."""
     if entity != "person" or person_role is None:
