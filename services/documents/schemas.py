@@ -140,6 +140,13 @@ class SubmissionList(BaseModel):
     items: list[SubmissionRead]
 
 
+class ReplacedCopy(BaseModel):
+    """An earlier copy the family sent again before staff decided: no file (it may be purged)."""
+
+    submitted_at: datetime
+    replaced_by_submitted_at: datetime = Field(description="When the copy replacing it was sent")
+
+
 class ExpectedDocument(BaseModel):
     """One document the structure expects from the family, for the family or one person."""
 
@@ -154,6 +161,11 @@ class ExpectedDocument(BaseModel):
     refusal_reason: str | None
     valid_until: date | None
     submission: SubmissionRead | None
+    replaced: list[ReplacedCopy] = Field(
+        default_factory=list,
+        description="Earlier copies replaced by a newer one before a decision, newest first"
+        " (kept until purged, 30 days)",
+    )
 
 
 class MemberDocuments(BaseModel):

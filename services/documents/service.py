@@ -53,6 +53,7 @@ from .schemas import (
     MissingDocument,
     OrgDocumentCreate,
     OrgDocumentUpdate,
+    ReplacedCopy,
     SubmissionRead,
 )
 
@@ -533,8 +534,33 @@ def _expected(
         refusal_reason=latest.refusal_reason if latest and latest.state == REFUSED else None,
         valid_until=latest.valid_until if latest else None,
         submission=submission_read(latest) if latest else None,
+        replaced=_replaced_copies(history),
     )
     return item, satisfied
+
+
+def _replaced_copies(history: list[Submission]) -> list[ReplacedCopy]:
+    """The subject's replaced copies, newest first, each with when its successor was sent.
+
+    A copy is replaced by the next one sent (`history` is newest first); the moment it was
+    replaced stands in should that one be gone already.
+    """
+    copies = []
+    for index, submission in enumerate(history):
+        if submission.state != REPLACED:
+            continue
+        successor = history[index - 1] if index > 0 else None
+        copies.append(
+            ReplacedCopy(
+                submitted_at=submission.submitted_at,
+                replaced_by_submitted_at=(
+                    successor.submitted_at
+                    if successor
+                    else submission.decided_at or submission.submitted_at
+                ),
+            )
+        )
+    return copies
 
 
 def applies_to(document_type: DocumentType, member: Member) -> bool:
