@@ -118,6 +118,9 @@ def _database_ctx(spec: ServiceSpec) -> CleanupContext:
             settings.database_url,
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
+            # Its relay in another process hears of its commits by NOTIFY; in this process
+            # the commit itself wakes the relay.
+            notify_outbox_commits=not settings.outbox_relay_in_process,
         )
         app[DATABASE] = database
         app[READINESS].add("database", database.ping)

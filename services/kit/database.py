@@ -106,10 +106,23 @@ def _take_sqlite_write_lock_at_begin(engine: AsyncEngine) -> None:
 
 
 OUTBOX_WRITTEN = "outbox_written"
+# The channel a commit that wrote outbox rows notifies on PostgreSQL, for a relay running in a
+# process of its own (services/kit/outbox_listener.py). A notification reaches only the
+# listeners of the same database, and each service has a database of its own: one name serves.
+OUTBOX_CHANNEL = "outbox_committed"
+
+
+_NOTIFY = text("SELECT pg_notify(:channel, '')")
 
 
 class Database:
-    """An engine and its session factory, opened with the app and disposed with it."""
+    """An engine and its session factory, opened with the app and disposed with it.
+
+    On PostgreSQL, a transaction that wrote outbox rows (`outbox.events_written`) also sends
+    `NOTIFY outbox_committed`, which wakes a relay running in a process of its own. A service
+    that runs its relay in its own process passes `notify_outbox_commits=False`: the event
+    below wakes that relay, and a notification nobody listens to would cost a round trip.
+    """
 
     def __init__(
         self,
@@ -118,6 +131,7 @@ class Database:
         pool_size: int = 10,
         pre_ping: bool = True,
         max_overflow: int | None = None,
+        notify_outbox_commits: bool = True,
     ) -> None:
         self.url = url
         self._sqlite = is_sqlite(url)  # asked at every `reads()`: parsed once
@@ -130,6 +144,15 @@ class Database:
 
         class _Session(Session):
             pass
+
+        if notify_outbox_commits and not self._sqlite:
+
+            @event.listens_for(_Session, "before_commit")
+            def _notify_relay(session: Session) -> None:
+                # In the transaction itself: PostgreSQL delivers it only if the COMMIT
+                # succeeds, after the rows are visible, and folds a transaction's repeats.
+                if session.info.get(OUTBOX_WRITTEN):
+                    session.execute(_NOTIFY, {"channel": OUTBOX_CHANNEL})
 
         @event.listens_for(_Session, "after_commit")
         def _wake_relay(session: Session) -> None:
