@@ -79,6 +79,11 @@ class NotificationsSettings(BaseServiceSettings):
     contact_per_ip_per_hour: int = Field(10, ge=1)
     contact_subject_max: int = Field(150, ge=10, le=500)
     contact_body_max: int = Field(5000, ge=100, le=50_000)
+    # The staff e-mail names the writing family: its name is read from the families service
+    # (through the gateway, as the writer) at most this long; past it, the writer's address.
+    # Keep it well under the gateway's deadline, which bounds the whole contact request.
+    family_names_path: str = "/api/families/me/families"
+    family_name_timeout_seconds: float = Field(2.0, gt=0, le=30)
 
     @model_validator(mode="after")
     def _check_prod_captcha(self) -> "NotificationsSettings":

@@ -102,8 +102,12 @@ async def create_message(
     recipient: ContactRecipient,
     subject: str,
     body: str,
+    family_name: str | None = None,
 ) -> ContactMessage:
-    """Store the thread and its first post; owe the e-mail to the recipient and the receipt."""
+    """Store the thread and its first post; owe the e-mail to the recipient and the receipt.
+
+    `family_name` is the families service's name of the family (None when it could not be
+    read): the recipient's e-mail names the family by it, and by the writer's address."""
     now = utcnow()
     message = ContactMessage(
         id=str(uuid.uuid4()),
@@ -123,7 +127,7 @@ async def create_message(
         "subject": subject,
         "body": body,
         "recipient_name": recipient.name,
-        "family_label": (sender.email if sender and sender.email else family_id),
+        **writer(family_name, sender),
     }
     add_email(
         session,
@@ -158,6 +162,15 @@ async def create_message(
             link=portal_link(settings, f"/contact/{message.id}"),
         )
     return message
+
+
+def writer(family_name: str | None, sender: AccountAddress | None) -> dict[str, str]:
+    """How the staff e-mail names who wrote: the family's name and the writer's address, each
+    empty when unknown (the template then says « une famille »)."""
+    return {
+        "family_name": family_name or "",
+        "sender_email": sender.email if sender is not None and sender.email else "",
+    }
 
 
 def _post(message_id: str, role: str, author: str, body: str, now: object) -> ContactPost:
@@ -197,8 +210,10 @@ async def reply(
     role: str,
     author_id: str,
     body: str,
+    family_name: str | None = None,
 ) -> ContactPost:
-    """Add a post; staff's reaches the family by e-mail, the family's reaches the recipient."""
+    """Add a post; staff's reaches the family by e-mail, the family's reaches the recipient
+    (named by `family_name`, as for a new message)."""
     now = utcnow()
     post = _post(message.id, role, author_id, body, now)
     session.add(post)
@@ -235,7 +250,7 @@ async def reply(
             template="contact_new_message",
             category=MANDATORY,
             recipient=recipient.email,
-            data={**data, "family_label": sender.email if sender and sender.email else ""},
+            data={**data, **writer(family_name, sender)},
             link=portal_link(settings, f"/agents/messages/{message.id}"),
         )
     return post

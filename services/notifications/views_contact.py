@@ -16,6 +16,7 @@ from services.kit.problems import ServiceUnavailable, TooManyRequests
 
 from . import contact, news
 from .captcha import Captcha
+from .family_names import names_of_callers_families
 from .keys import NOTIFICATIONS_SETTINGS
 from .models import ContactMessage, ContactPost, ContactRecipient
 from .schemas import (
@@ -204,6 +205,8 @@ async def create_message(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         await contact.active_recipient(session, data.recipient_id)
     await captcha_of(request).verify(data.captcha, http=request.app[HTTP_CLIENT])
+    # Asked before the transaction: no database connection waits on the families service.
+    family_name = (await names_of_callers_families(request)).get(family_id)
     async with request.app[DATABASE].transaction() as session:
         recipient = await contact.active_recipient(session, data.recipient_id)
         message = await contact.create_message(
@@ -214,6 +217,7 @@ async def create_message(request: web.Request) -> web.Response:
             recipient=recipient,
             subject=data.subject,
             body=data.body,
+            family_name=family_name,
         )
         _, _, posts = await contact.get_thread(session, message.id, family_ids=None)
         body = thread(message, recipient, posts)
@@ -312,6 +316,8 @@ async def create_reply(request: web.Request) -> web.Response:
     settings = request.app[NOTIFICATIONS_SETTINGS]
     data = await read_json(request, ReplyCreate)
     contact.check_sizes(settings, subject=None, body=data.body)
+    # A parent's reply names the family to the recipient; staff's goes to the family itself.
+    family_names = await names_of_callers_families(request)
     async with request.app[DATABASE].transaction() as session:
         message, recipient, _ = await contact.get_thread(
             session, request.match_info["message_id"], family_ids=family_ids
@@ -326,6 +332,7 @@ async def create_reply(request: web.Request) -> web.Response:
             role="staff" if identity.role == "staff" else "family",
             author_id=identity.subject,
             body=data.body,
+            family_name=family_names.get(message.family_id),
         )
         message, recipient, posts = await contact.get_thread(session, message.id, family_ids=None)
         body = thread(message, recipient, posts)

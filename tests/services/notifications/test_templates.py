@@ -32,7 +32,8 @@ CONTACT = {
     "subject": "Inscription cantine",
     "body": "Est-il possible d'inscrire Enfant TEST à la cantine ?\nMerci.",
     "recipient_name": "Guichet unique inscriptions",
-    "family_label": "famille.test@example.org",
+    "family_name": "TEST",
+    "sender_email": "famille.test@example.org",
 }
 OTHER_SAMPLES: dict[str, dict[str, Any]] = {
     "contact_acknowledged": CONTACT,
