@@ -31,6 +31,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,7 @@ from .harness import (
     run_async,
     wait_http,
 )
+from .week_wrk import week_with_wrk
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 SHIPPED_LIMITS = Path(__file__).resolve().parent.parent / "gateway" / "rate_limits.yaml"
@@ -112,7 +114,8 @@ async def _week(gateway: str, tokens: list[tuple[str, str, str]], seconds: int, 
         await asyncio.gather(*(worker(i) for i in range(conns)))
         elapsed = time.perf_counter() - began
     return {
-        "requests": len(latencies), "requests_per_second": round(len(latencies) / elapsed, 1),
+        "client": "python", "requests": len(latencies),
+        "requests_per_second": round(len(latencies) / elapsed, 1),
         "p50_ms": _pct(latencies, .5), "p95_ms": _pct(latencies, .95),
         "p99_ms": _pct(latencies, .99), "statuses": dict(statuses),
     }  # fmt: skip
@@ -363,6 +366,12 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--fresh-town", action="store_true")
     parser.add_argument(
+        "--week-client", choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="what asks for the weeks: wrk (default when installed: it leaves the two cores to "
+        "the portal) or the Python client (which costs about as much CPU as the gateway)",
+    )  # fmt: skip
+    parser.add_argument(
         "--relay-process", action="store_true",
         help="run the outbox relay as a process of its own (`portail outbox-relay bookings`, "
         "woken by PostgreSQL's NOTIFY, polling every 5 s as a safety net, as deployed) instead "
@@ -441,15 +450,17 @@ def main() -> None:
         saves: dict[str, Any] = {}
         phases = set(args.phases.split(","))
         if "week" in phases:
-            week = cpu.measure(
-                lambda: asyncio.run(_week(gateway, tokens, args.seconds, args.connections)),
-                by_count,
-            )
+
+            def weeks(conns: int) -> dict[str, Any]:
+                if args.week_client == "wrk":
+                    return week_with_wrk(gateway, tokens, WEEK.isoformat(), args.seconds, conns)
+                return asyncio.run(_week(gateway, tokens, args.seconds, conns))
+
+            week = cpu.measure(lambda: weeks(args.connections), by_count)
             lights = [
-                {**cpu.measure(lambda n=n: asyncio.run(_week(gateway, tokens, args.seconds, n)),
-                               by_count), "connections": n}
+                {**cpu.measure(lambda n=n: weeks(n), by_count), "connections": n}
                 for n in args.light_connections
-            ]  # fmt: skip
+            ]
         if "save" in phases:
             saves = cpu.measure(
                 lambda: asyncio.run(
