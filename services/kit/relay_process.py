@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from pydantic_settings import SettingsConfigDict
 from redis.asyncio import Redis
 
 from .database import Database, is_sqlite
@@ -28,6 +29,26 @@ from .queue import create_celery, publish_events
 from .settings import BaseServiceSettings
 
 RELAY_POOL_SIZE = 2  # one pass at a time: its transaction, and the purge's
+
+
+def relay_settings_class(service_class: type[BaseServiceSettings]) -> type[BaseServiceSettings]:
+    """The settings a service's relay reads: the kit's, under the service's own prefix.
+
+    Not the service's class: in `prod` it would demand secrets the relay never uses (auth's
+    key encryption key, the S3 credentials), which its process should not hold.
+    """
+    prefix = service_class.model_config.get("env_prefix", "")
+    return type(
+        f"{service_class.__name__}Relay",
+        (BaseServiceSettings,),
+        {
+            "__doc__": f"The outbox relay of {service_class.service_name}.",
+            "__module__": __name__,
+            "model_config": SettingsConfigDict(env_prefix=prefix, extra="ignore", frozen=True),
+            "service_name": service_class.service_name,
+            "required_in_prod": ("database_url", "redis_url"),
+        },
+    )
 
 
 async def run_relay(settings: BaseServiceSettings, model: type[OutboxMessageMixin]) -> None:

@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
+from portail.commands.outbox import relayed_services
 from portail.registry import ROOT, SERVICE_NAMES, service
+from services.kit.relay_process import relay_settings_class
 from services.kit.settings import BaseServiceSettings, load_settings
 
 DEPLOY = ROOT / "deploy"
@@ -37,16 +39,24 @@ Manifest = dict[str, Any]
 
 
 def settings_classes() -> dict[str, type[BaseServiceSettings]]:
-    """Every process's settings class, by process name (services, gateway, worker)."""
+    """Every process's settings class, by process name (services, their outbox relays,
+    gateway, worker)."""
     from gateway.config import GatewaySettings
     from portail.worker import WorkerSettings
 
     classes: dict[str, type[BaseServiceSettings]] = {
         name: service(name).settings_class() for name in SERVICE_NAMES
     }
+    for name in relayed_services():
+        classes[relay_of(name)] = relay_settings_class(service(name).settings_class())
     classes["gateway"] = GatewaySettings
     classes["worker"] = WorkerSettings
     return classes
+
+
+def relay_of(name: str) -> str:
+    """The process (compose service, Deployment) that relays service `name`'s outbox."""
+    return f"{name}-relay"
 
 
 def required_env(cls: type[BaseServiceSettings]) -> set[str]:

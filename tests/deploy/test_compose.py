@@ -14,6 +14,7 @@ import asyncpg
 import jsonschema
 import pytest
 
+from portail.commands.outbox import relayed_services
 from portail.registry import SERVICE_NAMES, service
 from tests import support
 
@@ -25,12 +26,14 @@ from .manifests import (
     dev_default_fields,
     load_from,
     processes_of,
+    relay_of,
     required_env,
     settings_classes,
 )
 
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 HTTP_PROCESSES = ("gateway", *SERVICE_NAMES)
+RELAYS = tuple(relay_of(name) for name in relayed_services())
 
 
 def services() -> dict[str, Any]:
@@ -92,7 +95,8 @@ def test_one_image_runs_every_process_as_a_hardened_container() -> None:
     built = {e["image"] for e in services().values() if "build" in e}
     assert len(built) == 1
     (image,) = built
-    for name in (*HTTP_PROCESSES, "worker", "beat", *(f"migrate-{n}" for n in SERVICE_NAMES)):
+    for name in (*HTTP_PROCESSES, *RELAYS, "worker", "beat",
+                 *(f"migrate-{n}" for n in SERVICE_NAMES)):  # fmt: skip
         entry = services()[name]
         assert entry["image"] == image, name
         assert entry["build"]["dockerfile"] == "deploy/Dockerfile", name
@@ -132,7 +136,7 @@ def environment_of(name: str) -> dict[str, str]:
 
 
 def compose_processes() -> list[str]:
-    return [*HTTP_PROCESSES, "worker", "beat", *(f"migrate-{n}" for n in SERVICE_NAMES)]
+    return [*HTTP_PROCESSES, *RELAYS, "worker", "beat", *(f"migrate-{n}" for n in SERVICE_NAMES)]
 
 
 @pytest.mark.parametrize("name", compose_processes())
@@ -166,6 +170,35 @@ def test_no_process_falls_back_on_a_dev_default(
         for field in dev_default_fields(settings_classes()[process]):
             assert field in settings.model_fields_set, f"{name}: {settings.env_name(field)}"
             assert "127.0.0.1" not in str(getattr(settings, field)), name
+
+
+@pytest.mark.parametrize("name", relayed_services())
+def test_a_service_that_emits_events_serves_only_and_its_relay_runs_beside_it(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patch:
+        served = load_from(patch, name, environment_of(name))
+    assert served.outbox_relay_in_process is False
+    relay = services()[relay_of(name)]
+    assert relay["command"] == ["portail", "outbox-relay", name]
+    assert relay["depends_on"][f"migrate-{name}"] == {"condition": "service_completed_successfully"}
+    assert "ports" not in relay and "healthcheck" not in relay
+    env = environment_of(relay_of(name))
+    with monkeypatch.context() as patch:
+        relayed = load_from(patch, relay_of(name), env)
+    assert (relayed.database_url, relayed.redis_url) == (served.database_url, served.redis_url)
+    # Woken by NOTIFY: the poll is only a safety net, not the 1 s default.
+    assert relayed.outbox_relay_interval_seconds > 1
+    # It holds its database's URL and no other secret of its service.
+    secret_like = ("PASSWORD", "SECRET", "KEY_ID", "ENCRYPTION_KEY", "DATABASE_URL")
+    assert [k for k in env if any(part in k for part in secret_like)] == [
+        f"{name.upper()}_DATABASE_URL"
+    ]
+
+
+def test_services_without_an_outbox_have_no_relay() -> None:
+    relays = {n for n in services() if n.endswith("-relay")}
+    assert relays == set(RELAYS)
 
 
 def test_gateway_service_urls_name_compose_services() -> None:

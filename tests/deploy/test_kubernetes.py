@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from gateway.config import GatewaySettings
+from portail.commands.outbox import relayed_services
 from portail.registry import SERVICE_NAMES, service
 from services.kit.settings import BaseServiceSettings, SettingsError
 
@@ -35,6 +36,7 @@ from .manifests import (
     pod_labels,
     pod_spec,
     processes_of,
+    relay_of,
     required_env,
     settings_classes,
     yaml_files,
@@ -42,6 +44,7 @@ from .manifests import (
 
 TARGETS = ("base", *OVERLAYS)
 HTTP_PROCESSES = ("gateway", *SERVICE_NAMES)
+RELAYS = tuple(relay_of(name) for name in relayed_services())
 
 
 @pytest.mark.parametrize("path", yaml_files(), ids=lambda p: str(p.relative_to(K8S.parent)))
@@ -236,6 +239,36 @@ def test_beat_runs_alone() -> None:
     worker = of_kind(build("base"), "Deployment")["worker"]
     assert pod_spec(worker)["containers"][0]["command"] == ["portail", "worker"]
     assert pod_spec(beat)["containers"][0]["command"] == ["portail", "beat"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name", relayed_services())
+def test_a_service_that_emits_events_serves_only_and_its_relay_has_a_deployment(
+    target: str, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployments = of_kind(build(target), "Deployment")
+    served = load_from(monkeypatch, name, workload_env(target, deployments[name]))
+    assert served.outbox_relay_in_process is False
+
+    relay = deployments[relay_of(name)]
+    # One relay whatever the service's replicas: more would only share the same rows.
+    assert relay["spec"]["replicas"] == 1
+    spec = pod_spec(relay)
+    assert spec["serviceAccountName"] == name
+    (container,) = spec["containers"]
+    assert container["command"] == ["portail", "outbox-relay", name]
+    assert "ports" not in container
+    relayed = load_from(monkeypatch, relay_of(name), workload_env(target, relay))
+    assert (relayed.database_url, relayed.redis_url) == (served.database_url, served.redis_url)
+    # Woken by NOTIFY: the poll is only a safety net, not the 1 s default.
+    assert relayed.outbox_relay_interval_seconds > 1
+
+
+def test_services_without_an_outbox_have_no_relay() -> None:
+    deployments = of_kind(build("base"), "Deployment")
+    relays = {n for n, d in deployments.items()
+              if pod_labels(d)["app.kubernetes.io/component"] == "outbox-relay"}  # fmt: skip
+    assert relays == set(RELAYS)
 
 
 # ----------------------------------------------------------------------------- settings
@@ -458,10 +491,12 @@ def test_services_and_tasks_reach_the_gateway(name: str) -> None:
 def test_the_gateway_is_the_public_entry_and_nothing_calls_worker_or_beat() -> None:
     assert reachable(None, labels_of("gateway"), GATEWAY_PORT)
     assert not reachable(None, labels_of("gateway"), 9090)
-    for name in ("worker", "beat", "families-migrate"):
+    for name in ("worker", "beat", "families-migrate", *RELAYS):
         for src in ("gateway", "families"):
             assert not reachable(labels_of(src), labels_of(name), GATEWAY_PORT)
         assert not reachable(None, labels_of(name), GATEWAY_PORT)
+    for relay in RELAYS:  # a relay only publishes: it calls nothing in the cluster
+        assert not reachable(labels_of(relay), labels_of("gateway"), GATEWAY_PORT)
     assert not reachable(labels_of("families-migrate"), labels_of("gateway"), GATEWAY_PORT)
 
 
@@ -520,7 +555,7 @@ def servers_used(settings: BaseServiceSettings, only: str = "") -> set[int]:
     return {port for port in ports if port is not None}
 
 
-@pytest.mark.parametrize("name", [*HTTP_PROCESSES, "worker", "beat",
+@pytest.mark.parametrize("name", [*HTTP_PROCESSES, *RELAYS, "worker", "beat",
                                   *(f"{n}-migrate" for n in SERVICE_NAMES)])
 def test_each_workload_reaches_the_servers_its_settings_name_and_no_others(
     name: str, monkeypatch: pytest.MonkeyPatch
