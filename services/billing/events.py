@@ -5,5 +5,6 @@
 INVOICE_ISSUED = "invoice.issued"
 # data: invoice_id, number, reason, credit_note_number
 INVOICE_CANCELLED = "invoice.cancelled"
-# data: payment_id, receipt_number, amount_cents, method, invoices — the receipt e-mail.
+# data: payment_id, receipt_number, amount_cents, method, method_label, method_label_en
+# (payment_methods.py's names), invoices — the receipt e-mail.
 PAYMENT_RECEIVED = "payment.received"

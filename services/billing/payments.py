@@ -40,7 +40,7 @@ from .invoicing import SOURCE
 from .models import Invoice, OutboxMessage, Payment, PaymentAllocation, PaymentAttempt
 from .money import euros
 from .payfip import PAID, PayfipClient, PayfipFault, PaymentRequest, summarize
-from .payment_methods import PAYFIP
+from .payment_methods import PAYFIP, method_label, method_label_en
 from .schemas import TO_PAY_STATES, PaymentCreate
 
 log = structlog.get_logger(__name__)
@@ -71,6 +71,9 @@ def received_event(session: AsyncSession, payment: Payment) -> None:
             "receipt_number": payment.receipt_number,
             "amount_cents": payment.amount_cents,
             "method": payment.method,
+            # Named here, in both languages: the receipt e-mail says how it was paid.
+            "method_label": method_label(payment.method),
+            "method_label_en": method_label_en(payment.method),
             "invoices": [a.invoice_id for a in payment.allocations],
         },
     )

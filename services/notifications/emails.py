@@ -152,7 +152,15 @@ def _values(
         "amount": format_cents(data.get("total_cents", data.get("amount_cents")), language),
         "fields": _field_names(data, language),
         "reason": _reason(data, language),
+        "payment_method": _payment_method(data, language),
     }
+
+
+def _payment_method(data: dict[str, Any], language: str) -> str:
+    """How a payment was made, as billing names it in the e-mail's language (its event carries
+    both names); nothing in English from an event that has only the French one."""
+    key = "method_label_en" if language == "en" else "method_label"
+    return str(data.get(key) or "")
 
 
 # The one refusal reason a producer writes itself rather than staff: the documents service's

@@ -43,7 +43,7 @@ CASES: dict[str, tuple[str, dict[str, Any], str, str, str]] = {
     "document.refused": ("documents", {"document_type_name": "Photocopie des vaccinations", "reason": "illisible"}, "Document refusé : Photocopie des vaccinations", "/documents", "Motif : illisible"),  # noqa: E501
     "document.expiring": ("documents", {"document_type_name": "Attestation d'assurance", "expires_on": "2026-12-31"}, "Document bientôt expiré", "/documents", "expire le 31/12/2026"),  # noqa: E501
     "invoice.issued": ("billing", {"number": "F202603-0001", "total_cents": 3500}, "Nouvelle facture disponible : F202603-0001", "/factures", "d'un montant de 35,00 €"),  # noqa: E501
-    "payment.received": ("billing", {"receipt_number": "R-0007", "amount_cents": 1500}, "Paiement reçu", "/factures", "votre paiement de 15,00 €"),  # noqa: E501
+    "payment.received": ("billing", {"receipt_number": "R-0007", "amount_cents": 1500, "method": "cheque", "method_label": "Chèque", "method_label_en": "Cheque"}, "Paiement reçu", "/factures", "votre paiement de 15,00 € (reçu n° R-0007). Merci. Mode de règlement : Chèque"),  # noqa: E501
 }  # fmt: skip
 
 

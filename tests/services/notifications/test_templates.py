@@ -118,11 +118,20 @@ def _prose(email: Rendered, data: dict[str, Any] | None = None) -> str:
     return prose.replace(SETTINGS.org_address, "").replace(SETTINGS.org_name, "")
 
 
+# A value a producer gives in both languages (billing's payment method): the French one in
+# French, its twin in English.
+ENGLISH_TWINS = {"method_label": "method_label_en"}
+
+
 def _values(data: dict[str, Any], language: str = "fr") -> list[str]:
     """The sample's strings, as a rendered e-mail in `language` may show them (dates and sums
     formatted)."""
     found: list[str] = []
-    for value in data.values():
+    for key, value in data.items():
+        if key in ENGLISH_TWINS.values():
+            continue  # shown in place of its French twin
+        if language == "en" and key in ENGLISH_TWINS:
+            value = data.get(ENGLISH_TWINS[key], value)
         if isinstance(value, str) and not value.startswith("20"):
             found.append(value.split("\n")[0])
         elif isinstance(value, list):
