@@ -674,7 +674,7 @@ async def invite(request: web.Request) -> web.StreamResponse:
 
 
 def register(app: web.Application) -> None:
-    """Add the account pages (they take `/connexion` over from the placeholder)."""
+    """Add the account pages."""
     app.router.add_get("/premiere-connexion", first_signin_page)
     app.router.add_post("/premiere-connexion", first_signin)
     app.router.add_post("/premiere-connexion/nouveau-lien", new_invitation_link)
