@@ -96,6 +96,8 @@ async def _family_page(
         "notice": notice,
         "unavailable": [],
         "taken": {},
+        "open_activities": [],
+        "taken_activities": [],
     }
     if family_id is None:
         return await render(request, "bookings/inscriptions.html", context, status=status)
@@ -131,6 +133,9 @@ async def _family_page(
         context["years"] = sorted({r["school_year"] for r in items}, reverse=True)
     catalogue = await _get(request, "bookings", "/catalogue")
     context["catalogue"] = [] if catalogue is None else catalogue["items"]
+    context["open_activities"], context["taken_activities"] = _split_catalogue(
+        context["catalogue"], context["taken"]
+    )
     return await render(request, "bookings/inscriptions.html", context, status=status)
 
 
@@ -141,6 +146,23 @@ def _taken_choices(registrations: list[dict[str, Any]]) -> dict[str, str]:
         for r in registrations
         if r["state"] in TAKEN
     }
+
+
+def _split_catalogue(
+    catalogue: list[dict[str, Any]], taken: dict[str, str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The activities with a period the person may still ask, and the names of those whose
+    every period is asked or registered already (the page says so instead of offering them)."""
+    still_open, all_taken = [], []
+    for activity in catalogue:
+        periods = activity.get("periods") or []
+        if not periods:
+            continue
+        if all(f"{activity['id']}|{p['id']}" in taken for p in periods):
+            all_taken.append(activity["name"])
+        else:
+            still_open.append(activity)
+    return still_open, all_taken
 
 
 def _back(family_id: str, person_id: str, **extra: str) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from services.kit.testing import TestSigner
 from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 
+from .factories import create_period
 from .portal import PARENT_EMAIL, PASSWORD, STAFF_EMAIL, Portal
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -18,8 +20,13 @@ pytestmark = [
 
 
 @pytest.mark.timeout(180)
-async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(portal: Portal) -> None:
+async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(
+    portal: Portal, signer: TestSigner
+) -> None:
     base = portal.base_url
+    # A second period stays open: the form is still offered, the period asked greyed in it.
+    assert portal.bookings is not None
+    await create_period(portal.bookings, signer, portal.activity["id"], name="Vacances d'été 2027")
     choice = f"{portal.activity['id']}|{portal.period['id']}"
     violations: list[str] = []
     async with chromium() as browser:

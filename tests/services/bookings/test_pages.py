@@ -6,6 +6,9 @@ import re
 from html import unescape
 from typing import Any
 
+from services.kit.testing import TestSigner
+
+from .factories import create_period
 from .portal import PARENT_EMAIL, PASSWORD, STAFF_EMAIL, Portal
 
 
@@ -55,9 +58,12 @@ def text_of(html: str) -> str:
 
 
 async def test_a_parent_requests_sees_the_refusal_reason_and_staff_accept(
-    portal: Portal,
+    portal: Portal, signer: TestSigner
 ) -> None:
     client, base = portal.gateway, portal.base_url
+    # A second period stays open all along: the form is offered, the first period greyed in it.
+    assert portal.bookings is not None
+    await create_period(portal.bookings, signer, portal.activity["id"], name="Vacances d'été 2027")
     await sign_in(client, base, PARENT_EMAIL)
     members = await client.get("/inscriptions")
     assert members.status == 200
