@@ -585,6 +585,7 @@ async def record_page(request: web.Request) -> web.StreamResponse:
                 }
                 for p in persons
             ],
+            "children": sum(p["role"] == "child" for p in persons),
             "requests": requests,
             "state_labels": STATE_LABELS,
             "role_labels": ROLE_LABELS,
