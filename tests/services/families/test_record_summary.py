@@ -74,14 +74,25 @@ async def test_the_record_opens_on_the_household_and_keeps_the_id_as_a_technical
     assert "Technical reference" in text_of(english)
 
 
-async def test_a_family_without_children_nor_number_reads_a_short_summary(portal: Portal) -> None:
+async def test_a_family_without_children_nor_number_reads_a_short_summary_archived_said(
+    portal: Portal,
+) -> None:
     family = await portal.api.family(name="SEULE")
     await portal.api.person(family["id"], role="responsable", first_name="Maite")
     agent = await portal.visitor(STAFF_EMAIL)
     html = await (await agent.get(f"/agents/familles/{family['id']}")).text()
     summary = summary_of(html)
     assert summary.startswith("1 personne — dossier créé le ")
-    assert "enfant" not in summary and "allocataire" not in summary
+    assert "enfant" not in summary and "allocataire" not in summary and "Archivé" not in summary
+
+    archived = await portal.api.client.patch(
+        f"/families/{family['id']}",
+        json={"status": "archived", "version": family["version"]},
+        headers=portal.api.staff(),
+    )
+    assert archived.status == 200, await archived.text()
+    html = await (await agent.get(f"/agents/familles/{family['id']}")).text()
+    assert summary_of(html).endswith(" — Archivé")
 
 
 @pytest.mark.browser
