@@ -65,8 +65,14 @@ def week_start(day: date) -> date:
 
 
 def planning_range(starts_on: date | None, days: int, view: str, today: date) -> list[date]:
-    """The days shown: a week from Monday, or a whole month, or `days` from `starts_on`."""
+    """The days shown: a week from Monday, or a whole month, or `days` from `starts_on`.
+
+    Without `starts_on`, the town's week — but on Saturday and Sunday the coming one: the
+    current week has no day left to book, and the weekend is when families plan the next.
+    """
     anchor = starts_on or today
+    if starts_on is None and view == "week" and days == 7 and today.weekday() >= 5:
+        anchor = week_start(today) + timedelta(days=7)
     if view == "month":
         first = anchor.replace(day=1)
         following = (first + timedelta(days=32)).replace(day=1)

@@ -95,7 +95,11 @@ class RepeatRequest(_In):
 class PlanningQuery(_In):
     """The planning's range: `starts_on` (any day; weeks start on Monday) and `days`."""
 
-    starts_on: date | None = None
+    starts_on: date | None = Field(
+        None,
+        description="any day of the range; default: today's week in Paris (on Saturday and "
+        "Sunday the following week), or today's month",
+    )
     days: int = Field(7, ge=1, le=MAX_PLANNING_DAYS)
     view: Literal["week", "month"] = "week"
 

@@ -19,6 +19,7 @@ from .clock import CLOCK
 from .models import Reservation
 from .repeat import repeat_changes
 from .schemas_reservations import (
+    MAX_PLANNING_DAYS,
     ROSTER_SPANS,
     AttendanceBatch,
     AttendanceResult,
@@ -63,7 +64,16 @@ def _upstream(request: web.Request) -> Upstream:
     tags=TAGS,
     response=Planning,
     errors=(404,),
-    query={"starts_on": "string", "days": "integer", "view": "string"},
+    query={
+        "starts_on": {
+            "type": "string",
+            "format": "date",
+            "description": "any day of the range; default: today's week in Paris (on Saturday "
+            "and Sunday the following week), or today's month",
+        },
+        "days": {"type": "integer", "minimum": 1, "maximum": MAX_PLANNING_DAYS, "default": 7},
+        "view": {"type": "string", "enum": ["week", "month"], "default": "week"},
+    },
 )
 async def read_planning(request: web.Request) -> web.Response:
     """GET /families/{family_id}/persons/{person_id}/planning."""
