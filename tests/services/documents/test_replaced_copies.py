@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from html import unescape
 
 import pytest
+from aiohttp import web
 from sqlalchemy import update
 
 from services.documents.models import Submission
@@ -98,6 +99,41 @@ async def test_a_document_sent_once_mentions_no_replaced_copy(
     listing = await (await client.get("/documents", params=member)).text()
     piece = await (await client.get("/documents/piece", params={**member, "type": type_id})).text()
     assert "remplacée" not in text_of(listing) and "Copies remplacées" not in text_of(piece)
+
+
+async def test_a_documents_service_without_replaced_copies_yet_still_renders_the_pages(
+    service_client, make_documents, gateway, upstream, signer: TestSigner
+) -> None:
+    """A gateway deployed before the documents service: the overview has no `replaced` key."""
+    earlier: dict[str, object] = {}
+
+    async def overview(request: web.Request) -> web.Response:
+        return web.json_response(earlier["overview"])
+
+    stand_in = web.Application()
+    stand_in.router.add_get("/families/{family_id}/documents", overview)
+    previous = await upstream(stand_in)
+    client, documents, family_id, _, type_id = await portal(
+        service_client, make_documents, gateway, upstream, signer, documents=previous.url
+    )
+    listed = await documents.get(
+        f"/families/{family_id}/documents", headers=parent(signer, family_id)
+    )
+    answer = await listed.json()
+    # The child's document, as the previous contract wrote it, listed as the family's own.
+    answer["family"] = [
+        {key: value for key, value in item.items() if key != "replaced"}
+        for member in answer.pop("members")
+        for item in member["documents"]
+    ]
+    earlier["overview"] = {**answer, "members": []}
+    await sign_in(client, "famille.test@example.org")
+    listing = await client.get("/documents", params={"famille": family_id})
+    assert listing.status == 200
+    assert "Photocopie des vaccinations" in text_of(await listing.text())
+    piece = await client.get("/documents/piece", params={"famille": family_id, "type": type_id})
+    assert piece.status == 200
+    assert "Copies remplacées" not in text_of(await piece.text())
 
 
 @pytest.mark.browser
