@@ -58,3 +58,25 @@ async def sign_in_on_page(
     await page.locator("#password").fill(password)
     await page.locator("form[action='/connexion'] button[type=submit]").click()
     await page.wait_for_url(f"{base}/")
+
+
+# The success criteria of WCAG 2.1, levels A and AA, as axe-core tags them: what the RGAA
+# (the French public sector's accessibility rules) builds on.
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+async def accessibility_violations(page: Page) -> list[str]:
+    """What axe-core (Deque's engine, shipped by axe-playwright-python) finds against WCAG 2.1
+    A/AA on the page as it is now, one line per rule: "rule (impact): help — first targets".
+    Run through the DevTools protocol, so the page's Content-Security-Policy stays on."""
+    import axe_playwright_python  # only the browser tests pay for it
+
+    engine = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text()
+    await page.evaluate(engine)
+    result = await page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
+        for v in result["violations"]
+    ]
