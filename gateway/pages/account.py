@@ -628,15 +628,28 @@ async def staff_action(request: web.Request) -> web.StreamResponse:
 
 
 async def invite_page(request: web.Request) -> web.StreamResponse:
-    """GET /agents/comptes/inviter."""
+    """GET /agents/comptes/inviter[?famille=<id>&courriel=<address>]: from a family's record,
+    the form comes filled in with its id and address, and names the family."""
     await require_staff_page(request)
-    return await _invite_form(request, {}, [])
+    values = {
+        "family_id": request.query.get("famille", "")[:MAX_FIELD],
+        "email": request.query.get("courriel", "")[:MAX_FIELD],
+    }
+    return await _invite_form(request, values, [])
 
 
 async def _invite_form(
     request: web.Request, values: dict[str, str], errors: list[str], status: int = 200
 ) -> web.Response:
-    context = {"values": values, "errors": errors, "rights": RIGHTS}
+    family_id = values.get("family_id", "").strip()
+    # The name tells the agent the id is the family they meant (none when it is no family's).
+    names = await family_names(request, [family_id]) if family_id else {}
+    context = {
+        "values": values,
+        "errors": errors,
+        "rights": RIGHTS,
+        "family_name": names.get(family_id),
+    }
     return await render(request, "account/staff_invite.html", context, status=status)
 
 

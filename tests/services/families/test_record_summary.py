@@ -1,10 +1,11 @@
 """The staff's family record opens on what an agent checks — how many people and children, since
 when, the benefits number — not on « Identifiant : <uuid> — version N »; the id stays at the
-bottom under « Référence technique », for support and the invitation form. Through the real
-gateway and families service, and in Chromium on a phone and a desktop."""
+bottom under « Référence technique », for support; the invitation link carries it. Through the
+real gateway and families service, and in Chromium on a phone and a desktop."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -67,11 +68,28 @@ async def test_the_record_opens_on_the_household_and_keeps_the_id_as_a_technical
     assert shown.count(family["id"]) == 1
     assert shown.index("Référence technique") < shown.index(family["id"])
     assert shown.index("Demandes de modification") < shown.index("Référence technique")
-    assert "à donner au support ou dans « Inviter une famille »" in shown
+    assert "Identifiant de la famille, à donner au support :" in shown
 
     english = await (await agent.get(f"/agents/familles/{family['id']}?lang=en")).text()
     assert summary_of(english) == ENGLISH_SUMMARY
     assert "Technical reference" in text_of(english)
+
+
+async def test_inviting_from_the_record_fills_the_form_with_the_family_and_names_it(
+    portal: Portal,
+) -> None:
+    family = await household(portal)
+    agent = await portal.visitor(STAFF_EMAIL)
+    record = await (await agent.get(f"/agents/familles/{family['id']}")).text()
+    link = re.search(r'<a href="(/agents/comptes/inviter\?[^"]+)"', record)
+    assert link, "no invitation link on the record"
+    form = await (await agent.get(html.unescape(link.group(1)))).text()
+    assert f'name="family_id" type="text" required maxlength="36" value="{family["id"]}"' in form
+    assert f'value="{family["email"]}"' in form
+    assert "Famille ETCHEBERRY" in text_of(form.split('id="family-name"')[1])
+    # An id that is no family's is kept as typed, and names nobody.
+    unknown = await (await agent.get("/agents/comptes/inviter?famille=not-a-family")).text()
+    assert 'value="not-a-family"' in unknown and 'id="family-name"' not in unknown
 
 
 async def test_a_family_without_children_nor_number_reads_a_short_summary_archived_said(
