@@ -80,3 +80,27 @@ async def accessibility_violations(page: Page) -> list[str]:
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
         for v in result["violations"]
     ]
+
+
+class AccessibilityAudit:
+    """accessibility_violations() over the pages of a journey, kept by page name so the test
+    lists every page and rule when it fails. Each page audited is also kept as a screenshot
+    (/tmp/a11y-<area>-<n>.png), for the eye to check what axe cannot (a focus not shown, a
+    table unreadable on a phone)."""
+
+    def __init__(self, area: str) -> None:
+        self.area = area
+        self.found: dict[str, list[str]] = {}
+        self.shots = 0
+
+    async def check(self, page: Page, name: str) -> None:
+        """Audit the page as it is now, under `name`."""
+        self.shots += 1
+        shot = SCREENSHOTS / f"a11y-{self.area}-{self.shots:02d}.png"
+        await page.screenshot(path=str(shot), full_page=True)
+        if violations := await accessibility_violations(page):
+            self.found[name] = violations
+
+    def report(self) -> str:
+        """One line per page: its name and its rules broken."""
+        return "\n".join(f"{name}: {lines}" for name, lines in self.found.items())

@@ -1,0 +1,169 @@
+"""The bookings pages not covered by the planning's audit pass axe-core's WCAG 2.1 A/AA audit
+in a real Chromium, each in the state a person meets it: « Mes inscriptions » and its request
+form (refused, sent, nothing left to ask), the month view, the results of ENREGISTRER (a change
+saved and one refused), « Répéter, copier, calendrier » opened — the parent on a phone; the
+staff lists with bookings and requests in them, the catalogue's pages and a period's closures —
+the agent on a desktop; attendance taken by the agent on a phone. One English page each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.async_api import Page
+
+from services.kit.testing import TestSigner
+from tests.browser import (
+    PHONE,
+    AccessibilityAudit,
+    chromium,
+    requires_chromium,
+    sign_in_on_page,
+)
+
+from .factories import create_period
+from .portal import PARENT_EMAIL, PASSWORD, STAFF_EMAIL, Portal
+from .test_browser import DESKTOP
+from .test_reservation_pages import ready_child
+
+pytestmark = [pytest.mark.browser, requires_chromium]
+
+WED, THU, FRI = "2027-04-21", "2027-04-22", "2027-04-23"
+
+
+async def _goto(page: Page, url: str) -> None:
+    response = await page.goto(url)
+    assert response is not None and response.status == 200, url
+
+
+async def _parent_pages(
+    page: Page, portal: Portal, openings: dict[Any, str], audit: AccessibilityAudit
+) -> None:
+    base = portal.base_url
+    member = f"famille={portal.family_id}&personne={portal.child_id}"
+    await _goto(page, f"{base}/inscriptions")
+    await audit.check(page, "/inscriptions")
+    await _goto(page, f"{base}/inscriptions?{member}")
+    await audit.check(page, "/inscriptions (member, form)")
+    # Sent without a choice (a page's `required` bypassed): the page says what to do.
+    async with page.expect_navigation():
+        await page.evaluate("() => { const f = document.querySelector('#choix');"
+                            " f.selectedIndex = -1; f.form.submit(); }")  # fmt: skip
+    assert await page.get_by_role("alert").count() == 1
+    await audit.check(page, "/inscriptions/demande (refused)")
+    await page.get_by_label("Activité et période").select_option(index=1)
+    await page.get_by_role("button", name="Demander l'inscription").click()
+    await page.wait_for_url("**ok=envoyee**")
+    await audit.check(page, "/inscriptions?ok=envoyee (sent, nothing left to ask)")
+
+    month = f"{base}/reservations?{member}&semaine={WED}&vue=mois"
+    await _goto(page, month)
+    await audit.check(page, "/reservations (month)")
+    # Wednesday ticked as a parent does; Thursday's journée and matin added to the form (the
+    # page's script would not let both be ticked): one saved, one refused in the results.
+    await page.locator(f"input[value='{openings[(WED, 'journee')]}']").check()
+    await page.evaluate(
+        """ids => { const form = document.querySelector("form[action='/reservations/enregistrer']");
+        for (const id of ids) { const i = document.createElement('input');
+          i.type = 'hidden'; i.name = 'reserver'; i.value = id; form.append(i); } }""",
+        [openings[(THU, "journee")], openings[(THU, "matin")]],
+    )
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="ENREGISTRER").click()
+    results = await page.locator(".results").inner_text()
+    assert "réservé" in results and "refusé" in results, results
+    await audit.check(page, "/reservations/enregistrer (saved and refused)")
+    await page.get_by_text("Répéter, copier, calendrier").click()
+    await audit.check(page, "/reservations (Répéter, copier, calendrier opened)")
+    await _goto(page, f"{month}&lang=en")
+    await audit.check(page, "/reservations (month, English)")
+
+
+async def _staff_pages(page: Page, portal: Portal, audit: AccessibilityAudit) -> None:
+    base, activity, period = portal.base_url, portal.activity["id"], portal.period["id"]
+    lists = f"{base}/agents/reservations?activite={activity}&jour={WED}"
+    for url, name in (
+        (lists, "/agents/reservations (day)"),
+        (f"{lists}&duree=7", "/agents/reservations (week)"),
+        (f"{base}/agents/inscriptions?activite={activity}", "/agents/inscriptions"),
+        (f"{base}/agents/activites", "/agents/activites"),
+        (f"{base}/agents/activites/{activity}", "/agents/activites/<id> (groups, units)"),
+        (f"{base}/agents/activites/nouvelle", "/agents/activites/nouvelle"),
+        (f"{base}/agents/periodes", "/agents/periodes"),
+        (f"{base}/agents/periodes/{activity}/{period}", "/agents/periodes/<id> (closures)"),
+        (f"{base}/agents/periodes/{activity}/{period}/ouvertures", "openings"),
+    ):
+        await _goto(page, url)
+        await audit.check(page, name)
+    async with page.expect_navigation():
+        await page.locator("a[href*='/ouvertures/']").first.click()
+    await audit.check(page, "an opening's page")
+    await _goto(page, f"{lists}&lang=en")
+    await audit.check(page, "/agents/reservations (day, English)")
+
+
+async def _attendance_on_a_phone(page: Page, portal: Portal, audit: AccessibilityAudit) -> None:
+    base = portal.base_url
+    await _goto(page, f"{base}/agents/reservations?activite={portal.activity['id']}&jour={WED}")
+    assert await page.get_by_role("radiogroup").count() >= 1
+    await audit.check(page, "/agents/reservations on a phone (attendance)")
+    await page.get_by_label("présent", exact=True).first.check()
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Enregistrer les présences").click()
+    assert "présent" in await page.get_by_role("status").first.inner_text()
+    await audit.check(page, "/agents/reservations/presences on a phone (marked)")
+
+
+async def _a_pending_request_and_a_closure(portal: Portal, signer: TestSigner,
+                                           openings: dict[Any, str]) -> None:  # fmt: skip
+    """Friday asked under manual validation (a request to decide); Easter Monday closed."""
+    gateway, staff = portal.gateway, signer.headers(role="staff", subject="agent-1")
+    activity = portal.activity["id"]
+    manual = await gateway.patch(
+        f"/api/bookings/activities/{activity}", json={"validation": "manual"}, headers=staff
+    )
+    assert manual.status == 200, await manual.text()
+    parent = signer.headers(families=[portal.family_id], subject="parent-test")
+    change = {"person_id": portal.child_id, "opening_id": openings[(FRI, "journee")],
+              "action": "book"}  # fmt: skip
+    asked = await gateway.post(
+        f"/api/bookings/families/{portal.family_id}/reservations/changes",
+        json={"changes": [change]}, headers=parent,
+    )  # fmt: skip
+    assert asked.status == 200, await asked.text()
+    closed = await gateway.post(
+        f"/api/bookings/activities/{activity}/closures",
+        json={"days": ["2027-04-26"], "reason": "Pont"}, headers=staff,
+    )  # fmt: skip
+    assert closed.status == 201, await closed.text()
+
+
+@pytest.mark.timeout(300)
+async def test_the_bookings_pages_pass_the_accessibility_audit(
+    portal: Portal, signer: TestSigner
+) -> None:
+    openings = await ready_child(portal, signer)
+    assert portal.bookings is not None
+    # A second period open: « Mes inscriptions » offers a form for it.
+    await create_period(portal.bookings, signer, portal.activity["id"], name="Vacances d'été 2027")
+    audit = AccessibilityAudit("bookings")
+    async with chromium() as browser:
+        phone = await browser.new_context(viewport=PHONE, is_mobile=True)
+        parent = await phone.new_page()
+        await sign_in_on_page(parent, portal.base_url, PARENT_EMAIL, PASSWORD)
+        await _parent_pages(parent, portal, openings, audit)
+        await phone.close()
+        await _a_pending_request_and_a_closure(portal, signer, openings)
+
+        desktop = await browser.new_context(viewport=DESKTOP)
+        agent = await desktop.new_page()
+        await sign_in_on_page(agent, portal.base_url, STAFF_EMAIL, PASSWORD)
+        await _staff_pages(agent, portal, audit)
+        await desktop.close()
+
+        phone = await browser.new_context(viewport=PHONE, is_mobile=True)
+        agent = await phone.new_page()
+        await sign_in_on_page(agent, portal.base_url, STAFF_EMAIL, PASSWORD)
+        await _attendance_on_a_phone(agent, portal, audit)
+        await phone.close()
+    assert not audit.found, audit.report()
