@@ -60,12 +60,14 @@ class BaseServiceSettings(BaseSettings):
     http_connect_timeout_seconds: float = Field(
         1.0, gt=0, le=30, validation_alias="HTTP_CONNECT_TIMEOUT_SECONDS"
     )
-    # The relay is woken by each commit that writes an event; this poll is the safety net.
+    # The relay is woken by each commit that writes an event (by PostgreSQL's NOTIFY when it
+    # runs in a process of its own); this poll is the safety net.
     outbox_relay_interval_seconds: float = Field(
         1.0, gt=0, validation_alias="OUTBOX_RELAY_INTERVAL"
     )
-    # false: this process serves requests only, and `portail outbox-relay <service>` runs
-    # its outbox relay as a process of its own (services/kit/relay_process.py).
+    # false: this process serves requests only, its commits that wrote events send a NOTIFY,
+    # and `portail outbox-relay <service>` runs its outbox relay as a process of its own
+    # (services/kit/relay_process.py) — as the shipped deployments do.
     outbox_relay_in_process: bool = Field(True, validation_alias="OUTBOX_RELAY_IN_PROCESS")
     # Once woken, the relay waits this long for the commits that follow before its pass:
     # events leave at most this much later, and a busy service runs a pass per moment
