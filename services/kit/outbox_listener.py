@@ -29,10 +29,20 @@ RECONNECT_AFTER_SECONDS = 1.0
 APPLICATION_NAME = "outbox-listener"
 
 
-def asyncpg_dsn(database_url: str) -> str:
-    """The asyncpg DSN of a SQLAlchemy `postgresql+asyncpg://` URL."""
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+# Arguments SQLAlchemy's dialect adds for its own connection wrapper, not asyncpg's.
+_SQLALCHEMY_ONLY = (
+    "async_creator_fn",
+    "prepared_statement_cache_size",
+    "prepared_statement_name_func",
+)
+
+
+def asyncpg_connect_args(database_url: str) -> dict[str, Any]:
+    """`asyncpg.connect`'s arguments for a SQLAlchemy `postgresql+asyncpg://` URL, read by the
+    dialect as the engine reads them (so that `?ssl=require` and the like mean the same)."""
+    url = make_url(database_url)
+    _args, params = url.get_dialect()().create_connect_args(url)
+    return {key: value for key, value in params.items() if key not in _SQLALCHEMY_ONLY}
 
 
 class OutboxListener:
@@ -46,7 +56,7 @@ class OutboxListener:
         check_every: float,
         channel: str = OUTBOX_CHANNEL,
     ) -> None:
-        self.dsn = asyncpg_dsn(database_url)
+        self.connect_args = asyncpg_connect_args(database_url)
         self.wake = wake
         # A connection cut without a word from the server (a network partition) is only
         # seen when something is sent on it: a trivial query this often finds it.
@@ -66,7 +76,7 @@ class OutboxListener:
 
     async def _listen_until_lost(self) -> None:
         connection = await asyncpg.connect(
-            self.dsn,
+            **self.connect_args,
             timeout=CONNECT_TIMEOUT_SECONDS,
             server_settings={"application_name": APPLICATION_NAME},
         )

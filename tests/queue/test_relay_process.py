@@ -23,7 +23,7 @@ from services.families.config import FamiliesSettings
 from services.families.models import OutboxMessage
 from services.kit.database import OUTBOX_CHANNEL, Database
 from services.kit.outbox import record_event
-from services.kit.outbox_listener import APPLICATION_NAME, asyncpg_dsn
+from services.kit.outbox_listener import APPLICATION_NAME, asyncpg_connect_args
 from services.kit.relay_process import run_relay
 from services.kit.testing import TestSigner
 
@@ -52,7 +52,7 @@ async def families_db(queue_families_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 async def admin(queue_families_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A plain connection to the families database, for LISTEN and pg_stat_activity."""
-    connection = await asyncpg.connect(asyncpg_dsn(queue_families_url))
+    connection = await asyncpg.connect(**asyncpg_connect_args(queue_families_url))
     yield connection
     await connection.close()
 
@@ -217,3 +217,11 @@ async def test_the_relay_process_listens_again_when_its_connection_is_terminated
     await leaves_before_the_poll(families_db, lambda: post("REPRISE 2"))
     assert not relay_apart.done()
     assert len(queued_events(redis_index)) == 2
+
+
+def test_the_listener_connects_with_the_arguments_the_engine_would_use() -> None:
+    url = "postgresql+asyncpg://u:p@db.example:5433/families?ssl=require&prepared_statement_cache_size=0"
+    assert asyncpg_connect_args(url) == {
+        "host": "db.example", "port": 5433, "database": "families", "user": "u", "password": "p",
+        "ssl": "require",
+    }  # fmt: skip
