@@ -2,8 +2,11 @@
 and every decision that calls for an e-mail gives exactly one e-mail at the SMTP server.
 
 Real processes only: our own redis-server, the families service producing `family.created`
-events, the auth service producing `account.invited` (an invitation: a decision that sends
-an e-mail) through their outboxes, `portail worker` consuming them into the notifications
+events through its outbox relayed as deployed (a process of its own, `portail outbox-relay
+families`, woken by NOTIFY, polling only every 5 s), the auth service producing
+`account.invited` (an invitation: a decision that sends an e-mail) through its outbox
+relayed in its own process (as in the dev profile), `portail worker` consuming them into the
+notifications
 journal and sending the e-mails, the notifications service whose relay re-enqueues e-mails
 still pending, and a real SMTP server (aiosmtpd) counting messages by `Message-ID`. During
 the run the worker is killed with SIGKILL (a new one takes over) and Redis is killed and
@@ -128,16 +131,22 @@ async def test_every_event_reaches_the_journal_and_every_invitation_the_smtp_ser
         "OUTBOX_REPUBLISH_AFTER": str(REPUBLISH_AFTER_SECONDS),
     }
     port, auth_port, notifications_port = free_port(), free_port(), free_port()
+    families_env = {
+        **common,
+        "LOG_LEVEL": "WARNING",
+        "FAMILIES_DATABASE_URL": chaos_databases["families"],
+        "OUTBOX_RELAY_IN_PROCESS": "false",
+    }
     processes.start(
         "families",
         python("-m", "services.families.app"),
-        {
-            **common,
-            "LOG_LEVEL": "WARNING",
-            "FAMILIES_HOST": "127.0.0.1",
-            "FAMILIES_PORT": str(port),
-            "FAMILIES_DATABASE_URL": chaos_databases["families"],
-        },
+        {**families_env, "FAMILIES_HOST": "127.0.0.1", "FAMILIES_PORT": str(port)},
+    )
+    # As deployed: the relay apart, woken by the commits' NOTIFY; its poll only a safety net.
+    processes.start(
+        "families-relay",
+        python("-m", "portail.cli", "outbox-relay", "families"),
+        {**families_env, "OUTBOX_RELAY_INTERVAL": "5", "LOG_LEVEL": "INFO"},
     )
     processes.start(
         "auth",
@@ -314,6 +323,7 @@ async def test_every_event_reaches_the_journal_and_every_invitation_the_smtp_ser
     assert len(event_ids) == EVENTS
     assert not dead, [row["reason"] for row in dead]
     assert figures["missing"] == 0, (figures, processes.log("worker-2"))
+    assert "outbox_listening" in processes.log("families-relay")
     assert figures["duplicates"] == 0, figures
     assert set(journaled) == event_ids
     assert sorted(row["family_id"] for row in journal) == sorted(family_ids)
