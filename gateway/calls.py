@@ -160,6 +160,14 @@ async def _names_of_families(request: web.Request, family_ids: list[str]) -> dic
     }
 
 
+# The kit refuses a body its model rejects in English, for API clients; a French page showed it
+# as it was, English in a French page. Said as families' own validation says it (the English
+# catalogue translates that sentence back).
+KIT_VALIDATION_DETAILS = {
+    "Some fields are missing or invalid.": "Certains champs sont manquants ou invalides.",
+}
+
+
 def problem_detail(data: Any, fallback: str) -> str:
     """The `detail` of a service's problem+json, or `fallback` when there is none."""
     if not isinstance(data, dict):
@@ -169,7 +177,9 @@ def problem_detail(data: Any, fallback: str) -> str:
     # the page's French fallback says it better.
     if isinstance(status, int) and status >= 500:
         return fallback
-    return detail if isinstance(detail, str) else fallback
+    if not isinstance(detail, str):
+        return fallback
+    return KIT_VALIDATION_DETAILS.get(detail, detail)
 
 
 def chosen_family(identity: Identity, wanted: str | None) -> str | None:

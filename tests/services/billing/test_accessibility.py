@@ -26,7 +26,7 @@ DESKTOP = {"width": 1280, "height": 900}
 async def test_the_payment_and_staff_invoice_pages_pass_the_accessibility_audit(
     portal: Portal,
 ) -> None:
-    family, _invoice = await issued_invoice(portal)
+    family, invoice = await issued_invoice(portal)
     portal.auth.accounts[PARENT] = [family]
     run = await portal.preview("2026-04")
     base = portal.gateway_url
@@ -41,17 +41,20 @@ async def test_the_payment_and_staff_invoice_pages_pass_the_accessibility_audit(
         await page.goto(statement)
         assert await page.get_by_role("button", name="Avoir").count() >= 1
         await audit.check(page, "/agents/factures?famille= (statement, credit-note form)")
-        # A reason too short for the service, the browser's check bypassed: the refusal shown.
-        form = page.locator("form[action*='/avoir']").first
-        await form.get_by_placeholder("Motif").fill("x")
+        # Each credit-note control names its invoice to a screen reader, out of its row.
+        number = invoice["number"]
+        await page.get_by_label(f"Motif {number}", exact=True).fill("x")
+        # A reason too short for the service, the browser's check bypassed: the refusal shown,
+        # in the page's language (it was the kit's English sentence on a French page).
         async with page.expect_navigation():
-            await form.evaluate("f => f.submit()")
+            await page.locator("form[action*='/avoir']").first.evaluate("f => f.submit()")
+        refusal = await page.get_by_role("alert").inner_text()
+        assert refusal == "Certains champs sont manquants ou invalides.", refusal
         await audit.check(page, "/agents/factures/<id>/avoir (refused)")
         await page.goto(statement)
-        form = page.locator("form[action*='/avoir']").first
-        await form.get_by_placeholder("Motif").fill("Erreur de tarif")
-        await form.get_by_label("réémettre").check()  # a new invoice for the parent to pay
-        await form.get_by_role("button", name="Avoir").click()
+        await page.get_by_label(f"Motif {number}", exact=True).fill("Erreur de tarif")
+        await page.get_by_label(f"réémettre {number}").check()  # a new invoice for the parent
+        await page.get_by_role("button", name=f"Avoir {number}", exact=True).click()
         await page.get_by_role("status").filter(has_text="émis").wait_for()
         await audit.check(page, "/agents/factures/<id>/avoir (credit note issued)")
         await page.goto(f"{statement}&lang=en")
