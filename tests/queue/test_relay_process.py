@@ -170,6 +170,35 @@ async def test_a_commit_that_wrote_an_event_notifies_and_others_do_not(
         await in_process.dispose()
 
 
+async def test_a_service_that_relays_in_its_own_process_sends_no_notification(
+    aiohttp_client: Any,
+    queue_families_url: str,
+    families_db: Database,
+    admin: asyncpg.Connection,
+    signer: TestSigner,
+    redis_index: redis.Redis,
+) -> None:
+    heard: list[str] = []
+    await admin.add_listener(OUTBOX_CHANNEL, lambda *notification: heard.append(notification[3]))
+    settings = FamiliesSettings(
+        database_url=queue_families_url,
+        redis_url=support.redis_url(),
+        jwks_json=json.dumps(signer.jwks),
+        profile="test",
+    )
+    client = await aiohttp_client(create_families_app(settings))
+    await create_family(client, signer, "SUR PLACE")  # its commit wakes its own relay only
+    async with families_db.transaction() as session:  # then a writer that does notify
+        record_event(session, OutboxMessage, source="families", event_type="family.created",
+                     data={"family_id": "after"})  # fmt: skip
+
+    async def heard_one() -> bool:
+        return bool(heard)
+
+    await eventually(heard_one, within=5, what="the second commit's notification")
+    assert heard == [""]  # in commit order: the service's would have come first
+
+
 async def test_an_event_leaves_at_once_through_the_relay_process_and_a_rollback_sends_none(
     aiohttp_client: Any,
     queue_families_url: str,
