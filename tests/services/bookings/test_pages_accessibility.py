@@ -82,9 +82,16 @@ async def _parent_pages(
 async def _staff_pages(page: Page, portal: Portal, audit: AccessibilityAudit) -> None:
     base, activity, period = portal.base_url, portal.activity["id"], portal.period["id"]
     lists = f"{base}/agents/reservations?activite={activity}&jour={WED}"
+    await _goto(page, f"{lists}&duree=7")
+    await audit.check(page, "/agents/reservations (week)")
+    # Enfant TEST booked on Wednesday and Thursday: each attendance group names its day, or a
+    # screen reader's list of fields says « Présence de Enfant TEST » twice.
+    groups = page.get_by_role("radiogroup")
+    names = [await groups.nth(n).get_attribute("aria-label") for n in range(await groups.count())]
+    assert len(names) == 2 and len(set(names)) == 2, names
+    assert names[0] == "Présence de Enfant TEST — mer. 21/04/2027 — Journée", names
     for url, name in (
         (lists, "/agents/reservations (day)"),
-        (f"{lists}&duree=7", "/agents/reservations (week)"),
         (f"{base}/agents/inscriptions?activite={activity}", "/agents/inscriptions"),
         (f"{base}/agents/activites", "/agents/activites"),
         (f"{base}/agents/activites/{activity}", "/agents/activites/<id> (groups, units)"),
