@@ -105,6 +105,12 @@ async def _staff_pages(page: Page, portal: Portal, audit: AccessibilityAudit) ->
     async with page.expect_navigation():
         await page.locator("a[href*='/ouvertures/']").first.click()
     await audit.check(page, "an opening's page")
+    # « Périodes et ouvertures »: each row's links name their period to a screen reader's list
+    # of links (it listed « Modifier ou supprimer », « Ouvertures » once per period).
+    await _goto(page, f"{base}/agents/periodes")
+    which = f"Vacances d'été 2027 ({portal.activity['name']})"
+    for link in (f"Modifier ou supprimer — {which}", f"Ouvertures — {which}"):
+        assert await page.get_by_role("link", name=link, exact=True).count() == 1, link
     await _goto(page, f"{lists}&lang=en")
     await audit.check(page, "/agents/reservations (day, English)")
 
