@@ -82,7 +82,7 @@ async def test_a_parent_requests_the_alsh_for_enfant_test_and_staff_accept(
         await agent.wait_for_load_state()
         row = agent.locator("tr", has_text="Enfant TEST").filter(has_text=portal.activity["name"])
         await agent.screenshot(path=str(SCREENSHOTS / "bookings-queue.png"), full_page=True)
-        await row.get_by_role("button", name="Accepter", exact=True).click()
+        await row.get_by_role("button", name="Accepter").click()
         await agent.wait_for_load_state()
         assert "Demande acceptée." in await agent.get_by_role("status").inner_text()
         assert agent.url.startswith(f"{base}/agents/inscriptions?")  # not the POST

@@ -92,7 +92,7 @@ async def _staff_pages(page: Page, portal: Portal, audit: AccessibilityAudit) ->
     assert names[0] == "Présence de Enfant TEST — mer. 21/04/2027 — Journée", names
     for url, name in (
         (lists, "/agents/reservations (day)"),
-        (f"{base}/agents/inscriptions?activite={activity}", "/agents/inscriptions"),
+        (f"{base}/agents/inscriptions?activite={activity}", "/agents/inscriptions (a request)"),
         (f"{base}/agents/activites", "/agents/activites"),
         (f"{base}/agents/activites/{activity}", "/agents/activites/<id> (groups, units)"),
         (f"{base}/agents/activites/nouvelle", "/agents/activites/nouvelle"),
@@ -102,6 +102,14 @@ async def _staff_pages(page: Page, portal: Portal, audit: AccessibilityAudit) ->
     ):
         await _goto(page, url)
         await audit.check(page, name)
+    # The request's controls say whose request they decide, out of their row.
+    await _goto(page, f"{base}/agents/inscriptions?activite={activity}")
+    whose = f"Enfant TEST — {portal.activity['name']}, Toussaint 2027"
+    for role, name in (("checkbox", f"Sélectionner {whose}"), ("button", f"Accepter — {whose}"),
+                       ("textbox", f"Motif du refus — {whose}"),
+                       ("button", f"Refuser — {whose}")):  # fmt: skip
+        assert await page.get_by_role(role, name=name, exact=True).count() == 1, name
+    await _goto(page, f"{base}/agents/periodes/{activity}/{period}/ouvertures")
     async with page.expect_navigation():
         await page.locator("a[href*='/ouvertures/']").first.click()
     await audit.check(page, "an opening's page")
@@ -129,7 +137,8 @@ async def _attendance_on_a_phone(page: Page, portal: Portal, audit: Accessibilit
 
 async def _a_pending_request_and_a_closure(portal: Portal, signer: TestSigner,
                                            openings: dict[Any, str]) -> None:  # fmt: skip
-    """Friday asked under manual validation (a request to decide); Easter Monday closed."""
+    """Under manual validation, Friday asked and a third period's registration asked (requests
+    to decide); Easter Monday closed."""
     gateway, staff = portal.gateway, signer.headers(role="staff", subject="agent-1")
     activity = portal.activity["id"]
     manual = await gateway.patch(
@@ -144,6 +153,14 @@ async def _a_pending_request_and_a_closure(portal: Portal, signer: TestSigner,
         json={"changes": [change]}, headers=parent,
     )  # fmt: skip
     assert asked.status == 200, await asked.text()
+    assert portal.bookings is not None
+    third = await create_period(portal.bookings, signer, activity, name="Toussaint 2027")
+    registration = {"person_id": portal.child_id, "activity_id": activity, "period_id": third["id"]}
+    requested = await gateway.post(
+        f"/api/bookings/families/{portal.family_id}/registrations",
+        json=registration, headers=parent,
+    )  # fmt: skip
+    assert requested.status == 201, await requested.text()
     closed = await gateway.post(
         f"/api/bookings/activities/{activity}/closures",
         json={"days": ["2027-04-26"], "reason": "Pont"}, headers=staff,
