@@ -17,8 +17,14 @@ from ..session import require_signed_in
 
 
 def local_path(value: str | None, default: str = "/") -> str:
-    """`value` if it is a path on this site (no open redirect to another one), else `default`."""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+    """`value` if it is a path on this site (no open redirect to another one), else `default`.
+
+    A control character anywhere refuses it: browsers drop tabs and line breaks from a URL,
+    and so does aiohttp in `Location`, so `/<TAB>/evil.example` would become `//evil.example`.
+    """
+    if not value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return default
+    if value.startswith("/") and not value.startswith(("//", "/\\")):
         return value
     return default
 

@@ -215,7 +215,10 @@ async def test_signing_in_goes_back_to_the_page_asked_but_never_to_another_site(
     _fake, auth_url = auth
     client = await gateway({"auth": auth_url})
     for suite, expected in (("/factures?annee=2023", "/factures?annee=2023"),
-                            ("//evil.example/x", "/"), ("https://evil.example", "/")):  # fmt: skip
+                            ("//evil.example/x", "/"), ("https://evil.example", "/"),
+                            # Browsers (and aiohttp's Location) drop tabs and line breaks.
+                            ("/\t/evil.example", "/"), ("/\n/evil.example", "/"),
+                            ("/\r\n/evil.example", "/")):  # fmt: skip
         response = await client.post(
             "/connexion",
             data={"email": EMAIL, "password": PASSWORD, "suite": suite},
