@@ -109,10 +109,22 @@ async def _staff_pages(page: Page, portal: Portal, audit: AccessibilityAudit) ->
                        ("textbox", f"Motif du refus — {whose}"),
                        ("button", f"Refuser — {whose}")):  # fmt: skip
         assert await page.get_by_role(role, name=name, exact=True).count() == 1, name
-    await _goto(page, f"{base}/agents/periodes/{activity}/{period}/ouvertures")
+    openings = f"{base}/agents/periodes/{activity}/{period}/ouvertures"
+    await _goto(page, openings)
     async with page.expect_navigation():
         await page.locator("a[href*='/ouvertures/']").first.click()
     await audit.check(page, "an opening's page")
+    await _goto(page, openings)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Supprimer le jour de fermeture").click()
+    await audit.check(page, "a closure's deletion, to confirm")
+    # The lists' closure form sent for a Tuesday nobody booked: its results shown.
+    await _goto(page, f"{base}/agents/reservations?activite={activity}&jour=2027-04-20")
+    await page.get_by_label("Fermer le").fill("2027-04-20")
+    await page.get_by_label("Motif", exact=True).fill("Grève")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Fermer et annuler les réservations").click()
+    await audit.check(page, "/agents/reservations/fermeture (closed)")
     # « Périodes et ouvertures »: each row's links name their period to a screen reader's list
     # of links (it listed « Modifier ou supprimer », « Ouvertures » once per period).
     await _goto(page, f"{base}/agents/periodes")
