@@ -483,9 +483,13 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     reply = await _send(request, "POST", f"/families/{quote(family_id)}/contact-messages", body)
     if reply.ok:
         raise web.HTTPSeeOther(f"/contact/{reply.data['id']}?envoye=1")
-    return await _contact_page(
+    page = await _contact_page(
         request, identity, values=values, error=refusal(reply), status=reply.status
     )
+    # Over the hourly limit (429) or the limiter down (503): say when to try again.
+    if reply.status in (429, 503) and "Retry-After" in reply.headers:
+        page.headers["Retry-After"] = reply.headers["Retry-After"]
+    return page
 
 
 async def thread_page(request: web.Request) -> web.StreamResponse:

@@ -180,6 +180,31 @@ async def test_a_forged_recipient_and_an_oversized_message_are_refused_in_french
         assert await session.scalar(select(func.count()).select_from(ContactMessage)) == 0
 
 
+async def test_a_parent_over_the_hourly_limit_is_told_in_french_when_to_try_again(
+    database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
+    smtp: SmtpServer,
+) -> None:  # fmt: skip
+    portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
+    client = portal.client
+    csrf = await sign_in(client, PARENT)
+
+    async def send(n: int) -> Any:
+        form = await (await client.get("/contact")).text()
+        data = {"csrf_token": csrf, "famille": portal.family_id, "destinataire": recipient_id(GUICHET),  # noqa: E501
+                "objet": f"Message {n}", "message": "Texte", "captcha": solve(challenge_in(form))}  # fmt: skip  # noqa: E501
+        return await client.post(
+            "/contact", data=data, headers=same_origin(client), allow_redirects=False
+        )
+
+    statuses = [(await send(n)).status for n in range(5)]  # the service's 5 per account
+    refused = await send(5)
+
+    assert statuses == [303] * 5
+    assert refused.status == 429
+    assert "Vous avez envoyé trop de messages" in await refused.text()
+    assert int(refused.headers["Retry-After"]) > 0
+
+
 async def test_a_family_turns_off_invoice_emails_on_its_preferences_page(
     database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
     smtp: SmtpServer,
