@@ -12,7 +12,7 @@ import time
 
 import pyotp
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Locator, Page
 
 from tests.browser import PHONE, AccessibilityAudit, chromium, requires_chromium
 
@@ -40,9 +40,15 @@ async def _first_sign_in(page: Page, url: str, audit: AccessibilityAudit, who: s
         await page.get_by_role("button", name=CREATE).click()
 
 
+async def _font_size(element: Locator) -> float:
+    return float(await element.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+
+
 async def _enrol(page: Page, audit: AccessibilityAudit, where: str) -> str:
     """On an enrolment page: a wrong code, then the right one; the backup codes. The secret."""
     await audit.check(page, f"{where} (enrolment)")
+    # The key typed by hand is read at body size or more on a phone (it was 13px).
+    assert await _font_size(page.locator(".totp-secret")) >= 16
     secret = await page.locator("input[name=secret]").input_value()
     await page.get_by_label("Code affiché par l'application").fill("000000")
     async with page.expect_navigation():
@@ -54,6 +60,7 @@ async def _enrol(page: Page, audit: AccessibilityAudit, where: str) -> str:
     async with page.expect_navigation():
         await page.get_by_role("button", name="Activer", exact=True).click()
     assert "codes de secours" in await page.locator("main").inner_text()
+    assert await _font_size(page.locator(".recovery-codes code").first) >= 16
     await audit.check(page, f"{where} (backup codes)")
     return secret
 
