@@ -138,7 +138,11 @@ async def _staff_pages(page: Page, portal: Portal, audit: AccessibilityAudit) ->
 async def _attendance_on_a_phone(page: Page, portal: Portal, audit: AccessibilityAudit) -> None:
     base = portal.base_url
     await _goto(page, f"{base}/agents/reservations?activite={portal.activity['id']}&jour={WED}")
-    assert await page.get_by_role("radiogroup").count() >= 1
+    # The child to mark is on the first screen: the empty units and groups are listed after
+    # the openings with someone in them (the agent scrolled past seven of them first).
+    first = await page.get_by_role("radiogroup").first.bounding_box()
+    assert first is not None and first["y"] + first["height"] <= PHONE["height"], first
+    assert "maternelle — Journée" in await page.locator(".roster-empty").inner_text()
     await audit.check(page, "/agents/reservations on a phone (attendance)")
     await page.get_by_label("présent", exact=True).first.check()
     async with page.expect_navigation():
