@@ -70,6 +70,10 @@ class ChildFailed(Exception):
         super().__init__(f"{name}: {reason} — voir / see {log}")
 
 
+class ChildDiedStarting(ChildFailed):
+    """A child exited before it was ready (its watcher has queued that death too)."""
+
+
 def _die_with_parent() -> None:
     # Runs in the child between fork and exec: if the launcher dies without stopping us
     # (kill -9), the kernel sends SIGTERM instead of leaving an orphan holding a port.
@@ -190,7 +194,7 @@ class Supervisor:
         detail = "pas encore lancé"
         while True:
             if child.process.returncode is not None:
-                raise ChildFailed(
+                raise ChildDiedStarting(
                     spec.name,
                     f"s'est arrêté au démarrage (code {child.process.returncode})",
                     spec.log,
@@ -376,7 +380,12 @@ async def _until_stop_or_death(
                 await restarting
             report("\nArrêt demandé / stop requested")
             return 0
-        if isinstance(error := restarting.exception(), ChildFailed):
+        if isinstance(error := restarting.exception(), ChildDiedStarting):
+            # Killed again while starting (a second kill -9, an OOM): one more death, which
+            # the next turn counts and restarts; only `may_restart` calls it a crash loop.
+            report(f"! {child.spec.name} s'est arrêté en redémarrant / died while restarting")
+            continue
+        if isinstance(error, ChildFailed):
             _explain(error, report)
             return 1
         replacement = restarting.result()

@@ -123,6 +123,57 @@ async def test_a_killed_child_is_started_again_and_the_others_keep_running(
     assert _wait_gone([c.pid for c in supervisor.children]) == []
 
 
+async def test_a_child_killed_again_while_restarting_is_started_once_more(
+    tmp_path: Path,
+) -> None:
+    marker = tmp_path / "marker"
+    report: list[str] = []
+    running, restarted = asyncio.Event(), asyncio.Event()
+
+    def note(line: str) -> None:
+        report.append(line)
+        if "victim redémarré" in line:
+            restarted.set()
+
+    supervisor = Supervisor(report=note, stop_timeout=5)
+
+    def child(name: str) -> ChildSpec:
+        argv = [sys.executable, str(HERE / "fake_child.py"), name, str(marker)]
+        # Ready only after 3 s: the second kill lands while the replacement is starting.
+        return ChildSpec(name, argv, tmp_path / f"{name}.log", settle_seconds=3)
+
+    async def startup() -> None:
+        await supervisor.start_batch([child("steady"), child("victim")])
+
+    def victim_pid() -> int:
+        return next(c.pid for c in supervisor.children if c.spec.name == "victim")
+
+    async def kill_twice_then_stop() -> list[int]:
+        await running.wait()
+        first = victim_pid()
+        os.kill(first, signal.SIGKILL)
+        while victim_pid() == first:  # noqa: ASYNC110 (no event when a replacement spawns)
+            await asyncio.sleep(0.01)
+        second = victim_pid()
+        os.kill(second, signal.SIGKILL)  # not ready yet: still in its settle time
+        await asyncio.wait_for(restarted.wait(), 30)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return [first, second]
+
+    attack = asyncio.create_task(kill_twice_then_stop())
+    code = await run_supervised(supervisor, startup, lambda _: running.set())
+    if not attack.done():
+        attack.cancel()  # the portal stopped before the replacement's restart
+
+    assert code == 0, report
+    killed = await attack
+    assert victim_pid() not in killed, "a third victim ran until the stop"
+    assert _lines(marker).count("victim stopped") == 1
+    assert _lines(marker).count("steady started") == 1, "the others were left running"
+    assert any("victim s'est arrêté en redémarrant" in line for line in report)
+    assert _wait_gone([c.pid for c in supervisor.children]) == []
+
+
 async def test_a_child_that_ignores_sigterm_is_killed_after_the_timeout(tmp_path: Path) -> None:
     marker = tmp_path / "marker"
     supervisor = Supervisor(report=lambda _: None, stop_timeout=0.5)
