@@ -165,3 +165,16 @@ def test_a_problem_reads_by_sentence_then_by_type_then_as_the_service_wrote_it()
     fallback = "La demande n'a pas pu être enregistrée."
     assert problem_text(request, failed, fallback) == "The request could not be saved."
     assert problem_text(french_request(), named, "x") == "Le groupe « A » est complet."
+
+
+def test_the_kits_english_validation_sentence_reads_in_the_pages_language() -> None:
+    """The kit refuses an invalid body in English, for API clients: a French page showed
+    « Some fields are missing or invalid. » (the staff's refused credit note)."""
+    refused = {
+        "type": "https://portail-famille.example/problems/validation-failed",
+        "status": 422,
+        "detail": "Some fields are missing or invalid.",
+    }
+    french = "Certains champs sont manquants ou invalides."
+    assert problem_text(french_request(), refused, "x") == french
+    assert problem_text(english_request(), refused, "x") == ENGLISH[french]
