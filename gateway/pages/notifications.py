@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import MAXYEAR, MINYEAR, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -223,12 +223,18 @@ def month_of(query: Any) -> str:
     return month
 
 
+def _steppable(year: int) -> bool:
+    """A year whose weeks and months have neighbours: 0001 or 9999 would make the week
+    before or the month after an impossible date (a 500)."""
+    return MINYEAR < year < MAXYEAR
+
+
 def period_of(
     query: Any, today: date, _: Translate = _french
 ) -> tuple[str, str, str, datetime | None, datetime | None]:
     """(kind, value, label, since, until) of the week or month filter, Paris days."""
     week, month = week_of(query), month_of(query)
-    if match := WEEK.match(week):
+    if (match := WEEK.match(week)) and _steppable(int(match[1])):
         try:
             monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
         except ValueError:
@@ -242,7 +248,7 @@ def period_of(
                 last=_formats(_).date_text(monday + timedelta(days=6)),
             )
             return "semaine", week, label, start, end
-    if (match := MONTH.match(month)) and 1 <= int(match[2]) <= 12:
+    if (match := MONTH.match(month)) and 1 <= int(match[2]) <= 12 and _steppable(int(match[1])):
         first = date(int(match[1]), int(match[2]), 1)
         following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
         start = datetime.combine(first, time(0), PARIS)
@@ -284,7 +290,8 @@ async def _journal(
     typed_day = str(request.query.get("jour", ""))[:20]
     day_error = (
         "Cette date n'est pas valable : choisissez un jour (JJ/MM/AAAA)."
-        if typed_day.strip() and parse_day(typed_day) is None
+        # Read but out of the calendar's reach (31/12/9999): no week to show either.
+        if typed_day.strip() and (parse_day(typed_day) is None or not kind)
         else None
     )
     # A month that cannot be read says so, instead of showing the whole history unfiltered.

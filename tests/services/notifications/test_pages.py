@@ -89,6 +89,28 @@ async def test_historique_reads_a_typed_month_and_says_when_a_month_cannot_be_re
     assert "Filtre : novembre 2026" in fine and "pas valable" not in fine
 
 
+async def test_historique_at_the_calendar_s_ends_says_the_date_is_not_valid(
+    database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
+    smtp: SmtpServer,
+) -> None:  # fmt: skip
+    # The week after 31/12/9999 or the month after 12/9999 is no date: that was a 500.
+    portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
+    client = portal.client
+    await sign_in(client, PARENT)
+
+    pages = {
+        query: await client.get(f"/historique?{query}")
+        for query in ("jour=9999-12-31", "jour=01/01/0001", "semaine=9999-W52", "mois=9999-12")
+    }
+
+    assert {query: page.status for query, page in pages.items()} == dict.fromkeys(pages, 200)
+    for query in ("jour=9999-12-31", "jour=01/01/0001"):
+        text = html.unescape(await pages[query].text())
+        assert "Cette date n'est pas valable" in text and "Filtre :" not in text, query
+    month = html.unescape(await pages["mois=9999-12"].text())
+    assert "Ce mois n'est pas valable" in month
+
+
 async def test_a_parent_writes_to_the_guichet_and_staff_answer_from_their_inbox(
     database: Database, service_client: Any, gateway: Any, upstream: Any, signer: TestSigner,
     smtp: SmtpServer,
