@@ -16,7 +16,7 @@ from playwright.async_api import Locator, Page
 
 from tests.browser import PHONE, AccessibilityAudit, chromium, requires_chromium
 
-from .conftest import GOOD_PASSWORD, invite, staff_headers, wait_for_event
+from .conftest import GOOD_PASSWORD, invite, staff_headers, unique_email, wait_for_event
 from .test_pages import local, portal
 
 pytestmark = [pytest.mark.browser, requires_chromium]
@@ -116,7 +116,7 @@ async def test_the_account_pages_pass_the_accessibility_audit(gateway, auth_clie
 
         invited = await auth.post(
             "/staff",
-            json={"email": "agent.a11y@example.org", "roles": ["agent"]},
+            json={"email": unique_email("agent"), "roles": ["agent"]},
             headers=staff_headers(signer, "administrator"),
         )
         assert invited.status in (200, 201), await invited.text()
