@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import re
 import time
+from typing import TYPE_CHECKING
 
 import pyotp
 import pytest
-from playwright.async_api import Locator, Page
 
 from tests.browser import PHONE, AccessibilityAudit, chromium, requires_chromium
 
 from .conftest import GOOD_PASSWORD, invite, staff_headers, unique_email, wait_for_event
 from .test_pages import local, portal
+
+if TYPE_CHECKING:
+    from playwright.async_api import Locator, Page
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 

@@ -3,14 +3,15 @@ in a real Chromium, each in the state a person meets it: « Mes inscriptions » 
 form (refused, sent, nothing left to ask), the month view, the results of ENREGISTRER (a change
 saved and one refused), « Répéter, copier, calendrier » opened — the parent on a phone; the
 staff lists with bookings and requests in them, the catalogue's pages and a period's closures —
-the agent on a desktop; attendance taken by the agent on a phone. One English page each."""
+the agent on a desktop; attendance taken by the agent on a phone. One English page each.
+Beyond axe: the controls repeated per row name their row to a screen reader, and the child to
+mark present is on the phone's first screen."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from playwright.async_api import Page
 
 from services.kit.testing import TestSigner
 from tests.browser import (
@@ -25,6 +26,9 @@ from .factories import create_period
 from .portal import PARENT_EMAIL, PASSWORD, STAFF_EMAIL, Portal
 from .test_browser import DESKTOP
 from .test_reservation_pages import ready_child
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 
