@@ -22,6 +22,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from services.kit.event_loop import run_web_app
+from services.kit.guards import control_characters_middleware
 from services.kit.health import ReadinessChecks, healthz
 from services.kit.http_client import create_http_client
 from services.kit.identity import TokenVerifier
@@ -68,6 +69,9 @@ def create_app(settings: GatewaySettings) -> web.Application:
             metrics_middleware,
             language_middleware,
             error_middleware,
+            # A NUL in a page's address would reach a service as an id it answers 400 to,
+            # which no page expects (a 500): refused here, as a French 400 page.
+            control_characters_middleware,
             rate_limit_middleware,
             body_limit_middleware,
             csrf_middleware,

@@ -18,6 +18,9 @@ ONE_REQUEST_A_MINUTE = {
 }
 # (method, path, body): what makes the gateway answer each status, on the API and on pages.
 CASES = {
+    # A NUL in an id: no service can store it, and a page would have met the service's 400.
+    (400, "api"): ("GET", "/api/families/families/%00", None),
+    (400, "page"): ("GET", "/agents/familles/%00", None),
     (404, "api"): ("GET", "/api/nothing-here", None),
     (404, "page"): ("GET", "/nulle-part", None),
     (405, "api"): ("DELETE", "/readyz", None),
