@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from services.kit.identity import Identity
-from services.kit.problems import Forbidden, NotFound, Problem
+from services.kit.problems import BadRequest, Forbidden, NotFound, Problem
 
 from ..calls import ServiceReply, call_service
 from ..formats import FORMATS, Formats, formats_of
@@ -335,6 +335,14 @@ async def person_page(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _form_version(form: Any) -> int:
+    """The record's version the form was read at (a hidden field): a forged one is a 400."""
+    text = str(form.get("version", "")).strip() or "0"
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise BadRequest("Le formulaire envoyé est illisible.")
+    return int(text)
+
+
 async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamResponse:
     form = await request.post() if request.method == "POST" else None
     chosen = str(form.get("famille", "")) if form else None
@@ -352,7 +360,7 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
             for r in record["fields"]
             if r["access"] in ("edit", "mandatory")
         }
-        version = int(str(form.get("version", "0")) or 0)
+        version = _form_version(form)
         body: dict[str, Any] = {
             "target": "person" if person_id else "family",
             "version": version,
@@ -617,7 +625,7 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
     version = record["version"]
     if request.method == "POST":
         form = await request.post()
-        version = int(str(form.get("version", "0")) or 0)
+        version = _form_version(form)
         submitted = {r["field"]: str(form.get(r["field"], "")) for r in rules}
         changed = {
             r["field"]: parse_form_value(r["field"], submitted[r["field"]])

@@ -86,6 +86,30 @@ async def test_a_wrong_phone_gets_a_french_message_next_to_the_field(portal: Por
     assert await portal_requests(portal) == []
 
 
+async def test_a_forged_version_is_a_french_400_and_nothing_is_asked(portal: Portal) -> None:
+    parent, agent = await portal.visitor(PARENT_EMAIL), await portal.visitor(STAFF_EMAIL)
+    family_fields = {"famille": portal.family["id"], "address": "1 rue des Écoles",
+                     "postal_code": "64240", "city": "Hasparren", "email": portal.family["email"],
+                     "phone": "06 11 22 33 44"}  # fmt: skip
+    staff_page = f"/agents/familles/{portal.family['id']}/modifier"
+    staff_fields = {"name": portal.family["name"], "address": "1 rue des Écoles",
+                    "postal_code": "64240", "city": "Anglet", "email": portal.family["email"],
+                    "phone": "05 59 29 00 00", "status": "active"}  # fmt: skip
+
+    answers = [
+        await post_form(parent, "/famille/modifier", "/famille/modifier",
+                        {**family_fields, "version": forged})
+        for forged in ("x", "1e999", "NaN", "٣")
+    ]  # fmt: skip
+    answers.append(await post_form(agent, staff_page, staff_page, {**staff_fields, "version": "x"}))
+
+    for answer in answers:
+        assert answer.status == 400
+        assert "La demande envoyée n'a pas pu être comprise." in text_of(await answer.text())
+    assert await portal_requests(portal) == []
+    assert (await portal.api.read_family(portal.family["id"]))["city"] == "Hasparren"
+
+
 async def test_the_error_summary_names_each_field_it_links_to(portal: Portal) -> None:
     parent = await portal.visitor(PARENT_EMAIL)
     response = await post_form(
