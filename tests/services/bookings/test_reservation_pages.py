@@ -93,6 +93,15 @@ async def test_a_parent_books_two_wednesdays_sees_them_reserved_and_cancels_one(
     roster_html = await roster.text()
     assert roster.status == 200 and "Enfant TEST" in roster_html
     assert re.search(r'name="presence-[^"]+" value="present"', roster_html)
+    assert "Enregistrer les présences" in roster_html
+    # The second Wednesday, cancelled: nobody to mark, no button to save nothing.
+    nobody = await client.get(
+        "/agents/reservations",
+        params={"activite": portal.activity["id"], "jour": WED_2, "duree": "1"},
+    )
+    nobody_text = text_of(await nobody.text())
+    assert "Enregistrer les présences" not in nobody_text
+    assert "Aucune présence à relever" in nobody_text
     exported = await client.get(
         "/agents/reservations.csv", params={"activite": portal.activity["id"], "jour": WED_1}
     )
