@@ -67,6 +67,21 @@
     flagClashes();
     return n;
   }
+  function showFirstChoice() {
+    // A month on a phone opens on the 1st, often days « hors période »: bring the first cell
+    // with a box (to book or to cancel) into view, just right of the sticky unit column.
+    form.querySelectorAll(".planning-scroll").forEach(function (scroller) {
+      if (scroller.scrollWidth <= scroller.clientWidth) { return; }
+      var box = scroller.querySelector("input[data-change]");
+      var header = scroller.querySelector("th[scope='row']");
+      if (!box || !header) { return; }
+      var cell = box.closest("td").getBoundingClientRect();
+      var left = scroller.getBoundingClientRect().left + header.getBoundingClientRect().width;
+      if (cell.left >= left && cell.right <= scroller.getBoundingClientRect().right) { return; }
+      scroller.scrollLeft += cell.left - left;
+    });
+  }
+
   form.addEventListener("change", count);
   form.addEventListener("reset", function () { window.setTimeout(count, 0); });
   form.addEventListener("submit", function () { submitting = true; });
@@ -74,4 +89,5 @@
     if (!submitting && count() > 0) { event.preventDefault(); event.returnValue = ""; }
   });
   count();
+  showFirstChoice();
 })();
