@@ -23,6 +23,7 @@ from services.kit.identity import Identity
 
 from ..calls import call_service, chosen_family, fetch_json
 from ..i18n import translator_of
+from ..numbers import is_plain_number
 from ..paris_time import PARIS
 from ..rendering import render
 from ..service_messages import problem_text
@@ -99,7 +100,7 @@ async def _invoices_page(
     listed = None
     if family_id is not None:
         params = {"state": VIEWS[view]}
-        if year.isdigit() and len(year) == 4:
+        if is_plain_number(year) and len(year) == 4:
             params["year"] = year
         if number:
             params["number"] = number
@@ -109,7 +110,7 @@ async def _invoices_page(
     context = _context(
         family_id=family_id,
         view=view,
-        year=year if year.isdigit() else "",
+        year=year if is_plain_number(year) else "",
         number=number,
         listed=listed,
         error=error,

@@ -18,6 +18,7 @@ from services.kit.problems import Problem
 
 from ..calls import call_service, family_names
 from ..i18n import translator_of
+from ..numbers import is_plain_number
 from ..rendering import render
 from ..service_messages import message_text, problem_text
 from ..session import require_signed_in, require_staff_page
@@ -276,7 +277,7 @@ def _decision_notice(request: web.Request) -> str | None:
     if sentences is None:
         return None
     count = request.query.get("n", "")
-    many = int(count) if count.isdigit() and 0 < int(count) <= MAX_DECISIONS else 1
+    many = int(count) if is_plain_number(count) and 0 < int(count) <= MAX_DECISIONS else 1
     return translator_of(request).plural(*sentences, many)
 
 

@@ -23,6 +23,7 @@ from services.kit.problems import BadGateway, NotFound
 from ..calls import ServiceReply, call_service, fetch_json, problem_detail
 from ..formats import formats_in
 from ..i18n import translator_of
+from ..numbers import is_plain_number
 from ..paris_time import PARIS
 from ..rendering import render
 from ..session import require_staff_page
@@ -241,7 +242,7 @@ def _notice(request: web.Request) -> str | None:
     _ = translator_of(request)
     said = _(NOTICES[key])
     count = request.query.get("n", "")
-    if key in COUNTED and count.isdigit() and 0 < int(count) < 1_000_000:
+    if key in COUNTED and is_plain_number(count) and 0 < int(count) < 1_000_000:
         said += " " + _.plural(*COUNTED[key], int(count))
     return said
 

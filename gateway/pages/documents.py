@@ -22,6 +22,7 @@ from services.kit.problems import BadGateway, GatewayTimeout, Problem
 from ..calls import ServiceReply, call_service, chosen_family, family_names, fetch_json
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
+from ..numbers import is_plain_number
 from ..paris_time import PARIS
 from ..rendering import render
 from ..service_messages import (
@@ -298,7 +299,7 @@ def _type_body(form: Any) -> tuple[dict[str, Any], str | None]:
         "active": form.get("actif", "on") == "on",
     }
     if validity:
-        if not validity.isdigit():
+        if not is_plain_number(validity):
             return body, "La durée de validité est un nombre de jours."
         body["validity_days"] = int(validity)
     else:

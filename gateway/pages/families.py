@@ -17,13 +17,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from pydantic import ValidationError
 
+from services.families.schemas import QuotientUpdate
+from services.families.validation import field_errors
 from services.kit.identity import Identity
 from services.kit.problems import BadRequest, Forbidden, NotFound, Problem
 
 from ..calls import ServiceReply, call_service
 from ..formats import FORMATS, Formats, formats_of
 from ..i18n import translator_of
+from ..numbers import is_plain_number
 from ..rendering import render
 from ..service_messages import message_text, problem_text
 from ..session import require_signed_in, require_staff_page
@@ -189,7 +193,7 @@ def parse_form_value(name: str, raw: str) -> Any:
     if name in BOOLEAN_FIELDS:
         return {"oui": True, "non": False}.get(raw)
     if name == "quotient":
-        return int(raw) if raw.isdigit() else (raw or None)
+        return int(raw) if is_plain_number(raw) else (raw or None)
     return raw or None
 
 
@@ -338,7 +342,7 @@ async def person_page(request: web.Request) -> web.StreamResponse:
 def _form_version(form: Any) -> int:
     """The record's version the form was read at (a hidden field): a forged one is a 400."""
     text = str(form.get("version", "")).strip() or "0"
-    if not text.isascii() or not text.isdigit() or len(text) > 18:
+    if not is_plain_number(text) or len(text) > 18:
         raise BadRequest("Le formulaire envoyé est illisible.")
     return int(text)
 
@@ -439,7 +443,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     if state not in STATE_LABELS:
         state = "pending"
     number = request.query.get("page", "1")
-    params = {"state": state, "size": "50", "page": number if number.isdigit() else "1"}
+    params = {"state": state, "size": "50", "page": number if is_plain_number(number) else "1"}
     family_id = request.query.get("famille", "")[:36]
     if family_id:
         params["family_id"] = family_id
@@ -546,7 +550,7 @@ async def search_page(request: web.Request) -> web.StreamResponse:
         result = await _read(
             request,
             "/staff/families",
-            params={"q": q, "page": page if page.isdigit() else "1", "size": "20"},
+            params={"q": q, "page": page if is_plain_number(page) else "1", "size": "20"},
         )
     return await render(
         request,
@@ -606,6 +610,16 @@ async def record_page(request: web.Request) -> web.StreamResponse:
 QUOTIENT_FIELDS = ("quotient", "quotient_date", "quotient_source")
 
 
+def _quotient_errors(submitted: dict[str, str], version: int) -> dict[str, str]:
+    """The families service's own check of a quotient form (French messages), or {}."""
+    body = {k: parse_form_value(k, submitted.get(k, "")) for k in QUOTIENT_FIELDS}
+    try:
+        QuotientUpdate.model_validate({"version": max(version, 1), **body})
+    except ValidationError as exc:
+        return {e["field"]: e["message"] for e in field_errors(exc)}
+    return {}
+
+
 async def staff_edit(request: web.Request) -> web.StreamResponse:
     """GET/POST /agents/familles/{family_id}[/personnes/{person_id}]/modifier: a direct edit.
 
@@ -635,19 +649,26 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
         }
         quotient = {k: changed.pop(k) for k in QUOTIENT_FIELDS if k in changed}
         reply = None
-        if changed or not quotient:
+        # Two calls save this form: the quotient is checked before the first one writes,
+        # so a refused quotient never leaves the other fields saved behind the error (a
+        # stale form is left to the service's 409, which writes nothing either).
+        fresh = version == record["version"]
+        if quotient and fresh and (refused := _quotient_errors(submitted, version)):
+            errors = {name: message_text(request, text) for name, text in refused.items()}
+            general = "Certains champs sont à corriger : voir les messages ci-dessous."
+        elif changed or not quotient:
             reply = await _call(request, "PATCH", path, json={"version": version, **changed})
             if reply.ok:
                 version = reply.data["version"]
-        if quotient and (reply is None or reply.ok):
+        if quotient and not errors and (reply is None or reply.ok):
             body = {k: parse_form_value(k, submitted[k]) for k in QUOTIENT_FIELDS}
             reply = await _call(
                 request, "PUT", f"/families/{family_id}/quotient", json={"version": version, **body}
             )
-        assert reply is not None
-        if reply.ok:
+        if reply is not None and reply.ok:
             raise web.HTTPSeeOther(f"/agents/familles/{family_id}?ok=modifie")
-        errors, general = _errors_of(request, reply)
+        if reply is not None:
+            errors, general = _errors_of(request, reply)
     title = (
         translator_of(request)("Modifier {name}", name=_person_name(record))
         if person_id

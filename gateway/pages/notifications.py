@@ -26,6 +26,7 @@ from ..clientip import client_ip
 from ..formats import Formats, formats_in, formats_of
 from ..i18n import translator_of
 from ..keys import BREAKERS, GATEWAY_SETTINGS, SESSION, UPSTREAM_CLIENT
+from ..numbers import is_plain_number
 from ..paris_time import PARIS
 from ..rendering import render
 from ..session import require_signed_in, require_staff_page
@@ -708,7 +709,7 @@ async def save_recipient(request: web.Request) -> web.StreamResponse:
         "name": _field(form, "nom", 120),
         "email": _field(form, "adresse", 320),
         "active": form.get("actif") == "on",
-        "position": int(position) if position.isdigit() else 0,
+        "position": int(position) if is_plain_number(position) else 0,
     }
     if recipient_id is None:
         reply = await call_service(request, SERVICE, "POST", "/contact-recipients", json=body)

@@ -421,6 +421,18 @@ async def test_bad_input_gets_french_messages_beside_the_fields_and_saves_nothin
     assert await office.api(f"/openings/{opening['id']}") == opening
 
 
+async def test_a_count_in_the_address_that_is_not_ascii_digits_is_left_out(
+    office: BackOffice,
+) -> None:
+    # « ² » passes str.isdigit() but not int(): the notices' counts answered 500.
+    for path in ("/agents/periodes?ok=periode-supprimee&n=%C2%B2",
+                 "/agents/activites?ok=groupe-supprime&n=%C2%B2",
+                 "/agents/inscriptions?ok=acceptees&n=%C2%B2"):  # fmt: skip
+        await office.page(path)
+    said = text_of(await office.page("/agents/inscriptions?ok=acceptees&n=%C2%B2"))
+    assert "Demande acceptée." in said
+
+
 async def test_ids_of_another_activity_or_period_answer_404(office: BackOffice) -> None:
     first_activity, first_period = await _activity_with_units(office)
     other_activity, other_period = await _activity_with_units(office)

@@ -395,6 +395,30 @@ async def test_staff_edit_a_record_directly_and_a_stale_form_is_refused(portal: 
     assert (await portal.api.read_family(portal.family["id"]))["phone"] == "05 59 29 00 00"
 
 
+async def test_a_refused_quotient_leaves_the_rest_of_the_staff_form_unsaved(
+    portal: Portal,
+) -> None:
+    # The form is saved by two calls (the record, then the quotient): the city was saved
+    # while the page said the form was refused.
+    agent = await portal.visitor(STAFF_EMAIL)
+    page = f"/agents/familles/{portal.family['id']}/modifier"
+    fields = {"version": "1", "name": portal.family["name"], "address": "1 rue des Écoles",
+              "postal_code": "64240", "city": "Anglet", "email": portal.family["email"],
+              "phone": "05 59 29 00 00", "status": "active", "quotient_date": "2026-01-05",
+              "quotient_source": "CAF"}  # fmt: skip
+
+    answers = [
+        await post_form(agent, page, page, {**fields, "quotient": quotient})
+        for quotient in ("-5", "²", "deux cents")
+    ]
+
+    for answer in answers:
+        assert answer.status == 422
+        assert "Certains champs sont à corriger" in text_of(await answer.text())
+    record = await portal.api.read_family(portal.family["id"])
+    assert (record["city"], record["version"]) == ("Hasparren", 1)
+
+
 async def test_a_parent_downloads_the_familys_data_from_the_page(portal: Portal) -> None:
     parent = await portal.visitor(PARENT_EMAIL)
     page = await (await parent.get("/famille")).text()
