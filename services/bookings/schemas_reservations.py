@@ -17,7 +17,7 @@ MAX_PLANNING_DAYS = 42
 Action = Literal["book", "cancel"]
 ReservationState = Literal["requested", "confirmed", "waiting", "refused", "cancelled"]
 AttendanceValue = Literal["present", "absent_justified", "absent_unjustified"]
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 RESERVATION_LABELS = {
     "requested": "demande en attente",
@@ -351,7 +351,8 @@ class MonthQuery(_In):
     @field_validator("month")
     @classmethod
     def _month(cls, value: str) -> str:
-        if not _MONTH.match(value):
+        # Year 0000 is no date, and 9999-12 has no following month to end the range.
+        if not (match := _MONTH.match(value)) or not 0 < int(match[1]) < 9999:
             raise ValueError("month must be YYYY-MM")
         return value
 

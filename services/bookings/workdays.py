@@ -42,4 +42,9 @@ def as_utc(moment: datetime) -> datetime:
     """An instant in UTC; a naive datetime is read as Paris local time (how staff think)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PARIS)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # 01/01/0001 00:00 in Paris is before the first instant UTC can hold: a ValueError
+        # is what the schemas' validators turn into a 422 for that field.
+        raise ValueError("date out of range") from None

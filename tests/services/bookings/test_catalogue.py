@@ -114,6 +114,15 @@ async def test_a_municipal_system_imports_with_its_scope(bookings, signer: TestS
         headers=system,
     )
     assert bad_year.status == 422
+    # Midnight on 01/01/0001 in Paris is before the first instant UTC holds: it was a 500.
+    first_instant = await bookings.post(
+        f"/activities/{activity_id}/periods",
+        json={"name": "x", "school_year": "2026-2027", "starts_on": "2026-09-01",
+              "ends_on": "2027-07-03", "registration_opens_at": "0001-01-01T00:00:00",
+              "registration_closes_at": "2026-07-01T00:00:00"},
+        headers=system,
+    )  # fmt: skip
+    assert first_instant.status == 422, await first_instant.text()
 
 
 async def test_bulk_openings_skip_week_ends_holidays_and_closures(
