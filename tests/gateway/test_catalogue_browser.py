@@ -91,6 +91,9 @@ async def test_an_agent_builds_the_catalogue_in_a_browser(
         await unit.get_by_role("button", name="Ajouter l'unité").click()
         await desk.wait_for_load_state()
         assert "Unité ajoutée." in await desk.get_by_role("status").inner_text()
+        # Each saved row's button says which group or unit it saves (one button per row).
+        for button in ("Enregistrer le groupe « primaire »", "Enregistrer l'unité « Journée »"):
+            assert await desk.get_by_role("button", name=button, exact=True).count() == 1, button
         await desk.screenshot(path=str(SCREENSHOTS / "catalogue-activity.png"), full_page=True)
 
         # A period of that activity, then its openings in bulk (Wednesdays).
