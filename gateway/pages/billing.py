@@ -340,9 +340,10 @@ def cents_of(text: str) -> int | None:
     """`12,50` or `12.50` euros → 1250 cents; None when not an amount."""
     try:
         value = Decimal(text.replace(" ", "").replace(",", "."))
+        # NaN cannot be compared, and 1e999 cannot be rounded to cents: both raise.
+        if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+            return None
     except InvalidOperation:
-        return None
-    if value <= 0 or value != value.quantize(Decimal("0.01")):
         return None
     return int(value * 100)
 

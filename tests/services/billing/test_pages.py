@@ -93,6 +93,13 @@ async def test_staff_prepare_publish_credit_and_record_a_payment_from_the_pages(
         date=clock.today().isoformat(),
     )
     assert status == 422 and "Montant invalide" in page
+    for amount in ("NaN", "1e999", "Infinity"):  # Decimal reads them; comparing them was a 500
+        status, page = await post(
+            portal, f"/agents/reglements?famille={fam.alpha}", token,
+            famille=fam.alpha, montant=amount, mode="cheque", date=clock.today().isoformat(),
+        )  # fmt: skip
+        assert status == 422 and "Montant invalide" in page, amount
+    assert (await portal.invoices(fam.alpha))["items"][0]["balance_cents"] == 1430
 
     bravo = (await portal.invoices(fam.bravo))["items"][0]
     status, page = await post(
