@@ -9,13 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import (
-    PHONE,
-    accessibility_violations,
-    chromium,
-    requires_chromium,
-    sign_in_on_page,
-)
+from tests.browser import PHONE, AccessibilityAudit, chromium, requires_chromium, sign_in_on_page
 
 from .fakes import PASSWORD
 from .test_i18n_coverage import AGENT, PARENT, portal, whole_portal  # noqa: F401 (fixtures)
@@ -52,7 +46,7 @@ async def test_the_pages_of_parents_and_agents_pass_the_accessibility_audit(
 ) -> None:
     base = str(whole_portal["anonymous"].make_url("")).rstrip("/")
     pages = _pages(whole_portal["family"]["id"], whole_portal["person"]["id"])
-    found: dict[str, list[str]] = {}
+    audit = AccessibilityAudit("gateway")
     async with chromium() as browser:
         for who, paths in pages.items():
             viewport = DESKTOP if who == AGENT else PHONE
@@ -63,7 +57,6 @@ async def test_the_pages_of_parents_and_agents_pass_the_accessibility_audit(
             for path in paths:
                 response = await page.goto(f"{base}{path}")
                 assert response is not None and response.status == 200, (who, path)
-                if violations := await accessibility_violations(page):
-                    found[f"{who} {path}"] = violations
+                await audit.check(page, f"{who} {path}")
             await context.close()
-    assert not found, "\n".join(f"{page}: {lines}" for page, lines in found.items())
+    assert not audit.found, audit.report()

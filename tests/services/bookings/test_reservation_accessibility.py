@@ -7,13 +7,7 @@ from __future__ import annotations
 import pytest
 
 from services.kit.testing import TestSigner
-from tests.browser import (
-    PHONE,
-    accessibility_violations,
-    chromium,
-    requires_chromium,
-    sign_in_on_page,
-)
+from tests.browser import PHONE, AccessibilityAudit, chromium, requires_chromium, sign_in_on_page
 
 from .portal import PARENT_EMAIL, PASSWORD, Portal
 from .test_reservation_pages import ready_child
@@ -28,7 +22,7 @@ async def test_the_planning_passes_the_accessibility_audit_with_and_without_boxe
     await ready_child(portal, signer)
     base = portal.base_url
     planning = f"{base}/reservations?famille={portal.family_id}&personne={portal.child_id}"
-    found: dict[str, list[str]] = {}
+    audit = AccessibilityAudit("planning")
     async with chromium() as browser:
         page = await browser.new_page(viewport=PHONE, is_mobile=True)
         await sign_in_on_page(page, base, PARENT_EMAIL, PASSWORD)
@@ -36,5 +30,5 @@ async def test_the_planning_passes_the_accessibility_audit_with_and_without_boxe
             await page.goto(f"{planning}&semaine={week}")
             ticks = await page.locator(".planning input[type=checkbox]").count()
             assert (ticks > 0) == (name == "bookable"), (name, ticks)
-            found[name] = await accessibility_violations(page)
-    assert found == {"bookable": [], "outside every period": []}
+            await audit.check(page, name)
+    assert not audit.found, audit.report()
