@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .payment_methods import RecordedMethod
 
 Id = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[^\x00-\x1f]+$")]
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+# Years 1000-2999: 9999-12 has no following month and 0000 is no year (both were 500s).
+Month = Annotated[str, Field(pattern=r"^[12][0-9]{3}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 Cents = Annotated[int, Field(ge=0, le=100_000_000, description="centimes d'euro")]
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 

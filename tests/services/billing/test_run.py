@@ -187,5 +187,7 @@ async def test_a_line_without_tariff_refuses_the_preview_and_names_it(portal: Po
 
 
 async def test_a_malformed_month_is_refused(portal: Portal) -> None:
-    response = await portal.billing.post("/runs", json={"month": "2026-13"}, headers=portal.staff)
-    assert response.status == 422
+    for month in ("2026-13", "9999-12", "0000-01", "٢٠٢٦-03"):
+        response = await portal.billing.post("/runs", json={"month": month}, headers=portal.staff)
+        assert response.status == 422, month
+    assert (await portal.sql("SELECT count(*) FROM invoicing_runs"))[0][0] == 0
