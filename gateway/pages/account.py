@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from aiohttp import ClientError, web
 
 from services.kit.problems import Forbidden, ServiceUnavailable
 
-from ..calls import family_names
+from ..calls import call_service, family_names
 from ..clientip import client_ip
 from ..formats import formats_of
 from ..i18n import LANG_COOKIE, translator_of
@@ -653,6 +653,16 @@ async def _invite_form(
     return await render(request, "account/staff_invite.html", context, status=status)
 
 
+async def _is_a_family(request: web.Request, family_id: str) -> bool:
+    """Whether the families service knows this id as a family's (503 when it cannot say)."""
+    reply = await call_service(request, "families", "GET", f"/families/{quote(family_id)}")
+    if reply.ok:
+        return True
+    if reply.status in (400, 404, 422):
+        return False
+    raise ServiceUnavailable("The families service cannot check this family.")
+
+
 async def invite(request: web.Request) -> web.StreamResponse:
     """POST /agents/comptes/inviter: an invitation e-mail for a family's account."""
     await require_staff_page(request)
@@ -663,6 +673,11 @@ async def invite(request: web.Request) -> web.StreamResponse:
         "email": values.get("email", "").strip(),
         "family_id": values.get("family_id", "").strip(),
     }
+    # Auth cannot tell a family's id from any other id (a child's, an activity's): asked
+    # first, the families service keeps an account from joining a family that is none.
+    if body["family_id"] and not await _is_a_family(request, body["family_id"]):
+        errors = ["L'identifiant de famille n'est pas valide."]
+        return await _invite_form(request, values, errors, status=422)
     answer = await call_auth(
         request, "POST", "/invitations", json={**body, "rights": rights}, bearer=True
     )

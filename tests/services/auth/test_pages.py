@@ -327,6 +327,25 @@ async def test_staff_enrol_totp_then_manage_family_accounts(
     family_email = unique_email("famille")
     invite_page = await client.get("/agents/comptes/inviter")
     csrf = csrf_of(await body(invite_page))
+    # An id of the wrong kind (a child's) or of nothing made an account of a family that is
+    # none: auth cannot tell, the families service can.
+    child = await families.post(
+        f"/families/{family}/persons",
+        json={"role": "child", "first_name": "Léa", "last_name": "ETCHEVERRY"},
+        headers=signer.headers(role="staff", subject="agent-1"),
+    )
+    assert child.status == 201, await child.text()
+    for wrong in ((await child.json())["id"], "00000000-0000-4000-8000-000000000000"):
+        refused = await client.post(
+            "/agents/comptes/inviter",
+            data={"csrf_token": csrf, "email": family_email, "family_id": wrong,
+                  "rights": ["book"]},
+            headers=same_origin(client),
+        )  # fmt: skip
+        assert refused.status == 422, wrong
+        assert "L'identifiant de famille n'est pas valide." in await body(refused)
+    nobody = await body(await client.get(f"/agents/comptes?q={family_email}"))
+    assert "data-account=" not in nobody, "no account was made"
     sent = await client.post(
         "/agents/comptes/inviter",
         data={
