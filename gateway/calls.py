@@ -183,8 +183,14 @@ def problem_detail(data: Any, fallback: str) -> str:
 
 
 def chosen_family(identity: Identity, wanted: str | None) -> str | None:
-    """The family a page shows: the one asked for if the visitor belongs to it, else the first."""
+    """The family a page shows: the one asked for (`famille=`), else the visitor's first.
+
+    An id that is not one of the visitor's families is refused (404, as a missing page)
+    rather than quietly replaced by their own: the address or form asked for someone else's.
+    """
     family_ids = [m.family_id for m in identity.memberships]
-    if wanted in family_ids:
+    if wanted:
+        if wanted not in family_ids:
+            raise web.HTTPNotFound()
         return wanted
     return family_ids[0] if family_ids else None

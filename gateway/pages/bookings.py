@@ -16,7 +16,7 @@ from aiohttp import web
 from services.kit.identity import Identity
 from services.kit.problems import Problem
 
-from ..calls import call_service, family_names
+from ..calls import call_service, chosen_family, family_names
 from ..i18n import translator_of
 from ..numbers import is_plain_number
 from ..rendering import render
@@ -52,13 +52,6 @@ TAKEN = {"requested": "déjà demandée", "accepted": "inscription acceptée"}
 def _field(form: Any, name: str) -> str:
     return str(form.get(name, ""))[:MAX_FIELD].strip()
 
-
-def _family_of(identity: Identity, wanted: str | None) -> str | None:
-    # Only one of the visitor's own families can be shown; staff use the queue instead.
-    family_ids = [m.family_id for m in identity.memberships]
-    if wanted in family_ids:
-        return wanted
-    return family_ids[0] if family_ids else None
 
 
 async def _get(request: web.Request, service: str, path: str, **params: str) -> Any:
@@ -173,7 +166,7 @@ def _back(family_id: str, person_id: str, **extra: str) -> str:
 async def registrations_page(request: web.Request) -> web.StreamResponse:
     """GET /inscriptions: the family's members; a member's registrations; the request form."""
     identity = await require_signed_in(request)
-    family_id = _family_of(identity, request.query.get("famille"))
+    family_id = chosen_family(identity, request.query.get("famille"))
     notice = NOTICES.get(request.query.get("ok", ""))
     return await _family_page(
         request, identity, family_id, person_id=request.query.get("personne"), notice=notice
@@ -184,7 +177,7 @@ async def request_registration(request: web.Request) -> web.StreamResponse:
     """POST /inscriptions/demande: ask bookings; its refusal is shown on the page."""
     identity = await require_signed_in(request)
     form = await request.post()
-    family_id = _family_of(identity, _field(form, "famille"))
+    family_id = chosen_family(identity, _field(form, "famille"))
     person_id = _field(form, "personne")
     activity_id, _, period_id = _field(form, "choix").partition("|")
     if family_id is None or not person_id:
@@ -215,7 +208,7 @@ async def cancel_registration(request: web.Request) -> web.StreamResponse:
     """POST /inscriptions/{registration_id}/annuler."""
     identity = await require_signed_in(request)
     form = await request.post()
-    family_id = _family_of(identity, _field(form, "famille"))
+    family_id = chosen_family(identity, _field(form, "famille"))
     person_id = _field(form, "personne")
     if family_id is None:
         raise web.HTTPSeeOther("/inscriptions")

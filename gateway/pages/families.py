@@ -24,7 +24,7 @@ from services.families.validation import field_errors
 from services.kit.identity import Identity
 from services.kit.problems import BadRequest, Forbidden, NotFound, Problem
 
-from ..calls import ServiceReply, call_service
+from ..calls import ServiceReply, call_service, chosen_family
 from ..formats import FORMATS, Formats, formats_of
 from ..i18n import translator_of
 from ..numbers import is_plain_number
@@ -261,11 +261,10 @@ async def _family_of(request: web.Request, chosen: str | None = None) -> tuple[I
     identity = await require_signed_in(request)
     if identity.role == "staff":
         raise web.HTTPSeeOther("/agents/demandes")
-    family_ids = [m.family_id for m in identity.memberships]
-    if not family_ids:
+    family_id = chosen_family(identity, chosen or request.query.get("famille"))
+    if family_id is None:
         raise NotFound("No family for this account.")
-    wanted = chosen or request.query.get("famille")
-    return identity, wanted if wanted in family_ids else family_ids[0]
+    return identity, family_id
 
 
 def _person_name(record: dict[str, Any]) -> str:

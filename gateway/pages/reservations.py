@@ -22,7 +22,7 @@ from services.bookings.schemas_reservations import RESERVATION_LABELS
 from services.kit.identity import Identity
 from services.kit.problems import Problem
 
-from ..calls import call_service
+from ..calls import call_service, chosen_family
 from ..formats import formats_of
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS
@@ -46,12 +46,6 @@ def _day(value: str | None) -> date | None:
     except ValueError:
         return None
 
-
-def _family_of(identity: Identity, wanted: str | None) -> str | None:
-    family_ids = [m.family_id for m in identity.memberships]
-    if wanted in family_ids:
-        return wanted
-    return family_ids[0] if family_ids else None
 
 
 async def _get(request: web.Request, service: str, path: str, **params: str) -> Any:
@@ -154,7 +148,7 @@ def _back(family_id: str, person_id: str, week: date | None, view: str) -> dict[
 async def reservations_page(request: web.Request) -> web.StreamResponse:
     """GET /reservations: the members taking part; a member's planning."""
     identity = await require_signed_in(request)
-    family_id = _family_of(identity, request.query.get("famille"))
+    family_id = chosen_family(identity, request.query.get("famille"))
     view = "mois" if request.query.get("vue") == "mois" else "semaine"
     notice = "Le lien de calendrier a été révoqué." if "revoque" in request.query else None
     return await _page(
@@ -167,7 +161,7 @@ async def save_reservations(request: web.Request) -> web.StreamResponse:
     """POST /reservations/enregistrer: the ticked cells, each change's result shown."""
     identity = await require_signed_in(request)
     form = await request.post()
-    family_id = _family_of(identity, _field(form, "famille"))
+    family_id = chosen_family(identity, _field(form, "famille"))
     person_id = _field(form, "personne")
     view = "mois" if _field(form, "vue") == "mois" else "semaine"
     week = _day(_field(form, "semaine"))
@@ -200,7 +194,7 @@ async def repeat_reservations(request: web.Request) -> web.StreamResponse:
     """POST /reservations/repeter: repeat this week, for this child or several."""
     identity = await require_signed_in(request)
     form = await request.post()
-    family_id = _family_of(identity, _field(form, "famille"))
+    family_id = chosen_family(identity, _field(form, "famille"))
     person_id = _field(form, "personne")
     week = _day(_field(form, "semaine"))
     until = _day(_field(form, "jusqu_au"))
@@ -233,7 +227,7 @@ async def calendar_link(request: web.Request) -> web.StreamResponse:
     """POST /reservations/calendrier: a new private link (or revoke it)."""
     identity = await require_signed_in(request)
     form = await request.post()
-    family_id = _family_of(identity, _field(form, "famille"))
+    family_id = chosen_family(identity, _field(form, "famille"))
     person_id = _field(form, "personne")
     if family_id is None or not ID.match(person_id):
         raise web.HTTPSeeOther("/reservations")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from services.kit.testing import TestSigner
@@ -307,3 +308,20 @@ async def test_the_planning_writes_its_days_in_the_page_language(
         "dim. 25/04",
     ], headers  # fmt: skip
     assert "Du 19/04/2027 au 25/04/2027" in text_of(french)
+
+
+async def test_the_booking_pages_asked_for_another_family_are_not_found(
+    portal: Portal, signer: TestSigner
+) -> None:
+    await ready_child(portal, signer)
+    client: Any = portal.gateway
+    await sign_in(client, portal.base_url, PARENT_EMAIL)
+    other = str(uuid.uuid4())
+    for path, query in (
+        ("/reservations", {"famille": other, "personne": portal.child_id}),
+        ("/inscriptions", {"famille": other}),
+    ):
+        own = await client.get(path, params={**query, "famille": portal.family_id})
+        assert own.status == 200, (path, own.status)
+        refused = await client.get(path, params=query)
+        assert refused.status == 404, (path, refused.status)
