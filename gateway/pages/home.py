@@ -8,7 +8,7 @@ from aiohttp import web
 
 from services.kit.problems import Problem
 
-from ..calls import call_service
+from ..calls import call_service, chosen_family
 from ..dashboard import compose
 from ..keys import GATEWAY_SETTINGS, SESSION
 from ..menu import MenuEntry, menu_for
@@ -70,8 +70,7 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
     session = request.get(SESSION)
     assert session is not None and session.jwt is not None  # signed in implies both
     family_ids = [membership.family_id for membership in identity.memberships]
-    chosen = request.query.get("famille")
-    family_id = chosen if chosen in family_ids else (family_ids[0] if family_ids else None)
+    family_id = chosen_family(identity, request.query.get("famille"))
     dashboard = await compose(request.app, session.jwt, family_id)
     return await render(
         request,

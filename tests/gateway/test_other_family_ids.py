@@ -12,7 +12,7 @@ import pytest
 from .test_i18n_coverage import portal, whole_portal  # noqa: F401 (fixtures)
 
 PARENT_PAGES = (
-    "/famille", "/factures", "/historique", "/contact", "/courriels", "/documents",
+    "/", "/famille", "/factures", "/historique", "/contact", "/courriels", "/documents",
     "/mes-donnees",
 )  # fmt: skip
 
