@@ -83,13 +83,20 @@ def page_error_texts(request: web.Request, status: int) -> tuple[str, str]:
     return PAGE_ERRORS.get(status, PAGE_ERRORS[500])
 
 
+def _whole_seconds(retry_after: str | None) -> int | None:
+    """Retry-After as seconds (its date form, which no part of ours sends, says nothing)."""
+    if retry_after is None or not retry_after.isascii() or not retry_after.isdigit():
+        return None
+    return int(retry_after)
+
+
 async def render_error(request: web.Request, problem: Problem) -> web.Response:
     """The answer for `problem` on this request."""
     if wants_problem(request):
         return problem_response(problem, request.path)
     title, text = page_error_texts(request, problem.status)
     _ = translator_of(request)
-    retry_after = problem.headers.get("Retry-After")
+    retry_after = _whole_seconds(problem.headers.get("Retry-After"))
     try:
         response = await render(
             request,

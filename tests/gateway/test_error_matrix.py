@@ -103,3 +103,27 @@ async def test_the_api_root_lists_each_service_s_document_with_or_without_its_sl
     )
     unknown = await client.get("/api/nothing-here")
     assert unknown.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("window", "said"),
+    # A second may pass between the two requests: 59 s is still « secondes », 899 s 15 minutes.
+    [(60, "secondes."), (900, "dans 15 minutes."), (3600, "dans 60 minutes.")],
+)
+async def test_the_wait_of_a_refused_page_is_said_in_minutes_past_two(
+    gateway, upstream, tmp_path: Path, window: int, said: str
+) -> None:
+    """« Vous pourrez réessayer dans 891 secondes » asked people to count."""
+    limits = tmp_path / "limits.yaml"
+    bucket = {"window": window, "per_ip": 1, "per_identity": 1, "fail_open": True}
+    limits.write_text(yaml.safe_dump({"buckets": {"default": bucket}, "rules": []}))
+    families = await upstream(echo_app())
+    client = await gateway({"families": families.url}, rate_limits_file=limits)
+    await client.get("/connexion")  # the window's one request
+
+    refused = await client.get("/connexion")
+
+    assert refused.status == 429
+    assert window - 2 <= int(refused.headers["Retry-After"]) <= window
+    page = await refused.text()
+    assert said in page and ("minutes" in said) == ("minutes" in page), page[-800:]
