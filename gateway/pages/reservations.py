@@ -234,10 +234,14 @@ async def calendar_link(request: web.Request) -> web.StreamResponse:
     path = f"/families/{family_id}/persons/{person_id}/calendar-feed"
     back = _back(family_id, person_id, _day(_field(form, "semaine")), "semaine")
     if _field(form, "action") == "revoquer":
-        await call_service(request, "bookings", "DELETE", path)
+        revoked = await call_service(request, "bookings", "DELETE", path)
+        if revoked.status == 404:  # another family's child, or none: nothing was revoked
+            raise web.HTTPNotFound()
         query = urlencode({"famille": family_id, "personne": person_id, "revoque": "1"})
         raise web.HTTPSeeOther(f"/reservations?{query}")
     reply = await call_service(request, "bookings", "POST", path)
+    if reply.status == 404:
+        raise web.HTTPNotFound()
     if not reply.ok:
         return await _page(request, identity, **back, error="Lien impossible pour le moment.")
     link = request.app[GATEWAY_SETTINGS].public_base_url.rstrip("/")

@@ -329,3 +329,31 @@ async def test_the_booking_pages_asked_for_another_family_are_not_found(
         assert own.status == 200, (path, own.status)
         refused = await client.get(path, params=query)
         assert refused.status == 404, (path, refused.status)
+
+
+async def test_a_calendar_link_for_a_child_not_of_the_family_is_not_found(
+    portal: Portal, signer: TestSigner
+) -> None:
+    """Neither made (« Lien impossible pour le moment », 200, said the opposite of the truth)
+    nor « révoqué » when nothing was."""
+    await ready_child(portal, signer)
+    client: Any = portal.gateway
+    base = portal.base_url
+    await sign_in(client, base, PARENT_EMAIL)
+    page = await client.get("/reservations", params={"famille": portal.family_id})
+    form = {"csrf_token": csrf(await page.text()), "famille": portal.family_id}
+    stranger = str(uuid.uuid4())
+    for action in ("creer", "revoquer"):
+        answer = await client.post(
+            "/reservations/calendrier",
+            data={**form, "personne": stranger, "action": action},
+            headers={"Origin": base},
+            allow_redirects=False,
+        )
+        assert answer.status == 404, (action, answer.status)
+    own = await client.post(
+        "/reservations/calendrier",
+        data={**form, "personne": portal.child_id, "action": "creer"},
+        headers={"Origin": base},
+    )
+    assert own.status == 200 and "/api/bookings/calendar/" in await own.text()
