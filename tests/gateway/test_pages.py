@@ -164,8 +164,10 @@ async def test_the_dashboard_shows_news_and_lets_a_multi_family_account_choose(
     assert '<option value="fam-2" selected>' in html
     assert tile(html, "famille") == "Ma famille 3 Personnes Afficher ma famille"
     assert "Service momentanément indisponible" in tile(html, "factures")
-    foreign = await (await client.get("/?famille=fam-9")).text()
-    assert '<option value="fam-1" selected>' in foreign  # not one of ours: the first one
+    foreign = await client.get("/?famille=fam-9")
+    assert foreign.status == 404  # not one of ours: refused, not replaced by the first one
+    first = await (await client.get("/")).text()
+    assert '<option value="fam-1" selected>' in first  # none asked: the first one
 
 
 async def test_the_dashboard_in_english(signed_in, upstream) -> None:
