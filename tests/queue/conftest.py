@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 import redis
+from sqlalchemy import delete
 
 from portail.registry import service
+from services.families.models import OutboxMessage
+from services.kit.database import Database
 from services.kit.migrations import upgrade
 from services.kit.queue import EVENTS_TASK
 
@@ -44,6 +47,17 @@ def queue_families_url() -> Iterator[str]:
     url = asyncio.run(create_migrated_database("q_families", "families"))
     yield url
     asyncio.run(support.drop_database(support.database_name("q_families")))
+
+
+@pytest.fixture
+async def families_db(queue_families_url: str) -> AsyncIterator[Database]:
+    """The relay tests' families database, its outbox emptied before each test (a Database
+    like any writer's: on PostgreSQL its event commits also send NOTIFY)."""
+    database = Database(queue_families_url, pool_size=2)
+    async with database.transaction() as session:
+        await session.execute(delete(OutboxMessage))
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture

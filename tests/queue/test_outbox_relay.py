@@ -13,7 +13,7 @@ import pytest
 import redis
 from celery import Celery
 from redis.asyncio import Redis
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from services.families.app import create_app as create_families_app
 from services.families.config import FamiliesSettings
@@ -27,16 +27,6 @@ from services.kit.testing import TestSigner
 from .. import support
 from .conftest import queued_events
 from .processes import ProcessSet, RedisServer, eventually
-
-
-@pytest.fixture
-async def families_db(queue_families_url: str) -> AsyncIterator[Database]:
-    """The relay tests' families database, emptied before each test."""
-    database = Database(queue_families_url, pool_size=2)
-    async with database.transaction() as session:
-        await session.execute(delete(OutboxMessage))
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

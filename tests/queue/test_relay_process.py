@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 import redis
 from aiohttp.test_utils import TestClient
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 
 from services.families.app import create_app as create_families_app
 from services.families.config import FamiliesSettings
@@ -38,15 +38,6 @@ WELL_BEFORE_THE_POLL = 5.0
 class Rollback(Exception):
     """Raised inside a transaction to roll it back."""
 
-
-@pytest.fixture
-async def families_db(queue_families_url: str) -> AsyncIterator[Database]:
-    """The families test database, its outbox emptied; notifies like any writer on PostgreSQL."""
-    database = Database(queue_families_url, pool_size=2)
-    async with database.transaction() as session:
-        await session.execute(delete(OutboxMessage))
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture
