@@ -7,25 +7,34 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from ..devstack.layout import VarLayout
+from ..devstack.layout import DevPorts, VarLayout
 from ..devstack.plan import Portal
 from ..registry import ROOT
 
 
-def _portal(args: argparse.Namespace) -> Portal:
-    return Portal(layout=VarLayout(Path(args.var).resolve()))
+def portal_from_args(args: argparse.Namespace) -> Portal:
+    return Portal(
+        layout=VarLayout(Path(args.var).resolve()), ports=DevPorts().shifted(args.port_offset)
+    )
+
+
+def _port_offset(text: str) -> int:
+    offset = int(text)
+    if not 0 <= offset <= 20000:
+        raise argparse.ArgumentTypeError("between 0 and 20000")
+    return offset
 
 
 def _run(args: argparse.Namespace) -> int:
     from ..devstack.launcher import run_portal
 
-    return asyncio.run(run_portal(_portal(args), stop_timeout=args.stop_timeout))
+    return asyncio.run(run_portal(portal_from_args(args), stop_timeout=args.stop_timeout))
 
 
 def _status(args: argparse.Namespace) -> int:
     from ..devstack.status import collect_status, launcher_note
 
-    portal = _portal(args)
+    portal = portal_from_args(args)
     rows = asyncio.run(collect_status(portal))
     print(launcher_note(portal))
     header = ("processus", "adresse / URL", "pid", "état / readiness")
@@ -48,8 +57,17 @@ def register(commands: Any) -> None:
         default=10.0,
         help="seconds a process gets to stop before SIGKILL",
     )
+    run.add_argument(
+        "--port-offset",
+        type=_port_offset,
+        default=0,
+        help="add this to every port (8080 → 8080+N…): a second portal beside the first",
+    )
     run.set_defaults(handler=_run)
 
     status = commands.add_parser("status", help="which processes of the dev portal answer")
     status.add_argument("--var", default=default_var, help="state folder (default: var/)")
+    status.add_argument(
+        "--port-offset", type=_port_offset, default=0, help="the offset the portal was run with"
+    )
     status.set_defaults(handler=_status)

@@ -39,6 +39,17 @@ class DevPorts:
     gateway: int = 8080
     services: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
 
+    def shifted(self, offset: int) -> DevPorts:
+        """The same ports plus `offset`: a second portal beside the first on one machine."""
+        return DevPorts(
+            redis=self.redis + offset,
+            s3=self.s3 + offset,
+            smtp=self.smtp + offset,
+            inbox=self.inbox + offset,
+            gateway=self.gateway + offset,
+            services={name: port + offset for name, port in self.services.items()},
+        )
+
 
 @dataclass(frozen=True)
 class VarLayout:

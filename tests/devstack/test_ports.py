@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from portail.cli import build_parser
+from portail.commands.devstack import portal_from_args
 from portail.devstack.launcher import run_portal
 from portail.devstack.layout import SERVICE_PORTS, DevPorts, VarLayout
 from portail.devstack.plan import Portal
@@ -63,3 +65,25 @@ def test_the_default_ports_stay_clear_of_what_ci_machines_run() -> None:
     used = {ports.redis, ports.s3, ports.smtp, ports.inbox, ports.gateway, *ports.services.values()}
     assert not used & {5432, 6379}
     assert len(used) == 4 + 1 + len(SERVICE_PORTS), "no port is shared by two processes"
+
+
+def test_a_port_offset_moves_every_port_and_what_the_children_are_told(tmp_path: Path) -> None:
+    args = build_parser().parse_args(
+        ["run", "--var", str(tmp_path / "var"), "--port-offset", "100"]
+    )
+    portal = portal_from_args(args)
+
+    default = DevPorts()
+    assert portal.ports.gateway == default.gateway + 100
+    assert portal.ports.services == {n: p + 100 for n, p in default.services.items()}
+    moved = {portal.ports.redis, portal.ports.s3, portal.ports.smtp, portal.ports.inbox}
+    assert moved == {default.redis + 100, default.s3 + 100, default.smtp + 100, 8125}
+    env = portal.environment()
+    assert env["PUBLIC_BASE_URL"] == "http://127.0.0.1:8180"
+    assert env["BOOKINGS_SERVICE_URL"].endswith(f":{default.services['bookings'] + 100}")
+    assert env["SMTP_PORT"] == str(default.smtp + 100)
+
+
+def test_a_port_offset_out_of_range_is_refused() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--port-offset", "70000"])
