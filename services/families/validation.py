@@ -93,6 +93,9 @@ async def read_body(request: web.Request, model: type[ModelT]) -> ModelT:
         # A few KB of `[[[[…` nest deeper than the parser's recursion limit: the caller's
         # mistake (or an attack), not ours.
         raise BadRequest("The body's JSON nests too deeply.") from None
+    except ValueError:
+        # An integer of more than 4,300 digits: Python refuses to convert it (CVE-2020-10735).
+        raise BadRequest("The body's JSON holds a number too long to read.") from None
     return parse(model, document)
 
 

@@ -151,3 +151,13 @@ async def test_a_body_nested_too_deeply_is_a_400_not_a_500(api: FamiliesApi) -> 
     assert response.status == 400, await response.text()
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert "nests too deeply" in (await response.json())["detail"]
+
+
+async def test_an_integer_too_long_to_convert_is_a_400_not_a_500(api: FamiliesApi) -> None:
+    long_number = b'{"name": ' + b"9" * 5_000 + b"}"  # int() refuses over 4,300 digits
+    response = await api.client.post(
+        "/families", data=long_number, headers={**api.staff(), "Content-Type": "application/json"}
+    )
+    assert response.status == 400, await response.text()
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert "too long" in (await response.json())["detail"]
