@@ -126,7 +126,7 @@ class SessionExchange:
         return signed_in
 
     async def token_for(
-        self, session_token: str, *, cached: bytes | NotRead | None = NOT_READ
+        self, session_token: str, *, cached: bytes | str | NotRead | None = NOT_READ
     ) -> str | None:
         """The JWT of this session, from the cache or from auth; None if auth refuses it.
 

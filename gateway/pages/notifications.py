@@ -170,7 +170,8 @@ def _label(entry: dict[str, Any]) -> str:
     """What the line says happened (French; the template translates it)."""
     if _is_maintenance(entry):
         return MAINTENANCE_LABEL
-    return EVENT_LABELS.get(entry["event_type"], entry["event_type"])
+    event_type = str(entry["event_type"])
+    return EVENT_LABELS.get(event_type, event_type)
 
 
 def _detail(entry: dict[str, Any], _: Translate = _french) -> str:

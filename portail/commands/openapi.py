@@ -18,7 +18,7 @@ from ..registry import ROOT, SERVICE_NAMES, service
 
 DOCUMENTS_DIR = ROOT / "docs" / "openapi"
 # The app is only built, never started: these values are never used to connect.
-_UNUSED = {
+_UNUSED: dict[str, Any] = {
     "profile": "test",
     "database_url": "postgresql+asyncpg://unused/unused",
     "jwks_json": '{"keys": []}',

@@ -58,7 +58,7 @@ def ensure_bucket(portal: Portal) -> None:
 
 async def _start_everything(
     portal: Portal, supervisor: Supervisor, commands: set[str], report: Report
-) -> list[str]:
+) -> dict[str, list[str]]:
     present = portal.present_services()
     seeded = [name for name in seeded_services() if name in present]
     report("→ Redis, S3, SMTP ; migrations et données de démo / migrations and demo data …")

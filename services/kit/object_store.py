@@ -20,14 +20,23 @@ STORE_ERRORS = (BotoCoreError, ClientError)
 
 
 class ObjectStoreSettings(Protocol):
-    """The settings a service needs for its bucket (shared names `S3_*`)."""
+    """The settings a service needs for its bucket (shared names `S3_*`).
 
-    s3_endpoint_url: str
-    s3_access_key_id: str
-    s3_secret_access_key: str
-    s3_region: str
-    s3_bucket: str
-    s3_timeout_seconds: float
+    Read-only members: the services' settings are frozen models.
+    """
+
+    @property
+    def s3_endpoint_url(self) -> str: ...
+    @property
+    def s3_access_key_id(self) -> str: ...
+    @property
+    def s3_secret_access_key(self) -> str: ...
+    @property
+    def s3_region(self) -> str: ...
+    @property
+    def s3_bucket(self) -> str: ...
+    @property
+    def s3_timeout_seconds(self) -> float: ...
 
 
 class ObjectStore:

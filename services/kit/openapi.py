@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -56,7 +56,7 @@ def operation(
     status: int = 200,
     errors: tuple[int, ...] = (),
     auth: bool = True,
-    query: dict[str, QueryParameter] | None = None,
+    query: Mapping[str, QueryParameter] | None = None,
     many: bool = False,
     files: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
@@ -73,7 +73,16 @@ def operation(
             handler,
             _OPERATION_ATTR,
             Operation(
-                summary, tags, request, response, status, errors, auth, query or {}, many, files
+                summary,
+                tags,
+                request,
+                response,
+                status,
+                errors,
+                auth,
+                dict(query or {}),
+                many,
+                files,
             ),
         )
         return handler
