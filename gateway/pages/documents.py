@@ -55,6 +55,21 @@ def api(path: str) -> str:
     return "/api/documents" + path
 
 
+def upload_limits(request: web.Request) -> dict[str, Any]:
+    """For the upload script: the gateway's upload limit and the page's sentence for files
+    over it. The gateway refuses such a body itself (413) before the documents service sees
+    it, with a detail in English; the script says this instead, and checks the files' sizes
+    before sending them (a parent on a phone need not send 11 MB to learn it is too much)."""
+    limit = request.app[GATEWAY_SETTINGS].max_upload_body_bytes
+    _ = translator_of(request)
+    too_large = _(
+        "Les fichiers choisis dépassent la taille autorisée ({size} Mo au total). "
+        "Réduisez-les (un scan en PDF ou une photo moins lourde) et réessayez.",
+        size=round(limit / (1024 * 1024)),
+    )
+    return {"upload_limit": limit, "upload_too_large": too_large}
+
+
 def _initials(name: str) -> str:
     return "".join(part[0] for part in name.split()[:2]).upper() or "?"
 
@@ -146,6 +161,7 @@ async def document_page(request: web.Request) -> web.StreamResponse:
         "owner": owner,
         "upload_messages": script_messages(request, UPLOAD_PROBLEMS),
         "upload_sentences": script_sentences(request, UPLOAD_SENTENCES),
+        **upload_limits(request),
         "unavailable": overview is None,
         "upload_url": upload_url,
         "done_url": "/documents/piece?" + urlencode({**back, "type": type_id, "envoye": "1"}),
@@ -372,6 +388,7 @@ async def _publications_page(
         "notice": notice,
         "error": error,
         "api": api,
+        **upload_limits(request),
     }
     return await render(request, "documents/publications.html", context, status=status)
 
