@@ -1,7 +1,8 @@
 """`portail create-staff`, `invite-family`, `create-api-client`, `rotate-keys`: by hand.
 
 They work on the auth database directly (as `portail migrate` does), so that the first
-administrator can exist before any web page does.
+administrator can exist before any web page does; `invite-family` reads the families
+database too, to refuse a family that is none.
 """
 
 from __future__ import annotations
@@ -13,15 +14,21 @@ import sys
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.auth import clients
 from services.auth.config import AuthSettings
+from services.auth.errors import FamiliesUnavailable, UnknownFamily
 from services.auth.runtime import standalone
 from services.auth.schemas import SERVICE_SCOPES, ApiClientCreate, InvitationCreate, StaffCreate
 from services.auth.service import invite_family, invite_staff
 from services.auth.sessions import activate_with_password
 from services.auth.signing import rotate
+from services.families.config import FamiliesSettings
+from services.families.models import Family
 from services.kit.bodies import field_errors
+from services.kit.database import Database
 from services.kit.problems import Problem
 from services.kit.settings import load_settings
 
@@ -66,6 +73,7 @@ async def _invite_family(args: argparse.Namespace) -> int:
         email=args.email, family_id=args.family_id, rights=args.rights.split(",")
     )
     settings = load_settings(AuthSettings)
+    await _require_existing_family(data.family_id)
     async with standalone(settings) as auth, auth.database.transaction() as session:
         invitation = await invite_family(
             auth,
@@ -81,6 +89,27 @@ async def _invite_family(args: argparse.Namespace) -> int:
         print(f"{invitation.account.email}: invitation pour la famille {args.family_id}.")
         print(invitation.link.link)
     return 0
+
+
+async def _require_existing_family(family_id: str) -> None:
+    """Refuse an id the families database has no family for (a child's, a made-up one).
+
+    The command runs beside the databases with no token to show the gateway: it reads the
+    families service's own database, configured as that service's (`FAMILIES_DATABASE_URL`).
+    """
+    database = Database(load_settings(FamiliesSettings).database_url, pool_size=1)
+    try:
+        async with database.reads() as connection:
+            found = await connection.scalar(select(Family.id).where(Family.id == family_id))
+    except (SQLAlchemyError, OSError) as exc:
+        raise FamiliesUnavailable(
+            "la base des familles (FAMILIES_DATABASE_URL) ne répond pas, rien n'a été créé :"
+            f" {type(exc).__name__}."
+        ) from None
+    finally:
+        await database.dispose()
+    if found is None:
+        raise UnknownFamily(f"aucune famille n'a l'identifiant {family_id}, rien n'a été créé.")
 
 
 async def _create_api_client(args: argparse.Namespace) -> int:

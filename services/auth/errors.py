@@ -5,6 +5,7 @@ from services.kit.problems import (
     Conflict,
     Forbidden,
     NotFound,
+    ServiceUnavailable,
     Unauthenticated,
     ValidationFailed,
 )
@@ -94,3 +95,24 @@ class WrongPassword(Forbidden):
 
     slug = "wrong-password"
     title = "Wrong current password"
+
+
+class UnknownFamily(ValidationFailed):
+    """The families service knows no family with this id (a child's, an activity's, nothing)."""
+
+    slug = "family-unknown"
+    title = "Famille inconnue"
+
+
+class FamiliesUnavailable(ServiceUnavailable):
+    """The families service could not say whether the family exists; nothing was written."""
+
+    slug = "families-unavailable"
+    title = "Service des familles indisponible"
+
+
+class FamilyNotReadable(Forbidden):
+    """The caller may invite but not read families, so the family cannot be checked for it."""
+
+    slug = "family-not-readable"
+    title = "Famille non vérifiable"

@@ -10,6 +10,7 @@ from services.kit.openapi import operation
 
 from . import service, signing
 from .context import AUTH, AuthContext
+from .families import require_existing_family
 from .models import Account
 from .requests import require_administrator
 from .schemas import (
@@ -48,12 +49,15 @@ async def rotate_keys(request: web.Request) -> web.Response:
     request=InvitationCreate,
     response=InvitationRead,
     status=201,
-    errors=(409,),
+    errors=(409, 503),
 )
 async def create_invitation(request: web.Request) -> web.Response:
     """POST /invitations: 201 with a new account, 200 when an existing login got the family."""
     identity = require_scope(request, "auth:write")
     data = await read_json(request, InvitationCreate)
+    # Asked before the transaction: nothing is written for a family that is none, and no
+    # database connection waits on another service.
+    await require_existing_family(request, data.family_id)
     auth = request.app[AUTH]
     async with auth.database.transaction() as session:
         invitation = await service.invite_family(
@@ -200,12 +204,13 @@ async def resend_invitation(request: web.Request) -> web.Response:
     request=MembershipBody,
     response=AccountRead,
     status=201,
-    errors=(404, 409),
+    errors=(404, 409, 503),
 )
 async def add_membership(request: web.Request) -> web.Response:
     """POST /accounts/{account_id}/memberships."""
     identity = require_scope(request, "auth:write")
     data = await read_json(request, MembershipBody)
+    await require_existing_family(request, data.family_id)
     auth = request.app[AUTH]
     async with auth.database.transaction() as session:
         account = await service.get_account(session, request.match_info["account_id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -11,9 +12,12 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 
 from services.auth.models import OutboxMessage
+from services.families.models import Family
 from services.kit.keys import DATABASE
+from services.kit.outbox import utcnow
 from services.kit.testing import TestSigner
 from tests import support
 from tests.gateway.conftest import gateway  # noqa: F401 - the page tests drive the real gateway
@@ -30,15 +34,63 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+# The families service each auth app asks (through a gateway) whether a family exists.
+FAMILIES_OF: weakref.WeakKeyDictionary[TestClient, TestClient] = weakref.WeakKeyDictionary()
+
+
+def url_of(client: TestClient) -> str:
+    """The address a test server listens on, without a trailing slash."""
+    return str(client.make_url("")).rstrip("/")
+
+
 @pytest.fixture
-async def auth_client(service_client):  # type: ignore[no-untyped-def]
-    """A factory of auth apps; settings override the test defaults."""
+async def auth_client(service_client, gateway):  # type: ignore[no-untyped-def]  # noqa: F811
+    """A factory of auth apps; settings override the test defaults.
+
+    Auth invites only to families the families service knows, asked through the gateway:
+    unless a test gives its own `gateway_url`, the apps of a test share a real families
+    service behind a real gateway (routing only families), started with the first app.
+    """
+    behind: list[TestClient] = []
 
     async def make(**settings: Any) -> TestClient:
-        return await service_client("auth", **{**DEFAULTS, **settings})
+        if "gateway_url" not in settings:
+            if not behind:
+                families = await service_client("families")
+                front = await gateway({"families": url_of(families)})
+                behind.extend((families, front))
+            settings["gateway_url"] = url_of(behind[1])
+        client = await service_client("auth", **{**DEFAULTS, **settings})
+        if behind and settings["gateway_url"] == url_of(behind[1]):
+            FAMILIES_OF[client] = behind[0]
+        return client
 
     await _clear_throttles()
     return make
+
+
+async def ensure_family(client: TestClient, family_id: str | None = None) -> str:
+    """A family the families service behind `client` knows: `family_id`, made if missing.
+
+    Written in the families service's own database, so that tests may name their families
+    ("household-a") and find them again; `new_family` goes through its API instead.
+    """
+    family_id = family_id or str(uuid.uuid4())
+    now = utcnow()
+    async with FAMILIES_OF[client].app[DATABASE].transaction() as session:
+        await session.execute(
+            insert(Family)
+            .values(
+                id=family_id,
+                name="FAMILLE DE TEST AUTH",
+                status="active",
+                created_at=now,
+                updated_at=now,
+                version=1,
+            )
+            .on_conflict_do_nothing(index_elements=[Family.id])
+        )
+    return family_id
 
 
 async def _clear_throttles() -> None:
@@ -103,7 +155,7 @@ async def invite(
     """Invite a family account as staff; returns the account and the link from the event."""
     body: dict[str, Any] = {
         "email": email or unique_email(),
-        "family_id": family_id or str(uuid.uuid4()),
+        "family_id": await ensure_family(client, family_id),
     }
     if rights is not None:
         body["rights"] = rights

@@ -5,15 +5,21 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import uuid
 
 import aiohttp
 import pytest
+from sqlalchemy import func, select
 
 from portail import demo
 from portail.cli import main
 from portail.devstack.seeding import seed_all
 from services.auth.context import AUTH
+from services.auth.models import Account
 from services.auth.seed import seed
+from services.families.models import Family
+from services.kit.database import Database
+from services.kit.outbox import utcnow
 from tests import support
 
 from .conftest import KEK, PUBLIC_BASE_URL, sign_in, unique_email
@@ -21,9 +27,12 @@ from .conftest import KEK, PUBLIC_BASE_URL, sign_in, unique_email
 
 @pytest.fixture
 def auth_env(monkeypatch: pytest.MonkeyPatch, service_databases: dict[str, str]) -> None:
-    if "auth" not in service_databases:
-        service_databases["auth"] = asyncio.run(support.prepare_service_database("auth"))
+    for name in ("auth", "families"):
+        if name not in service_databases:
+            service_databases[name] = asyncio.run(support.prepare_service_database(name))
     monkeypatch.setenv("AUTH_DATABASE_URL", service_databases["auth"])
+    # invite-family reads the families service's database, configured as that service's.
+    monkeypatch.setenv("FAMILIES_DATABASE_URL", service_databases["families"])
     monkeypatch.setenv("REDIS_URL", support.redis_url())
     monkeypatch.setenv("AUTH_KEY_ENCRYPTION_KEY", KEK)
     monkeypatch.setenv("PUBLIC_BASE_URL", PUBLIC_BASE_URL)
@@ -47,11 +56,48 @@ def test_create_staff_with_a_password_from_stdin(auth_env, capsys, monkeypatch) 
     assert main(["create-staff", email, "--role", "agent"]) == 1  # already exists
 
 
-def test_invite_family_and_refuse_bad_input(auth_env, capsys) -> None:
-    assert main(["invite-family", unique_email(), "--family-id", "fam-cli"]) == 0
+async def _add_family(database_url: str) -> str:
+    database = Database(database_url, pool_size=1)
+    try:
+        async with database.transaction() as session:
+            now = utcnow()
+            family = Family(id=str(uuid.uuid4()), name="LIGNE DE COMMANDE", status="active",
+                            created_at=now, updated_at=now)  # fmt: skip
+            session.add(family)
+        return family.id
+    finally:
+        await database.dispose()
+
+
+async def _accounts_of(database_url: str, email: str) -> int:
+    database = Database(database_url, pool_size=1)
+    try:
+        async with database.sessions() as session:
+            count = select(func.count()).select_from(Account).where(Account.email == email)
+            return int(await session.scalar(count) or 0)
+    finally:
+        await database.dispose()
+
+
+def test_invite_family_and_refuse_bad_input(auth_env, service_databases, capsys) -> None:
+    family_id = asyncio.run(_add_family(service_databases["families"]))
+    assert main(["invite-family", unique_email(), "--family-id", family_id]) == 0
     assert "/premiere-connexion?token=" in capsys.readouterr().out
-    assert main(["invite-family", "not-an-email", "--family-id", "fam-cli"]) == 1
+    assert main(["invite-family", "not-an-email", "--family-id", family_id]) == 1
     assert main(["invite-family", unique_email(), "--family-id", "f", "--rights", "root"]) == 1
+
+
+def test_invite_family_refuses_a_family_that_is_none(
+    auth_env, service_databases, capsys, monkeypatch
+) -> None:
+    email, unknown = unique_email(), str(uuid.uuid4())
+    assert main(["invite-family", email, "--family-id", unknown]) == 1
+    assert f"refusé : aucune famille n'a l'identifiant {unknown}" in capsys.readouterr().err
+    # No families database to ask: refused as well, never invited unchecked.
+    monkeypatch.setenv("FAMILIES_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:1/none")
+    assert main(["invite-family", email, "--family-id", unknown]) == 1
+    assert "la base des familles (FAMILIES_DATABASE_URL) ne répond pas" in capsys.readouterr().err
+    assert asyncio.run(_accounts_of(service_databases["auth"], email)) == 0
 
 
 def test_rotate_keys(auth_env, capsys) -> None:

@@ -17,7 +17,7 @@ from tests.services.notifications.factories import settings_for
 from tests.services.notifications.mailing import deliver, send_pending
 from tests.services.notifications.smtp_server import SmtpServer
 
-from .conftest import GOOD_PASSWORD, PUBLIC_BASE_URL, staff_headers, unique_email
+from .conftest import GOOD_PASSWORD, PUBLIC_BASE_URL, ensure_family, staff_headers, unique_email
 
 
 async def test_the_invitation_email_link_opens_the_first_sign_in(
@@ -34,7 +34,7 @@ async def test_the_invitation_email_link_opens_the_first_sign_in(
         email = unique_email("parent")
         invited = await auth.post(
             "/invitations",
-            json={"email": email, "family_id": "fam-mail"},
+            json={"email": email, "family_id": await ensure_family(auth, "fam-mail")},
             headers=staff_headers(signer),
         )
         account_id = (await invited.json())["account"]["id"]

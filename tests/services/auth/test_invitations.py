@@ -15,6 +15,7 @@ from services.kit.keys import DATABASE
 from .conftest import (
     GOOD_PASSWORD,
     PUBLIC_BASE_URL,
+    ensure_family,
     events,
     invite,
     staff_headers,
@@ -29,6 +30,7 @@ async def test_invitation_event_carries_a_link_from_the_public_url_never_the_hos
 ) -> None:
     client = await auth_client()
     email = unique_email()
+    await ensure_family(client, "fam-1")
     response = await client.post(
         "/invitations",
         json={"email": email, "family_id": "fam-1"},
@@ -152,9 +154,17 @@ async def test_a_municipal_system_with_auth_write_may_invite_and_a_parent_may_no
     auth_client, signer
 ) -> None:
     client = await auth_client()
-    body = {"email": unique_email(), "family_id": "fam-x"}
-    system = await client.post(
+    body = {"email": unique_email(), "family_id": await ensure_family(client, "fam-x")}
+    # The family is checked with the system's own token: it must be able to read families.
+    blind = await client.post(
         "/invitations", json=body, headers=signer.headers(role="service", scopes=["auth:write"])
+    )
+    assert blind.status == 403
+    assert (await blind.json())["type"].endswith("/family-not-readable")
+    system = await client.post(
+        "/invitations",
+        json=body,
+        headers=signer.headers(role="service", scopes=["auth:write", "families:read"]),
     )
     assert system.status == 201
     reader = await client.post(
@@ -177,6 +187,7 @@ async def test_one_login_for_two_families_and_two_logins_for_one_family(
     client = await auth_client()
     email = unique_email()
     first, link = await invite(client, signer, email=email, family_id="household-a")
+    await ensure_family(client, "household-b")
     second = await client.post(
         "/invitations",
         json={"email": email.upper(), "family_id": "household-b", "rights": ["invoices"]},

@@ -24,6 +24,7 @@ from .conftest import (
     invite,
     staff_headers,
     unique_email,
+    url_of,
     wait_for_event,
 )
 
@@ -253,9 +254,12 @@ async def test_staff_enrol_totp_then_manage_family_accounts(
     auth = await auth_client()
     # The families service trusts auth's keys too: it reads the agent's session token.
     auth_keys = (await (await auth.get("/.well-known/jwks.json")).json())["keys"]
-    families = await service_client(
-        "families", jwks_json=json.dumps({"keys": auth_keys + signer.jwks["keys"]})
-    )
+    jwks = json.dumps({"keys": auth_keys + signer.jwks["keys"]})
+    families = await service_client("families", jwks_json=jwks)
+    # Auth checks the family with the agent's token too, through a gateway trusting its keys
+    # (another auth app on the same database: the keys are the same).
+    front = await gateway({"families": url_of(families)}, jwks_json=jwks)
+    auth = await auth_client(gateway_url=url_of(front))
     created = await families.post(
         "/families",
         json={"name": "ETCHEVERRY", "email": "e@example.org"},

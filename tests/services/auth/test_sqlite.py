@@ -10,15 +10,29 @@ from services.auth.config import AuthSettings
 from services.kit.migrations import upgrade
 from tests import support
 
-from .conftest import KEK, events, staff_headers, token_of, unique_email, wait_for_event
+from .conftest import (
+    FAMILIES_OF,
+    KEK,
+    ensure_family,
+    events,
+    staff_headers,
+    token_of,
+    unique_email,
+    url_of,
+    wait_for_event,
+)
 
 
 async def test_invitation_single_use_sign_in_refresh_and_rotation_on_sqlite(
-    aiohttp_client, signer, tmp_path
+    aiohttp_client, service_client, gateway, signer, tmp_path
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/auth.sqlite"
     await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    # Auth asks the families service, through the gateway, whether the family exists.
+    families = await service_client("families")
+    front = await gateway({"families": url_of(families)})
     settings = AuthSettings(
+        gateway_url=url_of(front),
         database_url=url,
         redis_url=support.redis_url(),
         jwks_json=json.dumps(signer.jwks),
@@ -27,10 +41,11 @@ async def test_invitation_single_use_sign_in_refresh_and_rotation_on_sqlite(
         ip_attempts_limit=1000,
     )
     client = await aiohttp_client(create_app(settings))
+    FAMILIES_OF[client] = families
     email = unique_email("sqlite")
     invited = await client.post(
         "/invitations",
-        json={"email": email, "family_id": "fam-sqlite"},
+        json={"email": email, "family_id": await ensure_family(client, "fam-sqlite")},
         headers=staff_headers(signer),
     )
     assert invited.status == 201

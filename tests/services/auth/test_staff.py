@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .conftest import active_family, events, invite, sign_in, staff_headers, unique_email
+from .conftest import (
+    active_family,
+    ensure_family,
+    events,
+    invite,
+    sign_in,
+    staff_headers,
+    unique_email,
+)
 
 ADMIN = ("administrator",)
 
@@ -92,6 +100,7 @@ async def test_removing_a_family_ends_the_sessions_of_that_login(auth_client, si
         "/sessions/refresh", headers={"X-Session-Token": parent["session_token"]}
     )
     assert refresh.status == 401
+    await ensure_family(client, "fam-new")
     added = await client.post(
         f"/accounts/{account_id}/memberships",
         json={"family_id": "fam-new", "rights": ["book"]},
