@@ -17,10 +17,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from pydantic import ValidationError
 
-from services.families.schemas import QuotientUpdate
-from services.families.validation import field_errors
+from services.families.schemas import QUOTIENT_FIELDS
 from services.kit.identity import Identity
 from services.kit.problems import BadRequest, Forbidden, NotFound, Problem
 
@@ -606,17 +604,9 @@ async def record_page(request: web.Request) -> web.StreamResponse:
     )
 
 
-QUOTIENT_FIELDS = ("quotient", "quotient_date", "quotient_source")
-
-
-def _quotient_errors(submitted: dict[str, str], version: int) -> dict[str, str]:
-    """The families service's own check of a quotient form (French messages), or {}."""
-    body = {k: parse_form_value(k, submitted.get(k, "")) for k in QUOTIENT_FIELDS}
-    try:
-        QuotientUpdate.model_validate({"version": max(version, 1), **body})
-    except ValidationError as exc:
-        return {e["field"]: e["message"] for e in field_errors(exc)}
-    return {}
+NOT_SAVED = (
+    "Le dossier n'a pas pu être enregistré, rien n'a été modifié : réessayez dans un instant."
+)
 
 
 async def staff_edit(request: web.Request) -> web.StreamResponse:
@@ -624,7 +614,9 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
 
     Only the fields changed in the form are sent, against the version the form was read at:
     a record changed meanwhile (another agent, an accepted request) answers 409 and the
-    page says so instead of overwriting it.
+    page says so instead of overwriting it. One call saves the whole form, the quotient
+    included: the service writes all of it or nothing, so a refusal never leaves half a
+    form saved behind the error.
     """
     await require_staff_page(request)
     family_id = request.match_info["family_id"]
@@ -635,6 +627,7 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
     submitted: dict[str, str] | None = None
     errors: dict[str, str] = {}
     general = None
+    status = 200
     version = record["version"]
     if request.method == "POST":
         form = await request.post()
@@ -646,28 +639,18 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
             if r["access"] in ("edit", "mandatory")
             and submitted[r["field"]].strip() != form_value(r["field"], record.get(r["field"]))
         }
-        quotient = {k: changed.pop(k) for k in QUOTIENT_FIELDS if k in changed}
-        reply = None
-        # Two calls save this form: the quotient is checked before the first one writes,
-        # so a refused quotient never leaves the other fields saved behind the error (a
-        # stale form is left to the service's 409, which writes nothing either).
-        fresh = version == record["version"]
-        if quotient and fresh and (refused := _quotient_errors(submitted, version)):
-            errors = {name: message_text(request, text) for name, text in refused.items()}
-            general = "Certains champs sont à corriger : voir les messages ci-dessous."
-        elif changed or not quotient:
-            reply = await _call(request, "PATCH", path, json={"version": version, **changed})
-            if reply.ok:
-                version = reply.data["version"]
-        if quotient and not errors and (reply is None or reply.ok):
-            body = {k: parse_form_value(k, submitted[k]) for k in QUOTIENT_FIELDS}
-            reply = await _call(
-                request, "PUT", f"/families/{family_id}/quotient", json={"version": version, **body}
-            )
-        if reply is not None and reply.ok:
+        # A quotient goes whole, with its date and source, in the same call as the rest.
+        if not person_id and any(name in changed for name in QUOTIENT_FIELDS):
+            for name in QUOTIENT_FIELDS:
+                changed.setdefault(name, record.get(name))
+        reply = await _call(request, "PATCH", path, json={"version": version, **changed})
+        if reply.ok:
             raise web.HTTPSeeOther(f"/agents/familles/{family_id}?ok=modifie")
-        if reply is not None:
+        if reply.status >= 500:
+            general, status = NOT_SAVED, 502
+        else:
             errors, general = _errors_of(request, reply)
+            status = 409 if reply.status == 409 else 422
     title = (
         translator_of(request)("Modifier {name}", name=_person_name(record))
         if person_id
@@ -695,8 +678,9 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
             "general": general,
             "errors": errors,
             "staff": True,
+            "reload": request.path if status == 409 else None,
         },
-        status=(409 if "modifié" in (general or "") else 422) if general else 200,
+        status=status,
     )
 
 

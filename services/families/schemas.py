@@ -72,9 +72,22 @@ class FamilyCreate(FamilyFields):
 
 
 class FamilyUpdate(FamilyFields):
-    """A direct edit by staff or an import, against the version it was read at."""
+    """A direct edit by staff or an import, against the version it was read at.
 
+    The quotient may come with it, always with its date and source (the three checked as
+    `PUT …/quotient` checks them): the fields and the quotient are saved together or not at
+    all."""
+
+    quotient: int | None = Field(
+        None, ge=0, le=100_000, description="en euros; with `quotient_date` and `quotient_source`"
+    )
+    quotient_date: PastDate | None = None
+    quotient_source: QuotientSource | None = None
     version: int = Field(ge=1, description="the `version` the caller read; 409 when stale")
+
+
+# The quotient familial and its evidence: written together, never one without the others.
+QUOTIENT_FIELDS = ("quotient", "quotient_date", "quotient_source")
 
 
 class QuotientUpdate(_Input):

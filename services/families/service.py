@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,7 @@ from .fields import ADULTS_ONLY, CHILDREN_ONLY, WRITABLE, Entity, PolicyRole, ap
 from .models import ChangeRequest, Family, FamilyMember, OutboxMessage, Person
 from .policy import Policy, load_policy
 from .schemas import (
+    QUOTIENT_FIELDS,
     FamilyCreate,
     FamilyName,
     FamilySummary,
@@ -31,6 +33,7 @@ from .schemas import (
     PersonUpdate,
     QuotientUpdate,
 )
+from .validation import field_errors
 
 ROLE_ORDER = {"responsable": 0, "child": 1, "contact": 2}
 NOT_FOR_A_CHILD = "Ce champ ne concerne pas un enfant."
@@ -126,24 +129,43 @@ async def get_family(session: AsyncSession, *, family_id: str, lock: bool = Fals
 async def update_family(
     session: AsyncSession, *, family_id: str, data: FamilyUpdate, role: PolicyRole, actor: str
 ) -> Family:
-    """A direct edit (staff or import) against the version the caller read."""
+    """A direct edit (staff or import) against the version the caller read; a quotient in it
+    is saved with the other fields or not at all."""
     family = await get_family(session, family_id=family_id, lock=True)
     check_version(family, data.version)
     values = data.model_dump(exclude_unset=True, exclude={"version"})
+    quotient = {name: values.pop(name) for name in QUOTIENT_FIELDS if name in values}
     policy = await load_policy(session)
-    errors = check_writes(policy, "family", role, values)
+    errors = check_writes(policy, "family", role, {**values, **quotient})
     if values.get("billing_person_id") and not await is_member(
         session, family_id=family_id, person_id=values["billing_person_id"]
     ):
         errors.append(
             {"field": "billing_person_id", "message": "Cette personne n'est pas de la famille."}
         )
+    if quotient:
+        errors += quotient_errors(quotient, version=data.version)
     if errors:
         raise ValidationFailed("Certains champs ne peuvent pas être écrits.", errors=errors)
-    apply_values(family, values)
-    emit(session, events.FAMILY_UPDATED, family.id, fields=sorted(values), by=actor)
+    # The events the two calls (PATCH, then PUT …/quotient) wrote before they were one: the
+    # journal reads the same lines whichever way staff saved.
+    if values or not quotient:
+        apply_values(family, values)
+        emit(session, events.FAMILY_UPDATED, family.id, fields=sorted(values), by=actor)
+    if quotient:
+        record_quotient(session, family, quotient, actor=actor)
     await session.flush()
     return family
+
+
+def quotient_errors(quotient: dict[str, Any], *, version: int) -> list[dict[str, str]]:
+    """Field errors of a quotient given in an edit, as `PUT …/quotient` reports them: the
+    three fields together, none of them empty."""
+    try:
+        QuotientUpdate.model_validate({"version": version, **quotient})
+    except ValidationError as exc:
+        return field_errors(exc)
+    return []
 
 
 async def set_quotient(
@@ -152,10 +174,17 @@ async def set_quotient(
     """Record a new quotient familial with its date and source."""
     family = await get_family(session, family_id=family_id, lock=True)
     check_version(family, data.version)
-    apply_values(family, data.model_dump(exclude={"version"}))
-    emit(session, events.FAMILY_UPDATED, family.id, fields=["quotient"], by=actor)
+    record_quotient(session, family, data.model_dump(exclude={"version"}), actor=actor)
     await session.flush()
     return family
+
+
+def record_quotient(
+    session: AsyncSession, family: Family, quotient: dict[str, Any], *, actor: str
+) -> None:
+    """Write the quotient, its date and source, and its own `family.updated` event."""
+    apply_values(family, quotient)
+    emit(session, events.FAMILY_UPDATED, family.id, fields=["quotient"], by=actor)
 
 
 def apply_values(record: Family | Person, values: dict[str, Any]) -> None:

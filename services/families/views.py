@@ -87,7 +87,9 @@ async def writing(request: web.Request) -> AsyncIterator[AsyncSession]:
             "Ce dossier a été modifié au même moment : rechargez-le et recommencez."
         ) from None
     except IntegrityError:
-        raise Conflict("This change conflicts with the current data.") from None
+        raise Conflict(
+            "Cette modification contredit les données enregistrées : rien n'a été modifié."
+        ) from None
 
 
 def path_id(request: web.Request, name: str) -> str:
@@ -323,14 +325,15 @@ async def create_family(request: web.Request) -> web.Response:
 
 @routes.patch("/families/{family_id}")
 @operation(
-    "Edit a family directly (staff, or families:write), against its version",
+    "Edit a family directly, its quotient included (staff, or families:write), against its "
+    "version: all of it is saved, or nothing",
     tags=("records",),
     request=FamilyUpdate,
     response=FamilyRead,
     errors=(404, 409),
 )
 async def update_family(request: web.Request) -> web.Response:
-    """PATCH /families/{family_id}: 409 when `version` is stale."""
+    """PATCH /families/{family_id}: 409 when `version` is stale, and nothing written."""
     identity = require_scope(request, WRITE_SCOPE)
     data = await read_body(request, FamilyUpdate)
     async with writing(request) as session:

@@ -398,8 +398,8 @@ async def test_staff_edit_a_record_directly_and_a_stale_form_is_refused(portal: 
 async def test_a_refused_quotient_leaves_the_rest_of_the_staff_form_unsaved(
     portal: Portal,
 ) -> None:
-    # The form is saved by two calls (the record, then the quotient): the city was saved
-    # while the page said the form was refused.
+    # The form used to be saved by two calls (the record, then the quotient): the city was
+    # saved while the page said the form was refused. Now one call, refused whole.
     agent = await portal.visitor(STAFF_EMAIL)
     page = f"/agents/familles/{portal.family['id']}/modifier"
     fields = {"version": "1", "name": portal.family["name"], "address": "1 rue des Écoles",
