@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.notifications.events import JOURNALERS, EventEnvelope
+
 from .conftest import FamiliesApi
 
 QUOTIENT = {"quotient": 640, "quotient_date": "2026-01-05", "quotient_source": "CAF"}
@@ -37,6 +39,13 @@ async def test_the_fields_and_the_quotient_are_saved_together_with_both_events(
     assert await updates(api, family) == [["city"], ["quotient"]]
     events = await api.events("family.updated", family_id=family["id"])
     assert {e["data"]["by"] for e in events} == {"agent-1"}
+    # The family's history (« Historique de mes actions », and staff's view of it) reads
+    # them through the notifications consumer's journal rules: the two lines as before.
+    lines = [JOURNALERS[e["type"]](EventEnvelope.model_validate(e)) for e in events]
+    assert [(line.family_id, line.summary) for line in lines if line] == [
+        (family["id"], {"fields": ["city"]}),
+        (family["id"], {"fields": ["quotient"]}),
+    ]
 
 
 async def test_a_quotient_alone_writes_the_event_of_put_quotient(api: FamiliesApi) -> None:
