@@ -219,6 +219,10 @@ def _active_keys(reader: PdfReader) -> set[str]:
             for key, value in node.items():
                 if key in ACTIVE_PDF_KEYS:
                     found.add(str(key))
+                if key == "/S" and isinstance(value, IndirectObject):
+                    # `/S 5 0 R` names the action through another object (hidden, compressed,
+                    # in an object stream the raw scan cannot read): judge the name it holds.
+                    value = value.get_object()
                 if key == "/S" and isinstance(value, NameObject) and value in ACTIVE_PDF_KEYS:
                     found.add(str(value))
                 stack.append(value)
