@@ -383,12 +383,15 @@ async def staff_attendance(request: web.Request) -> web.StreamResponse:
             value = str(form[key])
             if value in ("present", "absent_justified", "absent_unjustified"):
                 marks.append({"reservation_id": key[9:], "attendance": value})
-    results: list[dict[str, Any]] = []
-    if marks:
-        reply = await call_service(
-            request, "bookings", "POST", "/attendance", json={"marks": marks[:500]}
-        )
-        results = reply.data["results"] if reply.ok else [{"ok": False, "detail": "Erreur."}]
+    if not marks:
+        # A save with no child ticked answered a page with no word at all: on a phone the
+        # agent could not tell it from a save that worked.
+        results = [{"ok": False, "detail": "Aucune présence cochée : rien n'est enregistré."}]
+        return await _staff_page(request, results=results, status=422, source=form)
+    reply = await call_service(
+        request, "bookings", "POST", "/attendance", json={"marks": marks[:500]}
+    )
+    results = reply.data["results"] if reply.ok else [{"ok": False, "detail": "Erreur."}]
     return await _staff_page(request, results=results, source=form)
 
 
@@ -428,6 +431,10 @@ async def staff_closure(request: web.Request) -> web.StreamResponse:
     if not ID.match(activity_id) or day is None or not reason:
         results = [{"ok": False, "detail": "Choisissez l'activité, le jour et le motif."}]
         return await _staff_page(request, results=results, status=422, source=form)
+    # Closing cancels every family's reservation of the day and e-mails them all, at once and
+    # for good: the first click only says what it will do, the second does it.
+    if _field(form, "confirme") != "1":
+        return await _closure_confirmation(request, form, activity_id, day, reason)
     reply = await call_service(
         request, "bookings", "POST", f"/activities/{activity_id}/closure-cancellations",
         json={"day": day.isoformat(), "reason": reason},
@@ -444,6 +451,33 @@ async def staff_closure(request: web.Request) -> web.StreamResponse:
             {"ok": False, "detail": problem_text(request, reply.data, "Fermeture impossible.")}
         ]
     return await _staff_page(request, results=results, source=form)
+
+
+async def _closure_confirmation(
+    request: web.Request, form: Any, activity_id: str, day: date, reason: str
+) -> web.Response:
+    """The closure's confirmation: the activity, the day, whose reservations it cancels."""
+    roster = await _get(
+        request, "bookings", "/roster", activity_id=activity_id, day=day.isoformat(), days="1"
+    )
+    if roster is None:
+        results = [{"ok": False, "detail": "Fermeture impossible."}]
+        return await _staff_page(request, results=results, status=422, source=form)
+    cancelled = [
+        {"name": p["person_name"], "unit": o["unit_label"], "group": o["group_name"]}
+        for o in roster["openings"]
+        for p in o["booked_persons"] + o["waiting"]
+    ]
+    context = {
+        "activity_id": activity_id,
+        "activity_name": roster["activity_name"],
+        "day": day.isoformat(),
+        "day_shown": _day_shown(request, day),
+        "back_day": _field(form, "jour") or day.isoformat(),
+        "reason": reason,
+        "cancelled": cancelled,
+    }
+    return await render(request, "bookings/agents_closure_confirm.html", context)
 
 
 def register(app: web.Application) -> None:

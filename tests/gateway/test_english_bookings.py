@@ -107,7 +107,7 @@ async def test_staff_decisions_and_closures_read_in_english(
         ("again", "decisions", {"ids": pending[0], "decision": "accept"}),
         ("nothing", "decisions", {"decision": "accept"}),
         ("closed", "fermeture", {"activite": portal.activity["id"], "jour_ferme": WED_2,
-                                 "motif": "Strike"}),
+                                 "motif": "Strike", "confirme": "1"}),
     ):  # fmt: skip
         response = await client.post(
             f"/agents/reservations/{path}?lang=en",

@@ -132,6 +132,9 @@ async def _staff_pages(page: Page, portal: Portal, audit: AccessibilityAudit) ->
     await page.get_by_label("Motif", exact=True).fill("Grève")
     async with page.expect_navigation():
         await page.get_by_role("button", name="Fermer et annuler les réservations").click()
+    await audit.check(page, "/agents/reservations/fermeture (to confirm)")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Oui, fermer et annuler").click()
     await audit.check(page, "/agents/reservations/fermeture (closed)")
     # « Périodes et ouvertures »: each row's links name their period to a screen reader's list
     # of links (it listed « Modifier ou supprimer », « Ouvertures » once per period).

@@ -1,0 +1,122 @@
+"""The staff's reservation lists as an agent uses them, through the real gateway and bookings:
+a closure asks for confirmation (naming whose reservations it cancels) before cancelling, and
+an attendance save with nothing ticked says so."""
+
+from __future__ import annotations
+
+from services.kit.testing import TestSigner
+from tests.services.bookings.conftest import (  # noqa: F401 (the bookings tests' fixtures)
+    _leave_no_pending_events,
+    bookings_app,
+    clock,
+    stand_in,
+)
+from tests.services.bookings.conftest import portal as bookings_portal  # noqa: F401
+from tests.services.bookings.portal import PARENT_EMAIL, STAFF_EMAIL, Portal
+from tests.services.bookings.test_pages import csrf, sign_in, text_of
+from tests.services.bookings.test_reservation_pages import WED_1, ready_child
+
+
+async def _book_wed_1(portal: Portal, signer: TestSigner) -> None:
+    """Enfant TEST booked (confirmed) on the first Wednesday's Journée, by the parent."""
+    openings = await ready_child(portal, signer)
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, PARENT_EMAIL)
+    query = {"famille": portal.family_id, "personne": portal.child_id, "semaine": WED_1}
+    html = await (await client.get("/reservations", params=query)).text()
+    form = [
+        ("csrf_token", csrf(html)), ("famille", portal.family_id),
+        ("personne", portal.child_id), ("semaine", WED_1), ("cle", "closure-confirm"),
+        ("reserver", openings[(WED_1, "journee")]),
+    ]  # fmt: skip
+    saved = await client.post("/reservations/enregistrer", data=form, headers={"Origin": base})
+    assert ": réservé" in text_of(await saved.text())
+
+
+async def _booked_on_wed_1(portal: Portal) -> bool:
+    lists = {"activite": portal.activity["id"], "jour": WED_1, "duree": "1"}
+    html = await (await portal.gateway.get("/agents/reservations", params=lists)).text()
+    return "presence-" in html
+
+
+async def test_a_closure_is_confirmed_before_any_reservation_is_cancelled(
+    bookings_portal: Portal,  # noqa: F811
+    signer: TestSigner,
+) -> None:
+    portal = bookings_portal
+    await _book_wed_1(portal, signer)
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, STAFF_EMAIL)
+    lists = {"activite": portal.activity["id"], "jour": WED_1}
+    html = await (await client.get("/agents/reservations", params=lists)).text()
+    closure = {
+        "csrf_token": csrf(html), "activite": portal.activity["id"], "jour": WED_1,
+        "jour_ferme": WED_1, "motif": "Grève",
+    }  # fmt: skip
+    asked = await client.post(
+        "/agents/reservations/fermeture", data=closure, headers={"Origin": base}
+    )
+    question = text_of(await asked.text())
+    assert asked.status == 200, question
+    # The first click only says what would happen: the day, whose reservation, no undo.
+    assert f"Fermer « {portal.activity['name']} » le mer. 21/04/2027 ?" in question, question
+    assert "1 réservation sera annulée et sa famille prévenue par courriel" in question
+    assert "Enfant TEST — primaire — Journée" in question, question
+    assert "Motif : Grève" in question
+    assert await _booked_on_wed_1(portal), "nothing may be cancelled before the confirmation"
+
+    confirmed = await client.post(
+        "/agents/reservations/fermeture",
+        data={**closure, "confirme": "1"},
+        headers={"Origin": base},
+    )
+    done = text_of(await confirmed.text())
+    assert confirmed.status == 200, done
+    assert "Fermeture du 21/04/2027 : 1 réservation(s) annulée(s), familles prévenues." in done
+    assert not await _booked_on_wed_1(portal)
+
+
+async def test_the_closure_confirmation_reads_in_english(
+    bookings_portal: Portal,  # noqa: F811
+    signer: TestSigner,
+) -> None:
+    portal = bookings_portal
+    await ready_child(portal, signer)
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, STAFF_EMAIL)
+    html = await (await client.get("/agents/reservations")).text()
+    asked = await client.post(
+        "/agents/reservations/fermeture?lang=en",
+        data={
+            "csrf_token": csrf(html),
+            "activite": portal.activity["id"],
+            "jour": WED_1,
+            "jour_ferme": WED_1,
+            "motif": "Strike",
+        },
+        headers={"Origin": base},
+    )
+    question = text_of(await asked.text())
+    assert f"Close “{portal.activity['name']}” on Wed 21 Apr 2027?" in question, question
+    assert "Nobody is booked that day: the day will only be closed to bookings." in question
+    assert "Yes, close and cancel" in question
+
+
+async def test_saving_attendance_with_nothing_ticked_says_nothing_was_saved(
+    bookings_portal: Portal,  # noqa: F811
+    signer: TestSigner,
+) -> None:
+    portal = bookings_portal
+    await _book_wed_1(portal, signer)
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, STAFF_EMAIL)
+    lists = {"activite": portal.activity["id"], "jour": WED_1, "duree": "1"}
+    html = await (await client.get("/agents/reservations", params=lists)).text()
+    saved = await client.post(
+        "/agents/reservations/presences",
+        data={"csrf_token": csrf(html), **lists},
+        headers={"Origin": base},
+    )
+    shown = text_of(await saved.text())
+    assert saved.status == 422, shown
+    assert "Aucune présence cochée : rien n'est enregistré." in shown, shown
