@@ -1,4 +1,5 @@
-"""Fixtures of the documents tests: the real app on PostgreSQL and moto's S3 over HTTP.
+"""Fixtures of the documents tests: the real app on PostgreSQL and moto's S3 over HTTP, and
+a real clamd for the antivirus (clamd.py).
 
 Each test gets its own bucket and starts from empty tables, so that "no object left" and
 counts mean what they say. The family members come from a small server standing in for the
@@ -9,7 +10,7 @@ caller's token like a service would, so a family only ever sees its own members.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import boto3
@@ -24,7 +25,7 @@ from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
 from tests.gateway.conftest import gateway, upstream  # noqa: F401 (the gateway's fixtures)
 
-from .clamd import FakeClamd
+from .clamd import CLAMD, NOT_INSTALLED, RealClamd
 
 TABLES = "submission_files, submissions, org_documents, document_types, outbox_messages"
 
@@ -150,10 +151,22 @@ class Bucket:
         self.client.put_object(Bucket=self.name, Key=key, Body=data)
 
 
+@pytest.fixture(scope="session")
+def clamd_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealClamd]:
+    """One real clamd for the run, with the tests' own EICAR signatures (clamd.py)."""
+    if not CLAMD.exists():
+        pytest.skip(NOT_INSTALLED)
+    daemon = RealClamd(tmp_path_factory.mktemp("clamd"))
+    daemon.start()
+    yield daemon
+    daemon.stop()
+
+
 @pytest.fixture
-async def clamd() -> AsyncIterator[FakeClamd]:
-    """A fake clamd speaking INSTREAM on a free port."""
-    fake = FakeClamd()
-    await fake.start()
-    yield fake
-    await fake.stop()
+def clamd(clamd_daemon: RealClamd) -> RealClamd:
+    """The run's real clamd, running (a test before may have stopped it), its verdicts
+    counted from this test on."""
+    daemon = clamd_daemon
+    daemon.start()
+    daemon.forget_verdicts()
+    return daemon

@@ -7,7 +7,17 @@ import zipfile
 
 from PIL import Image
 from pypdf import PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    TextStringObject,
+)
+
+# The EICAR test file: harmless, and detected as a virus by every antivirus (here by the
+# tests' own clamd signatures, clamd.py).
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
 def pdf(pages: int = 1) -> bytes:
@@ -15,6 +25,22 @@ def pdf(pages: int = 1) -> bytes:
     writer = PdfWriter()
     for _ in range(pages):
         writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_with_eicar() -> bytes:
+    """A sound PDF (no active content, the inspection lets it through) whose XMP metadata
+    stream holds the EICAR string as is: only an antivirus refuses it."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    metadata = DecodedStreamObject()
+    metadata.set_data(EICAR)
+    metadata.update(
+        {NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")}
+    )
+    writer._root_object[NameObject("/Metadata")] = writer._add_object(metadata)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

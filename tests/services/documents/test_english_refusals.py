@@ -24,12 +24,16 @@ def _text(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
-def _form(csrf: str, family_id: str, type_id: str, child_id: str, filename: str) -> FormData:
+def _form(
+    csrf: str, family_id: str, type_id: str, child_id: str, filename: str, content: bytes = b""
+) -> FormData:
     form = FormData()
     for name, value in (("csrf_token", csrf), ("famille", family_id), ("type", type_id)):
         form.add_field(name, value)
     form.add_field("personne", child_id)
-    form.add_field("file", files.pdf(), filename=filename, content_type="application/pdf")
+    form.add_field(
+        "file", content or files.pdf(), filename=filename, content_type="application/pdf"
+    )
     return form
 
 
@@ -103,16 +107,15 @@ async def test_the_antivirus_refusal_reads_in_english_on_the_english_document_pa
     service_client, make_documents, gateway, upstream, signer, clamd
 ) -> None:
     """The documents service writes this one reason itself, in French; staff's own reasons
-    stay as typed."""
+    stay as typed. The refusal is a real clamd's, finding the EICAR string in a sound PDF."""
     client, _, family_id, child_id, type_id = await _portal(
         service_client, make_documents, gateway, upstream, signer,
         documents_settings={"clamd_host": "127.0.0.1", "clamd_port": clamd.port},
     )  # fmt: skip
     csrf = await _sign_in(client, "famille.test@example.org")
-    clamd.verdict = "Eicar-Test-Signature"
     sent = await client.post(
         "/documents/envoyer",
-        data=_form(csrf, family_id, type_id, child_id, "vaccins.pdf"),
+        data=_form(csrf, family_id, type_id, child_id, "vaccins.pdf", files.pdf_with_eicar()),
         headers=same_origin(client),
     )
     assert sent.status < 500
