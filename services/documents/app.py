@@ -61,6 +61,8 @@ async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:
             settings.clamd_host, settings.clamd_port, timeout=settings.clamd_timeout_seconds
         )
     app[CLAMD] = clamd
+    if settings.antivirus_off_in_prod:
+        log.warning("antivirus_off", reason="DOCUMENTS_ANTIVIRUS=off", uploads="not scanned")
     yield
     storage.close()
 

@@ -5,9 +5,11 @@ they describe the installation's S3 and clamd, which other processes (the worker
 read too.
 """
 
-from typing import ClassVar
+from __future__ import annotations
 
-from pydantic import Field
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import DEV_S3_ENDPOINT, BaseServiceSettings
@@ -43,6 +45,10 @@ class DocumentsSettings(BaseServiceSettings):
     clamd_host: str = Field("", validation_alias="CLAMD_HOST")
     clamd_port: int = Field(3310, ge=1, le=65535, validation_alias="CLAMD_PORT")
     clamd_timeout_seconds: float = Field(10.0, gt=0, le=120, validation_alias="CLAMD_TIMEOUT")
+    # `required`: prod refuses to start without CLAMD_HOST (an upload nobody scanned reaches
+    # staff's screens). `off`: the operator knowingly runs without one; said at every start.
+    # It only allows the absence: a clamd set in CLAMD_HOST is used either way.
+    antivirus: Literal["required", "off"] = "required"
 
     # The sum of the files of one upload; the gateway's upload limit should be a little above.
     max_upload_bytes: int = Field(10 * MIB, ge=1024, le=200 * MIB)
@@ -62,6 +68,20 @@ class DocumentsSettings(BaseServiceSettings):
     superseded_retention_days: int = Field(30, ge=0)
     # An object older than this with no row is the trace of a crash between S3 and commit.
     orphan_grace_seconds: int = Field(3600, ge=0)
+
+    @model_validator(mode="after")
+    def _require_an_antivirus_in_prod(self) -> DocumentsSettings:
+        if self.profile == "prod" and not self.clamd_host and self.antivirus != "off":
+            raise ValueError(
+                "CLAMD_HOST is required in prod: uploads must be scanned before staff open"
+                " them (or set DOCUMENTS_ANTIVIRUS=off to run without an antivirus, knowingly)"
+            )
+        return self
+
+    @property
+    def antivirus_off_in_prod(self) -> bool:
+        """Whether the operator chose to run prod without an antivirus (warned at start)."""
+        return self.profile == "prod" and not self.antivirus_enabled
 
     @property
     def antivirus_enabled(self) -> bool:

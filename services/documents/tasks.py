@@ -10,11 +10,13 @@ import asyncio
 from dataclasses import asdict
 from typing import Any
 
+import structlog
 from celery import shared_task
 from celery.schedules import crontab
+from celery.signals import celeryd_init
 
 from services.kit.database import Database
-from services.kit.settings import load_settings
+from services.kit.settings import load_settings, load_settings_or_exit
 
 from .antivirus import Clamd
 from .config import DocumentsSettings
@@ -23,6 +25,7 @@ from .storage import Storage
 
 PURGE_TASK = "documents.purge"
 RESCAN_TASK = "documents.rescan"
+log = structlog.get_logger(__name__)
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # At night, Paris time (the Celery app's timezone), when nobody uploads.
@@ -68,3 +71,13 @@ def purge_task() -> dict[str, int]:
 def rescan_task() -> int:
     """Give the antivirus another try on files still waiting for a verdict."""
     return asyncio.run(run_rescan(load_settings(DocumentsSettings)))
+
+
+@celeryd_init.connect  # type: ignore[untyped-decorator]
+def check_antivirus_at_worker_start(**_: Any) -> None:
+    """A worker refuses to start where the documents service would (prod without clamd and
+    without DOCUMENTS_ANTIVIRUS=off), rather than fail each task later; warns when it is off."""
+    # Celery logs and swallows a receiver's exceptions: only SystemExit stops the start.
+    settings = load_settings_or_exit(DocumentsSettings)
+    if settings.antivirus_off_in_prod:
+        log.warning("antivirus_off", reason="DOCUMENTS_ANTIVIRUS=off", uploads="not scanned")
