@@ -40,6 +40,8 @@ WRONG_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
 MISSING_FIELDS = "Saisissez votre adresse électronique et votre mot de passe."
 NOT_THE_SAME = "Les deux mots de passe saisis ne sont pas identiques."
 BROKEN_RULE = "Ce mot de passe ne respecte pas la règle."
+NO_PASSWORD = "Saisissez le mot de passe que vous choisissez."  # noqa: S105 - a message
+NO_CURRENT = "Saisissez votre mot de passe actuel."
 # A password form's errors: a field's name → its messages; "" for the form as a whole.
 PasswordErrors = dict[str, list[str]]
 TOO_MANY = "Trop de tentatives. Réessayez dans {minutes} minute(s)."
@@ -80,7 +82,10 @@ class AuthAnswer:
         return str(self.body.get("type", "")).rsplit("/", 1)[-1]
 
     def rule_messages(self) -> list[str]:
-        """The French messages of a `weak-password` problem."""
+        """The French messages of a `weak-password` problem; [] for any other problem, whose
+        messages (the schema's, in English) are not for a parent's eyes."""
+        if self.problem != "weak-password":
+            return []
         return [str(e.get("message", "")) for e in self.body.get("errors", []) if e.get("message")]
 
 
@@ -152,6 +157,11 @@ async def _not_the_same(request: web.Request, password: str) -> PasswordErrors:
     return {"password": messages, **errors} if messages else errors
 
 
+def _nothing_typed(password: str) -> PasswordErrors:
+    """An empty password field, said before asking auth (whose schema refuses it in English)."""
+    return {"password": [NO_PASSWORD]} if not password else {}
+
+
 def _rule_errors(answer: AuthAnswer) -> PasswordErrors:
     return {"password": answer.rule_messages() or [BROKEN_RULE]}
 
@@ -190,6 +200,8 @@ async def first_signin(request: web.Request) -> web.StreamResponse:
     """POST /premiere-connexion: set the password, sign in, go to the dashboard."""
     form = await _form(request)
     token, password = form.get("token", ""), form.get("password", "")
+    if empty := _nothing_typed(password):
+        return await _first_signin_form(request, token, "", empty, status=422)
     if password != form.get("password_confirm", ""):
         errors = await _not_the_same(request, password)
         return await _first_signin_form(request, token, "", errors, status=400)
@@ -420,6 +432,8 @@ async def reset(request: web.Request) -> web.StreamResponse:
     """POST /reinitialisation: the new password; every session of the account ends."""
     form = await _form(request)
     token, password = form.get("token", ""), form.get("password", "")
+    if empty := _nothing_typed(password):
+        return await _reset_form(request, token, empty, status=422)
     if password != form.get("password_confirm", ""):
         return await _reset_form(request, token, await _not_the_same(request, password), 400)
     answer = await call_auth(
@@ -459,6 +473,9 @@ async def change(request: web.Request) -> web.StreamResponse:
     await require_signed_in(request)
     form = await _form(request)
     new = form.get("password", "")
+    empty = _nothing_typed(new) | ({"current": [NO_CURRENT]} if not form.get("current") else {})
+    if empty:
+        return await _change_form(request, errors=empty, done=False, status=422)
     if new != form.get("password_confirm", ""):
         errors = await _not_the_same(request, new)
         return await _change_form(request, errors=errors, done=False, status=400)
