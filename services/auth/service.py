@@ -425,10 +425,19 @@ async def set_language(session: AsyncSession, *, account_id: str, language: str)
 
 
 async def unlock(
-    auth: AuthContext, session: AsyncSession, *, account_id: str, actor: str
+    auth: AuthContext,
+    session: AsyncSession,
+    *,
+    account_id: str,
+    actor: str,
+    actor_roles: frozenset[str],
 ) -> Account:
     """Clear the account's guessing throttle (staff help for a parent who tried too often)."""
     account = await get_account(session, account_id)
+    # Lifting a staff account's throttle lets guessing of its password go on: like every
+    # other act on a staff account, an administrator's.
+    if account.kind == "staff" and "administrator" not in actor_roles:
+        raise Forbidden("Only an administrator manages staff accounts.")
     await auth.throttle.clear(account_key(account.email))
     emit(session, events.ACCOUNT_UNLOCKED, account=account, actor=actor)
     return account

@@ -167,7 +167,11 @@ async def unlock_account(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
     async with auth.database.transaction() as session:
         account = await service.unlock(
-            auth, session, account_id=request.match_info["account_id"], actor=identity.subject
+            auth,
+            session,
+            account_id=request.match_info["account_id"],
+            actor=identity.subject,
+            actor_roles=identity.staff_roles,
         )
     return json_response((await _with_throttle(auth, [account]))[0])
 

@@ -114,3 +114,32 @@ async def test_without_redis_sign_in_fails_closed_with_503(auth_client, signer) 
         auth.throttle.redis = working
     assert response.status == 503
     assert response.headers["Retry-After"] == "5"
+
+
+async def test_only_an_administrator_lifts_the_throttle_of_a_staff_account(
+    auth_client, signer
+) -> None:
+    # An agent who could clear an administrator's bucket again and again could guess that
+    # password without limit: unlocking a staff account is managing it, an administrator's.
+    client = await auth_client(account_failures_limit=3)
+    invited = await client.post(
+        "/staff",
+        json={"email": "throttled.admin@example.org", "roles": ["administrator"]},
+        headers=staff_headers(signer, "administrator"),
+    )
+    admin = (await invited.json())["account"]
+    for _ in range(3):
+        await sign_in(client, admin["email"], "wrong guess here")
+
+    by_agent = await client.post(
+        f"/accounts/{admin['id']}/unlock", headers=staff_headers(signer, "agent")
+    )
+    assert by_agent.status == 403, await by_agent.text()
+    seen = await client.get(f"/accounts/{admin['id']}", headers=staff_headers(signer))
+    assert (await seen.json())["throttled"] is True
+
+    by_admin = await client.post(
+        f"/accounts/{admin['id']}/unlock", headers=staff_headers(signer, "administrator")
+    )
+    assert by_admin.status == 200
+    assert (await by_admin.json())["throttled"] is False
