@@ -20,7 +20,7 @@ from aiohttp import web
 
 from services.families.schemas import QUOTIENT_FIELDS
 from services.kit.identity import Identity
-from services.kit.problems import BadRequest, Forbidden, NotFound, Problem
+from services.kit.problems import BadRequest, Forbidden, GatewayTimeout, NotFound, Problem
 
 from ..calls import ServiceReply, call_service, chosen_family
 from ..formats import FORMATS, Formats, formats_of
@@ -607,6 +607,19 @@ async def record_page(request: web.Request) -> web.StreamResponse:
 NOT_SAVED = (
     "Le dossier n'a pas pu être enregistré, rien n'a été modifié : réessayez dans un instant."
 )
+MAYBE_SAVED = (
+    "Le service des familles n'a pas répondu à temps : le dossier a pu être enregistré, en "
+    "entier ou pas du tout. Rechargez-le pour le vérifier avant de recommencer."
+)
+
+
+def _refusal(request: web.Request, reply: ServiceReply) -> tuple[dict[str, str], str, int]:
+    """Field errors, the general message and the page's status of a save the service refused
+    (nothing of it written)."""
+    if reply.status >= 500:
+        return {}, NOT_SAVED, 502
+    errors, general = _errors_of(request, reply)
+    return errors, general, 409 if reply.status == 409 else 422
 
 
 async def staff_edit(request: web.Request) -> web.StreamResponse:
@@ -643,14 +656,16 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
         if not person_id and any(name in changed for name in QUOTIENT_FIELDS):
             for name in QUOTIENT_FIELDS:
                 changed.setdefault(name, record.get(name))
-        reply = await _call(request, "PATCH", path, json={"version": version, **changed})
-        if reply.ok:
-            raise web.HTTPSeeOther(f"/agents/familles/{family_id}?ok=modifie")
-        if reply.status >= 500:
-            general, status = NOT_SAVED, 502
+        try:
+            reply = await _call(request, "PATCH", path, json={"version": version, **changed})
+        except GatewayTimeout:
+            # The service may still finish the save: never half of it, but the page cannot
+            # tell which (sending the form again is safe: its version would then be stale).
+            general, status = MAYBE_SAVED, 504
         else:
-            errors, general = _errors_of(request, reply)
-            status = 409 if reply.status == 409 else 422
+            if reply.ok:
+                raise web.HTTPSeeOther(f"/agents/familles/{family_id}?ok=modifie")
+            errors, general, status = _refusal(request, reply)
     title = (
         translator_of(request)("Modifier {name}", name=_person_name(record))
         if person_id
@@ -678,7 +693,7 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
             "general": general,
             "errors": errors,
             "staff": True,
-            "reload": request.path if status == 409 else None,
+            "reload": request.path if status in (409, 504) else None,
         },
         status=status,
     )

@@ -3,7 +3,8 @@ and a desktop, through the real gateway and the real families service (conftest'
 
 Another agent saves the family while this one is typing: « Enregistrer » is refused whole,
 the page says why in French at the top, keeps what was typed, and nothing is saved.
-Screenshots: /tmp/families-staff-edit-conflict-{phone,desktop}.png.
+Screenshots: /tmp/families-staff-edit-conflict-{phone,desktop}.png; and, when the service
+is too slow to answer, /tmp/families-staff-edit-timeout-phone.png.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from services.kit.keys import DATABASE
 from tests.browser import PHONE, SCREENSHOTS, accessibility_violations, chromium, requires_chromium
 
-from .conftest import Portal
+from .conftest import FamiliesApi, Portal
 from .pages import STAFF_EMAIL
+from .wire import wired_portal
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 
@@ -90,3 +94,30 @@ async def test_a_save_refused_by_another_agents_save_says_so_and_keeps_the_form(
         assert await page.get_by_role("alert").count() == 0
     record = await portal.api.read_family(family_id)
     assert (record["city"], record["quotient"], record["phone"]) == ("Hasparren", None, phone)
+
+
+async def test_a_save_the_service_is_too_slow_to_answer_says_to_check_on_a_phone(
+    api: FamiliesApi, gateway: Any, upstream: Any, signer: Any, aiohttp_client: Any
+) -> None:
+    portal, _wire = await wired_portal(api, gateway, upstream, signer, aiohttp_client, deadline=2.5)
+    family_id = portal.family["id"]
+    async with chromium() as browser:
+        page = await staff_page(browser, portal, locale="fr-FR", viewport=PHONE, is_mobile=True)
+        await page.goto(f"{portal.base_url}/agents/familles/{family_id}/modifier")
+        await page.get_by_label("Commune").fill("Anglet")
+        async with api.client.app[DATABASE].transaction() as holding:  # another long writer
+            await holding.execute(
+                text("SELECT id FROM families WHERE id = :id FOR UPDATE"), {"id": family_id}
+            )
+            await page.get_by_role("button", name="Enregistrer").click()
+            await page.wait_for_load_state()
+            alert = page.get_by_role("alert")
+            assert "n'a pas répondu à temps" in await alert.inner_text()
+        await page.screenshot(
+            path=str(SCREENSHOTS / "families-staff-edit-timeout-phone.png"), full_page=True
+        )
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= await page.evaluate("window.innerWidth"), width
+        await alert.get_by_role("link", name="Recharger le dossier").click()
+        await page.wait_for_load_state()
+        assert await page.get_by_label("Commune").input_value() == "Anglet"  # it went through

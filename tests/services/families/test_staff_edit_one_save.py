@@ -9,6 +9,7 @@ between them is a plain pass-through, `wire.py`).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -185,3 +186,35 @@ async def test_a_quotient_the_database_refuses_leaves_the_whole_form_unsaved(
     assert await family_updates(api, family_id) == []
     assert refused.status == status
     assert message in text_of(await refused.text())
+
+
+MAYBE_SAVED = (
+    "Le service des familles n'a pas répondu à temps : le dossier a pu être enregistré, en "
+    "entier ou pas du tout. Rechargez-le pour le vérifier avant de recommencer."
+)
+
+
+async def test_a_save_the_service_is_too_slow_to_answer_is_never_half_made(
+    api: FamiliesApi, gateway: Any, upstream: Any, signer: Any, aiohttp_client: Any
+) -> None:
+    # The gateway gives up after 2.5 s; the family's row is held meanwhile (another writer's
+    # long transaction), and the service finishes the save once it is let go.
+    portal, _wire = await wired_portal(api, gateway, upstream, signer, aiohttp_client, deadline=2.5)
+    family_id = portal.family["id"]
+    async with api.client.app[DATABASE].transaction() as holding:
+        await holding.execute(
+            text("SELECT id FROM families WHERE id = :id FOR UPDATE"), {"id": family_id}
+        )
+        answer = await save(portal, city="Anglet", **QUOTIENT)
+
+    record = await api.read_family(family_id)
+    for _ in range(100):  # the service's save, finishing after the page answered
+        if record["version"] != 1:
+            break
+        await asyncio.sleep(0.1)
+        record = await api.read_family(family_id)
+    assert (record["city"], record["quotient"]) in {("Anglet", 640), (CITY, None)}, record
+    assert answer.status == 504
+    html = await answer.text()
+    assert MAYBE_SAVED in text_of(html)
+    assert f'href="/agents/familles/{family_id}/modifier"' in html  # « Recharger le dossier »
