@@ -431,7 +431,11 @@ def _cell(
         elif attendance:
             locked = "La présence a été relevée."
         elif not cancellable:
-            locked = f"Hors délai : annulable jusqu'au {describe_deadline(cancel_limit)}."
+            # Past tense: the deadline is behind us when this is shown.
+            locked = (
+                "Hors délai : l'annulation était possible jusqu'au "
+                f"{describe_deadline(cancel_limit)}."
+            )
         return Cell(
             day=day,
             opening_id=opening_id,
@@ -460,7 +464,10 @@ def _cell(
             state="hors_delai",
             label="hors délai",
             kind="possible",
-            locked_reason=f"Hors délai : réservable jusqu'au {describe_deadline(add_limit)}.",
+            locked_reason=(
+                "Hors délai : la réservation était possible jusqu'au "
+                f"{describe_deadline(add_limit)}."
+            ),
         )
     if clash:
         # The save would refuse it (same rule, read both ways): not offered, and said why.
