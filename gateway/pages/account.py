@@ -65,6 +65,15 @@ STAFF_NOTICES = {name: text for name, (_, text) in STAFF_ACTIONS.items()} | {
 }
 
 
+# What `?refus=` may say on the accounts page (a key: an address cannot put its own words).
+STAFF_REFUSALS = {
+    "interdit": "Action refusée : personne ne désactive son propre compte, et seuls les "
+    "administrateurs gèrent les comptes des agents.",
+    "inconnu": "Ce compte n'existe pas.",
+    "indisponible": "Le service des comptes n'a pas pu faire cette action ; réessayez.",
+}
+
+
 # ---- talking to auth -------------------------------------------------------------------
 
 
@@ -616,6 +625,8 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
         # buttons that would end on « Accès refusé ».
         "manages_staff": "administrator" in identity.staff_roles,
         "notice": STAFF_NOTICES.get(request.query.get("fait", ""), None),
+        "refusal": STAFF_REFUSALS.get(request.query.get("refus", ""), None),
+        "me": identity.subject,
     }
     return await render(request, "account/staff_accounts.html", context)
 
@@ -640,7 +651,10 @@ async def staff_action(request: web.Request) -> web.StreamResponse:
         request, "POST", f"/accounts/{account_id}/{endpoint}", json={}, bearer=True
     )
     if answer.status not in (200, 201):
-        raise Forbidden("This action is not possible on this account.")
+        # A refusal was the « Accès refusé… le formulaire a expiré » error page: the agent
+        # could not tell a refused action from an expired form. The list says why instead.
+        refusal = {403: "interdit", 404: "inconnu"}.get(answer.status, "indisponible")
+        raise web.HTTPSeeOther("/agents/comptes?" + urlencode({"refus": refusal}))
     raise web.HTTPSeeOther("/agents/comptes?" + urlencode({"fait": action}))
 
 
