@@ -93,9 +93,13 @@ class ProcessSet:
         self.processes.clear()
 
     def log(self, name: str) -> str:
-        """What a process wrote, for failure messages."""
+        """The end of what a process wrote, for failure messages."""
+        return self.whole_log(name)[-4000:]
+
+    def whole_log(self, name: str) -> str:
+        """Everything a process wrote (to look for a line its start logged)."""
         path = self.log_dir / f"{name}.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+        return path.read_text(errors="replace") if path.exists() else ""
 
 
 class RedisServer:

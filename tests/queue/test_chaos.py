@@ -57,6 +57,11 @@ KEY_ENCRYPTION_KEY = "chaos-test-key-encryption-key-0123456789"
 MAIL_DOMAIN = "chaos.example.org"
 
 
+def base_url_of(port: int) -> str:
+    """The address of a process of this test listening on `port`."""
+    return f"http://127.0.0.1:{port}"
+
+
 def plain_url(url: str) -> str:
     """asyncpg's form of a SQLAlchemy URL."""
     return url.replace("postgresql+asyncpg://", "postgresql://")
@@ -115,6 +120,7 @@ async def test_every_event_reaches_the_journal_and_every_invitation_the_smtp_ser
     signer: TestSigner,
     smtp_server: SmtpServer,
     record_property: Any,
+    tmp_path: Path,
 ) -> None:
     broker = RedisServer(processes)
     broker.start()
@@ -131,6 +137,7 @@ async def test_every_event_reaches_the_journal_and_every_invitation_the_smtp_ser
         "OUTBOX_REPUBLISH_AFTER": str(REPUBLISH_AFTER_SECONDS),
     }
     port, auth_port, notifications_port = free_port(), free_port(), free_port()
+    gateway_port = free_port()
     families_env = {
         **common,
         "LOG_LEVEL": "WARNING",
@@ -148,12 +155,32 @@ async def test_every_event_reaches_the_journal_and_every_invitation_the_smtp_ser
         python("-m", "portail.cli", "outbox-relay", "families"),
         {**families_env, "OUTBOX_RELAY_INTERVAL": "5", "LOG_LEVEL": "INFO"},
     )
+    # Auth asks the families service, through the gateway, whether each family exists
+    # before inviting; the run's 300 checks come with one token, past the default bucket.
+    limits = tmp_path / "rate_limits.yaml"
+    limits.write_text(
+        "buckets:\n  default: {window: 60, per_ip: 100000, per_identity: 100000,"
+        " fail_open: true}\nrules: []\n"
+    )
+    processes.start(
+        "gateway",
+        python("-m", "gateway.app"),
+        {
+            **common,
+            "LOG_LEVEL": "WARNING",
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(gateway_port),
+            "GATEWAY_RATE_LIMITS_FILE": str(limits),
+            "FAMILIES_SERVICE_URL": base_url_of(port),
+        },
+    )
     processes.start(
         "auth",
         python("-m", "services.auth.app"),
         {
             **common,
             "LOG_LEVEL": "WARNING",
+            "GATEWAY_URL": base_url_of(gateway_port),
             "AUTH_HOST": "127.0.0.1",
             "AUTH_PORT": str(auth_port),
             "AUTH_DATABASE_URL": chaos_databases["auth"],
@@ -216,6 +243,7 @@ async def test_every_event_reaches_the_journal_and_every_invitation_the_smtp_ser
 
         for name, url in (
             ("families", base),
+            ("gateway", base_url_of(gateway_port)),
             ("auth", f"http://127.0.0.1:{auth_port}"),
             ("notifications", f"http://127.0.0.1:{notifications_port}"),
         ):
@@ -323,7 +351,7 @@ async def test_every_event_reaches_the_journal_and_every_invitation_the_smtp_ser
     assert len(event_ids) == EVENTS
     assert not dead, [row["reason"] for row in dead]
     assert figures["missing"] == 0, (figures, processes.log("worker-2"))
-    assert "outbox_listening" in processes.log("families-relay")
+    assert "outbox_listening" in processes.whole_log("families-relay")
     assert figures["duplicates"] == 0, figures
     assert set(journaled) == event_ids
     assert sorted(row["family_id"] for row in journal) == sorted(family_ids)

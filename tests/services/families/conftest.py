@@ -219,6 +219,20 @@ async def real_portal(
             await service_client("families", database_url=databases["families"], jwks_json=jwks),
             signer,
         )
+        # Auth invites only to a family the families service knows, asked through a gateway
+        # (GATEWAY_URL): this one, in front of families only, is built before the portal's,
+        # which needs auth's address. A second auth app on the same database: the same keys.
+        families_front = await gateway(
+            {"families": str(families.client.make_url("")).rstrip("/")}, jwks_json=jwks
+        )
+        auth = await service_client(
+            "auth",
+            database_url=databases["auth"],
+            public_base_url=PUBLIC_BASE_URL,
+            ip_attempts_limit=100_000,
+            account_failures_limit=100,
+            gateway_url=str(families_front.make_url("")).rstrip("/"),
+        )
         mail = {**smtp.settings(), "smtp_from": SMTP_FROM, "public_base_url": PUBLIC_BASE_URL}
         notifications = await service_client(
             "notifications", database_url=databases["notifications"], jwks_json=jwks, **mail
