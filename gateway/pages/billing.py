@@ -18,10 +18,12 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from services.billing.line_labels import ATTENDANCE, UNIT_LABELS
 from services.billing.payment_methods import METHOD_LABELS, RECORDED_METHODS
 from services.kit.identity import Identity
 
 from ..calls import call_service, chosen_family, fetch_json
+from ..formats import formats_of
 from ..i18n import translator_of
 from ..numbers import is_plain_number
 from ..paris_time import PARIS
@@ -229,7 +231,19 @@ async def _run_page(
     run = await fetch_json(request, "billing", f"/runs/{run_id}") if run_id else None
     if run is None:
         raise web.HTTPNotFound()
-    context = _context(run=run, error=error, notice=notice)
+    formats = formats_of(request)
+    context = _context(
+        run=run,
+        error=error,
+        notice=notice,
+        # A month not over yet: its reservations may still change after the invoices go out.
+        month_open=run["month"] >= f"{datetime.now(PARIS).date():%Y-%m}",
+        # Each draft's lines, for the agent to check before publishing (the count alone
+        # told nothing of what would be billed).
+        day_shown=lambda day: formats.short_day(day, year=False),
+        attendance_label=lambda code: ATTENDANCE.get(code, code),
+        unit_label=lambda code: UNIT_LABELS.get(code, code),
+    )
     return await render(request, "billing/run.html", context, status=status)
 
 

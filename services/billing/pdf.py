@@ -15,6 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from .line_labels import ATTENDANCE, UNIT_LABELS
 from .money import NARROW_NO_BREAK_SPACE, NO_BREAK_SPACE, euros
 from .payment_methods import method_label
 
@@ -24,18 +25,6 @@ TREASURY_WARNING = (
     "régler votre dette. L'historique des factures proposé dans le Portail des Familles sert à "
     "consulter le détail des prestations réalisées."
 )
-ATTENDANCE = {
-    "reserved": "Réservé",
-    "present": "Présent",
-    "absent_unjustified": "Absence non justifiée",
-    "absent_justified": "Absence justifiée",
-}
-UNIT_LABELS = {
-    "journee": "journée",
-    "apres_midi": "après-midi",
-    "garderie_matin": "garderie matin",
-    "garderie_soir": "garderie soir",
-}
 
 
 def amount(cents: int) -> str:

@@ -1,0 +1,57 @@
+"""The staff's invoicing preview as an agent checks it before publishing, through the real
+gateway and billing: each draft's lines (whose day, what, how much), and a warning when the
+month is not over."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from gateway.paris_time import PARIS
+
+from . import scenario
+from .conftest import Portal
+from .test_pages import post, sign_in
+
+
+def _row(page: str, family: str) -> str:
+    match = re.search(rf'<tr data-family="{family}">(.*?)</tr>', page, re.S)
+    assert match, f"no row for {family}"
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
+
+
+async def test_the_preview_shows_each_drafts_lines_before_publishing(portal: Portal) -> None:
+    await scenario.tariffs(portal)
+    await scenario.march(portal)
+    token = await sign_in(portal, "agent@example.org")
+    status, page = await post(portal, "/agents/facturation", token, mois="2026-03")
+    assert status == 200, page
+    alpha = _row(page, "ALPHA")
+    # The child, the day, the activity and unit in words, the attendance and the price.
+    assert re.search(r"Léa ALPHA — mar\. 03/03 — [^—]+, journée — Présent — 8,00\s€", alpha), alpha
+    assert "Restauration scolaire, repas — Présent — 1,80" in alpha, alpha
+    assert "journee" not in alpha and "present" not in alpha.replace("Présent", "")
+    # March 2026 is over: no warning.
+    assert "data-month-open" not in page
+
+    english = await (await portal.gateway.get(f"{_run_path(page)}?lang=en")).text()
+    alpha_en = _row(english, "ALPHA")
+    assert re.search(r"Léa ALPHA — Tue 3 Mar — [^—]+, full day — Present — €8\.00", alpha_en), (
+        alpha_en
+    )
+
+
+async def test_a_month_not_over_is_previewed_with_a_warning(portal: Portal) -> None:
+    await scenario.tariffs(portal)
+    token = await sign_in(portal, "agent@example.org")
+    this_month = f"{datetime.now(PARIS).date():%Y-%m}"
+    status, page = await post(portal, "/agents/facturation", token, mois=this_month)
+    assert status == 200, page
+    assert "Ce mois n'est pas terminé : des réservations peuvent encore changer" in page, page
+    await post(portal, f"{_run_path(page)}/abandonner", token)
+
+
+def _run_path(page: str) -> str:
+    match = re.search(r"/agents/facturation/([0-9a-f-]{36})/abandonner", page)
+    assert match, page
+    return f"/agents/facturation/{match.group(1)}"
