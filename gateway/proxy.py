@@ -85,6 +85,12 @@ class StreamAborted(Exception):
     """The upstream body broke after our headers were sent: the connection must be cut."""
 
 
+# A service's probes and Prometheus metrics are the cluster's (the kubelet and Prometheus call
+# the pod itself), never the public's: the metrics tell request volumes and failures route by
+# route, the readiness what the service depends on.
+SERVICE_OPERATIONS = frozenset({"metrics", "readyz", "healthz"})
+
+
 def _connection_tokens(headers: Mapping[str, str]) -> set[str]:
     # Headers named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1).
     value = headers.get("Connection", "")
@@ -162,6 +168,9 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     base = settings.service_urls().get(name)
     if base is None:
         raise NotFound(f"There is no service named '{name}'.")
+    # Decoded, as the service will route it (`%6Detrics` is its /metrics).
+    if request.match_info["tail"].strip("/") in SERVICE_OPERATIONS:
+        raise NotFound("No resource at this address.")
     breaker = request.app[BREAKERS][name]
     metrics = request.app[UPSTREAM_METRICS]
     if not breaker.allow():
