@@ -28,7 +28,7 @@ from services.kit.database import Database
 from services.kit.event_loop import new_event_loop
 from services.kit.outbox import AckStore
 from services.kit.queue import EVENT_TASK, EVENTS_TASK, create_celery
-from services.kit.settings import load_settings
+from services.kit.settings import load_settings, load_settings_or_exit
 
 from . import digest, service
 from .config import NotificationsSettings
@@ -143,6 +143,13 @@ def runtime() -> ConsumerRuntime:
         _Holder.runtime = ConsumerRuntime(load_settings(NotificationsSettings))
         _Holder.pid = os.getpid()
     return _Holder.runtime
+
+
+@signals.celeryd_init.connect  # type: ignore[untyped-decorator]
+def _check_settings_at_worker_start(**_: Any) -> None:
+    # Celery logs and swallows a receiver's exceptions (here and at each child's start):
+    # without this, a worker missing SMTP_HOST in prod started and failed every e-mail task.
+    load_settings_or_exit(NotificationsSettings)
 
 
 @signals.worker_process_init.connect  # type: ignore[untyped-decorator]
