@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from yarl import URL
 
 from .csrf import CSRF_FIELD, csrf_token
 from .formats import formats_of
@@ -42,6 +43,41 @@ def static_url(request: web.Request, filename: str) -> str:
     return str(request.app.router[STATIC_ROUTE].url_for(filename=filename))
 
 
+def _has_page(app: web.Application, path: str) -> bool:
+    """Whether `path` is a route of this app that answers GET (not a 404 or a 405). Matched on
+    the routes' own descriptions: the request being answered has read its form, and aiohttp
+    cannot clone it to ask its router."""
+    for resource in app.router.resources():
+        info = resource.get_info()
+        if "path" in info:
+            matched = info["path"] == path
+        elif "pattern" in info:
+            matched = info["pattern"].fullmatch(path) is not None
+        else:  # static files: no page
+            continue
+        if matched and any(route.method in ("GET", "*") for route in resource):
+            return True
+    return False
+
+
+async def page_address(request: web.Request) -> URL:
+    """The address that shows this page again by GET. A page answering a form (POST) has none
+    of its own — its address answers 405 by GET (« /reservations/enregistrer »), or a link
+    page without its token (« /premiere-connexion ») — so: the page the form was sent from,
+    as the same-origin Referer says, else the dashboard."""
+    if request.method in ("GET", "HEAD"):
+        return request.rel_url
+    allowed = request.app[GATEWAY_SETTINGS].allowed_origins
+    try:
+        referer = URL(request.headers.get("Referer", ""))
+        ours = referer.is_absolute() and str(referer.origin()) in allowed
+    except ValueError:  # a Referer that is no URL: nothing to go back to
+        ours = False
+    if ours and _has_page(request.app, referer.path):
+        return referer.relative()
+    return URL("/")
+
+
 async def shell_context(request: web.Request) -> dict[str, Any]:
     """What the base layout needs: language, menu, identity, CSRF token, CSP nonce, and the
     page language's formats (`euros`, `date_text`, `day_text`, `minute_text`, `spoken_day`)
@@ -53,7 +89,7 @@ async def shell_context(request: web.Request) -> dict[str, Any]:
     return {
         "_": translator_of(request),
         "lang": language,
-        "switch_language_url": str(request.rel_url.update_query(lang=other)),
+        "switch_language_url": str((await page_address(request)).update_query(lang=other)),
         "switch_language_code": other,
         "menu": menu_for(identity.role, identity.staff_roles) if identity else MENU,
         "is_current": lambda entry: is_current(entry, request.path),
