@@ -22,7 +22,7 @@ from services.bookings.schemas_reservations import RESERVATION_LABELS
 from services.kit.identity import Identity
 from services.kit.problems import Problem
 
-from ..calls import call_service, chosen_family
+from ..calls import call_service, chosen_family, family_names
 from ..formats import formats_of
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS
@@ -271,6 +271,7 @@ async def _staff_page(
             activity_id=activity_id, day=day.isoformat(), days=str(days),
         )  # fmt: skip
     pending = await _pending(request)
+    names = await family_names(request, (r["family_id"] for r in pending))
     # The services answer each result with a reservation id only: name who and when from the
     # lists this page shows (the roster for attendance, the queue before a decision).
     subjects = {
@@ -285,9 +286,15 @@ async def _staff_page(
         "days": days,
         "roster": roster,
         "day_shown": lambda day: _day_shown(request, day),  # « Wed 21/04/2027 »
-        # Oldest day first, each written 21/04/2027 as the rest of the pages do.
+        # Oldest day first, each written 21/04/2027 as the rest of the pages do; with the
+        # family's name (two « Enfant MARTIN » of two families were told apart by nothing).
         "pending": [
-            {**r, "day_shown": _day_shown(request, r["day"], weekday=False)} for r in pending
+            {
+                **r,
+                "day_shown": _day_shown(request, r["day"], weekday=False),
+                "family_name": names.get(r["family_id"]),
+            }
+            for r in pending
         ],
         "results": [
             {

@@ -4,6 +4,8 @@ an attendance save with nothing ticked says so."""
 
 from __future__ import annotations
 
+import re
+
 from services.kit.testing import TestSigner
 from tests.services.bookings.conftest import (  # noqa: F401 (the bookings tests' fixtures)
     _leave_no_pending_events,
@@ -120,3 +122,46 @@ async def test_saving_attendance_with_nothing_ticked_says_nothing_was_saved(
     shown = text_of(await saved.text())
     assert saved.status == 422, shown
     assert "Aucune présence cochée : rien n'est enregistré." in shown, shown
+
+
+async def test_the_queue_of_reservation_requests_names_each_childs_family(
+    bookings_portal: Portal,  # noqa: F811
+    signer: TestSigner,
+) -> None:
+    portal = bookings_portal
+    openings = await ready_child(portal, signer)
+    manual = await portal.gateway.patch(
+        f"/api/bookings/activities/{portal.activity['id']}",
+        json={"validation": "manual"},
+        headers=signer.headers(role="staff", subject="agent-1"),
+    )
+    assert manual.status == 200, await manual.text()
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, PARENT_EMAIL)
+    query = {"famille": portal.family_id, "personne": portal.child_id, "semaine": WED_1}
+    html = await (await client.get("/reservations", params=query)).text()
+    form = [
+        ("csrf_token", csrf(html)), ("famille", portal.family_id),
+        ("personne", portal.child_id), ("semaine", WED_1), ("cle", "queue-family"),
+        ("reserver", openings[(WED_1, "journee")]),
+    ]  # fmt: skip
+    await client.post("/reservations/enregistrer", data=form, headers={"Origin": base})
+
+    await sign_in(client, base, STAFF_EMAIL)
+    queue = await (await client.get("/agents/reservations")).text()
+    rows = re.findall(r'<tr data-reservation="[^"]+">(.*?)</tr>', queue, re.S)
+    ours = [row for row in rows if portal.activity["name"] in row]
+    assert len(ours) == 1, rows
+    # Which family: its name, a link to its record.
+    assert f'<a href="/agents/familles/{portal.family_id}">TEST</a>' in ours[0], ours[0]
+    decided = await client.post(
+        "/agents/reservations/decisions",
+        data={
+            "csrf_token": csrf(queue),
+            "ids": re.findall(r'name="ids" value="([^"]+)"', ours[0]),
+            "decision": "refuse",
+            "motif": "Complet",
+        },
+        headers={"Origin": base},
+    )
+    assert decided.status == 200
