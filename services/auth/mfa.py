@@ -14,6 +14,7 @@ from .context import AuthContext
 from .errors import WrongPassword
 from .models import Account, RecoveryCode
 from .service import consume_link, emit, get_account, inspect_link, issue_link
+from .throttle import account_key
 
 
 async def start_enrolment_token(auth: AuthContext, account: Account) -> str:
@@ -122,8 +123,13 @@ async def disable(auth: AuthContext, *, account_id: str, password: str) -> None:
         account = await get_account(session, account_id)
     if account.kind == "staff":
         raise Forbidden("Staff accounts must keep their second factor.")
+    # A password check like sign-in's: it draws on the account's guessing bucket (429 past
+    # it), or a session left open would be an unmetered oracle for the password.
+    bucket = account_key(account.email)
+    attempt = await auth.throttle.reserve(bucket, auth.account_window)
     if not await auth.passwords.verify(account.password_hash, password):
         raise WrongPassword("The password is not correct.")
+    await auth.throttle.release(bucket, attempt)
     async with auth.database.transaction() as session:
         account = await get_account(session, account_id, lock=True)
         account.totp_secret_enc = None

@@ -143,3 +143,24 @@ async def test_only_an_administrator_lifts_the_throttle_of_a_staff_account(
     )
     assert by_admin.status == 200
     assert (await by_admin.json())["throttled"] is False
+
+
+async def test_guessing_the_password_to_turn_totp_off_counts_like_sign_in(
+    auth_client, signer
+) -> None:
+    # A session left open on a shared computer must not become an unmetered password oracle:
+    # the check behind « Désactiver » draws on the account's guessing bucket, as sign-in does.
+    client = await auth_client(account_failures_limit=3)
+    parent = await active_family(client, signer)
+    bearer = {"Authorization": f"Bearer {parent['token']}"}
+    for attempt in range(3):
+        wrong = await client.post(
+            "/accounts/me/totp/disable", json={"password": f"guess {attempt}"}, headers=bearer
+        )
+        assert wrong.status == 403
+    over = await client.post(
+        "/accounts/me/totp/disable", json={"password": GOOD_PASSWORD}, headers=bearer
+    )
+    assert over.status == 429, await over.text()
+    assert 1 <= int(over.headers["Retry-After"]) <= 3600
+    assert (await sign_in(client, parent["email"], GOOD_PASSWORD)).status == 429
