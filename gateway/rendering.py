@@ -118,4 +118,9 @@ async def render(
     """Render a page of the web app with the shell's context."""
     full = await shell_context(request)
     full.update(context or {})
+    if page_url := full.get("page_url"):
+        # The page's own address by GET, given by a page that answers its form again and
+        # again (« /premiere-connexion » keeps its token there, not in the Referer).
+        other = full["switch_language_code"]
+        full["switch_language_url"] = str(URL(page_url).update_query(lang=other))
     return aiohttp_jinja2.render_template(template, request, full, status=status)

@@ -194,7 +194,13 @@ async def _first_signin_form(
 ) -> web.Response:
     if not email_hint and errors:
         email_hint = await _email_hint(request, token)
-    context = {"token": token, "email_hint": email_hint, "errors": errors, **_rule_context()}
+    context = {
+        "token": token,
+        "email_hint": email_hint,
+        "errors": errors,
+        "page_url": "/premiere-connexion?" + urlencode({"token": token}),
+        **_rule_context(),
+    }
     return await render(request, "account/first_signin.html", context, status=status)
 
 
@@ -433,7 +439,12 @@ async def reset_page(request: web.Request) -> web.StreamResponse:
 async def _reset_form(
     request: web.Request, token: str, errors: PasswordErrors, status: int = 200
 ) -> web.Response:
-    context = {"token": token, "errors": errors, **_rule_context()}
+    context = {
+        "token": token,
+        "errors": errors,
+        "page_url": "/reinitialisation?" + urlencode({"token": token}),
+        **_rule_context(),
+    }
     return await render(request, "account/reset.html", context, status=status)
 
 
