@@ -105,6 +105,17 @@ def test_the_shipped_table_puts_sensitive_paths_in_strict_buckets() -> None:
         ("POST", "/api/bookings/reservations"): "booking",
         ("GET", "/api/bookings/reservations"): "default",
         ("GET", "/connexion"): "default",
+        # Pages and APIs that did the same as the above and fell to the default bucket.
+        ("POST", "/reinitialisation"): "reset",
+        ("POST", "/premiere-connexion"): "reset",
+        ("POST", "/premiere-connexion/nouveau-lien"): "reset",
+        ("POST", "/api/auth/invitations/renew"): "reset",
+        ("POST", "/api/notifications/families/f1/contact-messages"): "contact",
+        ("POST", "/api/notifications/contact-messages/m1/replies"): "contact",
+        ("POST", "/documents/envoyer"): "upload",
+        ("POST", "/agents/documentation/d1/fichier"): "upload",
+        ("GET", "/reinitialisation"): "default",
+        ("GET", "/api/notifications/families/f1/contact-messages"): "default",
     }
     for (method, path), bucket in cases.items():
         assert table.bucket_for(method, path).name == bucket, (method, path)
