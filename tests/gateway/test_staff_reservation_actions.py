@@ -153,7 +153,7 @@ async def test_the_queue_of_reservation_requests_names_each_childs_family(
     ours = [row for row in rows if portal.activity["name"] in row]
     assert len(ours) == 1, rows
     # Which family: its name, a link to its record.
-    assert f'<a href="/agents/familles/{portal.family_id}">TEST</a>' in ours[0], ours[0]
+    assert f'<a href="/agents/familles/{portal.family_id}">Famille TEST</a>' in ours[0], ours[0]
     decided = await client.post(
         "/agents/reservations/decisions",
         data={
