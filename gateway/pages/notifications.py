@@ -54,6 +54,12 @@ MONTHS = (
     "décembre",
 )
 
+# A failed sign-in's `reason` is auth's code, not a sentence: what a parent reads instead.
+LOGIN_FAILURE_REASONS = {
+    "password": "mot de passe incorrect",
+    "second_factor": "code de vérification incorrect",
+}
+
 # What each journal line says (French; the English catalog translates the same keys).
 EVENT_LABELS = {
     "account.login_succeeded": "Connexion",
@@ -187,7 +193,10 @@ def _detail(entry: dict[str, Any], _: Translate = _french) -> str:
     if summary.get("labels"):  # the fields of a change request, as « Ma famille » names them
         parts.append(", ".join(_(str(label)) for label in summary["labels"]))
     if summary.get("reason"):
-        parts.append(_("motif : {reason}", reason=summary["reason"]))
+        reason = str(summary["reason"])
+        if entry.get("event_type") == "account.login_failed":
+            reason = _(LOGIN_FAILURE_REASONS.get(reason, "autre motif"))
+        parts.append(_("motif : {reason}", reason=reason))
     return " — ".join(parts)
 
 
