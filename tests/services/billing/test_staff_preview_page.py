@@ -55,3 +55,21 @@ def _run_path(page: str) -> str:
     match = re.search(r"/agents/facturation/([0-9a-f-]{36})/abandonner", page)
     assert match, page
     return f"/agents/facturation/{match.group(1)}"
+
+
+async def test_the_staff_invoice_list_says_which_month_each_invoice_bills(portal: Portal) -> None:
+    await scenario.tariffs(portal)
+    fam = await scenario.march(portal)
+    token = await sign_in(portal, "agent@example.org")
+    status, page = await post(portal, "/agents/facturation", token, mois="2026-03")
+    status, page = await post(portal, f"{_run_path(page)}/publier", token)
+    assert status == 200 and "Factures émises." in page
+    alpha = (await portal.invoices(fam.alpha))["items"][0]
+    listed = await (await portal.gateway.get(f"/agents/factures?famille={fam.alpha}")).text()
+    row = re.search(rf'<tr data-invoice="{alpha["number"]}">(.*?)</tr>', listed, re.S)
+    assert row, listed
+    assert re.search(r'data-month="2026-03">\s*mars 2026</td>', row.group(1)), row.group(1)
+    english = await (
+        await portal.gateway.get(f"/agents/factures?famille={fam.alpha}&lang=en")
+    ).text()
+    assert "March 2026" in english
