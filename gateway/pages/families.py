@@ -138,6 +138,18 @@ async def _call(request: web.Request, method: str, path: str, **kwargs: Any) -> 
     return reply
 
 
+# The families service's last page: a number past it is refused there (422).
+LAST_PAGE = 10_000
+
+
+def _page_number(request: web.Request) -> str:
+    """`?page=` when it is a page the service serves, else the first."""
+    number = request.query.get("page", "1")
+    # The length first: int() refuses more than 4,300 digits (a ValueError, a 500).
+    in_range = is_plain_number(number) and len(number) <= 5 and 1 <= int(number) <= LAST_PAGE
+    return number if in_range else "1"
+
+
 async def _read(request: web.Request, path: str, **kwargs: Any) -> Any:
     reply = await _call(request, "GET", path, **kwargs)
     if not reply.ok:
@@ -439,8 +451,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     state = request.query.get("etat", "pending")
     if state not in STATE_LABELS:
         state = "pending"
-    number = request.query.get("page", "1")
-    params = {"state": state, "size": "50", "page": number if is_plain_number(number) else "1"}
+    params = {"state": state, "size": "50", "page": _page_number(request)}
     family_id = request.query.get("famille", "")[:36]
     if family_id:
         params["family_id"] = family_id
@@ -543,11 +554,10 @@ async def search_page(request: web.Request) -> web.StreamResponse:
     q = request.query.get("q", "").strip()[:100]
     result = None
     if len(q) >= 2:
-        page = request.query.get("page", "1")
         result = await _read(
             request,
             "/staff/families",
-            params={"q": q, "page": page if is_plain_number(page) else "1", "size": "20"},
+            params={"q": q, "page": _page_number(request), "size": "20"},
         )
     return await render(
         request,

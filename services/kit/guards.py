@@ -13,7 +13,9 @@ from aiohttp import web
 
 from .problems import BadRequest
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C1 controls (U+0080…U+009F) too: no text of ours holds one, and the services refuse them in
+# fields, which a page handed that refusal answered with a 500.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # JSON can smuggle NUL as an escape; the decoded string would then fail in the database.
 NUL_ESCAPE = re.compile(rb"\\u0000", re.IGNORECASE)
 
