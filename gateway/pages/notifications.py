@@ -413,6 +413,12 @@ async def _send(request: web.Request, method: str, path: str, body: Any) -> Serv
     return reply
 
 
+CONTACT_FIELDS_MISSING = (
+    "Choisissez le destinataire, puis remplissez l'objet et le contenu du message : "
+    "les trois sont obligatoires."
+)
+
+
 def refusal(reply: ServiceReply) -> str:
     """The visitor's French explanation of a refused message."""
     data = reply.data if isinstance(reply.data, dict) else {}
@@ -492,6 +498,12 @@ async def send_message(request: web.Request) -> web.StreamResponse:
     }
     if family_id is None:
         raise web.HTTPSeeOther("/contact")
+    if not all(values.values()):
+        # Said here, all three at once: the service names only the first it checks (an empty
+        # recipient read « Ce destinataire n'existe pas »), and the anti-robot proof is kept.
+        return await _contact_page(
+            request, identity, values=values, error=CONTACT_FIELDS_MISSING, status=422
+        )
     body = {
         "recipient_id": values["destinataire"] or "-",
         "subject": values["objet"] or " ",
