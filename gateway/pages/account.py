@@ -65,6 +65,9 @@ STAFF_NOTICES = {name: text for name, (_, text) in STAFF_ACTIONS.items()} | {
 }
 
 
+ACCOUNTS_PER_PAGE = 100  # auth's largest page
+MAX_PAGE = 10_000  # auth refuses an offset past 1,000,000
+
 # What `?refus=` may say on the accounts page (a key: an address cannot put its own words).
 STAFF_REFUSALS = {
     "interdit": "Action refusée : personne ne désactive son propre compte, et seuls les "
@@ -612,7 +615,8 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
     identity = await require_staff_page(request)
     q = request.query.get("q", "")[:254]
     state = request.query.get("etat", "")
-    params = {"limit": "100"}
+    page = _page_number(request.query.get("page", ""))
+    params = {"limit": str(ACCOUNTS_PER_PAGE), "offset": str((page - 1) * ACCOUNTS_PER_PAGE)}
     if q:
         params["q"] = q
     if state in STATES:
@@ -621,13 +625,25 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
     if answer.status != 200:
         raise Forbidden("The account list is not available to this account.")
     items = answer.body.get("items", [])
+    total = answer.body.get("total", 0)
+    # A town has thousands of family accounts: the list showed the newest 100 and no more.
+    filters = {k: v for k, v in (("q", q), ("etat", state)) if v}
+    pages = {
+        "current": page,
+        "count": max(1, -(-total // ACCOUNTS_PER_PAGE)),
+        "previous": urlencode({**filters, "page": page - 1}) if page > 1 else None,
+        "next": urlencode({**filters, "page": page + 1})
+        if page * ACCOUNTS_PER_PAGE < total
+        else None,
+    }
     context = {
         "accounts": [_account_row(request, a) for a in items],
         # Auth knows a family by its id: the agent needs its name (the families service's).
         "family_names": await family_names(
             request, (m["family_id"] for a in items for m in a.get("memberships") or [])
         ),
-        "total": answer.body.get("total", 0),
+        "total": total,
+        "pages": pages,
         "q": q,
         "state": state,
         "states": STATES,
@@ -640,6 +656,11 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
         "me": identity.subject,
     }
     return await render(request, "account/staff_accounts.html", context)
+
+
+def _page_number(value: str) -> int:
+    """`?page=` as a page number from 1; anything else (typed, forged) is the first page."""
+    return int(value) if value.isdigit() and 0 < int(value) <= MAX_PAGE else 1
 
 
 def _account_row(request: web.Request, account: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ sign-ins, and a refused action said on the list instead of an « Accès refusé 
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 from services.kit.testing import TestSigner
@@ -70,3 +71,36 @@ async def test_unlock_is_offered_only_to_an_account_with_failed_sign_ins(
     assert (await sign_in(auth, parent["email"], "a wrong guess")).status == 401
     tried = await body(await client.get("/agents/comptes", params={"q": parent["email"]}))
     assert f"/agents/comptes/{account_id}/debloquer" in _row(tried, account_id)
+
+
+async def test_the_account_list_pages_past_its_first_page(
+    gateway: Any,
+    auth_client: Any,  # noqa: F811
+    signer: TestSigner,
+    monkeypatch: Any,
+) -> None:
+    # Three to a page here: the town's 100 would need a hundred accounts for the test.
+    monkeypatch.setattr("gateway.pages.account.ACCOUNTS_PER_PAGE", 3)
+    client, auth = await portal(gateway, auth_client)
+    await signed_in_staff(client, auth, signer, "administrator")
+    tag = secrets.token_hex(4)
+    emails = [f"page-{tag}-{n}@example.org" for n in range(4)]
+    for email in emails:
+        await active_family(auth, signer, email=email)
+
+    first = await body(await client.get("/agents/comptes", params={"q": f"page-{tag}"}))
+    assert "4 compte(s)" in first and "Page 1 sur 2" in first, text_of(first)
+    assert first.count("data-account=") == 3
+    link = re.search(r'<a href="(/agents/comptes\?[^"]+)" rel="next">Page suivante</a>', first)
+    assert link, first
+    second = await body(await client.get(link.group(1)))
+    assert second.count("data-account=") == 1 and "Page 2 sur 2" in second
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    shown = {
+        *re.findall(r"<td>(page-[^<]+)</td>", first),
+        *re.findall(r"<td>(page-[^<]+)</td>", second),
+    }
+    assert shown == set(emails)
+    # A forged page number is the first page, not an error.
+    forged = await client.get("/agents/comptes", params={"q": f"page-{tag}", "page": "-1"})
+    assert forged.status == 200 and "Page 1 sur 2" in await body(forged)
