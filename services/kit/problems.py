@@ -159,6 +159,17 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         if exc.status < 400:
             raise
         return problem_response(problem_from_http_exception(exc), request.path)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, ConnectionResetError) and _client_gone(request):
+            # The client left mid-body (a closed tab, a gateway killed during an upload):
+            # nobody to answer, and no failure of ours to log or count as a 500.
+            log.info("client_disconnected", path=request.path)
+            return problem_response(BadRequest("The request ended before its body."), request.path)
         log.exception("unhandled_error", path=request.path)
         return problem_response(Problem("An unexpected error occurred."), request.path)
+
+
+def _client_gone(request: web.Request) -> bool:
+    """Whether the caller's own connection is closed (not one to a database or S3)."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
