@@ -28,7 +28,7 @@ from services.kit.http_client import create_http_client
 from services.kit.identity import TokenVerifier
 from services.kit.keys import METRICS, READINESS
 from services.kit.logs import access_log_middleware, configure_logging
-from services.kit.metrics import HttpMetrics, metrics_middleware, metrics_view
+from services.kit.metrics import HttpMetrics, metrics_middleware
 from services.kit.request_context import request_id_middleware
 from services.kit.settings import load_settings_or_exit
 
@@ -49,7 +49,7 @@ from .keys import (
     UPSTREAM_CLIENT,
     UPSTREAM_METRICS,
 )
-from .ops import readyz
+from .ops import metrics, readyz
 from .pages import load_pages
 from .proxy import proxy
 from .ratelimit import RateLimiter, RateLimitTable, rate_limit_middleware
@@ -93,7 +93,7 @@ def create_app(settings: GatewaySettings) -> web.Application:
     setup_templates(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_view)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/api", api_index)
     app.router.add_get("/api/", api_index)
     app.router.add_route("*", "/api/{service}/{tail:.*}", proxy, name="proxy")

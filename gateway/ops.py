@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import ClientError, ClientTimeout, web
 
 from services.kit.keys import READINESS
+from services.kit.metrics import metrics_view
 
 from .keys import BREAKERS, GATEWAY_SETTINGS, UPSTREAM_CLIENT
 
@@ -47,3 +48,13 @@ async def readyz(request: web.Request) -> web.Response:
         },
         status=200 if ready else 503,
     )
+
+
+async def metrics(request: web.Request) -> web.StreamResponse:
+    """/metrics for Prometheus, which scrapes the pod itself. Behind a proxy that appends
+    `X-Forwarded-For` (ingress, Caddy), a request carrying one came from the public: 404,
+    as the services' own /metrics are (their request counts and failures are nobody's)."""
+    behind_a_proxy = request.app[GATEWAY_SETTINGS].trusted_proxy_hops > 0
+    if behind_a_proxy and "X-Forwarded-For" in request.headers:
+        raise web.HTTPNotFound()
+    return await metrics_view(request)

@@ -94,3 +94,16 @@ def test_the_gateway_fetches_auths_keys_from_auth_itself_unless_told_otherwise(m
     )
     monkeypatch.setenv("JWKS_URL", "http://keys.internal/jwks.json")
     assert load_settings(GatewaySettings).jwks_url == "http://keys.internal/jwks.json"
+
+
+async def test_metrics_are_the_cluster_s_not_a_visitor_s(gateway) -> None:
+    # Behind the ingress (or Caddy) every visitor's request carries the X-Forwarded-For the
+    # proxy appended; Prometheus scrapes the pod itself. The metrics told anyone the portal's
+    # request counts and failures route by route.
+    client = await gateway(trusted_proxy_hops=1)
+    through_the_ingress = await client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert through_the_ingress.status == 404
+    assert "http_requests_total" not in await through_the_ingress.text()
+    scraped = await client.get("/metrics")
+    assert scraped.status == 200
+    assert "http_requests_total" in await scraped.text()
