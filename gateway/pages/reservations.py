@@ -47,6 +47,25 @@ def _day(value: str | None) -> date | None:
         return None
 
 
+# How far from today the planning goes: a year mistyped in « Aller à la date » (0001, 9999)
+# is said, not sent — the calendar's ends made the page's own week arithmetic fail (500).
+PLANNING_YEARS = 10
+BAD_WEEK = "Cette date n'est pas valable : choisissez un jour entre {first} et {last}."
+
+
+def _week_asked(request: web.Request, value: str | None) -> tuple[date | None, str | None]:
+    """The day asked for in `semaine`, or (None, the page's sentence) for one it cannot show."""
+    if not value:
+        return None, None
+    today = paris_today()
+    first = today.replace(year=today.year - PLANNING_YEARS, month=1, day=1)
+    last = today.replace(year=today.year + PLANNING_YEARS, month=12, day=31)
+    day = _day(value)
+    if day is not None and first <= day <= last:
+        return day, None
+    shown = formats_of(request).date_text
+    return None, translator_of(request)(BAD_WEEK, first=shown(first), last=shown(last))
+
 
 async def _get(request: web.Request, service: str, path: str, **params: str) -> Any:
     try:
@@ -151,9 +170,10 @@ async def reservations_page(request: web.Request) -> web.StreamResponse:
     family_id = chosen_family(identity, request.query.get("famille"))
     view = "mois" if request.query.get("vue") == "mois" else "semaine"
     notice = "Le lien de calendrier a été révoqué." if "revoque" in request.query else None
+    week, bad_week = _week_asked(request, request.query.get("semaine"))
     return await _page(
         request, identity, family_id=family_id, person_id=request.query.get("personne"),
-        week=_day(request.query.get("semaine")), view=view, notice=notice,
+        week=week, view=view, notice=notice, error=bad_week, status=400 if bad_week else 200,
     )  # fmt: skip
 
 
