@@ -38,7 +38,7 @@ STAFF_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("Accueil des agents", "/"),
     MenuEntry("Demandes de modification", "/agents/demandes", queue="famille"),
     MenuEntry("Demandes d'inscription", "/agents/inscriptions", queue="inscription"),
-    MenuEntry("Réservations et présences", "/agents/reservations"),
+    MenuEntry("Réservations et présences", "/agents/reservations", queue="reservation"),
     MenuEntry("Documents à valider", "/agents/documents", queue="document"),
     MenuEntry("Messages des familles", "/agents/messages", queue="messages"),
     MenuEntry("Familles", "/agents/familles"),

@@ -19,6 +19,7 @@ from .outgoing import EMAIL_NAMESPACE, add_email, portal_link
 KIND_LABELS = {
     "famille": "Modifications de famille",
     "inscription": "Demandes d'inscription",
+    "reservation": "Demandes de réservation",
     "document": "Documents à valider",
 }
 

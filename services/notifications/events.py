@@ -202,6 +202,12 @@ PENDING_REQUESTS: dict[str, tuple[str, str, bool]] = {
     "registration.accepted": ("inscription", "registration_id", False),
     "registration.refused": ("inscription", "registration_id", False),
     "registration.cancelled": ("inscription", "registration_id", False),
+    # A reservation of an activity validated by hand: staff accept or refuse it.
+    "reservation.requested": ("reservation", "reservation_id", True),
+    "reservation.confirmed": ("reservation", "reservation_id", False),
+    "reservation.refused": ("reservation", "reservation_id", False),
+    "reservation.cancelled": ("reservation", "reservation_id", False),
+    "reservation.waitlisted": ("reservation", "reservation_id", False),
     "document.submitted": ("document", "submission_id", True),
     "document.accepted": ("document", "submission_id", False),
     "document.refused": ("document", "submission_id", False),

@@ -73,6 +73,7 @@ class StaffWaitingRead(BaseModel):
 
     famille: int = Field(0, description="Family change requests not yet decided")
     inscription: int = Field(0, description="Registration requests not yet decided")
+    reservation: int = Field(0, description="Reservation requests not yet decided")
     document: int = Field(0, description="Submitted documents not yet checked")
     messages: int = Field(0, description="Contact threads whose last post is the family's")
 
