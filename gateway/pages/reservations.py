@@ -47,6 +47,12 @@ def _day(value: str | None) -> date | None:
         return None
 
 
+# A repetition covers a year at most (the bookings service's RepeatRequest).
+REPEAT_DAYS = 370
+REPEAT_TOO_FAR = (
+    "Une répétition couvre un an au plus : choisissez une date de fin jusqu'au {latest}."
+)
+
 # How far from today the planning goes: a year mistyped in « Aller à la date » (0001, 9999)
 # is said, not sent — the calendar's ends made the page's own week arithmetic fail (500).
 PLANNING_YEARS = 10
@@ -224,6 +230,14 @@ async def repeat_reservations(request: web.Request) -> web.StreamResponse:
     back = _back(family_id, person_id, week, "semaine")
     if until is None:
         return await _page(request, identity, **back, error="Choisissez une date de fin.")
+    # The service's own rules, said to the parent (its refusal is a bare « champs invalides »).
+    if until < source:
+        error = "La date de fin doit être après la semaine à répéter."
+        return await _page(request, identity, **back, error=error, status=422)
+    if (until - source).days > REPEAT_DAYS:
+        latest = formats_of(request).date_text(source + timedelta(days=REPEAT_DAYS))
+        error = translator_of(request)(REPEAT_TOO_FAR, latest=latest)
+        return await _page(request, identity, **back, error=error, status=422)
     others = [str(v)[:64] for v in form.getall("enfants", []) if ID.match(str(v))][:20]
     body = {
         "person_id": person_id,
