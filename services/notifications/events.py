@@ -161,13 +161,15 @@ class MailRule:
     `event_address`: the address the event carries (an invitation, a reset: the account may
     not be known here yet); `account`: the acting account's known address; `family`: every
     known account of the event's family. `path` is the portal page the e-mail links to, when
-    the event does not carry its own link.
+    the event does not carry its own link. `only_if`: a data field that must be true for the
+    e-mail to go (the event also stands for changes that call for none).
     """
 
     template: str
     audience: Audience
     category: str = MANDATORY
     path: str = "/"
+    only_if: str = ""
 
 
 MAILERS: dict[str, MailRule] = {
@@ -184,6 +186,11 @@ MAILERS: dict[str, MailRule] = {
     "reservation.confirmed": MailRule("reservation_confirmed", "family", path="/reservations"),
     "reservation.refused": MailRule("reservation_refused", "family", path="/reservations"),
     "reservation.place_freed": MailRule("reservation_place_freed", "family", path="/reservations"),
+    # A day the structure closed (strike, school shut): the family did not cancel, so it must
+    # hear of it; its own cancellations are in its planning already.
+    "reservation.cancelled": MailRule(
+        "reservation_cancelled", "family", path="/reservations", only_if="by_structure"
+    ),
     "document.accepted": MailRule("document_accepted", "family", path="/documents"),
     "document.refused": MailRule("document_refused", "family", path="/documents"),
     "document.expiring": MailRule("document_expiring", "family", "rappels", "/documents"),

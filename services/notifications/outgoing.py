@@ -126,7 +126,7 @@ async def emails_for_event(
 ) -> list[OutgoingEmail]:
     """Add the e-mails `event` calls for (none for most events); returns the new rows."""
     rule = MAILERS.get(event.type)
-    if rule is None:
+    if rule is None or (rule.only_if and event.data.get(rule.only_if) is not True):
         return []
     family_id = event.family_id or _str(event.data.get("family_id"))
     if (

@@ -39,6 +39,7 @@ CASES: dict[str, tuple[str, dict[str, Any], str, str, str]] = {
     "reservation.confirmed": ("bookings", {"person_name": "Enfant TEST", "activity_name": "ALSH Josta Leku", "date": "2026-04-15", "unit_name": "journée"}, "Réservation confirmée", "/reservations", "le 15/04/2026 (journée) est confirmée"),  # noqa: E501
     "reservation.refused": ("bookings", {"person_name": "Enfant TEST", "date": "2026-04-15", "reason": "délai de prévenance dépassé"}, "Réservation refusée", "/reservations", "Motif : délai de prévenance dépassé"),  # noqa: E501
     "reservation.place_freed": ("bookings", {"person_name": "Enfant TEST", "date": "2026-04-16"}, "Une place s'est libérée", "/reservations", "en liste d'attente"),  # noqa: E501
+    "reservation.cancelled": ("bookings", {"person_name": "Enfant TEST", "activity_name": "ALSH Josta Leku", "date": "2026-12-16", "unit_name": "Journée", "reason": "Fermeture : Grève du personnel", "by_structure": True}, "Réservation annulée par la structure", "/reservations", "le 16/12/2026 (Journée) a été annulée par la structure : elle ne vous sera pas facturée. Motif : Fermeture : Grève du personnel"),  # noqa: E501
     "document.accepted": ("documents", {"document_type_name": "Photocopie des vaccinations", "person_name": "Enfant TEST"}, "Document accepté : Photocopie des vaccinations", "/documents", "a été accepté par la structure"),  # noqa: E501
     "document.refused": ("documents", {"document_type_name": "Photocopie des vaccinations", "reason": "illisible"}, "Document refusé : Photocopie des vaccinations", "/documents", "Motif : illisible"),  # noqa: E501
     "document.expiring": ("documents", {"document_type_name": "Attestation d'assurance", "expires_on": "2026-12-31"}, "Document bientôt expiré", "/documents", "expire le 31/12/2026"),  # noqa: E501
@@ -131,6 +132,35 @@ async def test_values_are_escaped_in_the_html_part_and_kept_whole_in_the_text(
     assert f"Motif : {reason}" in text_of(mail)
     assert "<script>" not in html_of(mail)
     assert "&lt;script&gt;" in html_of(mail)
+
+
+async def test_a_familys_own_cancellation_sends_no_email_a_closure_does(
+    database: Database, smtp: SmtpServer
+) -> None:
+    settings = settings_for(smtp.port)
+    family = str(uuid.uuid4())
+    account, _ = await known_parent(database, settings, family)
+    day = {"person_name": "Enfant TEST", "activity_name": "ALSH", "date": "2026-12-16"}
+    own = of_type("reservation.cancelled", family, source="bookings", **day)
+    closure = of_type(
+        "reservation.cancelled",
+        family,
+        source="bookings",
+        account_id=account,
+        reason="Fermeture : Grève",
+        by_structure=True,
+        **day,
+    )
+
+    assert (await deliver(database, settings, own)).emails == ()
+    assert len((await deliver(database, settings, closure)).emails) == 1
+    async with database.sessions() as session:
+        journal = await session.scalar(
+            select(func.count())
+            .select_from(JournalEntry)
+            .where(JournalEntry.event_id.in_([own["id"], closure["id"]]))
+        )
+    assert journal == 2  # both stay in « Historique de mes actions »
 
 
 async def test_english_where_the_event_says_the_account_chose_it(
