@@ -496,7 +496,8 @@ async def change(request: web.Request) -> web.StreamResponse:
     await require_signed_in(request)
     form = await _form(request)
     new = form.get("password", "")
-    empty = _nothing_typed(new) | ({"current": [NO_CURRENT]} if not form.get("current") else {})
+    # In the form's order: the current password comes first.
+    empty = ({"current": [NO_CURRENT]} if not form.get("current") else {}) | _nothing_typed(new)
     if empty:
         return await _change_form(request, errors=empty, done=False, status=422)
     if new != form.get("password_confirm", ""):

@@ -59,6 +59,21 @@ async def test_an_empty_current_password_is_asked_for_beside_its_field(
     assert not [words for words in SCHEMA_WORDS if words in page]
 
 
+async def test_both_empty_are_listed_in_the_forms_order(gateway, auth_client, signer) -> None:
+    client, auth = await portal(gateway, auth_client)
+    path, hidden = await change_form(client, auth, signer)
+
+    refused = await client.post(
+        path,
+        data={**hidden, "current": "", "password": "", "password_confirm": ""},
+        headers=same_origin(client),
+    )
+
+    summary = summary_of(await body(refused))
+    current = summary.index("Saisissez votre mot de passe actuel.")
+    assert current < summary.index("Saisissez le mot de passe que vous choisissez.")
+
+
 async def test_an_empty_password_is_asked_for_in_english_on_english_pages(
     gateway, auth_client, signer
 ) -> None:
