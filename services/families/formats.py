@@ -25,10 +25,18 @@ def today_in_paris() -> date:
     return datetime.now(PARIS).date()
 
 
+# Joiners shape letters in some scripts and emoji; every other format character is invisible
+# and can disguise what staff read (U+202E turns « TEST » into « TSET »).
+_VISIBLE_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
+
+
 def clean_text(value: str) -> str:
-    """Trim, collapse inner whitespace (tabs, line breaks) and refuse other control characters."""
+    """Trim, collapse inner whitespace (tabs, line breaks); refuse other control characters and
+    invisible format characters (direction overrides, zero-width spaces)."""
     if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in value):
         raise ValueError("Caractères de contrôle interdits.")
+    if any(unicodedata.category(c) == "Cf" and c not in _VISIBLE_FORMAT_CHARACTERS for c in value):
+        raise ValueError("Caractères invisibles interdits (sens d'écriture, espaces sans largeur).")
     return " ".join(value.split())
 
 

@@ -40,6 +40,36 @@ async def test_a_child_born_in_the_future_is_refused(api: FamiliesApi) -> None:
     assert persons == []
 
 
+@pytest.mark.parametrize("hidden", ["\u202e", "\u2066", "\u200b", "\ufeff"])
+async def test_a_name_with_an_invisible_character_is_refused(api: FamiliesApi, hidden: str) -> None:
+    # « TEST\u202eTSET » reads « TESTTEST » on staff's screens: a disguised name.
+    family = await api.family()
+    response = await api.client.post(
+        f"/families/{family['id']}/persons",
+        json={"role": "child", "first_name": f"TEST{hidden}TSET", "last_name": "Enfant"},
+        headers=api.staff(),
+    )
+    assert await _errors(response) == {
+        "first_name": "Caractères invisibles interdits (sens d'écriture, espaces sans largeur)."
+    }
+    persons = await (
+        await api.client.get(f"/families/{family['id']}/persons", headers=api.staff())
+    ).json()
+    assert persons == []
+
+
+async def test_a_name_with_joiners_is_kept(api: FamiliesApi) -> None:
+    # Joiners are part of how some scripts and emoji are written, not a disguise.
+    family = await api.family()
+    response = await api.client.post(
+        f"/families/{family['id']}/persons",
+        json={"role": "child", "first_name": "Nāz\u200cnīn", "last_name": "Enfant"},
+        headers=api.staff(),
+    )
+    assert response.status == 201, await response.text()
+    assert (await response.json())["first_name"] == "Nāz\u200cnīn"
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
