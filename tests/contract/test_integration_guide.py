@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 from portail.demo import DEMO_CHILD_ID, DEMO_FAMILY_ID
+from services.auth.schemas import SERVICE_SCOPES
 from services.billing.seed import seed_demo as seed_billing
 from services.documents.keys import STORAGE
 from services.documents.seed import seed_demo as seed_documents
@@ -36,7 +39,7 @@ from tests.services.bookings.conftest import (  # noqa: F401 (the bookings app's
 )
 from tests.services.bookings.planning import as_parent, book, save, setup_reservations
 
-from .guide import Recipe, jq, missing_fields, parse, recipes
+from .guide import GUIDE, Recipe, jq, missing_fields, parse, recipes
 
 Client = TestClient[Any, Any]
 ADMIN = {"role": "staff", "staff_roles": ["administrator"], "subject": "admin-guide"}
@@ -202,3 +205,32 @@ async def test_every_recipe_of_the_integration_guide_works_as_written(
     assert len(guide) >= 25, [r.title for r in guide]
     for recipe in guide:
         await run(front, recipe, values)
+
+
+def test_the_guide_names_every_scope_a_service_checks_and_every_one_it_grants() -> None:
+    services = Path(__file__).resolve().parents[2] / "services"
+    checked = {
+        scope
+        for source in services.glob("*/*.py")
+        for scope in re.findall(r"\"([a-z]+:(?:read|write))\"", source.read_text("utf-8"))
+    }
+    table = GUIDE.read_text("utf-8").split("### Scopes", 1)[1].split("### Tokens", 1)[0]
+    rows = {
+        row.split("|")[1]: row.split("|")[2] for row in table.splitlines() if row.startswith("| `")
+    }
+    scopes = re.compile(r"`([a-z]+:(?:read|write))`")
+    opening = {
+        scope
+        for cell, opens in rows.items()
+        if "open nothing" not in opens
+        for scope in scopes.findall(cell)
+    }
+    unused = {
+        scope
+        for cell, opens in rows.items()
+        if "open nothing" in opens
+        for scope in scopes.findall(cell)
+    }
+    assert checked <= set(SERVICE_SCOPES)
+    assert opening | unused == set(SERVICE_SCOPES)
+    assert opening == checked, f"checked but not in the guide: {sorted(checked - opening)}"
