@@ -33,11 +33,17 @@ async def readyz(request: web.Request) -> web.Response:
     the portal, the very thing the breakers and the dashboard's tiles exist to avoid.
     """
     checks = await request.app[READINESS].run()
+    ready = all(value == "ok" for value in checks.values())
+    if _from_the_public(request):
+        # Which service is down and each breaker's state are the operators' business; and
+        # a public call must not make the gateway probe every service.
+        return web.json_response(
+            {"status": "ready" if ready else "not ready"}, status=200 if ready else 503
+        )
     services = request.app[GATEWAY_SETTINGS].service_urls()
     states = await asyncio.gather(
         *(_service_ready(request, name, base) for name, base in services.items())
     )
-    ready = all(value == "ok" for value in checks.values())
     return web.json_response(
         {
             "status": "ready" if ready else "not ready",
@@ -51,10 +57,15 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.StreamResponse:
-    """/metrics for Prometheus, which scrapes the pod itself. Behind a proxy that appends
-    `X-Forwarded-For` (ingress, Caddy), a request carrying one came from the public: 404,
-    as the services' own /metrics are (their request counts and failures are nobody's)."""
-    behind_a_proxy = request.app[GATEWAY_SETTINGS].trusted_proxy_hops > 0
-    if behind_a_proxy and "X-Forwarded-For" in request.headers:
+    """/metrics for Prometheus, which scrapes the pod itself; from the public a 404, as the
+    services' own /metrics are (their request counts and failures are nobody's)."""
+    if _from_the_public(request):
         raise web.HTTPNotFound()
     return await metrics_view(request)
+
+
+def _from_the_public(request: web.Request) -> bool:
+    """Behind a proxy that appends `X-Forwarded-For` (ingress, Caddy), a request carrying one
+    came through it, from the public; probes and Prometheus reach the pod directly."""
+    behind_a_proxy = request.app[GATEWAY_SETTINGS].trusted_proxy_hops > 0
+    return behind_a_proxy and "X-Forwarded-For" in request.headers

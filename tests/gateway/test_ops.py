@@ -107,3 +107,19 @@ async def test_metrics_are_the_cluster_s_not_a_visitor_s(gateway) -> None:
     scraped = await client.get("/metrics")
     assert scraped.status == 200
     assert "http_requests_total" in await scraped.text()
+
+
+async def test_readiness_tells_the_public_only_whether_the_portal_is_ready(
+    gateway, upstream
+) -> None:
+    # Which service is down and each breaker's state helped an attacker time a flood; and
+    # each public call made the gateway probe all six services.
+    families = await upstream(echo_app())
+    calls_before = len(families.seen)
+    client = await gateway({"families": families.url}, trusted_proxy_hops=1)
+    through_the_ingress = await client.get("/readyz", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert through_the_ingress.status == 200
+    assert await through_the_ingress.json() == {"status": "ready"}
+    assert len(families.seen) == calls_before, "no service probed for the public"
+    probed = await client.get("/readyz")
+    assert (await probed.json())["services"]["families"] == "ok"
