@@ -241,6 +241,7 @@ async def _run_page(
         # Each draft's lines, for the agent to check before publishing (the count alone
         # told nothing of what would be billed).
         day_shown=lambda day: formats.short_day(day, year=False),
+        prepared_at=formats.minute(run.get("created_at")),
         attendance_label=lambda code: ATTENDANCE.get(code, code),
         unit_label=lambda code: UNIT_LABELS.get(code, code),
     )

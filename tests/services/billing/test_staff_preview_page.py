@@ -5,7 +5,7 @@ month is not over."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 from gateway.paris_time import PARIS
 
@@ -73,3 +73,28 @@ async def test_the_staff_invoice_list_says_which_month_each_invoice_bills(portal
         await portal.gateway.get(f"/agents/factures?famille={fam.alpha}&lang=en")
     ).text()
     assert "March 2026" in english
+
+
+async def test_a_preview_says_when_it_was_prepared_and_is_prepared_again_from_its_page(
+    portal: Portal,
+) -> None:
+    await scenario.tariffs(portal)
+    fam = await scenario.march(portal)
+    token = await sign_in(portal, "agent@example.org")
+    status, first = await post(portal, "/agents/facturation", token, mois="2026-03")
+    assert status == 200
+    said = " ".join(re.sub(r"<[^>]+>", " ", first).split())
+    assert re.search(
+        r"Aperçu préparé le \d{2}/\d{2}/\d{4} \d{2}:\d{2} : les réservations changées depuis "
+        r"n'y sont pas\.",
+        said,
+    ), said
+    # A day booked after the preview is not in it: « Refaire l'aperçu » posts the same month.
+    portal.lines.add(fam.alpha, "lea", "Léa ALPHA", date(2026, 3, 25), state="present")
+    assert "mer. 25/03" not in _row(first, "ALPHA")
+    form = re.search(r'<form method="post" action="/agents/facturation"[^>]*data-prepared>(.*?)'
+                     r"</form>", first, re.S)  # fmt: skip
+    assert form and 'name="mois" value="2026-03"' in form.group(1), first
+    status, again = await post(portal, "/agents/facturation", token, mois="2026-03")
+    assert status == 200 and _run_path(again) != _run_path(first)
+    assert "Léa ALPHA — mer. 25/03" in _row(again, "ALPHA")
