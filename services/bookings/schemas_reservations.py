@@ -95,8 +95,11 @@ class RepeatRequest(_In):
 class PlanningQuery(_In):
     """The planning's range: `starts_on` (any day; weeks start on Monday) and `days`."""
 
+    # Bounded: a range running past the calendar's last day (9999-12-31) cannot be built.
     starts_on: date | None = Field(
         None,
+        ge=date(1900, 1, 1),
+        le=date(9000, 12, 31),
         description="any day of the range; default: today's week in Paris (on Saturday and "
         "Sunday the following week), or today's month",
     )

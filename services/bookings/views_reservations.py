@@ -68,8 +68,8 @@ def _upstream(request: web.Request) -> Upstream:
         "starts_on": {
             "type": "string",
             "format": "date",
-            "description": "any day of the range; default: today's week in Paris (on Saturday "
-            "and Sunday the following week), or today's month",
+            "description": "any day of the range, from 1900-01-01 to 9000-12-31; default: "
+            "today's week in Paris (on Saturday and Sunday the following week), or today's month",
         },
         "days": {"type": "integer", "minimum": 1, "maximum": MAX_PLANNING_DAYS, "default": 7},
         "view": {"type": "string", "enum": ["week", "month"], "default": "week"},

@@ -93,3 +93,23 @@ async def test_the_month_shown_by_default_is_pariss_month_on_its_first_night(
     first_of_may_in_paris = datetime(2027, 4, 30, 22, 30, tzinfo=UTC)  # 00:30 there
     planning = await _planning_at(first_of_may_in_paris, "month", bookings, signer, stand_in, clock)
     assert planning["starts_on"] == "2027-05-01"
+
+
+@pytest.mark.parametrize(
+    ("starts_on", "view"),
+    [("9999-12-28", "week"), ("9999-12-15", "month"), ("0001-01-01", "week")],
+)
+async def test_a_planning_at_the_calendars_ends_is_a_clear_422(
+    starts_on: str, view: str, bookings: Any, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    # A municipal system's typo: the range ran past 9999-12-31 and answered 500.
+    setup = await setup_reservations(bookings, signer, stand_in)
+    family_id, person_id = setup.children[0]
+    response = await bookings.get(
+        f"/families/{family_id}/persons/{person_id}/planning",
+        params={"starts_on": starts_on, "view": view},
+        headers=as_parent(signer, family_id),
+    )
+    assert response.status == 422, await response.text()
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert [e["field"] for e in (await response.json())["errors"]] == ["starts_on"]
