@@ -16,6 +16,7 @@ from services.kit.settings import load_settings_or_exit
 from .antivirus import Clamd
 from .budget import MemoryBudget
 from .config import DocumentsSettings
+from .inspection import give_decoded_images_back
 from .keys import CLAMD, DOCUMENTS_SETTINGS, STORAGE, UPLOAD_BUDGET
 from .models import OutboxMessage
 from .storage import Storage
@@ -40,6 +41,7 @@ def create_app(settings: DocumentsSettings) -> web.Application:
     app = create_service_app(settings, spec)
     app[DOCUMENTS_SETTINGS] = settings
     app[UPLOAD_BUDGET] = MemoryBudget(settings.upload_memory_budget_bytes)
+    give_decoded_images_back()
     app.cleanup_ctx.append(_storage_ctx)
     return app
 

@@ -57,6 +57,9 @@ class DocumentsSettings(BaseServiceSettings):
     # times their size at the peak); beyond it an upload waits `upload_wait_seconds`, then 429.
     upload_memory_budget_bytes: int = Field(192 * MIB, ge=64 * 1024)
     upload_wait_seconds: float = Field(3.0, ge=0, le=30)
+    # Pixels (width × height, from the header) above which an image is refused before it is
+    # decoded: 50 Mpx lets in 48-50 Mpx phone photos. Pillow itself stops at 179 Mpx.
+    max_image_pixels: int = Field(50_000_000, ge=1_000_000, le=150_000_000)
     # Where the members of a family are read (the families service, through the gateway).
     members_path: str = "/api/families/families/{family_id}/persons"
 

@@ -5,6 +5,10 @@ never trusted: the type comes from the first bytes, images are decoded and re-en
 drops metadata, trailing data and anything hidden in ancillary chunks), PDFs are parsed and
 refused when they carry active content (JavaScript, automatic actions, launches, embedded
 files, rich media) or a second format (a PDF+ZIP polyglot).
+
+An image is judged by its header before it is decoded: too many pixels is refused at once,
+and `decoding_bytes` tells the upload what the decoding will take, so that the memory budget
+is reserved for it (a 140 KB PNG of 6000×6000 pixels decodes to 144 MB).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import io
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +36,20 @@ EXTENSIONS = {"pdf": (".pdf",), "jpeg": (".jpg", ".jpeg"), "png": (".png",)}
 FORMAT_LABELS = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG"}
 
 MAX_NAME_LENGTH = 150
-# A decompression bomb (a small PNG of 100k×100k pixels) stops here instead of eating memory.
-MAX_IMAGE_PIXELS = 40_000_000
+# A decompression bomb (a small PNG of 100k×100k pixels) stops here, read from its header.
+# 50 Mpx lets in the 48 and 50 Mpx photos of recent phones (8000×6000, 8160×6120).
+# DOCUMENTS_MAX_IMAGE_PIXELS sets it.
+MAX_IMAGE_PIXELS = 50_000_000
+# JPEGs above this are decoded at 1/2 (1/4, 1/8) of their size, which libjpeg does for a
+# fraction of the memory: a 48 Mpx photo is kept at 12 Mpx, plenty to read a document, and
+# takes 48 MB to decode instead of 192 MB. PNG has no such reduced decoding.
+FULL_DECODE_PIXELS = 24_000_000
+# The decoded image, plus one copy of it at a time: the camera's rotation, or a change of mode
+# before encoding (the first is replaced in place, so never more than two at once).
+DECODED_COPIES = 2
+# Bytes a pixel takes in Pillow's memory: RGB is held in 4 like RGBA and CMYK.
+ONE_BYTE_MODES = frozenset({"1", "L", "P"})
+TWO_BYTE_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 MAX_PDF_OBJECTS = 100_000
 
 # Keys whose presence means the PDF can run or launch something, or carries another file.
@@ -72,7 +90,13 @@ class InspectedFile:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def inspect_file(raw: bytes, filename: str, accepted: tuple[str, ...] = FORMATS) -> InspectedFile:
+def inspect_file(
+    raw: bytes,
+    filename: str,
+    accepted: tuple[str, ...] = FORMATS,
+    *,
+    max_image_pixels: int = MAX_IMAGE_PIXELS,
+) -> InspectedFile:
     """The file as it will be stored, or `FileRefused` with a French reason."""
     name = clean_filename(filename)
     if not raw:
@@ -94,7 +118,7 @@ def inspect_file(raw: bytes, filename: str, accepted: tuple[str, ...] = FORMATS)
         check_pdf(raw, name)
         data = raw
     else:
-        data = reencode_image(raw, kind, name)
+        data = reencode_image(raw, kind, name, max_pixels=max_image_pixels)
     return InspectedFile(data=data, format=kind, display_name=name)
 
 
@@ -247,21 +271,98 @@ def _raw_active_names(raw: bytes) -> set[str]:
     return found
 
 
-def reencode_image(raw: bytes, kind: str, name: str) -> bytes:
-    """Decode and re-encode the image: only pixels survive (no metadata, no trailing data)."""
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+# glibc's malloc serves blocks under 32 MiB from per-thread heaps once one such block was
+# freed, and a heap keeps its peak: Pillow's default 16 MiB blocks made each checking thread
+# keep the 140 MB of the last big image it decoded (five of them 280 MB, measured). Blocks
+# above 32 MiB are always mapped apart and given back to the system when freed.
+PILLOW_BLOCK_BYTES = 64 * 1024 * 1024
+
+
+def give_decoded_images_back() -> None:
+    """Make Pillow allocate decoded images so that their memory returns to the system once
+    freed (called when the service starts: it is a setting of the whole process)."""
+    Image.core.set_block_size(PILLOW_BLOCK_BYTES)
+
+
+def decoding_bytes(raw: bytes) -> int:
+    """Bytes that decoding this image will take at the peak, read from its header alone;
+    0 for a PDF, or a file the inspection will refuse before decoding it."""
+    kind = sniff(raw)
+    if kind not in ("jpeg", "png"):
+        return 0
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(raw), formats=[kind.upper()]) as image:
-                image.load()
-                # The camera's rotation lives in EXIF, which is dropped: apply it first.
-                upright = ImageOps.exif_transpose(image) or image
-                return _encode(upright, kind)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        with _opened(raw, kind) as image:
+            _reduce(image, kind)
+            width, height = image.size
+            return width * height * _bytes_per_pixel(image.mode) * DECODED_COPIES
+    except Exception:
+        return 0
+
+
+def reencode_image(
+    raw: bytes, kind: str, name: str, *, max_pixels: int = MAX_IMAGE_PIXELS
+) -> bytes:
+    """Decode and re-encode the image: only pixels survive (no metadata, no trailing data).
+
+    Only the first frame of an animated PNG is decoded and kept; frames are never larger
+    than the size in the header, which the limit is checked against before anything is
+    decoded.
+    """
+    try:
+        with _opened(raw, kind) as image:
+            _refuse_too_many_pixels(image, name, max_pixels)
+            _reduce(image, kind)
+            image.load()
+            # The camera's rotation lives in EXIF, which is dropped: apply it first, in place,
+            # so that the unrotated pixels are freed as soon as the rotated ones exist.
+            ImageOps.exif_transpose(image, in_place=True)
+            return _encode(image, kind)
+    except FileRefused:
+        raise
+    except Image.DecompressionBombError:
+        # Pillow's own stop (twice its MAX_IMAGE_PIXELS), for a header past any limit of ours.
         raise FileRefused(f"L'image « {name} » est trop grande (en pixels).") from None
     except Exception:
         raise FileRefused(f"L'image « {name} » est illisible ou endommagée.") from None
+
+
+@contextmanager
+def _opened(raw: bytes, kind: str) -> Iterator[Image.Image]:
+    # Lazy: only the header is read. Pillow's bomb warning is silenced because our own limit,
+    # checked on the same header, decides (Pillow's would refuse a 48 Mpx photo).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(io.BytesIO(raw), formats=[kind.upper()]) as image:
+            yield image
+
+
+def _refuse_too_many_pixels(image: Image.Image, name: str, max_pixels: int) -> None:
+    width, height = image.size
+    if width * height > max_pixels:
+        limit = f"{max_pixels / 1_000_000:g}".replace(".", ",")
+        raise FileRefused(
+            f"L'image « {name} » est trop grande : {width} × {height} pixels, pour {limit} "
+            "millions de pixels au plus. Envoyez une photo de plus petite définition "
+            "(ou un scan en PDF)."
+        )
+
+
+def _reduce(image: Image.Image, kind: str) -> None:
+    """Ask libjpeg for a reduced decoding of a JPEG larger than `FULL_DECODE_PIXELS`."""
+    width, height = image.size
+    scale = 1
+    while scale < 8 and (width // scale) * (height // scale) > FULL_DECODE_PIXELS:
+        scale *= 2
+    if kind == "jpeg" and scale > 1:
+        image.draft(image.mode, (width // scale, height // scale))
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    if mode in ONE_BYTE_MODES:
+        return 1
+    if mode in TWO_BYTE_MODES:
+        return 2
+    return 4
 
 
 def _encode(image: Image.Image, kind: str) -> bytes:

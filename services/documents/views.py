@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 
 from aiohttp import web
 
 from services.kit.bodies import json_response, read_json, read_query
-from services.kit.identity import Identity, caller, require_family, require_staff
+from services.kit.identity import Identity, caller, holds, require_family, require_staff
 from services.kit.keys import DATABASE
 from services.kit.openapi import operation
 from services.kit.problems import NotFound, ValidationFailed
 
 from . import service, workflow
+from .budget import Reservation
 from .downloads import stream_object
 from .errors import DocumentNotFound, MembersUnavailable, NotReviewable, PersonNotInFamily
+from .inspection import decoding_bytes
 from .keys import CLAMD, DOCUMENTS_SETTINGS, STORAGE, UPLOAD_BUDGET
 from .members import Member, family_members
 from .schemas import (
@@ -37,7 +41,7 @@ from .schemas import (
     UploadQuery,
 )
 from .storage import ORG_PREFIX, new_key
-from .uploads import FILE_FIELD, read_files
+from .uploads import FILE_FIELD, UploadedFile, read_files
 
 routes = web.RouteTableDef()
 COMPLETENESS_SCOPE = "documents:read"
@@ -54,7 +58,7 @@ def _family_id(request: web.Request) -> str:
 
 def _require_family_or_scope(request: web.Request, family_id: str, scope: str) -> Identity:
     identity = caller(request)
-    if identity.role == "service" and scope in identity.scopes:
+    if identity.role == "service" and holds(identity, scope):
         return identity
     return require_family(request, family_id)
 
@@ -173,10 +177,11 @@ async def upload(request: web.Request) -> web.Response:
     # Everything cheap is checked before the body is read: a foreign family or child is
     # refused without receiving a byte of the file.
     settings = request.app[DOCUMENTS_SETTINGS]
-    async with _memory_for(request):
+    async with _memory_for(request) as reservation:
         uploads = await read_files(
             request, limit=settings.max_upload_bytes, max_files=settings.max_files_per_upload
         )
+        await _make_room_to_check(request, reservation, uploads)
         submission = await workflow.submit(
             request.app[DATABASE],
             request.app[STORAGE],
@@ -187,6 +192,7 @@ async def upload(request: web.Request) -> web.Response:
             uploads=uploads,
             submitted_by=identity.subject,
             superseded_retention_days=settings.superseded_retention_days,
+            max_image_pixels=settings.max_image_pixels,
         )
         del uploads
     return json_response(service.submission_read(submission), status=201)
@@ -197,11 +203,23 @@ async def upload(request: web.Request) -> web.Response:
 PEAK_COPIES = 3
 
 
-def _memory_for(request: web.Request) -> AbstractAsyncContextManager[None]:
-    """This upload's share of the replica's memory budget."""
+def _memory_for(request: web.Request) -> AbstractAsyncContextManager[Reservation]:
+    """This upload's share of the replica's memory budget, by its declared size."""
     settings = request.app[DOCUMENTS_SETTINGS]
     size = min(request.content_length or settings.max_upload_bytes, settings.max_upload_bytes)
     return request.app[UPLOAD_BUDGET].hold(PEAK_COPIES * size, wait=settings.upload_wait_seconds)
+
+
+async def _make_room_to_check(
+    request: web.Request, reservation: Reservation, uploads: Sequence[UploadedFile]
+) -> None:
+    """Trade the upload's share for what checking its files will take: their bytes, and
+    the decoding of the largest image read from its header (files are checked one after
+    the other), so that big images wait their turn instead of being decoded all at once."""
+    decoding = max([await asyncio.to_thread(decoding_bytes, u.data) for u in uploads])
+    received = sum(len(u.data) for u in uploads)
+    wait = request.app[DOCUMENTS_SETTINGS].upload_wait_seconds
+    await reservation.resize(PEAK_COPIES * received + decoding, wait=wait)
 
 
 async def _person_for(
@@ -503,8 +521,9 @@ async def upload_org_file(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         await service.get_org_document(session, document_id=document_id, published_only=False)
     settings = request.app[DOCUMENTS_SETTINGS]
-    async with _memory_for(request):
+    async with _memory_for(request) as reservation:
         uploads = await read_files(request, limit=settings.max_upload_bytes, max_files=1)
+        await _make_room_to_check(request, reservation, uploads)
         document = await workflow.publish_file(
             request.app[DATABASE],
             request.app[STORAGE],
@@ -512,6 +531,7 @@ async def upload_org_file(request: web.Request) -> web.Response:
             document_id=document_id,
             upload=uploads[0],
             key=new_key(ORG_PREFIX),
+            max_image_pixels=settings.max_image_pixels,
         )
     return json_response(OrgDocumentRead.model_validate(document))
 

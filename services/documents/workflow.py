@@ -44,12 +44,18 @@ async def submit(
     uploads: Sequence[UploadedFile],
     submitted_by: str,
     superseded_retention_days: int,
+    max_image_pixels: int,
 ) -> Submission:
     """Check, store and record an upload (replacing the copy still waiting, if any); scan it
     when clamd is configured."""
     accepted = tuple(document_type.accepted_formats) or ALL_FORMATS
     # Parsing PDFs and re-encoding images is CPU work: off the event loop.
-    files = [await asyncio.to_thread(inspect_file, u.data, u.filename, accepted) for u in uploads]
+    files = [
+        await asyncio.to_thread(
+            inspect_file, u.data, u.filename, accepted, max_image_pixels=max_image_pixels
+        )
+        for u in uploads
+    ]
     stored = [StoredFile(new_key(SUBMISSIONS_PREFIX), f) for f in files]
     await storage.put_all((s.key, s.file.data, s.file.content_type) for s in stored)
     try:
@@ -117,13 +123,16 @@ async def publish_file(
     document_id: str,
     upload: UploadedFile,
     key: str,
+    max_image_pixels: int,
 ) -> OrgDocument:
     """Check, scan and store a staff file for an org document; the old object is deleted.
 
     Staff wait for the verdict here (no queue for org documents): a file clamd cannot
     clear is not published (503), an infected one is refused (422).
     """
-    file = await asyncio.to_thread(inspect_file, upload.data, upload.filename)
+    file = await asyncio.to_thread(
+        inspect_file, upload.data, upload.filename, max_image_pixels=max_image_pixels
+    )
     if clamd is not None:
         try:
             verdict = await clamd.scan(file.data)

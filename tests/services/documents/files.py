@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 
 from PIL import Image
 from pypdf import PdfWriter
@@ -129,3 +131,40 @@ HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></bod
 SVG = (
     b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 )
+
+
+def png_bomb(width: int = 6000, height: int = 6000) -> bytes:
+    """A valid black RGB PNG of `width`×`height` pixels, a hundred-odd KB for 6000×6000:
+    what a decompression bomb looks like (its rows compressed as they are made, so the
+    test never holds the decoded image)."""
+    compressor = zlib.compressobj(9)
+    row = b"\x00" * (1 + 3 * width)  # filter byte "none", then black pixels
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
+
+
+def png_header_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims `width`×`height` pixels, followed by a few bytes of pixels:
+    only a check of the header refuses it without trying to decode it."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 64)
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", pixels) + _chunk(b"IEND", b"")
+
+
+def phone_photo(width: int = 4000, height: int = 3000, orientation: int = 6) -> bytes:
+    """A JPEG as a phone takes it: landscape sensor, EXIF saying how to turn it upright."""
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=85, exif=exif.tobytes())
+    return out.getvalue()
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data)
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
