@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.kit.bodies import json_response, read_json, read_query
-from services.kit.identity import Identity, caller, require_scope
+from services.kit.identity import Identity, caller, holds, require_scope
 from services.kit.keys import DATABASE
 from services.kit.openapi import operation
 from services.kit.problems import Forbidden
@@ -53,7 +53,7 @@ TAGS = ("catalogue",)
 def require_reader(request: web.Request) -> Identity:
     """Families and staff read the catalogue; a municipal system needs `bookings:read`."""
     identity = caller(request)
-    if identity.role == "service" and READ not in identity.scopes:
+    if identity.role == "service" and not holds(identity, READ):
         raise Forbidden(f"This operation needs the '{READ}' scope.")
     return identity
 

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from services.kit.bodies import json_response, read_json, read_query
-from services.kit.identity import caller, require_family, require_scope
+from services.kit.identity import caller, holds, require_family, require_scope
 from services.kit.keys import DATABASE, HTTP_CLIENT, SETTINGS
 from services.kit.openapi import operation
 from services.kit.problems import BadRequest, Conflict, Forbidden, NotFound, Problem
@@ -398,7 +398,8 @@ async def read_billable_lines(request: web.Request) -> web.Response:
     """GET /billable-lines?month=YYYY-MM."""
     identity = caller(request)
     allowed = identity.role == "staff" or (
-        identity.role == "service" and identity.scopes & {"billing:read", "bookings:read"}
+        identity.role == "service"
+        and (holds(identity, "billing:read") or holds(identity, "bookings:read"))
     )
     if not allowed:
         raise Forbidden("This operation needs the 'billing:read' or 'bookings:read' scope.")

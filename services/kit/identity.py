@@ -202,11 +202,18 @@ def require_staff(request: web.Request) -> Identity:
 
 
 def require_scope(request: web.Request, scope: str) -> Identity:
-    """Staff, or a municipal system holding `scope`; 403 otherwise."""
+    """Staff, or a municipal system holding `scope` (`<service>:write` includes
+    `<service>:read`: what a system may change, it may read); 403 otherwise."""
     identity = caller(request)
-    if identity.role == "staff" or (identity.role == "service" and scope in identity.scopes):
+    if identity.role == "staff" or (identity.role == "service" and holds(identity, scope)):
         return identity
     raise Forbidden(f"This operation needs the '{scope}' scope.")
+
+
+def holds(identity: Identity, scope: str) -> bool:
+    """Whether a token's scopes grant `scope`, a write scope granting its service's read."""
+    service, _, access = scope.partition(":")
+    return scope in identity.scopes or (access == "read" and f"{service}:write" in identity.scopes)
 
 
 def require_family(request: web.Request, family_id: str, right: str | None = None) -> Identity:

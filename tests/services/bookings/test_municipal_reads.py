@@ -101,3 +101,19 @@ async def test_a_since_without_zone_is_paris_time_and_a_bad_cursor_is_named(
     assert bad.status == 422
     assert bad.headers["Content-Type"].startswith("application/problem+json")
     assert [e["field"] for e in (await bad.json())["errors"]] == ["cursor"]
+
+
+async def test_a_system_that_may_change_bookings_may_read_them(
+    bookings: Any, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    # bookings:write included no read (families:write and billing:write include theirs): a
+    # system pushing closures got 403 reading the reservations it had just cancelled.
+    setup = await setup_reservations(bookings, signer, stand_in)
+    writer = signer.headers(role="service", scopes=["bookings:write"])
+    for path in ("/reservations", "/activities", f"/activities/{setup.activity['id']}"):
+        response = await bookings.get(path, headers=writer)
+        assert response.status == 200, (path, await response.text())
+    lines = await bookings.get("/billable-lines", params={"month": "2027-04"}, headers=writer)
+    assert lines.status == 200, await lines.text()
+    other = signer.headers(role="service", scopes=["billing:write"])
+    assert (await bookings.get("/reservations", headers=other)).status == 403
