@@ -281,7 +281,8 @@ PILLOW_BLOCK_BYTES = 64 * 1024 * 1024
 def give_decoded_images_back() -> None:
     """Make Pillow allocate decoded images so that their memory returns to the system once
     freed (called when the service starts: it is a setting of the whole process)."""
-    Image.core.set_block_size(PILLOW_BLOCK_BYTES)
+    # What Pillow does itself for the PILLOW_BLOCK_SIZE environment variable.
+    Image.core.set_block_size(PILLOW_BLOCK_BYTES)  # type: ignore[attr-defined]
 
 
 def decoding_bytes(raw: bytes) -> int:
