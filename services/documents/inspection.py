@@ -44,12 +44,15 @@ MAX_IMAGE_PIXELS = 50_000_000
 # fraction of the memory: a 48 Mpx photo is kept at 12 Mpx, plenty to read a document, and
 # takes 48 MB to decode instead of 192 MB. PNG has no such reduced decoding.
 FULL_DECODE_PIXELS = 24_000_000
-# The decoded image, plus one copy of it at a time: the camera's rotation, or a change of mode
-# before encoding (the first is replaced in place, so never more than two at once).
-DECODED_COPIES = 2
 # Bytes a pixel takes in Pillow's memory: RGB is held in 4 like RGBA and CMYK.
 ONE_BYTE_MODES = frozenset({"1", "L", "P"})
 TWO_BYTE_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+# Modes encoded as they are; any other is converted first (to RGB for JPEG, RGBA for PNG).
+KEPT_MODES = {
+    "jpeg": frozenset({"RGB", "L"}),
+    "png": frozenset({"RGB", "RGBA", "L", "LA", "P", "1"}),
+}
+CONVERTED_BYTES_PER_PIXEL = 4
 MAX_PDF_OBJECTS = 100_000
 
 # Keys whose presence means the PDF can run or launch something, or carries another file.
@@ -295,7 +298,7 @@ def decoding_bytes(raw: bytes) -> int:
         with _opened(raw, kind) as image:
             _reduce(image, kind)
             width, height = image.size
-            return width * height * _bytes_per_pixel(image.mode) * DECODED_COPIES
+            return width * height * _bytes_per_pixel_to_check(image.mode, kind)
     except Exception:
         return 0
 
@@ -358,6 +361,16 @@ def _reduce(image: Image.Image, kind: str) -> None:
         image.draft(image.mode, (width // scale, height // scale))
 
 
+def _bytes_per_pixel_to_check(mode: str, kind: str) -> int:
+    """The decoded pixel plus one copy of it (the camera's rotation replaces the image in
+    place), or, for a mode converted before encoding, the converted pixel and the
+    intermediate Pillow may go through (16-bit grey to RGBA: 254 MB for 6000×6000, measured)."""
+    decoded = _bytes_per_pixel(mode)
+    if mode in KEPT_MODES[kind]:
+        return 2 * decoded
+    return 2 * decoded + CONVERTED_BYTES_PER_PIXEL
+
+
 def _bytes_per_pixel(mode: str) -> int:
     if mode in ONE_BYTE_MODES:
         return 1
@@ -369,10 +382,9 @@ def _bytes_per_pixel(mode: str) -> int:
 def _encode(image: Image.Image, kind: str) -> bytes:
     out = io.BytesIO()
     if kind == "jpeg":
-        converted = image if image.mode in ("RGB", "L") else image.convert("RGB")
+        converted = image if image.mode in KEPT_MODES[kind] else image.convert("RGB")
         converted.save(out, format="JPEG", quality=90, optimize=True)
     else:
-        allowed = ("RGB", "RGBA", "L", "LA", "P", "1")
-        converted = image if image.mode in allowed else image.convert("RGBA")
+        converted = image if image.mode in KEPT_MODES[kind] else image.convert("RGBA")
         converted.save(out, format="PNG", optimize=True)
     return out.getvalue()
