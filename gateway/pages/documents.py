@@ -453,11 +453,30 @@ async def withdraw(request: web.Request) -> web.StreamResponse:
     document_id = _id(request.match_info["document_id"])
     if document_id is None:
         raise web.HTTPNotFound()
+    # Withdrawing deletes the file for every family, for good: the first click only names the
+    # document and asks, the confirmation's button sends it again with confirme=1.
+    if _field(await request.post(), "confirme") != "1":
+        return await _withdraw_confirmation(request, document_id)
     reply = await call_service(request, "documents", "DELETE", f"/org-documents/{document_id}")
     if not reply.ok:
         detail = problem_text(request, reply.data, "Le document n'a pas pu être retiré.")
         return await _publications_page(request, error=detail, status=reply.status)
     return await _publications_page(request, notice="Document retiré.")
+
+
+async def _withdraw_confirmation(request: web.Request, document_id: str) -> web.Response:
+    """The withdrawal's confirmation: which document, and that families lose it."""
+    listed = await fetch_json(request, "documents", "/staff/org-documents")
+    if listed is None:
+        return await _publications_page(
+            request, error="Service momentanément indisponible", status=503
+        )
+    document = next((d for d in listed["items"] if d["id"] == document_id), None)
+    if document is None:
+        return await _publications_page(
+            request, error="Le document n'a pas pu être retiré.", status=404
+        )
+    return await render(request, "documents/withdraw_confirm.html", {"document": document})
 
 
 def register(app: web.Application) -> None:
