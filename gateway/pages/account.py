@@ -62,6 +62,10 @@ STAFF_ACTIONS = {
 STAFF_NOTICES = {name: text for name, (_, text) in STAFF_ACTIONS.items()} | {
     "invite": "L'invitation est envoyée.",
     "famille-ajoutee": "La famille est ajoutée à ce compte existant.",
+    # From staff_members.py (administrators' pages).
+    "agent-invite": "L'invitation est envoyée : la personne crée son mot de passe, puis "
+    "active la double authentification à sa première connexion.",
+    "role-change": "Le rôle est changé ; il s'applique à la prochaine connexion de la personne.",
 }
 
 
@@ -74,6 +78,9 @@ STAFF_REFUSALS = {
     "administrateurs gèrent les comptes des agents.",
     "inconnu": "Ce compte n'existe pas.",
     "indisponible": "Le service des comptes n'a pas pu faire cette action ; réessayez.",
+    "propre-role": "Vous ne pouvez pas changer votre propre rôle : demandez-le à un autre "
+    "administrateur.",
+    "pas-agent": "Seuls les comptes des agents ont un rôle.",
 }
 
 
