@@ -65,6 +65,13 @@ class RunNotPreview(Conflict):
     title = "The run is no longer a preview"
 
 
+class BookingsChangedSincePreview(Conflict):
+    """The month's billable lines differ from what the preview's drafts were made of."""
+
+    slug = "bookings-changed-since-preview"
+    title = "The month's bookings changed since the preview"
+
+
 class MissingTariff(Conflict):
     """A billable line has no tariff for its activity, unit and date."""
 

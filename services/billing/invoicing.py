@@ -27,6 +27,7 @@ from . import events, numbering
 from .clock import today
 from .config import BillingSettings
 from .errors import (
+    BookingsChangedSincePreview,
     MissingTariff,
     MonthAlreadyInvoiced,
     NothingToInvoice,
@@ -154,17 +155,13 @@ async def ensure_not_invoiced(session: AsyncSession, month: str) -> None:
         )
 
 
-async def preview(
-    database: Database, upstream: Upstream, settings: BillingSettings, *, month: str, actor: str
-) -> InvoicingRun:
-    """Prepare a month's drafts (replacing an earlier preview of the same month)."""
-    async with database.sessions() as session:
-        await ensure_not_invoiced(session, month)
-        book = await load_book(session)
+async def current_drafts(
+    upstream: Upstream, settings: BillingSettings, book: TariffBook, *, run_id: str, month: str
+) -> tuple[list[Invoice], int]:
+    """The drafts the month's billable lines give now, and how many lines were not billed."""
     lines = await upstream.billable_lines(month)
     family_ids = sorted({x.family_id for x in lines if billable(x, book)})
     families = await upstream.families(family_ids)
-    run_id = str(uuid.uuid4())
     drafts = build_drafts(
         run_id=run_id,
         month=month,
@@ -174,7 +171,48 @@ async def preview(
         resident_codes=settings.resident_codes,
     )
     drafts = [d for d in drafts if d.amount_cents > 0]
-    skipped = len(lines) - sum(len(d.lines) for d in drafts)
+    return drafts, len(lines) - sum(len(d.lines) for d in drafts)
+
+
+LineKey = tuple[str, str, str, str, date, str, int]
+
+
+def _line_key(family_id: str, line: InvoiceLine) -> LineKey:
+    return (
+        family_id,
+        line.person_id,
+        line.activity_id,
+        line.unit,
+        line.day,
+        line.attendance,
+        line.amount_cents,
+    )
+
+
+def draft_keys(drafts: Iterable[Invoice]) -> list[LineKey]:
+    """What drafts bill, line by line (who, what, which day, attendance, price), sorted."""
+    return sorted(_line_key(d.family_id, x) for d in drafts for x in d.lines)
+
+
+async def stored_draft_keys(session: AsyncSession, run_id: str) -> list[LineKey]:
+    """The same for a preview's stored drafts."""
+    rows = await session.execute(
+        select(Invoice.family_id, InvoiceLine)
+        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+        .where(Invoice.run_id == run_id, Invoice.state == "draft")
+    )
+    return sorted(_line_key(family_id, line) for family_id, line in rows)
+
+
+async def preview(
+    database: Database, upstream: Upstream, settings: BillingSettings, *, month: str, actor: str
+) -> InvoicingRun:
+    """Prepare a month's drafts (replacing an earlier preview of the same month)."""
+    async with database.sessions() as session:
+        await ensure_not_invoiced(session, month)
+        book = await load_book(session)
+    run_id = str(uuid.uuid4())
+    drafts, skipped = await current_drafts(upstream, settings, book, run_id=run_id, month=month)
     async with database.transaction() as session:
         await ensure_not_invoiced(session, month)
         await discard_previews(session, month)
@@ -262,15 +300,47 @@ async def issue(
     mark_issued(invoice, settings, await numbering.next_number(session, prefix=prefix, on=on), on)
 
 
+async def ensure_preview_current(
+    database: Database, upstream: Upstream, settings: BillingSettings, *, run_id: str
+) -> None:
+    """409 when the month's billable lines no longer give the preview's drafts.
+
+    A preview is a snapshot: a day closed since (its reservations cancelled), a reservation
+    added or an attendance taken would otherwise be billed as it was. Refusing is simpler
+    and safer than preparing again silently: staff see the new drafts before they go out.
+    """
+    async with database.sessions() as session:
+        run = await session.get(InvoicingRun, run_id)
+        if run is None:
+            raise RunNotFound("Cette facturation n'existe pas.")
+        if run.state != "preview":
+            raise RunNotPreview(f"Cette facturation est déjà {run.state}.")
+        book = await load_book(session)
+        stored = await stored_draft_keys(session, run.id)
+    drafts, _ = await current_drafts(upstream, settings, book, run_id=run.id, month=run.month)
+    if draft_keys(drafts) != stored:
+        log.info("run_preview_stale", month=run.month, run_id=run.id)
+        raise BookingsChangedSincePreview(
+            "Les réservations du mois ont changé depuis l'aperçu : refaites l'aperçu."
+        )
+
+
 async def publish(
     database: Database,
     storage: Storage,
     settings: BillingSettings,
     *,
     run_id: str,
+    upstream: Upstream | None = None,
     executor: Executor | None = None,
 ) -> InvoicingRun:
-    """Number and issue a preview's drafts, once; then render their PDFs."""
+    """Number and issue a preview's drafts, once; then render their PDFs.
+
+    With `upstream`, the drafts are first checked against the month's billable lines now
+    (see ensure_preview_current); the automatic run publishes the preview it just made.
+    """
+    if upstream is not None:
+        await ensure_preview_current(database, upstream, settings, run_id=run_id)
     month = ""
     try:
         async with database.transaction() as session:

@@ -524,10 +524,11 @@ async def read_run(request: web.Request) -> web.Response:
 
 @routes.post("/runs/{run_id}/publish")
 @operation(
-    "Publish a preview: numbers, PDFs, `invoice.issued` events",
+    "Publish a preview: numbers, PDFs, `invoice.issued` events; 409 when the month's "
+    "billable lines changed since the preview",
     tags=("runs",),
     response=RunRead,
-    errors=(404, 409),
+    errors=(404, 409, 503),
 )
 async def publish_run(request: web.Request) -> web.Response:
     """POST /runs/{run_id}/publish."""
@@ -537,6 +538,7 @@ async def publish_run(request: web.Request) -> web.Response:
         request.app[STORAGE],
         settings_of(request),
         run_id=path_id(request, "run_id"),
+        upstream=upstream_of(request),
     )
     return json_response(RunRead.model_validate(run))
 

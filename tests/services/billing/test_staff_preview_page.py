@@ -98,3 +98,25 @@ async def test_a_preview_says_when_it_was_prepared_and_is_prepared_again_from_it
     status, again = await post(portal, "/agents/facturation", token, mois="2026-03")
     assert status == 200 and _run_path(again) != _run_path(first)
     assert "Léa ALPHA — mer. 25/03" in _row(again, "ALPHA")
+
+
+async def test_publishing_a_stale_preview_is_refused_on_its_page_in_french(
+    portal: Portal,
+) -> None:
+    await scenario.tariffs(portal)
+    fam = await scenario.march(portal)
+    token = await sign_in(portal, "agent@example.org")
+    status, first = await post(portal, "/agents/facturation", token, mois="2026-03")
+    assert status == 200
+    portal.lines.add(fam.alpha, "lea", "Léa ALPHA", date(2026, 3, 25), state="present")
+    status, refused = await post(portal, f"{_run_path(first)}/publier", token)
+    assert status == 409, refused
+    said = " ".join(re.sub(r"<[^>]+>", " ", refused).split())
+    assert "Les réservations du mois ont changé depuis l'aperçu : refaites l'aperçu." in said, said
+    assert "Refaire l'aperçu" in said and "Factures émises." not in said
+    assert (await portal.invoices(fam.alpha))["items"] == []
+    status, english = await post(portal, f"{_run_path(first)}/publier?lang=en", token)
+    assert status == 409
+    assert "The month's bookings changed since the preview: prepare the preview again." in (
+        english
+    ), english
