@@ -28,6 +28,24 @@ from .test_pages import body, csrf_of, local, portal
 async def signed_in_staff(client: Any, auth: Any, signer: Any, role: str) -> tuple[str, str]:
     """A staff member invited with `role`, enrolled and signed in on `client` the way the
     demo staff are (password, then TOTP); returns their account id and the page's CSRF."""
+    member = await enrolled_staff(client, auth, signer, role)
+    signed = await client.post(
+        "/connexion",
+        data={
+            "email": member["email"],
+            "password": GOOD_PASSWORD,
+            "totp_code": member["totp"].now(),
+        },
+        headers=same_origin(client),
+        allow_redirects=False,
+    )
+    assert signed.status == 303, await signed.text()
+    return member["id"], csrf_of(await body(await client.get("/agents/comptes")))
+
+
+async def enrolled_staff(client: Any, auth: Any, signer: Any, role: str) -> dict[str, Any]:
+    """A staff member invited with `role` who chose a password and enrolled TOTP through the
+    gateway's pages: their account id, e-mail and authenticator."""
     email = unique_email(role)
     invited = await auth.post(
         "/staff",
@@ -47,7 +65,7 @@ async def signed_in_staff(client: Any, auth: Any, signer: Any, role: str) -> tup
     )
     secret = re.search(r'name="secret" value="([^"]+)"', enrol).group(1)
     totp = pyotp.TOTP(secret)
-    await client.post(
+    done = await client.post(
         "/double-authentification",
         data={
             "enrolment_token": re.search(r'name="enrolment_token" value="([^"]+)"', enrol).group(1),
@@ -56,14 +74,8 @@ async def signed_in_staff(client: Any, auth: Any, signer: Any, role: str) -> tup
         },
         headers=same_origin(client),
     )
-    signed = await client.post(
-        "/connexion",
-        data={"email": email, "password": GOOD_PASSWORD, "totp_code": totp.now()},
-        headers=same_origin(client),
-        allow_redirects=False,
-    )
-    assert signed.status == 303, await signed.text()
-    return account_id, csrf_of(await body(await client.get("/agents/comptes")))
+    assert done.status == 200, await done.text()
+    return {"id": account_id, "email": email, "totp": totp}
 
 
 def row_of(html: str, account_id: str) -> str:
