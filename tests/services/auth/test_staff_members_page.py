@@ -97,6 +97,10 @@ async def test_an_administrator_invites_a_staff_member_and_changes_roles(
     html = await body(form)
     assert 'name="email"' in html and 'value="agent" checked' in html
     assert 'value="administrator"' in html
+    english = await body(await client.get("/agents/comptes/inviter-agent?lang=en"))
+    assert "Invite a staff member" in english and "Work e-mail address" in english
+    assert "Administrator" in english and "personnel" not in english
+    await client.get("/agents/comptes?lang=fr")  # the language cookie back to French
 
     bad = await client.post(
         "/agents/comptes/inviter-agent",
