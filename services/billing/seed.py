@@ -1,18 +1,24 @@
 """The demo's billing: tariffs of the manual's activities and the family TEST's invoices.
 
-As in the manual: `F200300001 du 01/03/2020 — 35,00 € Montant dû — 15,00 € Solde dû` (to pay,
-partly paid), and two settled invoices for the « SOLDÉES » history. Inserted directly, without
-events (demo data is a starting point, not something that happened); the counters are set so
-that the next numbers follow without a gap. PDFs are rendered on first download.
+As in the manual, for the last three months before the seed runs: the latest month's invoice
+to pay, partly paid (`F……00001 — 35,00 € Montant dû — 15,00 € Solde dû`), and the two months
+before settled, for the « SOLDÉES » history. Inserted directly, without events (demo data is a
+starting point, not something that happened); the counters are set so that the next numbers
+follow without a gap. PDFs are rendered on first download.
+
+Idempotent: once the family TEST has invoices the seed adds none (they stay dated the day of
+the first seed; a fresh `var/` dates them again).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portail.demo import (
     DEMO_ACTIVITY_ALSH,
@@ -30,6 +36,7 @@ from portail.demo import (
 from services.kit.database import Database
 from services.kit.outbox import utcnow
 
+from .clock import today as paris_today
 from .models import (
     ActivityRule,
     Invoice,
@@ -41,15 +48,85 @@ from .models import (
     TariffBracket,
 )
 from .money import euros
+from .numbering import format_number
 
 CHILD = f"{DEMO_CHILD_FIRST_NAME} {DEMO_FAMILY_NAME}"
 DAY_PRICE = 700
-# (number, month, issued on, days of ALSH, paid cents, method, receipt)
-INVOICES = (
-    ("F200100001", "2020-01", date(2020, 2, 1), 4, 2800, "cheque", "R200200001"),
-    ("F200200001", "2020-02", date(2020, 3, 1), 6, 4200, "payfip", "R200300001"),
-    ("F200300001", "2020-03", date(2020, 3, 1), 5, 2000, "tresor_public", "R200300002"),
-)
+# Oldest first: (days of ALSH, paid cents, method); the last one is partly paid.
+HISTORY = ((4, 2800, "cheque"), (6, 4200, "payfip"), (5, 2000, "tresor_public"))
+
+
+@dataclass(frozen=True)
+class DemoInvoice:
+    """One invoice of the demo, dated relative to the day the seed runs."""
+
+    number: str
+    month: str
+    issued: date
+    days: int
+    paid: int
+    method: str
+    receipt: str
+    received: date
+
+
+def _first_of_month(on: date, months_back: int) -> date:
+    index = on.year * 12 + on.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def demo_invoices(today: date) -> list[DemoInvoice]:
+    """The three demo invoices: the three months before `today`'s, each issued on the 1st of
+    the next month, numbered from 1 in the year of issue (the numbers encode yymm of issue)."""
+    found: list[DemoInvoice] = []
+    used: dict[tuple[str, int], int] = {}
+
+    def next_number(prefix: str, on: date) -> str:
+        used[(prefix, on.year)] = used.get((prefix, on.year), 0) + 1
+        return format_number(prefix, on, used[(prefix, on.year)])
+
+    for back, (days, paid, method) in zip((3, 2, 1), HISTORY, strict=True):
+        month = _first_of_month(today, back)
+        issued = _first_of_month(today, back - 1)
+        received = min(issued + timedelta(days=10), today)
+        found.append(
+            DemoInvoice(
+                number=next_number("F", issued),
+                month=f"{month:%Y-%m}",
+                issued=issued,
+                days=days,
+                paid=paid,
+                method=method,
+                receipt="",
+                received=received,
+            )
+        )
+    # Receipts are numbered in the order they were received.
+    return [
+        DemoInvoice(**{**vars(i), "receipt": next_number("R", i.received)})
+        for i in sorted(found, key=lambda i: i.received)
+    ]
+
+
+def counters(invoices: list[DemoInvoice]) -> dict[tuple[str, int], int]:
+    """The last value per (prefix, year) the demo numbers used."""
+    last: dict[tuple[str, int], int] = {}
+    for invoice in invoices:
+        for number in (invoice.number, invoice.receipt):
+            key = (number[0], 2000 + int(number[1:3]))
+            last[key] = max(last.get(key, 0), int(number[-5:]))
+    return last
+
+
+def weekdays(month: str, count: int) -> list[date]:
+    """The first `count` weekdays of `month` (ALSH days)."""
+    year, mon = (int(x) for x in month.split("-"))
+    day, found = date(year, mon, 1), []
+    while len(found) < count:
+        if day.weekday() < 5:
+            found.append(day)
+        day += timedelta(days=1)
+    return found
 
 
 def _tariffs() -> list[Tariff]:
@@ -122,10 +199,10 @@ def _tariffs() -> list[Tariff]:
     return found
 
 
-def _invoice(number: str, month: str, issued: date, days: int, paid: int) -> Invoice:
+def _invoice(demo: DemoInvoice) -> Invoice:
     now = utcnow()
-    amount = days * DAY_PRICE
-    year, mon = (int(x) for x in month.split("-"))
+    amount, paid = demo.days * DAY_PRICE, demo.paid
+    number, month, issued = demo.number, demo.month, demo.issued
     return Invoice(
         id=str(uuid.uuid4()),
         family_id=DEMO_FAMILY_ID,
@@ -152,57 +229,72 @@ def _invoice(number: str, month: str, issued: date, days: int, paid: int) -> Inv
                 activity_id=DEMO_ACTIVITY_ALSH_ID,
                 activity_name=DEMO_ACTIVITY_ALSH,
                 unit="journee",
-                day=date(year, mon, 3 + i),
+                day=day,
                 attendance="present",
                 unit_price_cents=DAY_PRICE,
                 amount_cents=DAY_PRICE,
             )
-            for i in range(days)
+            for day in weekdays(month, demo.days)
         ],
     )
 
 
-async def seed_demo(database: Database) -> list[str]:
+async def seed_demo(database: Database, *, today: date | None = None) -> list[str]:
     """Create what is missing of the demo's billing; running it again changes nothing."""
+    invoices = demo_invoices(today or paris_today())
     async with database.transaction() as session:
         if await session.scalar(select(Tariff.id).limit(1)) is None:
             session.add_all(_tariffs())
             session.add(
                 ActivityRule(activity_id=DEMO_ACTIVITY_CANTINE_ID, bill_unjustified_absences=False)
             )
-        existing = set(
-            await session.scalars(select(Invoice.number).where(Invoice.family_id == DEMO_FAMILY_ID))
+        seeded = await session.scalar(
+            select(Invoice.id).where(Invoice.family_id == DEMO_FAMILY_ID).limit(1)
         )
-        for number, month, issued, days, paid, method, receipt in INVOICES:
-            if number in existing:
-                continue
-            invoice = _invoice(number, month, issued, days, paid)
-            session.add(invoice)
-            session.add(
-                Payment(
-                    id=str(uuid.uuid4()),
-                    family_id=DEMO_FAMILY_ID,
-                    amount_cents=paid,
-                    method=method,
-                    reference=None,
-                    received_on=issued + timedelta(days=10),
-                    receipt_number=receipt,
-                    recorded_by="demo",
-                    created_at=utcnow(),
-                    allocations=[
-                        PaymentAllocation(
-                            id=str(uuid.uuid4()), invoice_id=invoice.id, amount_cents=paid
-                        )
-                    ],
+        if seeded is None:
+            _add_invoices(session, invoices)
+            for (prefix, year), last in counters(invoices).items():
+                counter = await session.get(NumberCounter, (prefix, year))
+                if counter is None:
+                    session.add(NumberCounter(prefix=prefix, year=year, last_value=last))
+                elif counter.last_value < last:
+                    counter.last_value = last
+            to_pay = invoices[-1].number
+        else:
+            # Seeded on an earlier day: the summary names the invoice that is there.
+            to_pay = (
+                await session.scalar(
+                    select(Invoice.number)
+                    .where(Invoice.family_id == DEMO_FAMILY_ID, Invoice.state == "partially_paid")
+                    .order_by(Invoice.issued_on.desc())
+                    .limit(1)
                 )
+                or invoices[-1].number
             )
-        for prefix, year, last in (("F", 2020, 3), ("R", 2020, 3)):
-            counter = await session.get(NumberCounter, (prefix, year))
-            if counter is None:
-                session.add(NumberCounter(prefix=prefix, year=year, last_value=last))
-            elif counter.last_value < last:
-                counter.last_value = last
     return [
-        f"Factures de la famille TEST : F200300001 ({euros(3500)}, solde {euros(1500)}) "
-        "et 2 soldées"
+        f"Factures de la famille TEST : {to_pay} ({euros(3500)}, solde {euros(1500)}) et 2 soldées"
     ]
+
+
+def _add_invoices(session: AsyncSession, invoices: list[DemoInvoice]) -> None:
+    for demo in invoices:
+        invoice = _invoice(demo)
+        session.add(invoice)
+        session.add(
+            Payment(
+                id=str(uuid.uuid4()),
+                family_id=DEMO_FAMILY_ID,
+                amount_cents=demo.paid,
+                method=demo.method,
+                reference=None,
+                received_on=demo.received,
+                receipt_number=demo.receipt,
+                recorded_by="demo",
+                created_at=utcnow(),
+                allocations=[
+                    PaymentAllocation(
+                        id=str(uuid.uuid4()), invoice_id=invoice.id, amount_cents=demo.paid
+                    )
+                ],
+            )
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,11 @@ async def test_on_sqlite_the_demo_invoice_downloads_and_is_paid_with_the_simulat
         s3_bucket=f"dev-{uuid.uuid4().hex[:12]}",
     )
     client = await aiohttp_client(create_app(settings))
-    await seed_demo(client.app[DATABASE])
+    await seed_demo(client.app[DATABASE], today=date(2026, 11, 29))
     parent = signer.headers(subject="parent", families=[DEMO_FAMILY_ID])
     listed = await (await client.get(f"/families/{DEMO_FAMILY_ID}/invoices", headers=parent)).json()
     (invoice,) = listed["items"]
-    assert (invoice["number"], invoice["balance_cents"]) == ("F200300001", 1500)
+    assert (invoice["number"], invoice["balance_cents"]) == ("F261100003", 1500)
     pdf = await client.get(
         f"/families/{DEMO_FAMILY_ID}/invoices/{invoice['id']}/pdf", headers=parent
     )
@@ -58,7 +58,7 @@ async def test_on_sqlite_the_demo_invoice_downloads_and_is_paid_with_the_simulat
             f"/families/{DEMO_FAMILY_ID}/invoices", params={"state": "settled"}, headers=parent
         )
     ).json()
-    assert "F200300001" in [i["number"] for i in settled["items"]]
+    assert "F261100003" in [i["number"] for i in settled["items"]]
     dashboard = await (await client.get(f"/dashboard/{DEMO_FAMILY_ID}", headers=parent)).json()
     assert dashboard == {"factures": {"count": 0}}
 
@@ -78,7 +78,7 @@ async def test_on_sqlite_paying_again_hands_back_a_double_click_and_replaces_a_l
         s3_bucket=f"dev-{uuid.uuid4().hex[:12]}",
     )
     client = await aiohttp_client(create_app(settings))
-    await seed_demo(client.app[DATABASE])
+    await seed_demo(client.app[DATABASE], today=date(2026, 11, 29))
     parent = signer.headers(subject="parent", families=[DEMO_FAMILY_ID])
     listed = await (await client.get(f"/families/{DEMO_FAMILY_ID}/invoices", headers=parent)).json()
     (invoice,) = listed["items"]

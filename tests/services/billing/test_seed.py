@@ -1,8 +1,12 @@
-"""The demo seed: the manual's invoices for the family TEST, idempotent, numbers continue."""
+"""The demo seed: the manual's invoices for the family TEST, for the three months before the
+day it runs, idempotent, numbers continue."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from portail.demo import DEMO_FAMILY_ID
+from services.billing.money import euros
 from services.billing.seed import seed_demo
 from services.kit.keys import DATABASE
 
@@ -13,17 +17,60 @@ async def test_the_seed_gives_the_manuals_invoices_once_and_numbering_continues(
     portal: Portal,
 ) -> None:
     database = portal.billing.app[DATABASE]
-    await seed_demo(database)
-    await seed_demo(database)
+    said = await seed_demo(database, today=date(2026, 11, 29))
+    # Run again a month later: the invoices already there are kept, nothing is added.
+    again = await seed_demo(database, today=date(2026, 12, 30))
+    assert said == again
+    amounts = f"({euros(3500)}, solde {euros(1500)})"
+    assert said == [f"Factures de la famille TEST : F261100003 {amounts} et 2 soldées"]
     to_pay = await portal.invoices(DEMO_FAMILY_ID, state="to_pay")
-    assert [(i["number"], i["issued_on"], i["amount_cents"], i["balance_cents"])
-            for i in to_pay["items"]] == [("F200300001", "2020-03-01", 3500, 1500)]  # fmt: skip
+    assert [(i["number"], i["month"], i["issued_on"], i["amount_cents"], i["balance_cents"])
+            for i in to_pay["items"]] == [
+        ("F261100003", "2026-10", "2026-11-01", 3500, 1500)]  # fmt: skip
     settled = await portal.invoices(DEMO_FAMILY_ID, state="settled")
-    assert len(settled["items"]) == 2
+    assert sorted((i["number"], i["month"]) for i in settled["items"]) == [
+        ("F260900001", "2026-08"),
+        ("F261000002", "2026-09"),
+    ]
     rows = await portal.sql("SELECT last_value FROM number_counters WHERE prefix = 'F'")
     assert rows == [(3,)]
+    receipts = await portal.sql(
+        "SELECT receipt_number, received_on FROM payments ORDER BY received_on"
+    )
+    assert [(r, f"{d}") for r, d in receipts] == [
+        ("R260900001", "2026-09-11"),
+        ("R261000002", "2026-10-11"),
+        ("R261100003", "2026-11-11"),
+    ]
+    detail = await portal.billing.get(
+        f"/families/{DEMO_FAMILY_ID}/invoices/{to_pay['items'][0]['id']}",
+        headers=portal.parent(DEMO_FAMILY_ID),
+    )
+    days = [date.fromisoformat(x["day"]) for x in (await detail.json())["lines"]]
+    assert days == [date(2026, 10, d) for d in (1, 2, 5, 6, 7)]  # weekdays of October
     pdf = await portal.billing.get(
         f"/families/{DEMO_FAMILY_ID}/invoices/{to_pay['items'][0]['id']}/pdf",
         headers=portal.parent(DEMO_FAMILY_ID),
     )
     assert pdf.status == 200
+
+
+async def test_seeded_early_in_a_year_the_numbers_follow_each_years_counter(
+    portal: Portal,
+) -> None:
+    database = portal.billing.app[DATABASE]
+    said = await seed_demo(database, today=date(2027, 1, 5))
+    assert said[0].startswith("Factures de la famille TEST : F270100001 ")
+    invoices = await portal.invoices(DEMO_FAMILY_ID)
+    assert sorted((i["number"], i["month"], i["issued_on"]) for i in invoices["items"]) == [
+        ("F261100001", "2026-10", "2026-11-01"),
+        ("F261200002", "2026-11", "2026-12-01"),
+        ("F270100001", "2026-12", "2027-01-01"),
+    ]
+    # The last payment is not in the future: received the day of the seed.
+    receipts = await portal.sql("SELECT receipt_number, received_on FROM payments")
+    assert ("R270100001", date(2027, 1, 5)) in receipts
+    rows = await portal.sql(
+        "SELECT prefix, year, last_value FROM number_counters ORDER BY prefix, year"
+    )
+    assert rows == [("F", 2026, 2), ("F", 2027, 1), ("R", 2026, 2), ("R", 2027, 1)]
