@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import redis
@@ -18,7 +18,7 @@ from services.kit.testing import TestSigner
 from services.notifications.digest import owe_digest
 from services.notifications.models import OutgoingEmail
 from services.notifications.relay import EmailRelay
-from services.notifications.seed import DEMO_NEWS_TEXT, seed_demo
+from services.notifications.seed import DEMO_NEWS_TEXT, demo_news_text, seed_demo
 from services.notifications.sending import enqueue_email
 
 from ... import support
@@ -69,7 +69,6 @@ async def test_the_dashboard_shows_current_news_for_everyone_or_the_familys_acti
     assert backwards.status == 422
     assert [n["title"] for n in mine["news"]] == ["Pour l'ALSH", "Inscriptions ALSH Josta Leku"]
     assert theirs["news"] == [{"title": "Inscriptions ALSH Josta Leku", "text": DEMO_NEWS_TEXT}]
-    assert "du lundi 27 mars au jeudi 6 avril" in DEMO_NEWS_TEXT
     assert set(mine) == {"historique", "contact", "news"}
 
     withdrawn = await client.delete(f"/news/{(await published[0].json())['id']}", headers=staff)
@@ -145,3 +144,26 @@ async def test_the_staff_digest_counts_pending_requests_once_a_day(
     assert mail["Subject"] == "[Espace Famille] 3 demandes en attente"
     text = str(mail.get_body(("plain",)).get_content())
     assert "Demandes d'inscription : 2" in text and "Documents à valider : 1" in text
+
+
+async def test_the_demo_news_is_dated_from_the_day_it_is_seeded_once(
+    database: Database, service_client: Any, signer: TestSigner
+) -> None:
+    await seed_demo(database, today=date(2026, 11, 29))  # a Sunday
+    await seed_demo(database, today=date(2027, 3, 3))  # seeded again later: kept as it was
+    client = await service_client("notifications", email_relay_enabled=False)
+    family = str(uuid.uuid4())
+    shown = await (
+        await client.get(f"/dashboard/{family}", headers=signer.headers(families=[family]))
+    ).json()
+    text = (
+        "Les inscriptions aux prochaines vacances à l'ALSH Josta Leku sont du lundi 23 novembre "
+        "au jeudi 3 décembre 2026 via votre Espace Famille."
+    )
+    assert shown["news"] == [{"title": "Inscriptions ALSH Josta Leku", "text": text}]
+    # Across a new year both dates say their year; the weekdays match the dates.
+    assert demo_news_text(date(2026, 12, 30)) == (
+        "Les inscriptions aux prochaines vacances à l'ALSH Josta Leku sont du lundi 28 décembre "
+        "2026 au jeudi 7 janvier 2027 via votre Espace Famille."
+    )
+    assert "du lundi 2 mars au jeudi 12 mars 2026" in demo_news_text(date(2026, 3, 2))
