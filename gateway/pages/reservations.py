@@ -291,7 +291,7 @@ async def calendar_link(request: web.Request) -> web.StreamResponse:
 
 async def _staff_page(
     request: web.Request, *, results: list[dict[str, Any]] | None = None, status: int = 200,
-    source: Any = None, subjects: dict[str, str] | None = None,
+    source: Any = None, subjects: dict[str, str] | None = None, saved: int = 0,
 ) -> web.Response:  # fmt: skip
     query = source if source is not None else request.query
     activity_id = str(query.get("activite", ""))
@@ -319,6 +319,7 @@ async def _staff_page(
         "day": day.isoformat(),
         "days": days,
         "roster": roster,
+        "attendance_saved": saved,
         "day_shown": lambda day: _day_shown(request, day),  # « Wed 21/04/2027 »
         # Oldest day first, each written 21/04/2027 as the rest of the pages do; with the
         # family's name (two « Enfant MARTIN » of two families were told apart by nothing).
@@ -377,7 +378,9 @@ def _roster_subjects(request: web.Request, roster: dict[str, Any] | None) -> dic
 async def staff_reservations(request: web.Request) -> web.StreamResponse:
     """GET /agents/reservations: a day or week per activity, attendance, pending requests."""
     await require_staff_page(request)
-    return await _staff_page(request)
+    # ?presences=N: the attendance save redirected here, N marks saved (see staff_attendance).
+    saved = request.query.get("presences", "")
+    return await _staff_page(request, saved=int(saved) if saved.isdigit() else 0)
 
 
 async def staff_csv(request: web.Request) -> web.StreamResponse:
@@ -433,6 +436,17 @@ async def staff_attendance(request: web.Request) -> web.StreamResponse:
         request, "bookings", "POST", "/attendance", json={"marks": marks[:500]}
     )
     results = reply.data["results"] if reply.ok else [{"ok": False, "detail": "Erreur."}]
+    if reply.ok and all(r.get("ok") for r in results):
+        # Post/redirect/get: answered with a page, the save was sent again by a reload on the
+        # phone (after asking). The list, marks shown, and how many were saved.
+        back = {
+            "activite": _field(form, "activite"),
+            "jour": _field(form, "jour"),
+            "duree": _field(form, "duree") or "1",
+            "presences": str(len(results)),
+        }
+        raise web.HTTPSeeOther("/agents/reservations?" + urlencode(back))
+    # A mark refused: the page itself, each refusal with its reason, to correct and send again.
     return await _staff_page(request, results=results, source=form)
 
 

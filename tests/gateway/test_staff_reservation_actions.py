@@ -1,6 +1,6 @@
 """The staff's reservation lists as an agent uses them, through the real gateway and bookings:
 a closure asks for confirmation (naming whose reservations it cancels) before cancelling, and
-an attendance save with nothing ticked says so."""
+an attendance save with nothing ticked says so, and a save that worked redirects to the list."""
 
 from __future__ import annotations
 
@@ -165,3 +165,33 @@ async def test_the_queue_of_reservation_requests_names_each_childs_family(
         headers={"Origin": base},
     )
     assert decided.status == 200
+
+
+async def test_saving_attendance_redirects_to_the_list_which_says_it_was_saved(
+    bookings_portal: Portal,  # noqa: F811
+    signer: TestSigner,
+) -> None:
+    # Answered with a page, the save was sent again by a reload on the phone (the browser
+    # asking « send the form again? »): post/redirect/get, the confirmation after the redirect.
+    portal = bookings_portal
+    await _book_wed_1(portal, signer)
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, STAFF_EMAIL)
+    lists = {"activite": portal.activity["id"], "jour": WED_1, "duree": "1"}
+    html = await (await client.get("/agents/reservations", params=lists)).text()
+    field = re.search(r'name="(presence-[^"]+)" value="present"', html)
+    assert field, html
+    for lang, said in (("fr", "1 présence enregistrée."), ("en", "1 attendance mark saved.")):
+        saved = await client.post(
+            f"/agents/reservations/presences?lang={lang}",
+            data={"csrf_token": csrf(html), **lists, field.group(1): "present"},
+            headers={"Origin": base},
+            allow_redirects=False,
+        )
+        assert saved.status == 303, text_of(await saved.text())
+        location = saved.headers["Location"]
+        assert location.startswith("/agents/reservations?"), location
+        page = await (await client.get(location)).text()
+        assert said in text_of(page), text_of(page)
+        # The list it lands on is the same day's, the child's mark shown ticked.
+        assert re.search(rf'name="{field.group(1)}" value="present"[^>]*checked', page), page

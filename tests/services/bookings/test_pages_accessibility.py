@@ -158,7 +158,7 @@ async def _attendance_on_a_phone(page: Page, portal: Portal, audit: Accessibilit
     await page.get_by_label("présent", exact=True).first.check()
     async with page.expect_navigation():
         await page.get_by_role("button", name="Enregistrer les présences").click()
-    assert "présent" in await page.get_by_role("status").first.inner_text()
+    assert "1 présence enregistrée." in await page.get_by_role("status").first.inner_text()
     await audit.check(page, "/agents/reservations/presences on a phone (marked)")
 
 
