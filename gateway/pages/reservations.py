@@ -398,13 +398,19 @@ async def staff_csv(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["date", "groupe", "unité", "enfant", "état", "présence", "capacité"])
-    for o in roster["openings"]:
-        for p in o["booked_persons"] + o["waiting"]:
-            writer.writerow(
-                [o["day"], o["group_name"], o["unit_label"], _safe(p["person_name"]),
-                 p["state_label"], p["attendance"] or "", o["capacity"]]
-            )  # fmt: skip
+    listed = [(o, p) for o in roster["openings"] for p in o["booked_persons"] + o["waiting"]]
+    # The family's name beside the child's: the bookings service knows only its id, and two
+    # « Enfant MARTIN » of two families were told apart by nothing on the printed list.
+    names = await family_names(request, (p["family_id"] for _, p in listed))
+    writer.writerow(
+        ["date", "groupe", "unité", "enfant", "famille", "état", "présence", "capacité"]
+    )
+    for o, p in listed:
+        writer.writerow(
+            [o["day"], o["group_name"], o["unit_label"], _safe(p["person_name"]),
+             _safe(names.get(p["family_id"], "")), p["state_label"], p["attendance"] or "",
+             o["capacity"]]
+        )  # fmt: skip
     name = f"reservations-{day.isoformat()}.csv"
     return web.Response(
         body=out.getvalue().encode("utf-8-sig"), content_type="text/csv", charset="utf-8",

@@ -195,3 +195,21 @@ async def test_saving_attendance_redirects_to_the_list_which_says_it_was_saved(
         assert said in text_of(page), text_of(page)
         # The list it lands on is the same day's, the child's mark shown ticked.
         assert re.search(rf'name="{field.group(1)}" value="present"[^>]*checked', page), page
+
+
+async def test_the_attendance_csv_names_each_child_s_family(
+    bookings_portal: Portal,  # noqa: F811
+    signer: TestSigner,
+) -> None:
+    # The family's name comes from the families service: the roster knows only its id.
+    portal = bookings_portal
+    await _book_wed_1(portal, signer)
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, STAFF_EMAIL)
+    exported = await client.get(
+        "/agents/reservations.csv", params={"activite": portal.activity["id"], "jour": WED_1}
+    )
+    assert exported.status == 200
+    rows = [line.split(";") for line in (await exported.read()).decode("utf-8-sig").splitlines()]
+    assert rows[0][3:5] == ["enfant", "famille"], rows[0]
+    assert [row[3:5] for row in rows[1:]] == [["Enfant TEST", "TEST"]], rows
