@@ -197,7 +197,7 @@ async def test_saving_attendance_redirects_to_the_list_which_says_it_was_saved(
         assert re.search(rf'name="{field.group(1)}" value="present"[^>]*checked', page), page
 
 
-async def test_the_attendance_csv_names_each_child_s_family(
+async def test_the_attendance_csv_names_each_child_s_family_and_its_phone(
     bookings_portal: Portal,  # noqa: F811
     signer: TestSigner,
 ) -> None:
@@ -206,10 +206,17 @@ async def test_the_attendance_csv_names_each_child_s_family(
     await _book_wed_1(portal, signer)
     client, base = portal.gateway, portal.base_url
     await sign_in(client, base, STAFF_EMAIL)
+    token = csrf(await (await client.get("/agents/reservations")).text())
+    phoned = await client.patch(
+        f"/api/families/families/{portal.family_id}",
+        json={"version": 1, "phone": "0559000000"},
+        headers={"Origin": base, "X-CSRF-Token": token},
+    )
+    assert phoned.status == 200, await phoned.text()
     exported = await client.get(
         "/agents/reservations.csv", params={"activite": portal.activity["id"], "jour": WED_1}
     )
     assert exported.status == 200
     rows = [line.split(";") for line in (await exported.read()).decode("utf-8-sig").splitlines()]
-    assert rows[0][3:5] == ["enfant", "famille"], rows[0]
-    assert [row[3:5] for row in rows[1:]] == [["Enfant TEST", "TEST"]], rows
+    assert rows[0][3:6] == ["enfant", "famille", "téléphone"], rows[0]
+    assert [row[3:6] for row in rows[1:]] == [["Enfant TEST", "TEST", "05 59 00 00 00"]], rows
