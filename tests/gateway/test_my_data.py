@@ -90,14 +90,21 @@ async def household(families: Any, auth: Any, signer: TestSigner, name: str) -> 
     return Household(family_id, name, parent["email"])
 
 
-async def start_portal(service_client: Any, signer: TestSigner) -> Portal:
+async def start_portal(service_client: Any, gateway: Any, signer: TestSigner) -> Portal:
     """Every service, trusting the real auth's keys (and the test signer's, for the setup)."""
-    auth = await service_client("auth")
-    auth_keys = await (await auth.get("/.well-known/jwks.json")).json()
+    keys_of = await service_client("auth")
+    auth_keys = await (await keys_of.get("/.well-known/jwks.json")).json()
     jwks = json.dumps({"keys": [*auth_keys["keys"], *signer.jwks["keys"]]})
-    clients = {"auth": auth}
+    clients = {}
     for name in ("families", "bookings", "billing", "documents", "notifications"):
         clients[name] = await service_client(name, jwks_json=jwks)
+    # Auth invites only to a family the families service knows, asked through a gateway: a
+    # second auth app on the same database (the same keys) is given one in front of families.
+    families_front = await gateway(
+        {"families": str(clients["families"].make_url("")).rstrip("/")}, jwks_json=jwks
+    )
+    auth = await service_client("auth", gateway_url=str(families_front.make_url("")).rstrip("/"))
+    clients["auth"] = auth
     suffix = uuid.uuid4().hex[:6].upper()
     mine = await household(clients["families"], auth, signer, f"DONNEES-A-{suffix}")
     theirs = await household(clients["families"], auth, signer, f"DONNEES-B-{suffix}")
@@ -189,7 +196,7 @@ def parts_of(body: bytes) -> dict[str, Any]:
 async def test_a_parent_downloads_one_zip_of_the_familys_data_and_nothing_of_another(
     gateway: Any, service_client: Any, signer: TestSigner
 ) -> None:
-    portal = await start_portal(service_client, signer)
+    portal = await start_portal(service_client, gateway, signer)
     mine, theirs = portal.mine, portal.theirs
     client = await signed_in(gateway, portal, mine.email)
     dashboard = await client.get("/")
@@ -230,7 +237,7 @@ async def test_a_parent_downloads_one_zip_of_the_familys_data_and_nothing_of_ano
 async def test_a_parent_cannot_download_another_familys_data(
     gateway: Any, service_client: Any, signer: TestSigner
 ) -> None:
-    portal = await start_portal(service_client, signer)
+    portal = await start_portal(service_client, gateway, signer)
     client = await signed_in(gateway, portal, portal.mine.email)
 
     response = await download(client, portal.theirs.id)
@@ -246,7 +253,7 @@ async def test_a_parent_cannot_download_another_familys_data(
 async def test_a_service_that_cannot_answer_gives_a_page_naming_the_missing_part_not_a_file(
     gateway: Any, service_client: Any, signer: TestSigner
 ) -> None:
-    portal = await start_portal(service_client, signer)
+    portal = await start_portal(service_client, gateway, signer)
     client = await signed_in(gateway, portal, portal.mine.email, billing=dead_url())
 
     response = await download(client, portal.mine.id)
@@ -276,7 +283,7 @@ def test_exports_are_counted_in_their_own_hourly_bucket() -> None:
 async def test_staff_download_a_familys_zip_from_its_record(
     gateway: Any, service_client: Any, signer: TestSigner
 ) -> None:
-    portal = await start_portal(service_client, signer)
+    portal = await start_portal(service_client, gateway, signer)
     client = await staff_signed_in(gateway, portal, signer)
     record = await client.get(f"/agents/familles/{portal.mine.id}")
     path = f"/agents/familles/{portal.mine.id}/donnees"
@@ -300,7 +307,7 @@ async def test_staff_download_a_familys_zip_from_its_record(
 async def test_the_page_reads_in_english(
     gateway: Any, service_client: Any, signer: TestSigner
 ) -> None:
-    portal = await start_portal(service_client, signer)
+    portal = await start_portal(service_client, gateway, signer)
     client = await signed_in(gateway, portal, portal.mine.email)
     html = await (await client.get("/mes-donnees?lang=en")).text()
     assert "Download my data (ZIP)" in html and "What the file holds" in html

@@ -27,7 +27,7 @@ NARROW_PHONE = {"width": 360, "height": 740}
 async def test_a_parent_downloads_the_zip_from_the_dashboard_on_a_phone(
     gateway: Any, service_client: Any, signer: TestSigner, tmp_path: Path
 ) -> None:
-    portal = await start_portal(service_client, signer)
+    portal = await start_portal(service_client, gateway, signer)
     # Six services answer from this test's loop: a connection may wait its turn on a loaded
     # machine (CI once saw the 1 s connect timeout cut one part, and no file was given).
     client = await gateway(

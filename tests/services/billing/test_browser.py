@@ -124,8 +124,8 @@ async def test_the_staff_invoices_read_as_labelled_blocks_on_a_phone(portal: Por
         await page.screenshot(path="/tmp/billing-staff-invoices-390.png", full_page=True)
 
         row = page.locator("table.billing-table tbody tr").first
-        state = row.locator("td").nth(4)
-        actions = row.locator("td").nth(5)
+        state = row.locator("td[data-label='État']")
+        actions = row.locator("td").last
         for cell in (state, actions):
             box = await cell.bounding_box()
             assert box is not None

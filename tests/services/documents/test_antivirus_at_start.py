@@ -42,6 +42,14 @@ def _prod_env(**extra: str) -> dict[str, str]:
         # Nothing else runs: no bucket to create, no outbox to relay from this process.
         "S3_CREATE_BUCKET": "false",
         "OUTBOX_RELAY_IN_PROCESS": "false",
+        # The worker also checks the notifications' settings at start: give it theirs.
+        "NOTIFICATIONS_DATABASE_URL": POSTGRES_ADMIN_URL.replace(
+            "postgresql:", "postgresql+asyncpg:"
+        ),
+        "NOTIFICATIONS_CAPTCHA_SECRET": "x" * 40,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_FROM": "Portail <no-reply@example.org>",
+        "PUBLIC_BASE_URL": "https://portail.example.org",
         **extra,
     }
 
