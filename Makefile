@@ -25,10 +25,10 @@ status: install
 
 lint: install
 	$(UV) run ruff check .
-	$(UV) run ruff format --check services/kit
+	$(UV) run ruff format --check .
 
 typecheck: install
-	$(UV) run mypy services/kit
+	$(UV) run mypy services gateway portail
 
 pytest: install
 	$(UV) run pytest -n $(PYTEST_WORKERS) -q

@@ -260,8 +260,11 @@ def main() -> None:
         raw_after = event_loop.run(raw_rate(settings, args.emails))
     e2e = end_to_end["per_second"]
     result = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "event_loop": event_loop.chosen_loop()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "event_loop": event_loop.chosen_loop(),
+        },
         "order": "bare loop, Celery task, end to end, Celery task, bare loop",
         "raw_smtp_client": raw,
         "raw_smtp_client_after": raw_after,

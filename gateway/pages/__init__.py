@@ -23,4 +23,3 @@ def load_pages(app: web.Application) -> None:
     """Let every page module add its routes."""
     for module in page_modules():
         module.register(app)
-

@@ -53,7 +53,6 @@ def _field(form: Any, name: str) -> str:
     return str(form.get(name, ""))[:MAX_FIELD].strip()
 
 
-
 async def _get(request: web.Request, service: str, path: str, **params: str) -> Any:
     """A service's JSON, or None when it could not answer (the page says so)."""
     try:

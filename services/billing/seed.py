@@ -121,7 +121,7 @@ def counters(invoices: list[DemoInvoice]) -> dict[tuple[str, int], int]:
 def weekdays(month: str, count: int) -> list[date]:
     """The first `count` weekdays of `month` (ALSH days)."""
     year, mon = (int(x) for x in month.split("-"))
-    day, found = date(year, mon, 1), []
+    day, found = date(year, mon, 1), list[date]()
     while len(found) < count:
         if day.weekday() < 5:
             found.append(day)

@@ -59,10 +59,15 @@ def test_the_compose_schema_rejects_a_misspelt_key() -> None:
 
 def test_backing_servers_are_there_with_healthchecks() -> None:
     entries = services()
-    images = {name: entries[name]["image"].split(":")[0] for name in
-              ("postgres", "redis", "s3", "mailpit")}
+    images = {
+        name: entries[name]["image"].split(":")[0]
+        for name in ("postgres", "redis", "s3", "mailpit")
+    }
     assert images == {
-        "postgres": "postgres", "redis": "redis", "s3": "minio/minio", "mailpit": "axllent/mailpit"
+        "postgres": "postgres",
+        "redis": "redis",
+        "s3": "minio/minio",
+        "mailpit": "axllent/mailpit",
     }
     for name in images:
         assert entries[name]["healthcheck"]["test"], name
@@ -76,9 +81,7 @@ def test_every_service_has_its_process_and_its_migration_job(name: str) -> None:
     entry = entries[name]
     assert entry["command"] == ["python", "-m", f"services.{name}.app"]
     assert f"http://127.0.0.1:{port}/readyz" in " ".join(entry["healthcheck"]["test"])
-    assert entry["depends_on"][f"migrate-{name}"] == {
-        "condition": "service_completed_successfully"
-    }
+    assert entry["depends_on"][f"migrate-{name}"] == {"condition": "service_completed_successfully"}
     job = entries[f"migrate-{name}"]
     assert job["command"] == ["portail", "migrate", name]
     assert job["restart"] == "no"
@@ -158,9 +161,7 @@ def test_every_process_starts_in_prod_with_the_environment_it_is_given(
 
 
 @pytest.mark.parametrize("name", compose_processes())
-def test_no_process_falls_back_on_a_dev_default(
-    name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_no_process_falls_back_on_a_dev_default(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Defaults made for `make run` (loopback S3 or SMTP, dev credentials) must all be replaced;
     # localhost itself is legitimate here (the portal is https://localhost:8443).
     env = environment_of(name)
@@ -258,11 +259,15 @@ def run_postgres_init(names: list[str]) -> subprocess.CompletedProcess[str]:
         "PGHOST": "127.0.0.1",
         "PGPORT": admin.rsplit(":", 1)[1].split("/")[0],
         "PGUSER": "postgres",
-        **{f"{n.upper()}_DB_PASSWORD": f"it's a \"quoted\" pass {n}" for n in names},
+        **{f"{n.upper()}_DB_PASSWORD": f'it\'s a "quoted" pass {n}' for n in names},
     }
     return subprocess.run(
         ["bash", str(DEPLOY / "compose" / "postgres-init.sh")],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -300,7 +305,10 @@ def test_postgres_init_refuses_a_missing_password(database_names: list[str]) -> 
     result = subprocess.run(
         ["bash", str(DEPLOY / "compose" / "postgres-init.sh")],
         env={"PATH": os.environ["PATH"], "PORTAIL_DATABASES": database_names[0]},
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode != 0
     assert f"{database_names[0].upper()}_DB_PASSWORD is not set" in result.stderr

@@ -39,7 +39,8 @@ def stages() -> list[list[Instruction]]:
 
 def arg_defaults() -> dict[str, str]:
     return dict(
-        value.split("=", 1) for instruction, value in instructions()
+        value.split("=", 1)
+        for instruction, value in instructions()
         if instruction == "ARG" and "=" in value
     )
 
@@ -94,8 +95,11 @@ def test_runs_as_a_fixed_unprivileged_user() -> None:
 
 
 def test_installs_the_locked_production_dependencies_only() -> None:
-    syncs = [value for instruction, value in instructions()
-             if instruction == "RUN" and "uv sync" in value]
+    syncs = [
+        value
+        for instruction, value in instructions()
+        if instruction == "RUN" and "uv sync" in value
+    ]
     assert len(syncs) == 2
     for command in syncs:
         assert "--frozen" in command, "the lock file is the only source of versions"

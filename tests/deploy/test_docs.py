@@ -78,8 +78,12 @@ def test_the_documented_commands_are_the_ones_the_manifests_run() -> None:
     for name in SERVICE_NAMES:
         assert f"python -m services.{name}.app" in text
     commands = (
-        "python -m gateway.app", "portail worker", "portail beat", "portail migrate <service>",
-        "kubectl kustomize", "docker build -f deploy/Dockerfile",
+        "python -m gateway.app",
+        "portail worker",
+        "portail beat",
+        "portail migrate <service>",
+        "kubectl kustomize",
+        "docker build -f deploy/Dockerfile",
     )
     for command in commands:
         assert command in text

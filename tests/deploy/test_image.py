@@ -59,9 +59,20 @@ def uv() -> str:
 def production_distributions() -> list[str]:
     """The distributions `uv sync --frozen --no-default-groups` installs (the Dockerfile's)."""
     result = subprocess.run(
-        [uv(), "export", "--frozen", "--no-default-groups", "--no-hashes", "--no-emit-project",
-         "--format", "requirements.txt"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        [
+            uv(),
+            "export",
+            "--frozen",
+            "--no-default-groups",
+            "--no-hashes",
+            "--no-emit-project",
+            "--format",
+            "requirements.txt",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     names = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", result.stdout, flags=re.MULTILINE)
     return [re.sub(r"[-_.]+", "-", name).lower() for name in names]
@@ -76,9 +87,18 @@ def test_the_image_leaves_out_the_dev_servers_and_the_test_tools() -> None:
 def test_every_process_imports_with_production_dependencies_only() -> None:
     modules = [f"services.{name}.app" for name in SERVICE_NAMES] + ["gateway.app"]
     result = subprocess.run(
-        [sys.executable, "-c", IMPORT_EVERY_PROCESS, json.dumps(production_distributions()),
-         *modules],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-c",
+            IMPORT_EVERY_PROCESS,
+            json.dumps(production_distributions()),
+            *modules,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
@@ -86,9 +106,18 @@ def test_every_process_imports_with_production_dependencies_only() -> None:
 
 def test_the_import_check_catches_a_dev_only_module() -> None:
     result = subprocess.run(
-        [sys.executable, "-c", IMPORT_EVERY_PROCESS, json.dumps(production_distributions()),
-         "moto"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-c",
+            IMPORT_EVERY_PROCESS,
+            json.dumps(production_distributions()),
+            "moto",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode != 0
     assert "not installed in the image" in result.stderr
@@ -98,10 +127,14 @@ def source_files() -> set[str]:
     """Files of the three packages that git would keep (tracked or not ignored), no bytecode."""
     result = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--", *PACKAGES],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return {
-        path for path in result.stdout.splitlines()
+        path
+        for path in result.stdout.splitlines()
         if (ROOT / path).is_file() and "__pycache__" not in path
     }
 
@@ -113,7 +146,11 @@ def test_the_wheel_installed_in_the_image_carries_every_file_of_the_packages(
     # files and data must be inside it, not left behind in the source tree.
     subprocess.run(
         [uv(), "build", "--wheel", "--out-dir", str(tmp_path), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     )
     (wheel,) = tmp_path.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:

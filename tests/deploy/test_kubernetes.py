@@ -427,19 +427,25 @@ def _admits_outsiders(rule: Manifest, port: int) -> bool:
     return "from" not in rule and (ports is None or any(p.get("port") == port for p in ports))
 
 
-def reachable(
-    src: dict[str, str] | None, dst: dict[str, str], port: int
-) -> bool:
+def reachable(src: dict[str, str] | None, dst: dict[str, str], port: int) -> bool:
     """Whether the base's policies let a pod labelled `src` open `dst`:`port`.
 
     `src` None is a client outside the namespace (an ingress controller, another team's pod):
     only our ingress rules apply to it, and only rules without a peer list admit it.
     """
     policies = of_kind(build("base"), "NetworkPolicy").values()
-    egress = [p for p in policies if src is not None and "Egress" in p["spec"]["policyTypes"]
-              and _selects(p["spec"]["podSelector"], src)]
-    ingress = [p for p in policies if "Ingress" in p["spec"]["policyTypes"]
-               and _selects(p["spec"]["podSelector"], dst)]
+    egress = [
+        p
+        for p in policies
+        if src is not None
+        and "Egress" in p["spec"]["policyTypes"]
+        and _selects(p["spec"]["podSelector"], src)
+    ]
+    ingress = [
+        p
+        for p in policies
+        if "Ingress" in p["spec"]["policyTypes"] and _selects(p["spec"]["podSelector"], dst)
+    ]
     out = not egress or any(
         _rule_allows(r, "to", dst, port) for p in egress for r in p["spec"].get("egress", [])
     )
@@ -504,27 +510,38 @@ def test_every_workload_has_its_own_policy() -> None:
     policies = of_kind(build("base"), "NetworkPolicy")
     for workload in workloads("base"):
         labels = pod_labels(workload)
-        own = [n for n, p in policies.items() if p["spec"]["podSelector"] and
-               _selects(p["spec"]["podSelector"], labels)]
+        own = [
+            n
+            for n, p in policies.items()
+            if p["spec"]["podSelector"] and _selects(p["spec"]["podSelector"], labels)
+        ]
         assert own, f"no policy of its own for {workload['metadata']['name']}"
 
 
 # Servers outside the namespace a pod may open; SMTP's three ports are one relay's choices.
 OUTSIDE_PORTS = {25, 80, 443, 465, 587, 3310, 5432, 6379}
 SMTP_PORTS = {25, 465, 587}
-DEFAULT_PORTS = {"https": 443, "http": 80, "redis": 6379, "rediss": 6379,
-                 "postgresql+asyncpg": 5432}
+DEFAULT_PORTS = {
+    "https": 443,
+    "http": 80,
+    "redis": 6379,
+    "rediss": 6379,
+    "postgresql+asyncpg": 5432,
+}
 
 
 def reaches_outside(src: dict[str, str], port: int) -> bool:
     """Whether the base's egress policies let a pod labelled `src` open `port` off-cluster."""
     policies = of_kind(build("base"), "NetworkPolicy").values()
-    egress = [p for p in policies if "Egress" in p["spec"]["policyTypes"]
-              and _selects(p["spec"]["podSelector"], src)]
+    egress = [
+        p
+        for p in policies
+        if "Egress" in p["spec"]["policyTypes"] and _selects(p["spec"]["podSelector"], src)
+    ]
     # Only a rule without a peer list admits an address outside the cluster (no ipBlock here).
     return any(
-        "to" not in rule and (rule.get("ports") is None
-                              or any(p.get("port") == port for p in rule["ports"]))
+        "to" not in rule
+        and (rule.get("ports") is None or any(p.get("port") == port for p in rule["ports"]))
         for policy in egress
         for rule in policy["spec"].get("egress", [])
     )
@@ -555,8 +572,9 @@ def servers_used(settings: BaseServiceSettings, only: str = "") -> set[int]:
     return {port for port in ports if port is not None}
 
 
-@pytest.mark.parametrize("name", [*HTTP_PROCESSES, *RELAYS, "worker", "beat",
-                                  *(f"{n}-migrate" for n in SERVICE_NAMES)])
+@pytest.mark.parametrize(
+    "name", [*HTTP_PROCESSES, *RELAYS, "worker", "beat", *(f"{n}-migrate" for n in SERVICE_NAMES)]
+)
 def test_each_workload_reaches_the_servers_its_settings_name_and_no_others(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -48,9 +48,7 @@ async def test_a_slow_body_on_other_paths_keeps_the_normal_deadline(gateway, ups
     assert response.status == 504
 
 
-async def test_a_service_hung_on_an_upload_is_cut_at_the_upload_deadline(
-    gateway, upstream
-) -> None:
+async def test_a_service_hung_on_an_upload_is_cut_at_the_upload_deadline(gateway, upstream) -> None:
     app = web.Application(client_max_size=64 * 1024 * 1024)
 
     async def hang(request: web.Request) -> web.Response:

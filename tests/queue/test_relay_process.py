@@ -39,7 +39,6 @@ class Rollback(Exception):
     """Raised inside a transaction to roll it back."""
 
 
-
 @pytest.fixture
 async def admin(queue_families_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A plain connection to the families database, for LISTEN and pg_stat_activity."""

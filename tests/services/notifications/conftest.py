@@ -29,9 +29,7 @@ def smtp() -> Iterator[SmtpServer]:
 async def database(service_databases: dict[str, str]) -> AsyncIterator[Database]:
     """This run's notifications database, every table emptied before the test."""
     if "notifications" not in service_databases:
-        service_databases["notifications"] = await support.prepare_service_database(
-            "notifications"
-        )
+        service_databases["notifications"] = await support.prepare_service_database("notifications")
     database = Database(service_databases["notifications"], pool_size=4)
     async with database.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
