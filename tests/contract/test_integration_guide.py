@@ -158,22 +158,27 @@ async def portal(
 
 
 async def booked_days(bookings: Client, signer: TestSigner, persons: Any) -> dict[str, str]:
-    """The demo child registered to an activity and booked two days of its period."""
+    """A child of a family of its own registered to an activity and booked two days of it.
+
+    Not the demo family's child: the run's bookings database is shared with the demo seed's
+    tests, which expect Enfant TEST registered to the demo ALSH only.
+    """
     setup = await setup_reservations(bookings, signer, persons, children=0)
-    persons.add_person(DEMO_FAMILY_ID, DEMO_CHILD_ID, birth_date="2019-05-12")
+    family_id, child_id = str(uuid.uuid4()), str(uuid.uuid4())
+    persons.add_person(family_id, child_id, birth_date="2019-05-12")
     registered = await bookings.post(
-        f"/families/{DEMO_FAMILY_ID}/registrations",
+        f"/families/{family_id}/registrations",
         json={
-            "person_id": DEMO_CHILD_ID,
+            "person_id": child_id,
             "activity_id": setup.activity["id"],
             "period_id": setup.period["id"],
         },
-        headers=as_parent(signer, DEMO_FAMILY_ID),
+        headers=as_parent(signer, family_id),
     )
     assert registered.status == 201, await registered.text()
     days = sorted(day for day, unit in setup.openings if unit == "journee")[:2]
     status, saved = await save(
-        bookings, signer, DEMO_FAMILY_ID, [book(DEMO_CHILD_ID, setup.opening(d)) for d in days]
+        bookings, signer, family_id, [book(child_id, setup.opening(d)) for d in days]
     )
     assert status == 200 and saved["applied"] == len(days), saved
     return {

@@ -37,6 +37,7 @@ pytestmark = [
 SMALL_PHONE = {"width": 360, "height": 780}
 DESKTOP = {"width": 1280, "height": 900}
 INVITATION = "Créez votre mot de passe pour l'Espace Famille"
+STAFF_INVITATION = "Créez votre mot de passe pour l'espace des agents"
 ACCEPTED = "Votre demande de modification a été acceptée"
 REFUSED = "Votre demande de modification a été refusée"
 REASON = "Merci de joindre le certificat du médecin dans Mes documents."
@@ -117,7 +118,7 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
         # --- the agent, on a desktop: invitation, password, TOTP, sign-in ----------
         agent = await (await browser.new_context(viewport=DESKTOP)).new_page()
         watch(agent)
-        invitation = await portal.mail(portal.staff_email, INVITATION)
+        invitation = await portal.mail(portal.staff_email, STAFF_INVITATION)
         await first_sign_in(agent, base, link_in(invitation, "/premiere-connexion"), STAFF_PASSWORD)
         assert await agent.get_by_role(
             "heading", name="Activer la double authentification"

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from services.kit.database import Database
 from services.kit.testing import TestSigner
 from services.notifications.models import ContactMessage
-from services.notifications.seed import recipient_id
+from services.notifications.seed import paris_today, recipient_id, registration_window
 from tests.gateway.conftest import same_origin
 from tests.support import redis_url
 
@@ -170,7 +170,9 @@ async def test_a_parent_writes_to_the_guichet_and_staff_answer_from_their_inbox(
         response = await client.get(page)
         assert response.status == 200, page
     news = html.unescape(await (await client.get("/agents/actualites")).text())
-    assert "Du 01/03/2023" in news and "2023-03-01" not in news  # French dates
+    start, _ = registration_window(paris_today())  # the demo news, seeded today
+    shown = start - timedelta(days=7)
+    assert f"Du {shown:%d/%m/%Y}" in news and shown.isoformat() not in news  # French dates
     # The agent reads the family's journal: « vos connexions » would speak to the agent.
     journal = html.unescape(
         await (await client.get(f"/agents/familles/{portal.family_id}/historique")).text()
