@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from services.kit.problems import Forbidden
+from services.kit.problems import Forbidden, ServiceUnavailable
 
 from ..rendering import render
 from ..session import require_staff_page
@@ -25,6 +25,16 @@ ADMINISTRATORS_ONLY = "Seuls les administrateurs gèrent les comptes des agents.
 ALREADY_EXISTS = "Un compte existe déjà avec cette adresse électronique."
 INVALID_EMAIL = "L'adresse électronique n'est pas valide."
 NO_ROLE = "Choisissez le rôle : agent ou administrateur."
+# Auth's other answers, said on the form with what was typed kept: the administrator sends
+# it again later (or signs in again) instead of landing on « Accès refusé ».
+AUTH_UNAVAILABLE = (
+    "Le service des comptes ne répond pas pour le moment : l'invitation n'est pas envoyée. "
+    "Réessayez dans quelques minutes."
+)
+AUTH_REFUSED = (
+    "Le service des comptes a refusé l'invitation : votre compte n'a pas (ou plus) le droit "
+    "d'inviter du personnel. Reconnectez-vous, ou demandez-le à un autre administrateur."
+)
 
 
 async def _require_administrator(request: web.Request) -> str:
@@ -58,20 +68,25 @@ async def invite(request: web.Request) -> web.StreamResponse:
     }
     if values["role"] not in STAFF_ROLES:
         return await _invite_form(request, values, [NO_ROLE], status=422)
-    answer = await call_auth(
-        request,
-        "POST",
-        "/staff",
-        json={"email": values["email"], "roles": [values["role"]]},
-        bearer=True,
-    )
+    try:
+        answer = await call_auth(
+            request,
+            "POST",
+            "/staff",
+            json={"email": values["email"], "roles": [values["role"]]},
+            bearer=True,
+        )
+    except ServiceUnavailable:
+        return await _invite_form(request, values, [AUTH_UNAVAILABLE], status=503)
     if answer.status == 201:
         raise web.HTTPSeeOther(f"{ACCOUNTS}?" + urlencode({"fait": "agent-invite"}))
     if answer.status == 409:
         return await _invite_form(request, values, [ALREADY_EXISTS], status=409)
     if answer.status == 422:
         return await _invite_form(request, values, [INVALID_EMAIL], status=422)
-    raise Forbidden(ADMINISTRATORS_ONLY)
+    if answer.status in (401, 403):
+        return await _invite_form(request, values, [AUTH_REFUSED], status=403)
+    return await _invite_form(request, values, [AUTH_UNAVAILABLE], status=503)
 
 
 async def role_page(request: web.Request) -> web.StreamResponse:
