@@ -12,11 +12,15 @@ service decides what the visitor may see and do; these pages only lay it out.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
+import structlog
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from services.families.schemas import QUOTIENT_FIELDS
 from services.kit.identity import Identity
@@ -25,10 +29,13 @@ from services.kit.problems import BadRequest, Forbidden, GatewayTimeout, NotFoun
 from ..calls import ServiceReply, call_service, chosen_family
 from ..formats import FORMATS, Formats, formats_of
 from ..i18n import translator_of
+from ..keys import GATEWAY_SETTINGS, REDIS, SESSION
 from ..numbers import is_plain_number
 from ..rendering import render
 from ..service_messages import message_text, problem_text
 from ..session import require_signed_in, require_staff_page
+
+log = structlog.get_logger(__name__)
 
 SERVICE = "families"
 SAVED = "Votre demande a été correctement enregistrée."
@@ -356,6 +363,89 @@ def _form_version(form: Any) -> int:
     return int(text)
 
 
+# A parent's request refused because the record changed (409) is not answered on the POST:
+# a reload would post the stale form again, refused again. What they typed waits here, per
+# session and form, while the page is shown again by a GET on the record as it is now.
+REFUSED_QUERY = "refus"
+DRAFT_SECONDS = 30 * 60
+CHANGED_MEANWHILE = (
+    "Votre dossier a été modifié entre-temps (par la structure, ou par une demande acceptée) : "
+    "votre demande n'a pas été envoyée. Le formulaire montre le dossier à jour avec ce que "
+    "vous aviez saisi ; vérifiez-le puis validez à nouveau."
+)
+READ_PREFIX = "lu."  # hidden copies of the values the form was read with
+
+
+def _draft_key(request: web.Request, family_id: str) -> str | None:
+    session = request.get(SESSION)
+    if session is None:
+        return None
+    owner = hashlib.sha256(session.token.encode()).hexdigest()
+    prefix = request.app[GATEWAY_SETTINGS].redis_key_prefix
+    return f"{prefix}:famille-saisie:{owner}:{family_id}:{request.path}"
+
+
+async def _keep_draft(request: web.Request, family_id: str, draft: dict[str, Any]) -> bool:
+    """Keep a refused form for the page's next GET; False when it cannot be kept."""
+    key = _draft_key(request, family_id)
+    if key is None:
+        return False
+    try:
+        await request.app[REDIS].set(key, json.dumps(draft), ex=DRAFT_SECONDS)
+    except RedisError as exc:
+        log.warning("family_draft_unavailable", error=type(exc).__name__)
+        return False
+    return True
+
+
+async def _kept_draft(request: web.Request, family_id: str) -> dict[str, Any] | None:
+    key = _draft_key(request, family_id)
+    try:
+        kept = await request.app[REDIS].get(key) if key else None
+    except RedisError as exc:
+        log.warning("family_draft_unavailable", error=type(exc).__name__)
+        return None
+    return json.loads(kept) if kept else None
+
+
+async def _forget_draft(request: web.Request, family_id: str) -> None:
+    key = _draft_key(request, family_id)
+    try:
+        if key:
+            await request.app[REDIS].delete(key)
+    except RedisError as exc:
+        log.warning("family_draft_unavailable", error=type(exc).__name__)
+
+
+def _typed_by_parent(
+    form: Any, rules: list[dict[str, Any]], record: dict[str, Any]
+) -> dict[str, str]:
+    """The writable fields the parent changed in the form: compared with the values the form
+    was read with (its hidden copies), not with today's record, which the structure may have
+    changed meanwhile (its new value is no typing of the parent's)."""
+    typed = {}
+    for rule in rules:
+        name = rule["field"]
+        if rule["access"] not in ("edit", "mandatory"):
+            continue
+        value = str(form.get(name, "")).strip()
+        read = str(form.get(READ_PREFIX + name, form_value(name, record.get(name)))).strip()
+        if value != read:
+            typed[name] = value
+    return typed
+
+
+def _refused_draft(
+    request: web.Request, reply: ServiceReply, typed: dict[str, str]
+) -> dict[str, Any]:
+    """What the page says after a 409: why, the fields refused, and what was typed."""
+    errors, general = _errors_of(request, reply)
+    data = reply.data if isinstance(reply.data, dict) else {}
+    if str(data.get("type", "")).endswith("/stale-version"):
+        general = CHANGED_MEANWHILE
+    return {"general": general, "errors": errors, "typed": typed}
+
+
 async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamResponse:
     form = await request.post() if request.method == "POST" else None
     chosen = str(form.get("famille", "")) if form else None
@@ -365,7 +455,15 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
     submitted: dict[str, str] | None = None
     errors: dict[str, str] = {}
     general = None
+    typed: dict[str, str] = {}
+    status = 200
     version = record["version"]
+    fresh_values = {
+        r["field"]: form_value(r["field"], record.get(r["field"]))
+        for r in record["fields"]
+        if r["access"] in ("edit", "mandatory")
+    }
+    read_values = fresh_values
     if form is not None:
         submitted = {r["field"]: str(form.get(r["field"], "")) for r in record["fields"]}
         changes = {
@@ -374,6 +472,7 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
             if r["access"] in ("edit", "mandatory")
         }
         version = _form_version(form)
+        read_values = {n: str(form.get(READ_PREFIX + n, v)) for n, v in fresh_values.items()}
         body: dict[str, Any] = {
             "target": "person" if person_id else "family",
             "version": version,
@@ -383,11 +482,33 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
             body["person_id"] = person_id
         reply = await _call(request, "POST", f"/families/{family_id}/requests", json=body)
         if reply.ok:
+            await _forget_draft(request, family_id)
             back = f"/famille/personnes/{person_id}" if person_id else "/famille"
             raise web.HTTPSeeOther(_here(back, family_id, ok="enregistre"))
-        errors, general = _errors_of(request, reply)
-        if reply.status == 422 and "changes" in errors and len(errors) == 1:
-            general, errors = "Aucune modification à enregistrer.", {}
+        if reply.status == 409:
+            draft = _refused_draft(request, reply, _typed_by_parent(form, record["fields"], record))
+            if await _keep_draft(request, family_id, draft):
+                raise web.HTTPSeeOther(_here(request.path, family_id, **{REFUSED_QUERY: "1"}))
+            # Without Redis the page answers the POST itself, on the record as it is now.
+            errors, general, typed = draft["errors"], draft["general"], draft["typed"]
+            submitted, version, read_values, status = None, record["version"], fresh_values, 409
+        else:
+            errors, general = _errors_of(request, reply)
+            if reply.status == 422 and "changes" in errors and len(errors) == 1:
+                general, errors = "Aucune modification à enregistrer.", {}
+            status = 422
+    elif request.query.get(REFUSED_QUERY):
+        kept = await _kept_draft(request, family_id)
+        if kept:
+            errors, general, typed = kept["errors"], kept["general"], kept["typed"]
+    if typed and submitted is None:
+        # Today's record with the parent's own changes on it, but for the fields refused.
+        submitted = {
+            r["field"]: typed.get(r["field"], form_value(r["field"], record.get(r["field"])))
+            if r["field"] not in errors
+            else form_value(r["field"], record.get(r["field"]))
+            for r in record["fields"]
+        }
     title = (
         # Translated here: a name inside the text cannot be a catalog key.
         translator_of(request)("Modifier {name}", name=_person_name(record))
@@ -402,6 +523,7 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
         pending=record["pending_fields"],
         formats=formats_of(request),
     )
+    labels = {f["name"]: f["label"] for f in fields}
     if not person_id:  # read-only for families: shown by name, not by its id
         name_billing_contact(fields, await _read(request, f"/families/{family_id}/persons"))
     return await render(
@@ -416,9 +538,11 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
             "fields": fields,
             "general": general,
             "errors": errors,
+            "typed": [(labels.get(name, name), value) for name, value in typed.items()],
+            "read_values": read_values,
             "staff": False,
         },
-        status=422 if errors or general else 200,
+        status=status,
     )
 
 

@@ -1,0 +1,97 @@
+"""The parent's « Modifier les coordonnées de la famille » after a 409, in a real (headless)
+Chromium, on a phone and a desktop, through the real gateway and the real families service
+(conftest's `portal`).
+
+The structure saves the family while the parent is typing: the parent's request is refused
+(409, the record changed meanwhile). The page must say so in French, show what the parent
+typed (not sent), offer a form on the record as it is now, and not be a page whose reload
+posts the stale form again (post/redirect/get). Screenshots:
+/tmp/families-parent-edit-conflict-{phone,desktop}.png.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser import PHONE, SCREENSHOTS, accessibility_violations, chromium, requires_chromium
+
+from .conftest import Portal
+from .pages import PARENT_EMAIL
+from .test_staff_edit_browser import another_agent_saves
+
+pytestmark = [pytest.mark.browser, requires_chromium]
+
+DESKTOP = {"width": 1280, "height": 900}
+CHANGED = "Votre dossier a été modifié entre-temps"
+
+
+async def parent_page(browser: Any, portal: Portal, **options: Any) -> Any:
+    """A browser page with the parent's session, opened through the gateway's sign-in."""
+    visitor = await portal.visitor(PARENT_EMAIL)
+    context = await browser.new_context(**options)
+    await context.add_cookies(
+        [
+            {"name": cookie.key, "value": cookie.value, "url": portal.base_url}
+            for cookie in visitor.session.cookie_jar
+        ]
+    )
+    return await context.new_page()
+
+
+async def pending_requests(portal: Portal) -> list[dict[str, Any]]:
+    """The family's change requests as staff read them."""
+    api = portal.api
+    answer = await api.client.get(f"/families/{portal.family['id']}/requests", headers=api.staff())
+    assert answer.status == 200, await answer.text()
+    return list(await answer.json())
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "phone"),
+    [
+        ("phone", {"viewport": PHONE, "is_mobile": True}, "05 59 44 44 44"),
+        ("desktop", {"viewport": DESKTOP}, "05 59 55 55 55"),
+    ],
+)
+async def test_a_request_refused_because_the_record_changed_is_no_trap(
+    portal: Portal, name: str, options: dict[str, Any], phone: str
+) -> None:
+    async with chromium() as browser:
+        page = await parent_page(browser, portal, locale="fr-FR", **options)
+        await page.goto(f"{portal.base_url}/famille/modifier")
+        await page.get_by_label("Commune").fill("Anglet")
+        await another_agent_saves(portal, phone)  # the structure saves the family meanwhile
+
+        posts: list[str] = []
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        await page.get_by_role("button", name="Valider mes modifications").click()
+        await page.wait_for_load_state()
+        assert len(posts) == 1
+
+        # Post/redirect/get: the page shown is a GET, the parent's value shown beside it.
+        assert "/famille/modifier" in page.url
+        alert = page.get_by_role("alert")
+        said = await alert.inner_text()
+        assert CHANGED in said, said
+        assert "Anglet" in said  # what they typed, not lost silently
+        # The form is the record as it is now: the structure's phone, a fresh version.
+        assert await page.get_by_label("Téléphone du domicile").input_value() == phone
+        await page.screenshot(
+            path=str(SCREENSHOTS / f"families-parent-edit-conflict-{name}.png"), full_page=True
+        )
+        assert await accessibility_violations(page) == []
+
+        await page.reload()
+        await page.wait_for_load_state()
+        assert len(posts) == 1, posts  # the reload posted nothing again
+        assert CHANGED in await page.get_by_role("alert").inner_text()
+
+        # Sending again from the fresh form works: the request is made.
+        await page.get_by_label("Commune").fill("Anglet")
+        await page.get_by_role("button", name="Valider mes modifications").click()
+        await page.wait_for_load_state()
+        assert "ok=enregistre" in page.url
+        requests = [r for r in await pending_requests(portal) if r["state"] == "pending"]
+        assert [c["new"] for r in requests for c in r["changes"]] == ["Anglet"]
