@@ -37,11 +37,13 @@ def emit(
 ) -> dict[str, Any]:
     """Write an event in the caller's transaction, with the account's ids and no secret."""
     if account is not None:
-        # The language too: the notifications service writes the account's e-mails in it.
+        # The language too: the notifications service writes the account's e-mails in it;
+        # and the kind, so that a staff member's e-mail speaks of the agents' space.
         data = {
             "account_id": account.id,
             "family_ids": family_ids(account),
             "language": account.language,
+            "kind": account.kind,
             **data,
         }
         if family_id is None and account.memberships:

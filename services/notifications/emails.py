@@ -36,6 +36,16 @@ FOOTER = {
     "Merci de ne pas y répondre directement.",
     "en": "This e-mail comes from the family portal. Please do not reply to it directly.",
 }
+# A staff member's e-mail names the agents' space, where its link leads, not the families'.
+STAFF_PORTAL_NAME = {"fr": "Espace des agents", "en": "Staff area"}
+STAFF_FOOTER = {
+    "fr": "Ce courriel vous est envoyé par l'espace des agents du portail famille. "
+    "Merci de ne pas y répondre directement.",
+    "en": "This e-mail comes from the staff area of the family portal. "
+    "Please do not reply to it directly.",
+}
+# Written to staff whoever the event's account is (a family's message, the pending requests).
+STAFF_TEMPLATES = frozenset({"contact_new_message", "staff_digest"})
 LINK_FALLBACK = {
     "fr": "Si le bouton ne fonctionne pas, copiez ce lien dans votre navigateur :",
     "en": "If the button does not work, copy this link into your browser:",
@@ -83,6 +93,8 @@ def environment() -> jinja2.Environment:
     """The templates' environment (one per process; templates are compiled once)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        # Templates ship with the code: no file check on every e-mail.
+        auto_reload=False,
         autoescape=True,
         trim_blocks=True,
         keep_trailing_newline=False,
@@ -91,6 +103,7 @@ def environment() -> jinja2.Environment:
     return env
 
 
+@cache
 def template_exists(name: str, language: str = "fr") -> bool:
     """Whether `name` has a template in `language`."""
     return (TEMPLATES / language / f"{name}.jinja").is_file()
@@ -110,7 +123,14 @@ def render(
         language = "fr"
     env = environment()
     template = env.get_template(f"{language}/{name}.jinja")
-    values = _values(settings, language, data or {}, link, occurred_at)
+    data = data or {}
+    values = _values(settings, language, data, link, occurred_at)
+    if for_staff(name, data):
+        values |= {
+            "staff": True,
+            "portal_name": STAFF_PORTAL_NAME[language],
+            "footer": STAFF_FOOTER[language],
+        }
     context = template.new_context(values)
 
     def block(block_name: str) -> str:
@@ -127,6 +147,12 @@ def render(
     return Rendered(subject=subject, text=text, html=html_part, language=language)
 
 
+def for_staff(template: str, data: dict[str, Any]) -> bool:
+    """Whether the e-mail goes to a staff member: a staff-only template, or an account event
+    (invitation, password) of a staff account (auth's `kind`)."""
+    return template in STAFF_TEMPLATES or data.get("kind") == "staff"
+
+
 def _values(
     settings: NotificationsSettings,
     language: str,
@@ -136,6 +162,7 @@ def _values(
 ) -> dict[str, Any]:
     return {
         "language": language,
+        "staff": False,
         "data": data,
         "link": link,
         "org": {

@@ -91,6 +91,7 @@ async def test_forgotten_password_end_to_end_revokes_every_session(auth_client, 
     )
     link = event["data"]["link"]
     assert link.startswith("https://portail.example.org/reinitialisation?token=")
+    assert event["data"]["kind"] == "family"  # the e-mail names the Espace Famille
     checked = await client.post("/password-resets/check", json={"token": token_of(link)})
     assert checked.status == 200
     new_password = "a brand new passphrase here"

@@ -220,8 +220,9 @@ async def test_the_staff_invitation_email_speaks_of_the_agents_space_and_totp(
         [mail] = smtp.inbox.to(email)
         text = " ".join(mail.get_body(preferencelist=("plain",)).get_content().split())
         assert mail["Subject"] == "Créez votre mot de passe pour l'espace des agents"
-        # (The layout's header and footer name the portal « Espace Famille » in every e-mail.)
-        assert "accès à l'espace des agents" in text and "accès à l'Espace Famille" not in text
+        # Header and footer too: the agents' space, where the link leads.
+        assert "accès à l'espace des agents" in text and "Espace Famille" not in text
+        assert "Espace des agents" in text
         assert "activer la double authentification" in text and "QR code" in text
         assert f"{PUBLIC_BASE_URL}/premiere-connexion?token=" in text
 
