@@ -144,6 +144,23 @@ class FieldPolicy(Base):
     updated_by: Mapped[str] = mapped_column(String(100))
 
 
+class IdempotencyKey(Base):
+    """The answer to a creation sent with an `Idempotency-Key`, replayed to its retries.
+
+    Keyed by the caller (`role:subject`), so one client's key never finds another's answer;
+    written in the creation's transaction, so a key is stored exactly when its record is."""
+
+    __tablename__ = "idempotency_keys"
+
+    caller: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # SHA-256 of the operation and its body: the same key with another body is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
 class OutboxMessage(OutboxMessageMixin, Base):
     """Events waiting to be relayed to the queue."""
 

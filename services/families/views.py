@@ -17,7 +17,7 @@ from services.kit.openapi import operation
 from services.kit.outbox import utcnow
 from services.kit.problems import Conflict, NotFound, Problem
 
-from . import change_requests, events, service
+from . import change_requests, events, idempotency, service
 from .access import WRITE_SCOPE, family_editor, family_reader, policy_role, records_reader
 from .errors import StaleVersion
 from .policy import load_policy, read_policy, update_policy
@@ -308,19 +308,32 @@ async def dashboard(request: web.Request) -> web.Response:
 
 @routes.post("/families")
 @operation(
-    "Create a family (staff, or a municipal system with families:write)",
+    "Create a family (staff, or a municipal system with families:write); with an "
+    "`Idempotency-Key` header, a retry replays the first answer (`Idempotent-Replayed: true`) "
+    "instead of creating a second family: the same key with another body is 422, "
+    "while the first is still running 409",
     tags=("records",),
     request=FamilyCreate,
     response=FamilyRead,
     status=201,
+    errors=(409,),
+    headers={idempotency.HEADER: {"type": "string", "pattern": idempotency.KEY.pattern}},
 )
 async def create_family(request: web.Request) -> web.Response:
-    """POST /families."""
-    require_scope(request, WRITE_SCOPE)
+    """POST /families [Idempotency-Key: …]."""
+    identity = require_scope(request, WRITE_SCOPE)
     data = await read_body(request, FamilyCreate)
-    async with writing(request) as session:
-        family = await service.create_family(session, data=data)
-    return respond(FamilyRead.model_validate(family), status=201)
+    claim = idempotency.claim_of(request, identity, data)
+    try:
+        async with writing(request) as session:
+            if claim is not None:
+                await idempotency.take(session, claim)
+            created = FamilyRead.model_validate(await service.create_family(session, data=data))
+            if claim is not None:
+                idempotency.keep(session, claim, status=201, response=created)
+    except idempotency.Replay as replay:
+        return replay.as_response()
+    return respond(created, status=201)
 
 
 @routes.patch("/families/{family_id}")

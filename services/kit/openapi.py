@@ -45,6 +45,7 @@ class Operation:
     query: dict[str, QueryParameter] = field(default_factory=dict)
     many: bool = False
     files: tuple[str, ...] = ()
+    headers: dict[str, QueryParameter] = field(default_factory=dict)
 
 
 def operation(
@@ -59,13 +60,15 @@ def operation(
     query: Mapping[str, QueryParameter] | None = None,
     many: bool = False,
     files: tuple[str, ...] = (),
+    headers: Mapping[str, QueryParameter] | None = None,
 ) -> Callable[[F], F]:
     """Describe a handler for the service's OpenAPI document.
 
     `many`: the success body is a JSON array of `response`. `files`: the request is a
     multipart/form-data upload with these file fields (besides any JSON `request`). `query`:
     each parameter's JSON type, or its whole schema when it has bounds (`{"type": "integer",
-    "maximum": 500}`), so that callers and the contract tests know them.
+    "maximum": 500}`), so that callers and the contract tests know them. `headers`: optional
+    request headers the handler reads (`Idempotency-Key`), described the same way.
     """
 
     def decorate(handler: F) -> F:
@@ -83,6 +86,7 @@ def operation(
                 dict(query or {}),
                 many,
                 files,
+                dict(headers or {}),
             ),
         )
         return handler
@@ -158,13 +162,20 @@ def _operation_object(described: Operation, path: str, schemas: dict[str, Any]) 
         errors |= {413, 415, 422}
     for status in sorted(errors):
         responses[str(status)] = {"description": "Problem", "content": problem}
-    parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in _path_parameters(path)
-    ] + [
-        {"name": name, "in": "query", "required": False, "schema": _query_schema(kind)}
-        for name, kind in described.query.items()
-    ]
+    parameters = (
+        [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in _path_parameters(path)
+        ]
+        + [
+            {"name": name, "in": "query", "required": False, "schema": _query_schema(kind)}
+            for name, kind in described.query.items()
+        ]
+        + [
+            {"name": name, "in": "header", "required": False, "schema": _query_schema(kind)}
+            for name, kind in described.headers.items()
+        ]
+    )
     result: dict[str, Any] = {
         "summary": described.summary,
         "tags": list(described.tags),
