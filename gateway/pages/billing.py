@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
@@ -37,6 +37,9 @@ FAMILY_ID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# A town issues thousands of invoices a month: the staff list shows them a page at a time.
+INVOICES_PER_PAGE = 50
+MAX_PAGE = 10_000
 VIEWS = {"a_payer": "to_pay", "soldees": "settled", "toutes": "all"}
 ATTEMPT_MESSAGES = {
     "paid": ("ok", "Votre paiement a été enregistré. Merci."),
@@ -289,7 +292,10 @@ async def _invoices_staff_page(
     # A raw id (links from the runs, the statement) still chooses the family directly.
     family_id = typed if FAMILY_ID.match(typed) else None
     search = await _search_families(request, typed) if typed and not family_id else None
-    params = {"family_id": family_id} if family_id else {}
+    page = _page_number(request.query.get("page", ""))
+    params = {"limit": str(INVOICES_PER_PAGE), "offset": str((page - 1) * INVOICES_PER_PAGE)}
+    if family_id:
+        params["family_id"] = family_id
     listed = await fetch_json(request, "billing", "/staff/invoices", **params)
     statement = (
         await fetch_json(request, "billing", f"/families/{family_id}/statement")
@@ -301,12 +307,30 @@ async def _invoices_staff_page(
         family_id=family_id or "",
         search=search,
         statement=statement,
+        pages=_pages(page, listed["total"] if listed else 0, famille=family_id or typed),
         notice=notice,
         error=error,
         methods=[(code, METHOD_LABELS[code]) for code in RECORDED_METHODS],
         today=datetime.now(PARIS).date().isoformat(),
     )
     return await render(request, "billing/staff_invoices.html", context, status=status)
+
+
+def _page_number(value: str) -> int:
+    """`?page=` as a page number from 1; anything else (typed, forged) is the first page."""
+    return int(value) if value.isdigit() and 0 < int(value) <= MAX_PAGE else 1
+
+
+def _pages(page: int, total: int, **filters: str) -> dict[str, Any]:
+    """« Page précédente — Page 2 sur 5 — Page suivante »: each link keeps the filters."""
+    kept = {name: value for name, value in filters.items() if value}
+    return {
+        "current": page,
+        "count": max(1, -(-total // INVOICES_PER_PAGE)),
+        "total": total,
+        "previous": urlencode({**kept, "page": page - 1}) if page > 1 else None,
+        "next": urlencode({**kept, "page": page + 1}) if page * INVOICES_PER_PAGE < total else None,
+    }
 
 
 async def staff_invoices_page(request: web.Request) -> web.StreamResponse:

@@ -204,6 +204,13 @@ class InvoiceList(BaseModel):
     as_of: date
 
 
+class StaffInvoiceList(InvoiceList):
+    """One page of the issued invoices staff and the accounting software list: `total`
+    counts every invoice of the filter, and the situation covers them all, not the page."""
+
+    total: int
+
+
 class RunRead(BaseModel):
     """An invoicing run and its totals."""
 

@@ -70,6 +70,44 @@ async def situation(session: AsyncSession, *, family_id: str) -> tuple[int, int]
     return int(row[0]), int(row[1])
 
 
+async def staff_invoices(
+    session: AsyncSession,
+    *,
+    family_id: str | None,
+    month: str | None,
+    state: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[Invoice], int, int, int]:
+    """One page of the issued invoices (newest number first; the id breaks ties, so pages
+    never overlap), with the count, the number to pay and the balance due of the whole filter."""
+    where: list[ColumnElement[bool]] = [VISIBLE]
+    if family_id:
+        where.append(Invoice.family_id == family_id)
+    if month:
+        where.append(Invoice.month == month)
+    if state == "to_pay":
+        where.append(to_pay_filter())
+    elif state == "settled":
+        where.append(Invoice.balance_cents == 0)
+    page = (
+        select(Invoice)
+        .where(*where)
+        .order_by(Invoice.number.desc().nulls_last(), Invoice.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    live = Invoice.state != "cancelled"
+    totals = select(
+        func.count(),
+        func.count().filter(live & (Invoice.balance_cents > 0)),
+        func.coalesce(func.sum(Invoice.balance_cents).filter(live), 0),
+    ).where(*where)
+    found = list(await session.scalars(page))
+    total, to_pay, due = (await session.execute(totals)).one()
+    return found, int(total), int(to_pay), int(due)
+
+
 async def get_invoice(session: AsyncSession, *, invoice_id: str, family_id: str | None) -> Invoice:
     """An issued invoice (of this family when given), or 404."""
     invoice = await session.get(Invoice, invoice_id)
