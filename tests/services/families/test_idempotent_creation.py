@@ -126,15 +126,21 @@ async def test_a_key_in_flight_answers_409_and_nothing_is_written(api: FamiliesA
 
 
 async def test_the_key_is_written_with_the_family_or_not_at_all(api: FamiliesApi) -> None:
-    key = str(uuid.uuid4())
-    invalid = await _post(api, {"name": ""}, _census(api), key)
-    assert invalid.status == 422
+    key, name = str(uuid.uuid4()), f"FIXED-{uuid.uuid4().hex[:8]}"
+    # Refused by the service inside the transaction, after the key was taken: both undone.
+    refused = await _post(api, {**_body(name), "billing_person_id": str(uuid.uuid4())},
+                          _census(api), key)  # fmt: skip
+    assert refused.status == 422, await refused.text()
     async with api.client.app[DATABASE].sessions() as session:
         assert await session.get(IdempotencyKey, ("service:recensement", key)) is None
+    assert await _families_named(api, name) == 0
 
-    # A corrected body may then use the same key.
-    name = f"FIXED-{uuid.uuid4().hex[:8]}"
-    assert (await _post(api, _body(name), _census(api), key)).status == 201
+    # The corrected body may then use the same key, and its answer is the one kept.
+    created = await _post(api, _body(name), _census(api), key)
+    assert created.status == 201
+    again = await _post(api, _body(name), _census(api), key)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert await again.json() == await created.json()
 
 
 async def test_a_malformed_key_is_a_400(api: FamiliesApi) -> None:
