@@ -11,10 +11,11 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from services.auth.schemas import SERVICE_SCOPES
+from services.auth.schemas import GRANTED_ACCESS, SERVICE_SCOPES, UNOPENED_SCOPES
 from services.kit.problems import Forbidden
 
 from ..formats import formats_of
+from ..i18n import translator_of
 from ..rendering import render
 from ..session import require_staff_page
 from .account import call_auth
@@ -22,6 +23,7 @@ from .account import call_auth
 PAGE = "/agents/clients-api"
 NAME_MAX = 120
 SERVICES = ("families", "bookings", "billing", "documents", "notifications", "auth")
+ACCESS_LABELS = {"read": "lecture", "write": "écriture"}
 SERVICE_LABELS = {
     "families": "Familles",
     "bookings": "Inscriptions et réservations",
@@ -32,6 +34,7 @@ SERVICE_LABELS = {
 }
 NOTICES = {"revoque": "Le client est révoqué : il n'obtient plus de jeton."}
 ADMINISTRATORS_ONLY = "Les clients API sont réservés aux administrateurs."
+NOT_GRANTABLE = "Le droit « {scope} » n'ouvre aucune opération : il ne peut pas être donné."
 
 
 async def _require_administrator(request: web.Request) -> None:
@@ -56,7 +59,14 @@ async def _page(
             {**client, "created_shown": formats_of(request).minute(client["created_at"])}
             for client in answer.body.get("items", [])
         ],
-        "services": [(name, SERVICE_LABELS[name]) for name in SERVICES],
+        # Only the scopes some operation checks are offered (a right that opens nothing
+        # would mislead): a service with none is not listed.
+        "services": [
+            (name, SERVICE_LABELS[name], GRANTED_ACCESS[name])
+            for name in SERVICES
+            if GRANTED_ACCESS[name]
+        ],
+        "access_labels": ACCESS_LABELS,
         "created": created,
         "values": values or {"name": "", "scopes": []},
         "errors": errors or [],
@@ -77,11 +87,17 @@ async def create_client(request: web.Request) -> web.StreamResponse:
     await _require_administrator(request)
     form = await request.post()
     name = str(form.get("name", "")).strip()[:NAME_MAX]
-    scopes = sorted({str(s) for s in form.getall("scopes", []) if str(s) in SERVICE_SCOPES})
-    errors = []
+    asked = {str(s) for s in form.getall("scopes", [])}
+    scopes = sorted(asked & SERVICE_SCOPES)
+    # The page does not offer a scope that opens nothing; a form sending one anyway (an
+    # old page, a forged form) is refused with the reason, not granted less than it says.
+    errors = [
+        translator_of(request)(NOT_GRANTABLE, scope=scope)
+        for scope in sorted(asked & UNOPENED_SCOPES)
+    ]
     if not name:
         errors.append("Donnez un nom au système (par exemple « Logiciel comptable »).")
-    if not scopes:
+    if not scopes and not errors:
         errors.append("Cochez au moins un droit.")
     values = {"name": name, "scopes": scopes}
     if errors:

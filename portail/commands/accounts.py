@@ -139,7 +139,8 @@ def _runner(coroutine: Any) -> Any:
         try:
             return int(asyncio.run(coroutine(args)))
         except ValidationError as exc:
-            print(f"refusé : {field_errors(exc)}", file=sys.stderr)
+            said = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(exc))
+            print(f"refusé : {said}", file=sys.stderr)
             return 1
         except Problem as problem:
             details = "; ".join(e.get("message", "") for e in problem.errors or [])
@@ -173,8 +174,9 @@ def register(commands: Any) -> None:
         "--scope",
         action="append",
         required=True,
-        choices=sorted(SERVICE_SCOPES),
-        help="repeat for each right, e.g. --scope families:read --scope bookings:read",
+        # No `choices`: a scope that opens nothing is refused by the schema, which says why.
+        help="repeat for each right, e.g. --scope families:read --scope bookings:read; one of "
+        + ", ".join(sorted(SERVICE_SCOPES)),
     )
     api_client.set_defaults(handler=_runner(_create_api_client))
 

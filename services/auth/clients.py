@@ -14,6 +14,7 @@ from .context import AuthContext
 from .crypto import digest, new_token, same_digest
 from .errors import AccountNotFound, InvalidClient
 from .models import ApiClient
+from .schemas import SERVICE_SCOPES
 from .service import emit
 from .tokens import client_claims
 
@@ -77,10 +78,12 @@ async def exchange(
     expected = client.secret_hash if client is not None else _DUMMY_DIGEST
     if not same_digest(expected, digest(client_secret)) or client is None or client.revoked_at:
         raise InvalidClient("Unknown client or wrong secret.", error="invalid_client")
-    granted = list(client.scopes)
+    # A client made before a scope stopped being granted keeps it listed; its tokens no
+    # longer carry it (nothing checks it, and nothing that checks it later inherits it).
+    granted = sorted(set(client.scopes) & SERVICE_SCOPES)
     if scope:
         asked = scope.split()
-        if not set(asked) <= set(client.scopes):
+        if not set(asked) <= set(granted):
             raise BadRequest(
                 "A scope asked for is not granted to this client.", error="invalid_scope"
             )

@@ -19,11 +19,36 @@ from pydantic import (
 Right = Literal["book", "invoices", "edit"]
 StaffRole = Literal["agent", "administrator"]
 ALL_RIGHTS: tuple[Right, ...] = ("book", "invoices", "edit")
+# The scopes an API client may be given: those some operation checks (docs/integration.md).
+# Documents take no write and notifications nothing from a municipal system yet: such a
+# scope is refused when a client is made, not granted to open nothing.
+GRANTED_ACCESS: dict[str, tuple[str, ...]] = {
+    "auth": ("read", "write"),
+    "families": ("read", "write"),
+    "bookings": ("read", "write"),
+    "billing": ("read", "write"),
+    "documents": ("read",),
+    "notifications": (),
+}
 SERVICE_SCOPES = frozenset(
-    f"{service}:{access}"
-    for service in ("auth", "families", "bookings", "billing", "documents", "notifications")
-    for access in ("read", "write")
+    f"{service}:{access}" for service, accesses in GRANTED_ACCESS.items() for access in accesses
 )
+# Well-formed scopes of our services that open nothing: refused with their own reason.
+UNOPENED_SCOPES = (
+    frozenset(f"{service}:{access}" for service in GRANTED_ACCESS for access in ("read", "write"))
+    - SERVICE_SCOPES
+)
+
+
+def scope_refusal(scope: str) -> str | None:
+    """Why `scope` cannot be granted to an API client, or None when it can."""
+    if scope in SERVICE_SCOPES:
+        return None
+    if scope in UNOPENED_SCOPES:
+        return f"'{scope}' opens no operation: it cannot be granted."
+    return f"'{scope}' is no scope of the portal."
+
+
 _FAMILY_ID = re.compile(r"^[A-Za-z0-9-]{1,36}$")
 
 
@@ -274,9 +299,9 @@ class ApiClientCreate(Strict):
     @field_validator("scopes")
     @classmethod
     def _known_scopes(cls, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - SERVICE_SCOPES)
-        if unknown:
-            raise ValueError("unknown scopes: " + ", ".join(unknown))
+        refusals = [why for why in map(scope_refusal, sorted(set(value))) if why]
+        if refusals:
+            raise ValueError(" ".join(refusals))
         return sorted(set(value))
 
 

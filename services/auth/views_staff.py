@@ -5,11 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.kit.bodies import json_response, read_json, read_query
-from services.kit.identity import require_scope, require_staff
+from services.kit.identity import Identity, require_scope, require_staff
 from services.kit.openapi import operation
+from services.kit.problems import Forbidden
 
 from . import service, signing
 from .context import AUTH, AuthContext
+from .errors import AccountNotFound
 from .families import require_existing_family
 from .models import Account
 from .requests import require_administrator
@@ -77,9 +79,10 @@ async def create_invitation(request: web.Request) -> web.Response:
 
 @routes.get("/accounts")
 @operation(
-    "List and search accounts (staff)",
+    "List and search accounts (staff; auth:read, family accounts only)",
     tags=("staff",),
     response=AccountList,
+    errors=(403,),
     query={
         "q": "string",
         "state": "string",
@@ -91,8 +94,12 @@ async def create_invitation(request: web.Request) -> web.Response:
 )
 async def list_accounts(request: web.Request) -> web.Response:
     """GET /accounts."""
-    require_staff(request)
+    identity = require_scope(request, "auth:read")
     query = read_query(request, AccountQuery)
+    if _families_only(identity):
+        if query.kind == "staff":
+            raise Forbidden("Municipal systems read family accounts only.")
+        query = query.model_copy(update={"kind": "family"})
     auth = request.app[AUTH]
     async with auth.database.sessions() as session:
         rows, total = await service.list_accounts(session, query)
@@ -100,14 +107,27 @@ async def list_accounts(request: web.Request) -> web.Response:
 
 
 @routes.get("/accounts/{account_id}")
-@operation("One account (staff)", tags=("staff",), response=AccountRead, errors=(404,))
+@operation(
+    "One account (staff; auth:read, a family account)",
+    tags=("staff",),
+    response=AccountRead,
+    errors=(404,),
+)
 async def read_account(request: web.Request) -> web.Response:
     """GET /accounts/{account_id}."""
-    require_staff(request)
+    identity = require_scope(request, "auth:read")
     auth = request.app[AUTH]
     async with auth.database.sessions() as session:
         account = await service.get_account(session, request.match_info["account_id"])
+    if _families_only(identity) and account.kind != "family":
+        raise AccountNotFound("No such account.")
     return json_response((await _with_throttle(auth, [account]))[0])
+
+
+def _families_only(identity: Identity) -> bool:
+    """A municipal system (auth:read) reads the family accounts it may invite or manage;
+    the staff's own accounts are none of its business: a staff id is a 404 there."""
+    return identity.role != "staff"
 
 
 async def _with_throttle(auth: AuthContext, accounts: list[Account]) -> list[AccountRead]:

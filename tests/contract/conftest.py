@@ -14,7 +14,8 @@ from tests.gateway.conftest import gateway, upstream  # noqa: F401 (the gateway'
 
 from .runner import ContractReport, run_contract
 
-# Every scope a municipal system can be given (services/auth/schemas.py SERVICE_SCOPES).
+# Every scope of every service, granted to a client or not (services/auth/schemas.py
+# SERVICE_SCOPES are those a client can be given): the signer puts them in a token directly.
 ALL_SCOPES = tuple(
     f"{name}:{access}"
     for name in ("auth", "families", "bookings", "billing", "documents", "notifications")

@@ -43,8 +43,9 @@ from .guide import GUIDE, Recipe, jq, missing_fields, parse, recipes
 
 Client = TestClient[Any, Any]
 ADMIN = {"role": "staff", "staff_roles": ["administrator"], "subject": "admin-guide"}
-# `any` in the guide: a valid token whatever its scopes; this one opens nothing.
-ANY_SCOPE = "notifications:read"
+# `any` in the guide: a valid token whatever its scopes; this one opens the least (a
+# scope that opens nothing cannot be granted).
+ANY_SCOPE = "documents:read"
 
 
 def basic(user: str, password: str) -> str:
