@@ -307,13 +307,21 @@ async def _invoices_staff_page(
         family_id=family_id or "",
         search=search,
         statement=statement,
-        pages=_pages(page, listed["total"] if listed else 0, famille=family_id or typed),
+        pages=_pages(page, _total(listed), famille=family_id or typed),
         notice=notice,
         error=error,
         methods=[(code, METHOD_LABELS[code]) for code in RECORDED_METHODS],
         today=datetime.now(PARIS).date().isoformat(),
     )
     return await render(request, "billing/staff_invoices.html", context, status=status)
+
+
+def _total(listed: dict[str, Any] | None) -> int:
+    """How many invoices the filter holds; a billing without pages (an older replica during
+    a rolling update) answered them all, so its items are the total."""
+    if listed is None:
+        return 0
+    return int(listed.get("total", len(listed["items"])))
 
 
 def _page_number(value: str) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from gateway.pages.billing import _total
 from tests.browser import PHONE, AccessibilityAudit, chromium, requires_chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
@@ -174,3 +175,10 @@ async def test_an_agent_pages_through_the_invoices_on_a_phone_and_a_desktop(
             await page.screenshot(path=f"/tmp/billing-staff-invoices-{size}-en.png")
             await context.close()
     assert not audit.found, audit.report()
+
+
+def test_an_answer_without_total_counts_its_items() -> None:
+    # A billing replica from before the pages, during a rolling update: all its items.
+    assert _total({"items": [{}, {}, {}]}) == 3
+    assert _total({"items": [], "total": 120}) == 120
+    assert _total(None) == 0
