@@ -43,7 +43,8 @@ STORE_ERROR_LOG_INTERVAL_SECONDS = 10.0
 
 # INCR the first ARGV[2] keys, start each window on its first hit, answer (count, seconds
 # left) per key; then the value of the key after them, if one is given (the session's cached
-# JWT: read in this call rather than in a second round trip).
+# JWT: read in this call rather than in a second round trip), none when the next key exists
+# (auth's mark that the session was revoked).
 _COUNT_SCRIPT = """
 local window = tonumber(ARGV[1])
 local counted = tonumber(ARGV[2])
@@ -61,7 +62,11 @@ for index = 1, counted do
   table.insert(result, ttl)
 end
 if #KEYS > counted then
-  table.insert(result, redis.call('GET', KEYS[counted + 1]))
+  local value = redis.call('GET', KEYS[counted + 1])
+  if #KEYS > counted + 1 and redis.call('EXISTS', KEYS[counted + 2]) == 1 then
+    value = false
+  end
+  table.insert(result, value)
 end
 return result
 """
@@ -191,25 +196,30 @@ class RateLimiter:
             log.warning("rate_limit_store_unavailable", error=type(error).__name__)
 
     async def hit(
-        self, bucket: Bucket, ip: str, identity: str | None, *, also_read: str | None = None
+        self,
+        bucket: Bucket,
+        ip: str,
+        identity: str | None,
+        *,
+        also_read: tuple[str, ...] = (),
     ) -> Verdict:
-        """Count one request of `ip` (and `identity`) in `bucket`, and read `also_read`'s
-        value in the same call; raises `RedisError`."""
+        """Count one request of `ip` (and `identity`) in `bucket`, and read the value of
+        `also_read`'s first key in the same call — none if its second key (a revocation
+        mark) exists; raises `RedisError`."""
         keys = [f"{self._prefix}:{bucket.name}:ip:{ip}"]
         limits = [bucket.per_ip]
         if identity is not None:
             keys.append(f"{self._prefix}:{bucket.name}:id:{identity}")
             limits.append(bucket.per_identity)
         counted = len(keys)
-        if also_read is not None:
-            keys.append(also_read)
+        keys.extend(also_read)
         answer = await self._script(keys=keys, args=[bucket.window, counted])
         retry_after = 0
         for index, limit in enumerate(limits):
             count, ttl = int(answer[2 * index]), int(answer[2 * index + 1])
             if count > limit:
                 retry_after = max(retry_after, max(ttl, 1))
-        read = answer[2 * counted] if also_read is not None and len(answer) > 2 * counted else None
+        read = answer[2 * counted] if also_read and len(answer) > 2 * counted else None
         return Verdict(allowed=retry_after == 0, retry_after=retry_after, read=read)
 
 
@@ -233,10 +243,10 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
     # per request instead of two); the session middleware then does not ask again.
     cookie = request.cookies.get(request.app[GATEWAY_SETTINGS].session_cookie_name)
     sessions = request.app.get(SESSIONS) if cookie else None
-    cache_key = sessions.cache_key(cookie) if sessions is not None and cookie else None
+    cache_keys = sessions.cache_keys(cookie) if sessions is not None and cookie else ()
     try:
         verdict = await limiter.hit(
-            bucket, client_ip(request), identity_key(request), also_read=cache_key
+            bucket, client_ip(request), identity_key(request), also_read=cache_keys
         )
     except (RedisError, OSError) as exc:
         request.app[UPSTREAM_METRICS].rate_limit_errors.inc()
@@ -247,7 +257,7 @@ async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.S
             "This action is briefly unavailable; please try again in a moment.",
             headers={"Retry-After": "5"},
         ) from None
-    if cache_key is not None:
+    if cache_keys:
         request[CACHED_JWT] = verdict.read
     if not verdict.allowed:
         request.app[UPSTREAM_METRICS].rate_limited.labels(bucket.name).inc()

@@ -6,10 +6,12 @@ Contract with the auth service:
 - `DELETE /sessions/current` with `X-Session-Token` → 204.
 
 The JWT is cached in Redis per session (keyed by a hash of the session token, never the token
-itself) for min(expires_in − 30 s, `jwt_cache_max_seconds`): a revoked session stops working
-within that delay at worst, and most requests cost no call to auth. The rate limiter reads
-the cached JWT in its own Redis call (`CACHED_JWT`): a signed-in request costs one Redis
-round trip, not two.
+itself) for min(expires_in − 30 s, `jwt_cache_max_seconds`), so most requests cost no call
+to auth. A session auth revokes is marked in Redis under the same hash
+(services/kit/revoked_sessions.py) and read with the cached JWT: the next request asks auth,
+which refuses it; without the mark (Redis lost it) the cache's delay is the bound. The rate
+limiter reads the cached JWT in its own Redis call (`CACHED_JWT`): a signed-in request costs
+one Redis round trip, not two.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from redis.exceptions import RedisError
 
 from services.kit.identity import Identity, TokenVerifier
 from services.kit.problems import Forbidden, ServiceUnavailable
+from services.kit.revoked_sessions import revoked_key
 
 from .cookies import add_cookie_header
 from .keys import CACHED_JWT, GATEWAY_SETTINGS, SESSION, SESSIONS
@@ -105,7 +108,12 @@ class SessionExchange:
 
     def cache_key(self, session_token: str) -> str:
         """The Redis key of this session's cached JWT (a hash: never the token itself)."""
-        return f"{self._cache_prefix}:{hashlib.sha256(session_token.encode()).hexdigest()}"
+        return f"{self._cache_prefix}:{_hash(session_token)}"
+
+    def cache_keys(self, session_token: str) -> tuple[str, str]:
+        """The keys to read for a cached JWT: the JWT's, and auth's mark of the session's
+        revocation (the JWT is not used when it is marked)."""
+        return self.cache_key(session_token), revoked_key(_hash(session_token))
 
     async def sign_in(
         self, email: str, password: str, totp_code: str | None = None, *, client_ip: str
@@ -135,7 +143,8 @@ class SessionExchange:
         """
         if isinstance(cached, NotRead):
             try:
-                cached = await self._redis.get(self.cache_key(session_token))
+                cached, revoked = await self._redis.mget(self.cache_keys(session_token))
+                cached = None if revoked else cached
             except RedisError as exc:
                 # Without the cache every request asks auth: slower, still correct.
                 log.warning("session_cache_unavailable", error=type(exc).__name__)
@@ -218,6 +227,11 @@ class SessionExchange:
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _hash(session_token: str) -> str:
+    # The key auth stores sessions by, and marks their revocation under.
+    return hashlib.sha256(session_token.encode()).hexdigest()
 
 
 @web.middleware

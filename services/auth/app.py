@@ -17,6 +17,7 @@ from .config import AuthSettings
 from .context import AUTH
 from .models import OutboxMessage
 from .requests import client_basic_auth_middleware
+from .revocation_marks import mark_revoked_sessions
 from .runtime import build_context
 from .tokens import KeyRingVerifier
 from .views import routes
@@ -36,6 +37,7 @@ def create_app(settings: AuthSettings) -> web.Application:
     app = create_service_app(settings, spec)
     # Basic credentials of OAuth clients are taken off before the kit reads bearer tokens.
     app.middlewares.insert(app.middlewares.index(identity_middleware), client_basic_auth_middleware)
+    app.middlewares.append(mark_revoked_sessions)
     # After the kit's contexts: the database, Redis and verifier exist when this one starts.
     app.cleanup_ctx.append(_auth_ctx(settings))
     return app

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit import revoked_sessions
 from services.kit.outbox import record_event, utcnow
 from services.kit.problems import Conflict, Forbidden
 
@@ -380,16 +381,21 @@ def check_may_manage(actor_roles: frozenset[str], actor_id: str, account: Accoun
 async def revoke_sessions(
     session: AsyncSession, account_id: str, *, keep_token_hash: str | None = None
 ) -> int:
-    """Revoke the account's live sessions (except one); returns how many."""
+    """Revoke the account's live sessions (except one); returns how many.
+
+    Each is also noted for the gateway (`revoked_sessions`): its cached JWT must not outlive
+    the revocation by the cache's minute."""
     statement = (
         update(Session)
         .where(Session.account_id == account_id, Session.revoked_at.is_(None))
         .values(revoked_at=utcnow())
+        .returning(Session.token_hash)
     )
     if keep_token_hash is not None:
         statement = statement.where(Session.token_hash != keep_token_hash)
-    result = await session.execute(statement)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    revoked = list((await session.execute(statement)).scalars())
+    revoked_sessions.note(revoked)
+    return len(revoked)
 
 
 async def set_disabled(

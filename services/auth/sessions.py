@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit import revoked_sessions
 from services.kit.outbox import utcnow
 from services.kit.problems import Forbidden
 
@@ -177,6 +178,7 @@ async def sign_out(auth: AuthContext, *, session_token: str) -> None:
             .returning(Session.account_id)
         )
         if account_id is not None:
+            revoked_sessions.note([digest(session_token)])
             account = await get_account(session, account_id)
             emit(session, events.LOGGED_OUT, account=account)
 
