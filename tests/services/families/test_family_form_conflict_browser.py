@@ -11,6 +11,7 @@ posts the stale form again (post/redirect/get). Screenshots:
 
 from __future__ import annotations
 
+from html import unescape
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from tests.browser import PHONE, SCREENSHOTS, accessibility_violations, chromium, requires_chromium
 
 from .conftest import Portal
-from .pages import PARENT_EMAIL
+from .pages import PARENT_EMAIL, post_form, text_of
 from .test_staff_edit_browser import another_agent_saves
 
 pytestmark = [pytest.mark.browser, requires_chromium]
@@ -95,3 +96,45 @@ async def test_a_request_refused_because_the_record_changed_is_no_trap(
         assert "ok=enregistre" in page.url
         requests = [r for r in await pending_requests(portal) if r["state"] == "pending"]
         assert [c["new"] for r in requests for c in r["changes"]] == ["Anglet"]
+
+
+async def test_a_request_on_fields_already_pending_is_no_trap_either(portal: Portal) -> None:
+    """A second request on a field a pending one touches (409 pending-request-conflict):
+    redirected (303) to the form, which says why next to the field, lists what was typed,
+    keeps the other change typed, and reads the same again (in English too) without posting."""
+    parent = await portal.visitor(PARENT_EMAIL)
+    family = {
+        "famille": portal.family["id"],
+        "address": "1 rue des Écoles",
+        "postal_code": "64240",
+        "city": "Hasparren",
+        "email": portal.family["email"],
+    }
+    first = await post_form(
+        parent, "/famille/modifier", "/famille/modifier",
+        {**family, "version": "1", "phone": "06 11 22 33 44"},
+    )  # fmt: skip
+    assert first.status == 303, await first.text()
+
+    second = await post_form(
+        parent, "/famille/modifier", "/famille/modifier",
+        {**family, "version": "1", "phone": "06 99 88 77 66", "city": "Anglet",
+         "lu.phone": "05 59 29 00 00", "lu.city": "Hasparren"},
+    )  # fmt: skip
+    assert second.status == 303, await second.text()
+    location = second.headers["Location"]
+    assert location.startswith("/famille/modifier?") and "refus=1" in location
+    for _reload in range(2):
+        page = await parent.get(location)
+        assert page.status == 200
+        html = unescape(await page.text())
+        text = text_of(html)
+        assert "Une demande en attente porte déjà sur ces champs" in text
+        typed = text.split("Ce que vous aviez saisi (non envoyé) :", 1)[1]
+        assert typed.startswith(" Commune : Anglet Téléphone du domicile : 06 99 88 77 66 ")
+        assert 'id="phone-erreur">Une demande en attente porte déjà sur ce champ.' in html
+        assert 'name="city" type="text" value="Anglet"' in html  # the other change kept
+    english = text_of(unescape(await (await parent.get(location + "&lang=en")).text()))
+    assert "What you had typed (not sent):" in english
+    [pending] = [r for r in await pending_requests(portal) if r["state"] == "pending"]
+    assert [c["new"] for c in pending["changes"]] == ["06 11 22 33 44"]
