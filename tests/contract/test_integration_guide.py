@@ -14,12 +14,12 @@ import base64
 import json
 import re
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import text
 
 from portail.demo import DEMO_CHILD_ID, DEMO_FAMILY_ID
 from services.auth.schemas import SERVICE_SCOPES
@@ -29,8 +29,9 @@ from services.documents.seed import seed_demo as seed_documents
 from services.families.seed import seed_demo as seed_families
 from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
+from tests import support
+from tests.queue.conftest import create_migrated_database
 from tests.services.auth.conftest import DEFAULTS as AUTH_DEFAULTS
-from tests.services.billing.conftest import TABLES as BILLING_TABLES
 from tests.services.billing.conftest import point_at
 from tests.services.bookings.conftest import (  # noqa: F401 (the bookings app's fixtures)
     bookings_app,
@@ -117,10 +118,23 @@ async def run(portal: Portal, recipe: Recipe, values: dict[str, str]) -> None:
 
 
 @pytest.fixture
+async def billing_database() -> AsyncIterator[str]:
+    """A migrated billing database of the guide's own, dropped at the end.
+
+    The demo's invoices need empty billing tables: emptying the run's shared ones would take
+    their rows from under the billing tests.
+    """
+    label = f"guide{uuid.uuid4().hex[:6]}"
+    yield await create_migrated_database(label, "billing")
+    await support.drop_database(support.database_name(label))
+
+
+@pytest.fixture
 async def portal(
     service_client,
     gateway,
     bookings_app,  # noqa: F811 (the fixture imported above)
+    billing_database: str,
     signer: TestSigner,
     s3_endpoint: str,
 ) -> Any:
@@ -131,7 +145,10 @@ async def portal(
     families = await service_client("families", jwks_json=jwks)
     documents = await service_client("documents", jwks_json=jwks)
     billing = await service_client(
-        "billing", jwks_json=jwks, s3_bucket=f"billing-{uuid.uuid4().hex[:12]}"
+        "billing",
+        database_url=billing_database,
+        jwks_json=jwks,
+        s3_bucket=f"billing-{uuid.uuid4().hex[:12]}",
     )
     bookings = await bookings_app(jwks_json=jwks)
     front = await gateway(
@@ -150,12 +167,9 @@ async def portal(
         point_at(client, gateway_url=url_of(front))
     await seed_families(families.app[DATABASE])
     await seed_documents(documents.app[DATABASE], documents.app[STORAGE])
-    async with billing.app[DATABASE].transaction() as session:
-        await session.execute(text(f"TRUNCATE {BILLING_TABLES} CASCADE"))
     await seed_billing(billing.app[DATABASE])
     yield Portal(front, auth, signer), bookings
-    async with billing.app[DATABASE].transaction() as session:
-        await session.execute(text(f"TRUNCATE {BILLING_TABLES} CASCADE"))
+    await billing.close()  # its outbox relay stops before its database goes
 
 
 async def booked_days(bookings: Client, signer: TestSigner, persons: Any) -> dict[str, str]:
