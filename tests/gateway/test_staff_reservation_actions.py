@@ -5,6 +5,10 @@ an attendance save with nothing ticked says so, and a save that worked redirects
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import pytest
+from aiohttp import ClientResponse
 
 from services.kit.testing import TestSigner
 from tests.services.bookings.conftest import (  # noqa: F401 (the bookings tests' fixtures)
@@ -19,45 +23,65 @@ from tests.services.bookings.test_pages import csrf, sign_in, text_of
 from tests.services.bookings.test_reservation_pages import WED_1, ready_child
 
 
-async def _book_wed_1(portal: Portal, signer: TestSigner) -> None:
-    """Enfant TEST booked (confirmed) on the first Wednesday's Journée, by the parent."""
-    openings = await ready_child(portal, signer)
-    client, base = portal.gateway, portal.base_url
-    await sign_in(client, base, PARENT_EMAIL)
+def _wed_1(portal: Portal, **more: str) -> dict[str, str]:
+    """The staff list's query (and its forms' fields) for the portal's activity on WED_1."""
+    return {"activite": portal.activity["id"], "jour": WED_1, **more}
+
+
+async def _send(portal: Portal, path: str, data: Any, **options: Any) -> ClientResponse:
+    """A form posted from one of the portal's own pages (the gateway checks the Origin)."""
+    return await portal.gateway.post(
+        path, data=data, headers={"Origin": portal.base_url}, **options
+    )
+
+
+async def _staff_list(portal: Portal, **query: str) -> str:
+    """The agent signed in, the reservation lists as `query` asks: the page's HTML."""
+    await sign_in(portal.gateway, portal.base_url, STAFF_EMAIL)
+    return await (await portal.gateway.get("/agents/reservations", params=query)).text()
+
+
+async def _parent_books_wed_1(portal: Portal, journee: str, key: str) -> str:
+    """The parent signed in, Enfant TEST's `journee` opening booked from « Réservations »
+    under the idempotency key `key`: the text of the page the save answers."""
+    await sign_in(portal.gateway, portal.base_url, PARENT_EMAIL)
     query = {"famille": portal.family_id, "personne": portal.child_id, "semaine": WED_1}
-    html = await (await client.get("/reservations", params=query)).text()
+    html = await (await portal.gateway.get("/reservations", params=query)).text()
     form = [
         ("csrf_token", csrf(html)), ("famille", portal.family_id),
-        ("personne", portal.child_id), ("semaine", WED_1), ("cle", "closure-confirm"),
-        ("reserver", openings[(WED_1, "journee")]),
+        ("personne", portal.child_id), ("semaine", WED_1), ("cle", key),
+        ("reserver", journee),
     ]  # fmt: skip
-    saved = await client.post("/reservations/enregistrer", data=form, headers={"Origin": base})
-    assert ": réservé" in text_of(await saved.text())
+    return text_of(await (await _send(portal, "/reservations/enregistrer", form)).text())
+
+
+@pytest.fixture
+async def booked_portal(
+    bookings_portal: Portal,  # noqa: F811
+    signer: TestSigner,
+) -> Portal:
+    """The bookings portal, Enfant TEST booked (confirmed) by the parent on the first
+    Wednesday's Journée."""
+    openings = await ready_child(bookings_portal, signer)
+    journee = openings[(WED_1, "journee")]
+    assert ": réservé" in await _parent_books_wed_1(bookings_portal, journee, "closure-confirm")
+    return bookings_portal
 
 
 async def _booked_on_wed_1(portal: Portal) -> bool:
-    lists = {"activite": portal.activity["id"], "jour": WED_1, "duree": "1"}
-    html = await (await portal.gateway.get("/agents/reservations", params=lists)).text()
+    html = await (
+        await portal.gateway.get("/agents/reservations", params=_wed_1(portal, duree="1"))
+    ).text()
     return "presence-" in html
 
 
 async def test_a_closure_is_confirmed_before_any_reservation_is_cancelled(
-    bookings_portal: Portal,  # noqa: F811
-    signer: TestSigner,
+    booked_portal: Portal,
 ) -> None:
-    portal = bookings_portal
-    await _book_wed_1(portal, signer)
-    client, base = portal.gateway, portal.base_url
-    await sign_in(client, base, STAFF_EMAIL)
-    lists = {"activite": portal.activity["id"], "jour": WED_1}
-    html = await (await client.get("/agents/reservations", params=lists)).text()
-    closure = {
-        "csrf_token": csrf(html), "activite": portal.activity["id"], "jour": WED_1,
-        "jour_ferme": WED_1, "motif": "Grève",
-    }  # fmt: skip
-    asked = await client.post(
-        "/agents/reservations/fermeture", data=closure, headers={"Origin": base}
-    )
+    portal = booked_portal
+    html = await _staff_list(portal, **_wed_1(portal))
+    closure = {"csrf_token": csrf(html), **_wed_1(portal, jour_ferme=WED_1, motif="Grève")}
+    asked = await _send(portal, "/agents/reservations/fermeture", closure)
     question = text_of(await asked.text())
     assert asked.status == 200, question
     # The first click only says what would happen: the day, whose reservation, no undo.
@@ -67,11 +91,7 @@ async def test_a_closure_is_confirmed_before_any_reservation_is_cancelled(
     assert "Motif : Grève" in question
     assert await _booked_on_wed_1(portal), "nothing may be cancelled before the confirmation"
 
-    confirmed = await client.post(
-        "/agents/reservations/fermeture",
-        data={**closure, "confirme": "1"},
-        headers={"Origin": base},
-    )
+    confirmed = await _send(portal, "/agents/reservations/fermeture", {**closure, "confirme": "1"})
     done = text_of(await confirmed.text())
     assert confirmed.status == 200, done
     assert "Fermeture du 21/04/2027 : 1 réservation(s) annulée(s), familles prévenues." in done
@@ -84,19 +104,11 @@ async def test_the_closure_confirmation_reads_in_english(
 ) -> None:
     portal = bookings_portal
     await ready_child(portal, signer)
-    client, base = portal.gateway, portal.base_url
-    await sign_in(client, base, STAFF_EMAIL)
-    html = await (await client.get("/agents/reservations")).text()
-    asked = await client.post(
+    html = await _staff_list(portal)
+    asked = await _send(
+        portal,
         "/agents/reservations/fermeture?lang=en",
-        data={
-            "csrf_token": csrf(html),
-            "activite": portal.activity["id"],
-            "jour": WED_1,
-            "jour_ferme": WED_1,
-            "motif": "Strike",
-        },
-        headers={"Origin": base},
+        {"csrf_token": csrf(html), **_wed_1(portal, jour_ferme=WED_1, motif="Strike")},
     )
     question = text_of(await asked.text())
     assert f"Close “{portal.activity['name']}” on Wed 21 Apr 2027?" in question, question
@@ -105,19 +117,13 @@ async def test_the_closure_confirmation_reads_in_english(
 
 
 async def test_saving_attendance_with_nothing_ticked_says_nothing_was_saved(
-    bookings_portal: Portal,  # noqa: F811
-    signer: TestSigner,
+    booked_portal: Portal,
 ) -> None:
-    portal = bookings_portal
-    await _book_wed_1(portal, signer)
-    client, base = portal.gateway, portal.base_url
-    await sign_in(client, base, STAFF_EMAIL)
-    lists = {"activite": portal.activity["id"], "jour": WED_1, "duree": "1"}
-    html = await (await client.get("/agents/reservations", params=lists)).text()
-    saved = await client.post(
-        "/agents/reservations/presences",
-        data={"csrf_token": csrf(html), **lists},
-        headers={"Origin": base},
+    portal = booked_portal
+    lists = _wed_1(portal, duree="1")
+    html = await _staff_list(portal, **lists)
+    saved = await _send(
+        portal, "/agents/reservations/presences", {"csrf_token": csrf(html), **lists}
     )
     shown = text_of(await saved.text())
     assert saved.status == 422, shown
@@ -136,86 +142,66 @@ async def test_the_queue_of_reservation_requests_names_each_childs_family(
         headers=signer.headers(role="staff", subject="agent-1"),
     )
     assert manual.status == 200, await manual.text()
-    client, base = portal.gateway, portal.base_url
-    await sign_in(client, base, PARENT_EMAIL)
-    query = {"famille": portal.family_id, "personne": portal.child_id, "semaine": WED_1}
-    html = await (await client.get("/reservations", params=query)).text()
-    form = [
-        ("csrf_token", csrf(html)), ("famille", portal.family_id),
-        ("personne", portal.child_id), ("semaine", WED_1), ("cle", "queue-family"),
-        ("reserver", openings[(WED_1, "journee")]),
-    ]  # fmt: skip
-    await client.post("/reservations/enregistrer", data=form, headers={"Origin": base})
+    await _parent_books_wed_1(portal, openings[(WED_1, "journee")], "queue-family")
 
-    await sign_in(client, base, STAFF_EMAIL)
-    queue = await (await client.get("/agents/reservations")).text()
+    queue = await _staff_list(portal)
     rows = re.findall(r'<tr data-reservation="[^"]+">(.*?)</tr>', queue, re.S)
     ours = [row for row in rows if portal.activity["name"] in row]
     assert len(ours) == 1, rows
     # Which family: its name, a link to its record.
     assert f'<a href="/agents/familles/{portal.family_id}">Famille TEST</a>' in ours[0], ours[0]
-    decided = await client.post(
+    decided = await _send(
+        portal,
         "/agents/reservations/decisions",
-        data={
+        {
             "csrf_token": csrf(queue),
             "ids": re.findall(r'name="ids" value="([^"]+)"', ours[0]),
             "decision": "refuse",
             "motif": "Complet",
         },
-        headers={"Origin": base},
     )
     assert decided.status == 200
 
 
 async def test_saving_attendance_redirects_to_the_list_which_says_it_was_saved(
-    bookings_portal: Portal,  # noqa: F811
-    signer: TestSigner,
+    booked_portal: Portal,
 ) -> None:
     # Answered with a page, the save was sent again by a reload on the phone (the browser
     # asking « send the form again? »): post/redirect/get, the confirmation after the redirect.
-    portal = bookings_portal
-    await _book_wed_1(portal, signer)
-    client, base = portal.gateway, portal.base_url
-    await sign_in(client, base, STAFF_EMAIL)
-    lists = {"activite": portal.activity["id"], "jour": WED_1, "duree": "1"}
-    html = await (await client.get("/agents/reservations", params=lists)).text()
+    portal = booked_portal
+    lists = _wed_1(portal, duree="1")
+    html = await _staff_list(portal, **lists)
     field = re.search(r'name="(presence-[^"]+)" value="present"', html)
     assert field, html
     for lang, said in (("fr", "1 présence enregistrée."), ("en", "1 attendance mark saved.")):
-        saved = await client.post(
+        saved = await _send(
+            portal,
             f"/agents/reservations/presences?lang={lang}",
-            data={"csrf_token": csrf(html), **lists, field.group(1): "present"},
-            headers={"Origin": base},
+            {"csrf_token": csrf(html), **lists, field.group(1): "present"},
             allow_redirects=False,
         )
         assert saved.status == 303, text_of(await saved.text())
         location = saved.headers["Location"]
         assert location.startswith("/agents/reservations?"), location
-        page = await (await client.get(location)).text()
+        page = await (await portal.gateway.get(location)).text()
         assert said in text_of(page), text_of(page)
         # The list it lands on is the same day's, the child's mark shown ticked.
         assert re.search(rf'name="{field.group(1)}" value="present"[^>]*checked', page), page
 
 
 async def test_the_attendance_csv_names_each_child_s_family_and_its_phone(
-    bookings_portal: Portal,  # noqa: F811
-    signer: TestSigner,
+    booked_portal: Portal,
 ) -> None:
     # The family's name comes from the families service: the roster knows only its id.
-    portal = bookings_portal
-    await _book_wed_1(portal, signer)
-    client, base = portal.gateway, portal.base_url
-    await sign_in(client, base, STAFF_EMAIL)
-    token = csrf(await (await client.get("/agents/reservations")).text())
-    phoned = await client.patch(
+    portal = booked_portal
+    token = csrf(await _staff_list(portal))
+    phoned = await portal.gateway.patch(
         f"/api/families/families/{portal.family_id}",
         json={"version": 1, "phone": "0559000000"},
-        headers={"Origin": base, "X-CSRF-Token": token},
+        headers={"Origin": portal.base_url, "X-CSRF-Token": token},
     )
     assert phoned.status == 200, await phoned.text()
-    exported = await client.get(
-        "/agents/reservations.csv", params={"activite": portal.activity["id"], "jour": WED_1}
-    )
+    exported = await portal.gateway.get("/agents/reservations.csv", params=_wed_1(portal))
     assert exported.status == 200
     rows = [line.split(";") for line in (await exported.read()).decode("utf-8-sig").splitlines()]
     assert rows[0][3:6] == ["enfant", "famille", "téléphone"], rows[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -75,3 +76,39 @@ def parent(signer: TestSigner, family_id: str) -> dict[str, str]:
 def new_family() -> str:
     """A fresh family id."""
     return str(uuid.uuid4())
+
+
+@dataclass
+class NewDocument:
+    """A document of a new type for a new family: where its parent sends files."""
+
+    client: Client
+    signer: TestSigner
+    family_id: str
+    type_id: str
+
+    @property
+    def url(self) -> str:
+        """Where the files of the document are posted."""
+        return f"/families/{self.family_id}/documents/{self.type_id}/files"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers of the family's parent."""
+        return parent(self.signer, self.family_id)
+
+    async def send(self, files: list[tuple[str, bytes]]) -> Any:
+        """The parent uploads `files` (one multipart part each); returns the response."""
+        return await upload(self.client, self.headers, self.family_id, self.type_id, files)
+
+    async def send_body(self, body: Any, content_type: str) -> Any:
+        """The parent posts `body` as it is (bytes or a stream) as `content_type`."""
+        return await self.client.post(
+            self.url, data=body, headers={**self.headers, "Content-Type": content_type}
+        )
+
+
+async def new_document(client: Client, signer: TestSigner) -> NewDocument:
+    """A new family and a document type staff has just created for it to send files to."""
+    kind = await create_type(client, signer)
+    return NewDocument(client, signer, new_family(), kind["id"])

@@ -12,7 +12,7 @@ from services.kit.keys import DATABASE
 from services.kit.testing import TestSigner
 
 from . import files
-from .api import create_type, multipart, new_family, parent, upload
+from .api import multipart, new_document
 
 CORPUS = [
     ("elf executable renamed .pdf", "facture.pdf", files.ELF, "programme exécutable"),
@@ -43,12 +43,9 @@ CORPUS = [
 async def test_hostile_file_is_refused_and_nothing_is_kept(
     documents, bucket, signer: TestSigner, name: str, content: bytes, expected: str
 ) -> None:
-    family = new_family()
-    kind = await create_type(documents, signer)
+    document = await new_document(documents, signer)
 
-    response = await upload(
-        documents, parent(signer, family), family, kind["id"], [(name, content)]
-    )
+    response = await document.send([(name, content)])
 
     assert response.status == 422, await response.text()
     problem = await response.json()
@@ -63,14 +60,9 @@ async def test_hostile_file_is_refused_and_nothing_is_kept(
 async def test_one_bad_file_among_good_ones_refuses_the_whole_upload(
     documents, bucket, signer: TestSigner
 ) -> None:
-    family = new_family()
-    kind = await create_type(documents, signer)
-    response = await upload(
-        documents,
-        parent(signer, family),
-        family,
-        kind["id"],
-        [("recto.pdf", files.pdf()), ("verso.pdf", files.pdf_with_javascript())],
+    document = await new_document(documents, signer)
+    response = await document.send(
+        [("recto.pdf", files.pdf()), ("verso.pdf", files.pdf_with_javascript())]
     )
     assert response.status == 422
     assert "verso.pdf" in (await response.json())["detail"]
@@ -82,13 +74,10 @@ async def test_oversized_upload_with_a_declared_length_is_refused_at_once(
 ) -> None:
     documents = await make_documents(max_upload_bytes=256 * 1024)
     bucket = bucket_of(documents)
-    family = new_family()
-    kind = await create_type(documents, signer)
+    document = await new_document(documents, signer)
     big = files.pdf() + b"%" + b"A" * (2 * 1024 * 1024)
 
-    response = await upload(
-        documents, parent(signer, family), family, kind["id"], [("gros.pdf", big)]
-    )
+    response = await document.send([("gros.pdf", big)])
 
     assert response.status == 413
     detail = (await response.json())["detail"]
@@ -101,8 +90,7 @@ async def test_oversized_streamed_upload_is_cut_while_reading(
 ) -> None:
     documents = await make_documents(max_upload_bytes=256 * 1024)
     bucket = bucket_of(documents)
-    family = new_family()
-    kind = await create_type(documents, signer)
+    document = await new_document(documents, signer)
     body, content_type = multipart([("gros.pdf", b"%PDF-1.4\n" + b"A" * (3 * 1024 * 1024))])
     sent = 0
 
@@ -112,11 +100,7 @@ async def test_oversized_streamed_upload_is_cut_while_reading(
             sent += 64 * 1024
             yield body[start : start + 64 * 1024]
 
-    response = await documents.post(
-        f"/families/{family}/documents/{kind['id']}/files",
-        data=chunked(),
-        headers={**parent(signer, family), "Content-Type": content_type},
-    )
+    response = await document.send_body(chunked(), content_type)
 
     assert response.status == 413
     assert "taille autorisée" in (await response.json())["detail"]
@@ -124,26 +108,10 @@ async def test_oversized_streamed_upload_is_cut_while_reading(
 
 
 async def test_too_many_files_and_no_file_are_refused(documents, signer: TestSigner) -> None:
-    family = new_family()
-    kind = await create_type(documents, signer)
-    many = await upload(
-        documents,
-        parent(signer, family),
-        family,
-        kind["id"],
-        [(f"{i}.pdf", files.pdf()) for i in range(5)],
-    )
-    body, content_type = multipart([])
-    none = await documents.post(
-        f"/families/{family}/documents/{kind['id']}/files",
-        data=body,
-        headers={**parent(signer, family), "Content-Type": content_type},
-    )
-    as_json = await documents.post(
-        f"/families/{family}/documents/{kind['id']}/files",
-        json={"file": "x"},
-        headers=parent(signer, family),
-    )
+    document = await new_document(documents, signer)
+    many = await document.send([(f"{i}.pdf", files.pdf()) for i in range(5)])
+    none = await document.send_body(*multipart([]))
+    as_json = await documents.post(document.url, json={"file": "x"}, headers=document.headers)
     assert many.status == 422 and "4 fichiers au plus" in (await many.json())["detail"]
     assert none.status == 422 and "Aucun fichier" in (await none.json())["detail"]
     assert as_json.status == 415
@@ -156,9 +124,7 @@ async def test_a_replica_holds_a_bounded_amount_of_uploads_at_once(
     documents = await make_documents(
         max_upload_bytes=256 * 1024, upload_memory_budget_bytes=768 * 1024, upload_wait_seconds=0.3
     )
-    family = new_family()
-    kind = await create_type(documents, signer)
-    url = f"/families/{family}/documents/{kind['id']}/files"
+    document = await new_document(documents, signer)
     body, content_type = multipart([("lent.pdf", files.pdf())])
     release = asyncio.Event()
 
@@ -167,13 +133,10 @@ async def test_a_replica_holds_a_bounded_amount_of_uploads_at_once(
         await release.wait()
         yield body[100:]
 
-    headers = {**parent(signer, family), "Content-Type": content_type}
-    slow = asyncio.create_task(documents.post(url, data=slow_body(), headers=headers))
+    slow = asyncio.create_task(document.send_body(slow_body(), content_type))
     await asyncio.sleep(0.3)
-    quick_body, quick_type = multipart([("rapide.pdf", files.pdf())])
-    busy = await documents.post(
-        url, data=quick_body, headers={**parent(signer, family), "Content-Type": quick_type}
-    )
+    quick = multipart([("rapide.pdf", files.pdf())])
+    busy = await document.send_body(*quick)
     release.set()
     finished = await slow
 
@@ -181,9 +144,7 @@ async def test_a_replica_holds_a_bounded_amount_of_uploads_at_once(
     assert busy.headers["Retry-After"] == "5"
     assert "réessayez dans quelques secondes" in (await busy.json())["detail"]
     assert finished.status == 201
-    after = await documents.post(
-        url, data=quick_body, headers={**parent(signer, family), "Content-Type": quick_type}
-    )
+    after = await document.send_body(*quick)
     assert after.status == 201
     assert len(bucket_of(documents).keys()) == 2
 
@@ -199,18 +160,15 @@ async def test_a_replica_holds_a_bounded_amount_of_uploads_at_once(
 async def test_a_broken_multipart_body_is_a_400_not_a_500(
     documents, signer: TestSigner, content_type: str, body: bytes
 ) -> None:
-    family = new_family()
-    kind = await create_type(documents, signer)
-    response = await documents.post(
-        f"/families/{family}/documents/{kind['id']}/files",
-        data=body,
-        headers={**parent(signer, family), "Content-Type": content_type},
-    )
+    document = await new_document(documents, signer)
+    response = await document.send_body(body, content_type)
     assert response.status == 400, await response.text()
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert "multipart/form-data" in (await response.json())["detail"]
     async with documents.app[DATABASE].sessions() as session:
         stored = await session.scalar(
-            select(func.count()).select_from(Submission).where(Submission.family_id == family)
+            select(func.count())
+            .select_from(Submission)
+            .where(Submission.family_id == document.family_id)
         )
     assert stored == 0

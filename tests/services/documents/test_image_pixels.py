@@ -21,7 +21,7 @@ from services.kit.testing import TestSigner
 from tests.gateway.conftest import same_origin
 
 from . import files
-from .api import create_type, new_family, parent, upload
+from .api import new_document
 from .portal import portal, sign_in
 
 MB = 1_000_000
@@ -44,12 +44,9 @@ async def test_an_image_above_the_pixel_limit_is_refused_with_its_size_and_nothi
     make_documents, bucket_of, signer: TestSigner
 ) -> None:
     documents = await make_documents(max_image_pixels=20_000_000)
-    family = new_family()
-    kind = await create_type(documents, signer)
+    document = await new_document(documents, signer)
 
-    response = await upload(
-        documents, parent(signer, family), family, kind["id"], [("scan.png", files.png_bomb())]
-    )
+    response = await document.send([("scan.png", files.png_bomb())])
 
     assert response.status == 422, await response.text()
     problem = await response.json()
@@ -66,21 +63,11 @@ async def test_an_image_above_the_pixel_limit_is_refused_with_its_size_and_nothi
 async def test_a_header_claiming_too_many_pixels_is_refused_by_the_header_not_a_500(
     documents, bucket, signer: TestSigner
 ) -> None:
-    family = new_family()
-    kind = await create_type(documents, signer)
-    headers = parent(signer, family)
+    document = await new_document(documents, signer)
 
     # 64 Mpx: past our limit (50), not Pillow's (179); 400 Mpx: past Pillow's own stop too.
-    ours = await upload(
-        documents, headers, family, kind["id"], [("a.png", files.png_header_claiming(8000, 8000))]
-    )
-    pillows = await upload(
-        documents,
-        headers,
-        family,
-        kind["id"],
-        [("b.png", files.png_header_claiming(20000, 20000))],
-    )
+    ours = await document.send([("a.png", files.png_header_claiming(8000, 8000))])
+    pillows = await document.send([("b.png", files.png_header_claiming(20000, 20000))])
 
     assert ours.status == 422, await ours.text()
     assert "8000 × 8000 pixels, pour 50 millions de pixels au plus" in (await ours.json())["detail"]
@@ -93,14 +80,11 @@ async def test_a_header_claiming_too_many_pixels_is_refused_by_the_header_not_a_
 async def test_a_6000_by_6000_png_of_100_kb_is_accepted_within_the_limit(
     documents, bucket, signer: TestSigner
 ) -> None:
-    family = new_family()
-    kind = await create_type(documents, signer)
+    document = await new_document(documents, signer)
     bomb = files.png_bomb()
     assert len(bomb) < 150_000
 
-    response = await upload(
-        documents, parent(signer, family), family, kind["id"], [("s.png", bomb)]
-    )
+    response = await document.send([("s.png", bomb)])
 
     stored = await _stored_image(documents, bucket, response)
     assert stored.size == (6000, 6000)
@@ -114,8 +98,7 @@ async def test_concurrent_big_images_are_decoded_one_after_the_other_within_boun
     # The default budget (192 MiB); a long wait, so that they queue rather than get 429.
     documents = await make_documents(upload_wait_seconds=30)
     budget = documents.app[UPLOAD_BUDGET]
-    family = new_family()
-    kind = await create_type(documents, signer)
+    document = await new_document(documents, signer)
     bomb = files.png_bomb()
     before = _rss()
     peaks = {"rss": before, "reserved": 0}
@@ -128,12 +111,7 @@ async def test_concurrent_big_images_are_decoded_one_after_the_other_within_boun
             await asyncio.sleep(0.02)
 
     watcher = asyncio.create_task(watch())
-    responses = await asyncio.gather(
-        *(
-            upload(documents, parent(signer, family), family, kind["id"], [(f"{n}.png", bomb)])
-            for n in range(4)
-        )
-    )
+    responses = await asyncio.gather(*(document.send([(f"{n}.png", bomb)]) for n in range(4)))
     sending = False
     await watcher
 
@@ -151,16 +129,9 @@ async def test_concurrent_big_images_are_decoded_one_after_the_other_within_boun
 async def test_a_phone_photo_is_accepted_and_turned_upright(
     documents, bucket, signer: TestSigner
 ) -> None:
-    family = new_family()
-    kind = await create_type(documents, signer)
+    document = await new_document(documents, signer)
 
-    response = await upload(
-        documents,
-        parent(signer, family),
-        family,
-        kind["id"],
-        [("carnet.jpg", files.phone_photo(4000, 3000))],
-    )
+    response = await document.send([("carnet.jpg", files.phone_photo(4000, 3000))])
 
     stored = await _stored_image(documents, bucket, response)
     assert stored.format == "JPEG"
@@ -171,16 +142,9 @@ async def test_a_phone_photo_is_accepted_and_turned_upright(
 async def test_a_48_megapixel_photo_is_accepted_and_kept_at_12_megapixels(
     documents, bucket, signer: TestSigner
 ) -> None:
-    family = new_family()
-    kind = await create_type(documents, signer)
+    document = await new_document(documents, signer)
 
-    response = await upload(
-        documents,
-        parent(signer, family),
-        family,
-        kind["id"],
-        [("carnet.jpg", files.phone_photo(8000, 6000))],
-    )
+    response = await document.send([("carnet.jpg", files.phone_photo(8000, 6000))])
 
     # Decoded by libjpeg at half its size (48 MB instead of 192), then turned upright.
     stored = await _stored_image(documents, bucket, response)
