@@ -52,6 +52,23 @@ async def first_sign_in(page: Any, base: str, link: str, password: str) -> None:
     await page.wait_for_load_state()
 
 
+async def landed_on(page: Any, title: str) -> None:
+    """The page a click led to has loaded and is `title`; else say which page came instead.
+
+    A click returns once the next page has started to arrive, not once it is there; and a
+    page the gateway could not build (a service too slow on a loaded machine, a session
+    lost) has none of the links the next step looks for, which then only times out.
+    """
+    await page.wait_for_load_state()
+    shown = await page.title()
+    main = (
+        (await page.locator("main").inner_text())[:500]
+        if await page.locator("main").count()
+        else ""
+    )
+    assert shown == f"{title} — Mairie de Hasparren", f"{page.url}: « {shown} »\n{main}"
+
+
 async def fits(page: Any, width: int) -> None:
     """Nothing on the page overflows sideways."""
     scroll = await page.evaluate("document.documentElement.scrollWidth")
@@ -87,10 +104,10 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
         await first_sign_in(parent, base, link_in(invitation, "/premiere-connexion"), PASSWORD)
         assert parent.url == f"{base}/"
         await parent.get_by_role("link", name="Afficher ma famille").click()
-        await parent.wait_for_load_state()
-        assert await parent.title() == "Ma famille — Mairie de Hasparren"
+        await landed_on(parent, "Ma famille")
 
         await parent.get_by_role("link", name="Modifier les coordonnées").click()
+        await landed_on(parent, "Modifier les coordonnées de la famille")
         assert await parent.get_by_label("Adresse *").is_visible()  # the manual's star
         await parent.get_by_label("Téléphone du domicile").fill("06.11.22.33.44")
         await fits(parent, SMALL_PHONE["width"])
@@ -102,7 +119,9 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
 
         await parent.goto(f"{base}/famille")
         await parent.get_by_role("link", name="Peio Etcheverry").click()
+        await landed_on(parent, "Peio Etcheverry")
         await parent.get_by_role("link", name="Modifier", exact=True).click()
+        await landed_on(parent, "Modifier Peio Etcheverry")
         await parent.get_by_label("École").fill("École Saint-Joseph")
         await parent.get_by_label("Allergies").fill("Arachide")
         await parent.get_by_role("button", name="Valider mes modifications").click()
