@@ -2,13 +2,15 @@
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.kit.settings import BaseServiceSettings
 
 
 class BookingsSettings(BaseServiceSettings):
-    """The kit's settings, and whether several processes may listen on one port."""
+    """The kit's settings, whether several processes may listen on one port, and how long
+    saves' idempotency keys are kept."""
 
     model_config = SettingsConfigDict(env_prefix="BOOKINGS_", extra="ignore", frozen=True)
     service_name: ClassVar[str] = "bookings"
@@ -21,3 +23,7 @@ class BookingsSettings(BaseServiceSettings):
     # spreads connections between them (the service keeps no state of its own). Off by
     # default, so that a second start on a taken port fails instead of sharing it silently.
     reuse_port: bool = False
+
+    # A client retries a save within minutes of a timeout; a week covers a retry queue stuck
+    # over a weekend. Past it the nightly purge (`tasks.py`) deletes the key.
+    idempotency_keys_retention_days: int = Field(7, ge=1)

@@ -8,6 +8,8 @@ another body is refused, never answered with a record it did not ask for), and a
 sent while the first is still running answers 409 at once rather than waiting for it.
 
 Keys are the caller's own (`role:subject`): one client's key never finds another's answer.
+They are kept `FAMILIES_IDEMPOTENCY_KEYS_RETENTION_DAYS` (7) days, then the nightly task
+(`tasks.py`) purges them: a retry comes within minutes, not weeks.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, delete, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit.database import Database
 from services.kit.identity import Identity
 from services.kit.outbox import utcnow
 from services.kit.problems import BadRequest, Conflict, Problem
@@ -32,6 +36,10 @@ from .models import IdempotencyKey
 HEADER = "Idempotency-Key"
 # The same alphabet and length as bookings' keys: a UUID, a ULID or a system's own id fit.
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+# Keys deleted per transaction by the purge: each batch holds its rows' locks for a moment
+# only, so a creation is never kept waiting behind a night's whole purge.
+PURGE_BATCH = 500
 
 # One lock per caller and key, for the transaction's life: a twin tries it and, finding it
 # taken, answers 409 instead of queueing behind the first (the primary key stays the
@@ -135,3 +143,31 @@ def keep(session: AsyncSession, claim: Claim, *, status: int, response: BaseMode
             created_at=utcnow(),
         )
     )
+
+
+async def purge_expired(
+    database: Database,
+    *,
+    older_than: timedelta,
+    now: datetime | None = None,
+    batch: int = PURGE_BATCH,
+) -> int:
+    """Delete the keys stored more than `older_than` ago, `batch` per transaction, oldest
+    first; returns how many went. A retry sent later creates anew, as without a key."""
+    cutoff = (now or utcnow()) - older_than
+    columns = tuple_(IdempotencyKey.caller, IdempotencyKey.key)
+    removed = 0
+    while True:
+        oldest = (
+            select(IdempotencyKey.caller, IdempotencyKey.key)
+            .where(IdempotencyKey.created_at < cutoff)
+            .order_by(IdempotencyKey.created_at)
+            .limit(batch)
+        )
+        async with database.transaction() as session:
+            doomed = (await session.execute(oldest)).all()
+            if doomed:
+                await session.execute(delete(IdempotencyKey).where(columns.in_(doomed)))
+        removed += len(doomed)
+        if len(doomed) < batch:
+            return removed

@@ -381,22 +381,38 @@ async def set_quotient(request: web.Request) -> web.Response:
 
 @routes.post("/families/{family_id}/persons")
 @operation(
-    "Add a person to a family (staff, or families:write)",
+    "Add a person to a family (staff, or families:write); with an `Idempotency-Key` header, "
+    "a retry replays the first answer (`Idempotent-Replayed: true`) instead of adding the "
+    "person twice: the same key with another body (or for another family) is 422, while the "
+    "first is still running 409",
     tags=("records",),
     request=PersonCreate,
     response=PersonRead,
     status=201,
-    errors=(404,),
+    errors=(404, 409),
+    headers={idempotency.HEADER: {"type": "string", "pattern": idempotency.KEY.pattern}},
 )
 async def create_person(request: web.Request) -> web.Response:
-    """POST /families/{family_id}/persons."""
+    """POST /families/{family_id}/persons [Idempotency-Key: …]."""
     identity = require_scope(request, WRITE_SCOPE)
+    family_id = path_id(request, "family_id")
     data = await read_body(request, PersonCreate)
-    async with writing(request) as session:
-        person = await service.create_person(
-            session, family_id=path_id(request, "family_id"), data=data, actor=identity.subject
-        )
-    return respond(PersonRead.model_validate(person), status=201)
+    # The path is part of the fingerprint: the key of a child added to one family is refused
+    # for another.
+    claim = idempotency.claim_of(request, identity, data)
+    try:
+        async with writing(request) as session:
+            if claim is not None:
+                await idempotency.take(session, claim)
+            person = await service.create_person(
+                session, family_id=family_id, data=data, actor=identity.subject
+            )
+            created = PersonRead.model_validate(person)
+            if claim is not None:
+                idempotency.keep(session, claim, status=201, response=created)
+    except idempotency.Replay as replay:
+        return replay.as_response()
+    return respond(created, status=201)
 
 
 @routes.patch("/families/{family_id}/persons/{person_id}")
