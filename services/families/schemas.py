@@ -450,6 +450,20 @@ class FamilyNames(BaseModel):
     families: list[FamilyName]
 
 
+class FamilyContact(FamilyName):
+    """A family's id, name and the phone to call it on: its main one, else its other one."""
+
+    phone: str | None = Field(
+        None, description="the main phone, else the other one; null when neither is known"
+    )
+
+
+class FamilyContacts(BaseModel):
+    """The contacts of the families asked for that exist; unknown ids are simply absent."""
+
+    families: list[FamilyContact]
+
+
 CHANGES_PAGE = 200
 MAX_CHANGES = 500
 

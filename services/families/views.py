@@ -32,6 +32,7 @@ from .schemas import (
     ChangesQuery,
     ChangesRead,
     Decision,
+    FamilyContacts,
     FamilyCreate,
     FamilyDetail,
     FamilyExport,
@@ -516,6 +517,26 @@ async def names_of_families(request: web.Request) -> web.Response:
     async with request.app[DATABASE].sessions() as session:
         found = await service.family_names(session, family_ids=query.ids)
     return respond(FamilyNames(families=found))
+
+
+@routes.post("/families/contacts")
+@operation(
+    "The name and phone (main, else other) of many families at once, for staff lists such as "
+    "the attendance sheet (staff, or families:read)",
+    tags=("records",),
+    request=FamilyNamesQuery,
+    response=FamilyContacts,
+)
+async def contacts_of_families(request: web.Request) -> web.Response:
+    """POST /families/contacts {"ids": [...]} (200 at most): one call for a whole list,
+    instead of one `GET /families/{id}` per family. A phone the field policy hides from the
+    caller is not given, as on `GET /families/{id}`."""
+    identity = records_reader(request)
+    query = await read_body(request, FamilyNamesQuery)
+    async with request.app[DATABASE].sessions() as session:
+        hidden = (await load_policy(session)).hidden("family", policy_role(identity))
+        found = await service.family_contacts(session, family_ids=query.ids, hidden=hidden)
+    return respond(FamilyContacts(families=found))
 
 
 # --- Staff back office ------------------------------------------------------------------

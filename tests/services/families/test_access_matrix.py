@@ -66,6 +66,7 @@ def staff_routes(ids: dict[str, str]) -> list[Route]:
         ("POST", f"/families/{a}/members", {"person_id": ids["pB"]}),
         ("GET", "/changes?since=2020-01-01T00:00:00Z", None),
         ("POST", "/families/names", {"ids": [a, ids["B"]]}),
+        ("POST", "/families/contacts", {"ids": [a, ids["B"]]}),
         ("GET", "/staff/families?q=FAM", None),
         ("GET", "/staff/requests", None),
         ("GET", f"/staff/requests/{ra}", None),
