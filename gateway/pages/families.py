@@ -417,12 +417,12 @@ async def _forget_draft(request: web.Request, family_id: str) -> None:
         log.warning("family_draft_unavailable", error=type(exc).__name__)
 
 
-def _typed_by_parent(
+def _typed_in_form(
     form: Any, rules: list[dict[str, Any]], record: dict[str, Any]
 ) -> dict[str, str]:
-    """The writable fields the parent changed in the form: compared with the values the form
-    was read with (its hidden copies), not with today's record, which the structure may have
-    changed meanwhile (its new value is no typing of the parent's)."""
+    """The writable fields the visitor (a parent, an agent) changed in the form: compared with
+    the values the form was read with (its hidden copies), not with today's record, which the
+    structure may have changed meanwhile (its new value is no typing of the visitor's)."""
     typed = {}
     for rule in rules:
         name = rule["field"]
@@ -436,14 +436,45 @@ def _typed_by_parent(
 
 
 def _refused_draft(
-    request: web.Request, reply: ServiceReply, typed: dict[str, str]
+    request: web.Request,
+    reply: ServiceReply,
+    typed: dict[str, str],
+    changed_meanwhile: str = CHANGED_MEANWHILE,
 ) -> dict[str, Any]:
     """What the page says after a 409: why, the fields refused, and what was typed."""
     errors, general = _errors_of(request, reply)
     data = reply.data if isinstance(reply.data, dict) else {}
     if str(data.get("type", "")).endswith("/stale-version"):
-        general = CHANGED_MEANWHILE
+        general = changed_meanwhile
     return {"general": general, "errors": errors, "typed": typed}
+
+
+def _with_typed(
+    rules: list[dict[str, Any]],
+    record: dict[str, Any],
+    typed: dict[str, str],
+    errors: dict[str, str],
+) -> dict[str, str]:
+    """Today's record with the visitor's own changes on it, but for the fields refused."""
+    return {
+        r["field"]: typed.get(r["field"], form_value(r["field"], record.get(r["field"])))
+        if r["field"] not in errors
+        else form_value(r["field"], record.get(r["field"]))
+        for r in rules
+    }
+
+
+def _typed_list(
+    typed: dict[str, str], labels: dict[str, str], formats: Formats
+) -> list[tuple[str, str]]:
+    """(label, value) of what was typed, for the alert: a date as the page writes dates."""
+    return [
+        (
+            labels.get(name, name),
+            formats.date_text(value) if value and name in DATE_FIELDS else value,
+        )
+        for name, value in typed.items()
+    ]
 
 
 async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamResponse:
@@ -486,7 +517,7 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
             back = f"/famille/personnes/{person_id}" if person_id else "/famille"
             raise web.HTTPSeeOther(_here(back, family_id, ok="enregistre"))
         if reply.status == 409:
-            draft = _refused_draft(request, reply, _typed_by_parent(form, record["fields"], record))
+            draft = _refused_draft(request, reply, _typed_in_form(form, record["fields"], record))
             if await _keep_draft(request, family_id, draft):
                 raise web.HTTPSeeOther(_here(request.path, family_id, **{REFUSED_QUERY: "1"}))
             # Without Redis the page answers the POST itself, on the record as it is now.
@@ -502,13 +533,7 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
         if kept:
             errors, general, typed = kept["errors"], kept["general"], kept["typed"]
     if typed and submitted is None:
-        # Today's record with the parent's own changes on it, but for the fields refused.
-        submitted = {
-            r["field"]: typed.get(r["field"], form_value(r["field"], record.get(r["field"])))
-            if r["field"] not in errors
-            else form_value(r["field"], record.get(r["field"]))
-            for r in record["fields"]
-        }
+        submitted = _with_typed(record["fields"], record, typed, errors)
     title = (
         # Translated here: a name inside the text cannot be a catalog key.
         translator_of(request)("Modifier {name}", name=_person_name(record))
@@ -538,7 +563,7 @@ async def _edit(request: web.Request, *, person_id: str | None) -> web.StreamRes
             "fields": fields,
             "general": general,
             "errors": errors,
-            "typed": [(labels.get(name, name), value) for name, value in typed.items()],
+            "typed": _typed_list(typed, labels, formats_of(request)),
             "read_values": read_values,
             "staff": False,
         },
@@ -756,6 +781,32 @@ def _refusal(request: web.Request, reply: ServiceReply) -> tuple[dict[str, str],
     return errors, general, 409 if reply.status == 409 else 422
 
 
+STAFF_CHANGED_MEANWHILE = (
+    "Ce dossier a été modifié entre-temps (par un autre agent, ou une demande acceptée) : vos "
+    "modifications n'ont pas été enregistrées. Le formulaire montre le dossier à jour avec vos "
+    "modifications ; vérifiez-les puis enregistrez à nouveau."
+)
+CLASHED = (
+    "Modifié entre-temps : le champ montre la valeur enregistrée, la vôtre est rappelée en "
+    "haut de la page."
+)
+
+
+def _clashes(
+    form: Any, rules: list[dict[str, Any]], record: dict[str, Any], typed: dict[str, str]
+) -> dict[str, str]:
+    """The typed fields someone else changed meanwhile, to another value: today's value is
+    shown there rather than silently overwritten by the agent's."""
+    clashed = {}
+    for rule in rules:
+        name = rule["field"]
+        now = form_value(name, record.get(name))
+        read = str(form.get(READ_PREFIX + name, now)).strip()
+        if name in typed and read != now and typed[name] != now:
+            clashed[name] = CLASHED
+    return clashed
+
+
 async def staff_edit(request: web.Request) -> web.StreamResponse:
     """GET/POST /agents/familles/{family_id}[/personnes/{person_id}]/modifier: a direct edit.
 
@@ -763,7 +814,9 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
     a record changed meanwhile (another agent, an accepted request) answers 409 and the
     page says so instead of overwriting it. One call saves the whole form, the quotient
     included: the service writes all of it or nothing, so a refusal never leaves half a
-    form saved behind the error.
+    form saved behind the error. A 409 is post/redirect/get, like the parents' forms: the
+    agent's changes wait in Redis and a 303 leads to this form on the record as it is now
+    (a reload posts nothing).
     """
     await require_staff_page(request)
     family_id = request.match_info["family_id"]
@@ -774,12 +827,20 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
     submitted: dict[str, str] | None = None
     errors: dict[str, str] = {}
     general = None
+    typed: dict[str, str] = {}
     status = 200
     version = record["version"]
+    fresh_values = {
+        r["field"]: form_value(r["field"], record.get(r["field"]))
+        for r in rules
+        if r["access"] in ("edit", "mandatory")
+    }
+    read_values = fresh_values
     if request.method == "POST":
         form = await request.post()
         version = _form_version(form)
         submitted = {r["field"]: str(form.get(r["field"], "")) for r in rules}
+        read_values = {n: str(form.get(READ_PREFIX + n, v)) for n, v in fresh_values.items()}
         changed = {
             r["field"]: parse_form_value(r["field"], submitted[r["field"]])
             for r in rules
@@ -798,8 +859,27 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
             general, status = MAYBE_SAVED, 504
         else:
             if reply.ok:
+                await _forget_draft(request, family_id)
                 raise web.HTTPSeeOther(f"/agents/familles/{family_id}?ok=modifie")
-            errors, general, status = _refusal(request, reply)
+            if reply.status == 409:
+                typed = _typed_in_form(form, rules, record)
+                draft = _refused_draft(request, reply, typed, STAFF_CHANGED_MEANWHILE)
+                draft["errors"] |= _clashes(form, rules, record, typed)
+                if await _keep_draft(request, family_id, draft):
+                    raise web.HTTPSeeOther(f"{request.path}?{REFUSED_QUERY}=1")
+                # Without Redis the page answers the POST itself, on the record as it is now.
+                errors, general = draft["errors"], draft["general"]
+                submitted, version, read_values, status = None, record["version"], fresh_values, 409
+            else:
+                errors, general, status = _refusal(request, reply)
+    elif request.query.get(REFUSED_QUERY):
+        kept = await _kept_draft(request, family_id)
+        if kept:
+            errors, general, typed = kept["errors"], kept["general"], kept["typed"]
+    if typed and submitted is None:
+        submitted = _with_typed(rules, record, typed, errors)
+    # Kept in French in the draft: the page reads in the language of each visit.
+    errors = {n: translator_of(request)(e) if e == CLASHED else e for n, e in errors.items()}
     title = (
         translator_of(request)("Modifier {name}", name=_person_name(record))
         if person_id
@@ -808,6 +888,7 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
     fields = build_fields(
         rules, record, submitted=submitted, errors=errors, formats=formats_of(request)
     )
+    labels = {f["name"]: f["label"] for f in fields}
     if not person_id:
         persons = await _read(request, f"/families/{family_id}/persons")
         for f in fields:
@@ -826,8 +907,11 @@ async def staff_edit(request: web.Request) -> web.StreamResponse:
             "fields": fields,
             "general": general,
             "errors": errors,
+            "typed": _typed_list(typed, labels, formats_of(request)),
+            "read_values": read_values,
             "staff": True,
-            "reload": request.path if status in (409, 504) else None,
+            # A save that may have gone through: a link reads the record afresh.
+            "reload": request.path if status == 504 else None,
         },
         status=status,
     )

@@ -390,8 +390,11 @@ async def test_staff_edit_a_record_directly_and_a_stale_form_is_refused(portal: 
     assert (record["city"], record["quotient"]) == ("Anglet", 640)
 
     stale = await post_form(agent, page, page, {**fields, "phone": "05 59 11 11 11"})
-    assert stale.status == 409
-    assert "modifié entre-temps" in text_of(await stale.text())
+    assert stale.status == 303  # post/redirect/get: a reload does not post it again
+    assert stale.headers["Location"] == f"{page}?refus=1"
+    again = text_of(await (await agent.get(stale.headers["Location"])).text())
+    assert "modifié entre-temps" in again
+    assert "Téléphone du domicile : 05 59 11 11 11" in again  # what was typed, not saved
     assert (await portal.api.read_family(portal.family["id"]))["phone"] == "05 59 29 00 00"
 
 

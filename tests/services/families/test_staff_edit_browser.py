@@ -2,9 +2,12 @@
 and a desktop, through the real gateway and the real families service (conftest's `portal`).
 
 Another agent saves the family while this one is typing: « Enregistrer » is refused whole,
-the page says why in French at the top, keeps what was typed, and nothing is saved.
-Screenshots: /tmp/families-staff-edit-conflict-{phone,desktop}.png; and, when the service
-is too slow to answer, /tmp/families-staff-edit-timeout-phone.png.
+nothing is saved, and a 303 leads to the form on the record as it is now (a reload posts
+nothing again), which says why in French at the top and keeps what was typed where it does
+not clash with the other agent's save. Screenshots:
+/tmp/families-staff-edit-conflict-{phone,desktop}.png, /tmp/families-staff-edit-clash-phone.png,
+/tmp/families-staff-edit-clash-desktop-en.png; and, when the service is too slow to answer,
+/tmp/families-staff-edit-timeout-phone.png.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from .wire import wired_portal
 pytestmark = [pytest.mark.browser, requires_chromium]
 
 DESKTOP = {"width": 1280, "height": 900}
-STALE = "Ce dossier a été modifié entre-temps : rechargez-le avant de le modifier."
+CHANGED = "Ce dossier a été modifié entre-temps (par un autre agent, ou une demande acceptée)"
 
 
 async def staff_page(browser: Any, portal: Portal, **options: Any) -> Any:
@@ -59,28 +62,35 @@ async def another_agent_saves(portal: Portal, phone: str) -> None:
         ("desktop", {"viewport": DESKTOP}, "05 59 55 55 55"),
     ],
 )
-async def test_a_save_refused_by_another_agents_save_says_so_and_keeps_the_form(
+async def test_a_save_refused_by_another_agents_save_is_no_trap(
     portal: Portal, name: str, options: dict[str, Any], phone: str
 ) -> None:
+    """Post/redirect/get: the page after the refusal is a GET (a reload posts nothing) on the
+    record as it is now, the other agent's phone in it and this agent's changes kept."""
     family_id = portal.family["id"]
+    edit = f"/agents/familles/{family_id}/modifier"
     async with chromium() as browser:
         page = await staff_page(browser, portal, locale="fr-FR", **options)
-        await page.goto(f"{portal.base_url}/agents/familles/{family_id}/modifier")
+        await page.goto(f"{portal.base_url}{edit}")
         await page.get_by_label("Commune").fill("Anglet")
         await page.get_by_label("Quotient familial").fill("640")
         await page.get_by_label("Date du quotient").fill("2026-01-05")
         await page.get_by_label("Source du quotient").select_option("CAF")
         await another_agent_saves(portal, phone)
 
+        posts: list[str] = []
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
         await page.get_by_role("button", name="Enregistrer").click()
         await page.wait_for_load_state()
+        assert len(posts) == 1
 
-        alert = page.get_by_role("alert")
-        assert STALE in await alert.inner_text()
+        assert page.url.endswith(f"{edit}?refus=1"), page.url
+        said = await page.get_by_role("alert").inner_text()
+        assert CHANGED in said, said
+        assert "Commune : Anglet" in said and "Quotient familial : 640" in said
         assert await page.get_by_label("Commune").input_value() == "Anglet"
         assert await page.get_by_label("Quotient familial").input_value() == "640"
-        reload = alert.get_by_role("link", name="Recharger le dossier")
-        assert await reload.get_attribute("href") == f"/agents/familles/{family_id}/modifier"
+        assert await page.get_by_label("Téléphone du domicile").input_value() == phone
         await page.screenshot(
             path=str(SCREENSHOTS / f"families-staff-edit-conflict-{name}.png"), full_page=True
         )
@@ -88,12 +98,60 @@ async def test_a_save_refused_by_another_agents_save_says_so_and_keeps_the_form(
         assert width <= await page.evaluate("window.innerWidth"), width
         assert await accessibility_violations(page) == []
 
-        await reload.click()  # the record as it is now, the other agent's phone in it
+        await page.reload()
         await page.wait_for_load_state()
-        assert await page.get_by_label("Téléphone du domicile").input_value() == phone
-        assert await page.get_by_role("alert").count() == 0
+        assert len(posts) == 1, posts  # the reload posted nothing
+        assert CHANGED in await page.get_by_role("alert").inner_text()
+        record = await portal.api.read_family(family_id)
+        assert (record["city"], record["quotient"], record["phone"]) == ("Hasparren", None, phone)
+
+        # Saved again from this form: the agent's changes and the other agent's phone stand.
+        await page.get_by_role("button", name="Enregistrer").click()
+        await page.wait_for_load_state()
+        assert page.url.endswith(f"/agents/familles/{family_id}?ok=modifie"), page.url
     record = await portal.api.read_family(family_id)
-    assert (record["city"], record["quotient"], record["phone"]) == ("Hasparren", None, phone)
+    assert (record["city"], record["quotient"], record["phone"]) == ("Anglet", 640, phone)
+
+
+async def test_a_field_both_agents_changed_shows_the_record_and_what_was_typed(
+    portal: Portal,
+) -> None:
+    """The phone both agents changed: the form holds the other agent's (saved) phone, says so
+    next to the field and recalls this agent's; the agent's other change is kept. English
+    too."""
+    family_id = portal.family["id"]
+    edit = f"/agents/familles/{family_id}/modifier"
+    async with chromium() as browser:
+        page = await staff_page(browser, portal, locale="fr-FR", viewport=PHONE, is_mobile=True)
+        await page.goto(f"{portal.base_url}{edit}")
+        await page.get_by_label("Commune").fill("Anglet")
+        await page.get_by_label("Téléphone du domicile").fill("06 12 34 56 78")
+        await another_agent_saves(portal, "05 59 44 44 44")
+        await page.get_by_role("button", name="Enregistrer").click()
+        await page.wait_for_load_state()
+
+        assert page.url.endswith(f"{edit}?refus=1"), page.url
+        said = await page.get_by_role("alert").inner_text()
+        assert "Téléphone du domicile : 06 12 34 56 78" in said, said
+        assert "Téléphone du domicile : Modifié entre-temps" in said, said
+        phone = page.get_by_label("Téléphone du domicile")
+        assert await phone.input_value() == "05 59 44 44 44"
+        assert await phone.get_attribute("aria-invalid") == "true"
+        assert await page.get_by_label("Commune").input_value() == "Anglet"
+        await page.screenshot(
+            path=str(SCREENSHOTS / "families-staff-edit-clash-phone.png"), full_page=True
+        )
+        assert await accessibility_violations(page) == []
+
+        await page.goto(f"{portal.base_url}{edit}?refus=1&lang=en")
+        english = await page.get_by_role("alert").inner_text()
+        assert "This record was changed meanwhile" in english, english
+        assert "What you had typed (not saved):" in english, english
+        assert "Changed meanwhile" in english, english
+        await page.set_viewport_size(DESKTOP)
+        await page.screenshot(
+            path=str(SCREENSHOTS / "families-staff-edit-clash-desktop-en.png"), full_page=True
+        )
 
 
 async def test_a_save_the_service_is_too_slow_to_answer_says_to_check_on_a_phone(

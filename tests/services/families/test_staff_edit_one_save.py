@@ -65,6 +65,18 @@ async def save(portal: Portal, **changes: str) -> Any:
     return await post_form(agent, page, page, staff_form(portal, **changes))
 
 
+async def refused_page(portal: Portal, **changes: str) -> tuple[int, str]:
+    """`save`, refused with a 409: the POST's status and the page the agent then reads, the
+    form on the record as it is now, which a 303 leads to (post/redirect/get)."""
+    agent = await portal.visitor(STAFF_EMAIL)
+    page = f"/agents/familles/{portal.family['id']}/modifier"
+    refused = await post_form(agent, page, page, staff_form(portal, **changes))
+    assert refused.headers.get("Location") == f"{page}?refus=1", await refused.text()
+    shown = await agent.get(refused.headers["Location"])
+    assert shown.status == 200
+    return refused.status, await shown.text()
+
+
 async def family_updates(api: FamiliesApi, family_id: str) -> list[dict[str, Any]]:
     """The `family.updated` events of the family: who saved which fields."""
     return [
@@ -112,15 +124,13 @@ async def test_another_agents_save_landing_mid_save_leaves_the_form_unsaved_and_
         assert saved.status == 200, await saved.text()
 
     wire.before_quotient_write = another_agent_saves
-    refused = await save(portal, city="Anglet", **QUOTIENT)
+    status, html = await refused_page(portal, city="Anglet", **QUOTIENT)
 
     assert wire.before_quotient_write is None, "the competing save did not run"
-    assert refused.status == 409
-    html = await refused.text()
-    assert "Ce dossier a été modifié entre-temps : rechargez-le avant de le modifier." in text_of(
-        html
-    )
+    assert status == 303
+    assert "Ce dossier a été modifié entre-temps (par un autre agent" in text_of(html)
     assert 'value="Anglet"' in html  # what the agent typed is still in the form
+    assert f'value="{OTHER_AGENT_PHONE}"' in html  # on the record as it is now
     record = await api.read_family(family_id)
     assert (record["city"], record["quotient"]) == (CITY, None)  # nothing of this form
     assert record["phone"] == OTHER_AGENT_PHONE  # the other agent's save stands
@@ -179,13 +189,19 @@ async def test_a_quotient_the_database_refuses_leaves_the_whole_form_unsaved(
     api, family_id = portal.api, portal.family["id"]
     await database_refusing_quotient(family_id, sqlstate)
 
-    refused = await save(portal, city="Anglet", **{**QUOTIENT, "quotient": "777"})
+    typed = {"city": "Anglet", **QUOTIENT, "quotient": "777"}
+    if status == 409:  # post/redirect/get: the page after the refusal is a GET
+        answered, html = await refused_page(portal, **typed)
+        assert answered == 303
+    else:
+        refused = await save(portal, **typed)
+        assert refused.status == status
+        html = await refused.text()
 
     record = await api.read_family(family_id)
     assert (record["city"], record["quotient"], record["version"]) == (CITY, None, 1)
     assert await family_updates(api, family_id) == []
-    assert refused.status == status
-    assert message in text_of(await refused.text())
+    assert message in text_of(html)
 
 
 MAYBE_SAVED = (
