@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -30,7 +30,9 @@ from portail.demo import DEMO_CONTACT_RECIPIENTS
 from services.kit.field_labels import ENGLISH_CATALOG as ENGLISH_FIELD_LABELS
 from services.kit.keys import DATABASE
 from services.notifications.seed import DEMO_NEWS_TEXT, DEMO_NEWS_TITLE
+from tests import support
 from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
+from tests.queue.conftest import create_migrated_database
 from tests.services.documents.conftest import TABLES as DOCUMENT_TABLES
 
 from .conftest import same_origin
@@ -376,9 +378,22 @@ async def _english(client, path: str, status: int = 200) -> str:  # type: ignore
 
 
 @pytest.fixture
-async def portal(gateway, upstream, service_client, signer) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def families_database() -> AsyncIterator[str]:
+    """A migrated families database of these tests' own, dropped at the end.
+
+    The pages list families and requests by the database's content (a search, the queue):
+    in the run's shared database, the households other tests left (« FAMILLE DE TEST AUTH »)
+    would read as French text left on an English page.
+    """
+    label = f"i18n{uuid.uuid4().hex[:6]}"
+    yield await create_migrated_database(label, "families")
+    await support.drop_database(support.database_name(label))
+
+
+@pytest.fixture
+async def portal(gateway, upstream, service_client, signer, families_database):  # type: ignore[no-untyped-def]
     """The real families service with a household, a child and a pending request; visitors."""
-    families = await service_client("families")
+    families = await service_client("families", database_url=families_database)
     staff = signer.headers(role="staff")
     created = await families.post(
         "/families",
@@ -406,7 +421,7 @@ async def portal(gateway, upstream, service_client, signer) -> dict[str, Any]:  
     auth = PortalAuth(signer, accounts={PARENT: [family["id"]], AGENT: []}, staff={AGENT})
     auth_server = await upstream(auth.app())
     services = {"auth": auth_server.url, "families": str(families.make_url("")).rstrip("/")}
-    return {
+    yield {
         "family": family,
         "person": person,
         "anonymous": await _visitor(gateway, services, auth, None),
@@ -416,6 +431,7 @@ async def portal(gateway, upstream, service_client, signer) -> dict[str, Any]:  
         "services": services,
         "auth": auth,
     }
+    await families.close()  # its outbox relay stops before its database goes
 
 
 async def test_the_account_and_families_pages_read_in_english(portal: dict[str, Any]) -> None:
