@@ -2,7 +2,9 @@
 
 Found following the README: the enrolment page shows the secret in groups of four
 (« XTCJ HCM7 CB4W … »), and the README's pyotp command, given it as shown, failed with
-« Non-base32 digit found »; the API recipe used `$TOKEN` without saying where it came from.
+« Non-base32 digit found »; the API recipe used `$TOKEN` without saying where it came from; and
+nothing said how to run or check a portal on other ports (`make run` has no offset, `make status`
+asks the default ports).
 """
 
 from __future__ import annotations
@@ -43,6 +45,18 @@ def test_the_totp_command_gives_the_code_of_the_secret_as_the_page_shows_it() ->
     assert result.returncode == 0, result.stderr
     totp = pyotp.TOTP(secret)
     assert result.stdout.strip() in {totp.now(), totp.at(time.time() - 30)}
+
+
+def test_the_commands_for_a_portal_on_other_ports_exist_as_written() -> None:
+    commands = re.findall(r"`uv run (portail \w+) --port-offset N`", trying_it())
+    assert sorted(commands) == ["portail run", "portail status"], commands
+    for command in commands:
+        result = subprocess.run(
+            [sys.executable, "-c", "from portail.cli import main; main()",
+             command.split()[1], "--help"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0 and "--port-offset" in result.stdout, result
 
 
 def test_the_api_recipe_sets_the_token_it_sends() -> None:
