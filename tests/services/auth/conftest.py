@@ -57,7 +57,14 @@ async def auth_client(service_client, gateway):  # type: ignore[no-untyped-def] 
         if "gateway_url" not in settings:
             if not behind:
                 families = await service_client("families")
-                front = await gateway({"families": url_of(families)})
+                # Every app of the test shares one loop with Argon2 hashing: on a loaded
+                # machine the families check took over the fixture's 5 s deadline (a 504,
+                # which auth rightly turns into « familles indisponible »).
+                front = await gateway(
+                    {"families": url_of(families)},
+                    upstream_deadline_seconds=10.0,
+                    upstream_connect_timeout_seconds=10.0,
+                )
                 behind.extend((families, front))
             settings["gateway_url"] = url_of(behind[1])
         client = await service_client("auth", **{**DEFAULTS, **settings})

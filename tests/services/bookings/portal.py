@@ -137,7 +137,9 @@ async def start_portal(
         public_base_url=base_url,
         secret_key="a-test-secret-of-enough-length",
         **{f"{name}_service_url": url for name, url in urls.items()},
-        **gateway_settings,
+        # Four services share the test's one loop: on a loaded machine a write took over the
+        # default 5 s. The tests of deadlines give their own.
+        **{"upstream_deadline_seconds": 10.0, **gateway_settings},
     )
     server = await aiohttp_server(create_gateway(settings), host="127.0.0.1", port=port)
     gateway = await aiohttp_client(server)
