@@ -41,7 +41,7 @@ from .test_catalogue_pages import (  # noqa: F401 (office: the catalogue tests' 
     _registration_in,
     office,
 )
-from .test_i18n_coverage import french_left, portal, whole_portal  # noqa: F401
+from .test_i18n_coverage import families_database, french_left, portal, whole_portal  # noqa: F401
 
 ENGLISH = load_catalogs()["en"]._catalog  # the merged catalog, read only
 PROBLEM = "https://portail-famille.example/problems/"
