@@ -23,6 +23,7 @@ from ..formats import formats_of
 from ..i18n import LANG_COOKIE, translator_of
 from ..keys import GATEWAY_SETTINGS, SESSION, SESSIONS, UPSTREAM_CLIENT
 from ..language_preference import remember_language_at_sign_in
+from ..numbers import is_plain_number
 from ..qr import qr_svg
 from ..rendering import render
 from ..session import (
@@ -667,8 +668,10 @@ async def staff_accounts(request: web.Request) -> web.StreamResponse:
 
 
 def _page_number(value: str) -> int:
-    """`?page=` as a page number from 1; anything else (typed, forged) is the first page."""
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_PAGE else 1
+    """`?page=` as a page number from 1; anything else (typed, forged) is the first page.
+    ASCII digits only, and few of them: int() refuses « ² » and more than 4,300 digits."""
+    plain = is_plain_number(value) and len(value) <= len(str(MAX_PAGE))
+    return int(value) if plain and 0 < int(value) <= MAX_PAGE else 1
 
 
 def _account_row(request: web.Request, account: dict[str, Any]) -> dict[str, Any]:

@@ -325,8 +325,10 @@ def _total(listed: dict[str, Any] | None) -> int:
 
 
 def _page_number(value: str) -> int:
-    """`?page=` as a page number from 1; anything else (typed, forged) is the first page."""
-    return int(value) if value.isdigit() and 0 < int(value) <= MAX_PAGE else 1
+    """`?page=` as a page number from 1; anything else (typed, forged) is the first page.
+    ASCII digits only, and few of them: int() refuses « ² » and more than 4,300 digits."""
+    plain = is_plain_number(value) and len(value) <= len(str(MAX_PAGE))
+    return int(value) if plain and 0 < int(value) <= MAX_PAGE else 1
 
 
 def _pages(page: int, total: int, **filters: str) -> dict[str, Any]:

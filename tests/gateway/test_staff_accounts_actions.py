@@ -104,3 +104,7 @@ async def test_the_account_list_pages_past_its_first_page(
     # A forged page number is the first page, not an error.
     forged = await client.get("/agents/comptes", params={"q": f"page-{tag}", "page": "-1"})
     assert forged.status == 200 and "Page 1 sur 2" in await body(forged)
+    # « ² » passes str.isdigit() and fails int(); so do 5,000 digits (int()'s 4,300 limit).
+    for page in ("²", "9" * 5000):
+        forged = await client.get("/agents/comptes", params={"q": f"page-{tag}", "page": page})
+        assert forged.status == 200 and "Page 1 sur 2" in await body(forged), page[:5]

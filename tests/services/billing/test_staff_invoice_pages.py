@@ -123,6 +123,9 @@ async def test_the_staff_page_shows_the_invoices_a_page_at_a_time(portal: Portal
     assert last.count("data-invoice=") == 20 and "Page suivante" not in last
     # A forged page number is the first page, never an error.
     assert "Page 1 sur 3" in await _staff_page(portal, page="-4")
+    # « ² » passes str.isdigit() and fails int(); so do 5,000 digits (int()'s 4,300 limit).
+    for forged in ("²", "9" * 5000):
+        assert "Page 1 sur 3" in await _staff_page(portal, page=forged), forged[:5]
 
     english = await _staff_page(portal, page="2", lang="en")
     assert "120 invoices — Page 2 of 3" in english
