@@ -12,7 +12,13 @@ import pytest
 from tests.browser import PHONE, AccessibilityAudit, chromium, requires_chromium, sign_in_on_page
 
 from .fakes import PASSWORD
-from .test_i18n_coverage import AGENT, PARENT, portal, whole_portal  # noqa: F401 (fixtures)
+from .test_i18n_coverage import (  # noqa: F401 (fixtures)
+    AGENT,
+    PARENT,
+    families_database,
+    portal,
+    whole_portal,
+)
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 

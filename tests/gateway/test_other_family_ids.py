@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .test_i18n_coverage import portal, whole_portal  # noqa: F401 (fixtures)
+from .test_i18n_coverage import families_database, portal, whole_portal  # noqa: F401 (fixtures)
 
 PARENT_PAGES = (
     "/", "/famille", "/factures", "/historique", "/contact", "/courriels", "/documents",
