@@ -179,3 +179,37 @@ async def test_a_save_the_service_is_too_slow_to_answer_says_to_check_on_a_phone
         await alert.get_by_role("link", name="Recharger le dossier").click()
         await page.wait_for_load_state()
         assert await page.get_by_label("Commune").input_value() == "Anglet"  # it went through
+
+
+async def test_a_persons_save_refused_by_another_agents_save_is_no_trap_either(
+    portal: Portal,
+) -> None:
+    """« Modifier Enfant TEST » (staff): the same post/redirect/get on a person's form."""
+    api, family_id = portal.api, portal.family["id"]
+    listed = await api.client.get(f"/families/{family_id}/persons", headers=api.staff())
+    [child] = [p for p in await listed.json() if p["role"] == "child"]
+    edit = f"/agents/familles/{family_id}/personnes/{child['id']}/modifier"
+    async with chromium() as browser:
+        page = await staff_page(browser, portal, locale="fr-FR", viewport=PHONE, is_mobile=True)
+        await page.goto(f"{portal.base_url}{edit}")
+        await page.get_by_label("Médecin traitant").fill("Dr Irigoyen")
+        saved = await api.client.patch(
+            f"/families/{family_id}/persons/{child['id']}",
+            json={"version": child["version"], "school": "École du bourg"},
+            headers=api.signer.headers(role="staff", subject="agent-2"),
+        )
+        assert saved.status == 200, await saved.text()
+
+        posts: list[str] = []
+        page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+        await page.get_by_role("button", name="Enregistrer").click()
+        await page.wait_for_load_state()
+        assert page.url.endswith(f"{edit}?refus=1"), page.url
+        assert "Médecin traitant : Dr Irigoyen" in await page.get_by_role("alert").inner_text()
+        assert await page.get_by_label("Médecin traitant").input_value() == "Dr Irigoyen"
+        assert await page.get_by_label("École").input_value() == "École du bourg"
+        await page.reload()
+        await page.wait_for_load_state()
+        assert len(posts) == 1, posts
+    person = await api.read_person(family_id, child["id"])
+    assert (person["doctor_name"], person["school"]) == (None, "École du bourg")
