@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.bodies import json_response, read_json, read_query
 from services.kit.identity import Identity, require_scope, require_staff
@@ -118,10 +119,17 @@ async def read_account(request: web.Request) -> web.Response:
     identity = require_scope(request, "auth:read")
     auth = request.app[AUTH]
     async with auth.database.sessions() as session:
-        account = await service.get_account(session, request.match_info["account_id"])
+        account = await _account_for(session, identity, request.match_info["account_id"])
+    return json_response((await _with_throttle(auth, [account]))[0])
+
+
+async def _account_for(session: AsyncSession, identity: Identity, account_id: str) -> Account:
+    """The account `identity` may act on: for a municipal system, a staff account is a 404,
+    as on `GET /accounts/{id}` (a 403 or a 409 would tell it the id is a staff member's)."""
+    account = await service.get_account(session, account_id)
     if _families_only(identity) and account.kind != "family":
         raise AccountNotFound("No such account.")
-    return json_response((await _with_throttle(auth, [account]))[0])
+    return account
 
 
 def _families_only(identity: Identity) -> bool:
@@ -208,7 +216,7 @@ async def resend_invitation(request: web.Request) -> web.Response:
     identity = require_scope(request, "auth:write")
     auth = request.app[AUTH]
     async with auth.database.transaction() as session:
-        account = await service.get_account(session, request.match_info["account_id"])
+        account = await _account_for(session, identity, request.match_info["account_id"])
         if account.kind == "staff":
             require_administrator(request)
         invitation = await service.resend_invitation(
@@ -237,7 +245,7 @@ async def add_membership(request: web.Request) -> web.Response:
     await require_existing_family(request, data.family_id)
     auth = request.app[AUTH]
     async with auth.database.transaction() as session:
-        account = await service.get_account(session, request.match_info["account_id"])
+        account = await _account_for(session, identity, request.match_info["account_id"])
         invitation = await service.invite_family(
             auth,
             session,

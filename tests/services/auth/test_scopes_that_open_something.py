@@ -125,6 +125,40 @@ async def test_auth_read_reads_family_accounts_as_staff_list_them(auth_client, s
     assert staff_view.status == 200
 
 
+async def test_a_system_cannot_tell_a_staff_account_from_no_account(auth_client, signer) -> None:
+    """What auth:read promises (a staff account's id is a 404 for a system) holds for the
+    routes auth:write opens on one account too: nothing tells a staff id from an unknown one."""
+    client = await auth_client()
+    parent = await active_family(client, signer)
+    family_id = parent["account"]["memberships"][0]["family_id"]
+    agent = f"agent-{uuid.uuid4().hex[:6]}@example.org"
+    staff = await client.post(
+        "/staff",
+        json={"email": agent, "roles": ["agent"]},
+        headers=staff_headers(signer, "administrator"),
+    )
+    staff_id = (await staff.json())["account"]["id"]
+    system = signer.headers(
+        role="service", subject="recensement", scopes=["auth:write", "families:read"]
+    )
+    for account_id in (staff_id, str(uuid.uuid4()), "pas-un-uuid", "x" * 5000):
+        for method, path, sent in (
+            ("GET", f"/accounts/{account_id}", None),
+            ("POST", f"/accounts/{account_id}/invitation", None),
+            ("POST", f"/accounts/{account_id}/memberships", {"family_id": family_id}),
+            ("DELETE", f"/accounts/{account_id}/memberships/{family_id}", None),
+        ):
+            answer = await client.request(method, path, json=sent, headers=system)
+            assert answer.status == 404, (method, path[:60], answer.status)
+            assert answer.content_type == "application/problem+json"
+            assert agent not in await answer.text()
+    listed = await client.get("/accounts", params={"q": agent}, headers=system)
+    assert listed.status == 200 and (await listed.json()) == {"items": [], "total": 0}
+    # The staff member's account is untouched: no family was added to it.
+    staff_view = await client.get(f"/accounts/{staff_id}", headers=staff_headers(signer))
+    assert (await staff_view.json())["memberships"] == []
+
+
 def test_the_command_line_refuses_a_scope_that_opens_nothing(auth_env, capsys) -> None:  # noqa: F811
     argv = ["create-api-client", "Logiciel", "--scope", "bookings:read", "--scope"]
     assert main([*argv, "notifications:read"]) == 1
