@@ -46,8 +46,9 @@ TILES: tuple[Tile, ...] = (
          ("Attendu", "Attendus")),
     Tile("historique", "notifications", "Historique de mes actions", "Consulter mon historique",
          "/historique"),
+    # « 8 Documents »: the manual shows a bare « 8 », which said nothing of what it counts.
     Tile("documentation", "documents", "Documentation structure", "Télécharger des documents",
-         "/documentation", ("", "")),
+         "/documentation", ("Document", "Documents")),
     Tile("contact", "notifications", "Contacter la structure", "Envoyer un message", "/contact"),
 )  # fmt: skip
 

@@ -68,6 +68,9 @@ async def test_a_parent_signs_in_on_a_phone_and_sees_the_dashboard(
         assert await page.title() == "Mon tableau de bord — Mairie de Hasparren"
         tile = page.locator('[data-tile="documents"]')
         assert "4 Attendus" in await tile.inner_text()
+        # The structure's documentation says what it counts (it showed a bare « 8 »).
+        documentation = page.locator('[data-tile="documentation"]')
+        assert "8 Documents" in await documentation.inner_text()
         unavailable = page.locator('[data-tile="factures"]')
         assert "Service momentanément indisponible" in await unavailable.inner_text()
         await page.screenshot(path=str(SCREENSHOTS / "gateway-dashboard-phone.png"), full_page=True)
@@ -86,4 +89,8 @@ async def test_a_parent_signs_in_on_a_phone_and_sees_the_dashboard(
         await page.screenshot(path=str(SCREENSHOTS / "gateway-skip-link-phone.png"))
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"]  # nothing overflows sideways on a phone
+
+        await page.set_viewport_size({"width": 1280, "height": 900})
+        await page.goto(f"{base}/")
+        await page.screenshot(path=str(SCREENSHOTS / "gateway-dashboard-desktop.png"))
     assert violations == []

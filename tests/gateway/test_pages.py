@@ -129,7 +129,9 @@ async def test_the_dashboard_shows_every_tile_even_when_services_are_down_or_slo
         tile(html, "inscriptions") == f"Mes inscriptions {unavailable} Consulter mes inscriptions"
     )
     assert tile(html, "documents") == "Mes documents 4 Attendus Documents de ma famille"
-    assert tile(html, "documentation") == "Documentation structure 8 Télécharger des documents"
+    assert tile(html, "documentation") == (
+        "Documentation structure 8 Documents Télécharger des documents"
+    )
     assert tile(html, "factures") == f"Mes factures {unavailable} Consulter mes factures"
     assert unavailable in tile(html, "historique")
     assert unavailable in tile(html, "contact")
@@ -176,3 +178,23 @@ async def test_the_dashboard_in_english(signed_in, upstream) -> None:
     html = await (await client.get("/?lang=en")).text()
     assert tile(html, "famille") == "My family 2 People Show my family"
     assert ">My invoices</a>" in html
+
+
+@pytest.mark.parametrize(
+    ("count", "french", "english"),
+    [(1, "1 Document", "1 Document"), (8, "8 Documents", "8 Documents")],
+)
+async def test_the_structure_documentation_tile_says_what_it_counts(
+    signed_in, upstream, count: int, french: str, english: str
+) -> None:
+    # It showed a bare « 8 », beside « 4 Attendus » and « 1 Personne » on the other tiles.
+    documents = await upstream(dashboard_app({"documentation": {"count": count}}))
+    client = await signed_in({"documents": documents.url})
+    html = await (await client.get("/?lang=fr")).text()
+    assert (
+        tile(html, "documentation") == f"Documentation structure {french} Télécharger des documents"
+    )
+    html = await (await client.get("/?lang=en")).text()
+    assert (
+        tile(html, "documentation") == f"Documents from the structure {english} Download documents"
+    )
