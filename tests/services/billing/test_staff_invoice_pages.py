@@ -84,6 +84,31 @@ async def test_a_page_beyond_the_maximum_is_a_422_naming_limit(portal: Portal) -
         assert [e["field"] for e in problem["errors"]] == list(params)
 
 
+async def test_a_forged_page_is_a_422_and_callers_without_the_scope_get_nothing(
+    portal: Portal,
+) -> None:
+    await _issue_town(portal, count=3)
+    forged = [
+        {"limit": "abc"}, {"limit": "²"}, {"limit": "1.5"}, {"limit": "9" * 5000},
+        {"offset": "-0x1"}, {"offset": "1000001"}, {"offset": "9" * 5000}, {"limit": ""},
+    ]  # fmt: skip
+    for params in forged:
+        response = await portal.billing.get("/staff/invoices", params=params, headers=portal.staff)
+        assert response.status == 422, (params, response.status)
+        assert response.content_type == "application/problem+json"
+        assert [e["field"] for e in (await response.json())["errors"]] == list(params)
+    family = "00000000-0000-4000-8000-00000000f0f1"
+    await portal.sql("UPDATE invoices SET family_id = :family", family=family)
+    # A parent, even of the family asked, and a system without a billing scope: 403, no item.
+    system = portal.signer.headers(role="service", subject="registre", scopes=["families:read"])
+    for headers in (portal.parent(family), system):
+        for params in ({}, {"family_id": family, "limit": "500"}):
+            refused = await portal.billing.get("/staff/invoices", params=params, headers=headers)
+            assert refused.status == 403
+            assert "F2611" not in await refused.text()
+    assert (await portal.billing.get("/staff/invoices")).status == 401
+
+
 async def test_filters_count_only_what_they_keep(portal: Portal) -> None:
     await _issue_town(portal, count=30)
 

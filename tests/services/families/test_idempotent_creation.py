@@ -144,10 +144,29 @@ async def test_the_key_is_written_with_the_family_or_not_at_all(api: FamiliesApi
 
 
 async def test_a_malformed_key_is_a_400(api: FamiliesApi) -> None:
-    response = await _post(api, _body("MAL"), _census(api), "a key with spaces")
-    assert response.status == 400
-    assert response.content_type == "application/problem+json"
+    # Spaces, 101 and 5,000 characters, a tab, non-ASCII, empty: none is a key (other control
+    # characters never reach the service: HTTP clients refuse to send them).
+    for key in ("a key with spaces", "k" * 101, "k" * 5000, "k\tk", "clé", ""):
+        response = await _post(api, _body("MAL"), _census(api), key)
+        assert response.status == 400, key[:10]
+        assert response.content_type == "application/problem+json"
     assert await _families_named(api, "MAL") == 0
+    async with api.client.app[DATABASE].sessions() as session:
+        assert not await session.scalar(
+            select(func.count()).where(IdempotencyKey.caller == "service:recensement",
+                                       IdempotencyKey.key.like("k%k"))
+        )  # fmt: skip
+
+
+async def test_a_caller_without_the_write_scope_stores_no_key(api: FamiliesApi) -> None:
+    family, key = await api.family(), str(uuid.uuid4())
+    for headers in (api.parent(family["id"]), api.system("families:read"), {}):
+        refused = await _post(api, _body(f"NOPE-{key[:8]}"), headers, key)
+        assert refused.status in (401, 403)
+        assert refused.content_type == "application/problem+json"
+    assert await _families_named(api, f"NOPE-{key[:8]}") == 0
+    async with api.client.app[DATABASE].sessions() as session:
+        assert not await session.scalar(select(func.count()).where(IdempotencyKey.key == key))
 
 
 async def test_without_a_key_each_post_creates_a_family(api: FamiliesApi) -> None:
