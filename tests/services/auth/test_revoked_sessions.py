@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
+
 from tests.gateway.conftest import same_origin
 
 from .conftest import GOOD_PASSWORD, active_family, staff_headers
@@ -64,3 +66,37 @@ async def test_a_password_changed_elsewhere_ends_this_browser_s_session_at_once(
     assert changed.status == 204, await changed.text()
 
     assert not await is_signed_in(client)
+
+
+async def test_a_disabled_session_reaches_no_api_and_a_new_sign_in_works(
+    gateway, auth_client, signer
+) -> None:
+    """The API under /api/ with the browser's cookie is refused like the pages; once the
+    account is enabled again, a new sign-in works at once (its session is not marked) and
+    the old cookie stays refused."""
+    client, auth, parent = await signed_in_browser(gateway, auth_client, signer)
+    me = await client.get("/api/auth/accounts/me")
+    assert me.status == 200, await me.text()
+    old_cookie = next(c for c in client.session.cookie_jar if c.key == "portail_session").value
+    account = f"/accounts/{parent['account']['id']}"
+
+    assert (await auth.post(account + "/disable", headers=staff_headers(signer))).status == 200
+    assert (await client.get("/api/auth/accounts/me")).status == 401
+
+    assert (await auth.post(account + "/enable", headers=staff_headers(signer))).status == 200
+    again = await client.post(
+        "/connexion",
+        data={"email": parent["email"], "password": GOOD_PASSWORD},
+        headers=same_origin(client),
+        allow_redirects=False,
+    )
+    assert again.status == 303
+    assert await is_signed_in(client)
+    assert (await client.get("/api/auth/accounts/me")).status == 200
+    # The old cookie, sent alone (a copy kept by whoever stole it): still refused.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as thief:
+        stale = await thief.get(
+            client.make_url("/api/auth/accounts/me"),
+            headers={"Cookie": f"portail_session={old_cookie}"},
+        )
+        assert stale.status == 401
