@@ -90,5 +90,14 @@ def describe_rule(rule: DaysBefore | WeekdayBefore | None) -> str:
     at = rule.at.strftime("%H:%M")
     if isinstance(rule, WeekdayBefore):
         return f"jusqu'au {WEEKDAYS_FR[rule.weekday]} précédent à {at}"
-    unit = "jour(s) ouvré(s)" if rule.skip_weekends_and_holidays else "jour(s)"
+    if rule.days == 0:
+        # « jusqu'à 0 jour avant » said it the long way round (and « 0 day » in English).
+        return f"jusqu'au jour même à {at}"
+    # Singular or plural as French counts (« 1 jour ouvré », « 2 jours ouvrés »): the page
+    # said « 2 jour(s) ouvré(s) ». Each form has its own English template (service_sentences).
+    working = rule.skip_weekends_and_holidays
+    if rule.days == 1:
+        unit = "jour ouvré" if working else "jour"
+    else:
+        unit = "jours ouvrés" if working else "jours"
     return f"jusqu'à {rule.days} {unit} avant, à {at}"

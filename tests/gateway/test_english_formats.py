@@ -184,7 +184,7 @@ def _bookings_sentences() -> list[tuple[str, str]]:
                     kind="days_before", days=2, at=time(10, 0), skip_weekends_and_holidays=True
                 )
             ),
-            "up to 2 working day(s) before, at 10:00",
+            "up to 2 working days before, at 10:00",
         ),
         (
             describe_rule(WeekdayBefore(kind="weekday_before", weekday=2)),
@@ -199,6 +199,34 @@ def _bookings_sentences() -> list[tuple[str, str]]:
             "instead.",
         ),
     ]
+
+
+@pytest.mark.parametrize(
+    ("days", "working", "english"),
+    [
+        (1, True, "up to 1 working day before, at 10:00"),
+        (2, True, "up to 2 working days before, at 10:00"),
+        (1, False, "up to 1 day before, at 10:00"),
+        (2, False, "up to 2 days before, at 10:00"),
+        (0, True, "until 10:00 on the day itself"),
+        (0, False, "until 10:00 on the day itself"),
+    ],
+)
+def test_a_notice_rule_reads_in_the_singular_or_the_plural_in_english(
+    days: int, working: bool, english: str
+) -> None:
+    """The planning's header said « 2 working day(s) » (« 2 jour(s) ouvré(s) » in French)."""
+    from datetime import time
+
+    from services.bookings.notice_rules import DaysBefore, describe_rule
+
+    french = describe_rule(
+        DaysBefore(
+            kind="days_before", days=days, at=time(10, 0), skip_weekends_and_holidays=working
+        )
+    )
+    assert message_text(page_request("en"), french) == english
+    assert message_text(page_request("fr"), french) == french
 
 
 def test_the_services_own_sentences_have_english_templates() -> None:

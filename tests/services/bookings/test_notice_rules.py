@@ -11,6 +11,7 @@ from services.bookings.notice_rules import (
     WeekdayBefore,
     deadline,
     describe_deadline,
+    describe_rule,
     may_change,
     parse_rule,
 )
@@ -85,3 +86,25 @@ def test_rules_are_data_and_bad_ones_are_refused() -> None:
         parse_rule({"kind": "days_before", "days": -1})
     with pytest.raises(ValueError):
         parse_rule({"kind": "full_moon"})
+
+
+# (days, working days only) → how the planning's header says the rule, in French. It said
+# « 2 jour(s) ouvré(s) » whatever the count.
+RULE_SENTENCES = [
+    (1, True, "jusqu'à 1 jour ouvré avant, à 10:00"),
+    (2, True, "jusqu'à 2 jours ouvrés avant, à 10:00"),
+    (1, False, "jusqu'à 1 jour avant, à 10:00"),
+    (2, False, "jusqu'à 2 jours avant, à 10:00"),
+    (0, True, "jusqu'au jour même à 10:00"),
+    (0, False, "jusqu'au jour même à 10:00"),
+]
+
+
+@pytest.mark.parametrize(("days", "working", "french"), RULE_SENTENCES)
+def test_a_rule_says_its_days_in_the_singular_or_the_plural(
+    days: int, working: bool, french: str
+) -> None:
+    rule = DaysBefore(
+        kind="days_before", days=days, at=time(10, 0), skip_weekends_and_holidays=working
+    )
+    assert describe_rule(rule) == french
