@@ -138,3 +138,48 @@ async def test_a_request_on_fields_already_pending_is_no_trap_either(portal: Por
     assert "What you had typed (not sent):" in english
     [pending] = [r for r in await pending_requests(portal) if r["state"] == "pending"]
     assert [c["new"] for c in pending["changes"]] == ["06 11 22 33 44"]
+
+
+async def test_what_a_parent_typed_is_shown_to_that_session_only(portal: Portal) -> None:
+    """The refused form waits under the session's hash: another session of the same parent,
+    or a visitor without one, forging « ?refus=1 » sees none of it; a cross-site or
+    tokenless post keeps nothing either."""
+    parent = await portal.visitor(PARENT_EMAIL)
+    family = {
+        "famille": portal.family["id"],
+        "address": "1 rue des Écoles",
+        "postal_code": "64240",
+        "city": "Hasparren",
+        "email": portal.family["email"],
+    }
+    first = await post_form(
+        parent, "/famille/modifier", "/famille/modifier",
+        {**family, "version": "1", "phone": "06 11 22 33 44"},
+    )  # fmt: skip
+    assert first.status == 303, await first.text()
+    typed = {**family, "version": "1", "phone": "06 99 88 77 66", "city": "Ciboure",
+             "lu.phone": "05 59 29 00 00", "lu.city": "Hasparren"}  # fmt: skip
+    second = await post_form(parent, "/famille/modifier", "/famille/modifier", typed)
+    assert second.status == 303, await second.text()
+    location = second.headers["Location"]
+    assert "Ciboure" in unescape(await (await parent.get(location)).text())
+
+    other_session = await portal.visitor(PARENT_EMAIL)
+    page = await other_session.get(location)
+    assert page.status == 200
+    html = unescape(await page.text())
+    assert "Ciboure" not in html and "06 99 88 77 66" not in html
+    assert "Ce que vous aviez saisi" not in html
+    anonymous = await portal.visitor()
+    page = await anonymous.get(location, allow_redirects=False)
+    assert page.status in (302, 303) and "Ciboure" not in await page.text()
+
+    # Posted without the page's CSRF token, or from another site: refused, nothing kept.
+    forged = {**typed, "city": "Urrugne"}
+    for headers in ({"Origin": "https://ailleurs.example"}, {}):
+        refused = await other_session.post(
+            "/famille/modifier", data=forged, headers=headers, allow_redirects=False
+        )
+        assert refused.status == 403, refused.status
+    again = unescape(await (await other_session.get(location)).text())
+    assert "Urrugne" not in again and "Ce que vous aviez saisi" not in again
