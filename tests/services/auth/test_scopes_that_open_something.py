@@ -123,6 +123,14 @@ async def test_auth_read_reads_family_accounts_as_staff_list_them(auth_client, s
     # Staff still see every account.
     staff_view = await client.get(f"/accounts/{staff_id}", headers=staff_headers(signer))
     assert staff_view.status == 200
+    # A parent is no system: 403 on the list and on their own account's id.
+    own = {"Authorization": f"Bearer {parent['token']}"}
+    assert (await client.get("/accounts", headers=own)).status == 403
+    assert (await client.get(f"/accounts/{family_account['id']}", headers=own)).status == 403
+    # auth:read reads, nothing more: resending an invitation needs auth:write.
+    reader = signer.headers(role="service", subject="recensement", scopes=["auth:read"])
+    resent = await client.post(f"/accounts/{family_account['id']}/invitation", headers=reader)
+    assert resent.status == 403
 
 
 async def test_a_system_cannot_tell_a_staff_account_from_no_account(auth_client, signer) -> None:
