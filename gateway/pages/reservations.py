@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
+import json
 import re
 import secrets
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import structlog
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
+from redis.exceptions import RedisError
 
 from services.bookings.schemas_reservations import RESERVATION_LABELS
 from services.families.schemas import MAX_FAMILY_NAMES, Id
@@ -28,11 +32,13 @@ from services.kit.problems import Problem
 from ..calls import call_service, chosen_family, family_names
 from ..formats import formats_of
 from ..i18n import translator_of
-from ..keys import GATEWAY_SETTINGS
+from ..keys import GATEWAY_SETTINGS, REDIS, SESSION
 from ..paris_time import paris_today
 from ..rendering import render
 from ..service_messages import change_result_label, message_text, problem_text
 from ..session import require_signed_in, require_staff_page
+
+log = structlog.get_logger(__name__)
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FAMILY_ID: TypeAdapter[str] = TypeAdapter(Id)
@@ -384,7 +390,11 @@ async def staff_reservations(request: web.Request) -> web.StreamResponse:
     await require_staff_page(request)
     # ?presences=N: the attendance save redirected here, N marks saved (see staff_attendance).
     saved = request.query.get("presences", "")
-    return await _staff_page(request, saved=int(saved) if saved.isdigit() else 0)
+    # ?decisions=<ticket>: the decisions redirected here, their results kept under it.
+    results, subjects = await _kept_decisions(request, request.query.get(DECISIONS_QUERY, ""))
+    return await _staff_page(
+        request, saved=int(saved) if saved.isdigit() else 0, results=results, subjects=subjects
+    )
 
 
 async def staff_csv(request: web.Request) -> web.StreamResponse:
@@ -525,7 +535,73 @@ async def staff_decisions(request: web.Request) -> web.StreamResponse:
         {**r, "label": RESERVATION_LABELS.get(r.get("state") or "", "")}
         for r in reply.data["results"]
     ]
-    return await _staff_page(request, results=results, source=form, subjects=subjects)
+    # Only the decided requests' names are kept: the queue holds up to 200 others.
+    decided = [str(r.get("reservation_id", "")) for r in results]
+    subjects = {i: subjects[i] for i in decided if i in subjects}
+    ticket = await _keep_decisions(request, results, subjects)
+    if ticket is None:
+        # Redis could not keep them: the results on the POST itself rather than lost.
+        return await _staff_page(request, results=results, source=form, subjects=subjects)
+    back = {"activite": _field(form, "activite"), "jour": _field(form, "jour")}
+    raise web.HTTPSeeOther("/agents/reservations?" + urlencode({**back, DECISIONS_QUERY: ticket}))
+
+
+# Post/redirect/get for the decisions, as for attendance: answered on the POST, a reload (the
+# phone asking « send the form again? ») sent the decisions again. Their results (whose
+# request, its outcome, a refusal's reason) are kept a few minutes in Redis, under the
+# session's hash and a random ticket the redirect names. Not in the query: with the names and
+# the service's sentences in it, a link could be forged to show « Enfant X : réservé » for a
+# request nobody accepted (and children's names would land in the browser's history and the
+# access logs); under the session's hash, another session's ticket reads nothing.
+DECISIONS_QUERY = "decisions"
+DECISIONS_SECONDS = 10 * 60
+TICKET = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _decisions_key(request: web.Request, ticket: str) -> str | None:
+    session = request.get(SESSION)
+    if session is None:
+        return None
+    owner = hashlib.sha256(session.token.encode()).hexdigest()
+    prefix = request.app[GATEWAY_SETTINGS].redis_key_prefix
+    return f"{prefix}:agent-decisions:{owner}:{ticket}"
+
+
+async def _keep_decisions(
+    request: web.Request, results: list[dict[str, Any]], subjects: dict[str, str]
+) -> str | None:
+    """Keep the decisions' results for the page the redirect leads to: their ticket, or None
+    when they cannot be kept."""
+    ticket = secrets.token_urlsafe(16)
+    key = _decisions_key(request, ticket)
+    if key is None:
+        return None
+    kept = json.dumps({"results": results, "subjects": subjects})
+    try:
+        await request.app[REDIS].set(key, kept, ex=DECISIONS_SECONDS)
+    except RedisError as exc:
+        log.warning("agent_decisions_unkept", error=type(exc).__name__)
+        return None
+    return ticket
+
+
+async def _kept_decisions(
+    request: web.Request, ticket: str
+) -> tuple[list[dict[str, Any]] | None, dict[str, str] | None]:
+    """The results kept under `ticket` for this session; none for an unknown, expired or
+    other session's ticket. Read again on a reload (the page stays the same), until expiry."""
+    key = _decisions_key(request, ticket) if TICKET.match(ticket) else None
+    if key is None:
+        return None, None
+    try:
+        kept = await request.app[REDIS].get(key)
+    except RedisError as exc:
+        log.warning("agent_decisions_unkept", error=type(exc).__name__)
+        return None, None
+    if not kept:
+        return None, None
+    found = json.loads(kept)
+    return found["results"], found["subjects"]
 
 
 async def staff_closure(request: web.Request) -> web.StreamResponse:

@@ -1,10 +1,12 @@
 """The staff's reservation lists as an agent uses them, through the real gateway and bookings:
 a closure asks for confirmation (naming whose reservations it cancels) before cancelling, and
-an attendance save with nothing ticked says so, and a save that worked redirects to the list."""
+an attendance save with nothing ticked says so, and a save that worked redirects to the list;
+so do decisions on pending requests, the list then showing each one's result."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -130,11 +132,9 @@ async def test_saving_attendance_with_nothing_ticked_says_nothing_was_saved(
     assert "Aucune présence cochée : rien n'est enregistré." in shown, shown
 
 
-async def test_the_queue_of_reservation_requests_names_each_childs_family(
-    bookings_portal: Portal,  # noqa: F811
-    signer: TestSigner,
-) -> None:
-    portal = bookings_portal
+async def requested_wed_1(portal: Portal, signer: TestSigner, key: str) -> None:
+    """The activity validated by hand, Enfant TEST's Journée of WED_1 asked by the parent (a
+    request waiting in the staff's queue)."""
     openings = await ready_child(portal, signer)
     manual = await portal.gateway.patch(
         f"/api/bookings/activities/{portal.activity['id']}",
@@ -142,12 +142,25 @@ async def test_the_queue_of_reservation_requests_names_each_childs_family(
         headers=signer.headers(role="staff", subject="agent-1"),
     )
     assert manual.status == 200, await manual.text()
-    await _parent_books_wed_1(portal, openings[(WED_1, "journee")], "queue-family")
+    await _parent_books_wed_1(portal, openings[(WED_1, "journee")], key)
+
+
+def our_queue_rows(portal: Portal, queue: str) -> list[str]:
+    """The queue's rows of this portal's activity (the run's database holds others')."""
+    rows = re.findall(r'<tr data-reservation="[^"]+">(.*?)</tr>', queue, re.S)
+    return [row for row in rows if portal.activity["name"] in row]
+
+
+async def test_the_queue_of_reservation_requests_names_each_childs_family(
+    bookings_portal: Portal,  # noqa: F811
+    signer: TestSigner,
+) -> None:
+    portal = bookings_portal
+    await requested_wed_1(portal, signer, "queue-family")
 
     queue = await _staff_list(portal)
-    rows = re.findall(r'<tr data-reservation="[^"]+">(.*?)</tr>', queue, re.S)
-    ours = [row for row in rows if portal.activity["name"] in row]
-    assert len(ours) == 1, rows
+    ours = our_queue_rows(portal, queue)
+    assert len(ours) == 1, queue
     # Which family: its name, a link to its record.
     assert f'<a href="/agents/familles/{portal.family_id}">Famille TEST</a>' in ours[0], ours[0]
     decided = await _send(
@@ -206,3 +219,46 @@ async def test_the_attendance_csv_names_each_child_s_family_and_its_phone(
     rows = [line.split(";") for line in (await exported.read()).decode("utf-8-sig").splitlines()]
     assert rows[0][3:6] == ["enfant", "famille", "téléphone"], rows[0]
     assert [row[3:6] for row in rows[1:]] == [["Enfant TEST", "TEST", "05 59 00 00 00"]], rows
+
+
+async def test_decisions_redirect_to_the_list_which_shows_each_result_and_a_reload_sends_nothing(
+    bookings_portal: Portal,  # noqa: F811
+    signer: TestSigner,
+) -> None:
+    # Answered with a page, the decisions were sent again by a reload (the browser asking
+    # « send the form again? »): post/redirect/get, each result shown after the redirect.
+    portal = bookings_portal
+    await requested_wed_1(portal, signer, "decisions-prg")
+    queue = await _staff_list(portal, **_wed_1(portal))
+    ours = our_queue_rows(portal, queue)
+    assert len(ours) == 1, queue
+    asked = re.findall(r'name="ids" value="([^"]+)"', ours[0])
+    # A request decided meanwhile (or never made): its own result, with its reason.
+    unknown = str(uuid.uuid4())
+    decided = await _send(
+        portal,
+        "/agents/reservations/decisions",
+        {"csrf_token": csrf(queue), **_wed_1(portal), "ids": [*asked, unknown],
+         "decision": "accept"},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert decided.status == 303, text_of(await decided.text())
+    location = decided.headers["Location"]
+    assert location.startswith("/agents/reservations?"), location
+    # The same list it was sent from, the results named by a ticket, not written in the query.
+    assert f"activite={portal.activity['id']}" in location and f"jour={WED_1}" in location
+    assert "Enfant" not in location and "Demande" not in location, location
+
+    accepted = f"Enfant TEST — {portal.activity['name']}, Journée, mer. 21/04/2027 : réservé"
+    for _reload in range(2):  # the page the redirect leads to, then its reload: the same
+        shown = text_of(await (await portal.gateway.get(location)).text())
+        assert accepted in shown, shown
+        assert "Demande inconnue ou déjà traitée." in shown, shown
+    # Decided once: the request left the queue, the child is booked on the list.
+    html = await (await portal.gateway.get("/agents/reservations", params=_wed_1(portal))).text()
+    assert our_queue_rows(portal, html) == [] and "presence-" in html
+
+    # The results are the session's: signed in again (a new session), the ticket shows nothing.
+    await sign_in(portal.gateway, portal.base_url, STAFF_EMAIL)
+    other = text_of(await (await portal.gateway.get(location)).text())
+    assert accepted not in other and "Demande inconnue" not in other, other
