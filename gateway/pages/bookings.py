@@ -2,12 +2,16 @@
 
 Every rule lives in the bookings service: these pages only gather a form, call the service
 as the signed-in visitor and show its answer — a refusal's `detail` is French and precise
-(window closed, age, documents missing, complet…), so it is shown as it is.
+(window closed, age, documents missing, complet…), so it is shown as it is. The request form
+leaves out, as a convenience, what the service is sure to refuse (asked twice, not for the
+person's age); the service judges every request again.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -47,6 +51,9 @@ DECISION_NOTICES = {
 MAX_DECISIONS = 200
 # Why a period cannot be asked again (the service refuses it: the form says it beforehand).
 TAKEN = {"requested": "déjà demandée", "accepted": "inscription acceptée"}
+# Why a period of an activity otherwise offered cannot be asked: no group takes the person's
+# age at its first day (the service would refuse it).
+NOT_FOR_AGE = "pas à son âge"
 
 
 def _field(form: Any, name: str) -> str:
@@ -91,6 +98,8 @@ async def _family_page(
         "taken": {},
         "open_activities": [],
         "taken_activities": [],
+        "age_left_out": [],
+        "age_out": {},
     }
     if family_id is None:
         return await render(request, "bookings/inscriptions.html", context, status=status)
@@ -126,9 +135,11 @@ async def _family_page(
         context["years"] = sorted({r["school_year"] for r in items}, reverse=True)
     catalogue = await _get(request, "bookings", "/catalogue")
     context["catalogue"] = [] if catalogue is None else catalogue["items"]
-    context["open_activities"], context["taken_activities"] = _split_catalogue(
-        context["catalogue"], context["taken"]
-    )
+    choices = _split_catalogue(context["catalogue"], context["taken"], _birth_date(person))
+    context["open_activities"] = choices.still_open
+    context["taken_activities"] = choices.all_taken
+    context["age_left_out"] = choices.not_for_age
+    context["age_out"] = choices.age_out
     return await render(request, "bookings/inscriptions.html", context, status=status)
 
 
@@ -141,21 +152,72 @@ def _taken_choices(registrations: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
+def _birth_date(person: dict[str, Any]) -> date | None:
+    """The person's birth date, or None when families has none (or hides it from the caller)."""
+    try:
+        return date.fromisoformat(str(person.get("birth_date") or ""))
+    except ValueError:
+        return None
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years on `day` — the bookings service's rule (registrations.age_on), so the
+    form offers exactly what the service will accept."""
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - int(before_birthday)
+
+
+def _fits_an_age_group(activity: dict[str, Any], period: dict[str, Any], born: date) -> bool:
+    """Whether some group of the activity takes someone born on `born`, at the period's first
+    day (both bounds included, as the service judges it)."""
+    age = age_on(born, date.fromisoformat(period["starts_on"]))
+    return any(g["min_age"] <= age <= g["max_age"] for g in activity.get("groups") or [])
+
+
+def _age_range(activity: dict[str, Any]) -> dict[str, Any]:
+    """An activity left out for age, with the ages it takes (as the service's refusal says)."""
+    groups = activity.get("groups") or []
+    return {
+        "name": activity["name"],
+        "low": min((g["min_age"] for g in groups), default=None),
+        "high": max((g["max_age"] for g in groups), default=None),
+    }
+
+
+@dataclass
+class RequestChoices:
+    """What the request form offers a person, and what it says instead of offering."""
+
+    still_open: list[dict[str, Any]] = field(default_factory=list)
+    all_taken: list[str] = field(default_factory=list)
+    not_for_age: list[dict[str, Any]] = field(default_factory=list)
+    # `activity|period` of an activity still offered whose period is not for the person's age.
+    age_out: dict[str, str] = field(default_factory=dict)
+
+
 def _split_catalogue(
-    catalogue: list[dict[str, Any]], taken: dict[str, str]
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """The activities with a period the person may still ask, and the names of those whose
-    every period is asked or registered already (the page says so instead of offering them)."""
-    still_open, all_taken = [], []
+    catalogue: list[dict[str, Any]], taken: dict[str, str], born: date | None
+) -> RequestChoices:
+    """The activities with a period the person may still ask; those whose every period is
+    asked or registered already, and those no group of which takes the person's age, are
+    named instead (the page says so rather than offer a request the service would refuse).
+    Without a birth date everything is offered: the service asks for it, and says so."""
+    choices = RequestChoices()
     for activity in catalogue:
         periods = activity.get("periods") or []
         if not periods:
             continue
-        if all(f"{activity['id']}|{p['id']}" in taken for p in periods):
-            all_taken.append(activity["name"])
+        for_age = [p for p in periods if born is None or _fits_an_age_group(activity, p, born)]
+        if not for_age:
+            choices.not_for_age.append(_age_range(activity))
+        elif all(f"{activity['id']}|{p['id']}" in taken for p in for_age):
+            choices.all_taken.append(activity["name"])
         else:
-            still_open.append(activity)
-    return still_open, all_taken
+            choices.still_open.append(activity)
+            choices.age_out.update(
+                (f"{activity['id']}|{p['id']}", NOT_FOR_AGE) for p in periods if p not in for_age
+            )
+    return choices
 
 
 def _back(family_id: str, person_id: str, **extra: str) -> str:
