@@ -98,7 +98,11 @@ async def test_more_ids_than_the_bound_or_bad_ids_answer_422(api: FamiliesApi) -
     family = await api.family()
     at_bound = [family["id"]] + [str(uuid.uuid4()) for _ in range(MAX_FAMILY_NAMES - 1)]
     assert list(await _contacts(api, at_bound, api.staff())) == [family["id"]]
-    for body in ({"ids": [*at_bound, str(uuid.uuid4())]}, {"ids": ["x" * 37]}, {}):
+    forged = (
+        {"ids": ["\u0000"]}, {"ids": ["a\nb"]}, {"ids": [1]}, {"ids": "x"}, {"ids": None},
+        {"ids": [""]}, {"ids": [[family["id"]]]}, {"ids": [family["id"]], "more": 1},
+    )  # fmt: skip
+    for body in ({"ids": [*at_bound, str(uuid.uuid4())]}, {"ids": ["x" * 37]}, {}, *forged):
         refused = await api.client.post("/families/contacts", json=body, headers=api.staff())
         assert refused.status == 422, body
         assert refused.content_type == "application/problem+json"
