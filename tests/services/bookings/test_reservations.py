@@ -93,6 +93,30 @@ async def test_a_double_click_with_the_same_idempotency_key_books_once(
     assert again[1]["results"][0]["code"] == "already-booked"
 
 
+async def test_one_familys_idempotency_key_never_replays_anothers_answer(
+    bookings: Any, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    setup = await setup_reservations(bookings, signer, stand_in, children=2)
+    (family_a, child_a), (family_b, child_b) = setup.children
+    assert family_a != family_b
+    key = {"Idempotency-Key": "meme-cle-1"}
+    mine = await save(bookings, signer, family_a, [book(child_a, setup.opening(WED_1))], **key)
+    assert mine[0] == 200 and mine[1]["results"][0]["state"] == "confirmed"
+
+    # Family B with the same key gets its own answer, for its own child.
+    theirs = await save(bookings, signer, family_b, [book(child_b, setup.opening(WED_1))], **key)
+    assert theirs[0] == 200 and theirs[1] != mine[1]
+    assert theirs[1]["results"][0]["person_id"] == child_b
+    # B's parent sending A's key on A's family: 404, nothing of A's answer.
+    stolen = await bookings.post(
+        f"/families/{family_a}/reservations/changes",
+        json={"changes": [book(child_a, setup.opening(WED_1))]},
+        headers={**as_parent(signer, family_b), **key},
+    )
+    assert stolen.status == 404
+    assert "Idempotent-Replayed" not in stolen.headers and child_a not in await stolen.text()
+
+
 async def test_repeating_a_week_books_the_same_days_for_several_children(
     bookings: Any, signer: TestSigner, stand_in: ContractStandIn
 ) -> None:
