@@ -262,3 +262,25 @@ async def test_decisions_redirect_to_the_list_which_shows_each_result_and_a_relo
     await sign_in(portal.gateway, portal.base_url, STAFF_EMAIL)
     other = text_of(await (await portal.gateway.get(location)).text())
     assert accepted not in other and "Demande inconnue" not in other, other
+
+
+async def test_decisions_results_after_the_redirect_read_in_english(
+    bookings_portal: Portal,  # noqa: F811
+    signer: TestSigner,
+) -> None:
+    portal = bookings_portal
+    await requested_wed_1(portal, signer, "decisions-prg-en")
+    queue = await _staff_list(portal, **_wed_1(portal))
+    asked = re.findall(r'name="ids" value="([^"]+)"', our_queue_rows(portal, queue)[0])
+    decided = await _send(
+        portal,
+        "/agents/reservations/decisions?lang=en",
+        {"csrf_token": csrf(queue), **_wed_1(portal), "ids": [*asked, str(uuid.uuid4())],
+         "decision": "accept"},
+    )  # fmt: skip
+    shown = text_of(await decided.text())
+    assert decided.url.path == "/agents/reservations", decided.url
+    assert f"Enfant TEST — {portal.activity['name']}, Journée, Wed 21 Apr 2027: booked" in shown, (
+        shown
+    )
+    assert "Unknown request, or already decided." in shown, shown
