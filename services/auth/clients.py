@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import select
 
@@ -65,6 +66,21 @@ async def revoke(auth: AuthContext, *, client_id: str, actor: str) -> None:
             emit(session, events.API_CLIENT_REVOKED, client_id=client.id, actor=actor)
 
 
+def still_granted(listed: Iterable[str]) -> set[str]:
+    """The scopes a client's tokens carry. A client made before a scope stopped being granted
+    keeps it listed; its tokens no longer carry it (nothing checks it, and nothing that checks
+    it later inherits it) — but a write scope still gives the read it included (the client
+    was granted `documents:read` with `documents:write`: it keeps reading)."""
+    kept = set()
+    for scope in listed:
+        service, _, access = scope.partition(":")
+        if scope in SERVICE_SCOPES:
+            kept.add(scope)
+        elif access == "write" and f"{service}:read" in SERVICE_SCOPES:
+            kept.add(f"{service}:read")
+    return kept
+
+
 async def exchange(
     auth: AuthContext, *, client_id: str, client_secret: str, scope: str | None
 ) -> tuple[str, list[str]]:
@@ -78,9 +94,7 @@ async def exchange(
     expected = client.secret_hash if client is not None else _DUMMY_DIGEST
     if not same_digest(expected, digest(client_secret)) or client is None or client.revoked_at:
         raise InvalidClient("Unknown client or wrong secret.", error="invalid_client")
-    # A client made before a scope stopped being granted keeps it listed; its tokens no
-    # longer carry it (nothing checks it, and nothing that checks it later inherits it).
-    granted = sorted(set(client.scopes) & SERVICE_SCOPES)
+    granted = sorted(still_granted(client.scopes))
     if scope:
         asked = scope.split()
         if not set(asked) <= set(granted):

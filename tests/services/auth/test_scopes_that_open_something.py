@@ -91,6 +91,40 @@ async def test_an_older_client_gets_no_token_carrying_a_scope_that_opens_nothing
     assert asked.status == 400 and (await asked.json())["error"] == "invalid_scope"
 
 
+async def test_an_older_client_with_documents_write_keeps_reading_documents(auth_client) -> None:
+    """documents:write included documents:read (a write scope gives its service's read): the
+    client keeps that read when its write stops being granted, not a token of no scope."""
+    client = await auth_client()
+    client_id, secret = str(uuid.uuid4()), "un autre secret de client assez long pour ce test"
+    async with client.app[DATABASE].transaction() as session:
+        session.add(
+            ApiClient(
+                id=client_id,
+                name="Logiciel de la crèche",
+                secret_hash=digest(secret),
+                scopes=["documents:write", "notifications:read"],
+                created_at=utcnow(),
+                created_by="staff-test",
+            )
+        )
+    basic = {"Authorization": aiohttp.encode_basic_auth(client_id, secret)}
+    answer = await client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers=basic
+    )
+    assert answer.status == 200, await answer.text()
+    token = await answer.json()
+    assert token["scope"] == "documents:read"
+    claims = jwt.decode(token["access_token"], options={"verify_signature": False})
+    assert claims["scope"] == "documents:read"
+    for scope, status in (("documents:read", 200), ("documents:write", 400)):
+        asked = await client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "scope": scope},
+            headers=basic,
+        )
+        assert asked.status == status, scope
+
+
 async def test_auth_read_reads_family_accounts_as_staff_list_them(auth_client, signer) -> None:
     client = await auth_client()
     parent = await active_family(client, signer)
