@@ -33,6 +33,7 @@ from ..calls import call_service, chosen_family, family_names
 from ..formats import formats_of
 from ..i18n import translator_of
 from ..keys import GATEWAY_SETTINGS, REDIS, SESSION
+from ..numbers import is_plain_number
 from ..paris_time import paris_today
 from ..rendering import render
 from ..service_messages import change_result_label, message_text, problem_text
@@ -393,7 +394,10 @@ async def staff_reservations(request: web.Request) -> web.StreamResponse:
     # ?decisions=<ticket>: the decisions redirected here, their results kept under it.
     results, subjects = await _kept_decisions(request, request.query.get(DECISIONS_QUERY, ""))
     return await _staff_page(
-        request, saved=int(saved) if saved.isdigit() else 0, results=results, subjects=subjects
+        request,
+        saved=int(saved) if is_plain_number(saved) else 0,
+        results=results,
+        subjects=subjects,
     )
 
 

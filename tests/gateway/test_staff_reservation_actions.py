@@ -200,6 +200,12 @@ async def test_saving_attendance_redirects_to_the_list_which_says_it_was_saved(
         assert said in text_of(page), text_of(page)
         # The list it lands on is the same day's, the child's mark shown ticked.
         assert re.search(rf'name="{field.group(1)}" value="present"[^>]*checked', page), page
+    # A forged count (« ² » passes str.isdigit() and fails int(), so do 5,000 digits): the
+    # list without a confirmation, not a 500.
+    for forged in ("²", "9" * 5000):
+        page = await portal.gateway.get("/agents/reservations", params={"presences": forged})
+        assert page.status == 200, forged[:5]
+        assert "enregistrée" not in text_of(await page.text())
 
 
 async def test_the_attendance_csv_names_each_child_s_family_and_its_phone(
