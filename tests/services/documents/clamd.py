@@ -92,9 +92,19 @@ class RealClamd:
         """What clamd answered to each stream since `forget_verdicts` (`OK`, `<name> FOUND`)."""
         return self._logged_verdicts()[self._verdicts_seen :]
 
-    def forget_verdicts(self) -> None:
-        """Start counting verdicts afresh (one daemon serves every test of the run)."""
-        self._verdicts_seen = len(self._logged_verdicts())
+    def forget_verdicts(self, *, quiet_seconds: float = 0.3, at_most: float = 3.0) -> None:
+        """Start counting verdicts afresh (one daemon serves every test of the run), once the
+        log has been quiet for `quiet_seconds`: a scan a test before left in flight (its
+        app torn down mid-upload) was logged after the count and taken for this test's."""
+        seen, quiet_since, deadline = -1, time.monotonic(), time.monotonic() + at_most
+        while time.monotonic() < deadline:
+            count = len(self._logged_verdicts())
+            if count != seen:
+                seen, quiet_since = count, time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_seconds:
+                break
+            time.sleep(0.05)
+        self._verdicts_seen = seen
 
     def _logged_verdicts(self) -> list[str]:
         if not self.log.exists():
