@@ -11,14 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, tuple_
-
 from services.kit.database import Database
 from services.kit.outbox import utcnow
+from services.kit.retention import PURGE_BATCH, delete_older_than
 
 from .models import IdempotencyRecord
-
-PURGE_BATCH = 500
 
 
 async def purge_idempotency_keys(
@@ -30,20 +27,10 @@ async def purge_idempotency_keys(
 ) -> int:
     """Delete the keys stored more than `older_than` ago; returns how many went. A retry
     sent later is a new save, as without a key."""
-    cutoff = (now or utcnow()) - older_than
-    columns = tuple_(IdempotencyRecord.family_id, IdempotencyRecord.key)
-    removed = 0
-    while True:
-        oldest = (
-            select(IdempotencyRecord.family_id, IdempotencyRecord.key)
-            .where(IdempotencyRecord.created_at < cutoff)
-            .order_by(IdempotencyRecord.created_at)
-            .limit(batch)
-        )
-        async with database.transaction() as session:
-            doomed = (await session.execute(oldest)).all()
-            if doomed:
-                await session.execute(delete(IdempotencyRecord).where(columns.in_(doomed)))
-        removed += len(doomed)
-        if len(doomed) < batch:
-            return removed
+    return await delete_older_than(
+        database,
+        key=(IdempotencyRecord.family_id, IdempotencyRecord.key),
+        created_at=IdempotencyRecord.created_at,
+        cutoff=(now or utcnow()) - older_than,
+        batch=batch,
+    )

@@ -23,23 +23,20 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
-from sqlalchemy import bindparam, delete, select, text, tuple_
+from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.kit.database import Database
 from services.kit.identity import Identity
 from services.kit.outbox import utcnow
 from services.kit.problems import BadRequest, Conflict, Problem
+from services.kit.retention import PURGE_BATCH, delete_older_than
 
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 # The same alphabet and length as bookings' keys: a UUID, a ULID or a system's own id fit.
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
-
-# Keys deleted per transaction by the purge: each batch holds its rows' locks for a moment
-# only, so a creation is never kept waiting behind a night's whole purge.
-PURGE_BATCH = 500
 
 # One lock per caller and key, for the transaction's life: a twin tries it and, finding it
 # taken, answers 409 instead of queueing behind the first (the primary key stays the
@@ -154,20 +151,10 @@ async def purge_expired(
 ) -> int:
     """Delete the keys stored more than `older_than` ago, `batch` per transaction, oldest
     first; returns how many went. A retry sent later creates anew, as without a key."""
-    cutoff = (now or utcnow()) - older_than
-    columns = tuple_(IdempotencyKey.caller, IdempotencyKey.key)
-    removed = 0
-    while True:
-        oldest = (
-            select(IdempotencyKey.caller, IdempotencyKey.key)
-            .where(IdempotencyKey.created_at < cutoff)
-            .order_by(IdempotencyKey.created_at)
-            .limit(batch)
-        )
-        async with database.transaction() as session:
-            doomed = (await session.execute(oldest)).all()
-            if doomed:
-                await session.execute(delete(IdempotencyKey).where(columns.in_(doomed)))
-        removed += len(doomed)
-        if len(doomed) < batch:
-            return removed
+    return await delete_older_than(
+        database,
+        key=(IdempotencyKey.caller, IdempotencyKey.key),
+        created_at=IdempotencyKey.created_at,
+        cutoff=(now or utcnow()) - older_than,
+        batch=batch,
+    )
