@@ -12,24 +12,21 @@ service decides what the visitor may see and do; these pages only lay it out.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
 import structlog
 from aiohttp import web
-from redis.exceptions import RedisError
 
 from services.families.schemas import QUOTIENT_FIELDS
 from services.kit.identity import Identity
 from services.kit.problems import BadRequest, Forbidden, GatewayTimeout, NotFound, Problem
 
+from .. import session_stash
 from ..calls import ServiceReply, call_service, chosen_family
 from ..formats import FORMATS, Formats, formats_of
 from ..i18n import translator_of
-from ..keys import GATEWAY_SETTINGS, REDIS, SESSION
 from ..numbers import is_plain_number
 from ..rendering import render
 from ..service_messages import message_text, problem_text
@@ -376,45 +373,24 @@ CHANGED_MEANWHILE = (
 READ_PREFIX = "lu."  # hidden copies of the values the form was read with
 
 
-def _draft_key(request: web.Request, family_id: str) -> str | None:
-    session = request.get(SESSION)
-    if session is None:
-        return None
-    owner = hashlib.sha256(session.token.encode()).hexdigest()
-    prefix = request.app[GATEWAY_SETTINGS].redis_key_prefix
-    return f"{prefix}:famille-saisie:{owner}:{family_id}:{request.path}"
+def _draft_name(request: web.Request, family_id: str) -> str:
+    # One form per family and page (the household's, or one person's).
+    return f"famille-saisie:{family_id}:{request.path}"
 
 
 async def _keep_draft(request: web.Request, family_id: str, draft: dict[str, Any]) -> bool:
     """Keep a refused form for the page's next GET; False when it cannot be kept."""
-    key = _draft_key(request, family_id)
-    if key is None:
-        return False
-    try:
-        await request.app[REDIS].set(key, json.dumps(draft), ex=DRAFT_SECONDS)
-    except RedisError as exc:
-        log.warning("family_draft_unavailable", error=type(exc).__name__)
-        return False
-    return True
+    name = _draft_name(request, family_id)
+    return await session_stash.keep(request, name, draft, seconds=DRAFT_SECONDS)
 
 
 async def _kept_draft(request: web.Request, family_id: str) -> dict[str, Any] | None:
-    key = _draft_key(request, family_id)
-    try:
-        kept = await request.app[REDIS].get(key) if key else None
-    except RedisError as exc:
-        log.warning("family_draft_unavailable", error=type(exc).__name__)
-        return None
-    return json.loads(kept) if kept else None
+    kept: dict[str, Any] | None = await session_stash.read(request, _draft_name(request, family_id))
+    return kept
 
 
 async def _forget_draft(request: web.Request, family_id: str) -> None:
-    key = _draft_key(request, family_id)
-    try:
-        if key:
-            await request.app[REDIS].delete(key)
-    except RedisError as exc:
-        log.warning("family_draft_unavailable", error=type(exc).__name__)
+    await session_stash.forget(request, _draft_name(request, family_id))
 
 
 def _typed_in_form(

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import hashlib
 import io
-import json
 import re
 import secrets
 from datetime import date, timedelta
@@ -22,17 +20,17 @@ from urllib.parse import urlencode
 import structlog
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
-from redis.exceptions import RedisError
 
 from services.bookings.schemas_reservations import RESERVATION_LABELS
 from services.families.schemas import MAX_FAMILY_NAMES, Id
 from services.kit.identity import Identity
 from services.kit.problems import Problem
 
+from .. import session_stash
 from ..calls import call_service, chosen_family, family_names
 from ..formats import formats_of
 from ..i18n import translator_of
-from ..keys import GATEWAY_SETTINGS, REDIS, SESSION
+from ..keys import GATEWAY_SETTINGS
 from ..numbers import is_plain_number
 from ..paris_time import paris_today
 from ..rendering import render
@@ -562,29 +560,15 @@ DECISIONS_SECONDS = 10 * 60
 TICKET = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-def _decisions_key(request: web.Request, ticket: str) -> str | None:
-    session = request.get(SESSION)
-    if session is None:
-        return None
-    owner = hashlib.sha256(session.token.encode()).hexdigest()
-    prefix = request.app[GATEWAY_SETTINGS].redis_key_prefix
-    return f"{prefix}:agent-decisions:{owner}:{ticket}"
-
-
 async def _keep_decisions(
     request: web.Request, results: list[dict[str, Any]], subjects: dict[str, str]
 ) -> str | None:
     """Keep the decisions' results for the page the redirect leads to: their ticket, or None
     when they cannot be kept."""
     ticket = secrets.token_urlsafe(16)
-    key = _decisions_key(request, ticket)
-    if key is None:
-        return None
-    kept = json.dumps({"results": results, "subjects": subjects})
-    try:
-        await request.app[REDIS].set(key, kept, ex=DECISIONS_SECONDS)
-    except RedisError as exc:
-        log.warning("agent_decisions_unkept", error=type(exc).__name__)
+    kept = {"results": results, "subjects": subjects}
+    name = f"agent-decisions:{ticket}"
+    if not await session_stash.keep(request, name, kept, seconds=DECISIONS_SECONDS):
         return None
     return ticket
 
@@ -594,17 +578,11 @@ async def _kept_decisions(
 ) -> tuple[list[dict[str, Any]] | None, dict[str, str] | None]:
     """The results kept under `ticket` for this session; none for an unknown, expired or
     other session's ticket. Read again on a reload (the page stays the same), until expiry."""
-    key = _decisions_key(request, ticket) if TICKET.match(ticket) else None
-    if key is None:
+    if not TICKET.match(ticket):
         return None, None
-    try:
-        kept = await request.app[REDIS].get(key)
-    except RedisError as exc:
-        log.warning("agent_decisions_unkept", error=type(exc).__name__)
+    found = await session_stash.read(request, f"agent-decisions:{ticket}")
+    if not found:
         return None, None
-    if not kept:
-        return None, None
-    found = json.loads(kept)
     return found["results"], found["subjects"]
 
 
