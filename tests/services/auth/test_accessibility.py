@@ -8,13 +8,12 @@ a valid link — a parent on a phone; an agent's first sign-in and TOTP enrolmen
 from __future__ import annotations
 
 import re
-import time
 from typing import TYPE_CHECKING
 
-import pyotp
 import pytest
 
 from tests.browser import PHONE, AccessibilityAudit, chromium, requires_chromium
+from tests.totp import previous_code
 
 from .conftest import GOOD_PASSWORD, invite, staff_headers, unique_email, wait_for_event
 from .test_pages import local, portal
@@ -58,7 +57,7 @@ async def _enrol(page: Page, audit: AccessibilityAudit, where: str) -> str:
         await page.get_by_role("button", name="Activer", exact=True).click()
     assert await page.get_by_role("alert").count() >= 1
     await audit.check(page, f"{where} (wrong code)")
-    code = pyotp.TOTP(secret).at(time.time() - 30)
+    code = previous_code(secret)
     await page.get_by_label("Code affiché par l'application").fill(code)
     async with page.expect_navigation():
         await page.get_by_role("button", name="Activer", exact=True).click()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 
 import aiohttp
 import pyotp
 
 from tests.browser import CHROMIUM, SCREENSHOTS, chromium
 from tests.gateway.conftest import same_origin
+from tests.totp import previous_code
 
 from .conftest import GOOD_PASSWORD, staff_headers, unique_email, wait_for_event
 from .test_pages import body, csrf_of, local, portal
@@ -40,7 +40,7 @@ async def signed_in_staff(client, auth, signer, role: str):  # type: ignore[no-u
         data={
             "enrolment_token": enrolment_token,
             "secret": secret,
-            "code": totp.at(time.time() - 30),
+            "code": previous_code(totp.secret),
         },
         headers=same_origin(client),
     )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import jwt
-import pyotp
 from sqlalchemy import select
 
 from services.auth.models import Account, RecoveryCode
 from services.kit.keys import DATABASE
+from tests.totp import code_at
 
 from .conftest import (
     GOOD_PASSWORD,
@@ -20,11 +18,6 @@ from .conftest import (
     unique_email,
     wait_for_event,
 )
-
-
-def code_at(secret: str, offset_steps: int) -> str:
-    """The code of the step `offset_steps` away from now (within the accepted window)."""
-    return pyotp.TOTP(secret).at(time.time() + 30 * offset_steps)
 
 
 async def enrol_family(client, parent) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ import asyncio
 import html as html_module
 import json
 import re
-import time
 from urllib.parse import urlparse
 
 import pyotp
@@ -16,6 +15,7 @@ from services.auth.models import OneTimeToken
 from services.kit.keys import DATABASE
 from services.kit.outbox import utcnow
 from tests.gateway.conftest import same_origin
+from tests.totp import previous_code
 
 from .conftest import (
     GOOD_PASSWORD,
@@ -296,7 +296,7 @@ async def test_staff_enrol_totp_then_manage_family_accounts(
         data={
             "enrolment_token": enrolment_token,
             "secret": secret,
-            "code": totp.at(time.time() - 30),
+            "code": previous_code(totp.secret),
         },
         headers=same_origin(client),
     )
@@ -417,7 +417,7 @@ async def test_a_parent_turns_the_optional_second_factor_on_and_off(
     assert bad.status == 422 and "ne correspond pas" in await body(bad)
     done = await client.post(
         "/securite/confirmer",
-        data={"csrf_token": csrf, "code": totp.at(time.time() - 30), "secret": secret},
+        data={"csrf_token": csrf, "code": previous_code(totp.secret), "secret": secret},
         headers=origin,
     )
     assert done.status == 200 and "codes de secours" in await body(done)

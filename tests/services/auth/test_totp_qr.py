@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import html as html_module
 import re
-import time
 
-import pyotp
 import pytest
 
 from gateway.qr import qr_svg
 from tests.browser import PHONE, chromium, requires_chromium
 from tests.gateway.conftest import same_origin
+from tests.totp import previous_code
 
 from .conftest import GOOD_PASSWORD, active_family, staff_headers, unique_email, wait_for_event
 from .test_pages import body, csrf_of, local, portal
@@ -114,9 +113,7 @@ async def test_staff_first_sign_in_shows_the_qr_code_on_a_phone_without_csp_viol
         ) in ("rgb(0, 0, 0)", "#000")
         await page.screenshot(path="/tmp/auth-totp-qr.png", full_page=True)
         secret = await page.locator('input[name="secret"]').input_value()
-        await page.get_by_label("Code affiché par l'application").fill(
-            pyotp.TOTP(secret).at(time.time() - 30)
-        )
+        await page.get_by_label("Code affiché par l'application").fill(previous_code(secret))
         await page.get_by_role("button", name="Activer").click()
         await page.get_by_text("codes de secours").first.wait_for()
     assert [p for p in console_problems if "Content Security Policy" in p] == []
