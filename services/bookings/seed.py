@@ -24,6 +24,9 @@ from portail.demo import (
     DEMO_CHILD_ID,
     DEMO_FAMILY_ID,
     DEMO_FAMILY_NAME,
+    school_year_of,
+    spring_holidays,
+    spring_registration_window,
 )
 from services.kit.database import Database
 
@@ -127,11 +130,6 @@ def _activities() -> list[Activity]:
     ]
 
 
-def school_year_of(today: date) -> int:
-    """The first calendar year of the school year `today` falls in (September to August)."""
-    return today.year if today.month >= 8 else today.year - 1
-
-
 def _periods(activity_id: str, today: date) -> list[Period]:
     first = school_year_of(today)
     label = f"{first}-{first + 1}"
@@ -149,9 +147,9 @@ def _periods(activity_id: str, today: date) -> list[Period]:
         )
     ]
     if activity_id == DEMO_ACTIVITY_ALSH_ID:
-        spring = date(first + 1, 4, 12)
-        spring += timedelta(days=(7 - spring.weekday()) % 7)  # the Monday on or after 12 April
-        closes = max(spring - timedelta(days=7), today + timedelta(days=30))
+        spring = spring_holidays(today)
+        # The days the notifications seed's news announces.
+        opens, closes = spring_registration_window(today)
         periods.append(
             Period(
                 id=_id(),
@@ -160,7 +158,7 @@ def _periods(activity_id: str, today: date) -> list[Period]:
                 school_year=label,
                 starts_on=spring,
                 ends_on=spring + timedelta(days=11),
-                registration_opens_at=opened,
+                registration_opens_at=as_utc(datetime.combine(opens, time(0, 0))),
                 registration_closes_at=as_utc(datetime.combine(closes, time(23, 59))),
             )
         )

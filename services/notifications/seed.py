@@ -1,7 +1,8 @@
 """Demo data of the dev profile: the manual's two contact recipients and its news (idempotent).
 
-The news is dated from the day it is first seeded, so the demo's dashboard looks current:
-registrations open from the Monday of that week to the Thursday of the next.
+The news is dated from the day it is first seeded, so the demo's dashboard looks current: it
+announces the registration window of the demo's spring holidays, the days bookings' seed opens
+and closes them (`portail.demo.spring_registration_window`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from portail.demo import DEMO_CONTACT_RECIPIENTS
+from portail.demo import DEMO_CONTACT_RECIPIENTS, spring_registration_window
 from services.kit.database import Database
 from services.kit.outbox import utcnow
 
@@ -26,22 +27,17 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
           "septembre", "octobre", "novembre", "décembre")  # fmt: skip
 
 
-def registration_window(today: date) -> tuple[date, date]:
-    """The demo's registrations: Monday of `today`'s week to Thursday of the next (10 days,
-    as in the manual's « du lundi 27 mars au jeudi 6 avril »)."""
-    monday = today - timedelta(days=today.weekday())
-    return monday, monday + timedelta(days=10)
-
-
 def french_day(day: date, *, year: bool = False) -> str:
-    """`lundi 23 novembre` (with its year when asked)."""
-    said = f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
+    """`lundi 23 novembre`, `jeudi 1er avril` (with its year when asked)."""
+    number = "1er" if day.day == 1 else str(day.day)
+    said = f"{WEEKDAYS[day.weekday()]} {number} {MONTHS[day.month - 1]}"
     return f"{said} {day.year}" if year else said
 
 
 def demo_news_text(today: date) -> str:
-    """The manual's news, for the registration window around `today`."""
-    start, end = registration_window(today)
+    """The manual's news: the registration window of the spring period that bookings' seed
+    opens on `today` (the same days, from `portail.demo`)."""
+    start, end = spring_registration_window(today)
     return (
         "Les inscriptions aux prochaines vacances à l'ALSH Josta Leku sont du "
         f"{french_day(start, year=start.year != end.year)} au {french_day(end, year=True)} "
@@ -59,7 +55,7 @@ async def seed_demo(database: Database, *, today: date | None = None) -> None:
     Paris's by default; a news seeded on an earlier day is kept as it is)."""
     now = utcnow()
     today = today or paris_today()
-    start, _ = registration_window(today)
+    start, _ = spring_registration_window(today)
     async with database.transaction() as session:
         for position, (name, email) in enumerate(DEMO_CONTACT_RECIPIENTS):
             if await session.get(ContactRecipient, recipient_id(name)) is None:

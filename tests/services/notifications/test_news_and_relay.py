@@ -6,25 +6,38 @@ import base64
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import redis
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from services.bookings.models import Period
+from services.bookings.seed import seed_demo as seed_bookings
 from services.kit.database import Database
+from services.kit.migrations import upgrade_async
 from services.kit.outbox import utcnow
 from services.kit.queue import create_celery
 from services.kit.testing import TestSigner
 from services.notifications.digest import owe_digest
-from services.notifications.models import OutgoingEmail
+from services.notifications.models import News, OutgoingEmail
 from services.notifications.relay import EmailRelay
-from services.notifications.seed import DEMO_NEWS_TEXT, demo_news_text, seed_demo
+from services.notifications.seed import (
+    DEMO_NEWS_ID,
+    DEMO_NEWS_TEXT,
+    PARIS,
+    demo_news_text,
+    french_day,
+    seed_demo,
+)
 from services.notifications.sending import enqueue_email
 
 from ... import support
 from .factories import invited, of_type, settings_for
 from .mailing import deliver, emails, send_pending
 from .smtp_server import SmtpServer
+
+BOOKINGS_MIGRATIONS = Path(__file__).resolve().parents[3] / "services" / "bookings" / "migrations"
 
 
 def iso(moment: datetime) -> str:
@@ -156,14 +169,40 @@ async def test_the_demo_news_is_dated_from_the_day_it_is_seeded_once(
     shown = await (
         await client.get(f"/dashboard/{family}", headers=signer.headers(families=[family]))
     ).json()
+    # Open from that week's Monday to the Thursday eleven days before the spring holidays
+    # (Monday 12 April 2027), as the manual's « du lundi 27 mars au jeudi 6 avril ».
     text = (
         "Les inscriptions aux prochaines vacances à l'ALSH Josta Leku sont du lundi 23 novembre "
-        "au jeudi 3 décembre 2026 via votre Espace Famille."
+        "2026 au jeudi 1er avril 2027 via votre Espace Famille."
     )
     assert shown["news"] == [{"title": "Inscriptions ALSH Josta Leku", "text": text}]
-    # Across a new year both dates say their year; the weekdays match the dates.
-    assert demo_news_text(date(2026, 12, 30)) == (
-        "Les inscriptions aux prochaines vacances à l'ALSH Josta Leku sont du lundi 28 décembre "
-        "2026 au jeudi 7 janvier 2027 via votre Espace Famille."
-    )
-    assert "du lundi 2 mars au jeudi 12 mars 2026" in demo_news_text(date(2026, 3, 2))
+    # Within a year only the last date says it; the weekdays match the dates.
+    # Seeded close to the holidays, registrations still close a month on at least.
+    assert "du lundi 2 mars au jeudi 2 avril 2026" in demo_news_text(date(2026, 3, 2))
+    assert "du lundi 8 mars au jeudi 15 avril 2027" in demo_news_text(date(2027, 3, 14))
+
+
+async def test_the_demo_news_announces_the_days_the_demo_spring_period_opens_and_closes(
+    database: Database, tmp_path: Path
+) -> None:
+    """Both seeds, run the same day, tell the same truth (a Sunday, the Paris day of 23:30 UTC)."""
+    seeded_at = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
+    bookings = Database(f"sqlite+aiosqlite:///{tmp_path / 'bookings.sqlite'}")
+    try:
+        await upgrade_async(BOOKINGS_MIGRATIONS, bookings.url)
+        await seed_bookings(bookings, clock=lambda: seeded_at)
+        async with bookings.sessions() as session:
+            spring = await session.scalar(select(Period).where(Period.name.like("Vacances%")))
+    finally:
+        await bookings.dispose()
+    await seed_demo(database, today=date(2026, 11, 29))
+    async with database.sessions() as session:
+        news = await session.get(News, DEMO_NEWS_ID)
+
+    assert spring is not None and news is not None
+    opens = spring.registration_opens_at.astimezone(PARIS)
+    closes = spring.registration_closes_at.astimezone(PARIS)
+    assert opens <= seeded_at < closes, "open on the day it is seeded"
+    assert closes - seeded_at >= timedelta(days=30), "still open when tried weeks later"
+    said = f"du {french_day(opens.date(), year=True)} au {french_day(closes.date(), year=True)}"
+    assert said in news.text
