@@ -2,7 +2,9 @@
 
 They work on the auth database directly (as `portail migrate` does), so that the first
 administrator can exist before any web page does; `invite-family` reads the families
-database too, to refuse a family that is none.
+database too, to refuse a family that is none. Next to a dev portal started with
+`portail run --port-offset N --var DIR`, the same options point them at that portal (its
+databases, and its port in the links they print and e-mail).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from typing import Any
 
@@ -32,7 +35,33 @@ from services.kit.database import Database
 from services.kit.problems import Problem
 from services.kit.settings import load_settings
 
+from ..registry import ROOT
+from .devstack import _port_offset, portal_from_args
+
 ACTOR = "command-line"
+
+
+def _add_dev_portal_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--var", help="the state folder of the dev portal to act on (`portail run --var`)"
+    )
+    parser.add_argument(
+        "--port-offset",
+        type=_port_offset,
+        help="the offset of the dev portal to act on (`portail run --port-offset`)",
+    )
+
+
+def _use_dev_portal(args: argparse.Namespace) -> None:
+    """Set the environment of the dev portal the options name, before any settings load.
+
+    Only when one is given: without them the environment is the operator's (production).
+    """
+    var, offset = getattr(args, "var", None), getattr(args, "port_offset", None)
+    if var is None and offset is None:
+        return
+    named = argparse.Namespace(var=var or str(ROOT / "var"), port_offset=offset or 0)
+    os.environ.update(portal_from_args(named).environment())
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -136,6 +165,7 @@ async def _rotate_keys(_args: argparse.Namespace) -> int:
 
 def _runner(coroutine: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
+        _use_dev_portal(args)
         try:
             return int(asyncio.run(coroutine(args)))
         except ValidationError as exc:
@@ -158,12 +188,14 @@ def register(commands: Any) -> None:
     how = staff.add_mutually_exclusive_group()
     how.add_argument("--set-password", action="store_true", help="ask the password here, twice")
     how.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    _add_dev_portal_options(staff)
     staff.set_defaults(handler=_runner(_create_staff))
 
     family = commands.add_parser("invite-family", help="invite a family account (prints the link)")
     family.add_argument("email")
     family.add_argument("--family-id", required=True)
     family.add_argument("--rights", default="book,invoices,edit", help="comma-separated")
+    _add_dev_portal_options(family)
     family.set_defaults(handler=_runner(_invite_family))
 
     api_client = commands.add_parser(
@@ -178,6 +210,7 @@ def register(commands: Any) -> None:
         help="repeat for each right, e.g. --scope families:read --scope bookings:read; one of "
         + ", ".join(sorted(SERVICE_SCOPES)),
     )
+    _add_dev_portal_options(api_client)
     api_client.set_defaults(handler=_runner(_create_api_client))
 
     keys = commands.add_parser("rotate-keys", help="publish a new token-signing key")

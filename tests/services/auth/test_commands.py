@@ -13,16 +13,22 @@ from sqlalchemy import func, select
 
 from portail import demo
 from portail.cli import main
+from portail.devstack.layout import DevPorts, VarLayout
+from portail.devstack.plan import Portal
 from portail.devstack.seeding import seed_all
+from portail.registry import ROOT
 from services.auth.context import AUTH
 from services.auth.models import Account
 from services.auth.seed import seed
 from services.families.models import Family
 from services.kit.database import Database
+from services.kit.migrations import upgrade
 from services.kit.outbox import utcnow
 from tests import support
 
 from .conftest import KEK, PUBLIC_BASE_URL, sign_in, unique_email
+
+MIGRATIONS_OF = {name: ROOT / "services" / name / "migrations" for name in ("auth", "families")}
 
 
 @pytest.fixture
@@ -85,6 +91,23 @@ def test_invite_family_and_refuse_bad_input(auth_env, service_databases, capsys)
     assert "/premiere-connexion?token=" in capsys.readouterr().out
     assert main(["invite-family", "not-an-email", "--family-id", family_id]) == 1
     assert main(["invite-family", unique_email(), "--family-id", "f", "--rights", "root"]) == 1
+
+
+def test_invite_family_acts_on_the_dev_portal_its_options_name(
+    auth_env, capsys, monkeypatch, tmp_path
+) -> None:
+    """Beside `portail run --port-offset 1000 --var DIR`: that portal's databases and port."""
+    portal = Portal(layout=VarLayout(tmp_path), ports=DevPorts().shifted(1000))
+    for name in portal.environment():
+        monkeypatch.delenv(name, raising=False)  # what the command sets is undone afterwards
+    for name in ("auth", "families"):
+        upgrade(MIGRATIONS_OF[name], portal.layout.database_url(name))
+    family_id = asyncio.run(_add_family(portal.layout.database_url("families")))
+    email = unique_email()
+    argv = ["invite-family", email, "--family-id", family_id]
+    assert main([*argv, "--port-offset", "1000", "--var", str(tmp_path)]) == 0
+    assert "http://127.0.0.1:9080/premiere-connexion?token=" in capsys.readouterr().out
+    assert asyncio.run(_accounts_of(portal.layout.database_url("auth"), email)) == 1
 
 
 def test_invite_family_refuses_a_family_that_is_none(
