@@ -67,15 +67,26 @@
     flagClashes();
     return n;
   }
+  function firstCellToShow(scroller) {
+    // On a phone, today's column when the grid holds today (the month opened on its past
+    // days, the parent scrolled sideways to reach this week); otherwise, and on a desktop as
+    // before, the first cell with a box.
+    var today = scroller.querySelector("thead th[aria-current='date']");
+    if (today && window.matchMedia("(max-width: 40rem)").matches) { return today; }
+    var box = scroller.querySelector("input[data-change]");
+    return box ? box.closest("td") : null;
+  }
+
   function showFirstChoice() {
-    // A month on a phone opens on the 1st, often days « hors période »: bring the first cell
-    // with a box (to book or to cancel) into view, just right of the sticky unit column.
+    // A month on a phone opens on the 1st, often days past or « hors période »: bring today's
+    // column, or the first cell with a box (to book or to cancel), into view, just right of
+    // the sticky unit column.
     form.querySelectorAll(".planning-scroll").forEach(function (scroller) {
       if (scroller.scrollWidth <= scroller.clientWidth) { return; }
-      var box = scroller.querySelector("input[data-change]");
+      var target = firstCellToShow(scroller);
       var header = scroller.querySelector("th[scope='row']");
-      if (!box || !header) { return; }
-      var cell = box.closest("td").getBoundingClientRect();
+      if (!target || !header) { return; }
+      var cell = target.getBoundingClientRect();
       var left = scroller.getBoundingClientRect().left + header.getBoundingClientRect().width;
       if (cell.left >= left && cell.right <= scroller.getBoundingClientRect().right) { return; }
       scroller.scrollLeft += cell.left - left;
