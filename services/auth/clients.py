@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from services.kit import revoked_clients
 from services.kit.outbox import utcnow
 from services.kit.problems import BadRequest
 
@@ -56,7 +57,9 @@ async def list_all(auth: AuthContext) -> list[ApiClient]:
 
 
 async def revoke(auth: AuthContext, *, client_id: str, actor: str) -> None:
-    """Stop a client from getting new tokens (those issued expire within minutes)."""
+    """Stop a client from getting new tokens, and have its tokens refused at once: once
+    committed it is noted for `revocation_marks` to mark before the answer (again when
+    already revoked, in case Redis lost the first mark)."""
     async with auth.database.transaction() as session:
         client = await session.get(ApiClient, client_id, with_for_update=True)
         if client is None:
@@ -64,6 +67,7 @@ async def revoke(auth: AuthContext, *, client_id: str, actor: str) -> None:
         if client.revoked_at is None:
             client.revoked_at = utcnow()
             emit(session, events.API_CLIENT_REVOKED, client_id=client.id, actor=actor)
+    revoked_clients.note(client.id)
 
 
 def still_granted(listed: Iterable[str]) -> set[str]:

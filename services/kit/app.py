@@ -26,6 +26,7 @@ from .health import ReadinessChecks, healthz, readyz
 from .http_client import create_http_client
 from .identity import TokenVerifier, identity_middleware
 from .keys import DATABASE, HTTP_CLIENT, METRICS, READINESS, SETTINGS, TOKEN_VERIFIER
+from .keys import REDIS as REDIS  # with the other keys now (identity reads it); still here
 from .logs import access_log_middleware, configure_logging
 from .metrics import HttpMetrics, metrics_middleware, metrics_view
 from .migrations import upgrade_async
@@ -36,7 +37,6 @@ from .queue import create_celery, publish_events
 from .request_context import request_id_middleware
 from .settings import BaseServiceSettings
 
-REDIS: web.AppKey[Redis] = web.AppKey("redis")
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 DEFAULT_MAX_BODY = 64 * 1024  # JSON APIs stay small; upload routes raise their own limit.
 

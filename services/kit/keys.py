@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from aiohttp import ClientSession, web
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from .database import Database
     from .health import ReadinessChecks
     from .identity import TokenVerifier
@@ -19,3 +21,4 @@ HTTP_CLIENT: web.AppKey[ClientSession] = web.AppKey("http_client", ClientSession
 TOKEN_VERIFIER: web.AppKey[TokenVerifier] = web.AppKey("token_verifier")
 METRICS: web.AppKey[HttpMetrics] = web.AppKey("metrics")
 READINESS: web.AppKey[ReadinessChecks] = web.AppKey("readiness")
+REDIS: web.AppKey[Redis] = web.AppKey("redis")
