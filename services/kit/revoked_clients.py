@@ -16,10 +16,10 @@ hold, so the 5 minutes are the bound, as before) and logs it at most once per in
 from __future__ import annotations
 
 import time
-from contextvars import ContextVar, Token
 
 import structlog
-from redis.asyncio import Redis
+
+from .revocations import RevocationMarks
 
 KEY_PREFIX = "auth:revoked-client"
 CLIENT_SUBJECT_PREFIX = "client:"
@@ -27,13 +27,13 @@ UNCHECKED_LOG_INTERVAL_SECONDS = 10.0
 
 log = structlog.get_logger(__name__)
 
-# The client ids revoked by the request being handled (None outside a marking middleware).
-_REVOKED: ContextVar[list[str] | None] = ContextVar("revoked_client_ids", default=None)
+MARKS = RevocationMarks(KEY_PREFIX)
 
-
-def revoked_key(client_id: str) -> str:
-    """The Redis key marking this API client as revoked."""
-    return f"{KEY_PREFIX}:{client_id}"
+revoked_key = MARKS.key  # (client id) → the Redis key of its mark
+start_collecting = MARKS.start_collecting
+collected = MARKS.collected
+mark = MARKS.mark
+is_revoked = MARKS.is_marked
 
 
 def client_of(subject: str) -> str | None:
@@ -45,37 +45,7 @@ def client_of(subject: str) -> str | None:
 
 def note(client_id: str) -> None:
     """Remember a client revoked by the current request, to be marked when it is done."""
-    pending = _REVOKED.get()
-    if pending is not None:
-        pending.append(client_id)
-
-
-def start_collecting() -> Token[list[str] | None]:
-    """Collect the current request's client revocations; give the token to `collected`."""
-    return _REVOKED.set([])
-
-
-def collected(token: Token[list[str] | None]) -> list[str]:
-    """The client ids noted since `start_collecting`, and stop collecting."""
-    client_ids = _REVOKED.get() or []
-    _REVOKED.reset(token)
-    return client_ids
-
-
-async def mark(redis: Redis, client_ids: list[str], ttl_seconds: int) -> None:
-    """Mark the clients revoked for `ttl_seconds` (raises `RedisError`)."""
-    ids = sorted(set(client_ids))
-    if not ids:
-        return
-    async with redis.pipeline(transaction=False) as pipe:
-        for client_id in ids:
-            pipe.set(revoked_key(client_id), b"1", ex=ttl_seconds)
-        await pipe.execute()
-
-
-async def is_revoked(redis: Redis, client_id: str) -> bool:
-    """Whether auth marked this client revoked (raises `RedisError`)."""
-    return bool(await redis.exists(revoked_key(client_id)))
+    MARKS.note([client_id])
 
 
 class UncheckedLog:
