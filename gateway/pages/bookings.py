@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from services.bookings.ages import age_on
 from services.kit.identity import Identity
 from services.kit.problems import Problem
 
@@ -158,13 +159,6 @@ def _birth_date(person: dict[str, Any]) -> date | None:
         return date.fromisoformat(str(person.get("birth_date") or ""))
     except ValueError:
         return None
-
-
-def age_on(birth_date: date, day: date) -> int:
-    """Age in whole years on `day` — the bookings service's rule (registrations.age_on), so the
-    form offers exactly what the service will accept."""
-    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
-    return day.year - birth_date.year - int(before_birthday)
 
 
 def _fits_an_age_group(activity: dict[str, Any], period: dict[str, Any], born: date) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, Select, func, select
@@ -21,6 +21,7 @@ from services.kit.database import Database
 from services.kit.outbox import record_event
 
 from . import events, feed
+from .ages import age_on
 from .catalogue import get_activity, window_open
 from .clock import Clock
 from .config import BookingsSettings
@@ -64,12 +65,6 @@ class RegistrationView:
     period_name: str
     school_year: str
     group_name: str
-
-
-def age_on(birth_date: date, day: date) -> int:
-    """Age in whole years on `day`."""
-    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
-    return day.year - birth_date.year - int(before_birthday)
 
 
 def _window_text(period: Period) -> str:
