@@ -28,6 +28,24 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class HeldPort:
+    """A port kept bound (not listening) until the server meant for it starts: the servers a
+    fixture starts meanwhile on ephemeral ports cannot be given it by the OS, as they could
+    a port `free_port` only probed (a full run saw « Address already in use »)."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = int(self._socket.getsockname()[1])
+
+    def release(self) -> int:
+        """Free the port for its server, to be bound right away; returns it."""
+        self._socket.close()
+        return self.port
+
+
 def worker_index() -> int:
     """0 without xdist, n for the xdist worker `gwn`."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")

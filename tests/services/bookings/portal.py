@@ -7,7 +7,6 @@ account), because these tests are about registrations, not about signing in.
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -37,12 +36,6 @@ class RoleAwareAuth(FakeAuth):
         if email == STAFF_EMAIL:
             return self.signer.token(subject=email, role="staff", ttl=self.expires_in)
         return super().token(email)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def url_of(client: TestClient) -> str:
@@ -82,7 +75,9 @@ async def start_portal(
     A rush test gives both the same room, or the documents check would time out first.
     """
     caller_http_settings = caller_http_settings or {}
-    port = free_port()
+    # The gateway's address is known before the services that call it back start.
+    held = support.HeldPort()
+    port = held.port
     base_url = f"http://127.0.0.1:{port}"
     families = await service_client("families")
     documents = await service_client(
@@ -122,7 +117,7 @@ async def start_portal(
     ).json()
     auth = RoleAwareAuth(signer, accounts={PARENT_EMAIL: [family["id"]], STAFF_EMAIL: []})
     auth_server = await aiohttp_server(auth.app(), host="127.0.0.1")
-    urls = {name: f"http://127.0.0.1:{free_port()}" for name in SERVICE_NAMES}
+    urls = {name: f"http://127.0.0.1:{support.free_port()}" for name in SERVICE_NAMES}
     urls.update(
         auth=str(auth_server.make_url("")).rstrip("/"),
         families=url_of(families),
@@ -141,7 +136,7 @@ async def start_portal(
         # default 5 s. The tests of deadlines give their own.
         **{"upstream_deadline_seconds": 10.0, **gateway_settings},
     )
-    server = await aiohttp_server(create_gateway(settings), host="127.0.0.1", port=port)
+    server = await aiohttp_server(create_gateway(settings), host="127.0.0.1", port=held.release())
     gateway = await aiohttp_client(server)
     child_id = (await child.json())["id"]
     return Portal(gateway, base_url, family["id"], child_id, activity, period, documents, bookings)
