@@ -45,7 +45,7 @@ async def test_a_parent_downloads_an_invoice_pays_it_online_and_sees_it_settled(
         await page.goto(f"{base}/factures")
         main = page.locator("main")
         text = await main.inner_text()
-        assert "Situation Financière" in text
+        assert "Situation financière" in text
         assert "1 Facture à régler" in text and "24,00\u00a0€ Solde dû au" in text
         assert "seuls les avis des sommes à payer envoyés par le Trésor Public" in text
         row = page.locator(f'[data-invoice="{invoice["number"]}"]')
