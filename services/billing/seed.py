@@ -1,10 +1,13 @@
 """The demo's billing: tariffs of the manual's activities and the family TEST's invoices.
 
-As in the manual, for the last three months before the seed runs: the latest month's invoice
-to pay, partly paid (`F……00001 — 35,00 € Montant dû — 15,00 € Solde dû`), and the two months
-before settled, for the « SOLDÉES » history. Inserted directly, without events (demo data is a
-starting point, not something that happened); the counters are set so that the next numbers
-follow without a gap. PDFs are rendered on first download.
+As in the manual, for the three months before the month to invoice (`portail.demo.billing_month`,
+last month, which the staff's « Facturation » page opens on and whose ALSH days bookings' seed
+marks attended): the latest month's invoice to pay, partly paid (`F……00001 — 35,00 € Montant dû
+— 15,00 € Solde dû`), and the two months before settled, for the « SOLDÉES » history. Each month
+has its published run and is marked invoiced, as a publication leaves it, so that the staff
+page lists them and refuses to invoice them twice. Inserted directly, without events (demo data
+is a starting point, not something that happened); the counters are set so that the next
+numbers follow without a gap. PDFs are rendered on first download.
 
 Idempotent: once the family TEST has invoices the seed adds none (they stay dated the day of
 the first seed; a fresh `var/` dates them again).
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -32,15 +35,19 @@ from portail.demo import (
     DEMO_FAMILY_ID,
     DEMO_FAMILY_NAME,
     DEMO_PARENT_EMAIL,
+    billing_month,
 )
 from services.kit.database import Database
 from services.kit.outbox import utcnow
 
+from .clock import PARIS
 from .clock import today as paris_today
 from .models import (
     ActivityRule,
     Invoice,
+    InvoicedMonth,
     InvoiceLine,
+    InvoicingRun,
     NumberCounter,
     Payment,
     PaymentAllocation,
@@ -76,8 +83,9 @@ def _first_of_month(on: date, months_back: int) -> date:
 
 
 def demo_invoices(today: date) -> list[DemoInvoice]:
-    """The three demo invoices: the three months before `today`'s, each issued on the 1st of
-    the next month, numbered from 1 in the year of issue (the numbers encode yymm of issue)."""
+    """The three demo invoices: the three months before the month to invoice (the month
+    before `today`'s), each issued on the 1st of the next month, numbered from 1 in the year
+    of issue (the numbers encode yymm of issue)."""
     found: list[DemoInvoice] = []
     used: dict[tuple[str, int], int] = {}
 
@@ -85,9 +93,10 @@ def demo_invoices(today: date) -> list[DemoInvoice]:
         used[(prefix, on.year)] = used.get((prefix, on.year), 0) + 1
         return format_number(prefix, on, used[(prefix, on.year)])
 
+    to_invoice = billing_month(today)
     for back, (days, paid, method) in zip((3, 2, 1), HISTORY, strict=True):
-        month = _first_of_month(today, back)
-        issued = _first_of_month(today, back - 1)
+        month = _first_of_month(to_invoice, back)
+        issued = _first_of_month(to_invoice, back - 1)
         received = min(issued + timedelta(days=10), today)
         found.append(
             DemoInvoice(
@@ -199,7 +208,7 @@ def _tariffs() -> list[Tariff]:
     return found
 
 
-def _invoice(demo: DemoInvoice) -> Invoice:
+def _invoice(demo: DemoInvoice, run_id: str) -> Invoice:
     now = utcnow()
     amount, paid = demo.days * DAY_PRICE, demo.paid
     number, month, issued = demo.number, demo.month, demo.issued
@@ -214,6 +223,7 @@ def _invoice(demo: DemoInvoice) -> Invoice:
         kind="invoice",
         state="paid" if paid == amount else "partially_paid",
         month=month,
+        run_id=run_id,
         family_name=DEMO_FAMILY_NAME,
         family_address="1 place de la Mairie, 64240 Hasparren",
         family_email=DEMO_PARENT_EMAIL,
@@ -252,7 +262,7 @@ async def seed_demo(database: Database, *, today: date | None = None) -> list[st
             select(Invoice.id).where(Invoice.family_id == DEMO_FAMILY_ID).limit(1)
         )
         if seeded is None:
-            _add_invoices(session, invoices)
+            await _add_invoices(session, invoices)
             for (prefix, year), last in counters(invoices).items():
                 counter = await session.get(NumberCounter, (prefix, year))
                 if counter is None:
@@ -276,9 +286,24 @@ async def seed_demo(database: Database, *, today: date | None = None) -> list[st
     ]
 
 
-def _add_invoices(session: AsyncSession, invoices: list[DemoInvoice]) -> None:
+async def _add_invoices(session: AsyncSession, invoices: list[DemoInvoice]) -> None:
     for demo in invoices:
-        invoice = _invoice(demo)
+        published = datetime.combine(demo.issued, time(6, 0), PARIS).astimezone(UTC)
+        run = InvoicingRun(
+            id=str(uuid.uuid4()),
+            month=demo.month,
+            state="published",
+            created_at=published,
+            created_by="demo",
+            published_at=published,
+            invoice_count=1,
+            total_cents=demo.days * DAY_PRICE,
+            warnings=[],
+        )
+        session.add(run)
+        if await session.get(InvoicedMonth, demo.month) is None:
+            session.add(InvoicedMonth(month=demo.month, run_id=run.id, published_at=published))
+        invoice = _invoice(demo, run.id)
         session.add(invoice)
         session.add(
             Payment(

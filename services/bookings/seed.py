@@ -1,7 +1,11 @@
 """The demo catalogue of the manual, with "Enfant TEST" registered to ALSH Josta Leku (idempotent).
 
-Dates follow today's date in Paris (the town's): the current school year and the next spring
-holidays, both with their registration window open now, and openings for the coming weeks.
+Dates follow today's date in Paris (the town's): the current school year and the next
+holidays (`portail.demo.next_holidays`), both with their registration window open now, and
+openings for the coming weeks. Enfant TEST went to the ALSH on a few days of last month
+(`portail.demo.billing_month`, the month the staff's « Facturation » page opens on), so that
+its preview has lines; when that month is in the summer before the school year, the past
+summer holidays' period holds those days.
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ from portail.demo import (
     DEMO_CHILD_ID,
     DEMO_FAMILY_ID,
     DEMO_FAMILY_NAME,
+    Holidays,
+    billing_month,
+    holidays_of,
+    holidays_registration_window,
+    next_holidays,
     school_year_of,
-    spring_holidays,
-    spring_registration_window,
 )
 from services.kit.database import Database
 
@@ -147,22 +154,32 @@ def _periods(activity_id: str, today: date) -> list[Period]:
         )
     ]
     if activity_id == DEMO_ACTIVITY_ALSH_ID:
-        spring = spring_holidays(today)
         # The days the notifications seed's news announces.
-        opens, closes = spring_registration_window(today)
-        periods.append(
-            Period(
-                id=_id(),
-                activity_id=activity_id,
-                name=f"Vacances de printemps {first + 1}",
-                school_year=label,
-                starts_on=spring,
-                ends_on=spring + timedelta(days=11),
-                registration_opens_at=as_utc(datetime.combine(opens, time(0, 0))),
-                registration_closes_at=as_utc(datetime.combine(closes, time(23, 59))),
+        opens, closes = holidays_registration_window(today)
+        periods.append(_holidays_period(activity_id, next_holidays(today), opens, closes))
+        billed = billing_month(today)
+        if billed < periods[0].starts_on:
+            # Last month was in the summer before this school year: its ALSH days were those
+            # of the summer holidays, whose registration closed long ago.
+            summer = next(h for h in holidays_of(billed.year) if h.starts_on.month == 7)
+            closed = summer.starts_on - timedelta(days=11)
+            periods.append(
+                _holidays_period(activity_id, summer, closed - timedelta(weeks=6), closed)
             )
-        )
     return periods
+
+
+def _holidays_period(activity_id: str, holidays: Holidays, opens: date, closes: date) -> Period:
+    return Period(
+        id=_id(),
+        activity_id=activity_id,
+        name=holidays.name,
+        school_year=holidays.school_year,
+        starts_on=holidays.starts_on,
+        ends_on=holidays.ends_on,
+        registration_opens_at=as_utc(datetime.combine(opens, time(0, 0))),
+        registration_closes_at=as_utc(datetime.combine(closes, time(23, 59))),
+    )
 
 
 OPENINGS: dict[str, list[dict[str, Any]]] = {
@@ -200,15 +217,31 @@ async def _seed_periods(session: AsyncSession, activity_id: str, today: date) ->
             continue
         session.add(period)
         await session.flush()
-        last = min(period.ends_on, today + timedelta(weeks=OPENING_WEEKS))
-        spring = period.name.startswith("Vacances")
-        for spec in OPENINGS[activity_id]:
-            data = OpeningsBulkCreate(
-                **{**spec, **({"weekdays": [0, 1, 2, 3, 4]} if spring else {})},
-                starts_on=period.starts_on if spring else max(today, period.starts_on),
-                ends_on=period.ends_on if spring else last,
-            )
-            await create_openings(session, period_id=period.id, data=data)
+        holidays = period.name.startswith("Vacances")
+        # Holidays open all their days; the school year the coming weeks only. Both open the
+        # days of last month they cover, the days the demo child attended.
+        billed = billing_month(today)
+        ranges = [
+            (period.starts_on, period.ends_on)
+            if holidays
+            else (today, today + timedelta(weeks=OPENING_WEEKS)),
+            (billed, min(_next_month(billed), today) - timedelta(days=1)),
+        ]
+        for starts_on, ends_on in ranges:
+            starts_on, ends_on = max(starts_on, period.starts_on), min(ends_on, period.ends_on)
+            if starts_on > ends_on:
+                continue
+            for spec in OPENINGS[activity_id]:
+                data = OpeningsBulkCreate(
+                    **{**spec, **({"weekdays": [0, 1, 2, 3, 4]} if holidays else {})},
+                    starts_on=starts_on,
+                    ends_on=ends_on,
+                )
+                await create_openings(session, period_id=period.id, data=data)
+
+
+def _next_month(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1)
 
 
 async def _register_demo_child(session: AsyncSession) -> None:
@@ -250,10 +283,12 @@ async def _register_demo_child(session: AsyncSession) -> None:
 
 
 DEMO_RESERVATIONS = 2  # the next Wednesdays with an opening, booked (journée) for Enfant TEST
+DEMO_ATTENDED_DAYS = 4  # ALSH days (journée) of last month Enfant TEST was present at
 
 
 async def _book_demo_child(session: AsyncSession, today: date) -> None:
-    """A few confirmed reservations so that "Mes réservations" shows something at once."""
+    """A few confirmed reservations so that "Mes réservations" shows something at once, and
+    a few days of last month attended, so that the month's invoicing has lines."""
     await session.flush()
     registration = await session.scalar(
         select(Registration).where(
@@ -265,23 +300,23 @@ async def _book_demo_child(session: AsyncSession, today: date) -> None:
     )
     if registration is None or booked is not None:
         return
-    openings = (
-        await session.scalars(
-            select(Opening)
-            .join(Unit, Unit.id == Opening.unit_id)
-            .where(
-                Opening.period_id == registration.period_id,
-                Opening.group_id == registration.group_id,
-                Opening.day > today + timedelta(days=7),
-                Unit.code == "journee",
-                Opening.booked < Opening.capacity,
-            )
-            .order_by(Opening.day)
-            .limit(DEMO_RESERVATIONS)
-        )
-    ).all()
+    billed = billing_month(today)
+    attended = await _alsh_days(
+        session,
+        registration,
+        Opening.day >= billed,
+        Opening.day < min(_next_month(billed), today),
+        limit=DEMO_ATTENDED_DAYS,
+    )
+    coming = await _alsh_days(
+        session,
+        registration,
+        Opening.period_id == registration.period_id,
+        Opening.day > today + timedelta(days=7),
+        limit=DEMO_RESERVATIONS,
+    )
     now = datetime.now(UTC)
-    for opening in openings:
+    for opening, attendance in [(o, "present") for o in attended] + [(o, None) for o in coming]:
         opening.booked += 1
         session.add(
             Reservation(
@@ -294,6 +329,7 @@ async def _book_demo_child(session: AsyncSession, today: date) -> None:
                 day=opening.day,
                 unit_id=opening.unit_id,
                 state=CONFIRMED,
+                attendance=attendance,
                 holds_place=True,
                 changed_by="démo",
                 created_at=now,
@@ -301,3 +337,26 @@ async def _book_demo_child(session: AsyncSession, today: date) -> None:
                 arrival=0,
             )
         )
+
+
+async def _alsh_days(
+    session: AsyncSession, registration: Registration, *where: Any, limit: int
+) -> list[Opening]:
+    """The first ALSH days (journée, in the demo child's group) with a place, of `where`."""
+    return list(
+        (
+            await session.scalars(
+                select(Opening)
+                .join(Unit, Unit.id == Opening.unit_id)
+                .where(
+                    Opening.activity_id == DEMO_ACTIVITY_ALSH_ID,
+                    Opening.group_id == registration.group_id,
+                    Unit.code == "journee",
+                    Opening.booked < Opening.capacity,
+                    *where,
+                )
+                .order_by(Opening.day)
+                .limit(limit)
+            )
+        ).all()
+    )

@@ -1,8 +1,8 @@
 """Demo data of the dev profile: the manual's two contact recipients and its news (idempotent).
 
 The news is dated from the day it is first seeded, so the demo's dashboard looks current: it
-announces the registration window of the demo's spring holidays, the days bookings' seed opens
-and closes them (`portail.demo.spring_registration_window`).
+announces the registration window of the demo's next holidays, the days bookings' seed opens
+and closes them (`portail.demo.holidays_registration_window`).
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from portail.demo import DEMO_CONTACT_RECIPIENTS, spring_registration_window
+from portail.demo import DEMO_CONTACT_RECIPIENTS, holidays_registration_window, next_holidays
 from services.kit.database import Database
 from services.kit.outbox import utcnow
 
 from .models import ContactRecipient, News
 
-# Fixed ids: seeding twice finds them and adds nothing.
+# Fixed ids: seeding twice finds them and adds nothing (the news kept its first name).
 DEMO_NAMESPACE = uuid.UUID("0b6a8c52-55c4-4c0e-9a3f-1d2f8e7d0c01")
 DEMO_NEWS_ID = str(uuid.uuid5(DEMO_NAMESPACE, "news:alsh-printemps"))
 DEMO_NEWS_TITLE = "Inscriptions ALSH Josta Leku"
@@ -35,11 +35,12 @@ def french_day(day: date, *, year: bool = False) -> str:
 
 
 def demo_news_text(today: date) -> str:
-    """The manual's news: the registration window of the spring period that bookings' seed
-    opens on `today` (the same days, from `portail.demo`)."""
-    start, end = spring_registration_window(today)
+    """The manual's news: the registration window of the holidays' period that bookings' seed
+    opens on `today` (the same days and the period's name, from `portail.demo`)."""
+    start, end = holidays_registration_window(today)
+    name = next_holidays(today).name
     return (
-        "Les inscriptions aux prochaines vacances à l'ALSH Josta Leku sont du "
+        f"Les inscriptions aux {name[0].lower()}{name[1:]} à l'ALSH Josta Leku sont du "
         f"{french_day(start, year=start.year != end.year)} au {french_day(end, year=True)} "
         "via votre Espace Famille."
     )
@@ -55,7 +56,7 @@ async def seed_demo(database: Database, *, today: date | None = None) -> None:
     Paris's by default; a news seeded on an earlier day is kept as it is)."""
     now = utcnow()
     today = today or paris_today()
-    start, _ = spring_registration_window(today)
+    start, _ = holidays_registration_window(today)
     async with database.transaction() as session:
         for position, (name, email) in enumerate(DEMO_CONTACT_RECIPIENTS):
             if await session.get(ContactRecipient, recipient_id(name)) is None:

@@ -36,7 +36,7 @@ async def test_on_sqlite_the_demo_invoice_downloads_and_is_paid_with_the_simulat
     parent = signer.headers(subject="parent", families=[DEMO_FAMILY_ID])
     listed = await (await client.get(f"/families/{DEMO_FAMILY_ID}/invoices", headers=parent)).json()
     (invoice,) = listed["items"]
-    assert (invoice["number"], invoice["balance_cents"]) == ("F261100003", 1500)
+    assert (invoice["number"], invoice["balance_cents"]) == ("F261000003", 1500)
     pdf = await client.get(
         f"/families/{DEMO_FAMILY_ID}/invoices/{invoice['id']}/pdf", headers=parent
     )
@@ -58,7 +58,7 @@ async def test_on_sqlite_the_demo_invoice_downloads_and_is_paid_with_the_simulat
             f"/families/{DEMO_FAMILY_ID}/invoices", params={"state": "settled"}, headers=parent
         )
     ).json()
-    assert "F261100003" in [i["number"] for i in settled["items"]]
+    assert "F261000003" in [i["number"] for i in settled["items"]]
     dashboard = await (await client.get(f"/dashboard/{DEMO_FAMILY_ID}", headers=parent)).json()
     assert dashboard == {"factures": {"count": 0}}
 

@@ -90,7 +90,13 @@ async def test_the_demo_child_has_a_few_confirmed_reservations_once(tmp_path: Pa
         await seed_demo(database)
         async with database.sessions() as session:
             rows = (await session.scalars(select(Reservation))).all()
-            assert len(rows) == 2 and {r.state for r in rows} == {"confirmed"}
+            assert {r.state for r in rows} == {"confirmed"}
+            # Two days ahead to come, four days of last month attended (to invoice).
+            today = date.today()
+            assert sorted((r.day > today, r.attendance) for r in rows) == [
+                *[(False, "present")] * 4,
+                *[(True, None)] * 2,
+            ]
             for row in rows:
                 opening = await session.get(Opening, row.opening_id)
                 assert opening is not None and opening.booked == 1
@@ -146,8 +152,8 @@ async def test_the_seed_dates_from_the_towns_day_not_the_utc_one(tmp_path: Path)
                 select(func.min(Opening.day))
                 .join(Period, Period.id == Opening.period_id)
                 .where(Opening.activity_id == DEMO_ACTIVITY_PERISCOLAIRE_ID)
-                .where(Period.name.like("Année scolaire%"))
+                .where(Period.name.like("Année scolaire%"), Opening.day >= date(2027, 2, 1))
             )
     finally:
         await database.dispose()
-    assert first == date(2027, 2, 5)
+    assert first == date(2027, 2, 5)  # (January's, before, are the days last month had)

@@ -169,20 +169,25 @@ async def test_the_demo_news_is_dated_from_the_day_it_is_seeded_once(
     shown = await (
         await client.get(f"/dashboard/{family}", headers=signer.headers(families=[family]))
     ).json()
-    # Open from that week's Monday to the Thursday eleven days before the spring holidays
-    # (Monday 12 April 2027), as the manual's « du lundi 27 mars au jeudi 6 avril ».
+    # Open from that week's Monday to the Thursday eleven days before the next holidays six
+    # weeks ahead at least (the winter ones, Monday 8 February 2027), as the manual's « du
+    # lundi 27 mars au jeudi 6 avril ».
     text = (
-        "Les inscriptions aux prochaines vacances à l'ALSH Josta Leku sont du lundi 23 novembre "
-        "2026 au jeudi 1er avril 2027 via votre Espace Famille."
+        "Les inscriptions aux vacances d'hiver 2027 à l'ALSH Josta Leku sont du lundi 23 "
+        "novembre 2026 au jeudi 28 janvier 2027 via votre Espace Famille."
     )
     assert shown["news"] == [{"title": "Inscriptions ALSH Josta Leku", "text": text}]
     # Within a year only the last date says it; the weekdays match the dates.
-    # Seeded close to the holidays, registrations still close a month on at least.
-    assert "du lundi 2 mars au jeudi 2 avril 2026" in demo_news_text(date(2026, 3, 2))
-    assert "du lundi 8 mars au jeudi 15 avril 2027" in demo_news_text(date(2027, 3, 14))
+    assert "printemps 2026 à l'ALSH Josta Leku sont du lundi 2 mars au jeudi 2 avril 2026" in (
+        demo_news_text(date(2026, 3, 2))
+    )
+    # Seeded close to the holidays, the registration is to the next ones, a month on at least.
+    assert "d'été 2027 à l'ALSH Josta Leku sont du lundi 8 mars au jeudi 24 juin 2027" in (
+        demo_news_text(date(2027, 3, 14))
+    )
 
 
-async def test_the_demo_news_announces_the_days_the_demo_spring_period_opens_and_closes(
+async def test_the_demo_news_announces_the_days_the_demo_holidays_period_opens_and_closes(
     database: Database, tmp_path: Path
 ) -> None:
     """Both seeds, run the same day, tell the same truth (a Sunday, the Paris day of 23:30 UTC)."""
@@ -192,16 +197,16 @@ async def test_the_demo_news_announces_the_days_the_demo_spring_period_opens_and
         await upgrade_async(BOOKINGS_MIGRATIONS, bookings.url)
         await seed_bookings(bookings, clock=lambda: seeded_at)
         async with bookings.sessions() as session:
-            spring = await session.scalar(select(Period).where(Period.name.like("Vacances%")))
+            holidays = await session.scalar(select(Period).where(Period.name.like("Vacances%")))
     finally:
         await bookings.dispose()
     await seed_demo(database, today=date(2026, 11, 29))
     async with database.sessions() as session:
         news = await session.get(News, DEMO_NEWS_ID)
 
-    assert spring is not None and news is not None
-    opens = spring.registration_opens_at.astimezone(PARIS)
-    closes = spring.registration_closes_at.astimezone(PARIS)
+    assert holidays is not None and news is not None
+    opens = holidays.registration_opens_at.astimezone(PARIS)
+    closes = holidays.registration_closes_at.astimezone(PARIS)
     assert opens <= seeded_at < closes, "open on the day it is seeded"
     assert closes - seeded_at >= timedelta(days=30), "still open when tried weeks later"
     said = f"du {french_day(opens.date(), year=True)} au {french_day(closes.date(), year=True)}"

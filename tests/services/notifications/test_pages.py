@@ -12,7 +12,7 @@ from typing import Any
 import redis
 from sqlalchemy import func, select
 
-from portail.demo import spring_registration_window
+from portail.demo import holidays_registration_window
 from services.kit.database import Database
 from services.kit.testing import TestSigner
 from services.notifications.models import ContactMessage
@@ -171,7 +171,7 @@ async def test_a_parent_writes_to_the_guichet_and_staff_answer_from_their_inbox(
         response = await client.get(page)
         assert response.status == 200, page
     news = html.unescape(await (await client.get("/agents/actualites")).text())
-    start, _ = spring_registration_window(paris_today())  # the demo news, seeded today
+    start, _ = holidays_registration_window(paris_today())  # the demo news, seeded today
     shown = start - timedelta(days=7)
     assert f"Du {shown:%d/%m/%Y}" in news and shown.isoformat() not in news  # French dates
     # The agent reads the family's journal: « vos connexions » would speak to the agent.
