@@ -11,7 +11,7 @@ from aiohttp import web
 from services.kit.bodies import json_response, read_json, read_query
 from services.kit.identity import caller, holds, require_family, require_scope
 from services.kit.keys import DATABASE, HTTP_CLIENT, SETTINGS
-from services.kit.openapi import operation
+from services.kit.openapi import IDEMPOTENT_REPLAYED, idempotency_key, operation
 from services.kit.problems import BadRequest, Conflict, Forbidden, NotFound, Problem
 
 from . import attendance, calendar_feed, grid, reservations
@@ -127,7 +127,9 @@ async def _save(
     tags=TAGS,
     request=ChangeBatch,
     response=SaveResult,
-    errors=(404,),
+    errors=(404, 409),
+    headers={"Idempotency-Key": idempotency_key(KEY)},
+    response_headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
 )
 async def save_changes(request: web.Request) -> web.Response:
     """POST /families/{family_id}/reservations/changes."""
@@ -140,11 +142,14 @@ async def save_changes(request: web.Request) -> web.Response:
 @routes.post("/families/{family_id}/reservations/repeat")
 @operation(
     "Repeat a person's week (every week or one in two until a date), for several children "
-    "at once; copy last week = week_of last week, until this week",
+    "at once; copy last week = week_of last week, until this week; `Idempotency-Key` replays "
+    "the first answer",
     tags=TAGS,
     request=RepeatRequest,
     response=SaveResult,
-    errors=(404,),
+    errors=(404, 409),
+    headers={"Idempotency-Key": idempotency_key(KEY)},
+    response_headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
 )
 async def repeat_week(request: web.Request) -> web.Response:
     """POST /families/{family_id}/reservations/repeat."""

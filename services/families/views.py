@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from services.kit.identity import caller, require_family, require_scope, require_staff
 from services.kit.keys import DATABASE
-from services.kit.openapi import operation
+from services.kit.openapi import IDEMPOTENT_REPLAYED, idempotency_key, operation
 from services.kit.outbox import utcnow
 from services.kit.problems import Conflict, NotFound, Problem
 
@@ -318,7 +318,8 @@ async def dashboard(request: web.Request) -> web.Response:
     response=FamilyRead,
     status=201,
     errors=(409,),
-    headers={idempotency.HEADER: {"type": "string", "pattern": idempotency.KEY.pattern}},
+    headers={idempotency.HEADER: idempotency_key(idempotency.KEY)},
+    response_headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
 )
 async def create_family(request: web.Request) -> web.Response:
     """POST /families [Idempotency-Key: …]."""
@@ -391,7 +392,8 @@ async def set_quotient(request: web.Request) -> web.Response:
     response=PersonRead,
     status=201,
     errors=(404, 409),
-    headers={idempotency.HEADER: {"type": "string", "pattern": idempotency.KEY.pattern}},
+    headers={idempotency.HEADER: idempotency_key(idempotency.KEY)},
+    response_headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
 )
 async def create_person(request: web.Request) -> web.Response:
     """POST /families/{family_id}/persons [Idempotency-Key: …]."""

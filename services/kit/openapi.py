@@ -14,8 +14,10 @@ from pydantic_core import core_schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 # A query parameter: its JSON type ("string"), or its whole schema when it has bounds.
+# `description` and `deprecated` in that schema go to the parameter itself.
 QueryParameter = str | dict[str, Any]
 _OPERATION_ATTR = "__openapi_operation__"
+_PARAMETER_FIELDS = ("description", "deprecated")
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -29,6 +31,35 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "errors": {"type": "array", "items": {"type": "object"}},
     },
 }
+
+
+@dataclass(frozen=True)
+class ResponseHeader:
+    """A header the success answer may carry (`required`: every success answer does)."""
+
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+
+def idempotency_key(key: re.Pattern[str]) -> dict[str, Any]:
+    """The IETF draft's `Idempotency-Key` request header, as a service that honours it reads
+    it (`key`, its own check of a key)."""
+    return {
+        "type": "string",
+        "pattern": key.pattern,
+        "description": "Your own key for this operation, sent again by its retries: a retry "
+        "gets the first answer again (with `Idempotent-Replayed: true`) instead of doing the "
+        "operation twice",
+    }
+
+
+# What marks such a retry's answer.
+IDEMPOTENT_REPLAYED = ResponseHeader(
+    "`true` when this answer is the one first given to the request's Idempotency-Key, sent "
+    "again: nothing was done this time",
+    {"type": "string", "const": "true"},
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +77,7 @@ class Operation:
     many: bool = False
     files: tuple[str, ...] = ()
     headers: dict[str, QueryParameter] = field(default_factory=dict)
+    response_headers: dict[str, ResponseHeader] = field(default_factory=dict)
 
 
 def operation(
@@ -61,6 +93,7 @@ def operation(
     many: bool = False,
     files: tuple[str, ...] = (),
     headers: Mapping[str, QueryParameter] | None = None,
+    response_headers: Mapping[str, ResponseHeader] | None = None,
 ) -> Callable[[F], F]:
     """Describe a handler for the service's OpenAPI document.
 
@@ -69,6 +102,7 @@ def operation(
     each parameter's JSON type, or its whole schema when it has bounds (`{"type": "integer",
     "maximum": 500}`), so that callers and the contract tests know them. `headers`: optional
     request headers the handler reads (`Idempotency-Key`), described the same way.
+    `response_headers`: headers the success answer may carry (`Idempotent-Replayed`).
     """
 
     def decorate(handler: F) -> F:
@@ -87,6 +121,7 @@ def operation(
                 many,
                 files,
                 dict(headers or {}),
+                dict(response_headers or {}),
             ),
         )
         return handler
@@ -129,8 +164,18 @@ class _ServedJsonSchema(GenerateJsonSchema):
         return {"type": "string", "format": "partial-time"}
 
 
-def _query_schema(parameter: QueryParameter) -> dict[str, Any]:
-    return {"type": parameter} if isinstance(parameter, str) else dict(parameter)
+def _parameter(name: str, where: str, parameter: QueryParameter) -> dict[str, Any]:
+    schema = {"type": parameter} if isinstance(parameter, str) else dict(parameter)
+    described = {key: schema.pop(key) for key in _PARAMETER_FIELDS if key in schema}
+    return {"name": name, "in": where, "required": False, **described, "schema": schema}
+
+
+def _header_object(header: ResponseHeader) -> dict[str, Any]:
+    return {
+        "description": header.description,
+        "required": header.required,
+        "schema": dict(header.schema),
+    }
 
 
 def _schema_ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
@@ -152,6 +197,10 @@ def _operation_object(described: Operation, path: str, schemas: dict[str, Any]) 
         if described.many:
             body = {"type": "array", "items": body}
         success["content"] = {"application/json": {"schema": body}}
+    if described.response_headers:
+        success["headers"] = {
+            name: _header_object(header) for name, header in described.response_headers.items()
+        }
     responses[str(described.response_status)] = success
     # 400: the kit's guard refuses control characters anywhere in the address, before any
     # handler; 422: a declared query is validated like a body.
@@ -167,14 +216,8 @@ def _operation_object(described: Operation, path: str, schemas: dict[str, Any]) 
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in _path_parameters(path)
         ]
-        + [
-            {"name": name, "in": "query", "required": False, "schema": _query_schema(kind)}
-            for name, kind in described.query.items()
-        ]
-        + [
-            {"name": name, "in": "header", "required": False, "schema": _query_schema(kind)}
-            for name, kind in described.headers.items()
-        ]
+        + [_parameter(name, "query", kind) for name, kind in described.query.items()]
+        + [_parameter(name, "header", kind) for name, kind in described.headers.items()]
     )
     result: dict[str, Any] = {
         "summary": described.summary,

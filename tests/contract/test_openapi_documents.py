@@ -52,3 +52,38 @@ def test_every_path_parameter_is_named_as_in_its_path(name: str) -> None:
         for method, operation in operations.items():
             declared = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
             assert declared == in_path, f"{method.upper()} {path}: {declared}"
+
+
+# The routes that honour an Idempotency-Key and mark its replays (services' own tests replay
+# each one for real).
+IDEMPOTENT = {
+    ("families", "post", "/families"),
+    ("families", "post", "/families/{family_id}/persons"),
+    ("bookings", "post", "/families/{family_id}/reservations/changes"),
+    ("bookings", "post", "/families/{family_id}/reservations/repeat"),
+}
+
+
+def test_every_idempotent_route_documents_its_key_and_the_replay_header() -> None:
+    documented = set()
+    for name in SERVICE_NAMES:
+        for path, operations in build_document(name)["paths"].items():
+            for method, operation in operations.items():
+                headers = [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+                replayed = {
+                    status: response.get("headers", {}).get("Idempotent-Replayed")
+                    for status, response in operation["responses"].items()
+                }
+                if "Idempotency-Key" in headers or any(replayed.values()):
+                    documented.add((name, method, path))
+                    success = next(s for s in replayed if s.startswith("2"))
+                    assert replayed[success] is not None, (name, method, path, "no header")
+                    assert replayed[success] == {
+                        "description": replayed[success]["description"],
+                        "required": False,
+                        "schema": {"type": "string", "const": "true"},
+                    }, (name, method, path)
+                    assert "Idempotency-Key" in headers, (name, method, path)
+                    assert "409" in operation["responses"], "a twin still running is a 409"
+
+    assert documented == IDEMPOTENT

@@ -138,6 +138,30 @@ async def test_a_retry_of_a_finished_save_gets_its_first_answer_and_books_nothin
     assert booked == 1 and states == {"confirmed": 1} and len(events) == 1
 
 
+async def test_a_replayed_save_sends_the_header_the_served_document_names(
+    client: TestClient, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    document = await (await client.get("/openapi.json")).json()
+    setup = await setup_reservations(client, signer, stand_in, capacity=2, children=1)
+    family_id, child = setup.children[0]
+    path = "/families/{family_id}/reservations/changes"
+    operation = document["paths"][path]["post"]
+    named = operation["responses"]["200"]["headers"]["Idempotent-Replayed"]["schema"]["const"]
+    assert "Idempotency-Key" in [p["name"] for p in operation["parameters"]]
+
+    answers = []
+    for _ in range(2):
+        response = await client.post(
+            path.format(family_id=family_id),
+            json={"changes": [book(child, setup.opening(WED))]},
+            headers={**as_parent(signer, family_id), "Idempotency-Key": "documented-1"},
+        )
+        assert response.status == 200, await response.text()
+        answers.append(response.headers.get("Idempotent-Replayed"))
+
+    assert answers == [None, named] == [None, "true"]
+
+
 async def test_crosswise_saves_cancelling_and_booking_the_same_openings_never_deadlock(
     client: TestClient, signer: TestSigner, stand_in: ContractStandIn
 ) -> None:

@@ -198,3 +198,25 @@ async def test_a_retry_replays_on_the_embedded_database_too(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert await again.json() == await first.json()
     assert await _families_named(api, name) == 1
+
+
+async def test_a_replay_sends_the_header_the_served_document_names(api: FamiliesApi) -> None:
+    document = await (await api.client.get("/openapi.json")).json()
+    family, name = await api.family(), f"DOC-{uuid.uuid4().hex[:8]}"
+    child = {"role": "child", "first_name": name, "last_name": "DURAND",
+             "birth_date": "2020-03-14"}  # fmt: skip
+
+    for path, sent, body in (
+        ("/families", "/families", _body(name)),
+        ("/families/{family_id}/persons", f"/families/{family['id']}/persons", child),
+    ):
+        success = document["paths"][path]["post"]["responses"]["201"]
+        named = success["headers"]["Idempotent-Replayed"]["schema"]["const"]
+        key = str(uuid.uuid4())
+        headers = {**_census(api), "Idempotency-Key": key}
+        first = await api.client.post(sent, json=body, headers=headers)
+        again = await api.client.post(sent, json=body, headers=headers)
+
+        assert (first.status, again.status) == (201, 201), await again.text()
+        assert "Idempotent-Replayed" not in first.headers
+        assert again.headers["Idempotent-Replayed"] == named == "true", path
