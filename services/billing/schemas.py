@@ -206,9 +206,11 @@ class InvoiceList(BaseModel):
 
 class StaffInvoiceList(InvoiceList):
     """One page of the issued invoices staff and the accounting software list: `total`
-    counts every invoice of the filter, and the situation covers them all, not the page."""
+    counts every invoice of the filter, and the situation covers them all, not the page;
+    `next_cursor` (null on the last page) is the `cursor=` of the next page."""
 
     total: int
+    next_cursor: str | None = None
 
 
 class RunRead(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -11,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.kit.database import Database
 from services.kit.outbox import record_event, utcnow
 
-from . import events
+from . import events, paging
 from .config import BillingSettings
 from .errors import InvoiceNotFound, InvoiceStateConflict
 from .invoicing import SOURCE, issue, issued_event
 from .models import Invoice, InvoiceLine, OutboxMessage, Payment, PaymentAllocation
 from .money import euros
+from .paging import Position
 from .payment_methods import method_label
 from .pdfs import ensure_pdf
 from .schemas import SETTLED_STATES, TO_PAY_STATES, StatementEntry
@@ -70,6 +72,17 @@ async def situation(session: AsyncSession, *, family_id: str) -> tuple[int, int]
     return int(row[0]), int(row[1])
 
 
+@dataclass(frozen=True)
+class StaffPage:
+    """One page of the staff invoice list, and the whole filter's count and situation."""
+
+    items: list[Invoice]
+    next: Position | None  # the last item's position, when more follow
+    total: int
+    to_pay_count: int
+    balance_due_cents: int
+
+
 async def staff_invoices(
     session: AsyncSession,
     *,
@@ -77,10 +90,12 @@ async def staff_invoices(
     month: str | None,
     state: str,
     limit: int,
-    offset: int,
-) -> tuple[list[Invoice], int, int, int]:
+    offset: int = 0,
+    after: Position | None = None,
+) -> StaffPage:
     """One page of the issued invoices (newest number first; the id breaks ties, so pages
-    never overlap), with the count, the number to pay and the balance due of the whole filter."""
+    never overlap), from `after` (keyset) or `offset`, with the count, the number to pay and
+    the balance due of the whole filter — never of the page, whatever the position."""
     where: list[ColumnElement[bool]] = [VISIBLE]
     if family_id:
         where.append(Invoice.family_id == family_id)
@@ -92,9 +107,11 @@ async def staff_invoices(
         where.append(Invoice.balance_cents == 0)
     page = (
         select(Invoice)
-        .where(*where)
+        .where(*where, *([paging.after(after)] if after is not None else []))
         .order_by(Invoice.number.desc().nulls_last(), Invoice.id.desc())
-        .limit(limit)
+        # One more than asked tells whether another page follows, so the last page has no
+        # cursor (a full last page would otherwise send the caller to an empty one).
+        .limit(limit + 1)
         .offset(offset)
     )
     live = Invoice.state != "cancelled"
@@ -105,7 +122,11 @@ async def staff_invoices(
     ).where(*where)
     found = list(await session.scalars(page))
     total, to_pay, due = (await session.execute(totals)).one()
-    return found, int(total), int(to_pay), int(due)
+    items = found[:limit]
+    more = len(found) > limit
+    return StaffPage(
+        items, Position.of(items[-1]) if more else None, int(total), int(to_pay), int(due)
+    )
 
 
 async def get_invoice(session: AsyncSession, *, invoice_id: str, family_id: str | None) -> Invoice:

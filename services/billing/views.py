@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from services.kit.bodies import json_response, read_json, read_query
@@ -29,6 +29,7 @@ from .clock import today
 from .config import BillingSettings
 from .errors import InvoiceNotFound, PaymentNotFound, RunNotFound, UnknownOperation
 from .models import Invoice, InvoicingRun, Payment, PaymentAttempt
+from .paging import Position
 from .payfip import PayfipClient, simulator_client
 from .pdf import render_receipt
 from .pdfs import ensure_pdf, header_of
@@ -569,13 +570,24 @@ class StaffFilter(BaseModel):
     month: Month | None = None
     state: str = Field("all", pattern=r"^(to_pay|settled|all)$")
     limit: int = Field(STAFF_PAGE, ge=1, le=MAX_STAFF_PAGE)
+    cursor: str | None = Field(None, max_length=200)
+    # Deprecated: a position by count shifts when an invoice is issued meanwhile.
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+    @field_validator("cursor")
+    @classmethod
+    def _ours(cls, value: str | None) -> str | None:
+        if value is not None:
+            Position.decode(value)
+        return value
 
 
 @routes.get("/staff/invoices")
 @operation(
     "Issued invoices (filter by family, month, state), newest number first, in pages of "
-    "`limit` from `offset`; `total` and the situation count the whole filter",
+    "`limit`: follow `next_cursor` with `cursor=` until it is null (every invoice once, even "
+    "while invoices are issued); `offset` is deprecated; `total` and the situation count the "
+    "whole filter",
     tags=("staff",),
     response=StaffInvoiceList,
     query={
@@ -588,29 +600,43 @@ class StaffFilter(BaseModel):
             "maximum": MAX_STAFF_PAGE,
             "default": STAFF_PAGE,
         },
-        "offset": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+        "cursor": {"type": "string", "maxLength": 200},
+        "offset": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_OFFSET,
+            "default": 0,
+            "deprecated": True,
+        },
     },
 )
 async def staff_invoices(request: web.Request) -> web.Response:
-    """GET /staff/invoices?limit=100&offset=0."""
+    """GET /staff/invoices?limit=100, then ?cursor=<next_cursor> until it is null."""
     staff_or_reader(request)
     query = read_query(request, StaffFilter)
+    if query.cursor is not None and query.offset:
+        raise ValidationFailed(
+            "Invalid query parameters.",
+            errors=[{"field": "offset", "message": "Give either cursor or offset, not both."}],
+        )
     async with request.app[DATABASE].sessions() as session:
-        found, total, to_pay, due = await service.staff_invoices(
+        page = await service.staff_invoices(
             session,
             family_id=query.family_id,
             month=query.month,
             state=query.state,
             limit=query.limit,
             offset=query.offset,
+            after=None if query.cursor is None else Position.decode(query.cursor),
         )
     return json_response(
         StaffInvoiceList(
-            items=[invoice_read(i) for i in found],
-            total=total,
-            to_pay_count=to_pay,
-            balance_due_cents=due,
+            items=[invoice_read(i) for i in page.items],
+            total=page.total,
+            to_pay_count=page.to_pay_count,
+            balance_due_cents=page.balance_due_cents,
             as_of=today(),
+            next_cursor=None if page.next is None else page.next.encode(),
         )
     )
 
