@@ -163,8 +163,10 @@ def _tariffs() -> list[Tariff]:
     alsh = (DEMO_ACTIVITY_ALSH_ID, DEMO_ACTIVITY_ALSH)
     peri = (DEMO_ACTIVITY_PERISCOLAIRE_ID, DEMO_ACTIVITY_PERISCOLAIRE)
     cantine = (DEMO_ACTIVITY_CANTINE_ID, DEMO_ACTIVITY_CANTINE)
-    day = ((0, 700, 700), (701, 1200, 1100), (1201, None, 1500))
-    half = ((0, 700, 400), (701, 1200, 600), (1201, None, 800))
+    # The family TEST's QF (850) is in the first bracket: its days cost the DAY_PRICE of its
+    # seeded invoices, and the month its agent invoices costs the same.
+    day = ((0, 900, DAY_PRICE), (901, 1200, 1100), (1201, None, 1500))
+    half = ((0, 900, 400), (901, 1200, 600), (1201, None, 800))
     found = []
     for unit, prices in (("journee", day), ("matin", half), ("apres_midi", half)):
         found.append(tariff(*alsh, unit, True, mode="brackets", brackets=brackets(*prices)))

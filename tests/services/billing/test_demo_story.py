@@ -93,13 +93,18 @@ async def test_seeded_any_day_the_demo_registers_for_holidays_ahead_and_has_a_mo
     assert month == previous_month(today)
     run = await portal.preview(month)
     (draft,) = [i for i in run["invoices"] if i["family_id"] == DEMO_FAMILY_ID]
-    assert [(x["person_id"], x["unit"], x["attendance"]) for x in draft["lines"]] == [
-        (DEMO_CHILD_ID, "journee", "present")
-    ] * 4, draft["lines"]
+    assert [
+        (x["person_id"], x["unit"], x["attendance"], x["unit_price_cents"]) for x in draft["lines"]
+    ] == [(DEMO_CHILD_ID, "journee", "present", 700)] * 4, draft["lines"]
     assert all(x["day"].startswith(month) for x in draft["lines"])
     # The family has its issued invoices: one to pay, of the month before.
     (to_pay,) = (await portal.invoices(DEMO_FAMILY_ID, state="to_pay"))["items"]
     assert to_pay["month"] == previous_month(billing_month(today))
+    detail = await portal.billing.get(
+        f"/families/{DEMO_FAMILY_ID}/invoices/{to_pay['id']}", headers=portal.parent(DEMO_FAMILY_ID)
+    )
+    # Priced as the month to invoice is, the family's QF (850) in the demo's first bracket.
+    assert {x["unit_price_cents"] for x in (await detail.json())["lines"]} == {700}
 
 
 async def test_the_staff_billing_page_opens_on_the_demos_month_to_invoice(
