@@ -153,7 +153,52 @@ async def _page(
         context["next"] = following.isoformat()
         context["last_week"] = (first - timedelta(days=7)).isoformat()
         context["today"] = paris_today().isoformat()
+        if view == "mois":
+            context["month_days"] = [
+                _month_days(planning["days"], a["rows"], context["today"])
+                for a in planning["activities"]
+            ]
     return await render(request, "bookings/reservations.html", context, status=status)
+
+
+Quiet = tuple[str, str, str | None]
+
+
+def _month_days(days: list[str], rows: list[dict[str, Any]], today: str) -> list[dict[str, Any]]:
+    """An activity's month as a phone lists it, a day under another: `{"day", "index"}` for a
+    day shown with each unit (a box to tick, a reservation, an opening still to come, today),
+    `{"first", "last", "state", "label", "reason"}` for a run of days with nothing to tick
+    nor read, said in one line (« Du … au … — hors période ») instead of a block of identical
+    cells per day: the month's weekends and days out of the period, its past days left empty."""
+    entries: list[dict[str, Any]] = []
+    for index, day in enumerate(days):
+        quiet = _quiet_day([row["cells"][index] for row in rows], day, today)
+        last = entries[-1] if entries else None
+        if quiet is None:
+            entries.append({"day": day, "index": index})
+        elif last is not None and last.get("quiet") == quiet:
+            last["last"] = day
+        else:
+            state, label, reason = quiet
+            entries.append({"day": None, "quiet": quiet, "first": day, "last": day,
+                            "state": state, "label": label, "reason": reason})  # fmt: skip
+    return entries
+
+
+def _quiet_day(cells: list[dict[str, Any]], day: str, today: str) -> Quiet | None:
+    """The state, label and reason every unit shares on a day with nothing to do nor to read
+    (no box, nothing booked, and no opening — or an opening already past); None otherwise.
+    Today is never quiet: the phone's « Aujourd'hui » link leads to its heading."""
+    if day == today or not cells:
+        return None
+    if any(c["bookable"] or c["cancellable"] or c["kind"] != "possible" for c in cells):
+        return None
+    opened = any(c.get("opening_id") for c in cells)
+    if opened and day > today:
+        return None
+    # A past opening's reason names its own deadline: the run keeps none of them.
+    shared = {(c["state"], c["label"], None if opened else c.get("locked_reason")) for c in cells}
+    return shared.pop() if len(shared) == 1 else None
 
 
 def _day_shown(request: web.Request, value: str | date, *, weekday: bool = True,
@@ -202,8 +247,11 @@ async def save_reservations(request: web.Request) -> web.StreamResponse:
     week = _day(_field(form, "semaine"))
     if family_id is None or not ID.match(person_id):
         raise web.HTTPSeeOther("/reservations")
-    book = [str(v)[:64] for v in form.getall("reserver", [])][:MAX_TICKS]
-    cancel = [str(v)[:64] for v in form.getall("annuler", [])][:MAX_TICKS]
+    # Each box once: the month's phone list and its grid carry the same boxes (one of them
+    # hidden), and a page turned between the two without its script sends a box ticked in
+    # both twice — the service refuses the second as « la même case figure deux fois ».
+    book = list(dict.fromkeys(str(v)[:64] for v in form.getall("reserver", [])))[:MAX_TICKS]
+    cancel = list(dict.fromkeys(str(v)[:64] for v in form.getall("annuler", [])))[:MAX_TICKS]
     changes = [{"person_id": person_id, "opening_id": o, "action": "book"} for o in book]
     changes += [{"person_id": person_id, "opening_id": o, "action": "cancel"} for o in cancel]
     back = _back(family_id, person_id, week, view)

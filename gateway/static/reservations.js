@@ -2,6 +2,9 @@
 // two ticked units that cannot share a day (each row's `data-excludes`, the service's rule
 // read both ways) before saving. Without this script the planning works the same
 // (checkboxes, reset, submit) and the service refuses such a pair with its reason anyway.
+// The month carries each box twice, in its grid and in its phone list (one of them hidden):
+// a box ticked in one is ticked in its twin, so a phone turned sideways (the grid) shows the
+// same ticks, and each change is counted and flagged once.
 (function () {
   "use strict";
   var form = document.getElementById("planning-form");
@@ -15,36 +18,37 @@
     return codes.indexOf(other.getAttribute("data-unit")) !== -1;
   }
 
-  function dayOf(box) {
-    // The column's header ("mer. 21/04"): the same day is the same column of one table.
-    var td = box.closest("td");
-    var head = td.closest("table").querySelector("thead tr");
-    return head && head.cells[td.cellIndex] ? head.cells[td.cellIndex].textContent.trim() : "";
+  function twins(box) {
+    return form.querySelectorAll("input[data-change][name='" + box.name + "'][value='" +
+      box.value + "']");
   }
 
   function flagClashes() {
     if (!clashes) { return; }
     var sentences = [];
     var flagged = [];
-    form.querySelectorAll("table.planning").forEach(function (table) {
+    // One activity's grid, or its list of days: the same day is the same `data-day`.
+    form.querySelectorAll("table.planning, .planning-days").forEach(function (planning) {
       var ticked = Array.prototype.slice.call(
-        table.querySelectorAll("input[name='reserver']:checked"));
+        planning.querySelectorAll("input[name='reserver']:checked"));
       ticked.forEach(function (a, i) {
         ticked.slice(i + 1).forEach(function (b) {
-          var sameDay = a.closest("td").cellIndex === b.closest("td").cellIndex;
+          var sameDay = a.getAttribute("data-day") === b.getAttribute("data-day");
           if (sameDay && (excludes(a, b) || excludes(b, a))) {
             flagged.push(a, b);
-            sentences.push(clashes.getAttribute("data-message")
+            var sentence = clashes.getAttribute("data-message")
               .replace("{a}", a.getAttribute("data-unit-label"))
               .replace("{b}", b.getAttribute("data-unit-label"))
-              .replace("{day}", dayOf(a)));
+              .replace("{day}", a.getAttribute("data-day-label"));
+            // The grid and the list of one month say the same pair: once.
+            if (sentences.indexOf(sentence) === -1) { sentences.push(sentence); }
           }
         });
       });
     });
     form.querySelectorAll("input[name='reserver']").forEach(function (box) {
       var clash = flagged.indexOf(box) !== -1;
-      box.closest("td").classList.toggle("cell--clash", clash);
+      box.closest(".cell").classList.toggle("cell--clash", clash);
       if (clash) {
         box.setAttribute("aria-invalid", "true");
         box.setAttribute("aria-describedby", "clashes");
@@ -57,12 +61,17 @@
   }
 
   function count() {
-    var n = form.querySelectorAll("input[data-change]:checked").length;
+    var changes = [];
+    form.querySelectorAll("input[data-change]:checked").forEach(function (box) {
+      var change = box.name + " " + box.value;
+      if (changes.indexOf(change) === -1) { changes.push(change); }
+    });
+    var n = changes.length;
     // The page's sentence, in its language (« {n} changement(s) non enregistré(s) »).
     pending.textContent = n ? pending.getAttribute("data-message").replace("{n}", n) : "";
-    form.querySelectorAll("td.cell").forEach(function (td) {
-      var box = td.querySelector("input[data-change]");
-      td.classList.toggle("cell--changed", !!(box && box.checked));
+    form.querySelectorAll(".cell").forEach(function (cell) {
+      var box = cell.querySelector("input[data-change]");
+      cell.classList.toggle("cell--changed", !!(box && box.checked));
     });
     flagClashes();
     return n;
@@ -93,9 +102,26 @@
     });
   }
 
-  form.addEventListener("change", count);
+  form.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box.matches && box.matches("input[data-change]")) {
+      twins(box).forEach(function (twin) { twin.checked = box.checked; });
+    }
+    count();
+  });
   form.addEventListener("reset", function () { window.setTimeout(count, 0); });
-  form.addEventListener("submit", function () { submitting = true; });
+  form.addEventListener("submit", function () {
+    submitting = true;
+    // The twins not shown are left out of the POST (the form's entries are read after this
+    // event): each box is sent once, as from the grid alone.
+    form.querySelectorAll("input[data-change]").forEach(function (box) {
+      if (!box.getClientRects().length) { box.disabled = true; }
+    });
+  });
+  // Back to this page from the answer (the browser's page cache): its boxes usable again.
+  window.addEventListener("pageshow", function () {
+    form.querySelectorAll("input[data-change]").forEach(function (box) { box.disabled = false; });
+  });
   window.addEventListener("beforeunload", function (event) {
     if (!submitting && count() > 0) { event.preventDefault(); event.returnValue = ""; }
   });

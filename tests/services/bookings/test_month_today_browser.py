@@ -1,6 +1,8 @@
-"""On a phone, this month's planning opens on today's column: the month starts on the 1st, and
-the parent scrolled sideways through the past days (about thirty columns) to reach today. The
-desktop's grid is left as it was when it fits; the legend stays one readable column."""
+"""On a phone, this month is a day under another (no grid scrolled sideways through thirty
+columns): today is its own block, its heading marked as today to a screen reader and in words,
+and « Aller à aujourd'hui » leads there. The week's grid, still wider than a phone, opens on
+today's column. The desktop's month grid is left as it was; the legend stays one readable
+column."""
 
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ from .test_browser import DESKTOP
 from .test_reservation_pages import ready_child
 
 pytestmark = [pytest.mark.browser, requires_chromium]
+
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre"]  # fmt: skip
 
 # Where today's column heading (found by its « 29/11 ») sits against the visible part of the
 # grid: right of the sticky unit column, left of the grid's right edge.
@@ -32,31 +37,45 @@ TODAY_IN_VIEW = """label => {
 
 
 @pytest.mark.timeout(180)
-async def test_this_month_on_a_phone_opens_on_today(portal: Portal, signer: TestSigner) -> None:
+async def test_this_month_on_a_phone_leads_to_today(portal: Portal, signer: TestSigner) -> None:
     await ready_child(portal, signer)
     base = portal.base_url
     today = paris_today()
-    month = (
+    week = (
         f"{base}/reservations?famille={portal.family_id}&personne={portal.child_id}"
-        f"&semaine={today.isoformat()}&vue=mois"
+        f"&semaine={today.isoformat()}"
     )
+    month = f"{week}&vue=mois"
     async with chromium() as browser:
         page = await browser.new_page(viewport=PHONE, is_mobile=True)
         await sign_in_on_page(page, base, PARENT_EMAIL, PASSWORD)
         await page.goto(month)
-        shown = await page.evaluate(TODAY_IN_VIEW, f"{today:%d/%m}")
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        heading = page.locator(".planning-days h3[aria-current='date']")
+        assert await heading.count() == 1
+        spoken = f"{today.day} {MONTHS[today.month - 1]} {today.year}"
+        assert spoken in await heading.inner_text()
+        assert "aujourd'hui" in await heading.inner_text()
+        await page.get_by_role("link", name="Aller à aujourd'hui").click()
+        top = await heading.evaluate("h => h.getBoundingClientRect().top")
+        assert 0 <= top < PHONE["height"] / 2, top  # today at the top of the screen
         await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-month-today.png"))
         await page.screenshot(
             path=str(SCREENSHOTS / "reservations-phone-month-today-full.png"), full_page=True
         )
-        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         legend = page.locator(".legend__list li").first
         assert (await legend.bounding_box() or {"width": 0})["width"] > PHONE["width"] / 2
+
+        # The week's grid, wider than the phone, opens on today's column.
+        await page.goto(week)
+        shown = await page.evaluate(TODAY_IN_VIEW, f"{today:%d/%m}")
+        assert shown["visibleFrom"] - 1 <= shown["left"], shown
+        assert shown["right"] <= shown["visibleTo"] + 1, shown
+        assert shown["current"] == "date", shown  # a screen reader says which column is today
+
         await page.set_viewport_size(DESKTOP)
         await page.goto(month)
         # The desktop as before: with no box in this month's grid, it opens on the 1st.
         assert await page.evaluate("document.querySelector('.planning-scroll').scrollLeft") == 0
+        assert not await page.locator(".planning-days").is_visible()
         await page.screenshot(path=str(SCREENSHOTS / "reservations-desktop-month-today.png"))
-    assert shown["visibleFrom"] - 1 <= shown["left"], shown
-    assert shown["right"] <= shown["visibleTo"] + 1, shown
-    assert shown["current"] == "date", shown  # a screen reader says which column is today

@@ -69,7 +69,8 @@ async def _parent_pages(
     await audit.check(page, "/reservations (month)")
     # Wednesday ticked as a parent does; Thursday's journée and matin added to the form (the
     # page's script would not let both be ticked): one saved, one refused in the results.
-    await page.locator(f"input[value='{openings[(WED, 'journee')]}']").check()
+    # The box shown: on a phone the month's list of days; its twin in the grid is hidden.
+    await page.locator(f"input[value='{openings[(WED, 'journee')]}']:visible").check()
     await page.evaluate(
         """ids => { const form = document.querySelector("form[action='/reservations/enregistrer']");
         for (const id of ids) { const i = document.createElement('input');

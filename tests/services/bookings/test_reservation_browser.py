@@ -49,8 +49,9 @@ async def test_a_parent_books_two_wednesdays_then_cancels_one_in_a_browser(
         await page.get_by_role("link", name="Enfant TEST").click()
         await page.wait_for_load_state()
         await page.goto(month)
-        await page.get_by_label(f"Journée {SPOKEN[WED_1]} — réserver").check()
-        await page.get_by_label(f"Journée {SPOKEN[WED_2]} — réserver").check()
+        # By role: the box shown (the month's grid, hidden on a phone, has its twin).
+        await page.get_by_role("checkbox", name=f"Journée {SPOKEN[WED_1]} — réserver").check()
+        await page.get_by_role("checkbox", name=f"Journée {SPOKEN[WED_2]} — réserver").check()
         pending = page.locator("#pending")
         assert "2 changement(s) non enregistré(s)" in await pending.inner_text()
         await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-ticked.png"),
@@ -70,7 +71,7 @@ async def test_a_parent_books_two_wednesdays_then_cancels_one_in_a_browser(
         await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-saved.png"),
                               full_page=True)  # fmt: skip
 
-        await page.get_by_label(f"Journée {SPOKEN[WED_2]} — annuler").check()
+        await page.get_by_role("checkbox", name=f"Journée {SPOKEN[WED_2]} — annuler").check()
         await page.get_by_role("button", name="ENREGISTRER").click()
         await page.wait_for_load_state()
         assert "annulé" in await page.locator(".results").inner_text()
