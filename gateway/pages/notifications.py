@@ -105,11 +105,15 @@ EVENT_LABELS = {
     "invoice.issued": "Facture disponible",
     "invoice.cancelled": "Facture annulée",
     "payment.received": "Paiement reçu",
+    # « Contacter la structure »: written by this service itself, with the message.
+    "contact.message_sent": "Message envoyé à la structure",
+    "contact.replied": "Réponse de la structure",
 }
 # `portail families-inapplicable-fields --apply` (event marked `maintenance`): the town emptied
 # fields, which must not read as something the family did.
 MAINTENANCE_LABEL = "Maintenance : champs vidés"
 DETAIL_FIELDS = (
+    "recipient_name",
     "person_name",
     "activity_name",
     "period_name",
@@ -192,12 +196,49 @@ def _detail(entry: dict[str, Any], _: Translate = _french) -> str:
     parts = [str(shown[k]) for k in DETAIL_FIELDS if shown.get(k)]
     if summary.get("labels"):  # the fields of a change request, as « Ma famille » names them
         parts.append(", ".join(_(str(label)) for label in summary["labels"]))
+    if summary.get("subject"):  # a message's subject, never its body
+        parts.append(_("objet : {subject}", subject=str(summary["subject"])))
     if summary.get("reason"):
         reason = str(summary["reason"])
         if entry.get("event_type") == "account.login_failed":
             reason = _(LOGIN_FAILURE_REASONS.get(reason, "autre motif"))
         parts.append(_("motif : {reason}", reason=reason))
     return " — ".join(parts)
+
+
+def _person(person: Any, viewer: str | None, _: Translate = _french) -> str:
+    """« un agent de la structure », « vous », a family account's address: never an agent's
+    name (the service gives staff as a role only); empty when the journal does not know."""
+    if not isinstance(person, dict):
+        return ""
+    if person.get("role") == "staff":
+        return _("un agent de la structure")
+    if person.get("role") == "service":
+        return _("un logiciel de la structure")
+    if viewer is not None and person.get("account_id") == viewer:
+        return _("vous")
+    # Both parents see each other's address in the family's accounts: it tells them apart.
+    return str(person.get("email") or _("un membre de la famille"))
+
+
+def _by(entry: dict[str, Any], viewer: str | None, _: Translate = _french) -> str:
+    """Who did what the line says (« Par : … »)."""
+    return _person(entry.get("by"), viewer, _)
+
+
+def _account(entry: dict[str, Any], viewer: str | None, _: Translate = _french) -> str:
+    """« votre compte », « compte parent2@example.org »: the account an auth line is about,
+    when it is not already who acted (a failed sign-in: anyone may have typed)."""
+    account, by = entry.get("account"), entry.get("by")
+    if not isinstance(account, dict):
+        return ""
+    if isinstance(by, dict) and by.get("account_id") == account.get("account_id"):
+        return ""
+    if viewer is not None and account.get("account_id") == viewer:
+        return _("votre compte")
+    if account.get("email"):
+        return _("compte {email}", email=account["email"])
+    return _("un compte de la famille")
 
 
 def _iso_week(day: date) -> str:
@@ -293,8 +334,13 @@ def _shortcuts(today: date) -> list[tuple[str, dict[str, str]]]:
 
 
 async def _journal(
-    request: web.Request, family_id: str, base: str, extra: dict[str, str]
+    request: web.Request,
+    family_id: str,
+    base: str,
+    extra: dict[str, str],
+    viewer: str | None = None,
 ) -> dict[str, Any]:
+    """The page's context; `viewer`, the family account reading (its lines say « vous »)."""
     today = datetime.now(PARIS).date()
     _ = translator_of(request)
     kind, value, label, since, until = period_of(request.query, today, _)
@@ -333,7 +379,12 @@ async def _journal(
             {
                 "when": when(e["occurred_at"], translator_of(request)),
                 "label": _label(e),
-                "detail": _detail(e, translator_of(request)),
+                "detail": " — ".join(
+                    part
+                    for part in (_account(e, viewer, _), _detail(e, translator_of(request)))
+                    if part
+                ),
+                "by": _by(e, viewer, _),
                 "type": e["event_type"],
             }
             for e in data["items"]
@@ -369,7 +420,7 @@ async def history_page(request: web.Request) -> web.StreamResponse:
     context: dict[str, Any] = {"family_id": family_id, "staff_view": False}
     if family_id is not None:
         extra = {"famille": family_id} if len(identity.memberships) > 1 else {}
-        context |= await _journal(request, family_id, "/historique", extra)
+        context |= await _journal(request, family_id, "/historique", extra, identity.subject)
     return await render(request, "notifications/history.html", context)
 
 

@@ -23,6 +23,7 @@ from .models import (
     ContactMessage,
     ContactPost,
     ContactRecipient,
+    JournalEntry,
 )
 from .outgoing import add_email, portal_link, wants
 
@@ -120,8 +121,10 @@ async def create_message(
         last_activity_at=now,
     )
     session.add(message)
-    session.add(_post(message.id, "family", account_id, body, now))
+    post = _post(message.id, "family", account_id, body, now)
+    session.add(post)
     await session.flush()
+    session.add(_journal_line(message, recipient, post))
     sender = await session.get(AccountAddress, account_id)
     data = {
         "subject": subject,
@@ -173,6 +176,29 @@ def writer(family_name: str | None, sender: AccountAddress | None) -> dict[str, 
     }
 
 
+# The journal lines of « Contacter la structure »: no event carries them (the messages live
+# here), so they are written with the post. Subject and recipient only, never the body.
+MESSAGE_SENT = "contact.message_sent"
+REPLIED = "contact.replied"
+
+
+def _journal_line(
+    message: ContactMessage, recipient: ContactRecipient, post: ContactPost
+) -> JournalEntry:
+    by_staff = post.author_role == "staff"
+    return JournalEntry(
+        id=str(uuid.uuid4()),
+        event_id=post.id,
+        family_id=message.family_id,
+        account_id=None if by_staff else post.author_id,
+        event_type=REPLIED if by_staff else MESSAGE_SENT,
+        occurred_at=post.created_at,
+        summary={"subject": message.subject, "recipient_name": recipient.name},
+        actor_id=post.author_id[:64],
+        actor_role="staff" if by_staff else "family",
+    )
+
+
 def _post(message_id: str, role: str, author: str, body: str, now: object) -> ContactPost:
     return ContactPost(
         id=str(uuid.uuid4()),
@@ -220,6 +246,7 @@ async def reply(
     message.last_activity_at = now
     message.state = "answered" if role == "staff" else "open"
     await session.flush()
+    session.add(_journal_line(message, recipient, post))
     data = {"subject": message.subject, "body": body, "recipient_name": recipient.name}
     if role == "staff":
         for position, (address, language) in enumerate(

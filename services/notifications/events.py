@@ -38,6 +38,9 @@ class JournalDraft:
     family_id: str
     account_id: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    # Who acted (an account id) and, when the event says it, as what: family, staff, service.
+    actor_id: str | None = None
+    actor_role: str | None = None
 
 
 # None means: a known event that adds no journal line (e.g. one with no family).
@@ -51,10 +54,13 @@ def journal(*keep: str) -> Journaler:
         family_id = event.family_id or event.data.get("family_id")
         if not isinstance(family_id, str):
             return None
+        actor_id, actor_role = actor_of(event)
         return JournalDraft(
             family_id=family_id,
             account_id=_account_of(event),
             summary={name: event.data[name] for name in keep if name in event.data},
+            actor_id=actor_id,
+            actor_role=actor_role,
         )
 
     return journaler
@@ -68,6 +74,44 @@ def nothing(_event: EventEnvelope) -> None:
 def _account_of(event: EventEnvelope) -> str | None:
     account = event.data.get("account_id")
     return account if isinstance(account, str) else None
+
+
+# auth's events the account itself did: it proved it holds the account. A failed sign-in or a
+# reset request may be anyone's doing: those lines name the account, never who acted.
+SELF_ACTED = frozenset(
+    {
+        "account.login_succeeded",
+        "account.logged_out",
+        "account.activated",
+        "account.password_changed",
+        "account.password_reset_completed",
+        "account.mfa_enabled",
+        "account.mfa_disabled",
+    }
+)
+NOBODY_KNOWN = frozenset({"account.login_failed", "account.password_reset_requested"})
+
+
+def actor_of(event: EventEnvelope) -> tuple[str | None, str | None]:
+    """(account id, role) of who did what the event tells, as far as the event says it.
+
+    Producers name the actor differently: documents `by` and `by_role` (`role` in
+    `family.exported`), families `by`, auth `actor` or the account itself. A role left None
+    is looked up when the line is written (`service._apply`, the address book's kind)."""
+    data = event.data
+    if event.type in NOBODY_KNOWN:
+        return None, None
+    if event.type in SELF_ACTED:
+        return _account_of(event), _text(data.get("kind")) or "family"
+    if event.source == "auth" and _text(data.get("actor")):
+        # auth acts on another's account (disable, unlock, memberships) for staff only.
+        return _text(data.get("actor")), "staff"
+    role = data.get("role") if event.type == "family.exported" else data.get("by_role")
+    return _text(data.get("actor") or data.get("by")), _text(role)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 # The producers' event names, restated rather than imported: no service imports another's

@@ -46,6 +46,11 @@ class JournalEntry(Base):
     event_type: Mapped[str] = mapped_column(String(100))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Who acted, when the event says it: an account id and its role (family, staff, service).
+    # Kept apart from `summary`, which is read back as it is: a staff member's id never
+    # reaches a family (the read view names staff « un agent » only).
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_role: Mapped[str | None] = mapped_column(String(10))
 
     # The journal is always read one family at a time, newest first.
     __table_args__ = (Index("ix_journal_entries_family_occurred", "family_id", "occurred_at"),)

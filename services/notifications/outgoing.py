@@ -242,6 +242,12 @@ async def _address_of(session: AsyncSession, account_id: str) -> AccountAddress 
     return await session.get(AccountAddress, account_id)
 
 
+async def known_kind(session: AsyncSession, account_id: str) -> str | None:
+    """An account's kind (`family`, `staff`) as auth told it; None when unknown."""
+    row = await _address_of(session, account_id)
+    return row.kind if row is not None and row.kind else None
+
+
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 

@@ -33,6 +33,16 @@ class JournalQuery(PageQuery):
     until: AwareDatetime | None = None
 
 
+class JournalPerson(BaseModel):
+    """Who acted on a line, or whose account it concerns. A family's account is named by its
+    id, and by its address while it belongs to the family; staff and the town's software by
+    their role only (a family never learns which agent)."""
+
+    role: Literal["family", "staff", "service"]
+    account_id: str | None = None
+    email: str | None = None
+
+
 class JournalEntryRead(BaseModel):
     """One line of "Historique de mes actions"."""
 
@@ -43,6 +53,10 @@ class JournalEntryRead(BaseModel):
     occurred_at: datetime
     account_id: str | None
     summary: dict[str, Any]
+    # Who did it (None: the event does not say); `account`: the family account an auth line
+    # is about (a failed sign-in names the account, not who typed the password).
+    by: JournalPerson | None = None
+    account: JournalPerson | None = None
 
 
 class JournalPage(BaseModel):

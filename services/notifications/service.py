@@ -20,9 +20,30 @@ from services.kit.outbox import utcnow
 
 from .config import NotificationsSettings
 from .errors import UnhandledEvent
-from .events import EVENT_ID_PATTERN, JOURNALERS, MAILERS, EventEnvelope
-from .models import DeadLetter, JournalEntry, OutgoingEmail, ProcessedEvent
-from .outgoing import account_read_by, emails_for_event, learn_from_event, read_addresses
+from .events import (
+    EVENT_ID_PATTERN,
+    JOURNALERS,
+    MAILERS,
+    EventEnvelope,
+    JournalDraft,
+    actor_of,
+)
+from .models import (
+    AccountAddress,
+    AccountFamily,
+    DeadLetter,
+    JournalEntry,
+    OutgoingEmail,
+    ProcessedEvent,
+)
+from .outgoing import (
+    account_read_by,
+    emails_for_event,
+    known_kind,
+    learn_from_event,
+    read_addresses,
+)
+from .schemas import JournalEntryRead, JournalPerson
 
 MAX_DEAD_LETTER_REASON = 1000
 
@@ -76,8 +97,10 @@ async def handle_events(
             parsed.append(exc)
     ids = [_claimable_id(raw, item) for raw, item in zip(raws, parsed, strict=True)]
     claimed = await claim_events(session, [(i, t) for i, t in ids if i is not None])
+    events = [item for item in parsed if isinstance(item, EventEnvelope)]
+    # The actors too: a line whose event names no role takes its actor's kind (_role_of).
     await read_addresses(
-        session, [account_read_by(item) for item in parsed if isinstance(item, EventEnvelope)]
+        session, [account_read_by(e) for e in events] + [actor_of(e)[0] or "" for e in events]
     )
     deliveries = []
     for raw, item, (event_id, _) in zip(raws, parsed, ids, strict=True):
@@ -112,12 +135,21 @@ async def _apply(
                 event_type=event.type,
                 occurred_at=event.occurred_at,
                 summary=draft.summary,
+                actor_id=draft.actor_id[:64] if draft.actor_id else None,
+                actor_role=await _role_of(session, draft),
             )
         )
     await learn_from_event(session, event)
     # The e-mails, in this same transaction: committed with the claim, or not at all.
     emails = await emails_for_event(session, settings, event)
     return Delivery(Outcome.HANDLED, event.id, tuple(emails))
+
+
+async def _role_of(session: AsyncSession, draft: JournalDraft) -> str | None:
+    """The actor's role as the event says it, else its account's kind in the address book
+    (auth tells it; families' `by` is a bare account id)."""
+    role = draft.actor_role or (await known_kind(session, draft.actor_id or ""))
+    return role[:10] if role else None
 
 
 def _claimable_id(raw: Any, item: EventEnvelope | UnhandledEvent) -> tuple[str | None, str]:
@@ -218,6 +250,41 @@ async def list_journal(
         .offset((page - 1) * page_size)
     )
     return list(entries), int(total or 0)
+
+
+async def family_accounts(session: AsyncSession, family_id: str) -> dict[str, str | None]:
+    """The family's accounts now (auth's memberships): account id → address, if known."""
+    rows = await session.execute(
+        select(AccountFamily.account_id, AccountAddress.email)
+        .outerjoin(AccountAddress, AccountAddress.account_id == AccountFamily.account_id)
+        .where(AccountFamily.family_id == family_id)
+    )
+    return {account_id: email for account_id, email in rows.all()}
+
+
+def journal_read(entry: JournalEntry, members: dict[str, str | None]) -> JournalEntryRead:
+    """A journal line as the API gives it, its people named by `members` (family_accounts).
+
+    A staff member or a piece of software is only a role. A family account is named by its
+    address while it belongs to the family; one that left it is « family » without an id."""
+
+    def person(account_id: str | None, role: str | None) -> JournalPerson | None:
+        if role in ("staff", "service"):
+            return JournalPerson(role=role)
+        if account_id in members:
+            return JournalPerson(role="family", account_id=account_id, email=members[account_id])
+        return JournalPerson(role="family") if role == "family" else None
+
+    about = entry.account_id if entry.event_type.startswith("account.") else None
+    return JournalEntryRead(
+        id=entry.id,
+        event_type=entry.event_type,
+        occurred_at=entry.occurred_at,
+        account_id=entry.account_id,
+        summary=entry.summary,
+        by=person(entry.actor_id, entry.actor_role),
+        account=person(about, "family") if about else None,
+    )
 
 
 async def count_journal(session: AsyncSession, *, family_id: str) -> int:

@@ -17,7 +17,6 @@ from .schemas import (
     DashboardRead,
     DeadLetterPage,
     DeadLetterRead,
-    JournalEntryRead,
     JournalPage,
     JournalQuery,
     NewsItem,
@@ -62,8 +61,9 @@ async def read_journal(request: web.Request) -> web.Response:
             since=query.since,
             until=query.until,
         )
+        members = await service.family_accounts(session, family_id)
     page = JournalPage(
-        items=[JournalEntryRead.model_validate(e) for e in entries],
+        items=[service.journal_read(e, members) for e in entries],
         page=query.page,
         page_size=query.page_size,
         total=total,

@@ -25,6 +25,7 @@ from services.kit.keys import DATABASE
 from services.kit.openapi import operation
 from services.kit.outbox import utcnow
 
+from . import service
 from .models import (
     ContactMessage,
     ContactPost,
@@ -115,7 +116,8 @@ async def export_family(request: web.Request) -> web.Response:
             .where(JournalEntry.family_id == family_id)
             .order_by(JournalEntry.occurred_at, JournalEntry.id)
         )
-        entries = [JournalEntryRead.model_validate(e) for e in journal]
+        members = await service.family_accounts(session, family_id)
+        entries = [service.journal_read(e, members) for e in journal]
         threads = await _threads(session, family_id)
         emails = await session.scalars(
             select(OutgoingEmail)

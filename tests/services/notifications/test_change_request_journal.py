@@ -23,8 +23,9 @@ __all__ = ["api"]  # the fixture: the real families service
 def change_lines(page: str) -> list[tuple[str, str]]:
     """(action, detail) of each change request line of a history page, newest first."""
     rows = re.findall(r'<tr data-event="family\.change_[a-z]+">(.*?)</tr>', page, re.DOTALL)
+    # Cells: day and time, action, « Par », detail.
     return [
-        tuple(_text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)[1:]) for row in rows
+        tuple(_text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)[1::2]) for row in rows
     ]
 
 

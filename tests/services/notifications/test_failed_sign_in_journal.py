@@ -40,12 +40,12 @@ async def test_a_failed_sign_in_says_its_reason_in_the_pages_language(
     english = failed_lines(await (await portal.client.get("/historique?lang=en")).text())
 
     assert sorted(french) == [
-        "motif : autre motif",
-        "motif : code de vérification incorrect",
-        "motif : mot de passe incorrect",
+        "votre compte — motif : autre motif",
+        "votre compte — motif : code de vérification incorrect",
+        "votre compte — motif : mot de passe incorrect",
     ]
     assert sorted(english) == [
-        "reason: other reason",
-        "reason: wrong password",
-        "reason: wrong verification code",
+        "your account — reason: other reason",
+        "your account — reason: wrong password",
+        "your account — reason: wrong verification code",
     ]

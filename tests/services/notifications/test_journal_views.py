@@ -41,7 +41,15 @@ async def test_a_parent_reads_the_journal_newest_first_page_by_page(
     body = await first.json()
     assert (body["total"], body["page"], body["page_size"]) == (3, 1, 2)
     assert [e["summary"]["name"] for e in body["items"]] == ["N2", "N1"]
-    assert set(body["items"][0]) == {"id", "event_type", "occurred_at", "account_id", "summary"}
+    assert set(body["items"][0]) == {
+        "id",
+        "event_type",
+        "occurred_at",
+        "account_id",
+        "summary",
+        "by",
+        "account",
+    }
     assert [e["summary"]["name"] for e in (await second.json())["items"]] == ["N0"]
     assert messages[0]["id"] not in await first.text(), "event ids stay internal"
 

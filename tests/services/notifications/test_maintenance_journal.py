@@ -28,8 +28,9 @@ __all__ = ["own_api"]  # the fixture: a families service on a database of its ow
 def person_lines(page: str) -> list[tuple[str, str]]:
     """(action, detail) of each `person.updated` line of a history page, newest first."""
     rows = re.findall(r'<tr data-event="person.updated">(.*?)</tr>', page, re.DOTALL)
+    # Cells: day and time, action, « Par », detail.
     return [
-        tuple(_text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)[1:]) for row in rows
+        tuple(_text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)[1::2]) for row in rows
     ]
 
 
