@@ -122,6 +122,16 @@ async def test_the_month_on_a_phone_is_a_day_under_another_and_its_last_day_is_b
             path=str(SCREENSHOTS / "reservations-phone-month-saved.png"), full_page=True
         )
 
+        # Two units that cannot share a day, ticked in the list: flagged once (the grid's
+        # twins, hidden, are ticked along), both lines outlined.
+        for unit in ("Journée", "Matin"):
+            await _box(page, f"{unit} jeudi 29 avril 2027 — réserver").check()
+        said = await page.locator("#clashes").inner_text()
+        assert said.count("ne peuvent pas être réservés le même jour (jeu. 29/04)") == 1, said
+        assert await page.locator(".planning-days .cell--clash").count() == 2
+        assert await page.locator("#pending").inner_text() == "2 changement(s) non enregistré(s)"
+        await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-month-clash.png"))
+
         await page.goto(f"{month}&lang=en")
         assert await page.evaluate(TOO_WIDE) == []
         english = _box(page, f"Journée {SPOKEN_LAST_FRIDAY['en']} — cancel")
