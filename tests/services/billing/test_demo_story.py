@@ -122,6 +122,6 @@ async def test_the_staff_billing_page_opens_on_the_demos_month_to_invoice(
     status, preview = await post(portal, "/agents/facturation", token, mois=suggested.group(1))
     assert status == 200, preview
     assert "Rien à facturer" not in preview
-    assert (
-        len(re.findall(r"Enfant TEST — [^—]+ — ALSH Josta Leku, journée — Présent", preview)) == 4
-    )
+    days = re.findall(r"Enfant TEST — [^—]+ — ALSH Josta Leku, journée — Présent", preview)
+    # Four Wednesdays, fewer when a public holiday falls on one (11 November, 1 and 8 May).
+    assert 2 <= len(days) == len(portal.lines.items) <= 4, preview
