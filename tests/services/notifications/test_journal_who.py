@@ -11,9 +11,13 @@ import html
 import re
 from typing import Any
 
+import pytest
+
 from services.kit.database import Database
 from services.kit.testing import TestSigner
 from services.notifications.seed import recipient_id
+from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
+from tests.gateway.fakes import PASSWORD
 
 from .factories import invited, of_type
 from .mailing import deliver
@@ -141,13 +145,10 @@ async def test_staff_see_the_familys_accounts_and_only_the_role_of_an_agent(
     assert AGENT_ID not in page
 
 
-async def test_messages_to_and_from_the_structure_are_lines_without_their_body(
-    database: Database, service_client: Any, gateway: Any, upstream: Any,
-    signer: TestSigner, smtp: SmtpServer,
-) -> None:  # fmt: skip
-    portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
+async def write_and_answer(portal: Any, signer: TestSigner) -> None:
+    """The parent writes to the Guichet through the service (as the page posts it); an agent
+    answers."""
     family = signer.headers(subject=PARENT, families=[portal.family_id])
-    staff = signer.headers(role="staff", subject=AGENT_ID)
     challenge = await (await portal.service.get("/contact/challenge", headers=family)).json()
     sent = await portal.service.post(
         f"/families/{portal.family_id}/contact-messages",
@@ -164,9 +165,17 @@ async def test_messages_to_and_from_the_structure_are_lines_without_their_body(
     replied = await portal.service.post(
         f"/contact-messages/{thread['id']}/replies",
         json={"body": "Oui, la réponse reste privée aussi."},
-        headers=staff,
+        headers=signer.headers(role="staff", subject=AGENT_ID),
     )
     assert replied.status == 201, await replied.text()
+
+
+async def test_messages_to_and_from_the_structure_are_lines_without_their_body(
+    database: Database, service_client: Any, gateway: Any, upstream: Any,
+    signer: TestSigner, smtp: SmtpServer,
+) -> None:  # fmt: skip
+    portal = await make_portal(database, service_client, gateway, upstream, signer, smtp.port)
+    await write_and_answer(portal, signer)
 
     await sign_in(portal.client, PARENT)
     page = await (await portal.client.get("/historique")).text()
@@ -187,3 +196,39 @@ async def test_messages_to_and_from_the_structure_are_lines_without_their_body(
     assert [r["Detail"] for r in by_type(english, "contact.message_sent")] == [
         f"{GUICHET} — subject: Inscription ALSH"
     ]
+
+
+@requires_chromium
+@pytest.mark.browser
+async def test_who_did_it_on_a_phone_and_a_desktop(
+    database: Database, service_client: Any, gateway: Any, upstream: Any,
+    signer: TestSigner, smtp: SmtpServer,
+) -> None:  # fmt: skip
+    portal = await journal_of_a_family_with_two_parents(
+        database, service_client, gateway, upstream, signer, smtp
+    )
+    await write_and_answer(portal, signer)
+    base = str(portal.client.make_url("")).rstrip("/")
+    async with chromium() as browser:
+        for name, viewport, query, by_agent in (
+            ("phone", PHONE, "", "Par : un agent de la structure"),
+            ("desktop", {"width": 1280, "height": 800}, "?lang=en",
+             "a member of the structure's staff"),
+        ):  # fmt: skip
+            page = await browser.new_page(viewport=viewport, is_mobile=name == "phone")
+            await sign_in_on_page(page, base, PARENT, PASSWORD)
+            await page.goto(f"{base}/historique{query}")
+            reply = page.locator('tr[data-event="contact.replied"] td').nth(2)
+            # The phone's label comes from CSS (« Par : »): read as the eye sees it.
+            shown = await reply.evaluate(
+                "td => (getComputedStyle(td, '::before').content.replace(/^\"|\"$/g, '')"
+                " + td.innerText).replace(/\\s+/g, ' ').trim()"
+            )
+            assert " ".join(shown.split()).endswith(by_agent.split(": ")[-1])
+            if name == "phone":
+                assert " ".join(shown.replace("\xa0", " ").split()) == by_agent
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"{name}: the page scrolls sideways ({width}px)"
+            await reply.scroll_into_view_if_needed()
+            await page.screenshot(path=str(SCREENSHOTS / f"journal-who-{name}.png"))
+            await page.close()
