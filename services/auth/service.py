@@ -203,6 +203,12 @@ async def consume_link(session: AsyncSession, token: str, purpose: str) -> str:
 # ---- invitations -----------------------------------------------------------------------
 
 
+# What a municipal system hears for an e-mail it may not invite to a family, whether its
+# account is already a member of that family or is a staff member's: a staff account is none
+# of a system's business (as on `GET /accounts/{id}`), so it must not tell the two apart.
+NOT_INVITABLE = "This e-mail cannot be invited to this family: an account with it already exists."
+
+
 @dataclass(frozen=True)
 class Invitation:
     """The result of inviting: the account, and the link when one was sent."""
@@ -220,15 +226,25 @@ async def invite_family(
     family_id: str,
     rights: Sequence[str],
     actor: str,
+    discreet: bool = False,
 ) -> Invitation:
-    """Create an invited account for a family, or add the family to an existing login."""
+    """Create an invited account for a family, or add the family to an existing login.
+
+    `discreet`: the caller (a municipal system) must not learn that an e-mail is a staff
+    member's, so both e-mails it may not invite get one refusal (`NOT_INVITABLE`)."""
     now = utcnow()
     account = await find_by_email(session, email)
     if account is not None:
+        # Both refusals come after the same two reads (the account, its memberships loaded
+        # with it): a staff e-mail costs no more and no less than a member's.
         if account.kind != "family":
-            raise AccountExists("This e-mail belongs to a staff account.")
+            raise AccountExists(
+                NOT_INVITABLE if discreet else "This e-mail belongs to a staff account."
+            )
         if any(m.family_id == family_id for m in account.memberships):
-            raise AccountExists("This account is already a member of this family.")
+            raise AccountExists(
+                NOT_INVITABLE if discreet else "This account is already a member of this family."
+            )
         account.memberships.append(
             Membership(family_id=family_id, rights=sorted(set(rights)), created_at=now)
         )

@@ -70,6 +70,7 @@ async def create_invitation(request: web.Request) -> web.Response:
             family_id=data.family_id,
             rights=data.rights,
             actor=identity.subject,
+            discreet=_families_only(identity),
         )
     body = InvitationRead(
         account=service.account_read(invitation.account),
@@ -253,6 +254,7 @@ async def add_membership(request: web.Request) -> web.Response:
             family_id=data.family_id,
             rights=data.rights,
             actor=identity.subject,
+            discreet=_families_only(identity),
         )
     return json_response(service.account_read(invitation.account), status=201)
 
@@ -268,9 +270,11 @@ async def remove_membership(request: web.Request) -> web.Response:
     """DELETE /accounts/{account_id}/memberships/{family_id}."""
     identity = require_scope(request, "auth:write")
     async with request.app[AUTH].database.transaction() as session:
+        # A staff id must answer as an unknown one (its « no such membership » said it exists).
+        account = await _account_for(session, identity, request.match_info["account_id"])
         account = await service.remove_membership(
             session,
-            account_id=request.match_info["account_id"],
+            account_id=account.id,
             family_id=request.match_info["family_id"],
             actor=identity.subject,
         )
