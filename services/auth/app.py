@@ -15,6 +15,7 @@ from services.kit.settings import load_settings_or_exit
 
 from .config import AuthSettings
 from .context import AUTH
+from .lapses import mark_all_disabled
 from .models import OutboxMessage
 from .requests import client_basic_auth_middleware
 from .revocation_marks import mark_revoked_sessions
@@ -47,6 +48,7 @@ def _auth_ctx(settings: AuthSettings) -> Callable[[web.Application], AsyncIterat
     async def auth_ctx(app: web.Application) -> AsyncIterator[None]:
         auth = await build_context(settings, app[DATABASE], app[REDIS])
         app[AUTH] = auth
+        await mark_all_disabled(app[DATABASE], app[REDIS])
         # The kit's verifier, reading this service's own keys first (no HTTP round trip).
         app[TOKEN_VERIFIER] = KeyRingVerifier(
             auth.keyring,

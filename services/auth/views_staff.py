@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.kit.app import REDIS
 from services.kit.bodies import json_response, read_json, read_query
 from services.kit.identity import Identity, require_scope, require_staff
 from services.kit.openapi import operation
@@ -14,6 +15,7 @@ from . import service, signing
 from .context import AUTH, AuthContext
 from .errors import AccountNotFound
 from .families import require_existing_family
+from .lapses import mark_disabled, mark_membership_removed
 from .models import Account
 from .requests import require_administrator
 from .schemas import (
@@ -180,6 +182,10 @@ async def _set_disabled(request: web.Request, *, disabled: bool) -> web.Response
             actor_id=identity.subject,
             actor_roles=identity.staff_roles,
         )
+    if account.state == "disabled":
+        # Once committed: what other services made for the account (bookings' calendar
+        # links) stops working from this moment, and stays dead when it is enabled again.
+        await mark_disabled(request.app[REDIS], account.id, account.updated_at)
     return json_response(service.account_read(account))
 
 
@@ -278,6 +284,10 @@ async def remove_membership(request: web.Request) -> web.Response:
             family_id=request.match_info["family_id"],
             actor=identity.subject,
         )
+    # Once committed, like a disablement: the links the login made for that family die.
+    await mark_membership_removed(
+        request.app[REDIS], account.id, request.match_info["family_id"], account.updated_at
+    )
     return json_response(service.account_read(account))
 
 

@@ -2,7 +2,9 @@
 
 The link carries a 192-bit random token; only its SHA-256 is stored, so a copy of the
 database gives no working link. Making a new link revokes the previous one; revoking
-leaves none. The feed holds first names and activities, nothing else.
+leaves none; the link also dies when the account that made it is disabled or removed from
+the family, or the family archived (`lapsed`). The feed holds first names and activities,
+nothing else.
 """
 
 from __future__ import annotations
@@ -12,8 +14,14 @@ import secrets
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from services.kit.lapse_marks import ACCOUNTS, FAMILIES, MEMBERSHIPS, latest, membership
+from services.kit.outbox import utcnow
+from services.kit.problems import ServiceUnavailable
 
 from .errors import PersonNotFound
 from .models import CONFIRMED, Activity, CalendarFeed, Registration, Reservation, Unit
@@ -47,10 +55,14 @@ async def require_registered(
 
 
 async def new_feed(
-    session: AsyncSession, *, family_id: str, person_id: str, now: datetime
+    session: AsyncSession, *, family_id: str, person_id: str, account_id: str
 ) -> tuple[str, datetime]:
-    """A fresh token for the person (the previous link stops working)."""
+    """A fresh token for the person, made by `account_id` (the previous link stops working).
+
+    Dated by the wall clock, not the service's clock: the link dies when its account's or
+    family's lapse mark (auth's, families') is later than its making."""
     await require_registered(session, family_id=family_id, person_id=person_id)
+    now = utcnow()
     await revoke_feeds(session, family_id=family_id, person_id=person_id, now=now)
     # 192 bits in 32 characters: short enough for the service's path-id guard.
     token = secrets.token_urlsafe(24)
@@ -60,6 +72,7 @@ async def new_feed(
             family_id=family_id,
             person_id=person_id,
             token_hash=hash_token(token),
+            account_id=account_id,
             created_at=now,
         )
     )
@@ -92,14 +105,37 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-async def feed_text(session: AsyncSession, *, token: str, now: datetime) -> str | None:
-    """The iCalendar text of the token's person, or None when the link is unknown or revoked."""
+async def lapsed(redis: Redis, feed: CalendarFeed) -> bool:
+    """Whether the account that made the link was disabled or removed from the family, or the
+    family archived, since the link was made.
+
+    Auth and families own those states; they mark them in the shared Redis
+    (kit/lapse_marks.py), one MGET here. Redis out of reach is a 503: a link of a disabled
+    account must not be served for want of asking."""
+    keys = [FAMILIES.key(feed.family_id)]
+    if feed.account_id is not None:
+        keys.append(ACCOUNTS.key(feed.account_id))
+        keys.append(MEMBERSHIPS.key(membership(feed.account_id, feed.family_id)))
+    try:
+        since = await latest(redis, keys)
+    except (RedisError, OSError):
+        raise ServiceUnavailable(
+            "Le calendrier est momentanément indisponible.", headers={"Retry-After": "60"}
+        ) from None
+    return since is not None and since >= feed.created_at
+
+
+async def feed_text(
+    session: AsyncSession, redis: Redis, *, token: str, now: datetime
+) -> str | None:
+    """The iCalendar text of the token's person, or None when the link is unknown, revoked,
+    or lapsed with its account or family."""
     feed = await session.scalar(
         select(CalendarFeed).where(
             CalendarFeed.token_hash == hash_token(token), CalendarFeed.revoked_at.is_(None)
         )
     )
-    if feed is None:
+    if feed is None or await lapsed(redis, feed):
         return None
     since = paris_day(now) - timedelta(days=FEED_PAST_DAYS)
     rows = (

@@ -305,5 +305,9 @@ class CalendarFeed(Base):
     family_id: Mapped[str] = mapped_column(String(36), index=True)
     person_id: Mapped[str] = mapped_column(String(36), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The account that made the link (the token's subject): the link dies when auth marks it
+    # disabled (kit/lapse_marks.py). None for the links made before it was kept.
+    account_id: Mapped[str | None] = mapped_column(String(100))
+    # When the link was made, by the wall clock (compared with auth's and families' marks).
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
+from services.kit.app import REDIS
 from services.kit.bodies import json_response, read_json, read_query
 from services.kit.identity import caller, holds, require_family, require_scope
 from services.kit.keys import DATABASE, HTTP_CLIENT, SETTINGS
@@ -194,10 +195,10 @@ async def family_reservations(request: web.Request) -> web.Response:
 async def create_feed(request: web.Request) -> web.Response:
     """POST /families/{family_id}/persons/{person_id}/calendar-feed."""
     family_id, person_id = request.match_info["family_id"], request.match_info["person_id"]
-    require_family(request, family_id)
+    identity = require_family(request, family_id)
     async with request.app[DATABASE].transaction() as session:
         token, created = await calendar_feed.new_feed(
-            session, family_id=family_id, person_id=person_id, now=request.app[CLOCK]()
+            session, family_id=family_id, person_id=person_id, account_id=identity.subject
         )
     body = CalendarFeedRead(
         person_id=person_id, path=f"/api/bookings/calendar/{token}.ics", created_at=created
@@ -221,16 +222,17 @@ async def revoke_feed(request: web.Request) -> web.Response:
 
 @routes.get("/calendar/{token}.ics")
 @operation(
-    "The iCalendar feed behind a private link (no sign-in: the link is the secret)",
+    "The iCalendar feed behind a private link (no sign-in: the link is the secret); 404 once "
+    "renewed or revoked, or once its maker's account is disabled or its family archived",
     tags=TAGS,
     auth=False,
-    errors=(404,),
+    errors=(404, 503),
 )
 async def read_feed(request: web.Request) -> web.Response:
     """GET /calendar/{token}.ics."""
     async with request.app[DATABASE].sessions() as session:
         body = await calendar_feed.feed_text(
-            session, token=request.match_info["token"], now=request.app[CLOCK]()
+            session, request.app[REDIS], token=request.match_info["token"], now=request.app[CLOCK]()
         )
     if body is None:
         raise NotFound("Lien de calendrier inconnu ou révoqué.")

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from services.kit.app import REDIS
 from services.kit.identity import caller, require_family, require_scope, require_staff
 from services.kit.keys import DATABASE
 from services.kit.openapi import IDEMPOTENT_REPLAYED, idempotency_key, operation
@@ -20,6 +21,7 @@ from services.kit.problems import Conflict, NotFound, Problem
 from . import change_requests, events, idempotency, service
 from .access import WRITE_SCOPE, family_editor, family_reader, policy_role, records_reader
 from .errors import StaleVersion
+from .lapses import ARCHIVED, mark_archived
 from .policy import load_policy, read_policy, update_policy
 from .schemas import (
     CHANGES_PAGE,
@@ -359,6 +361,10 @@ async def update_family(request: web.Request) -> web.Response:
             role=policy_role(identity),
             actor=identity.subject,
         )
+    if "status" in data.model_fields_set and family.status == ARCHIVED:
+        # Once committed: what other services made for the family (bookings' calendar links)
+        # stops working from now on, and stays dead if the family is reactivated.
+        await mark_archived(request.app[REDIS], family.id, family.updated_at)
     return respond(FamilyRead.model_validate(family))
 
 
