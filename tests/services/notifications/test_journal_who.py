@@ -77,6 +77,15 @@ async def journal_of_a_family_with_two_parents(
     ):
         data = {"account_id": account, **auth, **extra}
         await deliver(database, settings, of_type(event_type, family, source="auth", **data))
+    # families' events name the actor by account id only: its kind comes from auth's events
+    # (the agent's sign-in, which has no family and adds no line, teaches it).
+    staff_sign_in = of_type("account.login_succeeded", family, source="auth")
+    staff_sign_in["family_id"] = None
+    staff_sign_in["data"] = {"account_id": AGENT_ID, "family_ids": [], "kind": "staff"}
+    await deliver(database, settings, staff_sign_in)
+    for by in (PARENT, AGENT_ID, "someone-never-heard-of"):
+        updated = of_type("family.updated", family, fields=["phone"], by=by)
+        await deliver(database, settings, updated)
     return portal
 
 
@@ -105,6 +114,11 @@ async def test_each_line_says_who_did_it_without_naming_an_agent(
     (disabled,) = by_type(page, "account.disabled")
     assert disabled["Par"] == "un agent de la structure"
     assert disabled["Détail"] == f"compte {OTHER_PARENT}"
+    assert sorted(r.get("Par", "") for r in by_type(page, "family.updated")) == [
+        "",
+        "un agent de la structure",
+        "vous",
+    ]
     assert AGENT_ID not in page
     assert '<th scope="col">Par</th>' in page
 
@@ -139,7 +153,7 @@ async def test_staff_see_the_familys_accounts_and_only_the_role_of_an_agent(
     assert AGENT_ID not in str(journal)
     staff_lines = [e for e in journal["items"] if (e["by"] or {}).get("role") == "staff"]
     agent = {"role": "staff", "account_id": None, "email": None}
-    assert [e["by"] for e in staff_lines] == [agent, agent]
+    assert [e["by"] for e in staff_lines] == [agent, agent, agent]
     downloads = by_type(page, "document.downloaded")
     assert sorted(r["Par"] for r in downloads) == [PARENT, "un agent de la structure"]
     assert AGENT_ID not in page
