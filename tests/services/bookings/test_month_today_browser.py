@@ -63,6 +63,11 @@ async def test_this_month_on_a_phone_leads_to_today(portal: Portal, signer: Test
         await page.screenshot(
             path=str(SCREENSHOTS / "reservations-phone-month-today-full.png"), full_page=True
         )
+        await page.goto(f"{month}&lang=en")
+        await page.get_by_role("link", name="Go to today").click()
+        assert "today" in await heading.inner_text()
+        await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-month-today-en.png"))
+        await page.goto(f"{month}&lang=fr")  # the language chosen is kept: back to French
         legend = page.locator(".legend__list li").first
         assert (await legend.bounding_box() or {"width": 0})["width"] > PHONE["width"] / 2
 
