@@ -10,6 +10,8 @@ import jinja2
 from aiohttp import web
 from yarl import URL
 
+from services.kit.typography import french_html
+
 from .csrf import CSRF_FIELD, csrf_token
 from .formats import formats_of
 from .headers import csp_nonce
@@ -115,7 +117,9 @@ async def shell_context(request: web.Request) -> dict[str, Any]:
 async def render(
     request: web.Request, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> web.Response:
-    """Render a page of the web app with the shell's context."""
+    """Render a page of the web app with the shell's context; a French page with French
+    typography (`services.kit.typography.french_html`: no line break before « : » or inside
+    « », on the templates' own text and the data alike)."""
     full = await shell_context(request)
     full.update(context or {})
     if page_url := full.get("page_url"):
@@ -123,4 +127,7 @@ async def render(
         # again (« /premiere-connexion » keeps its token there, not in the Referer).
         other = full["switch_language_code"]
         full["switch_language_url"] = str(URL(page_url).update_query(lang=other))
-    return aiohttp_jinja2.render_template(template, request, full, status=status)
+    page = aiohttp_jinja2.render_string(template, request, full)
+    if full["lang"] == "fr":
+        page = french_html(page)
+    return web.Response(text=page, status=status, content_type="text/html", charset="utf-8")

@@ -16,6 +16,7 @@ from pathlib import Path
 from aiohttp import web
 
 from services.kit.field_labels import english_field_labels
+from services.kit.typography import french_spacing
 
 from ..cookies import add_cookie_header
 from ..keys import GATEWAY_SETTINGS, LANGUAGE, TRANSLATOR
@@ -38,7 +39,11 @@ VALUE = "value:"
 
 
 class Translator:
-    """Translates French text into one language; unknown text stays French."""
+    """Translates French text into one language; unknown text stays French.
+
+    French comes out with its typography (no line break before « : » or inside « »,
+    services/kit/typography.py): the catalogs' keys, and the text the templates hand over,
+    keep ordinary spaces, so that an English lookup finds its key."""
 
     def __init__(self, language: str, catalog: dict[str, str]) -> None:
         self.language = language
@@ -49,7 +54,9 @@ class Translator:
     def __call__(self, text: str, **values: object) -> str:
         """The translation of `text`, with `{name}` placeholders filled from `values`."""
         translated = self._catalog.get(text, text)
-        return translated.format(**values) if values else translated
+        if values:
+            translated = translated.format(**values)
+        return french_spacing(translated) if self.language == "fr" else translated
 
     def plural(self, singular: str, plural: str, count: int, **values: object) -> str:
         """`singular` or `plural` by `count` (French: 0 and 1 are singular), translated."""

@@ -24,6 +24,7 @@ from babel.numbers import format_currency
 from markupsafe import Markup
 
 from services.kit.field_labels import field_label
+from services.kit.typography import french_html, french_spacing
 
 from .config import NotificationsSettings
 
@@ -144,6 +145,11 @@ def render(
     html_part = env.get_template("layout.html").render(**shared, body=body_html)
     text_part = html.unescape(env.get_template("layout.txt").render(**shared, body=body_text))
     text = text_part.strip() + "\n"
+    if language == "fr":
+        # No line break before « : » nor inside « »; plain text with the no-break space only.
+        subject = french_spacing(subject, narrow=False)
+        text = french_spacing(text, narrow=False)
+        html_part = french_html(html_part)
     return Rendered(subject=subject, text=text, html=html_part, language=language)
 
 
