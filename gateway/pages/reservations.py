@@ -153,23 +153,24 @@ async def _page(
         context["next"] = following.isoformat()
         context["last_week"] = (first - timedelta(days=7)).isoformat()
         context["today"] = paris_today().isoformat()
-        if view == "mois":
-            context["month_days"] = [
-                _month_days(planning["days"], a["rows"], context["today"])
-                for a in planning["activities"]
-            ]
+        # The week's and the month's list of days on a phone (their grid is hidden there).
+        context["phone_days"] = [
+            _phone_days(planning["days"], a["rows"], context["today"])
+            for a in planning["activities"]
+        ]
     return await render(request, "bookings/reservations.html", context, status=status)
 
 
 Quiet = tuple[str, str, str | None]
 
 
-def _month_days(days: list[str], rows: list[dict[str, Any]], today: str) -> list[dict[str, Any]]:
-    """An activity's month as a phone lists it, a day under another: `{"day", "index"}` for a
-    day shown with each unit (a box to tick, a reservation, an opening still to come, today),
-    `{"first", "last", "state", "label", "reason"}` for a run of days with nothing to tick
-    nor read, said in one line (« Du … au … — hors période ») instead of a block of identical
-    cells per day: the month's weekends and days out of the period, its past days left empty."""
+def _phone_days(days: list[str], rows: list[dict[str, Any]], today: str) -> list[dict[str, Any]]:
+    """An activity's week or month as a phone lists it, a day under another:
+    `{"day", "index"}` for a day shown with each unit (a box to tick, a reservation, an opening
+    still to come, today), `{"first", "last", "state", "label", "reason"}` for a run of days
+    with nothing to tick nor read, said in one line (« Du … au … — hors période ») instead of a
+    block of identical cells per day: the weekends and days out of the period, the past days
+    left empty."""
     entries: list[dict[str, Any]] = []
     for index, day in enumerate(days):
         quiet = _quiet_day([row["cells"][index] for row in rows], day, today)
@@ -247,7 +248,7 @@ async def save_reservations(request: web.Request) -> web.StreamResponse:
     week = _day(_field(form, "semaine"))
     if family_id is None or not ID.match(person_id):
         raise web.HTTPSeeOther("/reservations")
-    # Each box once: the month's phone list and its grid carry the same boxes (one of them
+    # Each box once: the phone's list of days and the grid carry the same boxes (one of them
     # hidden), and a page turned between the two without its script sends a box ticked in
     # both twice — the service refuses the second as « la même case figure deux fois ».
     book = list(dict.fromkeys(str(v)[:64] for v in form.getall("reserver", [])))[:MAX_TICKS]

@@ -2,9 +2,9 @@
 // two ticked units that cannot share a day (each row's `data-excludes`, the service's rule
 // read both ways) before saving. Without this script the planning works the same
 // (checkboxes, reset, submit) and the service refuses such a pair with its reason anyway.
-// The month carries each box twice, in its grid and in its phone list (one of them hidden):
-// a box ticked in one is ticked in its twin, so a phone turned sideways (the grid) shows the
-// same ticks, and each change is counted and flagged once.
+// The week and the month carry each box twice, in the grid and in the phone's list of days
+// (one of them hidden): a box ticked in one is ticked in its twin, so a phone turned sideways
+// (the grid) shows the same ticks, and each change is counted and flagged once.
 (function () {
   "use strict";
   var form = document.getElementById("planning-form");
@@ -40,7 +40,7 @@
               .replace("{a}", a.getAttribute("data-unit-label"))
               .replace("{b}", b.getAttribute("data-unit-label"))
               .replace("{day}", a.getAttribute("data-day-label"));
-            // The grid and the list of one month say the same pair: once.
+            // The grid and the list of days say the same pair: once.
             if (sentences.indexOf(sentence) === -1) { sentences.push(sentence); }
           }
         });
@@ -76,23 +76,16 @@
     flagClashes();
     return n;
   }
-  function firstCellToShow(scroller) {
-    // On a phone, today's column when the grid holds today (the month opened on its past
-    // days, the parent scrolled sideways to reach this week); otherwise, and on a desktop as
-    // before, the first cell with a box.
-    var today = scroller.querySelector("thead th[aria-current='date']");
-    if (today && window.matchMedia("(max-width: 40rem)").matches) { return today; }
-    var box = scroller.querySelector("input[data-change]");
-    return box ? box.closest("td") : null;
-  }
 
   function showFirstChoice() {
-    // A month on a phone opens on the 1st, often days past or « hors période »: bring today's
-    // column, or the first cell with a box (to book or to cancel), into view, just right of
-    // the sticky unit column.
+    // A grid wider than its box (the month on a desktop) opens on the 1st, often days past
+    // or « hors période »: bring the first cell with a box (to book or to cancel) into view,
+    // just right of the sticky unit column. On a phone the grid is hidden (the list of days
+    // is shown) and has nothing to scroll.
     form.querySelectorAll(".planning-scroll").forEach(function (scroller) {
       if (scroller.scrollWidth <= scroller.clientWidth) { return; }
-      var target = firstCellToShow(scroller);
+      var box = scroller.querySelector("input[data-change]");
+      var target = box ? box.closest("td") : null;
       var header = scroller.querySelector("th[scope='row']");
       if (!target || !header) { return; }
       var cell = target.getBoundingClientRect();

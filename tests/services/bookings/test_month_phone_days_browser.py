@@ -176,7 +176,7 @@ def test_days_with_nothing_to_do_are_one_line_per_run_but_today_and_openings_to_
             _cell(days[5], "ferme"),
         ]},
     ]  # fmt: skip
-    entries = page_module._month_days(days, rows, today="2026-11-29")
+    entries = page_module._phone_days(days, rows, today="2026-11-29")
     shown = [(e.get("first"), e.get("last"), e["day"]) for e in entries]
     assert shown == [
         (days[0], days[1], None),

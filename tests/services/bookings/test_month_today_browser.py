@@ -1,7 +1,7 @@
-"""On a phone, this month is a day under another (no grid scrolled sideways through thirty
-columns): today is its own block, its heading marked as today to a screen reader and in words,
-and « Aller à aujourd'hui » leads there. The week's grid, still wider than a phone, opens on
-today's column. The desktop's month grid is left as it was; the legend stays one readable
+"""On a phone, this month and this week are a day under another (no grid scrolled sideways
+through thirty or seven columns): today is its own block, its heading marked as today to a
+screen reader and in words, and « Aller à aujourd'hui » leads there. The desktop's month grid
+is left as it was, the week's table marks today's column; the legend stays one readable
 column."""
 
 from __future__ import annotations
@@ -20,20 +20,6 @@ pytestmark = [pytest.mark.browser, requires_chromium]
 
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
           "octobre", "novembre", "décembre"]  # fmt: skip
-
-# Where today's column heading (found by its « 29/11 ») sits against the visible part of the
-# grid: right of the sticky unit column, left of the grid's right edge.
-TODAY_IN_VIEW = """label => {
-  const scroller = document.querySelector(".planning-scroll");
-  const heading = [...scroller.querySelectorAll("thead th")].find(
-    th => th.textContent.includes(label));
-  const today = heading.getBoundingClientRect();
-  const frame = scroller.getBoundingClientRect();
-  const header = scroller.querySelector("th[scope='row']").getBoundingClientRect();
-  return {scrolled: scroller.scrollLeft, left: today.left, right: today.right,
-          visibleFrom: frame.left + header.width, visibleTo: frame.right,
-          current: heading.getAttribute("aria-current")};
-}"""
 
 
 @pytest.mark.timeout(180)
@@ -71,14 +57,24 @@ async def test_this_month_on_a_phone_leads_to_today(portal: Portal, signer: Test
         legend = page.locator(".legend__list li").first
         assert (await legend.bounding_box() or {"width": 0})["width"] > PHONE["width"] / 2
 
-        # The week's grid, wider than the phone, opens on today's column.
+        # This week on the phone: no grid to scroll sideways (it opened on today's column),
+        # a day under another, today's block marked and led to.
         await page.goto(week)
-        shown = await page.evaluate(TODAY_IN_VIEW, f"{today:%d/%m}")
-        assert shown["visibleFrom"] - 1 <= shown["left"], shown
-        assert shown["right"] <= shown["visibleTo"] + 1, shown
-        assert shown["current"] == "date", shown  # a screen reader says which column is today
+        assert not await page.locator(".planning-scroll").is_visible()
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert await heading.count() == 1
+        assert spoken in await heading.inner_text()
+        await page.get_by_role("link", name="Aller à aujourd'hui").click()
+        top = await heading.evaluate("h => h.getBoundingClientRect().top")
+        assert 0 <= top < PHONE["height"] / 2, top
+        await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-week-today.png"))
 
         await page.set_viewport_size(DESKTOP)
+        # The desktop's week: its table, today's column marked for a screen reader.
+        await page.goto(week)
+        column = page.locator("table.planning thead th[aria-current='date']")
+        assert f"{today:%d/%m}" in await column.inner_text()
+        assert not await page.locator(".planning-days").is_visible()
         await page.goto(month)
         # The desktop as before: with no box in this month's grid, it opens on the 1st.
         assert await page.evaluate("document.querySelector('.planning-scroll').scrollLeft") == 0

@@ -1,7 +1,8 @@
 """« Mes réservations » in a real (headless) Chromium on a phone: the parent scrolls the page
-with a finger until the grid's last row touches the screen's bottom edge, and every cell of
-that row is what a tap there reaches — the « ANNULER / ENREGISTRER » bar, pinned to the
-screen's bottom, was drawn over it. The bar is still reached after the grid, and saves."""
+with a finger until a line of the week's last day (its list of days: the phone shows no table)
+touches the screen's bottom edge, and every line of that day is what a tap there reaches — the
+« ANNULER / ENREGISTRER » bar, pinned to the screen's bottom, was drawn over the grid's last
+row. The bar is still reached after the list, and saves."""
 
 from __future__ import annotations
 
@@ -16,18 +17,15 @@ from .test_reservation_pages import WED_1, ready_child
 
 pytestmark = [pytest.mark.browser, requires_chromium]
 
-# The finger's scroll: the grid sideways until the cell is right of the sticky unit column,
-# then the page until the cell's bottom is the screen's bottom edge (not scrollIntoView, which
-# keeps clear of the bar by the page's scroll-padding). Then what lies at the cell's centre.
-_TAPPABLE_AT_THE_BOTTOM = """td => {
-    const scroller = td.closest(".planning-scroll");
-    const unit = scroller.querySelector("th[scope='row']").getBoundingClientRect();
-    scroller.scrollLeft += td.getBoundingClientRect().left - unit.right;
-    window.scrollBy(0, td.getBoundingClientRect().bottom - window.innerHeight);
-    const box = td.getBoundingClientRect();
+# The finger's scroll, down only: the page until the line's bottom is the screen's bottom
+# edge (not scrollIntoView, which keeps clear of the bar by the page's scroll-padding). Then
+# what lies at the line's centre.
+_TAPPABLE_AT_THE_BOTTOM = """line => {
+    window.scrollBy(0, line.getBoundingClientRect().bottom - window.innerHeight);
+    const box = line.getBoundingClientRect();
     const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
     return {atTheBottom: Math.abs(box.bottom - window.innerHeight) < 1,
-            onTheCell: td.contains(hit),
+            onTheLine: line.contains(hit), scrollX: window.scrollX,
             hit: hit ? hit.outerHTML.slice(0, 80) : null};
 }"""
 
@@ -46,16 +44,18 @@ async def test_the_last_rows_cells_can_be_tapped_above_the_save_bar_on_a_phone(
         page = await context.new_page()
         await sign_in_on_page(page, base, PARENT_EMAIL, PASSWORD)
         await page.goto(week)
-        last_row = page.locator(".planning tbody tr").last
-        cells = last_row.locator("td.cell")
-        assert await cells.count() == 7  # the week's days
-        for i in range(await cells.count()):
-            seen = await cells.nth(i).evaluate(_TAPPABLE_AT_THE_BOTTOM)
-            if i == 2:  # Wednesday, a box to tick, at the screen's bottom edge
+        last_day = page.locator(".planning-day").last  # Friday 23 April: the weekend is closed
+        assert await last_day.locator("h3").inner_text() == "vendredi 23 avril 2027"
+        lines = last_day.locator(".cell")
+        assert await lines.count() == 4  # Journée, Matin, Repas, Après-midi
+        for i in range(await lines.count()):
+            seen = await lines.nth(i).evaluate(_TAPPABLE_AT_THE_BOTTOM)
+            if i == 3:  # the week's last box, at the screen's bottom edge
                 await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-last-row.png"))
-            assert seen["atTheBottom"], f"cell {i} was not scrolled to the bottom edge"
-            assert seen["onTheCell"], f"cell {i} is covered by {seen['hit']}"
-        box = last_row.locator("input[data-change]").first
+            assert seen["atTheBottom"], f"line {i} was not scrolled to the bottom edge"
+            assert seen["onTheLine"], f"line {i} is covered by {seen['hit']}"
+            assert seen["scrollX"] == 0, seen
+        box = lines.last.locator("input[data-change]")
         await box.click()  # where the parent's finger goes
         assert await box.is_checked()
         save = page.get_by_role("button", name="ENREGISTRER", exact=True)
