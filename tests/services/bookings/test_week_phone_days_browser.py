@@ -104,6 +104,25 @@ async def test_the_week_on_a_phone_is_a_day_under_another_and_its_last_day_is_bo
         )
         await context.close()
 
+        # Without the script: the list shown all the same (CSS alone), its box sent once (the
+        # table's twin, hidden, is not ticked), the week saved.
+        bare = await browser.new_context(viewport=PHONE, is_mobile=True, java_script_enabled=False)
+        page = await bare.new_page()
+        await sign_in_on_page(page, base, PARENT_EMAIL, PASSWORD)
+        await page.goto(week)
+        assert await page.evaluate(TOO_WIDE) == []
+        thursday = page.get_by_role("checkbox", name="Journée jeudi 22 avril 2027 — réserver")
+        await thursday.check()
+        async with page.expect_request("**/reservations/enregistrer") as sent:
+            await page.get_by_role("button", name="ENREGISTRER").click()
+        fields = parse_qsl((await sent.value).post_data or "")
+        assert [v for name, v in fields if name == "reserver"] == [
+            openings[("2027-04-22", "journee")]
+        ], fields
+        await page.wait_for_load_state()
+        assert "jeu. 22/04/2027" in await page.locator(".results").inner_text()
+        await bare.close()
+
         # The desktop as before: the week's table of seven days, its bar pinned; no list.
         wide = await (await browser.new_context(viewport=DESKTOP)).new_page()
         await sign_in_on_page(wide, base, PARENT_EMAIL, PASSWORD)
@@ -111,7 +130,7 @@ async def test_the_week_on_a_phone_is_a_day_under_another_and_its_last_day_is_bo
         assert await wide.locator(".planning-scroll").is_visible()
         assert not await wide.locator(".planning-days").is_visible()
         assert await wide.locator("table.planning thead th").count() == 8  # « Unité », 7 days
-        assert await wide.locator("td.cell--confirmed").count() == 1
+        assert await wide.locator("td.cell--confirmed").count() == 2  # Thursday, Friday
         bar = wide.locator(".planning-actions")
         assert await bar.evaluate("bar => getComputedStyle(bar).position") == "sticky"
         await wide.screenshot(path=str(SCREENSHOTS / "reservations-desktop-week-days.png"))
