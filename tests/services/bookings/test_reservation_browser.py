@@ -134,7 +134,8 @@ async def test_incompatible_units_are_shown_locked_and_two_ticked_the_same_day_a
             # with the other's twin hidden); the boxes by role, the hidden twins left out.
             locked = page.locator("#planning-form .cell--incompatible:visible")
             assert await locked.count() == 2  # Wednesday's matin and après-midi
-            assert "Incompatible avec « Journée » (réservé) ce jour-là." in (
+            # French typography: a narrow no-break space inside « » (services/kit/typography.py).
+            assert "Incompatible avec «\u202fJournée\u202f» (réservé) ce jour-là." in (
                 await locked.first.inner_text()
             )
             assert await locked.locator("input").count() == 0
@@ -143,9 +144,8 @@ async def test_incompatible_units_are_shown_locked_and_two_ticked_the_same_day_a
             await page.get_by_role("checkbox", name=f"Journée {SPOKEN[thu]} — réserver").check()
             await page.get_by_role("checkbox", name=f"Matin {SPOKEN[thu]} — réserver").check()
             said = await clashes.inner_text()
-            assert "« Journée » et « Matin » ne peuvent pas être réservés le même jour" in (said), (
-                said
-            )
+            pair = "«\u202fJournée\u202f» et «\u202fMatin\u202f»"
+            assert f"{pair} ne peuvent pas être réservés le même jour" in said, said
             assert await page.locator(".cell--clash:visible").count() == 2
             matin = page.get_by_role("checkbox", name=f"Matin {SPOKEN[thu]} — réserver")
             assert await matin.get_attribute("aria-invalid") == "true"
