@@ -48,12 +48,12 @@ async def test_a_parent_sends_the_vaccinations_from_mes_documents_and_staff_acce
 
         # A page of HTML named .pdf: refused, and the page says why, in French.
         await parent.get_by_label("Fichiers à envoyer").set_input_files(str(hostile))
-        await parent.get_by_role("button", name="ENVOYER").click()
+        await parent.get_by_role("button", name="ENVOYER", exact=True).click()
         alert = parent.locator("[data-upload-status]")
         await alert.filter(has_text="page HTML").wait_for()
 
         await parent.get_by_label("Fichiers à envoyer").set_input_files(str(scan))
-        await parent.get_by_role("button", name="ENVOYER").click()
+        await parent.get_by_role("button", name="ENVOYER", exact=True).click()
         await parent.get_by_text("Votre document a bien été transmis.").wait_for()
         state = parent.locator("[data-state]")
         assert await state.inner_text() == "En attente de validation"
