@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from services.kit.typography import french_spacing
 from tests.browser import SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 
 from .fakes import PASSWORD
@@ -143,7 +144,9 @@ async def test_an_agent_builds_the_catalogue_in_a_browser(
         await closures.screenshot(path=str(SCREENSHOTS / "catalogue-closures.png"))
         await desk.get_by_role("button", name=strike).click()
         await desk.wait_for_load_state()
-        assert await desk.get_by_role("heading", level=1).inner_text() == f"{strike} ?"
+        assert await desk.get_by_role("heading", level=1).inner_text() == french_spacing(
+            f"{strike} ?"
+        )
         await desk.screenshot(path=str(SCREENSHOTS / "catalogue-confirm-delete.png"))
         await desk.get_by_role("button", name="Oui, supprimer").click()
         await desk.wait_for_load_state()

@@ -19,6 +19,7 @@ import pytest
 from jinja2 import nodes
 
 from services.kit.testing import TestSigner
+from services.kit.typography import french_spacing
 from tests.services.bookings.test_pages import csrf, text_of
 
 from .conftest import same_origin
@@ -675,7 +676,7 @@ async def test_supprimer_asks_first_then_deletes_what_is_unused_and_explains_wha
     journee = next(u for u in activity["units"] if u["code"] == "journee")
     html = await office.page(here)
     assert f'action="{here}/groupes/{maternelle["id"]}/supprimer"' in html
-    assert 'aria-label="Supprimer le groupe « maternelle »"' in html
+    assert french_spacing('aria-label="Supprimer le groupe « maternelle »"') in html
 
     # The button only asks; the confirmation deletes.
     asked = await office.post(f"{here}/groupes/{maternelle['id']}/supprimer", {}, token_from=here)

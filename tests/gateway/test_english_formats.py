@@ -28,6 +28,7 @@ from services.billing import clock
 from services.billing.money import euros
 from services.documents.inspection import inspect_file
 from services.documents.uploads import too_large
+from services.kit.typography import french_spacing
 from tests.browser import SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.services.billing.conftest import Portal
 from tests.services.billing.conftest import portal as billing_portal  # noqa: F401
@@ -226,7 +227,7 @@ def test_a_notice_rule_reads_in_the_singular_or_the_plural_in_english(
         )
     )
     assert message_text(page_request("en"), french) == english
-    assert message_text(page_request("fr"), french) == french
+    assert message_text(page_request("fr"), french) == french_spacing(french)
 
 
 def test_the_services_own_sentences_have_english_templates() -> None:
@@ -234,7 +235,7 @@ def test_the_services_own_sentences_have_english_templates() -> None:
     assert len(found) == 9
     for french, english in found:
         assert message_text(page_request("en"), french) == english
-        assert message_text(page_request("fr"), french) == french
+        assert message_text(page_request("fr"), french) == french_spacing(french)
 
 
 def test_the_upload_script_gets_the_templates_of_the_file_refusals_on_english_pages() -> None:

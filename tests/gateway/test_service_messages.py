@@ -21,6 +21,7 @@ from aiohttp.test_utils import make_mocked_request
 from gateway.i18n import load_catalogs
 from gateway.keys import TRANSLATOR
 from gateway.service_messages import change_result_label, problem_text
+from services.kit.typography import french_spacing
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 ENGLISH = load_catalogs()["en"]._catalog  # the merged catalog, read only
@@ -148,7 +149,7 @@ FULL = {
 )
 def test_a_change_result_reads_in_the_pages_language(result: dict[str, Any], english: str) -> None:
     assert change_result_label(english_request(), result) == english
-    assert change_result_label(french_request(), result) == result["label"]
+    assert change_result_label(french_request(), result) == french_spacing(result["label"])
 
 
 def test_a_problem_reads_by_sentence_then_by_type_then_as_the_service_wrote_it() -> None:

@@ -20,6 +20,7 @@ from services.auth.models import ApiClient
 from services.auth.schemas import SERVICE_SCOPES
 from services.kit.keys import DATABASE
 from services.kit.outbox import utcnow
+from services.kit.typography import french_spacing
 from tests.browser import CHROMIUM, PHONE, SCREENSHOTS, accessibility_violations, chromium
 from tests.gateway.conftest import same_origin
 
@@ -233,7 +234,9 @@ async def test_the_page_offers_and_grants_only_scopes_that_open_something(
     page = await body(forged)
     assert forged.status == 422, page
     assert (
-        "Le droit « notifications:write » n'ouvre aucune opération : il ne peut pas être donné."
+        french_spacing(
+            "Le droit « notifications:write » n'ouvre aucune opération : il ne peut pas être donné."
+        )
         in page
     )
     assert 'value="bookings:read" checked' in page  # what was ticked stays ticked

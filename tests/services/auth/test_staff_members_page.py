@@ -13,6 +13,7 @@ from sqlalchemy import select
 from services.auth.models import OutboxMessage
 from services.kit.database import Database
 from services.kit.keys import DATABASE
+from services.kit.typography import french_spacing
 from services.notifications.emails import render
 from tests import support
 from tests.gateway.conftest import same_origin
@@ -131,7 +132,7 @@ async def test_an_administrator_invites_a_staff_member_and_changes_roles(
     assert f'href="{link}"' in row and "Passer administrateur" in row
 
     confirm = await body(await client.get(link))
-    assert f"{email} deviendra : administrateur." in confirm
+    assert french_spacing(f"{email} deviendra : administrateur.") in confirm
     assert f'action="{link}"' in confirm and "Confirmer le changement" in confirm
     changed = await client.post(link, data={"csrf_token": csrf}, headers=origin)
     assert changed.status == 200 and "Le rôle est changé" in await body(changed)

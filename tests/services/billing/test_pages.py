@@ -12,6 +12,7 @@ from datetime import date
 from gateway.i18n import load_catalogs
 from services.billing import clock
 from services.billing.payment_methods import RECORDED_METHODS, method_label
+from services.kit.typography import french_spacing
 from tests.gateway.conftest import same_origin
 from tests.gateway.fakes import PASSWORD
 
@@ -52,8 +53,11 @@ async def test_staff_prepare_publish_credit_and_record_a_payment_from_the_pages(
 
     status, page = await post(portal, "/agents/facturation", token, mois="2026-03")
     assert status == 200, page
-    assert "4 factures — total 91,81\u00a0€" in page and "aperçu : rien n'est encore émis" in page
-    assert "Facturation : mars 2026" in page and "2026-03</h1>" not in page
+    assert (
+        "4 factures — total 91,81\u00a0€" in page
+        and french_spacing("aperçu : rien n'est encore émis") in page
+    )
+    assert french_spacing("Facturation : mars 2026") in page and "2026-03</h1>" not in page
     run_id = re.search(r"/agents/facturation/([0-9a-f-]{36})/publier", page).group(1)
     status, page = await post(portal, f"/agents/facturation/{run_id}/publier", token)
     assert status == 200 and "Factures émises." in page
@@ -81,7 +85,7 @@ async def test_staff_prepare_publish_credit_and_record_a_payment_from_the_pages(
         reference="CHQ 1",
         date=clock.today().isoformat(),
     )
-    assert status == 200 and "Règlement enregistré : reçu R" in page
+    assert status == 200 and french_spacing("Règlement enregistré : reçu R") in page
     assert (await portal.invoices(fam.alpha))["items"][0]["balance_cents"] == 1430
     status, page = await post(
         portal,
@@ -149,7 +153,11 @@ async def test_paying_a_settled_invoice_says_why_on_the_page(portal: Portal) -> 
     status, page = await post(
         portal, "/factures/payer", token, famille=family, facture=invoice["id"]
     )
-    assert status == 409 and "pas payable en ligne" in page and "solde : 0,00\u00a0€" in page
+    assert (
+        status == 409
+        and "pas payable en ligne" in page
+        and french_spacing("solde : 0,00\u00a0€") in page
+    )
 
 
 async def pay_online(portal: Portal, token: str, family: str, invoice_id: str) -> tuple[int, str]:
@@ -291,7 +299,10 @@ async def test_an_empty_preview_says_nothing_to_invoice_and_offers_no_publicatio
     assert "Abandonner l'aperçu" in page
     run_id = re.search(r"/agents/facturation/([0-9a-f-]{36})/abandonner", page).group(1)
     status, page = await post(portal, f"/agents/facturation/{run_id}/publier", token)
-    assert "Rien à facturer pour ce mois : l'aperçu ne contient aucune facture." in page
+    assert (
+        french_spacing("Rien à facturer pour ce mois : l'aperçu ne contient aucune facture.")
+        in page
+    )
     english = await (await portal.gateway.get(f"/agents/facturation/{run_id}?lang=en")).text()
     assert "Nothing to invoice for this month" in english
 
@@ -312,7 +323,7 @@ async def test_staff_find_a_family_by_name_for_its_invoices_and_the_raw_id_still
         return html.unescape(await response.text())
 
     page = await staff_page(f"etche{tag.lower()}ber")
-    assert "Famille : nom ou identifiant" in page and "1 famille trouvée" in page
+    assert french_spacing("Famille : nom ou identifiant") in page and "1 famille trouvée" in page
     assert f'href="/agents/factures?famille={berri}">ETCHE{tag}BERRI</a>' in page
     assert garay not in page and "Relevé de compte" not in page
     both = await staff_page(f"ETCHE{tag}")
@@ -322,7 +333,7 @@ async def test_staff_find_a_family_by_name_for_its_invoices_and_the_raw_id_still
     with_invoice = await staff_page(family)
     assert "Relevé de compte" in with_invoice and invoice["number"] in with_invoice
 
-    assert "Aucune famille ne correspond à « ZZZ" in await staff_page(f"ZZZ{tag}")
+    assert french_spacing("Aucune famille ne correspond à « ZZZ") in await staff_page(f"ZZZ{tag}")
     short = await staff_page("p")
     assert "Saisissez au moins 2 caractères." in short and 'aria-invalid="true"' in short
     english = await (

@@ -8,6 +8,7 @@ import re
 from datetime import date, datetime
 
 from gateway.paris_time import PARIS
+from services.kit.typography import french_spacing
 
 from . import scenario
 from .conftest import Portal
@@ -47,7 +48,10 @@ async def test_a_month_not_over_is_previewed_with_a_warning(portal: Portal) -> N
     this_month = f"{datetime.now(PARIS).date():%Y-%m}"
     status, page = await post(portal, "/agents/facturation", token, mois=this_month)
     assert status == 200, page
-    assert "Ce mois n'est pas terminé : des réservations peuvent encore changer" in page, page
+    assert (
+        french_spacing("Ce mois n'est pas terminé : des réservations peuvent encore changer")
+        in page
+    ), page
     await post(portal, f"{_run_path(page)}/abandonner", token)
 
 

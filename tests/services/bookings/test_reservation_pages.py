@@ -156,8 +156,8 @@ async def test_a_unit_excluded_by_a_booked_journee_is_shown_incompatible_with_it
         assert "<input" not in cell  # nothing to tick
         assert "incompatible" in text_of(cell)
         assert re.search(
-            r'<small class="cell__why">Incompatible avec « Journée » \(réservé\) ce jour-là\.'
-            r"</small>",
+            r'<small class="cell__why">Incompatible avec «\u202fJournée\u202f» '
+            r"\(réservé\) ce jour-là\.</small>",
             cell,
         ), cell
     for unit in ("matin", "apres_midi"):

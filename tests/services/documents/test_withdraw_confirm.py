@@ -10,6 +10,7 @@ from html import unescape
 from aiohttp import web
 
 from services.kit.testing import TestSigner
+from services.kit.typography import french_spacing
 from tests.gateway.conftest import same_origin
 
 from .api import staff
@@ -39,7 +40,10 @@ async def test_withdrawing_a_published_document_names_it_and_asks_first(
 
     page = unescape(await (await agent.get("/agents/documentation")).text())
     for title in ("Fiche sanitaire", "Menus de janvier"):
-        assert f'Retirer<span class="visually-hidden"> « {title} »</span></button>' in page
+        assert (
+            french_spacing(f'Retirer<span class="visually-hidden"> « {title} »</span></button>')
+            in page
+        )
     listed = await (await documents.get("/staff/org-documents", headers=staff(signer))).json()
     sheet = next(d for d in listed["items"] if d["title"] == "Fiche sanitaire")
 

@@ -17,6 +17,7 @@ from typing import Any
 import pyotp
 import pytest
 
+from services.kit.typography import french_spacing
 from tests.browser import SCREENSHOTS, chromium, requires_chromium
 
 from .real_portal import (
@@ -198,7 +199,7 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
         assert "<strong>acceptée</strong>" in html_of(accepted)
         refused = await portal.mail(portal.parent_email, REFUSED)
         assert "famille (école, allergies) a été refusée" in text_of(refused)
-        assert f"Motif : {REASON}" in text_of(refused)
+        assert french_spacing(f"Motif : {REASON}", narrow=False) in text_of(refused)
         assert link_in(accepted, "/famille") == "/famille"
 
         await parent.goto(f"{base}{link_in(accepted, '/famille')}")
@@ -206,7 +207,7 @@ async def test_a_parent_asks_staff_decide_and_the_parent_reads_both_emails(
         assert "06 11 22 33 44" in details and "05 59 29 00 00" not in details
         decided = await requests.inner_text()
         assert "Acceptée" in decided and "Refusée" in decided
-        assert f"Motif : {REASON}" in decided
+        assert french_spacing(f"Motif : {REASON}") in decided
         await fits(parent, SMALL_PHONE["width"])
         await shoot(parent, "parent-decided-360")
         await parent.set_viewport_size(DESKTOP)

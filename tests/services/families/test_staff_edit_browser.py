@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from services.kit.keys import DATABASE
+from services.kit.typography import french_spacing
 from tests.browser import PHONE, SCREENSHOTS, accessibility_violations, chromium, requires_chromium
 
 from .conftest import FamiliesApi, Portal
@@ -87,7 +88,8 @@ async def test_a_save_refused_by_another_agents_save_is_no_trap(
         assert page.url.endswith(f"{edit}?refus=1"), page.url
         said = await page.get_by_role("alert").inner_text()
         assert CHANGED in said, said
-        assert "Commune : Anglet" in said and "Quotient familial : 640" in said
+        assert french_spacing("Commune : Anglet") in said
+        assert french_spacing("Quotient familial : 640") in said
         assert await page.get_by_label("Commune").input_value() == "Anglet"
         assert await page.get_by_label("Quotient familial").input_value() == "640"
         assert await page.get_by_label("Téléphone du domicile").input_value() == phone
@@ -132,8 +134,8 @@ async def test_a_field_both_agents_changed_shows_the_record_and_what_was_typed(
 
         assert page.url.endswith(f"{edit}?refus=1"), page.url
         said = await page.get_by_role("alert").inner_text()
-        assert "Téléphone du domicile : 06 12 34 56 78" in said, said
-        assert "Téléphone du domicile : Modifié entre-temps" in said, said
+        assert french_spacing("Téléphone du domicile : 06 12 34 56 78") in said, said
+        assert french_spacing("Téléphone du domicile : Modifié entre-temps") in said, said
         phone = page.get_by_label("Téléphone du domicile")
         assert await phone.input_value() == "05 59 44 44 44"
         assert await phone.get_attribute("aria-invalid") == "true"
@@ -205,7 +207,10 @@ async def test_a_persons_save_refused_by_another_agents_save_is_no_trap_either(
         await page.get_by_role("button", name="Enregistrer").click()
         await page.wait_for_load_state()
         assert page.url.endswith(f"{edit}?refus=1"), page.url
-        assert "Médecin traitant : Dr Irigoyen" in await page.get_by_role("alert").inner_text()
+        assert (
+            french_spacing("Médecin traitant : Dr Irigoyen")
+            in await page.get_by_role("alert").inner_text()
+        )
         assert await page.get_by_label("Médecin traitant").input_value() == "Dr Irigoyen"
         assert await page.get_by_label("École").input_value() == "École du bourg"
         await page.reload()

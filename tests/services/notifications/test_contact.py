@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
+from services.kit.typography import french_spacing
 from services.notifications.models import ContactMessage, OutgoingEmail
 from services.notifications.relay import EmailRelay
 from services.notifications.seed import recipient_id, seed_demo
@@ -129,7 +130,9 @@ async def test_a_message_with_a_solved_captcha_reaches_the_recipient_and_is_ackn
         "Bonjour, peut-on encore inscrire Enfant TEST ?"
     ]
     (to_staff,) = smtp.inbox.to("guichet@example.org")
-    assert "Nouveau message : Inscription ALSH" in str(to_staff["Subject"])
+    assert french_spacing("Nouveau message : Inscription ALSH", narrow=False) in str(
+        to_staff["Subject"]
+    )
     assert f"/agents/messages/{thread['id']}" in str(to_staff.get_body(("plain",)).get_content())
     (receipt,) = smtp.inbox.to(family.email)
     assert "Votre message a bien été reçu" in str(receipt["Subject"])

@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
+from services.kit.typography import french_spacing
 from services.notifications.seed import recipient_id
 from tests.gateway.conftest import dead_url, same_origin
 from tests.services.billing.conftest import point_at
@@ -113,8 +114,8 @@ async def test_the_staff_email_names_the_family_by_its_name_and_the_parents_addr
     await send_pending(database, portal.settings)
 
     first, reply = smtp.inbox.to(GUICHET_ADDRESS)
-    assert str(first["Subject"]) == (
-        "[Espace Famille] Nouveau message de la famille TEST : Inscription ALSH"
+    assert str(first["Subject"]) == french_spacing(
+        "[Espace Famille] Nouveau message de la famille TEST : Inscription ALSH", narrow=False
     )
     assert (
         f"Un nouveau message a été envoyé à {GUICHET} par la famille TEST ({PARENT}) :"
@@ -138,7 +139,9 @@ async def test_without_the_families_service_the_email_still_goes_naming_the_addr
     await send_pending(database, portal.settings)
 
     first, reply = smtp.inbox.to(GUICHET_ADDRESS)
-    assert str(first["Subject"]) == "[Espace Famille] Nouveau message : Inscription ALSH"
+    assert str(first["Subject"]) == french_spacing(
+        "[Espace Famille] Nouveau message : Inscription ALSH", narrow=False
+    )
     for mail in (first, reply):
         assert f"par une famille ({PARENT}) :" in text_of(mail)
 

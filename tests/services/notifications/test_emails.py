@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 
 from services.kit.database import Database
 from services.kit.outbox import utcnow
+from services.kit.typography import french_spacing
 from services.notifications.events import MAILERS
 from services.notifications.models import JournalEntry, OutgoingEmail
 from services.notifications.sending import SendOutcome
@@ -98,7 +99,7 @@ async def test_an_event_gives_its_journal_line_and_one_french_email(
     mail = received[0]
     assert mail["Message-ID"] == f"<{message['id']}.0@hasparren.example.org>"
     assert mail["To"] == PARENT
-    assert subject in str(mail["Subject"])
+    assert french_spacing(subject, narrow=False) in str(mail["Subject"])
     text = text_of(mail)
     assert words in text
     assert "Mairie de Hasparren" in text and "64240 Hasparren" in text
@@ -404,7 +405,10 @@ async def test_a_message_reads_back_exactly_as_stored(database: Database, smtp: 
 
     (row,) = await emails(database, template="invoice_issued")
     (mail,) = [m for m in smtp.inbox.messages if m["Message-ID"] == row.message_id]
-    assert mail["Subject"] == row.subject and number.strip() in row.subject
+    assert (
+        mail["Subject"] == row.subject
+        and french_spacing(number.strip(), narrow=False) in row.subject
+    )
     assert not mail.defects and all(not part.defects for part in mail.walk())
     text, html = mail.get_body(("plain",)), mail.get_body(("html",))
     assert text is not None and html is not None

@@ -13,6 +13,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
+from services.kit.typography import french_spacing
 from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 from tests.services.families.conftest import FamiliesApi
@@ -123,7 +124,7 @@ async def test_the_maintenance_line_on_a_phone_and_a_desktop(
             await sign_in_on_page(page, base, PARENT, PASSWORD)
             await page.goto(f"{base}/historique{query}")
             line = page.locator('tr[data-event="person.updated"]').first
-            assert action in await line.inner_text()
+            assert french_spacing(action) in await line.inner_text()
             await line.scroll_into_view_if_needed()
             await page.screenshot(path=str(SCREENSHOTS / f"maintenance-journal-{name}.png"))
             await page.close()

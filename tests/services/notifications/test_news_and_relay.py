@@ -19,6 +19,7 @@ from services.kit.migrations import upgrade_async
 from services.kit.outbox import utcnow
 from services.kit.queue import create_celery
 from services.kit.testing import TestSigner
+from services.kit.typography import french_spacing
 from services.notifications.digest import owe_digest
 from services.notifications.models import News, OutgoingEmail
 from services.notifications.relay import EmailRelay
@@ -156,7 +157,8 @@ async def test_the_staff_digest_counts_pending_requests_once_a_day(
     (mail,) = smtp.inbox.to("agent@example.org")
     assert mail["Subject"] == "[Espace Famille] 3 demandes en attente"
     text = str(mail.get_body(("plain",)).get_content())
-    assert "Demandes d'inscription : 2" in text and "Documents à valider : 1" in text
+    assert french_spacing("Demandes d'inscription : 2", narrow=False) in text
+    assert french_spacing("Documents à valider : 1", narrow=False) in text
 
 
 async def test_the_demo_news_is_dated_from_the_day_it_is_seeded_once(

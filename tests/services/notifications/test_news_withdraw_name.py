@@ -8,6 +8,7 @@ from typing import Any
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
+from services.kit.typography import french_spacing
 
 from .portal import AGENT, make_portal, sign_in
 from .smtp_server import SmtpServer
@@ -25,4 +26,7 @@ async def test_each_withdraw_button_names_its_news(
         assert (await publish(client, csrf, title, "")).status == 303
     listed = html.unescape(await (await client.get("/agents/actualites")).text())
     for title in ("Fermeture le 24 décembre", "Menus de janvier"):
-        assert f'Retirer<span class="visually-hidden"> « {title} »</span></button>' in listed
+        assert (
+            french_spacing(f'Retirer<span class="visually-hidden"> « {title} »</span></button>')
+            in listed
+        )

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from portail.demo import holidays_registration_window
 from services.kit.database import Database
 from services.kit.testing import TestSigner
+from services.kit.typography import french_spacing
 from services.notifications.models import ContactMessage
 from services.notifications.seed import paris_today, recipient_id
 from tests.gateway.conftest import same_origin
@@ -66,7 +67,9 @@ async def test_historique_lists_sign_ins_and_actions_with_week_and_month_filters
     assert "25 actions" in month and month.count("<tr data-event") == 20
     assert page_two.count("<tr data-event") == 5 and "Page 2 sur 2" in page_two
     assert 'rel="prev"' in page_two and "mois=2026-03" in page_two
-    assert "Demande d&#39;inscription refusée" in april and "motif : complet" in april
+    assert (
+        "Demande d&#39;inscription refusée" in april and french_spacing("motif : complet") in april
+    )
     assert "jeudi 02/04/2026 à 18:00" in april, "summer time in Paris"
     # A sign-in has no detail: on a phone, no « Détail : » label followed by nothing.
     sign_in_row = week.split('data-event="account.login_succeeded"')[1].split("</tr>")[0]
@@ -84,12 +87,12 @@ async def test_historique_reads_a_typed_month_and_says_when_a_month_cannot_be_re
     await sign_in(client, PARENT)
 
     typed = html.unescape(await (await client.get("/historique?mois=11/2026")).text())
-    assert "Filtre : novembre 2026" in typed and 'value="2026-11"' in typed
+    assert french_spacing("Filtre : novembre 2026") in typed and 'value="2026-11"' in typed
     unreadable = html.unescape(await (await client.get("/historique?mois=novembre")).text())
-    assert "Ce mois n'est pas valable : choisissez un mois (MM/AAAA)." in unreadable
-    assert 'aria-invalid="true"' in unreadable and "Filtre :" not in unreadable
+    assert french_spacing("Ce mois n'est pas valable : choisissez un mois (MM/AAAA).") in unreadable
+    assert 'aria-invalid="true"' in unreadable and french_spacing("Filtre :") not in unreadable
     fine = html.unescape(await (await client.get("/historique?mois=2026-11")).text())
-    assert "Filtre : novembre 2026" in fine and "pas valable" not in fine
+    assert french_spacing("Filtre : novembre 2026") in fine and "pas valable" not in fine
 
 
 async def test_historique_at_the_calendar_s_ends_says_the_date_is_not_valid(
@@ -109,7 +112,9 @@ async def test_historique_at_the_calendar_s_ends_says_the_date_is_not_valid(
     assert {query: page.status for query, page in pages.items()} == dict.fromkeys(pages, 200)
     for query in ("jour=9999-12-31", "jour=01/01/0001"):
         text = html.unescape(await pages[query].text())
-        assert "Cette date n'est pas valable" in text and "Filtre :" not in text, query
+        assert "Cette date n'est pas valable" in text and french_spacing("Filtre :") not in text, (
+            query
+        )
     month = html.unescape(await pages["mois=9999-12"].text())
     assert "Ce mois n'est pas valable" in month
 
@@ -140,9 +145,12 @@ async def test_a_parent_writes_to_the_guichet_and_staff_answer_from_their_inbox(
     refused_page = await refused.text()
     assert refused.status == 422
     assert "La vérification anti-robot n&#39;est pas terminée" in refused_page
-    assert "Reste-t-il des places ?" in refused_page, "what was typed is kept"
+    assert "Reste-t-il des places ?" in refused_page, "what was typed is kept (its text area)"
     assert sent.status == 303 and thread_url.startswith("/contact/")
-    assert "Votre message a bien été envoyé." in thread and "Reste-t-il des places ?" in thread
+    assert (
+        "Votre message a bien été envoyé." in thread
+        and french_spacing("Reste-t-il des places ?") in thread
+    )
     async with database.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ContactMessage)) == 1
 
