@@ -166,8 +166,8 @@ async def test_a_unit_excluded_by_a_booked_journee_is_shown_incompatible_with_it
     # A free journée tells the page which units it cannot share a day with (for the script).
     free = openings[("2027-04-23", "journee")]
     assert re.search(
-        rf'value="{free}" data-change data-unit="journee" data-unit-label="Journée" '
-        r'data-excludes="apres_midi matin"',
+        rf'value="{free}" data-change data-day="2027-04-23" data-day-label="[^"]+" '
+        r'data-unit="journee" data-unit-label="Journée" data-excludes="apres_midi matin"',
         html,
     ), html
     english = await (await client.get("/reservations", params={**query, "lang": "en"})).text()
