@@ -9,7 +9,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import redis
 from sqlalchemy import func, select
 
 from portail.demo import holidays_registration_window
@@ -19,11 +18,10 @@ from services.kit.typography import french_spacing
 from services.notifications.models import ContactMessage
 from services.notifications.seed import paris_today, recipient_id
 from tests.gateway.conftest import same_origin
-from tests.support import redis_url
 
 from .factories import of_type
 from .mailing import deliver, send_pending
-from .portal import AGENT, PARENT, make_portal, sign_in
+from .portal import AGENT, PARENT, forget_contact_counts, make_portal, sign_in
 from .smtp_server import SmtpServer
 from .test_contact import solve
 
@@ -213,13 +211,6 @@ async def test_a_forged_recipient_and_an_oversized_message_are_refused_in_french
     assert "5 000 caractères au plus" in oversized
     async with database.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ContactMessage)) == 0
-
-
-def forget_contact_counts() -> None:
-    """Empty the service's hourly contact counters (Redis is flushed once per run)."""
-    store = redis.Redis.from_url(redis_url())
-    for key in store.scan_iter("notifications:contact:*"):
-        store.delete(key)
 
 
 async def test_a_parent_over_the_hourly_limit_is_told_in_french_when_to_try_again(
