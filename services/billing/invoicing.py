@@ -263,8 +263,9 @@ async def discard_previews(session: AsyncSession, month: str) -> None:
         )
 
 
-def issued_event(session: AsyncSession, invoice: Invoice) -> None:
-    """Record `invoice.issued` in the caller's transaction (→ "facture disponible" e-mail)."""
+def issued_event(session: AsyncSession, invoice: Invoice, actor: dict[str, str]) -> None:
+    """Record `invoice.issued` in the caller's transaction (→ "facture disponible" e-mail);
+    `actor`, who published it (`Identity.acted`; none for the automatic run)."""
     record_event(
         session,
         OutboxMessage,
@@ -278,6 +279,7 @@ def issued_event(session: AsyncSession, invoice: Invoice) -> None:
             "total_cents": invoice.amount_cents,
             "balance_cents": invoice.balance_cents,
             "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
+            **actor,
         },
     )
 
@@ -333,8 +335,10 @@ async def publish(
     run_id: str,
     upstream: Upstream | None = None,
     executor: Executor | None = None,
+    actor: dict[str, str] | None = None,
 ) -> InvoicingRun:
-    """Number and issue a preview's drafts, once; then render their PDFs.
+    """Number and issue a preview's drafts, once; then render their PDFs. `actor`: who
+    publishes (`Identity.acted`); None for the automatic run, whose events name nobody.
 
     With `upstream`, the drafts are first checked against the month's billable lines now
     (see ensure_preview_current); the automatic run publishes the preview it just made.
@@ -383,7 +387,7 @@ async def publish(
                     numbering.format_number(settings.invoice_prefix, on, first + offset),
                     on,
                 )
-                issued_event(session, invoice)
+                issued_event(session, invoice, actor or {})
             run.state = "published"
             run.published_at = now
             run.invoice_count = len(drafts)

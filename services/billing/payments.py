@@ -46,6 +46,10 @@ from .schemas import TO_PAY_STATES, PaymentCreate
 log = structlog.get_logger(__name__)
 ClientFor = Callable[[PaymentAttempt], PayfipClient]
 ONLINE_STATES = ("issued", "partially_paid")
+# A payment PayFiP's notification confirms names no actor: no account of ours acted (the
+# attempt keeps no account) and PayFiP is not the structure's software. The family's history
+# shows no « Par » for it, rather than a guess.
+PAYFIP_ACTOR: dict[str, str] = {}
 
 
 def apply_allocation(invoice: Invoice, amount: int) -> None:
@@ -58,8 +62,9 @@ def apply_allocation(invoice: Invoice, amount: int) -> None:
     invoice.updated_at = utcnow()
 
 
-def received_event(session: AsyncSession, payment: Payment) -> None:
-    """Record `payment.received` (→ the receipt e-mail) in the caller's transaction."""
+def received_event(session: AsyncSession, payment: Payment, actor: dict[str, str]) -> None:
+    """Record `payment.received` (→ the receipt e-mail) in the caller's transaction; `actor`,
+    who recorded it (`Identity.acted`), none for PayFiP's notification (`PAYFIP_ACTOR`)."""
     record_event(
         session,
         OutboxMessage,
@@ -75,6 +80,7 @@ def received_event(session: AsyncSession, payment: Payment) -> None:
             "method_label": method_label(payment.method),
             "method_label_en": method_label_en(payment.method),
             "invoices": [a.invoice_id for a in payment.allocations],
+            **actor,
         },
     )
 
@@ -114,9 +120,10 @@ async def _new_payment(
 
 
 async def record_payment(
-    database: Database, settings: BillingSettings, *, data: PaymentCreate, actor: str
+    database: Database, settings: BillingSettings, *, data: PaymentCreate, actor: dict[str, str]
 ) -> tuple[Payment, bool]:
-    """Record a payment and allocate it: explicitly, or to the oldest invoices first.
+    """Record a payment and allocate it: explicitly, or to the oldest invoices first. `actor`:
+    who records it (`Identity.acted`).
 
     Returns the payment and whether it was created (False: the same call seen before).
     """
@@ -194,14 +201,14 @@ async def record_payment(
             method=data.method,
             reference=data.reference,
             received_on=data.received_on,
-            actor=actor,
+            actor=actor["by"],
         )
         for invoice, amount in plan:
             payment.allocations.append(
                 PaymentAllocation(id=str(uuid.uuid4()), invoice_id=invoice.id, amount_cents=amount)
             )
             apply_allocation(invoice, amount)
-        received_event(session, payment)
+        received_event(session, payment, actor)
     return payment, True
 
 
@@ -521,7 +528,7 @@ async def _apply_detail(
         if closed_before:
             log.warning("payfip_paid_after_close", attempt_id=attempt.id, was=attempt.state)
         attempt.state = "paid"
-        received_event(session, payment)
+        received_event(session, payment, PAYFIP_ACTOR)
         return Settlement(attempt, "paid")
 
 

@@ -148,8 +148,10 @@ async def credit(
     reason: str,
     reissue: bool,
     remove_days: list[date],
+    actor: dict[str, str],
 ) -> tuple[Invoice, Invoice, Invoice | None]:
     """Cancel an issued invoice with a credit note; reissue it (minus some days) if asked.
+    `actor`: who (`Identity.acted`), in the events.
 
     An issued invoice is never edited. What was paid on it moves to the reissued invoice;
     without a reissue, an invoice with payments is refused (refund first).
@@ -230,7 +232,7 @@ async def credit(
                 )
                 for allocation in allocations:
                     allocation.invoice_id = reissued.id
-            issued_event(session, reissued)
+            issued_event(session, reissued, actor)
         record_event(
             session,
             OutboxMessage,
@@ -243,6 +245,7 @@ async def credit(
                 "reason": reason,
                 "credit_note_number": note.number,
                 "reissued_number": reissued.number if reissued else None,
+                **actor,
             },
         )
     for document in (note, reissued):

@@ -534,13 +534,14 @@ async def read_run(request: web.Request) -> web.Response:
 )
 async def publish_run(request: web.Request) -> web.Response:
     """POST /runs/{run_id}/publish."""
-    staff_or_writer(request)
+    identity = staff_or_writer(request)
     run = await invoicing.publish(
         request.app[DATABASE],
         request.app[STORAGE],
         settings_of(request),
         run_id=path_id(request, "run_id"),
         upstream=upstream_of(request),
+        actor=identity.acted,
     )
     return json_response(RunRead.model_validate(run))
 
@@ -673,7 +674,7 @@ async def staff_invoice_pdf(request: web.Request) -> web.Response:
 )
 async def credit_invoice(request: web.Request) -> web.Response:
     """POST /invoices/{invoice_id}/credit."""
-    staff_or_writer(request)
+    identity = staff_or_writer(request)
     data = await read_json(request, CreditRequest)
     cancelled, note, reissued = await service.credit(
         request.app[DATABASE],
@@ -683,6 +684,7 @@ async def credit_invoice(request: web.Request) -> web.Response:
         reason=data.reason,
         reissue=data.reissue,
         remove_days=data.remove_line_days,
+        actor=identity.acted,
     )
     return json_response(
         CreditResult(
@@ -724,7 +726,7 @@ async def record_payment(request: web.Request) -> web.Response:
     identity = staff_or_writer(request)
     data = await read_json(request, PaymentCreate)
     payment, created = await payments.record_payment(
-        request.app[DATABASE], settings_of(request), data=data, actor=identity.subject
+        request.app[DATABASE], settings_of(request), data=data, actor=identity.acted
     )
     return json_response(PaymentRead.model_validate(payment), status=201 if created else 200)
 

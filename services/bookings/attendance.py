@@ -192,9 +192,17 @@ async def mark_attendance(
 
 
 async def cancel_for_closure(
-    session: AsyncSession, *, activity_id: str, day: date, reason: str, now: datetime, by: str
+    session: AsyncSession,
+    *,
+    activity_id: str,
+    day: date,
+    reason: str,
+    now: datetime,
+    actor: dict[str, str],
 ) -> ClosureCancellationResult:
-    """Close the activity on `day`: openings closed, every reservation cancelled, families told."""
+    """Close the activity on `day`: openings closed, every reservation cancelled, families told.
+    `actor`: who closes (`Identity.acted`), in the events."""
+    by = actor["by"]
     activity = await session.get(Activity, activity_id)
     if activity is None:
         raise ActivityNotFound("Activité inconnue.")
@@ -251,6 +259,7 @@ async def cancel_for_closure(
                 "state": RES_CANCELLED,
                 "reason": f"Fermeture : {reason}",
                 "by_structure": True,
+                **actor,
             },
         )
     await session.flush()

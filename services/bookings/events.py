@@ -3,6 +3,10 @@
 `registration.*` events carry: registration_id, family_id, person_id, person_name,
 activity_id, activity_name, period_id, period_name, group_name, state; `registration.refused`
 adds `reason`, `registration.accepted` adds `automatic`.
+
+Every event a person or system causes names it: `by` (the token's subject) and `by_role`
+(`family`, `staff`, `service`; `Identity.acted`). An automatic acceptance is `by_role: service`
+without `by`; `reservation.promoted` names nobody (docs/events.md).
 """
 
 ACTIVITY_CREATED = "activity.created"

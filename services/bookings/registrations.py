@@ -54,6 +54,8 @@ from .schemas import STATE_LABELS, FamilyRegistrationQuery, RegistrationCreate, 
 from .upstream import Completeness, Person, Upstream
 
 AUTOMATIC = "validation automatique"
+# The actor of an automatic acceptance, as events name it: software, no account.
+AUTOMATIC_ACTOR = {"by_role": "service"}
 
 
 @dataclass(frozen=True)
@@ -152,13 +154,20 @@ def _event_data(view: RegistrationView, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _record(session: AsyncSession, event_type: str, view: RegistrationView, **extra: Any) -> None:
+def _record(
+    session: AsyncSession,
+    event_type: str,
+    view: RegistrationView,
+    actor: dict[str, str],
+    **extra: Any,
+) -> None:
+    """The event, with who acted (`Identity.acted`; the history's « Par »)."""
     record_event(
         session,
         OutboxMessage,
         source=BookingsSettings.service_name,
         event_type=event_type,
-        data=_event_data(view, **extra),
+        data=_event_data(view, **actor, **extra),
         family_id=view.registration.family_id,
     )
 
@@ -188,8 +197,10 @@ async def request_registration(
     clock: Clock,
     family_id: str,
     data: RegistrationCreate,
+    actor: dict[str, str],
 ) -> RegistrationView:
-    """Check every rule, then save the request (accepted at once under automatic validation)."""
+    """Check every rule, then save the request (accepted at once under automatic validation);
+    `actor`, who asked (`Identity.acted`)."""
     async with database.sessions() as session:
         activity = await get_activity(session, activity_id=data.activity_id)
         period = await session.get(Period, data.period_id)
@@ -232,6 +243,7 @@ async def request_registration(
                 group=group,
                 activity_id=activity.id,
                 period_id=period.id,
+                actor=actor,
             )
     except IntegrityError as exc:
         if "ck_group_places" in str(exc.orig):  # the backstop, should the UPDATE ever miss
@@ -251,6 +263,7 @@ async def _save_request(
     group: ActivityGroup,
     activity_id: str,
     period_id: str,
+    actor: dict[str, str],
 ) -> RegistrationView:
     # Read again inside the transaction: a window moved meanwhile by staff counts.
     activity = await get_activity(session, activity_id=activity_id)
@@ -287,12 +300,13 @@ async def _save_request(
     view = RegistrationView(
         registration, activity.name, period.name, period.school_year, group.name
     )
-    _record(session, events.REGISTRATION_REQUESTED, view)
+    _record(session, events.REGISTRATION_REQUESTED, view, actor)
     if activity.validation == "automatic":
         registration.state = ACCEPTED
         registration.decided_at = now
         registration.decided_by = AUTOMATIC
-        _record(session, events.REGISTRATION_ACCEPTED, view, automatic=True)
+        # Nobody decided: the activity's automatic validation (« un logiciel de la structure »).
+        _record(session, events.REGISTRATION_ACCEPTED, view, AUTOMATIC_ACTOR, automatic=True)
     await session.flush()
     return view
 
@@ -310,9 +324,15 @@ async def _locked_view(
 
 
 async def cancel_registration(
-    session: AsyncSession, *, family_id: str, registration_id: str, now: datetime, by: str
+    session: AsyncSession,
+    *,
+    family_id: str,
+    registration_id: str,
+    now: datetime,
+    actor: dict[str, str],
 ) -> RegistrationView:
-    """The family withdraws a pending or accepted registration; its place is given back."""
+    """The family withdraws a pending or accepted registration; its place is given back.
+    `actor`: who did (`Identity.acted`)."""
     view = await _locked_view(session, registration_id=registration_id, family_id=family_id)
     registration = view.registration
     if registration.state not in ACTIVE_STATES:
@@ -323,8 +343,8 @@ async def cancel_registration(
     await _release(session, registration)
     registration.state = CANCELLED
     registration.updated_at = now
-    registration.decided_by = by
-    _record(session, events.REGISTRATION_CANCELLED, view)
+    registration.decided_by = actor["by"]
+    _record(session, events.REGISTRATION_CANCELLED, view, actor)
     await session.flush()
     return view
 
@@ -336,23 +356,24 @@ async def decide(
     accept: bool,
     reason: str | None,
     now: datetime,
-    by: str,
+    actor: dict[str, str],
 ) -> RegistrationView:
-    """Staff accept or refuse (with a reason) a pending request."""
+    """Staff accept or refuse (with a reason) a pending request; `actor`, who
+    (`Identity.acted`)."""
     view = await _locked_view(session, registration_id=registration_id, family_id=None)
     registration = view.registration
     if registration.state != REQUESTED:
         raise WrongState(f"Cette demande est déjà {STATE_LABELS[registration.state]}.")
     registration.decided_at = registration.updated_at = now
-    registration.decided_by = by
+    registration.decided_by = actor["by"]
     if accept:
         registration.state = ACCEPTED
-        _record(session, events.REGISTRATION_ACCEPTED, view, automatic=False)
+        _record(session, events.REGISTRATION_ACCEPTED, view, actor, automatic=False)
     else:
         await _release(session, registration)
         registration.state = REFUSED
         registration.refusal_reason = reason
-        _record(session, events.REGISTRATION_REFUSED, view, reason=reason)
+        _record(session, events.REGISTRATION_REFUSED, view, actor, reason=reason)
     await session.flush()
     return view
 

@@ -151,6 +151,8 @@ class _Op:
 class _Plan:
     results: dict[int, ChangeResult] = field(default_factory=dict)
     ops: list[_Op] = field(default_factory=list)
+    # Who saves (`Identity.acted`): in each event's data, the history's « Par ».
+    actor: dict[str, str] = field(default_factory=dict)
 
 
 def _insert_for(session: AsyncSession) -> Any:
@@ -773,7 +775,9 @@ async def _apply(
         if cancellations:
             await lock_openings(session, sorted({op.info.id for op in ops}))
         for op in cancellations:
-            plan.results[op.index] = await _cancel(session, op, family_id=family_id, now=now, by=by)
+            plan.results[op.index] = await _cancel(
+                session, op, family_id=family_id, now=now, actor=plan.actor
+            )
         booked = [op for op in bookings if op.index in inserted]
         _refuse_twins(plan, bookings, inserted)
         messages = [  # in opening-id order, then in the save's order
@@ -920,6 +924,7 @@ def _booking_event(
         person_name=op.person_name,
         info=op.info,
         state=state,
+        **plan.actor,
     )
     plan.results[op.index] = _applied(op, state, reservation_id, _LABEL_OF_STATE.get(state))
     return event_message(
@@ -1071,7 +1076,7 @@ async def release_place(
 
 
 async def _cancel(
-    session: AsyncSession, op: _Op, *, family_id: str, now: datetime, by: str
+    session: AsyncSession, op: _Op, *, family_id: str, now: datetime, actor: dict[str, str]
 ) -> ChangeResult:
     info = op.info
     late = _late(info, info.cancel_notice, now, "annulé")
@@ -1085,7 +1090,7 @@ async def _cancel(
     row.state = RES_CANCELLED
     row.holds_place = False
     row.updated_at = now
-    row.changed_by = by
+    row.changed_by = actor["by"]
     await session.flush()
     record(
         session,
@@ -1098,6 +1103,7 @@ async def _cancel(
             person_name=row.person_name,
             info=info,
             state=RES_CANCELLED,
+            **actor,
         ),
     )
     if held:
@@ -1112,10 +1118,11 @@ async def save_changes(
     clock: Clock,
     family_id: str,
     changes: list[Change],
-    by: str,
+    actor: dict[str, str],
     idempotency_key: str | None = None,
 ) -> SaveResult:
-    """Judge and apply a save's changes; each is applied or refused on its own.
+    """Judge and apply a save's changes; each is applied or refused on its own. `actor`: who
+    saves (`Identity.acted`), in the events.
 
     With an `idempotency_key`, a stored answer is looked for first; else the key is claimed
     in the save's transaction together with its answer, before the places are taken: a
@@ -1130,6 +1137,7 @@ async def save_changes(
         # A retry of a finished save: its answer, before any work.
         raise Replay(stored)
     plan = judge(changes=changes, now=clock(), context=context)
+    plan.actor = actor
     await _check_documents(plan, upstream=upstream, family_id=family_id)
     if not plan.ops and idempotency_key is None:
         return _summary(plan, len(changes))
@@ -1139,7 +1147,7 @@ async def save_changes(
             plan,
             family_id=family_id,
             now=clock(),
-            by=by,
+            by=actor["by"],
             count=len(changes),
             key=idempotency_key,
         )
@@ -1201,9 +1209,11 @@ async def decide_reservation(
     accept: bool,
     reason: str | None,
     now: datetime,
-    by: str,
+    actor: dict[str, str],
 ) -> Reservation | None:
-    """Staff accept or refuse a pending reservation (manual validation); None if not pending."""
+    """Staff accept or refuse a pending reservation (manual validation); None if not pending.
+    `actor`: who decides (`Identity.acted`)."""
+    by = actor["by"]
     row = await session.get(Reservation, reservation_id, with_for_update=True)
     if row is None or row.state != RES_REQUESTED:
         return row
@@ -1218,6 +1228,7 @@ async def decide_reservation(
         person_name=row.person_name,
         info=info,
         state=CONFIRMED if accept else RES_REFUSED,
+        **actor,
     )
     if accept:
         row.state = CONFIRMED

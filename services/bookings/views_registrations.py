@@ -93,7 +93,7 @@ async def list_family_registrations(request: web.Request) -> web.Response:
 async def request_registration(request: web.Request) -> web.Response:
     """POST /families/{family_id}/registrations: every rule checked here, at commit time."""
     family_id = request.match_info["family_id"]
-    require_family(request, family_id, right="book")
+    identity = require_family(request, family_id, right="book")
     data = await read_json(request, RegistrationCreate)
     upstream = Upstream(
         http=request.app[HTTP_CLIENT],
@@ -106,6 +106,7 @@ async def request_registration(request: web.Request) -> web.Response:
         clock=request.app[CLOCK],
         family_id=family_id,
         data=data,
+        actor=identity.acted,
     )
     return json_response(registration_read(view), status=201)
 
@@ -140,7 +141,7 @@ async def cancel_registration(request: web.Request) -> web.Response:
             family_id=family_id,
             registration_id=request.match_info["registration_id"],
             now=request.app[CLOCK](),
-            by=identity.subject,
+            actor=identity.acted,
         )
     return json_response(registration_read(view))
 
@@ -178,7 +179,7 @@ async def _decide(request: web.Request, *, accept: bool, reason: str | None) -> 
             accept=accept,
             reason=reason,
             now=request.app[CLOCK](),
-            by=identity.subject,
+            actor=identity.acted,
         )
     return json_response(registration_read(view))
 
@@ -227,7 +228,7 @@ async def decide_batch(request: web.Request) -> web.Response:
                     accept=decision.decision == "accept",
                     reason=decision.reason,
                     now=request.app[CLOCK](),
-                    by=identity.subject,
+                    actor=identity.acted,
                 )
             results.append(
                 DecisionResult(

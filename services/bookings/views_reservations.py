@@ -99,7 +99,11 @@ async def read_planning(request: web.Request) -> web.Response:
 
 
 async def _save(
-    request: web.Request, family_id: str, changes: list[Any], by: str, key: str | None = None
+    request: web.Request,
+    family_id: str,
+    changes: list[Any],
+    actor: dict[str, str],
+    key: str | None = None,
 ) -> web.Response:
     key = request.headers.get("Idempotency-Key", key)
     if key is not None and not KEY.match(key):
@@ -111,7 +115,7 @@ async def _save(
             clock=request.app[CLOCK],
             family_id=family_id,
             changes=changes,
-            by=by,
+            actor=actor,
             idempotency_key=key,
         )
     except reservations.Replay as replay:
@@ -137,7 +141,7 @@ async def save_changes(request: web.Request) -> web.Response:
     family_id = request.match_info["family_id"]
     identity = require_family(request, family_id, right="book")
     batch = await read_json(request, ChangeBatch)
-    return await _save(request, family_id, batch.changes, identity.subject, batch.idempotency_key)
+    return await _save(request, family_id, batch.changes, identity.acted, batch.idempotency_key)
 
 
 @routes.post("/families/{family_id}/reservations/repeat")
@@ -161,7 +165,7 @@ async def repeat_week(request: web.Request) -> web.Response:
         changes = await repeat_changes(session, family_id=family_id, request=data)
     if not changes:
         return json_response(SaveResult(results=[], applied=0, refused=0))
-    return await _save(request, family_id, changes, identity.subject)
+    return await _save(request, family_id, changes, identity.acted)
 
 
 @routes.get("/families/{family_id}/reservations")
@@ -295,7 +299,7 @@ async def decide_reservations(request: web.Request) -> web.Response:
                     accept=decision.decision == "accept",
                     reason=decision.reason,
                     now=request.app[CLOCK](),
-                    by=identity.subject,
+                    actor=identity.acted,
                 )
                 state = None if row is None else row.state
         except Problem as problem:
@@ -388,7 +392,7 @@ async def close_day(request: web.Request) -> web.Response:
             day=data.day,
             reason=data.reason,
             now=request.app[CLOCK](),
-            by=identity.subject,
+            actor=identity.acted,
         )
     return json_response(result)
 

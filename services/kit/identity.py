@@ -63,6 +63,14 @@ class Identity:
         )
 
     @property
+    def acted(self) -> dict[str, str]:
+        """Who acted, as events' data name it: `by` (the token's subject) and `by_role`.
+
+        The family's history shows it (« Par : … »); staff and software are a role to a
+        family, their id shown to staff only."""
+        return {"by": self.subject, "by_role": self.role}
+
+    @property
     def family_ids(self) -> frozenset[str]:
         """The families this caller belongs to."""
         return frozenset(m.family_id for m in self.memberships)

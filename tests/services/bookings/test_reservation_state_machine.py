@@ -143,7 +143,7 @@ class Reservations(RuleBasedStateMachine):
             save_changes(self.database, upstream=None, clock=self.clock, family_id=family,
                          changes=[Change(person_id=person, opening_id=self.opening,
                                          action=action)],  # type: ignore[arg-type]
-                         by="hypothesis")
+                         actor={"by": "hypothesis", "by_role": "family"})
         )  # fmt: skip
         return result.results[0].model_dump()
 
