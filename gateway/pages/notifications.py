@@ -206,12 +206,18 @@ def _detail(entry: dict[str, Any], _: Translate = _french) -> str:
     return " — ".join(parts)
 
 
-def _person(person: Any, viewer: str | None, _: Translate = _french) -> str:
-    """« un agent de la structure », « vous », a family account's address: never an agent's
-    name (the service gives staff as a role only); empty when the journal does not know."""
+def _person(
+    person: Any, viewer: str | None, _: Translate = _french, staff_view: bool = False
+) -> str:
+    """« un agent de la structure », « vous », a family account's address; to staff, which
+    agent (« l'agent x@y », the service tells staff alone; its id when the address is not
+    known); empty when the journal does not know."""
     if not isinstance(person, dict):
         return ""
     if person.get("role") == "staff":
+        agent = person.get("email") or person.get("account_id")
+        if staff_view and agent:
+            return _("l'agent {agent}", agent=str(agent))
         return _("un agent de la structure")
     if person.get("role") == "service":
         return _("un logiciel de la structure")
@@ -221,9 +227,11 @@ def _person(person: Any, viewer: str | None, _: Translate = _french) -> str:
     return str(person.get("email") or _("un membre de la famille"))
 
 
-def _by(entry: dict[str, Any], viewer: str | None, _: Translate = _french) -> str:
+def _by(
+    entry: dict[str, Any], viewer: str | None, _: Translate = _french, staff_view: bool = False
+) -> str:
     """Who did what the line says (« Par : … »)."""
-    return _person(entry.get("by"), viewer, _)
+    return _person(entry.get("by"), viewer, _, staff_view)
 
 
 def _account(entry: dict[str, Any], viewer: str | None, _: Translate = _french) -> str:
@@ -339,8 +347,10 @@ async def _journal(
     base: str,
     extra: dict[str, str],
     viewer: str | None = None,
+    staff_view: bool = False,
 ) -> dict[str, Any]:
-    """The page's context; `viewer`, the family account reading (its lines say « vous »)."""
+    """The page's context; `viewer`, the family account reading (its lines say « vous »);
+    `staff_view`, an agent reading (its lines name the agent who acted)."""
     today = datetime.now(PARIS).date()
     _ = translator_of(request)
     kind, value, label, since, until = period_of(request.query, today, _)
@@ -384,7 +394,7 @@ async def _journal(
                     for part in (_account(e, viewer, _), _detail(e, translator_of(request)))
                     if part
                 ),
-                "by": _by(e, viewer, _),
+                "by": _by(e, viewer, _, staff_view),
                 "type": e["event_type"],
             }
             for e in data["items"]
@@ -431,7 +441,9 @@ async def staff_history_page(request: web.Request) -> web.StreamResponse:
     if family_id is None:
         raise web.HTTPNotFound()
     context: dict[str, Any] = {"family_id": family_id, "staff_view": True}
-    context |= await _journal(request, family_id, f"/agents/familles/{family_id}/historique", {})
+    context |= await _journal(
+        request, family_id, f"/agents/familles/{family_id}/historique", {}, staff_view=True
+    )
     return await render(request, "notifications/history.html", context)
 
 

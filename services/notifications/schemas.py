@@ -35,8 +35,9 @@ class JournalQuery(PageQuery):
 
 class JournalPerson(BaseModel):
     """Who acted on a line, or whose account it concerns. A family's account is named by its
-    id, and by its address while it belongs to the family; staff and the town's software by
-    their role only (a family never learns which agent)."""
+    id, and by its address while it belongs to the family; the town's software by its role
+    only; an agent by the role only to a family (it never learns which agent), by its id and
+    address (when known) to staff."""
 
     role: Literal["family", "staff", "service"]
     account_id: str | None = None

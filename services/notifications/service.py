@@ -262,13 +262,38 @@ async def family_accounts(session: AsyncSession, family_id: str) -> dict[str, st
     return {account_id: email for account_id, email in rows.all()}
 
 
-def journal_read(entry: JournalEntry, members: dict[str, str | None]) -> JournalEntryRead:
+async def agents_of(
+    session: AsyncSession, entries: Sequence[JournalEntry]
+) -> dict[str, str | None]:
+    """The agents who acted on `entries`: account id → address (the address book's, learnt
+    from auth's events), None when unknown. For a staff reader only (`journal_read`)."""
+    ids = {e.actor_id for e in entries if e.actor_role == "staff" and e.actor_id}
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(AccountAddress.account_id, AccountAddress.email).where(
+            AccountAddress.account_id.in_(ids)
+        )
+    )
+    known = {account_id: email for account_id, email in rows.all()}
+    return {account_id: known.get(account_id) for account_id in ids}
+
+
+def journal_read(
+    entry: JournalEntry,
+    members: dict[str, str | None],
+    agents: dict[str, str | None] | None = None,
+) -> JournalEntryRead:
     """A journal line as the API gives it, its people named by `members` (family_accounts).
 
-    A staff member or a piece of software is only a role. A family account is named by its
-    address while it belongs to the family; one that left it is « family » without an id."""
+    A piece of software is only a role, and so is a staff member unless `agents` (agents_of)
+    is given — to staff, never to a family nor in its export: then the agent's id and
+    address. A family account is named by its address while it belongs to the family; one
+    that left it is « family » without an id."""
 
     def person(account_id: str | None, role: str | None) -> JournalPerson | None:
+        if role == "staff" and agents is not None and account_id:
+            return JournalPerson(role=role, account_id=account_id, email=agents.get(account_id))
         if role in ("staff", "service"):
             return JournalPerson(role=role)
         if account_id in members:

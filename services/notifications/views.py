@@ -7,7 +7,7 @@ import re
 from aiohttp import web
 
 from services.kit.bodies import json_response, read_query
-from services.kit.identity import require_family, require_staff
+from services.kit.identity import caller, require_family, require_staff
 from services.kit.keys import DATABASE
 from services.kit.openapi import operation
 from services.kit.problems import NotFound
@@ -62,8 +62,11 @@ async def read_journal(request: web.Request) -> web.Response:
             until=query.until,
         )
         members = await service.family_accounts(session, family_id)
+        # Which agent acted: told to staff only, never to a family (a role is all it gets).
+        staff = caller(request).role == "staff"
+        agents = await service.agents_of(session, entries) if staff else None
     page = JournalPage(
-        items=[service.journal_read(e, members) for e in entries],
+        items=[service.journal_read(e, members, agents) for e in entries],
         page=query.page,
         page_size=query.page_size,
         total=total,
