@@ -11,6 +11,7 @@ import pytest
 
 from services.kit.database import Database
 from services.kit.testing import TestSigner
+from services.kit.typography import french_spacing
 from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 from tests.gateway.fakes import PASSWORD
 
@@ -59,8 +60,10 @@ async def test_any_day_of_a_week_filters_that_week_and_links_lead_to_the_next_on
 
     wrong = await client.get("/historique?jour=31/02/2026")
     page = html.unescape(await wrong.text())
-    assert "Cette date n'est pas valable : choisissez un jour (JJ/MM/AAAA)." in page
-    assert 'aria-invalid="true"' in page and "Filtre :" not in page  # no week was guessed
+    assert french_spacing("Cette date n'est pas valable : choisissez un jour (JJ/MM/AAAA).") in page
+    assert (
+        'aria-invalid="true"' in page and french_spacing("Filtre :") not in page
+    )  # no week was guessed
     english = await (await client.get("/historique?jour=2026-03-04&lang=en")).text()
     assert "Pick any day of the week you want." in english and "Week of 9 March 2026" in english
 
