@@ -1,7 +1,8 @@
 """Events this service emits (declared in services/notifications/events.py too).
 
-Each names who acted, `by` (the token's subject) and `by_role` (`Identity.acted`), except a
-payment PayFiP's notification confirms and the automatic run's invoices (docs/events.md).
+Each names who acted, `by` (the token's subject) and `by_role` (`Identity.acted`); the
+automatic run's invoices `by_role: service` alone; a payment PayFiP's notification confirms
+names nobody (docs/events.md).
 """
 
 # data: invoice_id, number, month, total_cents, balance_cents, due_on — the

@@ -263,9 +263,14 @@ async def discard_previews(session: AsyncSession, month: str) -> None:
         )
 
 
+# Who publishes the automatic monthly run's invoices: no account, the structure's software
+# (« un logiciel de la structure » in the family's history), as an automatic validation.
+AUTOMATIC_RUN_ACTOR = {"by_role": "service"}
+
+
 def issued_event(session: AsyncSession, invoice: Invoice, actor: dict[str, str]) -> None:
     """Record `invoice.issued` in the caller's transaction (→ "facture disponible" e-mail);
-    `actor`, who published it (`Identity.acted`; none for the automatic run)."""
+    `actor`, who published it (`Identity.acted`; `AUTOMATIC_RUN_ACTOR` for the monthly run)."""
     record_event(
         session,
         OutboxMessage,
@@ -335,10 +340,10 @@ async def publish(
     run_id: str,
     upstream: Upstream | None = None,
     executor: Executor | None = None,
-    actor: dict[str, str] | None = None,
+    actor: dict[str, str],
 ) -> InvoicingRun:
     """Number and issue a preview's drafts, once; then render their PDFs. `actor`: who
-    publishes (`Identity.acted`); None for the automatic run, whose events name nobody.
+    publishes (`Identity.acted`; `AUTOMATIC_RUN_ACTOR` for the automatic run).
 
     With `upstream`, the drafts are first checked against the month's billable lines now
     (see ensure_preview_current); the automatic run publishes the preview it just made.
@@ -387,7 +392,7 @@ async def publish(
                     numbering.format_number(settings.invoice_prefix, on, first + offset),
                     on,
                 )
-                issued_event(session, invoice, actor or {})
+                issued_event(session, invoice, actor)
             run.state = "published"
             run.published_at = now
             run.invoice_count = len(drafts)

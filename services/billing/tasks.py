@@ -116,7 +116,13 @@ async def monthly_run_async(current: BillingRuntime, month: str | None = None) -
             current.database, upstream, settings, month=month, actor="beat"
         )
         if settings.auto_publish:
-            await invoicing.publish(current.database, current.storage, settings, run_id=run.id)
+            await invoicing.publish(
+                current.database,
+                current.storage,
+                settings,
+                run_id=run.id,
+                actor=invoicing.AUTOMATIC_RUN_ACTOR,
+            )
             return f"published {month}"
         return f"preview {month}"
     except Problem as problem:

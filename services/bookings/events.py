@@ -5,8 +5,9 @@ activity_id, activity_name, period_id, period_name, group_name, state; `registra
 adds `reason`, `registration.accepted` adds `automatic`.
 
 Every event a person or system causes names it: `by` (the token's subject) and `by_role`
-(`family`, `staff`, `service`; `Identity.acted`). An automatic acceptance is `by_role: service`
-without `by`; `reservation.promoted` names nobody (docs/events.md).
+(`family`, `staff`, `service`; `Identity.acted`). An automatic acceptance and `reservation.promoted`
+(a freed place given to the first waiting request) are `by_role: service` without `by`
+(docs/events.md).
 """
 
 ACTIVITY_CREATED = "activity.created"

@@ -92,6 +92,9 @@ REFUSED_EVENT = events.RESERVATION_REFUSED
 CANCELLED_EVENT = events.RESERVATION_CANCELLED
 WAITLISTED_EVENT = events.RESERVATION_WAITLISTED
 PROMOTED_EVENT = events.RESERVATION_PROMOTED
+# Who gives a freed place to the first waiting request: nobody decides, the structure's
+# software does (« un logiciel de la structure »), as an automatic validation's acceptance.
+PROMOTION_ACTOR = {"by_role": "service"}
 
 
 def say_day(day: date) -> str:
@@ -1070,6 +1073,7 @@ async def release_place(
             person_name=waiter.person_name,
             info=info,
             state=waiter.state,
+            **PROMOTION_ACTOR,
         ),
     )
     return waiter

@@ -127,3 +127,25 @@ async def test_reservation_events_name_who_saved_or_decided(
         ("reservation.requested", the_parent, "family"),
         ("reservation.cancelled", AGENT, "staff"),  # the day closed by an agent
     ]
+
+
+async def test_a_freed_place_given_to_a_waiting_request_names_the_structures_software(
+    bookings: Any, signer: TestSigner, stand_in: ContractStandIn
+) -> None:
+    # Nobody decides who takes a freed place: the first waiting request does, by rule.
+    setup = await setup_reservations(
+        bookings, signer, stand_in, capacity=1, children=2, waiting_list=True
+    )
+    (first_family, first_child), (waiting_family, waiting_child) = setup.children
+    opening = setup.opening(WED_1)
+    status, _ = await save(bookings, signer, first_family, [book(first_child, opening)])
+    assert status == 200
+    _, waits = await save(bookings, signer, waiting_family, [book(waiting_child, opening)])
+    assert waits["results"][0]["state"] == "waiting", waits
+    status, _ = await save(bookings, signer, first_family, [cancel(first_child, opening)])
+    assert status == 200
+
+    assert await actors(bookings, reservation_id=waits["results"][0]["reservation_id"]) == [
+        ("reservation.waitlisted", f"parent-{waiting_family}", "family"),
+        ("reservation.promoted", None, "service"),
+    ]
