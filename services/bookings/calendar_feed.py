@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.kit.lapse_marks import ACCOUNTS, FAMILIES, MEMBERSHIPS, latest, membership
 from services.kit.outbox import utcnow
-from services.kit.problems import ServiceUnavailable
+from services.kit.problems import ServiceUnavailable, Unauthenticated
 
 from .errors import PersonNotFound
 from .models import CONFIRMED, Activity, CalendarFeed, Registration, Reservation, Unit
@@ -55,13 +55,25 @@ async def require_registered(
 
 
 async def new_feed(
-    session: AsyncSession, *, family_id: str, person_id: str, account_id: str
+    session: AsyncSession,
+    redis: Redis,
+    *,
+    family_id: str,
+    person_id: str,
+    account_id: str,
+    authorized_at: float | None,
 ) -> tuple[str, datetime]:
-    """A fresh token for the person, made by `account_id` (the previous link stops working).
+    """A fresh token for the person, made by `account_id` (the previous link stops working)
+    on the strength of a token signed at `authorized_at` (its `iat`).
 
     Dated by the wall clock, not the service's clock: the link dies when its account's or
-    family's lapse mark (auth's, families') is later than its making."""
+    family's lapse mark (auth's, families') is later than its making. An access token lives
+    on for minutes after such a lapse: one signed before it (or without a date) makes no link
+    — a link dated after the mark would outlive the lapse (Unauthenticated)."""
     await require_registered(session, family_id=family_id, person_id=person_id)
+    since = await _lapse_of(redis, _keys(family_id, account_id))
+    if since is not None and (authorized_at is None or since.timestamp() >= authorized_at):
+        raise Unauthenticated("Votre session n'est plus valable : reconnectez-vous.")
     now = utcnow()
     await revoke_feeds(session, family_id=family_id, person_id=person_id, now=now)
     # 192 bits in 32 characters: short enough for the service's path-id guard.
@@ -112,17 +124,28 @@ async def lapsed(redis: Redis, feed: CalendarFeed) -> bool:
     Auth and families own those states; they mark them in the shared Redis
     (kit/lapse_marks.py), one MGET here. Redis out of reach is a 503: a link of a disabled
     account must not be served for want of asking."""
-    keys = [FAMILIES.key(feed.family_id)]
-    if feed.account_id is not None:
-        keys.append(ACCOUNTS.key(feed.account_id))
-        keys.append(MEMBERSHIPS.key(membership(feed.account_id, feed.family_id)))
+    since = await _lapse_of(redis, _keys(feed.family_id, feed.account_id))
+    return since is not None and since >= feed.created_at
+
+
+def _keys(family_id: str, account_id: str | None) -> list[str]:
+    """The lapse marks a link of `family_id` made by `account_id` dies with."""
+    keys = [FAMILIES.key(family_id)]
+    if account_id is not None:
+        keys.append(ACCOUNTS.key(account_id))
+        keys.append(MEMBERSHIPS.key(membership(account_id, family_id)))
+    return keys
+
+
+async def _lapse_of(redis: Redis, keys: list[str]) -> datetime | None:
+    """The latest of `keys`' marks; Redis out of reach is a 503 (a lapse must not be missed
+    for want of asking)."""
     try:
-        since = await latest(redis, keys)
+        return await latest(redis, keys)
     except (RedisError, OSError):
         raise ServiceUnavailable(
             "Le calendrier est momentanément indisponible.", headers={"Retry-After": "60"}
         ) from None
-    return since is not None and since >= feed.created_at
 
 
 async def feed_text(

@@ -194,7 +194,7 @@ async def family_reservations(request: web.Request) -> web.Response:
     tags=TAGS,
     response=CalendarFeedRead,
     status=201,
-    errors=(404,),
+    errors=(401, 404, 503),
 )
 async def create_feed(request: web.Request) -> web.Response:
     """POST /families/{family_id}/persons/{person_id}/calendar-feed."""
@@ -202,7 +202,12 @@ async def create_feed(request: web.Request) -> web.Response:
     identity = require_family(request, family_id)
     async with request.app[DATABASE].transaction() as session:
         token, created = await calendar_feed.new_feed(
-            session, family_id=family_id, person_id=person_id, account_id=identity.subject
+            session,
+            request.app[REDIS],
+            family_id=family_id,
+            person_id=person_id,
+            account_id=identity.subject,
+            authorized_at=identity.issued_at,
         )
     body = CalendarFeedRead(
         person_id=person_id, path=f"/api/bookings/calendar/{token}.ics", created_at=created

@@ -44,6 +44,10 @@ class Identity:
     memberships: tuple[Membership, ...] = ()
     scopes: frozenset[str] = frozenset()
     staff_roles: frozenset[str] = field(default_factory=frozenset)
+    # When auth signed the token (its `iat`, epoch seconds): what the token says may have
+    # lapsed since (bookings' calendar links ask, kit/lapse_marks.py). Not who calls: two
+    # tokens of the same caller are the same identity.
+    issued_at: float | None = field(default=None, compare=False)
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Identity:
@@ -60,6 +64,7 @@ class Identity:
             memberships=memberships,
             scopes=frozenset(str(claims.get("scope", "")).split()),
             staff_roles=frozenset(claims.get("staff_roles", ())),
+            issued_at=float(iat) if isinstance((iat := claims.get("iat")), int | float) else None,
         )
 
     @property
