@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import ClientError, web
 
+from services.billing.payment_methods import PAYFIP, method_label
 from services.kit.identity import Identity
 from services.kit.problems import BadGateway, GatewayTimeout
 
@@ -186,14 +187,21 @@ def _label(entry: dict[str, Any]) -> str:
 
 def _detail(entry: dict[str, Any], _: Translate = _french) -> str:
     """« Enfant TEST — ALSH — 21/04/2027 — Journée »: the event's names, its day as the page
-    writes days (the service keeps the ISO day), the fields of a change request; for a
-    maintenance, the fields emptied."""
+    writes days (the service keeps the ISO day), an invoice's or payment's amount (« R2026-0002
+    — 10,00 € — chèque »), the fields of a change request; for a maintenance, the fields
+    emptied."""
     summary = entry.get("summary") or {}
     if _is_maintenance(entry):
         emptied = [_(str(label)) for label in summary.get("labels") or summary.get("fields") or []]
         return _("{fields} (ne concernaient pas cette personne)", fields=", ".join(emptied))
     shown = {**summary, "date": _formats(_).date_text(summary.get("date"))}
     parts = [str(shown[k]) for k in DETAIL_FIELDS if shown.get(k)]
+    # An invoice's total, a payment's amount: « F2026-0001 — 24,00 € »; and how it was paid.
+    cents = summary.get("total_cents", summary.get("amount_cents"))
+    if isinstance(cents, int) and not isinstance(cents, bool):
+        parts.append(_formats(_).euros(cents))
+    if entry.get("event_type") == "payment.received" and summary.get("method"):
+        parts.append(paid_by(str(summary["method"]), _))
     if summary.get("labels"):  # the fields of a change request, as « Ma famille » names them
         parts.append(", ".join(_(str(label)) for label in summary["labels"]))
     if summary.get("subject"):  # a message's subject, never its body
@@ -204,6 +212,15 @@ def _detail(entry: dict[str, Any], _: Translate = _french) -> str:
             reason = _(LOGIN_FAILURE_REASONS.get(reason, "autre motif"))
         parts.append(_("motif : {reason}", reason=reason))
     return " — ".join(parts)
+
+
+def paid_by(method: str, _: Translate = _french) -> str:
+    """How a payment was made, in a line's detail: « paiement en ligne » (PayFiP), else
+    billing's name of the method as words inside a sentence: « chèque », « espèces », « CESU »."""
+    if method == PAYFIP:
+        return _("paiement en ligne")
+    name = _(method_label(method))
+    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
 
 
 def _person(

@@ -181,7 +181,8 @@ JOURNALERS: dict[str, Journaler] = {
     "reservation.waitlisted": journal("person_name", "activity_name", "date", "unit_name"),
     "reservation.promoted": journal("person_name", "activity_name", "date", "unit_name"),
     "document.expiring": journal("document_type_name", "person_name", "expires_on"),
-    "payment.received": journal("receipt_number", "amount_cents"),
+    # `method`: the line says how it was paid (« paiement en ligne », « chèque »…).
+    "payment.received": journal("receipt_number", "amount_cents", "method"),
 }
 
 

@@ -30,6 +30,8 @@ UNKNOWN_AGENT = "agent-9d41-no-address"
 ACTIVITY = {"person_name": "Enfant TEST", "activity_name": "ALSH", "period_name": "Printemps"}
 DAY = {"person_name": "Enfant TEST", "activity_name": "ALSH", "date": "2027-04-21",
        "unit_name": "Journée"}  # fmt: skip
+# What else billing's payment.received carries (services/billing/payments.received_event).
+PAYMENT = {"payment_id": "payment-1", "invoices": ["invoice-1"]}
 
 
 async def journal_of_bookings_and_billing(
@@ -59,10 +61,17 @@ async def journal_of_bookings_and_billing(
         ("invoice.issued", "billing",
          {"number": "F2026-0001", "total_cents": 2400, "by": AGENT_ID, "by_role": "staff"}),
         # PayFiP's notification: no account of ours acted.
-        ("payment.received", "billing", {"receipt_number": "R2026-0001", "amount_cents": 2400}),
         ("payment.received", "billing",
-         {"receipt_number": "R2026-0002", "amount_cents": 1000, "by": "finances",
+         {**PAYMENT, "receipt_number": "R2026-0001", "amount_cents": 2400, "method": "payfip",
+          "method_label": "Paiement en ligne (PayFiP)",
+          "method_label_en": "Online payment (PayFiP)"}),
+        ("payment.received", "billing",
+         {**PAYMENT, "receipt_number": "R2026-0002", "amount_cents": 1000, "method": "cheque",
+          "method_label": "Chèque", "method_label_en": "Cheque", "by": "finances",
           "by_role": "service"}),
+        # The automatic monthly run's invoice: the structure's software.
+        ("invoice.issued", "billing",
+         {"number": "F2026-0002", "total_cents": 1550, "by_role": "service"}),
     ):  # fmt: skip
         await deliver(database, settings, of_type(event_type, family, source=source, **data))
     return portal
@@ -90,7 +99,10 @@ async def test_the_family_reads_who_acted_on_bookings_and_billing_never_which_ag
     assert by_of(page, "registration.cancelled") == [""]
     assert by_of(page, "reservation.requested") == ["vous"]
     assert by_of(page, "reservation.refused") == ["un agent de la structure"]
-    assert by_of(page, "invoice.issued") == ["un agent de la structure"]
+    assert by_of(page, "invoice.issued") == [
+        "un agent de la structure",
+        "un logiciel de la structure",
+    ]
     assert by_of(page, "payment.received") == ["", "un logiciel de la structure"]
     for secret in (AGENT_ID, AGENT_EMAIL, UNKNOWN_AGENT):
         assert secret not in page
@@ -139,10 +151,16 @@ async def test_staff_read_which_agent_acted_by_address_or_id(
         "un logiciel de la structure",
     ]
     assert by_of(page, "reservation.refused") == [f"l'agent {UNKNOWN_AGENT}"]
-    assert by_of(page, "invoice.issued") == [f"l'agent {AGENT_EMAIL}"]
+    assert by_of(page, "invoice.issued") == [
+        f"l'agent {AGENT_EMAIL}",
+        "un logiciel de la structure",
+    ]
     assert by_of(page, "registration.requested") == [PARENT]
     assert by_of(page, "payment.received") == ["", "un logiciel de la structure"]
-    assert by_of(english, "invoice.issued") == [f"staff member {AGENT_EMAIL}"]
+    assert by_of(english, "invoice.issued") == [
+        f"staff member {AGENT_EMAIL}",
+        "the structure's software",
+    ]
 
 
 @requires_chromium
@@ -164,7 +182,8 @@ async def test_the_staff_history_names_the_agent_on_a_phone_and_a_desktop(
             page = await browser.new_page(viewport=viewport, is_mobile=name == "phone")
             await sign_in_on_page(page, base, "agent@example.org", PASSWORD)
             await page.goto(f"{base}/agents/familles/{portal.family_id}/historique{query}")
-            issued = page.locator('tr[data-event="invoice.issued"] td').nth(2)
+            published = page.locator('tr[data-event="invoice.issued"]', has_text="F2026-0001")
+            issued = published.locator("td").nth(2)
             # The phone's label comes from CSS (« Par : »): read as the eye sees it.
             shown = await issued.evaluate(
                 "td => (getComputedStyle(td, '::before').content.replace(/^\"|\"$/g, '')"
@@ -177,4 +196,79 @@ async def test_the_staff_history_names_the_agent_on_a_phone_and_a_desktop(
             assert width <= viewport["width"], f"{name}: the page scrolls sideways ({width}px)"
             await issued.scroll_into_view_if_needed()
             await page.screenshot(path=str(SCREENSHOTS / f"journal-agent-{name}.png"))
+            await page.close()
+
+
+def details_of(page: str, event_type: str) -> list[str]:
+    return sorted(r.get("Détail", r.get("Detail", "")) for r in by_type(page, event_type))
+
+
+async def test_payment_and_invoice_lines_say_the_amount_and_how_it_was_paid(
+    database: Database, service_client: Any, gateway: Any, upstream: Any,
+    signer: TestSigner, smtp: SmtpServer,
+) -> None:  # fmt: skip
+    # The receipt number alone did not say what was paid, nor how: PayFiP or a cheque.
+    portal = await journal_of_bookings_and_billing(
+        database, service_client, gateway, upstream, signer, smtp
+    )
+    await sign_in(portal.client, PARENT)
+    page = await (await portal.client.get("/historique")).text()
+    english = await (await portal.client.get("/historique?lang=en")).text()
+
+    # (rows() reads the no-break space of « 24,00 € » as a space.)
+    assert details_of(page, "payment.received") == [
+        "R2026-0001 — 24,00 € — paiement en ligne",
+        "R2026-0002 — 10,00 € — chèque",
+    ]
+    assert details_of(page, "invoice.issued") == ["F2026-0001 — 24,00 €", "F2026-0002 — 15,50 €"]
+    assert details_of(english, "payment.received") == [
+        "R2026-0001 — €24.00 — online payment",
+        "R2026-0002 — €10.00 — cheque",
+    ]
+    assert details_of(english, "invoice.issued") == ["F2026-0001 — €24.00", "F2026-0002 — €15.50"]
+
+    staff = signer.headers(role="staff", subject="agent@example.org")
+    journal = await (await portal.service.get(f"/journal/{portal.family_id}", headers=staff)).json()
+    kept = [e["summary"] for e in journal["items"] if e["event_type"] == "payment.received"]
+    # The method's code is kept, not billing's labels nor the payment's ids.
+    assert sorted(kept, key=lambda k: k["receipt_number"]) == [
+        {"receipt_number": "R2026-0001", "amount_cents": 2400, "method": "payfip"},
+        {"receipt_number": "R2026-0002", "amount_cents": 1000, "method": "cheque"},
+    ]
+
+
+@requires_chromium
+@pytest.mark.browser
+async def test_the_familys_payment_lines_on_a_phone_and_a_desktop(
+    database: Database, service_client: Any, gateway: Any, upstream: Any,
+    signer: TestSigner, smtp: SmtpServer,
+) -> None:  # fmt: skip
+    portal = await journal_of_bookings_and_billing(
+        database, service_client, gateway, upstream, signer, smtp
+    )
+    base = str(portal.client.make_url("")).rstrip("/")
+    async with chromium() as browser:
+        for name, viewport, query, paid in (
+            ("phone", PHONE, "", "Détail : R2026-0002 — 10,00 € — chèque"),
+            ("desktop", {"width": 1280, "height": 800}, "?lang=en",
+             "R2026-0002 — €10.00 — cheque"),
+        ):  # fmt: skip
+            page = await browser.new_page(viewport=viewport, is_mobile=name == "phone")
+            await sign_in_on_page(page, base, PARENT, PASSWORD)
+            await page.goto(f"{base}/historique{query}")
+            line = page.locator('tr[data-event="payment.received"]', has_text="R2026-0002")
+            detail = line.locator("td").last
+            # The phone's label comes from CSS (« Détail : »): read as the eye sees it.
+            shown = await detail.evaluate(
+                "td => (getComputedStyle(td, '::before').content.replace(/^\"|\"$/g, '')"
+                " + td.innerText).replace(/\\s+/g, ' ').trim()"
+            )
+            shown = " ".join(shown.replace("\xa0", " ").replace("\u202f", " ").split())
+            assert shown.endswith(paid.split(" : ")[-1])
+            if name == "phone":
+                assert shown == paid
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"{name}: the page scrolls sideways ({width}px)"
+            await line.scroll_into_view_if_needed()
+            await page.screenshot(path=str(SCREENSHOTS / f"journal-payment-{name}.png"))
             await page.close()
