@@ -383,3 +383,40 @@ def test_every_payment_method_has_a_french_name_and_its_english() -> None:
     for code in ("payfip", *RECORDED_METHODS):
         label = method_label(code)
         assert label != code and catalog(label) != label, code
+
+
+def _inside_confirm(page: str, action: str) -> bool:
+    """Whether the form posting to `action` sits in a « confirm » disclosure with its question."""
+    disclosures = re.findall(r'<details class="confirm">(.*?)</details>', page, re.S)
+    return any(f'action="{action}' in d and "?" in re.sub(r"<[^>]+>", "", d) for d in disclosures)
+
+
+async def test_publishing_a_month_and_handing_an_invoice_to_the_treasury_ask_first(
+    portal: Portal,
+) -> None:
+    """Both cannot be undone: one tap opens the question, a second button does it."""
+    await scenario.tariffs(portal)
+    fam = await scenario.march(portal)
+    token = await sign_in(portal, "agent@example.org")
+    status, page = await post(portal, "/agents/facturation", token, mois="2026-03")
+    assert status == 200, page
+    run_id = re.search(r"/agents/facturation/([0-9a-f-]{36})/publier", page).group(1)
+
+    assert _inside_confirm(page, f"/agents/facturation/{run_id}/publier"), page
+    assert french_spacing("Émettre 4 factures ?") in page and "Confirmer la publication" in page
+    english = await (await portal.gateway.get(f"/agents/facturation/{run_id}?lang=en")).text()
+    assert "Issue 4 invoices?" in english and "Confirm the publication" in english
+    await portal.gateway.get(f"/agents/facturation/{run_id}?lang=fr")  # the choice is kept
+
+    status, page = await post(portal, f"/agents/facturation/{run_id}/publier", token)
+    assert status == 200 and "Factures émises." in page
+    charlie = (await portal.invoices(fam.charlie))["items"][0]
+    page = html.unescape(
+        await (await portal.gateway.get(f"/agents/factures?famille={fam.charlie}")).text()
+    )
+    assert _inside_confirm(page, f"/agents/factures/{charlie['id']}/tresor"), page
+    assert "Confirmer la transmission" in page
+    english = await (
+        await portal.gateway.get(f"/agents/factures?famille={fam.charlie}&lang=en")
+    ).text()
+    assert f"Send invoice {charlie['number']} to the Trésor Public?" in html.unescape(english)
