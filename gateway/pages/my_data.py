@@ -57,8 +57,8 @@ PARTS: tuple[Part, ...] = (
         "families",
         "famille.json",
         "Ma famille",
-        "le foyer, ses personnes (responsables, enfants, autres contacts) et vos demandes de "
-        "modification",
+        "le foyer, ses personnes (responsables, enfants, autres contacts) et les demandes de "
+        "modification de la famille",
     ),
     Part(
         "auth",
@@ -93,7 +93,7 @@ PARTS: tuple[Part, ...] = (
         "historique-messages.json",
         "Historique et messages",
         "l'historique des actions, les messages échangés avec la structure, la liste des "
-        "courriels envoyés (sans leur texte) et vos choix de courriels",
+        "courriels envoyés (sans leur texte) et les choix de courriels de la famille",
     ),
 )
 

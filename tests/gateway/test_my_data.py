@@ -8,6 +8,7 @@ documents and notifications services on this run's PostgreSQL, the real gateway 
 
 from __future__ import annotations
 
+import html as html_module
 import io
 import json
 import re
@@ -314,6 +315,26 @@ async def test_the_page_reads_in_english(
     assert "Télécharger" not in html and "Ce que contient" not in html
     # English puts no space before a colon: « My family (famille.json): the household… ».
     assert "(famille.json):" in html and "(famille.json) :" not in html
+
+
+async def test_the_staff_page_speaks_of_the_family_not_to_it(
+    gateway: Any, service_client: Any, signer: TestSigner
+) -> None:
+    """The agent reads what the file holds: « vos demandes », « utilisez Ma famille » were the
+    family's words, wrong on the staff's page."""
+    portal = await start_portal(service_client, gateway, signer)
+    client = await staff_signed_in(gateway, portal, signer)
+    path = f"/agents/familles/{portal.mine.id}/donnees"
+
+    french = html_module.unescape(await (await client.get(path)).text())
+    english = html_module.unescape(await (await client.get(path + "?lang=en")).text())
+
+    assert "vos " not in french and "utilisez « Ma famille »" not in french
+    assert "les demandes de modification de la famille" in french
+    assert "se corrige depuis le dossier de la famille" in french
+    assert "your " not in english.lower() and "use “My family”" not in english
+    assert "the family's change requests" in english
+    assert "corrected from the family's record" in english
 
 
 def test_every_french_text_of_the_page_has_an_english_entry() -> None:
