@@ -121,8 +121,27 @@ async def _save(
     except reservations.Replay as replay:
         if not replay.response:
             raise Conflict("Cet enregistrement est déjà en cours ; patientez.") from None
+        if _asked(replay.response) != [(c.person_id, c.opening_id, c.action) for c in changes]:
+            # The key's first save was other changes: replaying its answer would say these
+            # were made (they were not). A new save needs a new key, as families answers.
+            raise KeyReused(
+                "Cette clé d'idempotence a déjà servi pour une autre demande : "
+                "utilisez une nouvelle clé pour une nouvelle opération."
+            ) from None
         return web.json_response(replay.response, headers={"Idempotent-Replayed": "true"})
     return json_response(result)
+
+
+class KeyReused(Problem):
+    """The Idempotency-Key already served another save: a new save needs a new key."""
+
+    status, slug, title = 422, "idempotency-key-reused", "Idempotency-Key reused"
+
+
+def _asked(answer: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
+    """The changes a stored answer answered, in the order sent (one result per change)."""
+    results = answer.get("results") or []
+    return [(r.get("person_id"), r.get("opening_id"), r.get("action")) for r in results]
 
 
 @routes.post("/families/{family_id}/reservations/changes")
@@ -132,7 +151,7 @@ async def _save(
     tags=TAGS,
     request=ChangeBatch,
     response=SaveResult,
-    errors=(404, 409),
+    errors=(404, 409, 422),
     headers={"Idempotency-Key": idempotency_key(KEY)},
     response_headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
 )
@@ -152,7 +171,7 @@ async def save_changes(request: web.Request) -> web.Response:
     tags=TAGS,
     request=RepeatRequest,
     response=SaveResult,
-    errors=(404, 409),
+    errors=(404, 409, 422),
     headers={"Idempotency-Key": idempotency_key(KEY)},
     response_headers={"Idempotent-Replayed": IDEMPOTENT_REPLAYED},
 )
