@@ -148,3 +148,26 @@ async def test_an_agent_without_the_administrator_role_is_refused(
         headers=same_origin(client),
     )
     assert created.status == 403
+
+
+async def test_revoking_asks_first_and_the_rights_read_in_english(
+    gateway, auth_client, signer
+) -> None:
+    """Revoking stops a town's system for good: the form sits behind a question. English puts
+    no space before the colon of « Families: »."""
+    client, auth = await portal(gateway, auth_client)
+    await signed_in_staff(client, auth, signer, "administrator")
+    csrf = csrf_of(await body(await client.get("/agents/clients-api")))
+    await client.post(
+        "/agents/clients-api",
+        data={"csrf_token": csrf, "name": "Logiciel comptable", "scopes": ["billing:read"]},
+        headers=same_origin(client),
+    )
+    html = await body(await client.get("/agents/clients-api"))
+
+    disclosures = re.findall(r'<details class="confirm">(.*?)</details>', html, re.S)
+    assert any("/revoquer" in d and "Confirmer la révocation" in d for d in disclosures), html
+    assert "Révoquer « Logiciel comptable » ?" in html.replace("\u202f", " ")
+    english = await body(await client.get("/agents/clients-api?lang=en"))
+    assert "Families:" in english and "Families :" not in english
+    assert "Revoke “Logiciel comptable”?" in english and "Confirm the revocation" in english
