@@ -268,10 +268,25 @@ async def save_reservations(request: web.Request) -> web.StreamResponse:
     )
     if not reply.ok:
         detail = problem_text(request, reply.data, "L'enregistrement n'a pas pu être fait.")
-        if reply.status == 422:
+        if _problem_type(reply.data).endswith("/idempotency-key-reused"):
+            # This form's key already saved other ticks (a page shown again by « Retour »):
+            # the page comes back with the planning as it is now, and a new key.
+            detail = KEY_REUSED
+        elif reply.status == 422:
             detail = "Trop de changements à la fois : 200 au plus par enregistrement."
         return await _page(request, identity, **back, error=detail, status=reply.status)
     return await _page(request, identity, **back, results=reply.data["results"])
+
+
+KEY_REUSED = (
+    "Ce formulaire avait déjà été enregistré avec d'autres cases : rien n'a été changé. "
+    "Vérifiez le planning ci-dessous, puis cochez et enregistrez de nouveau."
+)
+
+
+def _problem_type(data: Any) -> str:
+    """The `type` of a service's problem answer ("" for anything else)."""
+    return str(data.get("type") or "") if isinstance(data, dict) else ""
 
 
 async def repeat_reservations(request: web.Request) -> web.StreamResponse:

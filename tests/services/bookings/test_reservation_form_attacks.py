@@ -137,3 +137,45 @@ async def test_a_box_sent_many_times_books_once(portal: Portal, signer: TestSign
         )
         mine = await _reservations(portal, signer, portal.family_id)
         assert [r["opening_id"] for r in mine] == [box], (key, mine)
+
+
+async def test_a_form_saved_again_with_other_boxes_says_so_and_books_nothing(
+    portal: Portal, signer: TestSigner
+) -> None:
+    """The page shown again (« Retour ») keeps its form's one-time key: ticked otherwise and
+    saved, the service refuses the key's reuse — the page says nothing was changed, in French,
+    with a new key; it never reads as the other boxes' « réservé »."""
+    openings = await ready_child(portal, signer)
+    client, base = portal.gateway, portal.base_url
+    await sign_in(client, base, PARENT_EMAIL)
+    page = await client.get("/reservations", params={"famille": portal.family_id})
+    form = [
+        ("csrf_token", csrf(await page.text())),
+        ("famille", portal.family_id),
+        ("personne", portal.child_id),
+        ("semaine", WED_1),
+        ("cle", "page-shown-again-1"),
+    ]
+    first = await client.post(
+        "/reservations/enregistrer",
+        data=[*form, ("reserver", openings[(WED_1, "journee")])],
+        headers={"Origin": base},
+    )
+    assert ": réservé" in text_of(await first.text())
+    other = openings[(WED_1, "matin")] if (WED_1, "matin") in openings else None
+    second_day = openings[("2027-04-28", "journee")]
+    for boxes in ([second_day], [b for b in (other, second_day) if b]):
+        answer = await client.post(
+            "/reservations/enregistrer",
+            data=[*form, *[("reserver", b) for b in boxes]],
+            headers={"Origin": base},
+        )
+        html = await answer.text()
+        shown = text_of(html)
+        assert answer.status == 422, shown[:300]
+        assert "avait déjà été enregistré avec d'autres cases" in shown, shown
+        assert "rien n'a été changé" in shown and ": réservé" not in shown
+        assert "Trop de changements" not in shown
+        assert 'name="cle" value="page-shown-again-1"' not in html
+    mine = await _reservations(portal, signer, portal.family_id)
+    assert [r["opening_id"] for r in mine] == [openings[(WED_1, "journee")]]
