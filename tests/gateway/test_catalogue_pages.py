@@ -545,6 +545,15 @@ async def test_the_pages_read_in_english(office: BackOffice) -> None:
     assert "Group deleted." in html and french_left(html, data) == []
 
 
+async def test_a_units_code_reads_code_colon_in_english(office: BackOffice) -> None:
+    """« Code : journee » kept the French space before the colon on the English page."""
+    activity_id, _ = await _activity_with_units(office)
+    english = await office.page(f"/agents/activites/{activity_id}?lang=en")
+    french = await office.page(f"/agents/activites/{activity_id}?lang=fr")
+    assert 'class="unit-code">Code: <code>' in english and "Code :" not in english
+    assert re.search(r'class="unit-code">Code[\u00a0\u202f ]: <code>', french), french
+
+
 async def test_closed_days_are_listed_and_skipped_by_the_bulk_creation(
     office: BackOffice,
 ) -> None:
