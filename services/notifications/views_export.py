@@ -49,7 +49,9 @@ class EmailExport(BaseModel):
     id: str
     template: str
     category: str
-    recipient: str
+    # The address while it is one of the family's accounts' now; null once that parent left
+    # the family (as the journal stops naming them): the family does not keep their address.
+    recipient: str | None
     subject: str
     state: str
     created_at: datetime
@@ -124,7 +126,13 @@ async def export_family(request: web.Request) -> web.Response:
             .where(OutgoingEmail.family_id == family_id)
             .order_by(OutgoingEmail.created_at, OutgoingEmail.id)
         )
-        sent = [EmailExport.model_validate(e) for e in emails]
+        addresses = {email.casefold() for email in members.values() if email}
+        sent = [
+            EmailExport.model_validate(e).model_copy(
+                update={} if e.recipient.casefold() in addresses else {"recipient": None}
+            )
+            for e in emails
+        ]
         choices = await session.scalars(
             select(EmailPreference)
             .where(EmailPreference.family_id == family_id)
