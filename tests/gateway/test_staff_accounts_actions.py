@@ -73,6 +73,29 @@ async def test_unlock_is_offered_only_to_an_account_with_failed_sign_ins(
     assert f"/agents/comptes/{account_id}/debloquer" in _row(tried, account_id)
 
 
+async def test_disabling_an_account_asks_first(
+    gateway: Any,
+    auth_client: Any,  # noqa: F811
+    signer: TestSigner,
+) -> None:
+    """Disabling shuts a family or an agent out at once: the form sits behind a question."""
+    client, auth = await portal(gateway, auth_client)
+    await signed_in_staff(client, auth, signer, "administrator")
+    parent = await active_family(auth, signer)
+    account_id = parent["account"]["id"]
+
+    listed = await body(await client.get("/agents/comptes", params={"q": parent["email"]}))
+    english = await body(
+        await client.get("/agents/comptes", params={"q": parent["email"], "lang": "en"})
+    )
+
+    row = _row(listed, account_id)
+    disclosures = re.findall(r'<details class="confirm">(.*?)</details>', row, re.S)
+    assert any("/desactiver" in d and "Confirmer la désactivation" in d for d in disclosures), row
+    assert f"Désactiver le compte {parent['email']}" in text_of(row)
+    assert f"Disable the account {parent['email']}?" in english and "Confirm disabling" in english
+
+
 async def test_the_account_list_pages_past_its_first_page(
     gateway: Any,
     auth_client: Any,  # noqa: F811
