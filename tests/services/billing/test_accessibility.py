@@ -53,7 +53,9 @@ async def test_the_payment_and_staff_invoice_pages_pass_the_accessibility_audit(
         await audit.check(page, "/agents/factures/<id>/avoir (refused)")
         await page.goto(statement)
         await page.get_by_label(f"Motif {number}", exact=True).fill("Erreur de tarif")
-        await page.get_by_label(f"réémettre {number}").check()  # a new invoice for the parent
+        await page.get_by_label(
+            f"réémettre une facture corrigée {number}"
+        ).check()  # a new invoice for the parent
         await page.get_by_role("button", name=f"Avoir {number}", exact=True).click()
         await page.get_by_role("status").filter(has_text="émis").wait_for()
         await audit.check(page, "/agents/factures/<id>/avoir (credit note issued)")
