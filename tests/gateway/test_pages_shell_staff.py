@@ -60,3 +60,28 @@ async def test_a_signed_in_agent_lands_on_the_back_office_with_its_menu(
     assert "Espace des agents" in page
     assert 'href="/agents/demandes"' in page
     assert 'href="/reservations"' not in page  # the families' menu is not the staff's
+
+
+async def test_the_back_office_shell_is_named_for_staff_and_the_portal_for_families(
+    gateway, upstream, signer
+) -> None:
+    """The header and the footer said « Espace Famille » on every staff page."""
+    auth = await upstream(StaffAuth(signer, accounts={"agent@example.org": []}).app())
+    client = await gateway({"auth": auth.url})
+    await client.post(
+        "/connexion",
+        data={"email": "agent@example.org", "password": PASSWORD},
+        headers=same_origin(client),
+        allow_redirects=False,
+    )
+    for path in ("/agents/demandes?lang=fr", "/agents/demandes?lang=en"):
+        page = await (await client.get(path)).text()
+        brand = page.split('class="site-header__portal">', 1)[1].split("<", 1)[0]
+        footer = page.split("<footer", 1)[1]
+        assert brand in ("Espace des agents", "Staff area"), brand
+        assert "Espace Famille" not in page and "Family portal" not in page
+        assert brand in footer
+
+    visitor = await gateway({"auth": auth.url})
+    sign_in_page = await (await visitor.get("/connexion")).text()
+    assert 'class="site-header__portal">Espace Famille<' in sign_in_page
