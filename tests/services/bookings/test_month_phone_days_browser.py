@@ -7,7 +7,7 @@ grid. Independent of today's date: the tests' period is April 2027, the month sh
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -55,6 +55,25 @@ DOWN_TO_THE_BOTTOM_EDGE = """box => {
 }"""
 
 
+async def tap_at_the_bottom_edge_and_save(page: Any, box: Any, shot: str) -> list[tuple[str, str]]:
+    """Scroll `box` down to the screen's bottom edge (vertically only, nothing covering it),
+    tap it there, save, and return the POST's fields: those of the grid's form, with the box
+    once though it is twice in the page (the grid's copy, hidden, is ticked along)."""
+    seen = await box.evaluate(DOWN_TO_THE_BOTTOM_EDGE)
+    assert seen["scrollX"] == 0 and 0 <= seen["x"] <= PHONE["width"], seen
+    assert seen["atTheBottom"] and seen["onTheBox"], seen
+    await page.screenshot(path=str(SCREENSHOTS / f"{shot}-last-day.png"))
+    await page.touchscreen.tap(seen["x"], seen["y"])
+    assert await box.is_checked()
+    assert await page.locator("#pending").inner_text() == "1 changement(s) non enregistré(s)"
+    async with page.expect_request("**/reservations/enregistrer") as sent:
+        await page.get_by_role("button", name="ENREGISTRER").click()
+    fields = parse_qsl((await sent.value).post_data or "")
+    names = {name for name, _ in fields}
+    assert names == {CSRF_FIELD, "famille", "personne", "semaine", "vue", "cle", "reserver"}
+    return fields
+
+
 def _box(page: Page, label: str) -> Locator:
     # By role: only what is shown (the grid's twin of the box, hidden on a phone, is not).
     return page.get_by_role("checkbox", name=label)
@@ -95,20 +114,7 @@ async def test_the_month_on_a_phone_is_a_day_under_another_and_its_last_day_is_b
 
         label = f"Journée {SPOKEN_LAST_FRIDAY['fr']} — réserver"
         box = _box(page, label)
-        seen = await box.evaluate(DOWN_TO_THE_BOTTOM_EDGE)
-        assert seen["scrollX"] == 0 and 0 <= seen["x"] <= PHONE["width"], seen
-        assert seen["atTheBottom"] and seen["onTheBox"], seen
-        await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-month-last-day.png"))
-        await page.touchscreen.tap(seen["x"], seen["y"])
-        assert await box.is_checked()
-        assert await page.locator("#pending").inner_text() == "1 changement(s) non enregistré(s)"
-        # The same POST as from the grid: its fields, and the box once though it is twice in
-        # the page (the grid's copy, hidden, is ticked along).
-        async with page.expect_request("**/reservations/enregistrer") as sent:
-            await page.get_by_role("button", name="ENREGISTRER").click()
-        fields = parse_qsl((await sent.value).post_data or "")
-        names = {name for name, _ in fields}
-        assert names == {CSRF_FIELD, "famille", "personne", "semaine", "vue", "cle", "reserver"}
+        fields = await tap_at_the_bottom_edge_and_save(page, box, "reservations-phone-month")
         assert [v for name, v in fields if name == "reserver"] == [
             openings[(LAST_FRIDAY, "journee")]
         ], fields

@@ -12,13 +12,12 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from gateway.csrf import CSRF_FIELD
 from services.kit.testing import TestSigner
 from tests.browser import PHONE, SCREENSHOTS, chromium, requires_chromium, sign_in_on_page
 
 from .portal import PARENT_EMAIL, PASSWORD, Portal
 from .test_browser import DESKTOP
-from .test_month_phone_days_browser import DOWN_TO_THE_BOTTOM_EDGE, TOO_WIDE
+from .test_month_phone_days_browser import TOO_WIDE, tap_at_the_bottom_edge_and_save
 from .test_reservation_pages import ready_child
 
 pytestmark = [pytest.mark.browser, requires_chromium]
@@ -66,19 +65,7 @@ async def test_the_week_on_a_phone_is_a_day_under_another_and_its_last_day_is_bo
 
         label = f"Journée {SPOKEN['fr'][1]} — réserver"
         box = page.get_by_role("checkbox", name=label)  # the one shown: the grid's is hidden
-        seen = await box.evaluate(DOWN_TO_THE_BOTTOM_EDGE)
-        assert seen["scrollX"] == 0 and 0 <= seen["x"] <= PHONE["width"], seen
-        assert seen["atTheBottom"] and seen["onTheBox"], seen
-        await page.screenshot(path=str(SCREENSHOTS / "reservations-phone-week-last-day.png"))
-        await page.touchscreen.tap(seen["x"], seen["y"])
-        assert await box.is_checked()
-        assert await page.locator("#pending").inner_text() == "1 changement(s) non enregistré(s)"
-        # The week's POST as from the grid: its fields, the box once (its twin ticked along).
-        async with page.expect_request("**/reservations/enregistrer") as sent:
-            await page.get_by_role("button", name="ENREGISTRER").click()
-        fields = parse_qsl((await sent.value).post_data or "")
-        names = {name for name, _ in fields}
-        assert names == {CSRF_FIELD, "famille", "personne", "semaine", "vue", "cle", "reserver"}
+        fields = await tap_at_the_bottom_edge_and_save(page, box, "reservations-phone-week")
         assert ("vue", "semaine") in fields and ("semaine", MONDAY) in fields, fields
         assert [v for name, v in fields if name == "reserver"] == [openings[(FRIDAY, "journee")]], (
             fields
